@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Sets up a fresh Debian 12 machine for baton, builds it, and runs a job:
+#   ./bootstrap.sh demo   - the quickstart plan on the simulated cluster
+#   ./bootstrap.sh test   - every test (what CI runs)
+#   ./bootstrap.sh build  - set up and build only
+# Idempotent: installs only the Debian packages that are missing, reuses the
+# build directory (BUILD_DIR, default ./build).
+set -euo pipefail
+
+cd "$(dirname "$0")"
+BUILD_DIR=${BUILD_DIR:-build}
+MESON_ARGS=${MESON_ARGS:-}
+
+PACKAGES=(
+    build-essential meson ninja-build pkg-config
+    libpcap-dev libnet1-dev libncurses-dev libpcre2-dev libyaml-dev libjansson-dev nettle-dev
+    libdpdk-dev dpdk dpdk-dev
+    tshark tcpreplay tcptrace python3 python3-scapy tmux valgrind
+    iproute2 ethtool curl openssl python3-minimal bind9-dnsutils socat procps
+)
+
+need_root() {
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null; then
+            echo sudo
+        else
+            echo "bootstrap.sh: installing packages needs root (or sudo)" >&2
+            exit 2
+        fi
+    fi
+}
+
+install_packages() {
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local SUDO
+    SUDO=$(need_root)
+    echo "bootstrap.sh: installing ${missing[*]}" >&2
+    # tshark asks whether non-root users may capture; answer no, non-interactively.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+    if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+        # shellcheck disable=SC2086
+        meson setup "$BUILD_DIR" $MESON_ARGS >/dev/null
+    elif [ -n "$MESON_ARGS" ]; then
+        # shellcheck disable=SC2086
+        meson configure "$BUILD_DIR" $MESON_ARGS >/dev/null
+    fi
+    ninja -C "$BUILD_DIR" >/dev/null
+}
+
+case "${1:-demo}" in
+build)
+    install_packages
+    build
+    ;;
+demo)
+    install_packages
+    build
+    exec ./scripts/demo.sh "$BUILD_DIR"
+    ;;
+test)
+    install_packages
+    MESON_ARGS="${MESON_ARGS} -Dwerror=true"
+    build
+    meson test -C "$BUILD_DIR" --print-errorlogs --num-processes "$(nproc)" "${@:2}"
+    ;;
+*)
+    echo "usage: $0 [demo|test|build]" >&2
+    exit 2
+    ;;
+esac
