@@ -98,4 +98,28 @@ int bt_events_read(const char *path, struct bt_event **out, size_t *n, struct bt
 int bt_corrections_read(const char *path, struct bt_correction **out, size_t *n, struct bt_err *e);
 int bt_nat_read(const char *path, struct bt_nat_map **out, size_t *n, struct bt_err *e);
 
+
+/* Writer for drivers (the gateway sim, the plan runner, tgen --capture): opens
+ * dir (created if missing, like mkdir -p), then the member pcaps on first use.
+ * All pcaps are Ethernet, nanosecond. Takes no ownership of packet data. */
+struct bt_capset_writer;
+struct bt_capset_writer *bt_capset_writer_open(const char *dir, struct bt_err *e);
+/* Appends a packet the distributor delivered to member id (1..64). */
+int bt_capset_writer_sgm(struct bt_capset_writer *w, int id, uint64_t ts_ns,
+                         const uint8_t *data, uint32_t caplen, uint32_t wire_len);
+/* Appends a packet seen on the client-side / server-side link. */
+int bt_capset_writer_client(struct bt_capset_writer *w, uint64_t ts_ns,
+                            const uint8_t *data, uint32_t caplen, uint32_t wire_len);
+int bt_capset_writer_server(struct bt_capset_writer *w, uint64_t ts_ns,
+                            const uint8_t *data, uint32_t caplen, uint32_t wire_len);
+int bt_capset_writer_event(struct bt_capset_writer *w, const struct bt_event *ev);
+int bt_capset_writer_correction(struct bt_capset_writer *w, const struct bt_correction *c);
+int bt_capset_writer_nat(struct bt_capset_writer *w, const struct bt_nat_map *n);
+/* Flushes and closes every file, then writes capset.json from m (its files
+ * field is filled in from what was written; every member in m gets an
+ * sgm-<id>.pcap, empty if it saw nothing). 0 or the first -errno seen, e filled.
+ * Accepts NULL w. */
+int bt_capset_writer_close(struct bt_capset_writer *w, const struct bt_capset_meta *m,
+                           struct bt_err *e);
+
 #endif
