@@ -55,7 +55,14 @@ build() {
         # shellcheck disable=SC2086
         meson configure "$BUILD_DIR" $MESON_ARGS >/dev/null
     fi
-    ninja -C "$BUILD_DIR" >/dev/null
+    # Quiet when it works; the compiler's messages when it does not.
+    local rc=0
+    ninja -C "$BUILD_DIR" > "$BUILD_DIR/ninja.log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        grep -v '^\[[0-9]*/[0-9]*\] ' "$BUILD_DIR/ninja.log" >&2
+        echo "bootstrap.sh: build failed (full log: $BUILD_DIR/ninja.log)" >&2
+        return "$rc"
+    fi
 }
 
 case "${1:-demo}" in
