@@ -74,10 +74,8 @@ static struct bt_sched *g_s;
 static struct rec g_r;
 static void chain(void *arg, uint64_t now)
 {
-    static struct call c;
     uintptr_t left = (uintptr_t)arg;
     g_r.t[g_r.n++] = now;
-    c.r = &g_r;
     if (left)
         bt_sched_at(g_s, now - 1 /* in the past */, chain, (void *)(left - 1));
 }
