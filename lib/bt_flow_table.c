@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Flow table: entries live in one slab (key, LRU links, last use, inline
+ * value); a separate open-addressing index of 32-bit slots (linear probing,
+ * at most 50% full) points into the slab. Deletion shifts later probe-chain
+ * members back (no tombstones), so lookups never degrade. The LRU list, in
+ * last-use order, makes idle expiry O(expired).
+ */
+#include "bt_flow_table.h"
+#include "bt_flow.h"
+#include "bt_hash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NIL UINT32_MAX
+
+struct ent_hdr {
+    struct bt_flow_key key;   /* 40 bytes */
+    uint32_t prev, next;      /* LRU (or free list in next) */
+    uint64_t last_ns;
+    uint32_t slot;            /* index slot pointing here */
+    uint32_t used;
+};
+
+struct bt_flowtab {
+    uint8_t *slab;
+    uint32_t *index;          /* entry number + 1; 0 = empty */
+    uint32_t index_mask;
+    uint32_t stride;
+    uint32_t capacity, count;
+    uint32_t value_size;
+    uint32_t free_head;
+    uint32_t lru_head, lru_tail;  /* head = least recently used */
+    uint64_t idle_ns;
+};
+
+static inline struct ent_hdr *ent(const struct bt_flowtab *t, uint32_t i)
+{
+    return (struct ent_hdr *)(t->slab + (size_t)i * t->stride);
+}
+
+static inline void *ent_value(const struct bt_flowtab *t, uint32_t i)
+{
+    return t->slab + (size_t)i * t->stride + sizeof(struct ent_hdr);
+}
+
+static inline uint32_t value_ent(const struct bt_flowtab *t, const void *v)
+{
+    return (uint32_t)(((const uint8_t *)v - sizeof(struct ent_hdr) - t->slab) / t->stride);
+}
+
+static inline uint64_t key_hash(const struct bt_flow_key *k)
+{
+    uint64_t w[5];
+
+    memcpy(w, k, sizeof(w));
+    return bt_mix64(w[0] ^ bt_mix64(w[1] ^ bt_mix64(w[2] ^ bt_mix64(w[3] ^ bt_mix64(w[4])))));
+}
+
+struct bt_flowtab *bt_flowtab_new(uint32_t capacity, uint32_t value_size, uint64_t idle_ns)
+{
+    struct bt_flowtab *t;
+    uint64_t isz = 16;
+
+    if (capacity == 0 || capacity > (1U << 30))
+        return NULL;
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    while (isz < (uint64_t)capacity * 2)
+        isz <<= 1;
+    t->stride = (uint32_t)((sizeof(struct ent_hdr) + value_size + 7) & ~7U);
+    t->slab = calloc(capacity, t->stride);
+    t->index = calloc(isz, sizeof(*t->index));
+    if (!t->slab || !t->index)
+        return bt_flowtab_free(t);
+    t->index_mask = (uint32_t)(isz - 1);
+    t->capacity = capacity;
+    t->value_size = value_size;
+    t->idle_ns = idle_ns;
+    t->lru_head = t->lru_tail = NIL;
+    for (uint32_t i = 0; i < capacity; i++)
+        ent(t, i)->next = i + 1 < capacity ? i + 1 : NIL;
+    t->free_head = 0;
+    return t;
+}
+
+struct bt_flowtab *bt_flowtab_free(struct bt_flowtab *t)
+{
+    if (t) {
+        free(t->slab);
+        free(t->index);
+        free(t);
+    }
+    return NULL;
+}
+
+static void lru_unlink(struct bt_flowtab *t, uint32_t i)
+{
+    struct ent_hdr *e = ent(t, i);
+
+    if (e->prev != NIL)
+        ent(t, e->prev)->next = e->next;
+    else
+        t->lru_head = e->next;
+    if (e->next != NIL)
+        ent(t, e->next)->prev = e->prev;
+    else
+        t->lru_tail = e->prev;
+}
+
+static void lru_append(struct bt_flowtab *t, uint32_t i)
+{
+    struct ent_hdr *e = ent(t, i);
+
+    e->prev = t->lru_tail;
+    e->next = NIL;
+    if (t->lru_tail != NIL)
+        ent(t, t->lru_tail)->next = i;
+    else
+        t->lru_head = i;
+    t->lru_tail = i;
+}
+
+/* Slot holding key, or the empty slot where it would go (*found = 0). */
+static uint32_t probe(const struct bt_flowtab *t, const struct bt_flow_key *key, int *found)
+{
+    uint32_t s = (uint32_t)key_hash(key) & t->index_mask;
+
+    for (;;) {
+        uint32_t v = t->index[s];
+        if (v == 0) {
+            *found = 0;
+            return s;
+        }
+        if (memcmp(&ent(t, v - 1)->key, key, sizeof(*key)) == 0) {
+            *found = 1;
+            return s;
+        }
+        s = (s + 1) & t->index_mask;
+    }
+}
+
+void *bt_flowtab_lookup(struct bt_flowtab *t, const struct bt_flow_key *key)
+{
+    int found;
+    uint32_t s = probe(t, key, &found);
+
+    return found ? ent_value(t, t->index[s] - 1) : NULL;
+}
+
+void *bt_flowtab_insert(struct bt_flowtab *t, const struct bt_flow_key *key, uint64_t now_ns,
+                        bool *created)
+{
+    int found;
+    uint32_t s = probe(t, key, &found), i;
+    struct ent_hdr *e;
+
+    if (found) {
+        i = t->index[s] - 1;
+        if (created)
+            *created = false;
+        bt_flowtab_touch(t, ent_value(t, i), now_ns);
+        return ent_value(t, i);
+    }
+    if (t->free_head == NIL)
+        return NULL;
+    i = t->free_head;
+    e = ent(t, i);
+    t->free_head = e->next;
+    memcpy(&e->key, key, sizeof(*key));
+    e->last_ns = now_ns;
+    e->slot = s;
+    e->used = 1;
+    memset(ent_value(t, i), 0, t->value_size);
+    t->index[s] = i + 1;
+    lru_append(t, i);
+    t->count++;
+    if (created)
+        *created = true;
+    return ent_value(t, i);
+}
+
+void bt_flowtab_touch(struct bt_flowtab *t, void *value, uint64_t now_ns)
+{
+    uint32_t i = value_ent(t, value);
+    struct ent_hdr *e = ent(t, i);
+
+    if (now_ns > e->last_ns)
+        e->last_ns = now_ns;
+    if (t->lru_tail != i) {
+        lru_unlink(t, i);
+        lru_append(t, i);
+    }
+}
+
+const struct bt_flow_key *bt_flowtab_key(const struct bt_flowtab *t, const void *value)
+{
+    return &ent(t, value_ent(t, value))->key;
+}
+
+static void remove_ent(struct bt_flowtab *t, uint32_t i)
+{
+    struct ent_hdr *e = ent(t, i);
+    uint32_t hole = e->slot, s = hole;
+
+    lru_unlink(t, i);
+    t->index[hole] = 0;
+    /* backward-shift deletion: move later chain members into the hole when
+     * their home slot does not lie (cyclically) between hole and them */
+    for (;;) {
+        s = (s + 1) & t->index_mask;
+        uint32_t v = t->index[s];
+        if (v == 0)
+            break;
+        struct ent_hdr *m = ent(t, v - 1);
+        uint32_t home = (uint32_t)key_hash(&m->key) & t->index_mask;
+        uint32_t d_home = (s - home) & t->index_mask, d_hole = (s - hole) & t->index_mask;
+        if (d_home >= d_hole) {
+            t->index[hole] = v;
+            t->index[s] = 0;
+            m->slot = hole;
+            hole = s;
+        }
+    }
+    e->used = 0;
+    e->next = t->free_head;
+    t->free_head = i;
+    t->count--;
+}
+
+void bt_flowtab_remove(struct bt_flowtab *t, void *value)
+{
+    remove_ent(t, value_ent(t, value));
+}
+
+unsigned bt_flowtab_expire(struct bt_flowtab *t, uint64_t now_ns, bt_flowtab_expire_fn fn,
+                           void *arg, unsigned max)
+{
+    unsigned n = 0;
+
+    if (t->idle_ns == 0 || now_ns < t->idle_ns)
+        return 0;
+    while (t->lru_head != NIL && (max == 0 || n < max)) {
+        uint32_t i = t->lru_head;
+        struct ent_hdr *e = ent(t, i);
+        if (e->last_ns >= now_ns - t->idle_ns)
+            break;
+        if (fn)
+            fn(&e->key, ent_value(t, i), arg);
+        remove_ent(t, i);
+        n++;
+    }
+    return n;
+}
+
+void bt_flowtab_foreach(struct bt_flowtab *t, bt_flowtab_expire_fn fn, void *arg)
+{
+    for (uint32_t i = t->lru_head; i != NIL;) {
+        uint32_t nx = ent(t, i)->next;
+        fn(&ent(t, i)->key, ent_value(t, i), arg);
+        i = nx;
+    }
+}
+
+uint32_t bt_flowtab_count(const struct bt_flowtab *t)
+{
+    return t->count;
+}
+
+uint32_t bt_flowtab_capacity(const struct bt_flowtab *t)
+{
+    return t->capacity;
+}
+
+uint32_t bt_flowtab_entry_bytes(const struct bt_flowtab *t)
+{
+    return t->stride + (uint32_t)(((uint64_t)t->index_mask + 1) * sizeof(uint32_t) / t->capacity);
+}
