@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "bt_test.h"
+#include "bt_flow.h"
+#include "bt_hash.h"
+
+static uint64_t rng = 0x2545F4914F6CDD1DULL;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return rng;
+}
+
+static struct bt_flow_key random_key(int family)
+{
+    struct bt_flow_key k;
+    memset(&k, 0, sizeof(k));
+    uint64_t a = rnd(), b = rnd(), c = rnd(), d = rnd();
+    if (family == 4) {
+        k.src[10] = k.src[11] = k.dst[10] = k.dst[11] = 0xff;
+        memcpy(k.src + 12, &a, 4);
+        memcpy(k.dst + 12, &b, 4);
+    } else {
+        memcpy(k.src, &a, 8); memcpy(k.src + 8, &c, 8);
+        memcpy(k.dst, &b, 8); memcpy(k.dst + 8, &d, 8);
+        k.src[0] = 0x20; k.dst[0] = 0x20;
+    }
+    k.sport = (uint16_t)rnd();
+    k.dport = (uint16_t)rnd();
+    k.proto = (rnd() & 1) ? 6 : 17;
+    k.family = (uint8_t)family;
+    return k;
+}
+
+static struct bt_flow_key rev(const struct bt_flow_key *k)
+{
+    struct bt_flow_key r = *k;
+    memcpy(r.src, k->dst, 16);
+    memcpy(r.dst, k->src, 16);
+    r.sport = k->dport;
+    r.dport = k->sport;
+    return r;
+}
+
+TEST(general_is_symmetric_over_random_tuples)
+{
+    for (int fam = 4; fam <= 6; fam += 2)
+        for (int l4 = 0; l4 <= 1; l4++)
+            for (int i = 0; i < 100000; i++) {
+                struct bt_flow_key k = random_key(fam), r = rev(&k);
+                uint32_t seed = (uint32_t)i;
+                if (bt_dist_hash(&k, BT_DIST_GENERAL, l4, BT_SIDE_INTERNAL, seed) !=
+                    bt_dist_hash(&r, BT_DIST_GENERAL, l4, BT_SIDE_EXTERNAL, seed)) {
+                    BT_FAIL_AT("asymmetric general hash fam %d l4 %d", fam, l4);
+                    return;
+                }
+            }
+}
+
+TEST(auto_topology_request_and_reply_hash_alike)
+{
+    for (int l4 = 0; l4 <= 1; l4++)
+        for (int i = 0; i < 100000; i++) {
+            struct bt_flow_key k = random_key(i % 2 ? 4 : 6), r = rev(&k);
+            CHECK(bt_dist_hash(&k, BT_DIST_AUTO, l4, BT_SIDE_INTERNAL, 7) ==
+                  bt_dist_hash(&r, BT_DIST_AUTO, l4, BT_SIDE_EXTERNAL, 7));
+            if (bt_test_failed)
+                return;
+        }
+}
+
+/* A mode depends on exactly the fields it names: changing the others does
+ * not change the hash, changing a named one (almost always) does. */
+TEST(user_and_network_use_only_their_fields)
+{
+    unsigned changed_user = 0, changed_net = 0;
+    for (int i = 0; i < 20000; i++) {
+        struct bt_flow_key k = random_key(4), m = k;
+        /* user: dst IP (+ sport with L4); vary src IP and dport */
+        m.src[15] ^= 0x5a;
+        m.dport ^= 0x1234;
+        m.proto = 17;
+        CHECK(bt_dist_hash(&k, BT_DIST_USER, 1, 0, 1) == bt_dist_hash(&m, BT_DIST_USER, 1, 0, 1));
+        m.sport ^= 1;
+        changed_user += bt_dist_hash(&k, BT_DIST_USER, 1, 0, 1) != bt_dist_hash(&m, BT_DIST_USER, 1, 0, 1);
+        CHECK(bt_dist_hash(&k, BT_DIST_USER, 0, 0, 1) == bt_dist_hash(&m, BT_DIST_USER, 0, 0, 1));
+        /* network: src IP (+ dport with L4) */
+        m = k;
+        m.dst[15] ^= 0x5a;
+        m.sport ^= 0x4321;
+        CHECK(bt_dist_hash(&k, BT_DIST_NETWORK, 1, 0, 1) == bt_dist_hash(&m, BT_DIST_NETWORK, 1, 0, 1));
+        m.dport ^= 1;
+        changed_net += bt_dist_hash(&k, BT_DIST_NETWORK, 1, 0, 1) != bt_dist_hash(&m, BT_DIST_NETWORK, 1, 0, 1);
+        CHECK(bt_dist_hash(&k, BT_DIST_NETWORK, 0, 0, 1) == bt_dist_hash(&m, BT_DIST_NETWORK, 0, 0, 1));
+        if (bt_test_failed)
+            return;
+    }
+    CHECK(changed_user > 19990);
+    CHECK(changed_net > 19990);
+}
+
+TEST(general_without_l4_ignores_ports_and_with_l4_uses_them)
+{
+    unsigned changed = 0;
+    for (int i = 0; i < 10000; i++) {
+        struct bt_flow_key k = random_key(6), m = k;
+        m.sport++;
+        CHECK(bt_dist_hash(&k, BT_DIST_GENERAL, 0, 0, 3) == bt_dist_hash(&m, BT_DIST_GENERAL, 0, 0, 3));
+        changed += bt_dist_hash(&k, BT_DIST_GENERAL, 1, 0, 3) != bt_dist_hash(&m, BT_DIST_GENERAL, 1, 0, 3);
+    }
+    CHECK(changed > 9990);
+}
+
+TEST(hash_spreads_evenly)
+{
+    unsigned bins[64] = {0};
+    for (int i = 0; i < 640000; i++) {
+        struct bt_flow_key k = random_key(4);
+        bins[bt_dist_hash(&k, BT_DIST_GENERAL, 1, 0, 0) % 64]++;
+    }
+    for (int b = 0; b < 64; b++)
+        CHECK(bins[b] > 9500 && bins[b] < 10500); /* +-5%, ~5 sigma */
+}
+
+TEST(mode_names)
+{
+    enum bt_dist_mode m;
+    CHECK(bt_dist_mode_parse("user", &m) == 0 && m == BT_DIST_USER);
+    CHECK(bt_dist_mode_parse("auto-topology", &m) == 0 && m == BT_DIST_AUTO);
+    CHECK(bt_dist_mode_parse("bogus", &m) < 0);
+    CHECK_EQ_STR(bt_dist_mode_name(BT_DIST_NETWORK), "network");
+}
+
+/* Microsoft's "Verifying the RSS Hash Calculation" table (IPv4). */
+static const uint8_t ms_key[40] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+static const struct {
+    uint8_t dst[4]; uint16_t dport;
+    uint8_t src[4]; uint16_t sport;
+    uint32_t ip_only, with_ports;
+} ms_vec[] = {
+    {{161, 142, 100, 80}, 1766, {66, 9, 149, 187}, 2794, 0x323e8fc2, 0x51ccc178},
+    {{65, 69, 140, 83}, 4739, {199, 92, 111, 2}, 14230, 0xd718262a, 0xc626b0ea},
+    {{12, 22, 207, 184}, 38024, {24, 19, 198, 95}, 12898, 0xd2d0a5de, 0x5c2b394a},
+    {{209, 142, 163, 6}, 2217, {38, 27, 205, 30}, 48228, 0x82989176, 0xafc7327f},
+    {{202, 188, 127, 2}, 1303, {153, 39, 163, 191}, 44251, 0x5d1809c5, 0x10e828a2},
+};
+
+TEST(toeplitz_matches_microsoft_vectors)
+{
+    for (unsigned i = 0; i < sizeof(ms_vec) / sizeof(ms_vec[0]); i++) {
+        uint8_t in[12];
+        memcpy(in, ms_vec[i].src, 4);
+        memcpy(in + 4, ms_vec[i].dst, 4);
+        in[8] = (uint8_t)(ms_vec[i].sport >> 8);
+        in[9] = (uint8_t)ms_vec[i].sport;
+        in[10] = (uint8_t)(ms_vec[i].dport >> 8);
+        in[11] = (uint8_t)ms_vec[i].dport;
+        CHECK_EQ_INT(bt_toeplitz(ms_key, sizeof(ms_key), in, 8), ms_vec[i].ip_only);
+        CHECK_EQ_INT(bt_toeplitz(ms_key, sizeof(ms_key), in, 12), ms_vec[i].with_ports);
+    }
+}
+
+TEST(symmetric_toeplitz_is_symmetric)
+{
+    for (int i = 0; i < 20000; i++) {
+        struct bt_flow_key k = random_key(i % 2 ? 4 : 6), r = rev(&k);
+        CHECK(bt_toeplitz_sym(&k) == bt_toeplitz_sym(&r));
+        if (bt_test_failed)
+            return;
+    }
+}
