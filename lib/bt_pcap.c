@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Capture I/O. Reading: libpcap in nanosecond precision (it converts micro-
+ * second files and reads pcapng). Writing: a plain buffered writer of classic
+ * pcap with the nanosecond magic, because libpcap's dumper would need a
+ * pcap_t of the right precision and does its own stdio buffering anyway.
+ */
+#include "bt_pcap.h"
+#include "bt_err.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct bt_pcap_reader {
+    pcap_t *p;
+    char *path;
+    uint64_t index;
+    int link;
+};
+
+struct bt_pcap_reader *bt_pcap_open(const char *path, struct bt_err *e)
+{
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    struct bt_pcap_reader *r;
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        bt_err_setr(e, -errno, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        bt_err_setr(e, -EISDIR, "%s: is a directory, not a capture file", path);
+        return NULL;
+    }
+    r = calloc(1, sizeof(*r));
+    if (!r) {
+        bt_err_setr(e, -ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    r->path = strdup(path);
+    r->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!r->p || !r->path) {
+        bt_err_set(e, "%s: not a readable pcap or pcapng capture: %s", path,
+                   errbuf[0] ? errbuf : "out of memory");
+        return bt_pcap_close(r);
+    }
+    r->link = pcap_datalink(r->p);
+    return r;
+}
+
+struct bt_pcap_reader *bt_pcap_close(struct bt_pcap_reader *r)
+{
+    if (r) {
+        if (r->p)
+            pcap_close(r->p);
+        free(r->path);
+        free(r);
+    }
+    return NULL;
+}
+
+int bt_pcap_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec, struct bt_err *e)
+{
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int rc = pcap_next_ex(r->p, &h, &data);
+
+    if (rc == 1) {
+        rec->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+        rec->data = data;
+        rec->caplen = h->caplen;
+        rec->wire_len = h->len < h->caplen ? h->caplen : h->len;
+        rec->index = r->index++;
+        return 1;
+    }
+    if (rc == PCAP_ERROR_BREAK)
+        return 0;
+    {
+        FILE *f = pcap_file(r->p);
+        long off = f ? ftell(f) : -1;
+        if (off >= 0)
+            bt_err_set(e, "%s: packet %llu (byte offset %ld): %s", r->path,
+                       (unsigned long long)r->index + 1, off, pcap_geterr(r->p));
+        else
+            bt_err_set(e, "%s: packet %llu: %s", r->path, (unsigned long long)r->index + 1,
+                       pcap_geterr(r->p));
+    }
+    return -EBADMSG;
+}
+
+int bt_pcap_linktype(const struct bt_pcap_reader *r)
+{
+    return r->link;
+}
+
+uint32_t bt_pcap_snaplen(const struct bt_pcap_reader *r)
+{
+    return (uint32_t)pcap_snapshot(r->p);
+}
+
+const char *bt_pcap_path(const struct bt_pcap_reader *r)
+{
+    return r->path;
+}
+
+/* ---- writer ---- */
+
+#define WBUF (256 * 1024)
+
+struct bt_pcap_writer {
+    FILE *f;
+    uint8_t *buf;
+    size_t used;
+    uint64_t count;
+    uint32_t snaplen;
+    int err;
+};
+
+static int wflush(struct bt_pcap_writer *w)
+{
+    if (w->used && !w->err && fwrite(w->buf, 1, w->used, w->f) != w->used)
+        w->err = errno ? -errno : -EIO;
+    w->used = 0;
+    return w->err;
+}
+
+static int wput(struct bt_pcap_writer *w, const void *p, size_t n)
+{
+    if (w->used + n > WBUF && wflush(w) < 0)
+        return w->err;
+    if (n > WBUF) {
+        if (fwrite(p, 1, n, w->f) != n)
+            w->err = errno ? -errno : -EIO;
+        return w->err;
+    }
+    memcpy(w->buf + w->used, p, n);
+    w->used += n;
+    return 0;
+}
+
+struct bt_pcap_writer *bt_pcap_writer_open(const char *path, int linktype, uint32_t snaplen,
+                                           struct bt_err *e)
+{
+    struct bt_pcap_writer *w = calloc(1, sizeof(*w));
+    struct {
+        uint32_t magic;
+        uint16_t major, minor;
+        int32_t zone;
+        uint32_t sigfigs, snaplen, link;
+    } hdr = {0xa1b23c4d, 2, 4, 0, 0, snaplen ? snaplen : 262144, (uint32_t)linktype};
+
+    if (!w) {
+        bt_err_setr(e, -ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    w->buf = malloc(WBUF);
+    w->f = fopen(path, "wb");
+    if (!w->buf || !w->f) {
+        bt_err_setr(e, -errno, "%s: cannot create: %s", path, strerror(errno));
+        goto fail;
+    }
+    w->snaplen = hdr.snaplen;
+    if (wput(w, &hdr, sizeof(hdr)) < 0)
+        goto fail;
+    return w;
+fail:
+    if (w->f)
+        fclose(w->f);
+    free(w->buf);
+    free(w);
+    return NULL;
+}
+
+int bt_pcap_write(struct bt_pcap_writer *w, uint64_t ts_ns, const uint8_t *data,
+                  uint32_t caplen, uint32_t wire_len)
+{
+    uint32_t rec[4];
+
+    if (caplen > w->snaplen)
+        caplen = w->snaplen;
+    rec[0] = (uint32_t)(ts_ns / 1000000000ULL);
+    rec[1] = (uint32_t)(ts_ns % 1000000000ULL);
+    rec[2] = caplen;
+    rec[3] = wire_len < caplen ? caplen : wire_len;
+    if (wput(w, rec, sizeof(rec)) < 0 || wput(w, data, caplen) < 0)
+        return w->err;
+    w->count++;
+    return 0;
+}
+
+int bt_pcap_writer_close(struct bt_pcap_writer *w)
+{
+    int r;
+
+    if (!w)
+        return 0;
+    r = wflush(w);
+    if (fclose(w->f) != 0 && r == 0)
+        r = -errno;
+    free(w->buf);
+    free(w);
+    return r;
+}
+
+uint64_t bt_pcap_writer_count(const struct bt_pcap_writer *w)
+{
+    return w->count;
+}
+
+/* ---- k-way merge ---- */
+
+struct mslot {
+    struct bt_pcap_rec rec;
+    unsigned which;
+};
+
+struct bt_pcap_merge {
+    struct bt_pcap_reader **r;
+    unsigned n;
+    struct mslot *heap;
+    unsigned hn;
+    int primed;
+    int pending;        /* input whose record was handed out last: refill first */
+    uint8_t **copy;     /* libpcap reuses its buffer: keep each head's bytes */
+    uint32_t *copy_cap;
+};
+
+static int mless(const struct mslot *a, const struct mslot *b)
+{
+    if (a->rec.ts_ns != b->rec.ts_ns)
+        return a->rec.ts_ns < b->rec.ts_ns;
+    return a->which < b->which;
+}
+
+static void msift_down(struct bt_pcap_merge *m, unsigned i)
+{
+    for (;;) {
+        unsigned l = 2 * i + 1, r = l + 1, s = i;
+        if (l < m->hn && mless(&m->heap[l], &m->heap[s]))
+            s = l;
+        if (r < m->hn && mless(&m->heap[r], &m->heap[s]))
+            s = r;
+        if (s == i)
+            return;
+        struct mslot t = m->heap[i];
+        m->heap[i] = m->heap[s];
+        m->heap[s] = t;
+        i = s;
+    }
+}
+
+static void msift_up(struct bt_pcap_merge *m, unsigned i)
+{
+    while (i) {
+        unsigned p = (i - 1) / 2;
+        if (!mless(&m->heap[i], &m->heap[p]))
+            return;
+        struct mslot t = m->heap[i];
+        m->heap[i] = m->heap[p];
+        m->heap[p] = t;
+        i = p;
+    }
+}
+
+struct bt_pcap_merge *bt_pcap_merge_new(struct bt_pcap_reader **readers, unsigned n)
+{
+    struct bt_pcap_merge *m = calloc(1, sizeof(*m));
+
+    if (!m)
+        return NULL;
+    m->r = calloc(n ? n : 1, sizeof(*m->r));
+    m->heap = calloc(n ? n : 1, sizeof(*m->heap));
+    m->copy = calloc(n ? n : 1, sizeof(*m->copy));
+    m->copy_cap = calloc(n ? n : 1, sizeof(*m->copy_cap));
+    if (!m->r || !m->heap || !m->copy || !m->copy_cap)
+        return bt_pcap_merge_free(m);
+    memcpy(m->r, readers, n * sizeof(*readers));
+    m->n = n;
+    m->pending = -1;
+    return m;
+}
+
+struct bt_pcap_merge *bt_pcap_merge_free(struct bt_pcap_merge *m)
+{
+    if (m) {
+        for (unsigned i = 0; m->copy && i < m->n; i++)
+            free(m->copy[i]);
+        free(m->copy);
+        free(m->copy_cap);
+        free(m->r);
+        free(m->heap);
+        free(m);
+    }
+    return NULL;
+}
+
+/* Reads the next record of input i into the heap (copying its bytes). */
+static int mfill(struct bt_pcap_merge *m, unsigned i, struct bt_err *e)
+{
+    struct mslot s;
+    int rc = bt_pcap_next(m->r[i], &s.rec, e);
+
+    if (rc <= 0)
+        return rc;
+    if (s.rec.caplen > m->copy_cap[i]) {
+        uint8_t *c = realloc(m->copy[i], s.rec.caplen);
+        if (!c)
+            return bt_err_setr(e, -ENOMEM, "%s: out of memory", bt_pcap_path(m->r[i]));
+        m->copy[i] = c;
+        m->copy_cap[i] = s.rec.caplen;
+    }
+    if (s.rec.caplen)
+        memcpy(m->copy[i], s.rec.data, s.rec.caplen);
+    s.rec.data = m->copy[i];
+    s.which = i;
+    m->heap[m->hn] = s;
+    msift_up(m, m->hn++);
+    return 1;
+}
+
+int bt_pcap_merge_next(struct bt_pcap_merge *m, struct bt_pcap_rec *rec, unsigned *which,
+                       struct bt_err *e)
+{
+    int rc;
+
+    if (!m->primed) {
+        for (unsigned i = 0; i < m->n; i++)
+            if ((rc = mfill(m, i, e)) < 0)
+                return rc;
+        m->primed = 1;
+    } else if (m->pending >= 0) {
+        /* the record handed out last is no longer referenced: refill its input */
+        unsigned i = (unsigned)m->pending;
+        m->pending = -1;
+        if ((rc = mfill(m, i, e)) < 0)
+            return rc;
+    }
+    if (m->hn == 0)
+        return 0;
+    /* hand out the top; its buffer stays valid until the next call */
+    *rec = m->heap[0].rec;
+    *which = m->heap[0].which;
+    m->pending = (int)m->heap[0].which;
+    m->heap[0] = m->heap[--m->hn];
+    if (m->hn)
+        msift_down(m, 0);
+    return 1;
+}
