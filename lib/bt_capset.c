@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The capture set's JSON parts (capset.json, events.jsonl, corrections.jsonl,
+ * nat.jsonl) and a writer that drivers use to produce a whole capture set.
+ * JSON goes through jansson; readers report "path:line: problem".
+ */
+#include "bt_capset.h"
+#include "bt_err.h"
+#include "bt_parse.h"
+#include "bt_pcap.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const ev_names[] = {
+    [BT_EV_SGM_DOWN] = "sgm_down",
+    [BT_EV_SGM_UP] = "sgm_up",
+    [BT_EV_SGM_JOIN] = "sgm_join",
+    [BT_EV_WEIGHT] = "weight",
+    [BT_EV_POLICY] = "policy",
+};
+
+const char *bt_event_name(enum bt_event_kind k)
+{
+    if ((unsigned)k >= sizeof(ev_names) / sizeof(ev_names[0]))
+        return "?";
+    return ev_names[k];
+}
+
+int bt_event_kind_parse(const char *s, enum bt_event_kind *out)
+{
+    for (unsigned i = 0; i < sizeof(ev_names) / sizeof(ev_names[0]); i++) {
+        if (strcmp(s, ev_names[i]) == 0) {
+            *out = (enum bt_event_kind)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+char *bt_capset_path(const char *dir, const char *name, char *buf, unsigned len)
+{
+    snprintf(buf, len, "%s/%s", dir, name);
+    return buf;
+}
+
+char *bt_capset_sgm_path(const char *dir, int id, char *buf, unsigned len)
+{
+    snprintf(buf, len, "%s/sgm-%d.pcap", dir, id);
+    return buf;
+}
+
+/* ---- capset.json ---- */
+
+static const struct {
+    uint32_t bit;
+    const char *key;
+} file_keys[] = {
+    {BT_CAPSET_HAS_CLIENT, "client"},
+    {BT_CAPSET_HAS_SERVER, "server"},
+    {BT_CAPSET_HAS_EVENTS, "events"},
+    {BT_CAPSET_HAS_CORRECTIONS, "corrections"},
+    {BT_CAPSET_HAS_NAT, "nat"},
+};
+
+int bt_capset_read_meta(const char *dir, struct bt_capset_meta *out, struct bt_err *e)
+{
+    char path[4096];
+    json_error_t je;
+    json_t *root, *v, *members, *files, *pools;
+    struct bt_capset_meta m;
+    int r = -EINVAL;
+    size_t i;
+
+    memset(&m, 0, sizeof(m));
+    bt_capset_path(dir, "capset.json", path, sizeof(path));
+    root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        if (je.line <= 0)
+            return bt_err_setr(e, -ENOENT, "%s: %s", path, je.text);
+        return bt_err_set(e, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    }
+    if (!json_is_object(root)) {
+        bt_err_set(e, "%s:1: expected a JSON object", path);
+        goto out;
+    }
+    v = json_object_get(root, "schema");
+    if (!json_is_integer(v)) {
+        bt_err_set(e, "%s: missing or non-integer \"schema\"", path);
+        goto out;
+    }
+    m.schema = (int)json_integer_value(v);
+    if (m.schema != BT_CAPSET_SCHEMA) {
+        bt_err_set(e, "%s: schema %d not supported (this baton reads schema %d)", path, m.schema,
+                   BT_CAPSET_SCHEMA);
+        goto out;
+    }
+    members = json_object_get(root, "members");
+    if (!json_is_array(members) || json_array_size(members) == 0 ||
+        json_array_size(members) > BT_CAPSET_MAX_MEMBERS) {
+        bt_err_set(e, "%s: \"members\" must be an array of 1..%d objects", path,
+                   BT_CAPSET_MAX_MEMBERS);
+        goto out;
+    }
+    json_array_foreach(members, i, v) {
+        json_t *id = json_object_get(v, "id"), *w = json_object_get(v, "weight");
+        if (!json_is_integer(id) || json_integer_value(id) < 1 || json_integer_value(id) > 64) {
+            bt_err_set(e, "%s: members[%zu]: \"id\" must be an integer 1..64", path, i);
+            goto out;
+        }
+        if (w && (!json_is_integer(w) || json_integer_value(w) < 0 ||
+                  json_integer_value(w) > 512)) {
+            bt_err_set(e, "%s: members[%zu]: \"weight\" must be an integer 0..512", path, i);
+            goto out;
+        }
+        for (unsigned k = 0; k < m.nmembers; k++) {
+            if (m.ids[k] == (int)json_integer_value(id)) {
+                bt_err_set(e, "%s: members[%zu]: id %d appears twice", path, i, m.ids[k]);
+                goto out;
+            }
+        }
+        m.ids[m.nmembers] = (int)json_integer_value(id);
+        m.weights[m.nmembers] = w ? (unsigned)json_integer_value(w) : 1;
+        m.nmembers++;
+    }
+    v = json_object_get(root, "mode");
+    snprintf(m.mode, sizeof(m.mode), "%s", json_is_string(v) ? json_string_value(v) : "general");
+    v = json_object_get(root, "l4");
+    m.l4 = json_is_true(v);
+    pools = json_object_get(root, "nat_pools");
+    if (json_is_array(pools)) {
+        json_array_foreach(pools, i, v) {
+            if (!json_is_string(v) || m.npools >= BT_CAPSET_MAX_POOLS) {
+                bt_err_set(e, "%s: nat_pools[%zu]: expected a CIDR string (at most %d)", path, i,
+                           BT_CAPSET_MAX_POOLS);
+                goto out;
+            }
+            snprintf(m.nat_pools[m.npools++], sizeof(m.nat_pools[0]), "%s", json_string_value(v));
+        }
+    }
+    files = json_object_get(root, "files");
+    if (json_is_object(files))
+        for (unsigned k = 0; k < sizeof(file_keys) / sizeof(file_keys[0]); k++)
+            if (json_is_true(json_object_get(files, file_keys[k].key)))
+                m.files |= file_keys[k].bit;
+    v = json_object_get(root, "generator");
+    if (json_is_string(v))
+        snprintf(m.generator, sizeof(m.generator), "%s", json_string_value(v));
+    *out = m;
+    r = 0;
+out:
+    json_decref(root);
+    return r;
+}
+
+int bt_capset_write_meta(const char *dir, const struct bt_capset_meta *m, struct bt_err *e)
+{
+    char path[4096];
+    json_t *root = json_object(), *members = json_array(), *files = json_object(),
+           *pools = json_array();
+    int r = 0;
+
+    bt_capset_path(dir, "capset.json", path, sizeof(path));
+    for (unsigned i = 0; i < m->nmembers; i++)
+        json_array_append_new(members, json_pack("{s:i, s:i}", "id", m->ids[i], "weight",
+                                                 (int)m->weights[i]));
+    for (unsigned i = 0; i < m->npools; i++)
+        json_array_append_new(pools, json_string(m->nat_pools[i]));
+    for (unsigned k = 0; k < sizeof(file_keys) / sizeof(file_keys[0]); k++)
+        json_object_set_new(files, file_keys[k].key, json_boolean(m->files & file_keys[k].bit));
+    json_object_set_new(root, "schema", json_integer(BT_CAPSET_SCHEMA));
+    json_object_set_new(root, "generator", json_string(m->generator));
+    json_object_set_new(root, "members", members);
+    json_object_set_new(root, "mode", json_string(m->mode[0] ? m->mode : "general"));
+    json_object_set_new(root, "l4", json_boolean(m->l4));
+    json_object_set_new(root, "nat_pools", pools);
+    json_object_set_new(root, "files", files);
+    if (json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+        r = bt_err_setr(e, -EIO, "%s: cannot write", path);
+    json_decref(root);
+    return r;
+}
+
+/* ---- JSON lines ---- */
+
+static void put_addr(json_t *o, const char *key, const uint8_t a[16])
+{
+    char buf[64];
+
+    json_object_set_new(o, key, json_string(bt_addr_fmt(a, buf, sizeof(buf))));
+}
+
+static int dump_line(FILE *f, json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    int r = 0;
+
+    json_decref(o);
+    if (!s)
+        return -ENOMEM;
+    if (fprintf(f, "%s\n", s) < 0)
+        r = -EIO;
+    free(s);
+    return r;
+}
+
+/* Seconds as a float with ns resolution: jansson prints reals with 17
+ * significant digits, enough for 1e9 s with 1 ns. */
+static json_t *t_json(uint64_t t_ns)
+{
+    return json_real((double)(t_ns / 1000000000ULL) + (double)(t_ns % 1000000000ULL) * 1e-9);
+}
+
+int bt_event_write(FILE *f, const struct bt_event *ev)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "t", t_json(ev->t_ns));
+    json_object_set_new(o, "event", json_string(bt_event_name(ev->kind)));
+    json_object_set_new(o, "sgm", json_integer(ev->sgm));
+    if (ev->weight >= 0)
+        json_object_set_new(o, "weight", json_integer(ev->weight));
+    if (ev->version >= 0)
+        json_object_set_new(o, "version", json_integer(ev->version));
+    if (ev->detail[0])
+        json_object_set_new(o, "detail", json_string(ev->detail));
+    return dump_line(f, o);
+}
+
+static const char *proto_name(uint8_t p, char *buf, size_t len)
+{
+    switch (p) {
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 1: return "icmp";
+    case 58: return "icmp6";
+    case 132: return "sctp";
+    default:
+        snprintf(buf, len, "%u", p);
+        return buf;
+    }
+}
+
+int bt_correction_write(FILE *f, const struct bt_correction *c)
+{
+    json_t *o = json_object();
+    char pb[8];
+
+    json_object_set_new(o, "t", t_json(c->t_ns));
+    json_object_set_new(o, "proto", json_string(proto_name(c->proto, pb, sizeof(pb))));
+    put_addr(o, "src", c->src);
+    json_object_set_new(o, "sport", json_integer(c->sport));
+    put_addr(o, "dst", c->dst);
+    json_object_set_new(o, "dport", json_integer(c->dport));
+    json_object_set_new(o, "from", json_integer(c->from));
+    json_object_set_new(o, "to", json_integer(c->to));
+    return dump_line(f, o);
+}
+
+static json_t *tuple_json(const uint8_t s[16], uint16_t sp, const uint8_t d[16], uint16_t dp)
+{
+    json_t *o = json_object();
+
+    put_addr(o, "src", s);
+    json_object_set_new(o, "sport", json_integer(sp));
+    put_addr(o, "dst", d);
+    json_object_set_new(o, "dport", json_integer(dp));
+    return o;
+}
+
+int bt_nat_write(FILE *f, const struct bt_nat_map *n)
+{
+    json_t *o = json_object();
+    char pb[8];
+
+    json_object_set_new(o, "t", t_json(n->t_ns));
+    json_object_set_new(o, "proto", json_string(proto_name(n->proto, pb, sizeof(pb))));
+    json_object_set_new(o, "orig", tuple_json(n->osrc, n->osport, n->odst, n->odport));
+    json_object_set_new(o, "xlat", tuple_json(n->tsrc, n->tsport, n->tdst, n->tdport));
+    return dump_line(f, o);
+}
+
+/* Field readers for one JSON-lines object; each fills e with the line. */
+struct jl {
+    const char *path;
+    unsigned line;
+    struct bt_err *e;
+};
+
+static int jl_time(const struct jl *c, json_t *o, uint64_t *t_ns)
+{
+    json_t *v = json_object_get(o, "t");
+    double t;
+
+    if (!json_is_number(v))
+        return bt_err_set(c->e, "%s:%u: missing or non-numeric \"t\"", c->path, c->line);
+    t = json_number_value(v);
+    if (!(t >= 0) || t > 1e10)
+        return bt_err_set(c->e, "%s:%u: \"t\" out of range: %g", c->path, c->line, t);
+    *t_ns = (uint64_t)llround(t * 1e9);
+    return 0;
+}
+
+static int jl_int(const struct jl *c, json_t *o, const char *key, long lo, long hi, int *out,
+                  int required)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!v && !required)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return bt_err_set(c->e, "%s:%u: \"%s\" must be an integer %ld..%ld", c->path, c->line,
+                          key, lo, hi);
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
+static int jl_addr(const struct jl *c, json_t *o, const char *key, uint8_t out[16])
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!json_is_string(v) || bt_addr_parse(json_string_value(v), out) < 0)
+        return bt_err_set(c->e, "%s:%u: \"%s\" must be an IPv4 or IPv6 address", c->path,
+                          c->line, key);
+    return 0;
+}
+
+static int jl_proto(const struct jl *c, json_t *o, uint8_t *out)
+{
+    json_t *v = json_object_get(o, "proto");
+    static const struct {
+        const char *n;
+        uint8_t p;
+    } names[] = {{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmp6", 58}, {"sctp", 132}};
+
+    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 255) {
+        *out = (uint8_t)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v)) {
+        for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+            if (strcmp(json_string_value(v), names[i].n) == 0) {
+                *out = names[i].p;
+                return 0;
+            }
+        char *end;
+        long n = strtol(json_string_value(v), &end, 10);
+        if (!*end && n >= 0 && n <= 255 && json_string_value(v)[0]) {
+            *out = (uint8_t)n;
+            return 0;
+        }
+    }
+    return bt_err_set(c->e, "%s:%u: \"proto\" must be tcp, udp, icmp, icmp6, sctp or 0..255",
+                      c->path, c->line);
+}
+
+typedef int (*jl_record_fn)(const struct jl *c, json_t *o, void *rec);
+
+static int ev_rec(const struct jl *c, json_t *o, void *rec)
+{
+    struct bt_event *ev = rec;
+    json_t *name = json_object_get(o, "event"), *det = json_object_get(o, "detail");
+
+    memset(ev, 0, sizeof(*ev));
+    ev->weight = ev->version = -1;
+    if (jl_time(c, o, &ev->t_ns) < 0)
+        return -EINVAL;
+    if (!json_is_string(name) || bt_event_kind_parse(json_string_value(name), &ev->kind) < 0)
+        return bt_err_set(c->e,
+                          "%s:%u: \"event\" must be one of sgm_down, sgm_up, sgm_join, weight, policy",
+                          c->path, c->line);
+    if (jl_int(c, o, "sgm", ev->kind == BT_EV_POLICY ? 0 : 1, 64, &ev->sgm,
+               ev->kind != BT_EV_POLICY) < 0)
+        return -EINVAL;
+    if (jl_int(c, o, "weight", 0, 512, &ev->weight, ev->kind == BT_EV_WEIGHT) < 0)
+        return -EINVAL;
+    if (jl_int(c, o, "version", 0, INT_MAX, &ev->version, 0) < 0)
+        return -EINVAL;
+    if (json_is_string(det))
+        snprintf(ev->detail, sizeof(ev->detail), "%s", json_string_value(det));
+    return 0;
+}
+
+static int corr_rec(const struct jl *c, json_t *o, void *rec)
+{
+    struct bt_correction *k = rec;
+    int sp = 0, dp = 0;
+
+    memset(k, 0, sizeof(*k));
+    if (jl_time(c, o, &k->t_ns) < 0 || jl_proto(c, o, &k->proto) < 0 ||
+        jl_addr(c, o, "src", k->src) < 0 || jl_addr(c, o, "dst", k->dst) < 0 ||
+        jl_int(c, o, "sport", 0, 65535, &sp, 1) < 0 || jl_int(c, o, "dport", 0, 65535, &dp, 1) < 0 ||
+        jl_int(c, o, "from", 1, 64, &k->from, 1) < 0 || jl_int(c, o, "to", 1, 64, &k->to, 1) < 0)
+        return -EINVAL;
+    k->sport = (uint16_t)sp;
+    k->dport = (uint16_t)dp;
+    return 0;
+}
+
+static int tuple_rec(const struct jl *c, json_t *o, const char *key, uint8_t s[16], uint16_t *sp,
+                     uint8_t d[16], uint16_t *dp)
+{
+    json_t *t = json_object_get(o, key);
+    int a = 0, b = 0;
+
+    if (!json_is_object(t))
+        return bt_err_set(c->e, "%s:%u: \"%s\" must be an object {src, sport, dst, dport}",
+                          c->path, c->line, key);
+    if (jl_addr(c, t, "src", s) < 0 || jl_addr(c, t, "dst", d) < 0 ||
+        jl_int(c, t, "sport", 0, 65535, &a, 1) < 0 || jl_int(c, t, "dport", 0, 65535, &b, 1) < 0)
+        return -EINVAL;
+    *sp = (uint16_t)a;
+    *dp = (uint16_t)b;
+    return 0;
+}
+
+static int nat_rec(const struct jl *c, json_t *o, void *rec)
+{
+    struct bt_nat_map *n = rec;
+
+    memset(n, 0, sizeof(*n));
+    if (jl_time(c, o, &n->t_ns) < 0 || jl_proto(c, o, &n->proto) < 0 ||
+        tuple_rec(c, o, "orig", n->osrc, &n->osport, n->odst, &n->odport) < 0 ||
+        tuple_rec(c, o, "xlat", n->tsrc, &n->tsport, n->tdst, &n->tdport) < 0)
+        return -EINVAL;
+    return 0;
+}
+
+static int read_jsonl(const char *path, size_t recsize, jl_record_fn fn, void **out, size_t *n,
+                      struct bt_err *e)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0, cnt = 0, alloc = 0;
+    ssize_t len;
+    uint8_t *arr = NULL;
+    struct jl c = {path, 0, e};
+    int r = 0;
+
+    if (!f)
+        return bt_err_setr(e, -errno, "%s: %s", path, strerror(errno));
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        json_error_t je;
+        json_t *o;
+        c.line++;
+        if (strspn(line, " \t\r\n") == (size_t)len)
+            continue;
+        if (memchr(line, 0, (size_t)len)) {
+            r = bt_err_set(e, "%s:%u: NUL byte in a text line", path, c.line);
+            break;
+        }
+        o = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &je);
+        if (!o) {
+            r = bt_err_set(e, "%s:%u:%d: %s", path, c.line, je.column, je.text);
+            break;
+        }
+        if (!json_is_object(o)) {
+            json_decref(o);
+            r = bt_err_set(e, "%s:%u: expected a JSON object", path, c.line);
+            break;
+        }
+        if (cnt == alloc) {
+            size_t na = alloc ? alloc * 2 : 64;
+            uint8_t *nb = realloc(arr, na * recsize);
+            if (!nb) {
+                json_decref(o);
+                r = bt_err_setr(e, -ENOMEM, "%s: out of memory", path);
+                break;
+            }
+            arr = nb;
+            alloc = na;
+        }
+        r = fn(&c, o, arr + cnt * recsize);
+        json_decref(o);
+        if (r < 0)
+            break;
+        cnt++;
+    }
+    if (r == 0 && ferror(f))
+        r = bt_err_setr(e, -EIO, "%s: read error", path);
+    free(line);
+    fclose(f);
+    if (r < 0) {
+        free(arr);
+        return r;
+    }
+    *out = arr;
+    *n = cnt;
+    return 0;
+}
+
+static int ev_cmp(const void *a, const void *b)
+{
+    const struct bt_event *x = a, *y = b;
+
+    if (x->t_ns != y->t_ns)
+        return x->t_ns < y->t_ns ? -1 : 1;
+    return 0;
+}
+
+int bt_events_read(const char *path, struct bt_event **out, size_t *n, struct bt_err *e)
+{
+    void *arr = NULL;
+    int r = read_jsonl(path, sizeof(struct bt_event), ev_rec, &arr, n, e);
+
+    if (r < 0)
+        return r;
+    /* stable sort: insertion sort keeps equal times in file order; event
+     * files are short and nearly sorted */
+    struct bt_event *ev = arr;
+    for (size_t i = 1; i < *n; i++) {
+        struct bt_event t = ev[i];
+        size_t j = i;
+        while (j > 0 && ev_cmp(&ev[j - 1], &t) > 0) {
+            ev[j] = ev[j - 1];
+            j--;
+        }
+        ev[j] = t;
+    }
+    *out = ev;
+    return 0;
+}
+
+int bt_corrections_read(const char *path, struct bt_correction **out, size_t *n, struct bt_err *e)
+{
+    void *arr = NULL;
+    int r = read_jsonl(path, sizeof(struct bt_correction), corr_rec, &arr, n, e);
+
+    if (r == 0)
+        *out = arr;
+    return r;
+}
+
+int bt_nat_read(const char *path, struct bt_nat_map **out, size_t *n, struct bt_err *e)
+{
+    void *arr = NULL;
+    int r = read_jsonl(path, sizeof(struct bt_nat_map), nat_rec, &arr, n, e);
+
+    if (r == 0)
+        *out = arr;
+    return r;
+}
+
+/* ---- writer ---- */
+
+struct bt_capset_writer {
+    char *dir;
+    struct bt_pcap_writer *sgm[BT_CAPSET_MAX_MEMBERS + 1];
+    struct bt_pcap_writer *client, *server;
+    FILE *events, *corrections, *nat;
+    uint32_t files;
+    int err;
+    struct bt_err e;
+};
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[4096];
+    size_t len = strlen(dir);
+
+    if (len == 0 || len >= sizeof(tmp))
+        return -EINVAL;
+    memcpy(tmp, dir, len + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+struct bt_capset_writer *bt_capset_writer_open(const char *dir, struct bt_err *e)
+{
+    struct bt_capset_writer *w;
+    int r = mkdir_p(dir);
+
+    if (r < 0) {
+        bt_err_setr(e, r, "%s: cannot create directory: %s", dir, strerror(-r));
+        return NULL;
+    }
+    w = calloc(1, sizeof(*w));
+    if (!w || !(w->dir = strdup(dir))) {
+        free(w);
+        bt_err_setr(e, -ENOMEM, "%s: out of memory", dir);
+        return NULL;
+    }
+    return w;
+}
+
+static int wpcap(struct bt_capset_writer *w, struct bt_pcap_writer **pw, const char *name,
+                 uint64_t ts, const uint8_t *d, uint32_t caplen, uint32_t wl)
+{
+    if (w->err)
+        return w->err;
+    if (!*pw) {
+        char path[4096];
+        bt_capset_path(w->dir, name, path, sizeof(path));
+        *pw = bt_pcap_writer_open(path, 1, 0, &w->e);
+        if (!*pw)
+            return w->err = -EIO;
+    }
+    int r = bt_pcap_write(*pw, ts, d, caplen, wl);
+    if (r < 0) {
+        bt_err_set(&w->e, "%s/%s: write failed: %s", w->dir, name, strerror(-r));
+        w->err = r;
+    }
+    return r;
+}
+
+int bt_capset_writer_sgm(struct bt_capset_writer *w, int id, uint64_t ts_ns,
+                         const uint8_t *data, uint32_t caplen, uint32_t wire_len)
+{
+    char name[32];
+
+    if (id < 1 || id > BT_CAPSET_MAX_MEMBERS)
+        return -EINVAL;
+    snprintf(name, sizeof(name), "sgm-%d.pcap", id);
+    return wpcap(w, &w->sgm[id], name, ts_ns, data, caplen, wire_len);
+}
+
+int bt_capset_writer_client(struct bt_capset_writer *w, uint64_t ts_ns, const uint8_t *data,
+                            uint32_t caplen, uint32_t wire_len)
+{
+    w->files |= BT_CAPSET_HAS_CLIENT;
+    return wpcap(w, &w->client, "client.pcap", ts_ns, data, caplen, wire_len);
+}
+
+int bt_capset_writer_server(struct bt_capset_writer *w, uint64_t ts_ns, const uint8_t *data,
+                            uint32_t caplen, uint32_t wire_len)
+{
+    w->files |= BT_CAPSET_HAS_SERVER;
+    return wpcap(w, &w->server, "server.pcap", ts_ns, data, caplen, wire_len);
+}
+
+static FILE *wjsonl(struct bt_capset_writer *w, FILE **f, const char *name, uint32_t bit)
+{
+    if (w->err)
+        return NULL;
+    if (!*f) {
+        char path[4096];
+        bt_capset_path(w->dir, name, path, sizeof(path));
+        *f = fopen(path, "w");
+        if (!*f) {
+            w->err = -errno;
+            bt_err_set(&w->e, "%s: cannot create: %s", path, strerror(errno));
+            return NULL;
+        }
+    }
+    w->files |= bit;
+    return *f;
+}
+
+int bt_capset_writer_event(struct bt_capset_writer *w, const struct bt_event *ev)
+{
+    FILE *f = wjsonl(w, &w->events, "events.jsonl", BT_CAPSET_HAS_EVENTS);
+
+    return f ? bt_event_write(f, ev) : w->err;
+}
+
+int bt_capset_writer_correction(struct bt_capset_writer *w, const struct bt_correction *c)
+{
+    FILE *f = wjsonl(w, &w->corrections, "corrections.jsonl", BT_CAPSET_HAS_CORRECTIONS);
+
+    return f ? bt_correction_write(f, c) : w->err;
+}
+
+int bt_capset_writer_nat(struct bt_capset_writer *w, const struct bt_nat_map *n)
+{
+    FILE *f = wjsonl(w, &w->nat, "nat.jsonl", BT_CAPSET_HAS_NAT);
+
+    return f ? bt_nat_write(f, n) : w->err;
+}
+
+static void close_file(struct bt_capset_writer *w, FILE **f)
+{
+    if (*f && fclose(*f) != 0 && !w->err) {
+        w->err = -errno;
+        bt_err_set(&w->e, "%s: write failed: %s", w->dir, strerror(errno));
+    }
+    *f = NULL;
+}
+
+int bt_capset_writer_close(struct bt_capset_writer *w, const struct bt_capset_meta *m,
+                           struct bt_err *e)
+{
+    struct bt_capset_meta meta;
+    int r;
+
+    if (!w)
+        return 0;
+    /* every member gets its file, even when it saw nothing */
+    for (unsigned i = 0; m && i < m->nmembers && !w->err; i++) {
+        int id = m->ids[i];
+        if (id >= 1 && id <= BT_CAPSET_MAX_MEMBERS && !w->sgm[id]) {
+            char path[4096];
+            bt_capset_sgm_path(w->dir, id, path, sizeof(path));
+            w->sgm[id] = bt_pcap_writer_open(path, 1, 0, &w->e);
+            if (!w->sgm[id])
+                w->err = -EIO;
+        }
+    }
+    for (int id = 0; id <= BT_CAPSET_MAX_MEMBERS; id++) {
+        r = bt_pcap_writer_close(w->sgm[id]);
+        if (r < 0 && !w->err) {
+            w->err = r;
+            bt_err_set(&w->e, "%s/sgm-%d.pcap: write failed: %s", w->dir, id, strerror(-r));
+        }
+    }
+    r = bt_pcap_writer_close(w->client);
+    if (r < 0 && !w->err)
+        w->err = r, bt_err_set(&w->e, "%s/client.pcap: write failed", w->dir);
+    r = bt_pcap_writer_close(w->server);
+    if (r < 0 && !w->err)
+        w->err = r, bt_err_set(&w->e, "%s/server.pcap: write failed", w->dir);
+    /* the timeline is always there, empty when nothing happened */
+    wjsonl(w, &w->events, "events.jsonl", BT_CAPSET_HAS_EVENTS);
+    close_file(w, &w->events);
+    close_file(w, &w->corrections);
+    close_file(w, &w->nat);
+    if (!w->err && m) {
+        meta = *m;
+        meta.schema = BT_CAPSET_SCHEMA;
+        meta.files = w->files;
+        if (bt_capset_write_meta(w->dir, &meta, &w->e) < 0)
+            w->err = -EIO;
+    }
+    r = w->err;
+    if (r < 0 && e)
+        *e = w->e;
+    free(w->dir);
+    free(w);
+    return r;
+}
