@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * YAML loader over libyaml's event API: builds a small tree in which every
+ * node keeps its line and column, so that every loader (profiles, plans,
+ * cluster configs) can say exactly where a bad value is. Anchors and aliases
+ * are refused: an error in an aliased node would have two places.
+ */
+#include "bt_yaml.h"
+#include "bt_err.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+/* Every allocation of a document hangs off one list, freed at once. */
+struct arena_blk {
+    struct arena_blk *next;
+    max_align_t data[];
+};
+
+static void *aalloc(struct bt_ydoc *d, size_t n)
+{
+    struct arena_blk *b = calloc(1, sizeof(*b) + n);
+
+    if (!b)
+        return NULL;
+    b->next = d->arena;
+    d->arena = b;
+    return b->data;
+}
+
+static char *astrdup(struct bt_ydoc *d, const char *s, size_t n)
+{
+    char *p = aalloc(d, n + 1);
+
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = 0;
+    }
+    return p;
+}
+
+struct ld {
+    struct bt_ydoc *d;
+    yaml_parser_t p;
+    struct bt_err *e;
+    int depth;
+};
+
+static int perr(struct ld *l, const yaml_mark_t *m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int perr(struct ld *l, const yaml_mark_t *m, const char *fmt, ...)
+{
+    char msg[300];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return bt_err_set(l->e, "%s:%zu:%zu: %s", l->d->path, m->line + 1, m->column + 1, msg);
+}
+
+static int next_event(struct ld *l, yaml_event_t *ev)
+{
+    if (!yaml_parser_parse(&l->p, ev)) {
+        const yaml_mark_t *m = l->p.problem_mark.line || l->p.problem_mark.column
+                                   ? &l->p.problem_mark
+                                   : &l->p.context_mark;
+        return perr(l, m, "%s%s%s", l->p.problem ? l->p.problem : "YAML syntax error",
+                    l->p.context ? " " : "", l->p.context ? l->p.context : "");
+    }
+    return 0;
+}
+
+static struct bt_ynode *new_node(struct ld *l, enum bt_ynode_kind k, const yaml_mark_t *m)
+{
+    struct bt_ynode *n = aalloc(l->d, sizeof(*n));
+
+    if (n) {
+        n->kind = k;
+        n->line = (unsigned)m->line + 1;
+        n->col = (unsigned)m->column + 1;
+    }
+    return n;
+}
+
+/* Appends to a growable array kept in the arena (old copies are leaked into
+ * the arena until the document is freed: documents are small). */
+static int grow(struct ld *l, void **arr, unsigned n, size_t elem)
+{
+    if (n == 0 || (n & (n - 1)) == 0) {
+        unsigned cap = n ? n * 2 : 4;
+        void *na = aalloc(l->d, cap * elem);
+        if (!na)
+            return -ENOMEM;
+        if (n)
+            memcpy(na, *arr, n * elem);
+        *arr = na;
+    }
+    return 0;
+}
+
+static int load_node(struct ld *l, yaml_event_t *ev, struct bt_ynode **out);
+
+static int load_children(struct ld *l, struct bt_ynode *n, yaml_event_type_t end)
+{
+    for (;;) {
+        yaml_event_t ev;
+        struct bt_ynode *child, *key = NULL;
+        int r;
+
+        if (next_event(l, &ev) < 0)
+            return -EINVAL;
+        if (ev.type == end) {
+            yaml_event_delete(&ev);
+            return 0;
+        }
+        if (n->kind == BT_Y_MAP) {
+            if (ev.type != YAML_SCALAR_EVENT) {
+                r = perr(l, &ev.start_mark, "a mapping key must be a plain value");
+                yaml_event_delete(&ev);
+                return r;
+            }
+            r = load_node(l, &ev, &key);
+            yaml_event_delete(&ev);
+            if (r < 0)
+                return r;
+            for (unsigned i = 0; i < n->n; i++)
+                if (strcmp(n->keys[i], key->str) == 0)
+                    return bt_err_set(l->e, "%s:%u:%u: duplicate key '%s' (first at line %u)",
+                                      l->d->path, key->line, key->col, key->str,
+                                      n->keynodes[i]->line);
+            if (next_event(l, &ev) < 0)
+                return -EINVAL;
+        }
+        r = load_node(l, &ev, &child);
+        yaml_event_delete(&ev);
+        if (r < 0)
+            return r;
+        if (grow(l, (void **)&n->items, n->n, sizeof(*n->items)) < 0)
+            return -ENOMEM;
+        if (n->kind == BT_Y_MAP) {
+            if (grow(l, (void **)&n->keys, n->n, sizeof(*n->keys)) < 0 ||
+                grow(l, (void **)&n->keynodes, n->n, sizeof(*n->keynodes)) < 0)
+                return -ENOMEM;
+            n->keys[n->n] = key->str;
+            n->keynodes[n->n] = key;
+        }
+        n->items[n->n++] = child;
+    }
+}
+
+/* ev: the first event of the node (owned by the caller). */
+static int load_node(struct ld *l, yaml_event_t *ev, struct bt_ynode **out)
+{
+    struct bt_ynode *n;
+    const yaml_char_t *anchor = NULL;
+
+    switch (ev->type) {
+    case YAML_ALIAS_EVENT:
+        return perr(l, &ev->start_mark, "aliases (*name) are not supported; repeat the value");
+    case YAML_SCALAR_EVENT:
+        anchor = ev->data.scalar.anchor;
+        break;
+    case YAML_SEQUENCE_START_EVENT:
+        anchor = ev->data.sequence_start.anchor;
+        break;
+    case YAML_MAPPING_START_EVENT:
+        anchor = ev->data.mapping_start.anchor;
+        break;
+    default:
+        return perr(l, &ev->start_mark, "unexpected YAML event");
+    }
+    if (anchor)
+        return perr(l, &ev->start_mark, "anchors (&name) are not supported");
+    if (++l->depth > 64)
+        return perr(l, &ev->start_mark, "nesting deeper than 64 levels");
+    if (ev->type == YAML_SCALAR_EVENT) {
+        n = new_node(l, BT_Y_SCALAR, &ev->start_mark);
+        if (!n || !(n->str = astrdup(l->d, (const char *)ev->data.scalar.value,
+                                     ev->data.scalar.length)))
+            return -ENOMEM;
+        if (strlen(n->str) != ev->data.scalar.length)
+            return perr(l, &ev->start_mark, "NUL character in a value");
+        n->quoted = ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                    ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    } else {
+        int r;
+        int map = ev->type == YAML_MAPPING_START_EVENT;
+        n = new_node(l, map ? BT_Y_MAP : BT_Y_SEQ, &ev->start_mark);
+        if (!n)
+            return -ENOMEM;
+        r = load_children(l, n, map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT);
+        if (r < 0)
+            return r;
+    }
+    l->depth--;
+    *out = n;
+    return 0;
+}
+
+static struct bt_ydoc *load(const char *name, FILE *f, const char *buf, size_t len,
+                            struct bt_err *e)
+{
+    struct ld l = {0};
+    yaml_event_t ev;
+    int r = -EINVAL, docs = 0;
+
+    l.e = e;
+    l.d = calloc(1, sizeof(*l.d));
+    if (!l.d || !(l.d->path = strdup(name))) {
+        bt_err_setr(e, -ENOMEM, "%s: out of memory", name);
+        goto fail_nop;
+    }
+    if (!yaml_parser_initialize(&l.p)) {
+        bt_err_setr(e, -ENOMEM, "%s: out of memory", name);
+        goto fail_nop;
+    }
+    if (f)
+        yaml_parser_set_input_file(&l.p, f);
+    else
+        yaml_parser_set_input_string(&l.p, (const unsigned char *)buf, len);
+    for (;;) {
+        if (next_event(&l, &ev) < 0)
+            goto fail;
+        if (ev.type == YAML_STREAM_END_EVENT) {
+            yaml_event_delete(&ev);
+            break;
+        }
+        if (ev.type == YAML_DOCUMENT_START_EVENT) {
+            if (++docs > 1) {
+                perr(&l, &ev.start_mark, "more than one YAML document (---) in the file");
+                yaml_event_delete(&ev);
+                goto fail;
+            }
+        } else if (ev.type != YAML_STREAM_START_EVENT && ev.type != YAML_DOCUMENT_END_EVENT) {
+            r = load_node(&l, &ev, &l.d->root);
+            if (r < 0) {
+                yaml_event_delete(&ev);
+                goto fail;
+            }
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&l.p);
+    return l.d;
+fail:
+    yaml_parser_delete(&l.p);
+fail_nop:
+    bt_yaml_free(l.d);
+    return NULL;
+}
+
+struct bt_ydoc *bt_yaml_load(const char *path, struct bt_err *e)
+{
+    FILE *f = fopen(path, "rb");
+    struct bt_ydoc *d;
+
+    if (!f) {
+        bt_err_setr(e, -errno, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    d = load(path, f, NULL, 0, e);
+    fclose(f);
+    return d;
+}
+
+struct bt_ydoc *bt_yaml_load_mem(const char *name, const char *buf, size_t len, struct bt_err *e)
+{
+    return load(name, NULL, buf, len, e);
+}
+
+struct bt_ydoc *bt_yaml_free(struct bt_ydoc *d)
+{
+    if (!d)
+        return NULL;
+    for (struct arena_blk *b = d->arena, *nx; b; b = nx) {
+        nx = b->next;
+        free(b);
+    }
+    free(d->path);
+    free(d);
+    return NULL;
+}
+
+const struct bt_ynode *bt_y_get(const struct bt_ynode *map, const char *key)
+{
+    if (!map || map->kind != BT_Y_MAP)
+        return NULL;
+    for (unsigned i = 0; i < map->n; i++)
+        if (strcmp(map->keys[i], key) == 0)
+            return map->items[i];
+    return NULL;
+}
+
+int bt_y_error(const struct bt_ydoc *d, const struct bt_ynode *n, struct bt_err *e,
+               const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (!n)
+        return bt_err_set(e, "%s: %s", d->path, msg);
+    return bt_err_set(e, "%s:%u:%u: %s", d->path, n->line, n->col, msg);
+}
+
+static const char *kind_name(enum bt_ynode_kind k)
+{
+    return k == BT_Y_MAP ? "a mapping" : k == BT_Y_SEQ ? "a list" : "a value";
+}
+
+int bt_y_check_keys(const struct bt_ydoc *d, const struct bt_ynode *map, const char *what,
+                    const char *const *allowed, struct bt_err *e)
+{
+    if (!map || map->kind != BT_Y_MAP)
+        return bt_y_error(d, map, e, "%s: expected a mapping, found %s", what,
+                          map ? kind_name(map->kind) : "nothing");
+    for (unsigned i = 0; i < map->n; i++) {
+        int ok = 0;
+        for (const char *const *a = allowed; *a; a++)
+            if (strcmp(*a, map->keys[i]) == 0)
+                ok = 1;
+        if (!ok) {
+            char list[300] = "";
+            size_t off = 0;
+            for (const char *const *a = allowed; *a && off < sizeof(list) - 1; a++)
+                off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+                                        a == allowed ? "" : ", ", *a);
+            return bt_y_error(d, map->keynodes[i], e,
+                              "unknown field '%s' in %s (expected one of: %s)", map->keys[i],
+                              what, list);
+        }
+    }
+    return 0;
+}
+
+static int need_scalar(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field,
+                       struct bt_err *e)
+{
+    if (!n)
+        return bt_y_error(d, NULL, e, "%s: missing", field);
+    if (n->kind != BT_Y_SCALAR)
+        return bt_y_error(d, n, e, "%s: expected a single value, found %s", field,
+                          kind_name(n->kind));
+    return 0;
+}
+
+int bt_y_int(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field, int64_t min,
+             int64_t max, int64_t *out, struct bt_err *e)
+{
+    char *end;
+    long long v;
+
+    if (need_scalar(d, n, field, e) < 0)
+        return -EINVAL;
+    errno = 0;
+    v = strtoll(n->str, &end, 0);
+    if (!n->str[0] || *end || errno)
+        return bt_y_error(d, n, e, "%s: '%s' is not an integer", field, n->str);
+    if (v < min || v > max)
+        return bt_y_error(d, n, e, "%s: %lld is out of range %lld..%lld", field, v,
+                          (long long)min, (long long)max);
+    *out = v;
+    return 0;
+}
+
+int bt_y_double(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field, double min,
+                double max, double *out, struct bt_err *e)
+{
+    char *end;
+    double v;
+
+    if (need_scalar(d, n, field, e) < 0)
+        return -EINVAL;
+    v = strtod(n->str, &end);
+    if (!n->str[0] || *end || !isfinite(v))
+        return bt_y_error(d, n, e, "%s: '%s' is not a number", field, n->str);
+    if (v < min || v > max)
+        return bt_y_error(d, n, e, "%s: %g is out of range %g..%g", field, v, min, max);
+    *out = v;
+    return 0;
+}
+
+int bt_y_bool(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field, bool *out,
+              struct bt_err *e)
+{
+    static const char *const t[] = {"true", "yes", "on", "True", "TRUE", "Yes", "On"};
+    static const char *const f[] = {"false", "no", "off", "False", "FALSE", "No", "Off"};
+
+    if (need_scalar(d, n, field, e) < 0)
+        return -EINVAL;
+    for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        if (strcmp(n->str, t[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcmp(n->str, f[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return bt_y_error(d, n, e, "%s: '%s' is not true or false", field, n->str);
+}
+
+int bt_y_str(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field,
+             const char **out, struct bt_err *e)
+{
+    if (need_scalar(d, n, field, e) < 0)
+        return -EINVAL;
+    *out = n->str;
+    return 0;
+}
+
+int bt_parse_duration_ns(const char *s, uint64_t *out)
+{
+    static const struct {
+        const char *suf;
+        double mul;
+    } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9},
+                 {"", 1e9}};
+    char *end;
+    double v;
+
+    if (!s || !*s)
+        return -EINVAL;
+    v = strtod(s, &end);
+    if (end == s || !isfinite(v) || v < 0)
+        return -EINVAL;
+    for (unsigned i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].suf) == 0) {
+            double ns = v * units[i].mul;
+            if (ns > 1.8e19)
+                return -ERANGE;
+            *out = (uint64_t)llround(ns);
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+int bt_parse_quantity(const char *s, double *out)
+{
+    char *end;
+    double v, mul = 1;
+
+    if (!s || !*s)
+        return -EINVAL;
+    v = strtod(s, &end);
+    if (end == s || !isfinite(v))
+        return -EINVAL;
+    if (*end) {
+        switch (*end) {
+        case 'k': case 'K': mul = 1e3; break;
+        case 'M': mul = 1e6; break;
+        case 'G': mul = 1e9; break;
+        default: return -EINVAL;
+        }
+        if (end[1])
+            return -EINVAL;
+    }
+    *out = v * mul;
+    return 0;
+}
+
+int bt_y_duration_ns(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field,
+                     uint64_t *out, struct bt_err *e)
+{
+    if (need_scalar(d, n, field, e) < 0)
+        return -EINVAL;
+    if (bt_parse_duration_ns(n->str, out) < 0)
+        return bt_y_error(d, n, e,
+                          "%s: '%s' is not a duration (e.g. 250ms, 2s, 1.5s, 10us, 1m)", field,
+                          n->str);
+    return 0;
+}
+
+int bt_y_quantity(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field,
+                  double min, double max, double *out, struct bt_err *e)
+{
+    double v;
+
+    if (need_scalar(d, n, field, e) < 0)
+        return -EINVAL;
+    if (bt_parse_quantity(n->str, &v) < 0)
+        return bt_y_error(d, n, e, "%s: '%s' is not a number (suffixes k, M, G allowed)", field,
+                          n->str);
+    if (v < min || v > max)
+        return bt_y_error(d, n, e, "%s: %g is out of range %g..%g", field, v, min, max);
+    *out = v;
+    return 0;
+}
