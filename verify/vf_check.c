@@ -1,0 +1,843 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The checks of baton-verify, in one streaming pass over every member's
+ * capture merged by time (lib/bt_pcap merge). Each flow lives in a flow table
+ * keyed by its canonical 5-tuple while it is open; when it ends (idle timeout,
+ * or a new SYN after FIN/RST) it is judged and freed. Failover events are
+ * applied when the merged stream crosses their time: the flows then carried
+ * by the dead member are marked, and judged when they end.
+ * Definitions (exact): docs/verify.md.
+ */
+#include "vf_api.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt_capset.h"
+#include "bt_cidr.h"
+#include "bt_err.h"
+#include "bt_flow.h"
+#include "bt_flow_table.h"
+#include "bt_parse.h"
+#include "bt_pcap.h"
+
+const char *const vf_check_names[VF_NCHECKS] = {
+    VF_CHECK_AFFINITY, VF_CHECK_SYMMETRY, VF_CHECK_FAILOVER, VF_CHECK_BALANCE,
+};
+
+#define MAX_FLOW_EVENTS 4    /* failover events one flow can be affected by */
+#define MAX_EVENTS 256
+#define FLOW_CAPACITY (1u << 22)
+
+enum { DIR_C2S = 0, DIR_S2C = 1 };
+
+/* Per failover event a flow was affected by. */
+struct flow_ev {
+    uint8_t ev;           /* index into the report's events */
+    uint8_t member_after; /* first member seen after T (0: none) */
+    uint8_t other;        /* packets after T went to more than one member */
+    uint8_t rst;          /* RST seen after T */
+    uint64_t last_before; /* last packet before T */
+    uint64_t first_after; /* first packet at or after T */
+};
+
+/* Inline value of the flow table: kept small, there can be millions. */
+struct vf_flow {
+    uint64_t first_ns, last_ns;
+    uint64_t c2s_mask, s2c_mask;      /* members per direction in this epoch */
+    uint32_t packets;
+    uint8_t owner;                    /* member of the first packet */
+    uint8_t cur[2];                   /* current member per direction */
+    uint8_t client_is_canon_src;      /* canonical src is the client */
+    uint8_t epoch;                    /* failover epoch of the masks */
+    uint8_t fin_c2s : 1, fin_s2c : 1, rst : 1, affinity_bad : 1, sym_bad : 1,
+        corrected : 1, rebalanced : 1, moved_failover : 1;
+    uint8_t pending_rebal;            /* a move after join/weight awaiting the other direction */
+    uint8_t nev;
+    struct flow_ev ev[MAX_FLOW_EVENTS];
+};
+
+struct offender {
+    char cid[40];
+    char tuple[128];
+    uint64_t t_ns;
+    int members[4];
+    unsigned nmembers;
+};
+
+struct check_res {
+    bool judged, pass;
+    char message[256];
+    uint64_t violations;
+    struct offender *off;
+    unsigned noff;
+};
+
+struct ev_res {
+    uint64_t t_ns;
+    int sgm;
+    uint64_t affected, survived, lost;
+    double *gaps;            /* ms, survivors */
+    size_t ngaps, capgaps;
+};
+
+struct member_res {
+    int id;
+    unsigned weight;
+    uint64_t flows, packets;
+};
+
+struct vf_report {
+    struct vf_thresholds t;
+    uint64_t flows, packets, non_ip, not_parsed;
+    uint64_t rebalanced, corrected, failover_moves;
+    struct check_res chk[VF_NCHECKS];
+    struct ev_res ev[MAX_EVENTS];
+    unsigned nev;
+    struct member_res m[VF_MAX_MEMBERS];
+    unsigned nm;
+    double max_dev_pct;
+    bool pass;
+};
+
+/* ---- thresholds ---- */
+
+void vf_thresholds_default(struct vf_thresholds *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->max_gap_ms = 300;
+    t->max_balance_pct = 10;
+    t->min_flows_per_sgm = 1000;
+    t->idle_ns = 2000000000ULL;
+    t->max_offenders = 20;
+}
+
+/* ---- helpers ---- */
+
+static int member_index(const struct vf_report *r, int id)
+{
+    for (unsigned i = 0; i < r->nm; i++)
+        if (r->m[i].id == id)
+            return (int)i;
+    return -1;
+}
+
+static void add_offender(struct vf_report *r, struct check_res *c, const struct bt_flow_key *k,
+                         uint64_t t_ns, const int *members, unsigned n)
+{
+    struct offender *o;
+
+    c->violations++;
+    if (c->noff >= r->t.max_offenders)
+        return;
+    if (!c->off && !(c->off = calloc(r->t.max_offenders, sizeof(*c->off))))
+        return;
+    o = &c->off[c->noff++];
+    bt_community_id(k, 0, o->cid, sizeof(o->cid));
+    bt_flow_key_fmt(k, o->tuple, sizeof(o->tuple));
+    o->t_ns = t_ns;
+    o->nmembers = n > 4 ? 4 : n;
+    memcpy(o->members, members, o->nmembers * sizeof(int));
+}
+
+static unsigned mask_members(uint64_t mask, int *out, unsigned max)
+{
+    unsigned n = 0;
+
+    for (int id = 1; id <= 64 && n < max; id++)
+        if (mask & (1ULL << (id - 1)))
+            out[n++] = id;
+    return n;
+}
+
+/* ---- the pass ---- */
+
+struct pass {
+    struct vf_report *r;
+    struct bt_flowtab *ft;
+    struct bt_event *events;
+    size_t nevents;
+    size_t next_event;        /* first event not yet applied */
+    struct bt_correction *corr;
+    size_t ncorr;
+    uint64_t down_mask;       /* members down now */
+    uint64_t down_since[65];  /* when each went down */
+    uint64_t last_rebalance;  /* time of the latest sgm_join/weight event (0: none) */
+    uint8_t epoch;            /* number of sgm_down events applied */
+};
+
+static int corr_cmp(const void *a, const void *b)
+{
+    const struct bt_correction *x = a, *y = b;
+    int c = memcmp(x->src, y->src, 16);
+
+    if (c)
+        return c;
+    if ((c = memcmp(x->dst, y->dst, 16)))
+        return c;
+    if (x->sport != y->sport)
+        return x->sport < y->sport ? -1 : 1;
+    if (x->dport != y->dport)
+        return x->dport < y->dport ? -1 : 1;
+    if (x->from != y->from)
+        return x->from - y->from;
+    return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
+}
+
+/* Was this packet (directional key k, on member m, at t) forwarded by the
+ * correction layer? Matched on tuple and member, within 1 ms of its record. */
+static bool is_corrected(const struct pass *ps, const struct bt_flow_key *k, int m, uint64_t t)
+{
+    struct bt_correction key;
+    size_t lo = 0, hi = ps->ncorr;
+
+    if (!ps->ncorr)
+        return false;
+    memset(&key, 0, sizeof(key));
+    memcpy(key.src, k->src, 16);
+    memcpy(key.dst, k->dst, 16);
+    key.sport = k->sport;
+    key.dport = k->dport;
+    key.from = m;
+    key.t_ns = t > 1000000 ? t - 1000000 : 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (corr_cmp(&ps->corr[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < ps->ncorr) {
+        const struct bt_correction *c = &ps->corr[lo];
+        return memcmp(c->src, k->src, 16) == 0 && memcmp(c->dst, k->dst, 16) == 0 &&
+               c->sport == k->sport && c->dport == k->dport && c->from == m &&
+               c->t_ns <= t + 1000000;
+    }
+    return false;
+}
+
+/* Symmetry is judged per epoch (the period between failover events). */
+static void close_epoch(struct pass *ps, struct vf_flow *f, const struct bt_flow_key *k)
+{
+    struct vf_report *r = ps->r;
+
+    if (f->c2s_mask && f->s2c_mask && !(f->c2s_mask & f->s2c_mask) && !f->sym_bad) {
+        if (f->corrected) {
+            r->corrected++;
+        } else {
+            int mem[4];
+            unsigned n = mask_members(f->c2s_mask, mem, 2);
+            n += mask_members(f->s2c_mask, mem + n, 2);
+            f->sym_bad = 1;
+            add_offender(r, &r->chk[1], k, f->first_ns, mem, n);
+        }
+    }
+    f->c2s_mask = f->s2c_mask = 0;
+}
+
+/* A flow ends: judge what only its end can tell, then forget it. */
+static void finalize(struct pass *ps, const struct bt_flow_key *k, struct vf_flow *f)
+{
+    struct vf_report *r = ps->r;
+    bool stateless = k->proto != 6;
+
+    close_epoch(ps, f, k);
+    if (f->pending_rebal) {
+        /* the move after a join/weight never showed the other direction:
+         * only one direction existed; count it as rebalanced */
+        r->rebalanced++;
+        f->pending_rebal = 0;
+    }
+    r->flows++;
+    int mi = member_index(r, f->owner);
+    if (mi >= 0)
+        r->m[mi].flows++;
+    for (unsigned i = 0; i < f->nev; i++) {
+        struct flow_ev *fe = &f->ev[i];
+        struct ev_res *er = &r->ev[fe->ev];
+        /* UDP and ICMP count only if they also have packets after T */
+        if (stateless && !fe->first_after)
+            continue;
+        er->affected++;
+        if (fe->first_after && fe->member_after && fe->member_after != er->sgm && !fe->other &&
+            !fe->rst) {
+            er->survived++;
+            if (er->ngaps == er->capgaps) {
+                size_t cap = er->capgaps ? er->capgaps * 2 : 256;
+                double *g = realloc(er->gaps, cap * sizeof(*g));
+                if (g) {
+                    er->gaps = g;
+                    er->capgaps = cap;
+                }
+            }
+            if (er->ngaps < er->capgaps)
+                er->gaps[er->ngaps++] = (double)(fe->first_after - fe->last_before) / 1e6;
+        } else {
+            int mem[2] = {er->sgm, fe->member_after};
+            er->lost++;
+            add_offender(r, &r->chk[2], k, fe->last_before, mem, fe->member_after ? 2 : 1);
+        }
+    }
+}
+
+static void expire_cb(const struct bt_flow_key *k, void *v, void *arg)
+{
+    finalize(arg, k, v);
+}
+
+struct mark_ctx {
+    struct pass *ps;
+    uint8_t idx;
+    int sgm;
+    uint64_t t;
+};
+
+static void mark_cb(const struct bt_flow_key *k, void *v, void *arg)
+{
+    struct mark_ctx *c = arg;
+    struct vf_flow *f = v;
+
+    (void)k;
+    /* carried by the dead member, and not ended before T */
+    if (f->cur[DIR_C2S] != c->sgm && f->cur[DIR_S2C] != c->sgm)
+        return;
+    if (f->rst || (f->fin_c2s && f->fin_s2c))
+        return;
+    if (f->nev >= MAX_FLOW_EVENTS)
+        return;
+    struct flow_ev *fe = &f->ev[f->nev++];
+    memset(fe, 0, sizeof(*fe));
+    fe->ev = c->idx;
+    fe->last_before = f->last_ns;
+}
+
+static void mark_affected(struct pass *ps, uint8_t idx, int sgm, uint64_t t)
+{
+    struct mark_ctx c = {ps, idx, sgm, t};
+
+    bt_flowtab_foreach(ps->ft, mark_cb, &c);
+}
+
+/* Applies every event with t <= now (the stream has reached it). */
+static void apply_events(struct pass *ps, uint64_t now)
+{
+    while (ps->next_event < ps->nevents && ps->events[ps->next_event].t_ns <= now) {
+        const struct bt_event *ev = &ps->events[ps->next_event++];
+        struct vf_report *r = ps->r;
+        switch (ev->kind) {
+        case BT_EV_SGM_DOWN: {
+            if (r->nev >= MAX_EVENTS)
+                break;
+            struct ev_res *er = &r->ev[r->nev];
+            uint8_t idx = (uint8_t)r->nev++;
+            er->t_ns = ev->t_ns;
+            er->sgm = ev->sgm;
+            ps->down_mask |= 1ULL << (ev->sgm - 1);
+            ps->down_since[ev->sgm] = ev->t_ns;
+            ps->epoch++;
+            /* mark the open flows the dead member carried */
+            mark_affected(ps, idx, ev->sgm, ev->t_ns);
+            break;
+        }
+        case BT_EV_SGM_UP:
+            ps->down_mask &= ~(1ULL << (ev->sgm - 1));
+            break;
+        case BT_EV_SGM_JOIN:
+        case BT_EV_WEIGHT:
+            ps->last_rebalance = ev->t_ns ? ev->t_ns : 1;
+            break;
+        case BT_EV_POLICY:
+            break;
+        }
+    }
+}
+
+static void on_packet(struct pass *ps, int member, uint64_t ts, const struct bt_parsed *p)
+{
+    struct vf_report *r = ps->r;
+    struct bt_flow_key k, ck;
+    struct vf_flow *f;
+    bool created;
+    int swapped, dir;
+
+    bt_flow_key_from_parsed(p, &k);
+    swapped = bt_flow_key_canon(&k, &ck);
+    f = bt_flowtab_lookup(ps->ft, &ck);
+    /* a new SYN after the flow ended by FIN both ways or RST starts a new flow */
+    if (f && (f->rst || (f->fin_c2s && f->fin_s2c)) && p->proto == 6 &&
+        (p->tcp_flags & (BT_TCP_SYN | BT_TCP_ACK)) == BT_TCP_SYN) {
+        finalize(ps, &ck, f);
+        bt_flowtab_remove(ps->ft, f);
+        f = NULL;
+    }
+    if (!f) {
+        f = bt_flowtab_insert(ps->ft, &ck, ts, &created);
+        if (!f) {
+            r->not_parsed++;  /* table full: counted, never silently */
+            return;
+        }
+        f->first_ns = ts;
+        f->owner = (uint8_t)member;
+        f->epoch = ps->epoch;
+        enum bt_client_verdict v = bt_client_side(p, NULL, 0);
+        /* the first packet's source is the client unless a SYN says otherwise */
+        bool src_is_client = v != BT_CLIENT_DST;
+        f->client_is_canon_src = (uint8_t)(src_is_client == !swapped);
+    } else {
+        bt_flowtab_touch(ps->ft, f, ts);
+    }
+    /* direction relative to the client */
+    bool from_canon_src = !swapped;
+    dir = from_canon_src == (bool)f->client_is_canon_src ? DIR_C2S : DIR_S2C;
+    if (f->epoch != ps->epoch) {
+        close_epoch(ps, f, &ck);
+        f->epoch = ps->epoch;
+    }
+    f->packets++;
+    int mi = member_index(r, member);
+    if (mi >= 0)
+        r->m[mi].packets++;
+    bool corrected = is_corrected(ps, &k, member, ts);
+    if (corrected)
+        f->corrected = 1;
+    else
+        *(dir == DIR_C2S ? &f->c2s_mask : &f->s2c_mask) |= 1ULL << (member - 1);
+
+    /* failover bookkeeping for events this flow is affected by */
+    for (unsigned i = 0; i < f->nev; i++) {
+        struct flow_ev *fe = &f->ev[i];
+        uint64_t T = r->ev[fe->ev].t_ns;
+        if (ts < T)
+            continue;
+        if (!fe->first_after) {
+            fe->first_after = ts;
+            fe->member_after = (uint8_t)member;
+        } else if (fe->member_after != member && !corrected) {
+            fe->other = 1;
+        }
+        if (p->proto == 6 && (p->tcp_flags & BT_TCP_RST))
+            fe->rst = 1;
+    }
+
+    /* affinity */
+    uint8_t prev = f->cur[dir];
+    if (!corrected && prev && prev != member) {
+        bool prev_down = (ps->down_mask & (1ULL << (prev - 1))) && ps->down_since[prev] <= ts;
+        if (prev_down) {
+            r->failover_moves++;
+            f->moved_failover = 1;
+        } else if (ps->last_rebalance && ps->last_rebalance <= ts &&
+                   ps->last_rebalance > f->first_ns) {
+            /* both directions must move together */
+            uint8_t other = f->cur[!dir];
+            if (f->pending_rebal && f->pending_rebal == member) {
+                f->pending_rebal = 0;
+                f->rebalanced = 1;
+                r->rebalanced++;
+            } else if (!other || other == prev) {
+                f->pending_rebal = (uint8_t)member;
+            } else if (!f->affinity_bad) {
+                int mem[2] = {prev, member};
+                f->affinity_bad = 1;
+                add_offender(r, &r->chk[0], &ck, ts, mem, 2);
+            }
+        } else if (!f->affinity_bad) {
+            int mem[2] = {prev, member};
+            f->affinity_bad = 1;
+            add_offender(r, &r->chk[0], &ck, ts, mem, 2);
+        }
+    } else if (!corrected && f->pending_rebal && prev == member && prev != f->pending_rebal) {
+        /* the other direction stayed where it was: split, not a rebalance */
+        if (f->cur[!dir] == f->pending_rebal && !f->affinity_bad) {
+            int mem[2] = {member, f->pending_rebal};
+            f->affinity_bad = 1;
+            f->pending_rebal = 0;
+            add_offender(r, &r->chk[0], &ck, ts, mem, 2);
+        }
+    }
+    if (!corrected)
+        f->cur[dir] = (uint8_t)member;
+    if (p->proto == 6) {
+        if (p->tcp_flags & BT_TCP_RST)
+            f->rst = 1;
+        if (p->tcp_flags & BT_TCP_FIN)
+        {
+            if (dir == DIR_C2S)
+                f->fin_c2s = 1;
+            else
+                f->fin_s2c = 1;
+        }
+    }
+    f->last_ns = ts;
+}
+
+static double percentile(double *v, size_t n, double p)
+{
+    if (!n)
+        return 0;
+    size_t i = (size_t)ceil(p / 100.0 * (double)n);
+    if (i > 0)
+        i--;
+    if (i >= n)
+        i = n - 1;
+    return v[i];
+}
+
+static int dcmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void judge(struct vf_report *r)
+{
+    const struct vf_thresholds *t = &r->t;
+    struct check_res *c;
+
+    c = &r->chk[0];
+    c->judged = true;
+    c->pass = c->violations <= t->max_affinity;
+    snprintf(c->message, sizeof(c->message),
+             "expected at most %llu affinity violations, saw %llu (%llu failover moves, %llu rebalanced, %llu corrected)",
+             (unsigned long long)t->max_affinity, (unsigned long long)c->violations,
+             (unsigned long long)r->failover_moves, (unsigned long long)r->rebalanced,
+             (unsigned long long)r->corrected);
+    c = &r->chk[1];
+    c->judged = true;
+    c->pass = c->violations <= t->max_symmetry;
+    snprintf(c->message, sizeof(c->message),
+             "expected at most %llu asymmetric flows, saw %llu",
+             (unsigned long long)t->max_symmetry, (unsigned long long)c->violations);
+
+    c = &r->chk[2];
+    uint64_t aff = 0, surv = 0, lost = 0;
+    double maxgap = 0;
+    for (unsigned i = 0; i < r->nev; i++) {
+        struct ev_res *er = &r->ev[i];
+        qsort(er->gaps, er->ngaps, sizeof(double), dcmp);
+        aff += er->affected;
+        surv += er->survived;
+        lost += er->lost;
+        if (er->ngaps && er->gaps[er->ngaps - 1] > maxgap)
+            maxgap = er->gaps[er->ngaps - 1];
+    }
+    c->judged = true;
+    c->violations = lost;
+    c->pass = lost <= t->max_lost && maxgap <= t->max_gap_ms;
+    if (r->nev == 0)
+        snprintf(c->message, sizeof(c->message), "no member failed (no sgm_down event)");
+    else
+        snprintf(c->message, sizeof(c->message),
+                 "expected lost <= %llu and max gap <= %.0f ms; saw %llu affected, %llu survived, %llu lost, max gap %.1f ms",
+                 (unsigned long long)t->max_lost, t->max_gap_ms, (unsigned long long)aff,
+                 (unsigned long long)surv, (unsigned long long)lost, maxgap);
+
+    c = &r->chk[3];
+    double wsum = 0;
+    for (unsigned i = 0; i < r->nm; i++)
+        wsum += r->m[i].weight;
+    bool enough = r->nm > 0 && wsum > 0;
+    r->max_dev_pct = 0;
+    int worst = 0;
+    for (unsigned i = 0; i < r->nm && wsum > 0; i++) {
+        double exp_share = r->m[i].weight / wsum;
+        if (exp_share <= 0)
+            continue;
+        if ((double)r->flows * exp_share < (double)t->min_flows_per_sgm)
+            enough = false;
+        double share = r->flows ? (double)r->m[i].flows / (double)r->flows : 0;
+        double dev = fabs(share - exp_share) / exp_share * 100.0;
+        if (dev > r->max_dev_pct) {
+            r->max_dev_pct = dev;
+            worst = r->m[i].id;
+        }
+    }
+    c->judged = enough;
+    c->pass = !enough || r->max_dev_pct <= t->max_balance_pct;
+    if (enough)
+        snprintf(c->message, sizeof(c->message),
+                 "expected every member within %.1f%% of its weight share; worst sgm %d off by %.2f%%",
+                 t->max_balance_pct, worst, r->max_dev_pct);
+    else
+        snprintf(c->message, sizeof(c->message),
+                 "not judged: some member expects fewer than %llu flows (max deviation %.2f%%)",
+                 (unsigned long long)t->min_flows_per_sgm, r->max_dev_pct);
+    r->pass = true;
+    for (unsigned i = 0; i < VF_NCHECKS; i++)
+        r->pass = r->pass && r->chk[i].pass;
+}
+
+struct src {
+    int id;
+    char *path;
+};
+
+int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf_report **out,
+             struct bt_err *e)
+{
+    struct vf_report *r = calloc(1, sizeof(*r));
+    struct pass ps;
+    struct bt_capset_meta meta;
+    struct bt_pcap_reader *rd[VF_MAX_MEMBERS] = {0};
+    int links[VF_MAX_MEMBERS], ids[VF_MAX_MEMBERS];
+    char pathbuf[4096];
+    unsigned n = 0;
+    struct bt_pcap_merge *m = NULL;
+    int rc = 0;
+
+    memset(&ps, 0, sizeof(ps));
+    if (!r)
+        return bt_err_setr(e, -ENOMEM, "out of memory");
+    r->t = *t;
+    ps.r = r;
+    memset(&meta, 0, sizeof(meta));
+    if (in->capset) {
+        rc = bt_capset_read_meta(in->capset, &meta, e);
+        if (rc < 0)
+            goto out;
+    }
+    /* members: the capset's, then those given by hand (which override) */
+    for (unsigned i = 0; i < meta.nmembers; i++) {
+        r->m[r->nm].id = meta.ids[i];
+        r->m[r->nm].weight = meta.weights[i];
+        r->nm++;
+    }
+    for (unsigned i = 0; i < in->nsgm; i++) {
+        int mi = member_index(r, in->sgm_id[i]);
+        if (mi < 0) {
+            mi = (int)r->nm++;
+            r->m[mi].id = in->sgm_id[i];
+            r->m[mi].weight = 1;
+        }
+    }
+    for (unsigned i = 0; i < in->nweights; i++) {
+        int mi = member_index(r, in->weight_id[i]);
+        if (mi < 0) {
+            rc = bt_err_set(e, "--weights: member %d has no capture", in->weight_id[i]);
+            goto out;
+        }
+        r->m[mi].weight = in->weight[i];
+    }
+    if (r->nm == 0) {
+        rc = bt_err_set(e, "no member captures: give --capset DIR or --sgm ID=FILE");
+        goto out;
+    }
+    for (unsigned i = 0; i < r->nm; i++) {
+        const char *path = NULL;
+        for (unsigned k = 0; k < in->nsgm; k++)
+            if (in->sgm_id[k] == r->m[i].id)
+                path = in->sgm_path[k];
+        if (!path)
+            path = bt_capset_sgm_path(in->capset, r->m[i].id, pathbuf, sizeof(pathbuf));
+        rd[n] = bt_pcap_open(path, e);
+        if (!rd[n]) {
+            rc = -EINVAL;
+            goto out;
+        }
+        links[n] = bt_pcap_linktype(rd[n]);
+        ids[n] = r->m[i].id;
+        n++;
+    }
+    /* events and corrections */
+    const char *evp = in->events;
+    if (!evp && in->capset && (meta.files & BT_CAPSET_HAS_EVENTS))
+        evp = bt_capset_path(in->capset, "events.jsonl", pathbuf, sizeof(pathbuf));
+    if (evp && (rc = bt_events_read(evp, &ps.events, &ps.nevents, e)) < 0)
+        goto out;
+    for (size_t i = 0; i < ps.nevents; i++) {
+        if (ps.events[i].kind != BT_EV_POLICY && member_index(r, ps.events[i].sgm) < 0) {
+            rc = bt_err_set(e, "%s: event %zu names sgm %d, which has no capture", evp, i + 1,
+                            ps.events[i].sgm);
+            goto out;
+        }
+    }
+    const char *cp = in->corrections;
+    if (!cp && in->capset && (meta.files & BT_CAPSET_HAS_CORRECTIONS))
+        cp = bt_capset_path(in->capset, "corrections.jsonl", pathbuf, sizeof(pathbuf));
+    if (cp) {
+        if ((rc = bt_corrections_read(cp, &ps.corr, &ps.ncorr, e)) < 0)
+            goto out;
+        qsort(ps.corr, ps.ncorr, sizeof(*ps.corr), corr_cmp);
+    }
+    ps.ft = bt_flowtab_new(FLOW_CAPACITY, sizeof(struct vf_flow), t->idle_ns);
+    m = bt_pcap_merge_new(rd, n);
+    if (!ps.ft || !m) {
+        rc = bt_err_setr(e, -ENOMEM, "out of memory");
+        goto out;
+    }
+    for (;;) {
+        struct bt_pcap_rec rec;
+        struct bt_parsed p;
+        unsigned which;
+        int got = bt_pcap_merge_next(m, &rec, &which, e);
+        if (got < 0) {
+            rc = got;
+            goto out;
+        }
+        if (got == 0)
+            break;
+        apply_events(&ps, rec.ts_ns);
+        bt_flowtab_expire(ps.ft, rec.ts_ns, expire_cb, &ps, 0);
+        r->packets++;
+        bt_parse(rec.data, rec.caplen, links[which], &p);
+        if (p.status == BT_PARSE_NOT_IP) {
+            r->non_ip++;
+            continue;
+        }
+        if (p.ip_version == 0 || p.status == BT_PARSE_UNSUPPORTED_LINK) {
+            r->not_parsed++;
+            continue;
+        }
+        on_packet(&ps, ids[which], rec.ts_ns, &p);
+    }
+    apply_events(&ps, UINT64_MAX);
+    bt_flowtab_foreach(ps.ft, expire_cb, &ps);
+    judge(r);
+    *out = r;
+    r = NULL;
+out:
+    bt_pcap_merge_free(m);
+    for (unsigned i = 0; i < n; i++)
+        bt_pcap_close(rd[i]);
+    bt_flowtab_free(ps.ft);
+    free(ps.events);
+    free(ps.corr);
+    vf_report_free(r);
+    return rc;
+}
+
+struct vf_report *vf_report_free(struct vf_report *r)
+{
+    if (!r)
+        return NULL;
+    for (unsigned i = 0; i < VF_NCHECKS; i++)
+        free(r->chk[i].off);
+    for (unsigned i = 0; i < r->nev; i++)
+        free(r->ev[i].gaps);
+    free(r);
+    return NULL;
+}
+
+bool vf_report_pass(const struct vf_report *r)
+{
+    return r->pass;
+}
+
+int vf_report_check(const struct vf_report *r, const char *name, bool *pass, const char **message)
+{
+    for (unsigned i = 0; i < VF_NCHECKS; i++) {
+        if (strcmp(vf_check_names[i], name) == 0) {
+            *pass = r->chk[i].pass;
+            *message = r->chk[i].message;
+            return r->chk[i].judged ? 1 : 0;
+        }
+    }
+    return -ENOENT;
+}
+
+static json_t *offenders_json(const struct check_res *c)
+{
+    json_t *a = json_array();
+
+    for (unsigned i = 0; i < c->noff; i++) {
+        const struct offender *o = &c->off[i];
+        json_t *mem = json_array();
+        for (unsigned k = 0; k < o->nmembers; k++)
+            json_array_append_new(mem, json_integer(o->members[k]));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:f}", "community_id", o->cid,
+                                           "tuple", o->tuple, "members", mem, "t",
+                                           (double)o->t_ns / 1e9));
+    }
+    return a;
+}
+
+void *vf_report_json(const struct vf_report *r)
+{
+    json_t *root = json_object(), *evs = json_array(), *per = json_array();
+    uint64_t aff = 0, surv = 0, lost = 0;
+    double maxgap = 0;
+
+    for (unsigned i = 0; i < r->nev; i++) {
+        const struct ev_res *er = &r->ev[i];
+        double mx = er->ngaps ? er->gaps[er->ngaps - 1] : 0;
+        aff += er->affected;
+        surv += er->survived;
+        lost += er->lost;
+        if (mx > maxgap)
+            maxgap = mx;
+        json_array_append_new(
+            evs, json_pack("{s:f, s:i, s:I, s:I, s:I, s:f, s:f, s:f}", "t", (double)er->t_ns / 1e9,
+                           "sgm", er->sgm, "affected", (json_int_t)er->affected, "survived",
+                           (json_int_t)er->survived, "lost", (json_int_t)er->lost, "max_gap_ms",
+                           mx, "p50_gap_ms", percentile(er->gaps, er->ngaps, 50), "p99_gap_ms",
+                           percentile(er->gaps, er->ngaps, 99)));
+    }
+    double wsum = 0;
+    for (unsigned i = 0; i < r->nm; i++)
+        wsum += r->m[i].weight;
+    for (unsigned i = 0; i < r->nm; i++)
+        json_array_append_new(
+            per, json_pack("{s:i, s:I, s:I, s:f, s:f, s:i}", "sgm", r->m[i].id, "flows",
+                           (json_int_t)r->m[i].flows, "packets", (json_int_t)r->m[i].packets,
+                           "share_pct", r->flows ? 100.0 * (double)r->m[i].flows / (double)r->flows : 0.0,
+                           "expected_pct", wsum > 0 ? 100.0 * r->m[i].weight / wsum : 0.0,
+                           "weight", (int)r->m[i].weight));
+    json_object_set_new(root, "schema", json_integer(1));
+    json_object_set_new(root, "pass", json_boolean(r->pass));
+    json_object_set_new(root, "flows", json_integer((json_int_t)r->flows));
+    json_object_set_new(root, "packets", json_integer((json_int_t)r->packets));
+    json_object_set_new(root, "non_ip", json_integer((json_int_t)r->non_ip));
+    json_object_set_new(root, "not_parsed", json_integer((json_int_t)r->not_parsed));
+    json_object_set_new(root, "affinity",
+                        json_pack("{s:b, s:I, s:I, s:I, s:I, s:s, s:o}", "pass", r->chk[0].pass,
+                                  "violations", (json_int_t)r->chk[0].violations, "rebalanced",
+                                  (json_int_t)r->rebalanced, "corrected",
+                                  (json_int_t)r->corrected, "failover_moves",
+                                  (json_int_t)r->failover_moves, "message", r->chk[0].message,
+                                  "offenders", offenders_json(&r->chk[0])));
+    json_object_set_new(root, "symmetry",
+                        json_pack("{s:b, s:I, s:s, s:o}", "pass", r->chk[1].pass, "violations",
+                                  (json_int_t)r->chk[1].violations, "message", r->chk[1].message,
+                                  "offenders", offenders_json(&r->chk[1])));
+    json_object_set_new(root, "failover",
+                        json_pack("{s:b, s:o, s:I, s:I, s:I, s:f, s:s, s:o}", "pass",
+                                  r->chk[2].pass, "events", evs, "affected", (json_int_t)aff,
+                                  "survived", (json_int_t)surv, "lost", (json_int_t)lost,
+                                  "max_gap_ms", maxgap, "message", r->chk[2].message,
+                                  "offenders", offenders_json(&r->chk[2])));
+    json_object_set_new(root, "balance",
+                        json_pack("{s:b, s:b, s:f, s:s, s:o}", "pass", r->chk[3].pass, "judged",
+                                  r->chk[3].judged, "max_deviation_pct", r->max_dev_pct,
+                                  "message", r->chk[3].message, "per_sgm", per));
+    return root;
+}
+
+void vf_report_print(const struct vf_report *r, void *fp)
+{
+    FILE *f = fp;
+
+    fprintf(f, "baton-verify: %llu flows, %llu packets on %u members (%llu non-IP ignored)\n",
+            (unsigned long long)r->flows, (unsigned long long)r->packets, r->nm,
+            (unsigned long long)r->non_ip);
+    for (unsigned i = 0; i < VF_NCHECKS; i++) {
+        const struct check_res *c = &r->chk[i];
+        fprintf(f, "  %-9s %s  %s\n", vf_check_names[i],
+                !c->judged ? "SKIP" : c->pass ? "PASS" : "FAIL", c->message);
+        for (unsigned k = 0; k < c->noff && k < 5; k++) {
+            fprintf(f, "            %s  %s  members", c->off[k].cid, c->off[k].tuple);
+            for (unsigned j = 0; j < c->off[k].nmembers; j++)
+                fprintf(f, " %d", c->off[k].members[j]);
+            fprintf(f, "  t=%.6f\n", (double)c->off[k].t_ns / 1e9);
+        }
+    }
+    for (unsigned i = 0; i < r->nev; i++)
+        fprintf(f, "  sgm %d down at %.3f s: %llu affected, %llu survived, %llu lost, max gap %.1f ms\n",
+                r->ev[i].sgm, (double)r->ev[i].t_ns / 1e9, (unsigned long long)r->ev[i].affected,
+                (unsigned long long)r->ev[i].survived, (unsigned long long)r->ev[i].lost,
+                r->ev[i].ngaps ? r->ev[i].gaps[r->ev[i].ngaps - 1] : 0.0);
+    fprintf(f, "verdict: %s\n", r->pass ? "PASS" : "FAIL");
+}
