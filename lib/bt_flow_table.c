@@ -30,7 +30,8 @@ struct bt_flowtab {
     uint32_t stride;
     uint32_t capacity, count;
     uint32_t value_size;
-    uint32_t free_head;
+    uint32_t free_head;       /* entries freed by remove/expire */
+    uint32_t next_unused;     /* entries never used start here (lazy: untouched pages stay free) */
     uint32_t lru_head, lru_tail;  /* head = least recently used */
     uint64_t idle_ns;
 };
@@ -80,9 +81,7 @@ struct bt_flowtab *bt_flowtab_new(uint32_t capacity, uint32_t value_size, uint64
     t->value_size = value_size;
     t->idle_ns = idle_ns;
     t->lru_head = t->lru_tail = NIL;
-    for (uint32_t i = 0; i < capacity; i++)
-        ent(t, i)->next = i + 1 < capacity ? i + 1 : NIL;
-    t->free_head = 0;
+    t->free_head = NIL;
     return t;
 }
 
@@ -164,11 +163,16 @@ void *bt_flowtab_insert(struct bt_flowtab *t, const struct bt_flow_key *key, uin
         bt_flowtab_touch(t, ent_value(t, i), now_ns);
         return ent_value(t, i);
     }
-    if (t->free_head == NIL)
+    if (t->free_head != NIL) {
+        i = t->free_head;
+        e = ent(t, i);
+        t->free_head = e->next;
+    } else if (t->next_unused < t->capacity) {
+        i = t->next_unused++;
+        e = ent(t, i);
+    } else {
         return NULL;
-    i = t->free_head;
-    e = ent(t, i);
-    t->free_head = e->next;
+    }
     memcpy(&e->key, key, sizeof(*key));
     e->last_ns = now_ns;
     e->slot = s;

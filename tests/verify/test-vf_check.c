@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Unit tests of the check engine on capture sets written here with lib's
+ * writer (the black-box tests use an independent scapy oracle). */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "bt_test.h"
+#include "bt_capset.h"
+#include "bt_err.h"
+#include "bt_parse.h"
+#include "vf_api.h"
+#include "../lib/pktbuild.h"
+
+static unsigned frame(uint8_t *f, uint32_t c, uint32_t s, uint16_t cp, int reply, uint8_t flags)
+{
+    unsigned o = pb_eth(f, 0, 0, 0, 0, 0x0800);
+    o += pb_ip4(f + o, 5, 40, 0, 6, reply ? s : c, reply ? c : s);
+    o += pb_tcp(f + o, reply ? 80 : cp, reply ? cp : 80, 1, 1, flags, 20);
+    return o;
+}
+
+/* 100 flows over members 1 and 2; if split, flow 0's replies go to 2. */
+static void make(const char *dir, int split, int fail)
+{
+    struct bt_err e;
+    struct bt_capset_writer *w = bt_capset_writer_open(dir, &e);
+    uint8_t f[128];
+    for (int i = 0; i < 100; i++) {
+        int m = 1 + i % 2;
+        uint64_t t = (uint64_t)i * 1000000;
+        unsigned n = frame(f, 0x0a000001 + (uint32_t)i, 0xc0000201, (uint16_t)(1000 + i), 0, BT_TCP_SYN);
+        bt_capset_writer_sgm(w, m, t, f, n, n);
+        n = frame(f, 0x0a000001 + (uint32_t)i, 0xc0000201, (uint16_t)(1000 + i), 1, BT_TCP_SYN | BT_TCP_ACK);
+        bt_capset_writer_sgm(w, (split && i == 0) ? 2 : m, t + 100000, f, n, n);
+        /* a later packet; member 2's flows move to 1 if member 2 failed */
+        n = frame(f, 0x0a000001 + (uint32_t)i, 0xc0000201, (uint16_t)(1000 + i), 0, BT_TCP_ACK);
+        bt_capset_writer_sgm(w, fail && m == 2 ? 1 : m, t + 500000000, f, n, n);
+    }
+    if (fail) {
+        struct bt_event ev = {.t_ns = 300000000, .kind = BT_EV_SGM_DOWN, .sgm = 2,
+                              .weight = -1, .version = -1};
+        bt_capset_writer_event(w, &ev);
+    }
+    struct bt_capset_meta m = {.nmembers = 2, .ids = {1, 2}, .weights = {1, 1}};
+    bt_capset_writer_close(w, &m, &e);
+}
+
+static struct vf_report *run(const char *dir)
+{
+    struct vf_input in = {.capset = dir};
+    struct vf_thresholds t;
+    struct vf_report *r = NULL;
+    struct bt_err e;
+    vf_thresholds_default(&t);
+    if (vf_check(&in, &t, &r, &e) < 0)
+        fprintf(stderr, "%s\n", e.msg);
+    return r;
+}
+
+TEST(clean_set_passes_and_json_has_the_schema)
+{
+    char dir[] = "/tmp/bt-vfc-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    make(dir, 0, 0);
+    struct vf_report *r = run(dir);
+    REQUIRE(r);
+    CHECK(vf_report_pass(r));
+    json_t *j = vf_report_json(r);
+    CHECK_EQ_INT(json_integer_value(json_object_get(j, "flows")), 100);
+    CHECK(json_is_true(json_object_get(j, "pass")));
+    json_t *per = json_object_get(json_object_get(j, "balance"), "per_sgm");
+    CHECK_EQ_INT(json_array_size(per), 2);
+    CHECK(!json_is_true(json_object_get(json_object_get(j, "balance"), "judged")));
+    json_decref(j);
+    bool pass;
+    const char *msg;
+    CHECK_EQ_INT(vf_report_check(r, "balance", &pass, &msg), 0); /* not judged */
+    CHECK(vf_report_check(r, "nonsense", &pass, &msg) < 0);
+    vf_report_free(r);
+}
+
+TEST(split_flow_is_a_symmetry_violation)
+{
+    char dir[] = "/tmp/bt-vfc-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    make(dir, 1, 0);
+    struct vf_report *r = run(dir);
+    REQUIRE(r);
+    CHECK(!vf_report_pass(r));
+    bool pass;
+    const char *msg;
+    CHECK_EQ_INT(vf_report_check(r, "symmetry", &pass, &msg), 1);
+    CHECK(!pass);
+    CHECK(strstr(msg, "saw 1") != NULL);
+    json_t *j = vf_report_json(r);
+    json_t *off = json_object_get(json_object_get(j, "symmetry"), "offenders");
+    REQUIRE(json_array_size(off) == 1);
+    CHECK(strncmp(json_string_value(json_object_get(json_array_get(off, 0), "community_id")), "1:", 2) == 0);
+    json_decref(j);
+    vf_report_free(r);
+}
+
+TEST(failover_survivors_counted_with_their_gap)
+{
+    char dir[] = "/tmp/bt-vfc-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    make(dir, 0, 1);
+    struct vf_report *r = run(dir);
+    REQUIRE(r);
+    json_t *j = vf_report_json(r);
+    json_t *fo = json_object_get(j, "failover");
+    CHECK_EQ_INT(json_integer_value(json_object_get(fo, "affected")), 50);
+    CHECK_EQ_INT(json_integer_value(json_object_get(fo, "survived")), 50);
+    CHECK_EQ_INT(json_integer_value(json_object_get(fo, "lost")), 0);
+    /* gaps: 500 ms - 100 us after each flow's SYN-ACK: above 300 ms */
+    CHECK(json_real_value(json_object_get(fo, "max_gap_ms")) > 499);
+    CHECK(!json_is_true(json_object_get(fo, "pass")));
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(j, "affinity"), "violations")), 0);
+    json_decref(j);
+    vf_report_free(r);
+}
