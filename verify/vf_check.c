@@ -41,6 +41,7 @@ struct flow_ev {
     uint8_t member_after; /* first member seen after T (0: none) */
     uint8_t other;        /* packets after T went to more than one member */
     uint8_t rst;          /* RST seen after T */
+    uint8_t dirs;         /* directions seen after T on other members (1 c2s, 2 s2c) */
     uint64_t last_before; /* last packet before T */
     uint64_t first_after; /* first packet at or after T */
 };
@@ -263,8 +264,11 @@ static void finalize(struct pass *ps, const struct bt_flow_key *k, struct vf_flo
         if (stateless && !fe->first_after)
             continue;
         er->affected++;
+        /* a TCP flow goes on only if both ends are heard after T: a client
+         * retransmitting into a member that dropped its state is not */
+        bool both = stateless || fe->dirs == 3;
         if (fe->first_after && fe->member_after && fe->member_after != er->sgm && !fe->other &&
-            !fe->rst) {
+            !fe->rst && both) {
             er->survived++;
             if (er->ngaps == er->capgaps) {
                 size_t cap = er->capgaps ? er->capgaps * 2 : 256;
@@ -411,8 +415,11 @@ static void on_packet(struct pass *ps, int member, uint64_t ts, const struct bt_
     for (unsigned i = 0; i < f->nev; i++) {
         struct flow_ev *fe = &f->ev[i];
         uint64_t T = r->ev[fe->ev].t_ns;
-        if (ts < T)
+        /* what the distributor still delivers to the dead member before it
+         * notices (the detection window) is not the flow going on */
+        if (ts < T || member == r->ev[fe->ev].sgm)
             continue;
+        fe->dirs |= (uint8_t)(1u << dir);
         if (!fe->first_after) {
             fe->first_after = ts;
             fe->member_after = (uint8_t)member;

@@ -35,6 +35,10 @@ static void make(const char *dir, int split, int fail)
         /* a later packet; member 2's flows move to 1 if member 2 failed */
         n = frame(f, 0x0a000001 + (uint32_t)i, 0xc0000201, (uint16_t)(1000 + i), 0, BT_TCP_ACK);
         bt_capset_writer_sgm(w, fail && m == 2 ? 1 : m, t + 500000000, f, n, n);
+        /* and the server's answer: a TCP flow survives only if both ends go on */
+        n = frame(f, 0x0a000001 + (uint32_t)i, 0xc0000201, (uint16_t)(1000 + i), 1, BT_TCP_ACK);
+        if (fail == 1 || (fail == 2 && m != 2))
+            bt_capset_writer_sgm(w, fail && m == 2 ? 1 : m, t + 500100000, f, n, n);
     }
     if (fail) {
         struct bt_event ev = {.t_ns = 300000000, .kind = BT_EV_SGM_DOWN, .sgm = 2,
@@ -116,6 +120,22 @@ TEST(failover_survivors_counted_with_their_gap)
     CHECK(json_real_value(json_object_get(fo, "max_gap_ms")) > 499);
     CHECK(!json_is_true(json_object_get(fo, "pass")));
     CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(j, "affinity"), "violations")), 0);
+    json_decref(j);
+    vf_report_free(r);
+}
+
+TEST(failover_with_only_the_client_retrying_is_lost)
+{
+    char dir[] = "/tmp/bt-vfc-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    make(dir, 0, 2); /* member 2's flows: the client retries on 1, no answer */
+    struct vf_report *r = run(dir);
+    REQUIRE(r);
+    json_t *j = vf_report_json(r);
+    json_t *fo = json_object_get(j, "failover");
+    CHECK_EQ_INT(json_integer_value(json_object_get(fo, "affected")), 50);
+    CHECK_EQ_INT(json_integer_value(json_object_get(fo, "survived")), 0);
+    CHECK_EQ_INT(json_integer_value(json_object_get(fo, "lost")), 50);
     json_decref(j);
     vf_report_free(r);
 }

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The reference cluster core (explicit time, no I/O): a distributor (the
+ * orchestrator) hashing each packet onto a member by the lib/ bucket table,
+ * stateful members with connection tables, HyperSync backups, failure
+ * detection by a dead timer, and fault injection. Drivers (the sim driver in
+ * gw_sim.c, later the plan runner) own time and packets.
+ *
+ * Ports: 0 = client/internal side, 1 = server/external side.
+ * Ownership: gw_rx takes every packet given to it (forwards or frees it);
+ * gw_tx hands the returned packets to the caller, who frees them.
+ */
+#ifndef GW_API_H
+#define GW_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bt_pkt;
+struct bt_pktpool;
+struct gw_cluster;
+
+#define GW_MAX_MEMBERS 64
+
+enum {
+    GW_FAULT_NO_SYNC      = 1U << 0,  /* HyperSync off: backups never filled */
+    GW_FAULT_ASYMMETRIC   = 1U << 1,  /* General mode hashes directionally */
+    GW_FAULT_IGNORE_WEIGHTS = 1U << 2,/* every member weighted alike */
+};
+
+struct gw_config {
+    unsigned nmembers;                 /* members 1..nmembers */
+    unsigned weight[GW_MAX_MEMBERS + 1];
+    int mode;                          /* enum bt_dist_mode */
+    bool l4;
+    uint64_t dead_ns;                  /* failure detection (heartbeat dead timer) */
+    uint64_t sync_delay_ns;            /* owner -> backup record latency */
+    uint64_t idle_ns;                  /* connection idle timeout */
+    uint32_t max_conns;                /* per member, owner + backup entries */
+    uint32_t faults;                   /* GW_FAULT_* */
+    uint32_t seed;
+};
+
+void gw_config_default(struct gw_config *c);
+
+/* Events the cluster reports (as lib/bt_capset.h's struct bt_event kinds). */
+typedef void (*gw_tap_fn)(void *arg, int sgm, const struct bt_pkt *pkt);
+
+struct gw_stats {
+    uint64_t rx, tx, drops_dead, drops_state, conns, backups, sync_records, promoted;
+};
+
+/* NULL on a bad config. The cluster allocates packets it forwards from pool
+ * (no: it forwards the same packets; pool is used for nothing else). */
+struct gw_cluster *gw_cluster_new(const struct gw_config *c);
+struct gw_cluster *gw_cluster_free(struct gw_cluster *g);
+/* The distributor delivers a copy of what each member receives to tap. */
+void gw_set_tap(struct gw_cluster *g, gw_tap_fn fn, void *arg);
+/* Packets arriving on port at now_ns. Takes ownership of all n. */
+void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt **pkts,
+           unsigned n);
+/* Up to max packets leaving now (pkt->port = the side they leave on). */
+unsigned gw_tx(struct gw_cluster *g, uint64_t now_ns, struct bt_pkt **out, unsigned max);
+/* When the cluster next wants to run (pending sync records, detection). */
+uint64_t gw_next_ns(const struct gw_cluster *g);
+/* Kills member sgm at now_ns (kill -9: no goodbye); detected after dead_ns. */
+int gw_fail(struct gw_cluster *g, uint64_t now_ns, int sgm);
+void gw_get_stats(const struct gw_cluster *g, struct gw_stats *s);
+
+#endif

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The reference cluster core. Per packet: the distributor hashes it by the
+ * configured mode onto a bucket, the bucket's primary member gets it (and the
+ * tap sees it); the member looks its connection up, creates it on a SYN (or
+ * any UDP/ICMP packet) and syncs the new entry to the bucket's backup member,
+ * promotes a synced backup entry when the distributor starts sending it the
+ * flow after a failover, and drops out-of-state packets. A killed member
+ * drops everything until the dead timer expires; then the distributor
+ * rebuilds its table without it and every bucket goes to its backup.
+ */
+#include "gw_api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt_dist.h"
+#include "bt_flow.h"
+#include "bt_flow_table.h"
+#include "bt_hash.h"
+#include "bt_parse.h"
+#include "bt_pkt.h"
+
+enum { ROLE_OWNER = 1, ROLE_BACKUP = 2 };
+
+struct conn {
+    uint8_t role;
+    uint8_t peer;      /* owner: its backup; backup: its owner */
+    uint8_t fin_mask;  /* 1: FIN from canonical src, 2: from canonical dst */
+    uint8_t rst;
+};
+
+struct sync_rec {
+    uint64_t at_ns;
+    struct bt_flow_key key;   /* canonical */
+    uint8_t to, from;
+    uint8_t op;               /* 1 create, 2 delete */
+};
+
+struct member {
+    bool alive;               /* process running */
+    bool detected_dead;       /* the distributor knows */
+    uint64_t died_ns;
+    struct bt_flowtab *conns;
+};
+
+struct gw_cluster {
+    struct gw_config cfg;
+    struct bt_dist *dist;
+    struct member m[GW_MAX_MEMBERS + 1];
+    gw_tap_fn tap;
+    void *tap_arg;
+    struct bt_pkt **outq;
+    unsigned out_head, out_n, out_cap;
+    struct sync_rec *syncq;   /* FIFO: constant delay keeps it time-ordered */
+    size_t sync_head, sync_n, sync_cap;
+    struct gw_stats st;
+};
+
+void gw_config_default(struct gw_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->nmembers = 4;
+    for (unsigned i = 1; i <= GW_MAX_MEMBERS; i++)
+        c->weight[i] = 100;
+    c->mode = BT_DIST_GENERAL;
+    c->l4 = true;
+    c->dead_ns = 100000000ULL;      /* 100 ms: the vendor's sub-300 ms failover */
+    c->sync_delay_ns = 20000ULL;    /* 20 us on the sync network */
+    c->idle_ns = 60000000000ULL;
+    c->max_conns = 1u << 18;
+}
+
+static void build_dist(struct gw_cluster *g)
+{
+    for (unsigned id = 1; id <= g->cfg.nmembers; id++) {
+        unsigned w = (g->cfg.faults & GW_FAULT_IGNORE_WEIGHTS) ? 100 : g->cfg.weight[id];
+        bt_dist_set(g->dist, (int)id, w, !g->m[id].detected_dead);
+    }
+    bt_dist_build(g->dist);
+}
+
+struct gw_cluster *gw_cluster_new(const struct gw_config *c)
+{
+    struct gw_cluster *g;
+
+    if (c->nmembers < 1 || c->nmembers > GW_MAX_MEMBERS || c->max_conns == 0)
+        return NULL;
+    for (unsigned id = 1; id <= c->nmembers; id++)
+        if (c->weight[id] > BT_DIST_MAX_WEIGHT)
+            return NULL;
+    g = calloc(1, sizeof(*g));
+    if (!g)
+        return NULL;
+    g->cfg = *c;
+    g->dist = bt_dist_new(BT_DIST_DEFAULT_BUCKETS, c->seed);
+    g->out_cap = 1024;
+    g->outq = calloc(g->out_cap, sizeof(*g->outq));
+    if (!g->dist || !g->outq)
+        return gw_cluster_free(g);
+    for (unsigned id = 1; id <= c->nmembers; id++) {
+        g->m[id].alive = true;
+        g->m[id].conns = bt_flowtab_new(c->max_conns, sizeof(struct conn), c->idle_ns);
+        if (!g->m[id].conns)
+            return gw_cluster_free(g);
+    }
+    build_dist(g);
+    return g;
+}
+
+struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
+{
+    if (!g)
+        return NULL;
+    for (unsigned id = 0; id <= GW_MAX_MEMBERS; id++)
+        bt_flowtab_free(g->m[id].conns);
+    while (g->out_n) {
+        bt_pkt_free(g->outq[g->out_head]);
+        g->out_head = (g->out_head + 1) % g->out_cap;
+        g->out_n--;
+    }
+    free(g->outq);
+    free(g->syncq);
+    bt_dist_free(g->dist);
+    free(g);
+    return NULL;
+}
+
+void gw_set_tap(struct gw_cluster *g, gw_tap_fn fn, void *arg)
+{
+    g->tap = fn;
+    g->tap_arg = arg;
+}
+
+static void enqueue_out(struct gw_cluster *g, struct bt_pkt *p)
+{
+    if (g->out_n == g->out_cap) {
+        unsigned cap = g->out_cap * 2;
+        struct bt_pkt **q = malloc(cap * sizeof(*q));
+        if (!q) {
+            bt_pkt_free(p);
+            g->st.drops_state++;
+            return;
+        }
+        for (unsigned i = 0; i < g->out_n; i++)
+            q[i] = g->outq[(g->out_head + i) % g->out_cap];
+        free(g->outq);
+        g->outq = q;
+        g->out_head = 0;
+        g->out_cap = cap;
+    }
+    g->outq[(g->out_head + g->out_n) % g->out_cap] = p;
+    g->out_n++;
+    g->st.tx++;
+}
+
+static void send_sync(struct gw_cluster *g, uint64_t now, int from, int to,
+                      const struct bt_flow_key *k, uint8_t op)
+{
+    struct sync_rec *r;
+
+    if (!to || (g->cfg.faults & GW_FAULT_NO_SYNC))
+        return;
+    if (g->sync_head + g->sync_n == g->sync_cap) {
+        if (g->sync_head > 0) {
+            memmove(g->syncq, g->syncq + g->sync_head, g->sync_n * sizeof(*g->syncq));
+            g->sync_head = 0;
+        } else {
+            size_t cap = g->sync_cap ? g->sync_cap * 2 : 1024;
+            struct sync_rec *q = realloc(g->syncq, cap * sizeof(*q));
+            if (!q)
+                return;
+            g->syncq = q;
+            g->sync_cap = cap;
+        }
+    }
+    r = &g->syncq[g->sync_head + g->sync_n++];
+    r->at_ns = now + g->cfg.sync_delay_ns;
+    r->key = *k;
+    r->from = (uint8_t)from;
+    r->to = (uint8_t)to;
+    r->op = op;
+    g->st.sync_records++;
+}
+
+/* Delivers sync records due by now, and applies failure detection. */
+static void run_timers(struct gw_cluster *g, uint64_t now)
+{
+    while (g->sync_n && g->syncq[g->sync_head].at_ns <= now) {
+        struct sync_rec *r = &g->syncq[g->sync_head++];
+        struct member *m = &g->m[r->to];
+        g->sync_n--;
+        if (!m->alive)
+            continue;
+        if (r->op == 1) {
+            bool created;
+            struct conn *c = bt_flowtab_insert(m->conns, &r->key, r->at_ns, &created);
+            if (c && created) {
+                c->role = ROLE_BACKUP;
+                c->peer = r->from;
+                g->st.backups++;
+            }
+        } else {
+            struct conn *c = bt_flowtab_lookup(m->conns, &r->key);
+            if (c && c->role == ROLE_BACKUP)
+                bt_flowtab_remove(m->conns, c);
+        }
+    }
+    bool rebuild = false;
+    for (unsigned id = 1; id <= g->cfg.nmembers; id++) {
+        struct member *m = &g->m[id];
+        if (!m->alive && !m->detected_dead && m->died_ns + g->cfg.dead_ns <= now) {
+            m->detected_dead = true;
+            rebuild = true;
+        }
+    }
+    if (rebuild)
+        build_dist(g);
+}
+
+int gw_fail(struct gw_cluster *g, uint64_t now_ns, int sgm)
+{
+    if (sgm < 1 || (unsigned)sgm > g->cfg.nmembers || !g->m[sgm].alive)
+        return -1;
+    run_timers(g, now_ns);
+    g->m[sgm].alive = false;
+    g->m[sgm].died_ns = now_ns;
+    /* its state is gone with the process */
+    bt_flowtab_free(g->m[sgm].conns);
+    g->m[sgm].conns = bt_flowtab_new(g->cfg.max_conns, sizeof(struct conn), g->cfg.idle_ns);
+    return 0;
+}
+
+static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
+                      const struct bt_parsed *p, struct bt_pkt *pkt)
+{
+    struct member *m = &g->m[id];
+    struct bt_flow_key k, ck;
+    struct conn *c;
+    int swapped;
+
+    bt_flow_key_from_parsed(p, &k);
+    swapped = bt_flow_key_canon(&k, &ck);
+    bt_flowtab_expire(m->conns, now, NULL, NULL, 64);
+    c = bt_flowtab_lookup(m->conns, &ck);
+    if (c && c->role == ROLE_BACKUP) {
+        /* the distributor sends us the flow: its owner died; take over */
+        c->role = ROLE_OWNER;
+        c->peer = (uint8_t)bt_dist_backup(g->dist, hash);
+        g->st.promoted++;
+        send_sync(g, now, id, c->peer, &ck, 1);
+    } else if (!c) {
+        bool opens = p->proto != 6 ||
+                     (p->tcp_flags & (BT_TCP_SYN | BT_TCP_ACK | BT_TCP_RST)) == BT_TCP_SYN;
+        if (!opens) {
+            g->st.drops_state++;
+            bt_pkt_free(pkt);
+            return;
+        }
+        c = bt_flowtab_insert(m->conns, &ck, now, NULL);
+        if (!c) {
+            g->st.drops_state++;
+            bt_pkt_free(pkt);
+            return;
+        }
+        c->role = ROLE_OWNER;
+        c->peer = (uint8_t)bt_dist_backup(g->dist, hash);
+        g->st.conns++;
+        send_sync(g, now, id, c->peer, &ck, 1);
+    }
+    bt_flowtab_touch(m->conns, c, now);
+    if (p->proto == 6) {
+        if (p->tcp_flags & BT_TCP_FIN)
+            c->fin_mask |= swapped ? 2 : 1;
+        if (p->tcp_flags & BT_TCP_RST)
+            c->rst = 1;
+    }
+    pkt->port = pkt->port ? 0 : 1;
+    enqueue_out(g, pkt);
+}
+
+void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt **pkts,
+           unsigned n)
+{
+    run_timers(g, now_ns);
+    for (unsigned i = 0; i < n; i++) {
+        struct bt_pkt *pkt = pkts[i];
+        struct bt_parsed p;
+        struct bt_flow_key k;
+        g->st.rx++;
+        pkt->port = port;
+        if (bt_parse(pkt->data, pkt->len, BT_LINK_ETHERNET, &p) != BT_PARSE_OK ||
+            bt_flow_key_from_parsed(&p, &k) < 0) {
+            g->st.drops_state++;
+            bt_pkt_free(pkt);
+            continue;
+        }
+        enum bt_dist_mode mode = (enum bt_dist_mode)g->cfg.mode;
+        if ((g->cfg.faults & GW_FAULT_ASYMMETRIC) && mode == BT_DIST_GENERAL)
+            mode = BT_DIST_NETWORK; /* keys on the source: the reply lands elsewhere */
+        uint32_t h = bt_dist_hash(&k, mode, g->cfg.l4,
+                                  port == 0 ? BT_SIDE_INTERNAL : BT_SIDE_EXTERNAL, g->cfg.seed);
+        int id = bt_dist_primary(g->dist, h);
+        if (id == 0) {
+            g->st.drops_dead++;
+            bt_pkt_free(pkt);
+            continue;
+        }
+        pkt->ts_ns = now_ns;
+        if (g->tap)
+            g->tap(g->tap_arg, id, pkt);
+        if (!g->m[id].alive) {
+            g->st.drops_dead++;
+            bt_pkt_free(pkt);
+            continue;
+        }
+        member_rx(g, now_ns, id, h, &p, pkt);
+    }
+}
+
+unsigned gw_tx(struct gw_cluster *g, uint64_t now_ns, struct bt_pkt **out, unsigned max)
+{
+    unsigned n = 0;
+
+    run_timers(g, now_ns);
+    while (n < max && g->out_n) {
+        out[n++] = g->outq[g->out_head];
+        g->out_head = (g->out_head + 1) % g->out_cap;
+        g->out_n--;
+    }
+    return n;
+}
+
+uint64_t gw_next_ns(const struct gw_cluster *g)
+{
+    uint64_t t = UINT64_MAX;
+
+    if (g->out_n)
+        return 0;
+    if (g->sync_n)
+        t = g->syncq[g->sync_head].at_ns;
+    for (unsigned id = 1; id <= g->cfg.nmembers; id++) {
+        const struct member *m = &g->m[id];
+        if (!m->alive && !m->detected_dead && m->died_ns + g->cfg.dead_ns < t)
+            t = m->died_ns + g->cfg.dead_ns;
+    }
+    return t;
+}
+
+void gw_get_stats(const struct gw_cluster *g, struct gw_stats *s)
+{
+    *s = g->st;
+}

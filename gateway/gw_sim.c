@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The sim driver: the cluster core on a virtual clock, with closed-loop TCP
+ * endpoints on both sides (a client sends its next segment only after the
+ * server's answer came back through the cluster, and retransmits with
+ * backoff when it does not), member failures at given times, and the capture
+ * set written as it goes. Deterministic: same options, same bytes.
+ */
+#include "gw_sim.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt_capset.h"
+#include "bt_csum.h"
+#include "bt_err.h"
+#include "bt_hash.h"
+#include "bt_parse.h"
+#include "bt_pkt.h"
+#include "bt_sched.h"
+#include "gw_api.h"
+
+#define RETRIES 4
+
+struct sim;
+
+struct sflow {
+    struct sim *s;
+    uint32_t cip, sip;
+    uint16_t cport, sport;
+    uint32_t cseq, sseq;
+    unsigned step;          /* client message being exchanged */
+    unsigned nsteps;        /* SYN, k data, FIN, final ACK */
+    unsigned tries;
+    int64_t rto_id;
+    uint64_t rto_ns;
+    bool done, failed, replied;
+    uint8_t srv_flags;      /* the server's pending answer */
+    uint16_t srv_payload;
+};
+
+struct fail_ev {
+    struct sim *s;
+    int sgm;
+};
+
+struct sim {
+    const struct gw_sim_opts *o;
+    struct gw_cluster *g;
+    struct bt_sched *sch;
+    struct bt_pktpool *pool;
+    struct bt_capset_writer *w;
+    struct sflow *flows;
+    struct fail_ev fails[GW_SIM_MAX_FAILS];
+    struct gw_sim_result *res;
+    int err;
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+
+/* An Ethernet/IPv4/TCP segment of the flow, in direction c2s or not. */
+static struct bt_pkt *segment(struct sim *s, struct sflow *f, bool c2s, uint8_t flags,
+                              unsigned payload, uint64_t now)
+{
+    struct bt_pkt *p = bt_pkt_alloc(s->pool);
+    struct bt_parsed pp;
+    uint8_t *d;
+    unsigned len = 14 + 20 + 20 + payload;
+
+    if (!p)
+        return NULL;
+    d = p->data;
+    memset(d, 0, len);
+    d[0] = 0x02; d[5] = c2s ? 2 : 1;       /* dst MAC */
+    d[6] = 0x02; d[11] = c2s ? 1 : 2;      /* src MAC */
+    put16(d + 12, 0x0800);
+    uint8_t *ip = d + 14, *tcp = ip + 20;
+    ip[0] = 0x45;
+    put16(ip + 2, (uint16_t)(40 + payload));
+    put16(ip + 6, 0x4000);
+    ip[8] = 64;
+    ip[9] = 6;
+    put32(ip + 12, c2s ? f->cip : f->sip);
+    put32(ip + 16, c2s ? f->sip : f->cip);
+    put16(tcp, c2s ? f->cport : f->sport);
+    put16(tcp + 2, c2s ? f->sport : f->cport);
+    put32(tcp + 4, c2s ? f->cseq : f->sseq);
+    put32(tcp + 8, (flags & BT_TCP_ACK) ? (c2s ? f->sseq : f->cseq) : 0);
+    tcp[12] = 0x50;
+    tcp[13] = flags;
+    put16(tcp + 14, 65535);
+    for (unsigned i = 0; i < payload; i++)
+        tcp[20 + i] = (uint8_t)('a' + i % 26);
+    p->len = p->wire_len = len;
+    p->ts_ns = now;
+    bt_parse(d, len, BT_LINK_ETHERNET, &pp);
+    bt_csum_fix(d, len, &pp);
+    return p;
+}
+
+static void inject(struct sim *s, uint64_t now, uint16_t port, struct bt_pkt *p)
+{
+    int r;
+
+    if (!p) {
+        s->res->pool_empty++;
+        return;
+    }
+    /* what crosses the client-side / server-side link */
+    r = port == 0 ? bt_capset_writer_client(s->w, now, p->data, p->len, p->wire_len)
+                  : bt_capset_writer_server(s->w, now, p->data, p->len, p->wire_len);
+    if (r < 0)
+        s->err = r;
+    gw_rx(s->g, now, port, &p, 1);
+}
+
+static uint8_t client_flags(const struct sflow *f, unsigned step)
+{
+    if (step == 0)
+        return BT_TCP_SYN;
+    if (step == f->nsteps - 2)
+        return BT_TCP_FIN | BT_TCP_ACK;
+    if (step == f->nsteps - 1)
+        return BT_TCP_ACK;
+    return BT_TCP_PSH | BT_TCP_ACK;
+}
+
+static void rto_fire(void *arg, uint64_t now);
+
+static void client_send(void *arg, uint64_t now)
+{
+    struct sflow *f = arg;
+    struct sim *s = f->s;
+    uint8_t fl = client_flags(f, f->step);
+    unsigned payload = (fl & BT_TCP_PSH) ? s->o->req_bytes : 0;
+
+    if (f->done)
+        return;
+    f->replied = false;
+    inject(s, now, 0, segment(s, f, true, fl, payload, now));
+    if (f->step == f->nsteps - 1) {
+        /* the last ACK needs no answer */
+        f->done = true;
+        s->res->flows_completed++;
+        return;
+    }
+    f->rto_id = bt_sched_at(s->sch, now + f->rto_ns, rto_fire, f);
+}
+
+static void rto_fire(void *arg, uint64_t now)
+{
+    struct sflow *f = arg;
+
+    if (f->done || f->replied)
+        return;
+    if (++f->tries > RETRIES) {
+        f->done = f->failed = true;
+        f->s->res->flows_failed++;
+        return;
+    }
+    f->s->res->retransmits++;
+    f->rto_ns *= 2;
+    client_send(f, now);
+}
+
+static void server_send(void *arg, uint64_t now)
+{
+    struct sflow *f = arg;
+
+    inject(f->s, now, 1, segment(f->s, f, false, f->srv_flags, f->srv_payload, now));
+}
+
+/* The server answers what reached it, after its own processing delay. */
+static void server_rx(struct sim *s, struct sflow *f, uint64_t now, const struct bt_parsed *p)
+{
+    if (p->tcp_flags & BT_TCP_SYN) {
+        f->srv_flags = BT_TCP_SYN | BT_TCP_ACK;
+        f->srv_payload = 0;
+    } else if (p->tcp_flags & BT_TCP_FIN) {
+        f->srv_flags = BT_TCP_FIN | BT_TCP_ACK;
+        f->srv_payload = 0;
+    } else if (p->payload_len) {
+        f->srv_flags = BT_TCP_PSH | BT_TCP_ACK;
+        f->srv_payload = (uint16_t)s->o->resp_bytes;
+    } else {
+        return; /* a bare ACK: nothing to answer */
+    }
+    bt_sched_at(s->sch, now + s->o->server_delay_ns, server_send, f);
+}
+
+/* The client gets the answer to its current step: on to the next. */
+static void client_rx(struct sim *s, struct sflow *f, uint64_t now)
+{
+    if (f->done || f->replied)
+        return;
+    f->replied = true;
+    bt_sched_cancel(s->sch, f->rto_id);
+    f->tries = 0;
+    f->rto_ns = s->o->rto_ns;
+    f->step++;
+    f->cseq += 1000;
+    f->sseq += 1000;
+    uint64_t at = now + (f->step == f->nsteps - 1 ? 0 : s->o->interval_ns);
+    bt_sched_at(s->sch, at, client_send, f);
+}
+
+static struct sflow *flow_of(struct sim *s, const struct bt_parsed *p, bool to_server)
+{
+    /* the client port encodes the flow index (see flow setup) */
+    uint16_t cport = to_server ? p->sport : p->dport;
+    uint32_t cip = 0;
+    const uint8_t *a = to_server ? p->src : p->dst;
+
+    cip = (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+    uint64_t i = (uint64_t)(cip - 0x0a000000u) * 50000 + (uint64_t)(cport - 10000);
+    if (cport < 10000 || i >= s->o->flows)
+        return NULL;
+    return &s->flows[i];
+}
+
+static void drain(struct sim *s, uint64_t now)
+{
+    struct bt_pkt *out[32];
+    unsigned n;
+
+    while ((n = gw_tx(s->g, now, out, 32)) > 0) {
+        for (unsigned i = 0; i < n; i++) {
+            struct bt_pkt *p = out[i];
+            struct bt_parsed pp;
+            int r = p->port == 1 ? bt_capset_writer_server(s->w, now, p->data, p->len, p->wire_len)
+                                 : bt_capset_writer_client(s->w, now, p->data, p->len, p->wire_len);
+            if (r < 0)
+                s->err = r;
+            if (bt_parse(p->data, p->len, BT_LINK_ETHERNET, &pp) == BT_PARSE_OK) {
+                struct sflow *f = flow_of(s, &pp, p->port == 1);
+                if (f && p->port == 1)
+                    server_rx(s, f, now, &pp);
+                else if (f)
+                    client_rx(s, f, now);
+            }
+            bt_pkt_free(p);
+        }
+    }
+}
+
+static void tap(void *arg, int sgm, const struct bt_pkt *p)
+{
+    struct sim *s = arg;
+    int r = bt_capset_writer_sgm(s->w, sgm, p->ts_ns, p->data, p->len, p->wire_len);
+
+    if (r < 0)
+        s->err = r;
+}
+
+static void do_fail(void *arg, uint64_t now)
+{
+    struct fail_ev *fe = arg;
+    struct bt_event ev = {.t_ns = now, .kind = BT_EV_SGM_DOWN, .sgm = fe->sgm, .weight = -1,
+                          .version = -1};
+
+    gw_fail(fe->s->g, now, fe->sgm);
+    bt_capset_writer_event(fe->s->w, &ev);
+}
+
+void gw_sim_opts_default(struct gw_sim_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    gw_config_default(&o->cluster);
+    o->flows = 2000;
+    o->cps = 2000;
+    o->exchanges = 20;
+    o->interval_ns = 50000000ULL;
+    o->rto_ns = 200000000ULL;
+    o->server_delay_ns = 100000ULL;
+    o->req_bytes = 100;
+    o->resp_bytes = 1000;
+}
+
+int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt_err *e)
+{
+    struct sim s;
+    int r = 0;
+
+    memset(&s, 0, sizeof(s));
+    memset(res, 0, sizeof(*res));
+    s.o = o;
+    s.res = res;
+    if (o->flows == 0 || o->flows > 50000ULL * 200 || o->cps <= 0)
+        return bt_err_set(e, "--flows must be 1..10000000 and --cps > 0");
+    s.g = gw_cluster_new(&o->cluster);
+    if (!s.g)
+        return bt_err_set(e, "bad cluster configuration (members 1..64, weights 0..512)");
+    s.sch = bt_sched_new();
+    s.pool = bt_pktpool_new(1u << 16, 2048);
+    s.flows = calloc(o->flows, sizeof(*s.flows));
+    if (!s.sch || !s.pool || !s.flows) {
+        r = bt_err_setr(e, -ENOMEM, "out of memory");
+        goto out;
+    }
+    s.w = bt_capset_writer_open(o->out, e);
+    if (!s.w) {
+        r = -EIO;
+        goto out;
+    }
+    gw_set_tap(s.g, tap, &s);
+    for (uint64_t i = 0; i < o->flows; i++) {
+        struct sflow *f = &s.flows[i];
+        f->s = &s;
+        f->cip = 0x0a000000u + (uint32_t)(i / 50000);
+        f->cport = (uint16_t)(10000 + i % 50000);
+        f->sip = 0xc0000200u + 1 + (uint32_t)(bt_mix64(i ^ o->cluster.seed) % 200);
+        f->sport = 80;
+        f->cseq = (uint32_t)bt_mix64(i * 2 + o->cluster.seed);
+        f->sseq = (uint32_t)bt_mix64(i * 2 + 1 + o->cluster.seed);
+        f->nsteps = 1 + o->exchanges + 2;
+        f->rto_ns = o->rto_ns;
+        bt_sched_at(s.sch, (uint64_t)((double)i * 1e9 / o->cps), client_send, f);
+    }
+    for (unsigned k = 0; k < o->nfails; k++) {
+        s.fails[k].s = &s;
+        s.fails[k].sgm = o->fail_sgm[k];
+        bt_sched_at(s.sch, o->fail_ns[k], do_fail, &s.fails[k]);
+    }
+    for (;;) {
+        uint64_t t = bt_sched_next_ns(s.sch), tg = gw_next_ns(s.g);
+        if (tg < t)
+            t = tg;
+        if (t == UINT64_MAX)
+            break;
+        if (t < bt_sched_now(s.sch))
+            t = bt_sched_now(s.sch);
+        /* one instant at a time: the endpoints' sends, then what the cluster forwards */
+        bt_sched_run_until(s.sch, t);
+        drain(&s, t);
+        res->end_ns = t;
+        if (s.err)
+            break;
+    }
+    res->flows = o->flows;
+    gw_get_stats(s.g, &res->gw);
+out:
+    if (s.w) {
+        struct bt_capset_meta m;
+        memset(&m, 0, sizeof(m));
+        m.nmembers = o->cluster.nmembers;
+        for (unsigned i = 0; i < m.nmembers; i++) {
+            m.ids[i] = (int)i + 1;
+            m.weights[i] = o->cluster.weight[i + 1];
+        }
+        snprintf(m.mode, sizeof(m.mode), "%s", bt_dist_mode_name(o->cluster.mode));
+        m.l4 = o->cluster.l4;
+        snprintf(m.generator, sizeof(m.generator), "baton-gateway sim");
+        int cr = bt_capset_writer_close(s.w, &m, e);
+        if (r == 0 && cr < 0)
+            r = cr;
+    }
+    if (r == 0 && s.err)
+        r = bt_err_setr(e, s.err, "%s: write failed: %s", o->out, strerror(-s.err));
+    gw_cluster_free(s.g);
+    bt_sched_free(s.sch);
+    bt_pktpool_free(s.pool);
+    free(s.flows);
+    return r;
+}
