@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdlib.h>
+
+#include "bt_test.h"
+#include "bt_capset.h"
+#include "bt_err.h"
+#include "gw_sim.h"
+
+TEST(small_run_completes_and_writes_a_capture_set)
+{
+    char dir[] = "/tmp/bt-gwsim-XXXXXX";
+    struct gw_sim_opts o;
+    struct gw_sim_result r;
+    struct bt_err e;
+    struct bt_capset_meta m;
+    REQUIRE(mkdtemp(dir));
+    gw_sim_opts_default(&o);
+    o.flows = 200;
+    o.exchanges = 2;
+    o.out = dir;
+    o.cluster.nmembers = 3;
+    REQUIRE(gw_sim_run(&o, &r, &e) == 0);
+    CHECK_EQ_INT(r.flows_completed, 200);
+    CHECK_EQ_INT(r.flows_failed, 0);
+    /* SYN, 2 exchanges, FIN: 4 round trips, plus the last ACK: 9 packets each */
+    CHECK_EQ_INT(r.gw.rx, 200 * 9);
+    CHECK_EQ_INT(r.gw.conns, 200);
+    CHECK_EQ_INT(r.gw.backups, 200);
+    REQUIRE(bt_capset_read_meta(dir, &m, &e) == 0);
+    CHECK_EQ_INT(m.nmembers, 3);
+    CHECK(m.files & BT_CAPSET_HAS_CLIENT);
+    CHECK(m.files & BT_CAPSET_HAS_SERVER);
+}
+
+TEST(failure_without_sync_fails_the_flows_it_carried)
+{
+    char dir[] = "/tmp/bt-gwsim-XXXXXX";
+    struct gw_sim_opts o;
+    struct gw_sim_result r;
+    struct bt_err e;
+    REQUIRE(mkdtemp(dir));
+    gw_sim_opts_default(&o);
+    o.flows = 400;
+    o.out = dir;
+    o.nfails = 1;
+    o.fail_sgm[0] = 1;
+    o.fail_ns[0] = 300000000;
+    o.cluster.faults = GW_FAULT_NO_SYNC;
+    REQUIRE(gw_sim_run(&o, &r, &e) == 0);
+    CHECK(r.flows_failed > 0);
+    CHECK_EQ_INT(r.flows_failed + r.flows_completed, 400);
+    o.cluster.faults = 0;
+    REQUIRE(gw_sim_run(&o, &r, &e) == 0);
+    CHECK_EQ_INT(r.flows_failed, 0);
+    CHECK(r.gw.promoted > 0);
+}
+
+TEST(unwritable_output_is_an_error)
+{
+    struct gw_sim_opts o;
+    struct gw_sim_result r;
+    struct bt_err e;
+    gw_sim_opts_default(&o);
+    o.out = "/proc/nonexistent/out";
+    o.flows = 5;
+    CHECK(gw_sim_run(&o, &r, &e) < 0);
+    CHECK(strstr(e.msg, "/proc/nonexistent/out") != NULL);
+}
