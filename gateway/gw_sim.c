@@ -224,7 +224,7 @@ static struct sflow *flow_of(struct sim *s, const struct bt_parsed *p, bool to_s
     const uint8_t *a = to_server ? p->src : p->dst;
 
     cip = (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
-    uint64_t i = (uint64_t)(cip - 0x0a000000u) * 50000 + (uint64_t)(cport - 10000);
+    uint64_t i = (uint64_t)(cip - 0x0a000001u) * 50000 + (uint64_t)(cport - 10000);
     if (cport < 10000 || i >= s->o->flows)
         return NULL;
     return &s->flows[i];
@@ -318,7 +318,7 @@ int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt
     for (uint64_t i = 0; i < o->flows; i++) {
         struct sflow *f = &s.flows[i];
         f->s = &s;
-        f->cip = 0x0a000000u + (uint32_t)(i / 50000);
+        f->cip = 0x0a000001u + (uint32_t)(i / 50000);
         f->cport = (uint16_t)(10000 + i % 50000);
         f->sip = 0xc0000200u + 1 + (uint32_t)(bt_mix64(i ^ o->cluster.seed) % 200);
         f->sport = 80;
