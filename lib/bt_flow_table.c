@@ -29,6 +29,7 @@ struct bt_flowtab {
     uint32_t index_mask;
     uint32_t stride;
     uint32_t capacity, count;
+    uint32_t max_capacity;    /* > capacity: the table may grow (values move) */
     uint32_t value_size;
     uint32_t free_head;       /* entries freed by remove/expire */
     uint32_t next_unused;     /* entries never used start here (lazy: untouched pages stay free) */
@@ -78,11 +79,60 @@ struct bt_flowtab *bt_flowtab_new(uint32_t capacity, uint32_t value_size, uint64
         return bt_flowtab_free(t);
     t->index_mask = (uint32_t)(isz - 1);
     t->capacity = capacity;
+    t->max_capacity = capacity;
     t->value_size = value_size;
     t->idle_ns = idle_ns;
     t->lru_head = t->lru_tail = NIL;
     t->free_head = NIL;
     return t;
+}
+
+struct bt_flowtab *bt_flowtab_new_growable(uint32_t initial, uint32_t max_capacity,
+                                           uint32_t value_size, uint64_t idle_ns)
+{
+    struct bt_flowtab *t;
+
+    if (initial == 0 || max_capacity < initial || max_capacity > (1U << 30))
+        return NULL;
+    t = bt_flowtab_new(initial, value_size, idle_ns);
+    if (t)
+        t->max_capacity = max_capacity;
+    return t;
+}
+
+/* Doubles the slab and rebuilds the index: a small index stays in cache,
+ * which matters more than the rehash (amortised O(1) per insert). */
+static int grow(struct bt_flowtab *t)
+{
+    uint64_t cap = (uint64_t)t->capacity * 2, isz = 16;
+    uint8_t *slab;
+    uint32_t *index;
+
+    if (cap > t->max_capacity)
+        cap = t->max_capacity;
+    while (isz < cap * 2)
+        isz <<= 1;
+    slab = realloc(t->slab, (size_t)cap * t->stride);
+    if (!slab)
+        return -1;
+    t->slab = slab;
+    memset(slab + (size_t)t->capacity * t->stride, 0, (size_t)(cap - t->capacity) * t->stride);
+    index = calloc(isz, sizeof(*index));
+    if (!index)
+        return -1;
+    free(t->index);
+    t->index = index;
+    t->index_mask = (uint32_t)(isz - 1);
+    t->capacity = (uint32_t)cap;
+    for (uint32_t i = t->lru_head; i != NIL; i = ent(t, i)->next) {
+        struct ent_hdr *e = ent(t, i);
+        uint32_t sl = (uint32_t)key_hash(&e->key) & t->index_mask;
+        while (t->index[sl])
+            sl = (sl + 1) & t->index_mask;
+        t->index[sl] = i + 1;
+        e->slot = sl;
+    }
+    return 0;
 }
 
 struct bt_flowtab *bt_flowtab_free(struct bt_flowtab *t)
@@ -167,11 +217,14 @@ void *bt_flowtab_insert(struct bt_flowtab *t, const struct bt_flow_key *key, uin
         i = t->free_head;
         e = ent(t, i);
         t->free_head = e->next;
-    } else if (t->next_unused < t->capacity) {
+    } else {
+        if (t->next_unused == t->capacity) {
+            if (t->capacity >= t->max_capacity || grow(t) < 0)
+                return NULL;
+            s = probe(t, key, &found);
+        }
         i = t->next_unused++;
         e = ent(t, i);
-    } else {
-        return NULL;
     }
     memcpy(&e->key, key, sizeof(*key));
     e->last_ns = now_ns;

@@ -20,6 +20,12 @@ typedef void (*bt_flowtab_expire_fn)(const struct bt_flow_key *key, void *value,
 /* capacity: max entries; value_size: bytes of inline value; idle_ns: an entry
  * not touched for that long expires (0: never). NULL on ENOMEM/EINVAL. */
 struct bt_flowtab *bt_flowtab_new(uint32_t capacity, uint32_t value_size, uint64_t idle_ns);
+/* Same, starting at initial entries and doubling up to max_capacity when
+ * full, so that the index of a table with few flows stays in cache. Growing
+ * moves the values: a pointer from lookup/insert is valid only until the
+ * next insert. NULL on ENOMEM/EINVAL. */
+struct bt_flowtab *bt_flowtab_new_growable(uint32_t initial, uint32_t max_capacity,
+                                           uint32_t value_size, uint64_t idle_ns);
 struct bt_flowtab *bt_flowtab_free(struct bt_flowtab *t);
 
 /* key must be canonical (bt_flow_key_canon). Returns the value or NULL. */

@@ -670,7 +670,7 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
             goto out;
         qsort(ps.corr, ps.ncorr, sizeof(*ps.corr), corr_cmp);
     }
-    ps.ft = bt_flowtab_new(FLOW_CAPACITY, sizeof(struct vf_flow), t->idle_ns);
+    ps.ft = bt_flowtab_new_growable(1u << 12, FLOW_CAPACITY, sizeof(struct vf_flow), t->idle_ns);
     m = bt_pcap_merge_new(rd, n);
     if (!ps.ft || !m) {
         rc = bt_err_setr(e, -ENOMEM, "out of memory");

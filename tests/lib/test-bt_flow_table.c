@@ -142,3 +142,31 @@ TEST(bad_parameters)
 {
     CHECK(bt_flowtab_new(0, 8, 0) == NULL);
 }
+
+TEST(growable_table_keeps_every_entry_across_growth)
+{
+    struct bt_flowtab *t = bt_flowtab_new_growable(4, 5000, sizeof(uint64_t), 1000000);
+    REQUIRE(t);
+    for (uint32_t i = 0; i < 5000; i++) {
+        struct bt_flow_key k = mk(i);
+        uint64_t *v = bt_flowtab_insert(t, &k, i, NULL);
+        REQUIRE(v);
+        *v = i * 3;
+    }
+    CHECK_EQ_INT(bt_flowtab_capacity(t), 5000);
+    struct bt_flow_key k = mk(99999);
+    CHECK(bt_flowtab_insert(t, &k, 0, NULL) == NULL); /* at its maximum */
+    for (uint32_t i = 0; i < 5000; i++) {
+        struct bt_flow_key kk = mk(i);
+        uint64_t *v = bt_flowtab_lookup(t, &kk);
+        REQUIRE(v);
+        CHECK_EQ_INT(*v, i * 3);
+    }
+    /* LRU order survived the moves: the oldest expire first */
+    g_expired = 0;
+    CHECK_EQ_INT(bt_flowtab_expire(t, 1000000 + 100, on_expire, NULL, 0), 100);
+    CHECK_EQ_INT(g_last, 99 * 3);
+    CHECK(bt_flowtab_new_growable(0, 10, 8, 0) == NULL);
+    CHECK(bt_flowtab_new_growable(10, 5, 8, 0) == NULL);
+    bt_flowtab_free(t);
+}
