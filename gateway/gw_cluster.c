@@ -100,7 +100,7 @@ struct gw_cluster *gw_cluster_new(const struct gw_config *c)
         return gw_cluster_free(g);
     for (unsigned id = 1; id <= c->nmembers; id++) {
         g->m[id].alive = true;
-        g->m[id].conns = bt_flowtab_new(c->max_conns, sizeof(struct conn), c->idle_ns);
+        g->m[id].conns = bt_flowtab_new_growable(c->max_conns < 1024 ? c->max_conns : 1024, c->max_conns, sizeof(struct conn), c->idle_ns);
         if (!g->m[id].conns)
             return gw_cluster_free(g);
     }
@@ -227,7 +227,7 @@ int gw_fail(struct gw_cluster *g, uint64_t now_ns, int sgm)
     g->m[sgm].died_ns = now_ns;
     /* its state is gone with the process */
     bt_flowtab_free(g->m[sgm].conns);
-    g->m[sgm].conns = bt_flowtab_new(g->cfg.max_conns, sizeof(struct conn), g->cfg.idle_ns);
+    g->m[sgm].conns = bt_flowtab_new_growable(g->cfg.max_conns < 1024 ? g->cfg.max_conns : 1024, g->cfg.max_conns, sizeof(struct conn), g->cfg.idle_ns);
     return 0;
 }
 
