@@ -209,9 +209,11 @@ static void client_rx(struct sim *s, struct sflow *f, uint64_t now)
     bt_sched_cancel(s->sch, f->rto_id);
     f->tries = 0;
     f->rto_ns = s->o->rto_ns;
+    /* sequence numbers advance by what each side sent (SYN and FIN count one) */
+    uint8_t fl = client_flags(f, f->step);
+    f->cseq += (fl & (BT_TCP_SYN | BT_TCP_FIN)) ? 1 : (fl & BT_TCP_PSH) ? s->o->req_bytes : 0;
+    f->sseq += (fl & (BT_TCP_SYN | BT_TCP_FIN)) ? 1 : (fl & BT_TCP_PSH) ? s->o->resp_bytes : 0;
     f->step++;
-    f->cseq += 1000;
-    f->sseq += 1000;
     uint64_t at = now + (f->step == f->nsteps - 1 ? 0 : s->o->interval_ns);
     bt_sched_at(s->sch, at, client_send, f);
 }

@@ -81,4 +81,21 @@ int vf_parse_weights(const char *s, struct vf_input *in, struct bt_err *e);
 /* "ID=FILE" appended to in->sgm_*. */
 int vf_parse_sgm(const char *s, struct vf_input *in, struct bt_err *e);
 
+/* ---- diff ---- */
+
+struct vf_diff_opts {
+    uint64_t idle_ns;        /* flow idle timeout (default 2 s) */
+    uint64_t tol_packets;    /* per direction (and retransmissions, holes) */
+    uint64_t tol_bytes;      /* per direction */
+    bool ignore_members;     /* a flow that changed member is not a difference */
+    unsigned max_list;       /* flows listed per kind (default 20) */
+};
+
+void vf_diff_opts_default(struct vf_diff_opts *o);
+/* Compares a and b (each a capture file or a capture set directory) flow by
+ * flow. 0: the same within tolerances, 1: different; *json_out is then the
+ * report (json_t *, the caller decrefs). -errno with e filled on bad input. */
+int vf_diff(const char *a, const char *b, const struct vf_diff_opts *o, void **json_out,
+            struct bt_err *e);
+
 #endif

@@ -167,12 +167,132 @@ static int cmd_check(int argc, char **argv)
     return rc;
 }
 
+static void print_flow_line(char mark, json_t *f, const char *extra)
+{
+    printf("%c %s  %s  fwd %lld pkts %lld B, rev %lld pkts %lld B, retrans %lld, holes %lld, rst %lld%s\n",
+           mark, json_string_value(json_object_get(f, "tuple")),
+           json_string_value(json_object_get(f, "community_id")),
+           (long long)json_integer_value(json_object_get(f, "packets_fwd")),
+           (long long)json_integer_value(json_object_get(f, "bytes_fwd")),
+           (long long)json_integer_value(json_object_get(f, "packets_rev")),
+           (long long)json_integer_value(json_object_get(f, "bytes_rev")),
+           (long long)json_integer_value(json_object_get(f, "retransmissions")),
+           (long long)json_integer_value(json_object_get(f, "seq_holes")),
+           (long long)json_integer_value(json_object_get(f, "rsts")), extra);
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"idle", required_argument, NULL, 'i'},
+        {"tolerance-packets", required_argument, NULL, 'p'},
+        {"tolerance-bytes", required_argument, NULL, 'b'},
+        {"ignore-members", no_argument, NULL, 'm'},
+        {"max-list", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct vf_diff_opts o;
+    struct bt_err e = {""};
+    bool json = false;
+    uint64_t v, ns;
+    int c, rc;
+    void *out = NULL;
+
+    vf_diff_opts_default(&o);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        rc = 0;
+        switch (c) {
+        case 'j': json = true; break;
+        case 'i':
+            if (bt_parse_duration_ns(optarg, &ns) < 0 || ns == 0)
+                rc = bt_err_set(&e, "--idle: '%s' is not a duration (e.g. 2s)", optarg);
+            else
+                o.idle_ns = ns;
+            break;
+        case 'p': rc = num("--tolerance-packets", optarg, &o.tol_packets, &e); break;
+        case 'b': rc = num("--tolerance-bytes", optarg, &o.tol_bytes, &e); break;
+        case 'm': o.ignore_members = true; break;
+        case 'l':
+            rc = num("--max-list", optarg, &v, &e);
+            o.max_list = (unsigned)(v > 100000 ? 100000 : v);
+            break;
+        case 'h':
+            printf("usage: baton-verify diff A B [--json] [--idle DUR] [--tolerance-packets N]\n"
+                   "                        [--tolerance-bytes N] [--ignore-members] [--max-list N]\n"
+                   "A and B: capture files or capture set directories. Exit 0 same, 1 different, 2 bad input.\n");
+            return 0;
+        default:
+            fprintf(stderr, "usage: baton-verify diff A B [--json] [options] (see --help)\n");
+            return 2;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "baton-verify: %s\n", e.msg);
+            return 2;
+        }
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "baton-verify: diff needs two inputs, A and B (see diff --help)\n");
+        return 2;
+    }
+    rc = vf_diff(argv[optind], argv[optind + 1], &o, &out, &e);
+    if (rc < 0) {
+        fprintf(stderr, "baton-verify: %s\n", e.msg);
+        return 2;
+    }
+    json_t *r = out;
+    if (json) {
+        char *s = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", s ? s : "{}");
+        free(s);
+    } else {
+        size_t i;
+        json_t *f;
+        printf("--- %s\n+++ %s\n", argv[optind], argv[optind + 1]);
+        json_array_foreach(json_object_get(r, "only_in_a_flows"), i, f)
+            print_flow_line('-', f, "");
+        json_array_foreach(json_object_get(r, "only_in_b_flows"), i, f)
+            print_flow_line('+', f, "");
+        json_array_foreach(json_object_get(r, "moved_flows"), i, f) {
+            char extra[300], ma[128] = "", mb[128] = "";
+            size_t k;
+            json_t *m;
+            json_array_foreach(json_object_get(json_object_get(f, "flow"), "members"), k, m)
+                snprintf(ma + strlen(ma), sizeof(ma) - strlen(ma), "%s%lld", k ? "," : "",
+                         (long long)json_integer_value(m));
+            json_array_foreach(json_object_get(json_object_get(f, "b"), "members"), k, m)
+                snprintf(mb + strlen(mb), sizeof(mb) - strlen(mb), "%s%lld", k ? "," : "",
+                         (long long)json_integer_value(m));
+            snprintf(extra, sizeof(extra), "  members %s -> %s", ma, mb);
+            print_flow_line('~', json_object_get(f, "flow"), extra);
+        }
+        json_array_foreach(json_object_get(r, "changed_flows"), i, f) {
+            print_flow_line('<', json_object_get(f, "a"), "");
+            print_flow_line('>', json_object_get(f, "b"), "");
+        }
+        printf("%lld flows in A, %lld in B: %lld identical, %lld only in A, %lld only in B, "
+               "%lld moved member, %lld changed\n",
+               (long long)json_integer_value(json_object_get(r, "flows_a")),
+               (long long)json_integer_value(json_object_get(r, "flows_b")),
+               (long long)json_integer_value(json_object_get(r, "identical")),
+               (long long)json_integer_value(json_object_get(r, "only_in_a")),
+               (long long)json_integer_value(json_object_get(r, "only_in_b")),
+               (long long)json_integer_value(json_object_get(r, "moved")),
+               (long long)json_integer_value(json_object_get(r, "changed")));
+    }
+    json_decref(r);
+    return rc;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
     const char *help;
 } cmds[] = {
     {"check", cmd_check, "judge a capture set: affinity, symmetry, failover, balance"},
+    {"diff", cmd_diff, "compare two captures or capture sets flow by flow"},
 };
 
 int main(int argc, char **argv)

@@ -21,6 +21,15 @@ for f in "$CORPUS"/*; do
             || { echo "FAIL $f: exit 2 without naming the file: $(cat /tmp/bt-vc-$$.err)"; bad=$((bad + 1)); } ;;
     *) echo "FAIL $f: exit $rc"; bad=$((bad + 1)) ;;
     esac
+    # diff of a capture with itself: the same (0), or bad input (2)
+    timeout 20 "$VERIFY" diff "$f" "$f" > /dev/null 2> /tmp/bt-vc-$$.err
+    rc=$?
+    case $rc in
+    0) ;;
+    2) grep -qF "$(basename "$f")" /tmp/bt-vc-$$.err \
+            || { echo "FAIL diff $f: exit 2 without naming the file"; bad=$((bad + 1)); } ;;
+    *) echo "FAIL diff $f: exit $rc"; bad=$((bad + 1)) ;;
+    esac
 done
 rm -f /tmp/bt-vc-$$.out /tmp/bt-vc-$$.err
 echo "$n captures, $bad bad"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# baton-verify diff against an independent oracle (mkdiff.py, scapy), against
+# the reference cluster before/after a failover, and on bad input.
+set -uo pipefail
+VF=$1
+GW=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d /tmp/bt-diff-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail=0
+check() {  # name want_rc python-assertion args...
+    local name=$1 want=$2 assertion=$3
+    shift 3
+    "$VF" diff --json "$@" > "$T/out.json" 2> "$T/err"
+    local rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        echo "FAIL $name: exit $rc, want $want: $(cat "$T/err")"
+        fail=1
+        return
+    fi
+    if [ -n "$assertion" ] && ! /usr/bin/python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1]))
+if not eval(sys.argv[2]):
+    sys.exit('assertion failed: ' + sys.argv[2] + ' in ' + json.dumps({k: v for k, v in r.items() if not k.endswith('_flows')}))
+" "$T/out.json" "$assertion"; then
+        echo "FAIL $name"
+        fail=1
+        return
+    fi
+    echo "ok   $name"
+}
+/usr/bin/python3 "$HERE/mkdiff.py" "$T" || exit 1
+check identical 0 "r['identical'] == 10 and r['same']" "$T/a.pcap" "$T/a.pcap"
+check oracle 1 "r['only_in_a'] == 1 and r['only_in_b'] == 1 and r['changed'] == 2 and r['moved'] == 0 and r['identical'] == 7 and r['only_in_a_flows'][0]['tuple'].startswith('tcp 10.9.0.3:')" "$T/a.pcap" "$T/b.pcap"
+check tolerance 1 "r['changed'] == 1" --tolerance-packets 5 --tolerance-bytes 200 "$T/a.pcap" "$T/b.pcap"
+check retrans-counted 1 "any(c['b']['retransmissions'] == 2 for c in r['changed_flows'])" "$T/a.pcap" "$T/b.pcap"
+"$GW" sim --out "$T/before" --flows 400 --seed 3 > /dev/null
+"$GW" sim --out "$T/after" --flows 400 --seed 3 --fail 2@0.5s > /dev/null
+check capset-same 0 "r['flows_a'] == 400" "$T/before" "$T/before"
+check capset-failover 1 "r['moved'] > 0 and r['only_in_a'] == 0 and r['only_in_b'] == 0" "$T/before" "$T/after"
+check capset-ignore-members 1 "r['moved'] == 0 and r['changed'] > 0" --ignore-members "$T/before" "$T/after"
+# bad input
+for args in "$T/a.pcap" "$T/a.pcap $T/missing.pcap" "--tolerance-packets x $T/a.pcap $T/a.pcap" "$T/a.pcap $T"; do
+    # shellcheck disable=SC2086
+    "$VF" diff $args > /dev/null 2> "$T/err"
+    rc=$?
+    if [ $rc -ne 2 ]; then echo "FAIL bad input '$args': exit $rc"; fail=1; else echo "ok   bad input: $(head -c 80 "$T/err")"; fi
+done
+exit $fail
