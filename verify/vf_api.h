@@ -23,7 +23,8 @@ struct vf_report;
 #define VF_CHECK_SYMMETRY "symmetry"
 #define VF_CHECK_FAILOVER "failover"
 #define VF_CHECK_BALANCE  "balance"
-#define VF_NCHECKS 4
+#define VF_CHECK_LOSS     "loss"
+#define VF_NCHECKS 5
 extern const char *const vf_check_names[VF_NCHECKS];
 
 struct vf_thresholds {
@@ -35,11 +36,12 @@ struct vf_thresholds {
     uint64_t min_flows_per_sgm; /* balance judged only when every member expects this many (1000) */
     uint64_t idle_ns;           /* flow idle timeout (default 2 s) */
     unsigned max_offenders;     /* offending flows listed per check (default 20) */
+    double max_loss_pct;        /* loss judged per direction when >= 0 (default -1: reported only) */
 };
 
 void vf_thresholds_default(struct vf_thresholds *t);
 /* Reads an `expect:` mapping (keys: affinity, symmetry, lost, max_gap, balance_pct,
- * min_flows_per_sgm, idle) over *t. Unknown keys are errors with file:line:col.
+ * min_flows_per_sgm, idle, loss_pct) over *t. Unknown keys are errors with file:line:col.
  * Keys it does not own (other parts' expectations) may be passed in `ignore`
  * (NULL-terminated, may be NULL). */
 int vf_thresholds_load(const struct bt_ydoc *d, const struct bt_ynode *expect,
@@ -57,6 +59,7 @@ struct vf_input {
     unsigned nweights;                      /* weights by hand (--weights) */
     int weight_id[VF_MAX_MEMBERS];
     unsigned weight[VF_MAX_MEMBERS];
+    const char *client, *server;            /* link captures (override the capset's) */
 };
 
 /* Runs every check. 0 with *out set (caller frees with vf_report_free), or

@@ -84,7 +84,7 @@ int vf_thresholds_load(const struct bt_ydoc *d, const struct bt_ynode *expect,
                        const char *const *ignore, struct vf_thresholds *t, struct bt_err *e)
 {
     static const char *const own[] = {"affinity", "symmetry", "lost", "max_gap", "balance_pct",
-                                      "min_flows_per_sgm", "idle", NULL};
+                                      "min_flows_per_sgm", "idle", "loss_pct", NULL};
     const char *allowed[32];
     unsigned n = 0;
     int64_t v;
@@ -130,6 +130,11 @@ int vf_thresholds_load(const struct bt_ydoc *d, const struct bt_ynode *expect,
         if (bt_y_int(d, k, "expect.min_flows_per_sgm", 0, INT64_MAX, &v, e) < 0)
             return -EINVAL;
         t->min_flows_per_sgm = (uint64_t)v;
+    }
+    if ((k = bt_y_get(expect, "loss_pct"))) {
+        if (bt_y_double(d, k, "expect.loss_pct", 0, 100, &x, e) < 0)
+            return -EINVAL;
+        t->max_loss_pct = x;
     }
     if ((k = bt_y_get(expect, "idle"))) {
         if (bt_y_duration_ns(d, k, "expect.idle", &ns, e) < 0)

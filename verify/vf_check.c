@@ -9,6 +9,7 @@
  * Definitions (exact): docs/verify.md.
  */
 #include "vf_api.h"
+#include "vf_loss.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -26,7 +27,7 @@
 #include "bt_pcap.h"
 
 const char *const vf_check_names[VF_NCHECKS] = {
-    VF_CHECK_AFFINITY, VF_CHECK_SYMMETRY, VF_CHECK_FAILOVER, VF_CHECK_BALANCE,
+    VF_CHECK_AFFINITY, VF_CHECK_SYMMETRY, VF_CHECK_FAILOVER, VF_CHECK_BALANCE, VF_CHECK_LOSS,
 };
 
 #define MAX_FLOW_EVENTS 4    /* failover events one flow can be affected by */
@@ -102,6 +103,7 @@ struct vf_report {
     struct member_res m[VF_MAX_MEMBERS];
     unsigned nm;
     double max_dev_pct;
+    json_t *loss;             /* vf_loss's report, NULL without link captures */
     bool pass;
 };
 
@@ -115,6 +117,7 @@ void vf_thresholds_default(struct vf_thresholds *t)
     t->min_flows_per_sgm = 1000;
     t->idle_ns = 2000000000ULL;
     t->max_offenders = 20;
+    t->max_loss_pct = -1;
 }
 
 /* ---- helpers ---- */
@@ -573,6 +576,24 @@ static void judge(struct vf_report *r)
         snprintf(c->message, sizeof(c->message),
                  "not judged: some member expects fewer than %llu flows (max deviation %.2f%%)",
                  (unsigned long long)t->min_flows_per_sgm, r->max_dev_pct);
+    c = &r->chk[4];
+    c->judged = r->loss && t->max_loss_pct >= 0;
+    c->pass = true;
+    if (r->loss) {
+        double lc = json_real_value(json_object_get(json_object_get(r->loss, "c2s"), "loss_pct"));
+        double ls = json_real_value(json_object_get(json_object_get(r->loss, "s2c"), "loss_pct"));
+        if (c->judged)
+            c->pass = lc <= t->max_loss_pct && ls <= t->max_loss_pct;
+        snprintf(c->message, sizeof(c->message),
+                 "%s%.3f%% loss client-to-server, %.3f%% server-to-client, %lld RSTs injected",
+                 c->judged ? "" : "not judged (no threshold): ", lc, ls,
+                 (long long)json_integer_value(json_object_get(r->loss, "injected_rsts")));
+        if (c->judged && !c->pass)
+            snprintf(c->message + strlen(c->message), sizeof(c->message) - strlen(c->message),
+                     "; expected at most %.3f%% each way", t->max_loss_pct);
+    } else {
+        snprintf(c->message, sizeof(c->message), "not judged: no client and server captures");
+    }
     r->pass = true;
     for (unsigned i = 0; i < VF_NCHECKS; i++)
         r->pass = r->pass && r->chk[i].pass;
@@ -670,6 +691,23 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
             goto out;
         qsort(ps.corr, ps.ncorr, sizeof(*ps.corr), corr_cmp);
     }
+    {
+        char cbuf[4096], sbuf[4096];
+        const char *cl = in->client, *sv = in->server;
+        if (!cl && in->capset && (meta.files & BT_CAPSET_HAS_CLIENT))
+            cl = bt_capset_path(in->capset, "client.pcap", cbuf, sizeof(cbuf));
+        if (!sv && in->capset && (meta.files & BT_CAPSET_HAS_SERVER))
+            sv = bt_capset_path(in->capset, "server.pcap", sbuf, sizeof(sbuf));
+        if (cl && sv) {
+            void *lj = NULL;
+            if ((rc = vf_loss(cl, sv, &lj, e)) < 0)
+                goto out;
+            r->loss = lj;
+        } else if (in->client || in->server) {
+            rc = bt_err_set(e, "--client and --server go together");
+            goto out;
+        }
+    }
     ps.ft = bt_flowtab_new_growable(1u << 12, FLOW_CAPACITY, sizeof(struct vf_flow), t->idle_ns);
     m = bt_pcap_merge_new(rd, n);
     if (!ps.ft || !m) {
@@ -725,6 +763,7 @@ struct vf_report *vf_report_free(struct vf_report *r)
         free(r->chk[i].off);
     for (unsigned i = 0; i < r->nev; i++)
         free(r->ev[i].gaps);
+    json_decref(r->loss);
     free(r);
     return NULL;
 }
@@ -820,6 +859,13 @@ void *vf_report_json(const struct vf_report *r)
                         json_pack("{s:b, s:b, s:f, s:s, s:o}", "pass", r->chk[3].pass, "judged",
                                   r->chk[3].judged, "max_deviation_pct", r->max_dev_pct,
                                   "message", r->chk[3].message, "per_sgm", per));
+    if (r->loss) {
+        json_t *l = json_deep_copy(r->loss);
+        json_object_set_new(l, "pass", json_boolean(r->chk[4].pass));
+        json_object_set_new(l, "judged", json_boolean(r->chk[4].judged));
+        json_object_set_new(l, "message", json_string(r->chk[4].message));
+        json_object_set_new(root, "loss", l);
+    }
     return root;
 }
 

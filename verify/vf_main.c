@@ -26,6 +26,7 @@ static void usage(FILE *f)
             "                          [--junit FILE] [--idle DUR] [--max-affinity N]\n"
             "                          [--max-symmetry N] [--max-lost N] [--max-gap DUR]\n"
             "                          [--max-balance-pct X] [--min-flows-per-sgm N]\n"
+            "                          [--client FILE --server FILE] [--max-loss-pct X]\n"
             "Exit 0 all checks pass, 1 a check failed, 2 bad usage or input.\n"
             "See docs/verify.md.\n");
 }
@@ -82,6 +83,9 @@ static int cmd_check(int argc, char **argv)
         {"max-gap", required_argument, NULL, 4},
         {"max-balance-pct", required_argument, NULL, 5},
         {"min-flows-per-sgm", required_argument, NULL, 6},
+        {"client", required_argument, NULL, 7},
+        {"server", required_argument, NULL, 8},
+        {"max-loss-pct", required_argument, NULL, 9},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -131,6 +135,16 @@ static int cmd_check(int argc, char **argv)
             break;
         }
         case 6: rc = num("--min-flows-per-sgm", optarg, &t.min_flows_per_sgm, &e); break;
+        case 7: in.client = optarg; break;
+        case 8: in.server = optarg; break;
+        case 9: {
+            double x;
+            if (bt_parse_quantity(optarg, &x) < 0 || x < 0 || x > 100)
+                rc = bt_err_set(&e, "--max-loss-pct: '%s' is not a percentage 0..100", optarg);
+            else
+                t.max_loss_pct = x;
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

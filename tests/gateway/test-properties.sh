@@ -70,6 +70,16 @@ run fault-ignore-weights 1 "b['judged'] and not b['pass']" \
 run fault-slow-detection 1 "not f['pass'] and f['max_gap_ms'] > 300" \
     -- --members 4 --flows 2000 --fail 2@1.5s --dead 2s
 
+# loss measured by verify between the links equals what the cluster dropped
+n=$((n + 1))
+drops=$("$GW" sim --out "$T/loss" --members 4 --flows 2000 --fail 2@1.5s --json 2>/dev/null |
+    /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["drops_dead"] + d["drops_state"])')
+"$VF" check --capset "$T/loss" --json 2>/dev/null > "$T/loss.json"
+got=$(/usr/bin/python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["loss"]; print(l["c2s"]["lost"] + l["s2c"]["lost"])' "$T/loss.json")
+if [ -n "$drops" ] && [ "$drops" -gt 0 ] && [ "$drops" = "$got" ]; then echo "ok   loss-equals-drops ($got)"; else echo "FAIL loss: verify $got, cluster dropped $drops"; fail=1; fi
+"$VF" check --capset "$T/loss" --max-loss-pct 0.1 > /dev/null 2>&1
+if [ $? -eq 1 ]; then echo "ok   loss-threshold-fails"; else echo "FAIL loss threshold not judged"; fail=1; fi
+
 # determinism: same options, same bytes
 n=$((n + 1))
 "$GW" sim --out "$T/d1" --members 5 --flows 500 --fail 3@0.5s --seed 9 > /dev/null
