@@ -84,6 +84,34 @@ int vf_parse_weights(const char *s, struct vf_input *in, struct bt_err *e);
 /* "ID=FILE" appended to in->sgm_*. */
 int vf_parse_sgm(const char *s, struct vf_input *in, struct bt_err *e);
 
+/* ---- split ---- */
+
+enum vf_split_by { VF_SPLIT_VLAN = 0, VF_SPLIT_MAC };
+
+struct vf_split_entry {
+    uint16_t vlan;
+    uint8_t mac[6];
+    int sgm;
+};
+
+struct vf_split_map {
+    unsigned n;
+    struct vf_split_entry e[VF_MAX_MEMBERS * 4];
+};
+
+struct vf_split_result {
+    uint64_t packets, unmapped;
+    uint64_t per_sgm[VF_MAX_MEMBERS + 1];
+};
+
+/* "101=1,102=2" (VLAN) or "02:00:00:00:00:01=1,..." (MAC). */
+int vf_split_map_parse(const char *s, enum vf_split_by by, struct vf_split_map *m,
+                       struct bt_err *e);
+/* Writes a capture set to out: sgm-<id>.pcap per mapped member, unmapped
+ * packets to unmapped.pcap, capset.json (weights 1), events.jsonl (empty). */
+int vf_split(const char *tap, enum vf_split_by by, const struct vf_split_map *m, const char *out,
+             struct vf_split_result *res, struct bt_err *e);
+
 /* ---- diff ---- */
 
 struct vf_diff_opts {

@@ -300,6 +300,64 @@ static int cmd_diff(int argc, char **argv)
     return rc;
 }
 
+static int cmd_split(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"by", required_argument, NULL, 'b'},
+        {"map", required_argument, NULL, 'm'},
+        {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *by = NULL, *map = NULL, *out = NULL;
+    struct vf_split_map m;
+    struct vf_split_result res;
+    struct bt_err e = {""};
+    enum vf_split_by b;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': by = optarg; break;
+        case 'm': map = optarg; break;
+        case 'o': out = optarg; break;
+        case 'h':
+            printf("usage: baton-verify split --by vlan|mac TAP.pcap --map KEY=SGM,... --out DIR\n");
+            return 0;
+        default:
+            fprintf(stderr, "usage: baton-verify split --by vlan|mac TAP.pcap --map KEY=SGM,... --out DIR\n");
+            return 2;
+        }
+    }
+    if (!by || !map || !out || argc - optind != 1) {
+        fprintf(stderr, "baton-verify: split needs --by, --map, --out and one TAP capture\n");
+        return 2;
+    }
+    if (strcmp(by, "vlan") == 0) {
+        b = VF_SPLIT_VLAN;
+    } else if (strcmp(by, "mac") == 0) {
+        b = VF_SPLIT_MAC;
+    } else if (strcmp(by, "interface") == 0) {
+        fprintf(stderr, "baton-verify: --by interface is not supported yet (libpcap does not expose "
+                        "pcapng interface ids); split by vlan or mac\n");
+        return 2;
+    } else {
+        fprintf(stderr, "baton-verify: --by '%s': must be vlan or mac\n", by);
+        return 2;
+    }
+    if (vf_split_map_parse(map, b, &m, &e) < 0 || vf_split(argv[optind], b, &m, out, &res, &e) < 0) {
+        fprintf(stderr, "baton-verify: %s\n", e.msg);
+        return 2;
+    }
+    printf("baton-verify split: %llu packets, %llu unmapped%s\n", (unsigned long long)res.packets,
+           (unsigned long long)res.unmapped, res.unmapped ? " (in unmapped.pcap)" : "");
+    for (int id = 1; id <= VF_MAX_MEMBERS; id++)
+        if (res.per_sgm[id])
+            printf("  sgm-%d.pcap: %llu packets\n", id, (unsigned long long)res.per_sgm[id]);
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -307,6 +365,7 @@ static const struct {
 } cmds[] = {
     {"check", cmd_check, "judge a capture set: affinity, symmetry, failover, balance"},
     {"diff", cmd_diff, "compare two captures or capture sets flow by flow"},
+    {"split", cmd_split, "turn one aggregated tap into a capture set (by VLAN or MAC)"},
 };
 
 int main(int argc, char **argv)

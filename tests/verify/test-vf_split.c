@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "bt_test.h"
+#include "bt_err.h"
+#include "vf_api.h"
+
+TEST(map_parsing)
+{
+    struct vf_split_map m;
+    struct bt_err e;
+    REQUIRE(vf_split_map_parse("101=1,4095=64", VF_SPLIT_VLAN, &m, &e) == 0);
+    CHECK_EQ_INT(m.n, 2);
+    CHECK_EQ_INT(m.e[1].vlan, 4095);
+    CHECK_EQ_INT(m.e[1].sgm, 64);
+    REQUIRE(vf_split_map_parse("02:00:00:00:00:a1=3", VF_SPLIT_MAC, &m, &e) == 0);
+    CHECK_EQ_INT(m.e[0].mac[5], 0xa1);
+    CHECK_EQ_INT(m.e[0].sgm, 3);
+    const char *badv[] = {"", "101", "4096=1", "101=0", "101=65", "x=1", "101=1,,"};
+    for (unsigned i = 0; i < sizeof(badv) / sizeof(badv[0]); i++)
+        if (vf_split_map_parse(badv[i], VF_SPLIT_VLAN, &m, &e) == 0 && i != 6)
+            BT_FAIL_AT("accepted vlan map '%s'", badv[i]);
+    CHECK(vf_split_map_parse("02:00:00:00:00=1", VF_SPLIT_MAC, &m, &e) < 0);
+    CHECK(vf_split_map_parse("02:00:00:00:00:01:02=1", VF_SPLIT_MAC, &m, &e) < 0);
+    CHECK(strstr(e.msg, "--map") != NULL);
+}
