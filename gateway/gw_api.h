@@ -67,4 +67,22 @@ uint64_t gw_next_ns(const struct gw_cluster *g);
 int gw_fail(struct gw_cluster *g, uint64_t now_ns, int sgm);
 void gw_get_stats(const struct gw_cluster *g, struct gw_stats *s);
 
+/* HyperSync records are modelled in memory; for traffic figures each counts
+ * as this many bytes on the sync network (docs/gateway.md). */
+#define GW_SYNC_RECORD_BYTES 64
+
+/* Per-member counters since the start (drivers turn them into rates). */
+struct gw_member_stats {
+    bool alive, detected_dead;
+    unsigned weight;
+    uint64_t pkts, bytes;          /* delivered to the member by the distributor */
+    uint64_t conns_created;
+    uint64_t owner_conns, backup_conns;  /* now */
+    uint64_t sync_tx, sync_rx;     /* records */
+    uint64_t drops;
+};
+/* 0, or -EINVAL for an unknown member. */
+int gw_member_stats(const struct gw_cluster *g, int sgm, struct gw_member_stats *s);
+unsigned gw_member_count(const struct gw_cluster *g);
+
 #endif

@@ -11,6 +11,7 @@
  */
 #include "gw_api.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,7 @@ struct sync_rec {
 };
 
 struct member {
+    struct gw_member_stats st;
     bool alive;               /* process running */
     bool detected_dead;       /* the distributor knows */
     uint64_t died_ns;
@@ -175,6 +177,7 @@ static void send_sync(struct gw_cluster *g, uint64_t now, int from, int to,
         }
     }
     r = &g->syncq[g->sync_head + g->sync_n++];
+    g->m[from].st.sync_tx++;
     r->at_ns = now + g->cfg.sync_delay_ns;
     r->key = *k;
     r->from = (uint8_t)from;
@@ -192,6 +195,7 @@ static void run_timers(struct gw_cluster *g, uint64_t now)
         g->sync_n--;
         if (!m->alive)
             continue;
+        m->st.sync_rx++;
         if (r->op == 1) {
             bool created;
             struct conn *c = bt_flowtab_insert(m->conns, &r->key, r->at_ns, &created);
@@ -199,11 +203,14 @@ static void run_timers(struct gw_cluster *g, uint64_t now)
                 c->role = ROLE_BACKUP;
                 c->peer = r->from;
                 g->st.backups++;
+                m->st.backup_conns++;
             }
         } else {
             struct conn *c = bt_flowtab_lookup(m->conns, &r->key);
-            if (c && c->role == ROLE_BACKUP)
+            if (c && c->role == ROLE_BACKUP) {
                 bt_flowtab_remove(m->conns, c);
+                m->st.backup_conns--;
+            }
         }
     }
     bool rebuild = false;
@@ -226,9 +233,22 @@ int gw_fail(struct gw_cluster *g, uint64_t now_ns, int sgm)
     g->m[sgm].alive = false;
     g->m[sgm].died_ns = now_ns;
     /* its state is gone with the process */
+    g->m[sgm].st.owner_conns = g->m[sgm].st.backup_conns = 0;
     bt_flowtab_free(g->m[sgm].conns);
     g->m[sgm].conns = bt_flowtab_new_growable(g->cfg.max_conns < 1024 ? g->cfg.max_conns : 1024, g->cfg.max_conns, sizeof(struct conn), g->cfg.idle_ns);
     return 0;
+}
+
+static void on_expire(const struct bt_flow_key *k, void *v, void *arg)
+{
+    struct gw_member_stats *st = arg;
+    const struct conn *c = v;
+
+    (void)k;
+    if (c->role == ROLE_OWNER)
+        st->owner_conns--;
+    else
+        st->backup_conns--;
 }
 
 static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
@@ -241,18 +261,21 @@ static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
 
     bt_flow_key_from_parsed(p, &k);
     swapped = bt_flow_key_canon(&k, &ck);
-    bt_flowtab_expire(m->conns, now, NULL, NULL, 64);
+    bt_flowtab_expire(m->conns, now, on_expire, &m->st, 64);
     c = bt_flowtab_lookup(m->conns, &ck);
     if (c && c->role == ROLE_BACKUP) {
         /* the distributor sends us the flow: its owner died; take over */
         c->role = ROLE_OWNER;
         c->peer = (uint8_t)bt_dist_backup(g->dist, hash);
         g->st.promoted++;
+        m->st.backup_conns--;
+        m->st.owner_conns++;
         send_sync(g, now, id, c->peer, &ck, 1);
     } else if (!c) {
         bool opens = p->proto != 6 ||
                      (p->tcp_flags & (BT_TCP_SYN | BT_TCP_ACK | BT_TCP_RST)) == BT_TCP_SYN;
         if (!opens) {
+            m->st.drops++;
             g->st.drops_state++;
             bt_pkt_free(pkt);
             return;
@@ -266,6 +289,8 @@ static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
         c->role = ROLE_OWNER;
         c->peer = (uint8_t)bt_dist_backup(g->dist, hash);
         g->st.conns++;
+        m->st.conns_created++;
+        m->st.owner_conns++;
         send_sync(g, now, id, c->peer, &ck, 1);
     }
     bt_flowtab_touch(m->conns, c, now);
@@ -309,7 +334,10 @@ void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt *
         pkt->ts_ns = now_ns;
         if (g->tap)
             g->tap(g->tap_arg, id, pkt);
+        g->m[id].st.pkts++;
+        g->m[id].st.bytes += pkt->wire_len;
         if (!g->m[id].alive) {
+            g->m[id].st.drops++;
             g->st.drops_dead++;
             bt_pkt_free(pkt);
             continue;
@@ -350,4 +378,20 @@ uint64_t gw_next_ns(const struct gw_cluster *g)
 void gw_get_stats(const struct gw_cluster *g, struct gw_stats *s)
 {
     *s = g->st;
+}
+
+int gw_member_stats(const struct gw_cluster *g, int sgm, struct gw_member_stats *s)
+{
+    if (sgm < 1 || (unsigned)sgm > g->cfg.nmembers)
+        return -EINVAL;
+    *s = g->m[sgm].st;
+    s->alive = g->m[sgm].alive;
+    s->detected_dead = g->m[sgm].detected_dead;
+    s->weight = g->cfg.weight[sgm];
+    return 0;
+}
+
+unsigned gw_member_count(const struct gw_cluster *g)
+{
+    return g->cfg.nmembers;
 }

@@ -26,6 +26,7 @@ struct gw_sim_opts {
     unsigned nfails;
     int fail_sgm[GW_SIM_MAX_FAILS];
     uint64_t fail_ns[GW_SIM_MAX_FAILS];
+    uint64_t stats_interval_ns; /* stats.jsonl line period (virtual time; 0: only the last) */
     const char *out;           /* capture set directory */
 };
 

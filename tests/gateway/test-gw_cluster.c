@@ -63,6 +63,23 @@ TEST(forwarding_symmetry_and_out_of_state)
     gw_get_stats(g, &st);
     CHECK_EQ_INT(st.conns, 50);
     CHECK_EQ_INT(st.drops_state, 1);
+    /* per member: owners add up, and every owner's sync record arrived */
+    struct bt_pkt *none[1];
+    gw_tx(g, 10000000, none, 1);
+    uint64_t owners = 0, backups = 0, pkts = 0;
+    for (int id = 1; id <= 4; id++) {
+        struct gw_member_stats ms;
+        REQUIRE(gw_member_stats(g, id, &ms) == 0);
+        CHECK(ms.alive);
+        owners += ms.owner_conns;
+        backups += ms.backup_conns;
+        pkts += ms.pkts;
+    }
+    CHECK_EQ_INT(owners, 50);
+    CHECK_EQ_INT(backups, 50);
+    CHECK_EQ_INT(pkts, 101);
+    struct gw_member_stats ms;
+    CHECK(gw_member_stats(g, 5, &ms) < 0);
     CHECK_EQ_INT(bt_pktpool_avail(pool), 64);
     gw_cluster_free(g);
     bt_pktpool_free(pool);

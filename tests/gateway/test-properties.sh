@@ -80,6 +80,23 @@ if [ -n "$drops" ] && [ "$drops" -gt 0 ] && [ "$drops" = "$got" ]; then echo "ok
 "$VF" check --capset "$T/loss" --max-loss-pct 0.1 > /dev/null 2>&1
 if [ $? -eq 1 ]; then echo "ok   loss-threshold-fails"; else echo "FAIL loss threshold not judged"; fail=1; fi
 
+# the stats stream (contract 2) at virtual time: one line a second, a member
+# going down shows in members_up, its state and the events of that line
+n=$((n + 1))
+if /usr/bin/python3 - "$T/failover/stats.jsonl" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) >= 2, len(lines)
+assert all(l["schema"] == 1 for l in lines) and [l["seq"] for l in lines] == list(range(len(lines)))
+assert lines[0]["cluster"]["members_up"] == 4 and lines[-1]["cluster"]["members_up"] == 3
+down = [l for l in lines if any(e["event"] == "sgm_down" and e["sgm"] == 2 for e in l["events"])]
+assert len(down) == 1 and down[0]["t"] >= 1.5
+assert [m["state"] for m in lines[-1]["sgms"]] == ["up", "down", "up", "up"]
+assert all("cpu" not in m for m in lines[0]["sgms"])  # no cost model yet: absent, not zero
+assert lines[0]["cluster"]["cps"] > 0 and lines[0]["cluster"]["sync_bps"] > 0
+PY
+then echo "ok   stats-stream"; else echo "FAIL stats-stream"; fail=1; fi
+
 # determinism: same options, same bytes
 n=$((n + 1))
 "$GW" sim --out "$T/d1" --members 5 --flows 500 --fail 3@0.5s --seed 9 > /dev/null
