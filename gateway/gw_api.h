@@ -43,6 +43,17 @@ struct gw_config {
 
 void gw_config_default(struct gw_config *c);
 
+struct bt_err;
+struct bt_ydoc;
+struct bt_ynode;
+/* Reads a `cluster:` mapping (docs/formats.md section 5) into *c (defaults
+ * for what it does not say). -EINVAL with e = "file:line:col: field: problem";
+ * unknown fields are errors. *c is untouched on failure. */
+int gw_config_load(const struct bt_ydoc *d, const struct bt_ynode *cluster, struct gw_config *c,
+                   struct bt_err *e);
+/* "no-sync", "asymmetric", "ignore-weights" -> GW_FAULT_*. */
+int gw_fault_parse(const char *s, uint32_t *bit);
+
 /* Events the cluster reports (as lib/bt_capset.h's struct bt_event kinds). */
 typedef void (*gw_tap_fn)(void *arg, int sgm, const struct bt_pkt *pkt);
 

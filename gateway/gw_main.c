@@ -21,7 +21,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: baton-gateway sim --out DIR [--members N] [--weights W1,W2,...]\n"
+            "usage: baton-gateway sim --out DIR [--config CLUSTER.yaml] [--members N] [--weights W1,W2,...]\n"
             "           [--mode general|user|network|auto] [--no-l4] [--flows N] [--cps N]\n"
             "           [--exchanges K] [--interval DUR] [--fail ID@TIME]...\n"
             "           [--fault no-sync|asymmetric|ignore-weights]... [--dead DUR]\n"
@@ -66,6 +66,7 @@ static int cmd_sim(int argc, char **argv)
         {"dead", required_argument, NULL, 'd'},
         {"seed", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},
+        {"config", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -135,16 +136,13 @@ static int cmd_sim(int argc, char **argv)
             o.fail_ns[o.nfails++] = ns;
             break;
         }
-        case 'X':
-            if (strcmp(optarg, "no-sync") == 0)
-                o.cluster.faults |= GW_FAULT_NO_SYNC;
-            else if (strcmp(optarg, "asymmetric") == 0)
-                o.cluster.faults |= GW_FAULT_ASYMMETRIC;
-            else if (strcmp(optarg, "ignore-weights") == 0)
-                o.cluster.faults |= GW_FAULT_IGNORE_WEIGHTS;
-            else
+        case 'X': {
+            uint32_t bit;
+            if (gw_fault_parse(optarg, &bit) < 0)
                 return bad("--fault", optarg, "must be no-sync, asymmetric or ignore-weights");
+            o.cluster.faults |= bit;
             break;
+        }
         case 'd':
             if (bt_parse_duration_ns(optarg, &ns) < 0)
                 return bad("--dead", optarg, "must be a duration (e.g. 300ms)");
@@ -156,6 +154,21 @@ static int cmd_sim(int argc, char **argv)
             o.cluster.seed = (uint32_t)v;
             break;
         case 'j': json = true; break;
+        case 'C': {
+            /* a cluster file: the `cluster:` mapping, at the top or under
+             * `cluster:`; options after it on the command line override it */
+            struct bt_ydoc *d = bt_yaml_load(optarg, &e);
+            const struct bt_ynode *n = d ? bt_y_get(d->root, "cluster") : NULL;
+            if (d && !n)
+                n = d->root;
+            if (!d || gw_config_load(d, n, &o.cluster, &e) < 0) {
+                fprintf(stderr, "baton-gateway: %s\n", e.msg);
+                bt_yaml_free(d);
+                return 2;
+            }
+            bt_yaml_free(d);
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

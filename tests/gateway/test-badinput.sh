@@ -29,5 +29,8 @@ expect2 "no such member" sim --out /tmp/x --members 2 --fail 3@1s
 expect2 "--fault 'gremlins'" sim --out /tmp/x --fault gremlins
 expect2 "--cps" sim --out /tmp/x --cps -5
 expect2 "cannot create" sim --out /proc/nope/x --flows 10
-rm -f /tmp/bt-gwbad-$$
+printf 'cluster:\n  members: 2\n  colour: blue\n' > /tmp/bt-gwbad-$$.yaml
+expect2 "bt-gwbad-$$.yaml:3:3: unknown field 'colour'" sim --out /tmp/x --config /tmp/bt-gwbad-$$.yaml
+expect2 "nonexistent.yaml" sim --out /tmp/x --config /nonexistent.yaml
+rm -f /tmp/bt-gwbad-$$ /tmp/bt-gwbad-$$.yaml
 exit $fail
