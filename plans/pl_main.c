@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * baton-plan run [--sim | --live] [--junit FILE] [--json] [--out DIR] PLAN...
+ * Exit 0 every plan passed, 1 a plan failed, 2 bad plan or bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "bt_err.h"
+#include "bt_junit.h"
+#include "pl_api.h"
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: baton-plan run [--sim | --live] [--junit FILE] [--json] [--out DIR] PLAN...\n"
+                    "       baton-plan check PLAN...   (load and validate only)\n");
+    return 2;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+
+static void print_result(const struct pl_plan *p, const struct pl_result *r, const char *out)
+{
+    printf("plan %s (%s): %u members, %llu conversations, %.2f s simulated in %.2f s\n", p->name,
+           p->file, p->sim.cluster.nmembers, (unsigned long long)r->sim.flows, r->sim.end_ns / 1e9,
+           r->wall_s);
+    printf("  traffic: %llu completed, %llu failed, %llu retransmits\n",
+           (unsigned long long)r->sim.flows_completed, (unsigned long long)r->sim.flows_failed,
+           (unsigned long long)r->sim.retransmits);
+    for (unsigned k = 0; k < r->nchecks; k++) {
+        const char *v = !r->check[k].judged ? "not judged" : r->check[k].pass ? "pass" : "FAIL";
+        const char *want = r->check[k].expected_fail ? " (this plan expects it to fail)" : "";
+        printf("  %-12s %-10s %s%s\n", r->check[k].name, v, r->check[k].message, want);
+    }
+    printf("  capture set: %s\n", out);
+    printf("  => %s\n\n", r->pass ? "PASS" : "FAIL");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"sim", no_argument, NULL, 's'},   {"live", no_argument, NULL, 'l'},
+        {"junit", required_argument, NULL, 'j'}, {"json", no_argument, NULL, 'J'},
+        {"out", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *junit_path = NULL, *outdir = "out/plans";
+    bool json = false, live = false, check_only;
+    struct bt_junit *ju = NULL;
+    json_t *jplans = NULL;
+    int c, rc = 0;
+
+    if (argc < 2)
+        return usage();
+    if (!strcmp(argv[1], "check"))
+        check_only = true;
+    else if (!strcmp(argv[1], "run"))
+        check_only = false;
+    else
+        return usage();
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': live = false; break;
+        case 'l': live = true; break;
+        case 'j': junit_path = optarg; break;
+        case 'J': json = true; break;
+        case 'o': outdir = optarg; break;
+        default: return usage();
+        }
+    }
+    if (optind >= argc)
+        return usage();
+    if (live) {
+        fprintf(stderr, "baton-plan: --live is not available yet (issue: live runner); use --sim\n");
+        return 2;
+    }
+    /* Load every plan first: a bad plan is exit 2 before anything runs. */
+    int nplans = argc - optind;
+    struct pl_plan **plans = calloc((size_t)nplans, sizeof(*plans));
+    if (!plans)
+        return 2;
+    for (int i = 0; i < nplans; i++) {
+        struct bt_err e = {{0}};
+        if (!(plans[i] = pl_plan_load(argv[optind + i], &e))) {
+            fprintf(stderr, "baton-plan: %s\n", e.msg);
+            rc = 2;
+            goto out;
+        }
+    }
+    if (check_only) {
+        for (int i = 0; i < nplans; i++)
+            if (!json)
+                printf("%s: ok (plan '%s')\n", plans[i]->file, plans[i]->name);
+        goto out;
+    }
+    if (mkdir(outdir, 0777) < 0 && errno != EEXIST) {
+        fprintf(stderr, "baton-plan: --out %s: %s\n", outdir, strerror(errno));
+        rc = 2;
+        goto out;
+    }
+    ju = bt_junit_new();
+    jplans = json_array();
+    if (!ju || !jplans) {
+        rc = 2;
+        goto out;
+    }
+    for (int i = 0; i < nplans; i++) {
+        const struct pl_plan *p = plans[i];
+        struct pl_result res;
+        struct bt_err e = {{0}};
+        char dir[4096];
+        double t0 = wall_now();
+
+        snprintf(dir, sizeof(dir), "%s/%s", outdir, p->name);
+        if (pl_run_sim(p, dir, &res, &e) < 0) {
+            fprintf(stderr, "baton-plan: %s: %s\n", p->file, e.msg);
+            rc = 2;
+            goto out;
+        }
+        res.wall_s = wall_now() - t0;
+        if (!res.pass && rc == 0)
+            rc = 1;
+        bt_junit_suite(ju, p->name, p->file);
+        for (unsigned k = 0; k < res.nchecks; k++) {
+            char msg[700];
+            const char *fail = NULL;
+            bool failed = res.check[k].judged && !res.check[k].pass;
+            if (res.check[k].expected_fail != failed) {
+                snprintf(msg, sizeof(msg), "%s: expected to %s, %s: %s", res.check[k].name,
+                         res.check[k].expected_fail ? "fail (expect_fail)" : "pass",
+                         failed ? "it failed" : "it passed", res.check[k].message);
+                fail = msg;
+            }
+            if (!res.check[k].judged && !res.check[k].expected_fail)
+                bt_junit_skip(ju, p->name, res.check[k].name, res.check[k].message);
+            else
+                bt_junit_case(ju, p->name, res.check[k].name, 0, fail);
+        }
+        if (json) {
+            json_t *jp = json_object(), *tg = json_object();
+            json_object_set_new(tg, "flows", json_integer((json_int_t)res.sim.flows));
+            json_object_set_new(tg, "flows_completed", json_integer((json_int_t)res.sim.flows_completed));
+            json_object_set_new(tg, "flows_failed", json_integer((json_int_t)res.sim.flows_failed));
+            json_object_set_new(tg, "retransmits", json_integer((json_int_t)res.sim.retransmits));
+            json_object_set_new(jp, "name", json_string(p->name));
+            json_object_set_new(jp, "file", json_string(p->file));
+            json_object_set_new(jp, "pass", json_boolean(res.pass));
+            json_object_set_new(jp, "sgms", json_integer(p->sim.cluster.nmembers));
+            json_object_set_new(jp, "checks", res.verify_json ? json_incref((json_t *)res.verify_json) : json_null());
+            json_object_set_new(jp, "tgen", tg);
+            json_object_set_new(jp, "sim_s", json_real(res.sim.end_ns / 1e9));
+            json_object_set_new(jp, "wall_s", json_real(res.wall_s));
+            json_array_append_new(jplans, jp);
+        } else {
+            print_result(p, &res, dir);
+        }
+        pl_result_clear(&res);
+    }
+    if (junit_path) {
+        struct bt_err e = {{0}};
+        if (bt_junit_write(ju, junit_path, &e) < 0) {
+            fprintf(stderr, "baton-plan: %s\n", e.msg);
+            rc = 2;
+            goto out;
+        }
+    }
+    if (json) {
+        json_t *top = json_object();
+        json_object_set(top, "plans", jplans);
+        json_dumpf(top, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(top);
+    } else {
+        printf("baton-plan: %d plan%s, %s\n", nplans, nplans == 1 ? "" : "s",
+               rc == 0 ? "all passed" : "a plan FAILED");
+    }
+out:
+    for (int i = 0; i < nplans; i++)
+        pl_plan_free(plans[i]);
+    free(plans);
+    bt_junit_free(ju);
+    json_decref(jplans);
+    return rc;
+}

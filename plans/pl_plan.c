@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The plan loader (docs/plans.md). Every field is checked; errors carry
+ * file:line:col and the field, and unknown fields are errors. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt_dist.h"
+#include "bt_err.h"
+#include "bt_hash.h"
+#include "bt_yaml.h"
+#include "pl_api.h"
+
+struct pl_plan_priv {
+    struct pl_plan p;
+    struct bt_ydoc *doc;           /* expect_fail names point into it */
+};
+
+static int load_cluster(const struct bt_ydoc *d, const struct bt_ynode *c, struct pl_plan *p,
+                        struct bt_err *e)
+{
+    static const char *const keys[] = {"members", "weights", "mode", "l4", "sync",
+                                       "dead_timer", "sync_delay", "capacity", "faults", NULL};
+    struct gw_config *g = &p->sim.cluster;
+    const struct bt_ynode *n;
+    int64_t v;
+    bool b;
+    const char *s;
+    int r;
+
+    if ((r = bt_y_check_keys(d, c, "cluster", keys, e)) < 0)
+        return r;
+    if ((n = bt_y_get(c, "members"))) {
+        if ((r = bt_y_int(d, n, "cluster.members", 1, GW_MAX_MEMBERS, &v, e)) < 0)
+            return r;
+        g->nmembers = (unsigned)v;
+    }
+    for (unsigned i = 1; i <= g->nmembers; i++)
+        if (g->weight[i] == 0)
+            g->weight[i] = 100;
+    if ((n = bt_y_get(c, "weights"))) {
+        if (n->kind != BT_Y_SEQ || n->n != g->nmembers)
+            return bt_y_error(d, n, e, "cluster.weights: expected a list of %u weights (one per member)",
+                              g->nmembers);
+        for (unsigned i = 0; i < n->n; i++) {
+            if ((r = bt_y_int(d, n->items[i], "cluster.weights", 1, BT_DIST_MAX_WEIGHT, &v, e)) < 0)
+                return r;
+            g->weight[i + 1] = (unsigned)v;
+        }
+    }
+    if ((n = bt_y_get(c, "mode"))) {
+        enum bt_dist_mode m;
+        if ((r = bt_y_str(d, n, "cluster.mode", &s, e)) < 0)
+            return r;
+        if (bt_dist_mode_parse(s, &m) < 0)
+            return bt_y_error(d, n, e, "cluster.mode: '%s' is not general, user, network or auto", s);
+        g->mode = (int)m;
+    }
+    if ((n = bt_y_get(c, "l4"))) {
+        if ((r = bt_y_bool(d, n, "cluster.l4", &b, e)) < 0)
+            return r;
+        g->l4 = b;
+    }
+    if ((n = bt_y_get(c, "sync"))) {
+        if ((r = bt_y_bool(d, n, "cluster.sync", &b, e)) < 0)
+            return r;
+        if (!b)
+            g->faults |= GW_FAULT_NO_SYNC;
+    }
+    if ((n = bt_y_get(c, "dead_timer")) && (r = bt_y_duration_ns(d, n, "cluster.dead_timer", &g->dead_ns, e)) < 0)
+        return r;
+    if ((n = bt_y_get(c, "sync_delay")) &&
+        (r = bt_y_duration_ns(d, n, "cluster.sync_delay", &g->sync_delay_ns, e)) < 0)
+        return r;
+    if ((n = bt_y_get(c, "capacity"))) {
+        double q;
+        if ((r = bt_y_quantity(d, n, "cluster.capacity", 1, 4e9, &q, e)) < 0)
+            return r;
+        g->max_conns = (uint32_t)q;
+    }
+    if ((n = bt_y_get(c, "faults"))) {
+        if (n->kind != BT_Y_SEQ)
+            return bt_y_error(d, n, e, "cluster.faults: expected a list");
+        for (unsigned i = 0; i < n->n; i++) {
+            if ((r = bt_y_str(d, n->items[i], "cluster.faults", &s, e)) < 0)
+                return r;
+            if (!strcmp(s, "no-sync"))
+                g->faults |= GW_FAULT_NO_SYNC;
+            else if (!strcmp(s, "asymmetric"))
+                g->faults |= GW_FAULT_ASYMMETRIC;
+            else if (!strcmp(s, "ignore-weights"))
+                g->faults |= GW_FAULT_IGNORE_WEIGHTS;
+            else
+                return bt_y_error(d, n->items[i], e,
+                                  "cluster.faults: '%s' is not no-sync, asymmetric or ignore-weights", s);
+        }
+    }
+    return 0;
+}
+
+static int load_traffic(const struct bt_ydoc *d, const struct bt_ynode *t, struct pl_plan *p,
+                        struct bt_err *e)
+{
+    static const char *const keys[] = {"flows", "cps", "exchanges", "interval", "rto",
+                                       "server_delay", "request_bytes", "response_bytes", NULL};
+    struct gw_sim_opts *o = &p->sim;
+    const struct bt_ynode *n;
+    double q;
+    int64_t v;
+    int r;
+
+    if ((r = bt_y_check_keys(d, t, "traffic", keys, e)) < 0)
+        return r;
+    if ((n = bt_y_get(t, "flows"))) {
+        if ((r = bt_y_quantity(d, n, "traffic.flows", 1, 1e7, &q, e)) < 0)
+            return r;
+        o->flows = (uint64_t)q;
+    }
+    if ((n = bt_y_get(t, "cps")) && (r = bt_y_quantity(d, n, "traffic.cps", 1, 1e8, &o->cps, e)) < 0)
+        return r;
+    if ((n = bt_y_get(t, "exchanges"))) {
+        if ((r = bt_y_int(d, n, "traffic.exchanges", 1, 100000, &v, e)) < 0)
+            return r;
+        o->exchanges = (unsigned)v;
+    }
+    if ((n = bt_y_get(t, "interval")) && (r = bt_y_duration_ns(d, n, "traffic.interval", &o->interval_ns, e)) < 0)
+        return r;
+    if ((n = bt_y_get(t, "rto")) && (r = bt_y_duration_ns(d, n, "traffic.rto", &o->rto_ns, e)) < 0)
+        return r;
+    if ((n = bt_y_get(t, "server_delay")) &&
+        (r = bt_y_duration_ns(d, n, "traffic.server_delay", &o->server_delay_ns, e)) < 0)
+        return r;
+    if ((n = bt_y_get(t, "request_bytes"))) {
+        if ((r = bt_y_int(d, n, "traffic.request_bytes", 1, 1400, &v, e)) < 0)
+            return r;
+        o->req_bytes = (unsigned)v;
+    }
+    if ((n = bt_y_get(t, "response_bytes"))) {
+        if ((r = bt_y_int(d, n, "traffic.response_bytes", 1, 1400, &v, e)) < 0)
+            return r;
+        o->resp_bytes = (unsigned)v;
+    }
+    return 0;
+}
+
+static int load_events(const struct bt_ydoc *d, const struct bt_ynode *ev, struct pl_plan *p,
+                       struct bt_err *e)
+{
+    static const char *const keys[] = {"at", "fail", NULL};
+    const struct bt_ynode *n;
+    int64_t v;
+    int r;
+
+    if (ev->kind != BT_Y_SEQ)
+        return bt_y_error(d, ev, e, "events: expected a list");
+    for (unsigned i = 0; i < ev->n; i++) {
+        const struct bt_ynode *it = ev->items[i];
+        if ((r = bt_y_check_keys(d, it, "an event", keys, e)) < 0)
+            return r;
+        if (p->sim.nfails >= GW_SIM_MAX_FAILS)
+            return bt_y_error(d, it, e, "events: at most %d events", GW_SIM_MAX_FAILS);
+        if (!(n = bt_y_get(it, "at")))
+            return bt_y_error(d, it, e, "events: an event needs 'at'");
+        if ((r = bt_y_duration_ns(d, n, "events.at", &p->sim.fail_ns[p->sim.nfails], e)) < 0)
+            return r;
+        if (!(n = bt_y_get(it, "fail")))
+            return bt_y_error(d, it, e, "events: an event needs an action ('fail: MEMBER')");
+        if ((r = bt_y_int(d, n, "events.fail", 1, p->sim.cluster.nmembers, &v, e)) < 0)
+            return r;
+        p->sim.fail_sgm[p->sim.nfails++] = (int)v;
+    }
+    return 0;
+}
+
+static int load_expect(const struct bt_ydoc *d, const struct bt_ynode *x, struct pl_plan *p,
+                       struct bt_err *e)
+{
+    static const char *const mine[] = {"failed_flows", NULL};
+    const struct bt_ynode *n;
+    int r;
+
+    if ((r = vf_thresholds_load(d, x, mine, &p->th, e)) < 0)
+        return r;
+    if ((n = bt_y_get(x, "failed_flows")) &&
+        (r = bt_y_quantity(d, n, "expect.failed_flows", 0, 1e12, &p->max_failed_flows, e)) < 0)
+        return r;
+    return 0;
+}
+
+static int load_expect_fail(const struct bt_ydoc *d, const struct bt_ynode *x, struct pl_plan *p,
+                            struct bt_err *e)
+{
+    const char *s;
+    int r;
+
+    if (x->kind != BT_Y_SEQ || x->n == 0 || x->n > PL_MAX_EXPECT_FAIL)
+        return bt_y_error(d, x, e, "expect_fail: expected a list of 1..%d check names", PL_MAX_EXPECT_FAIL);
+    for (unsigned i = 0; i < x->n; i++) {
+        bool known = false;
+        if ((r = bt_y_str(d, x->items[i], "expect_fail", &s, e)) < 0)
+            return r;
+        for (unsigned k = 0; k < VF_NCHECKS; k++)
+            known |= !strcmp(s, vf_check_names[k]);
+        known |= !strcmp(s, "failed_flows");
+        if (!known)
+            return bt_y_error(d, x->items[i], e,
+                              "expect_fail: '%s' is not a check (affinity, symmetry, failover, balance, loss, failed_flows)",
+                              s);
+        p->expect_fail[p->nexpect_fail++] = s;
+    }
+    return 0;
+}
+
+struct pl_plan *pl_plan_load(const char *path, struct bt_err *e)
+{
+    static const char *const keys[] = {"name", "seed", "cluster", "traffic", "events",
+                                       "expect", "expect_fail", NULL};
+    struct pl_plan_priv *pp = calloc(1, sizeof(*pp));
+    struct pl_plan *p = pp ? &pp->p : NULL;
+    const struct bt_ynode *root, *n;
+    const char *s;
+    int64_t v;
+
+    if (!pp) {
+        bt_err_set(e, "%s: out of memory", path);
+        return NULL;
+    }
+    gw_sim_opts_default(&p->sim);
+    vf_thresholds_default(&p->th);
+    p->max_failed_flows = -1;
+    p->file = strdup(path);
+    if (!(pp->doc = bt_yaml_load(path, e)) || !p->file)
+        goto bad;
+    root = pp->doc->root;
+    if (!root) {
+        bt_err_set(e, "%s:1:1: empty plan (expected a mapping with name, cluster, traffic, expect)", path);
+        goto bad;
+    }
+    if (bt_y_check_keys(pp->doc, root, "the plan", keys, e) < 0)
+        goto bad;
+    if (!(n = bt_y_get(root, "name"))) {
+        bt_y_error(pp->doc, root, e, "name: a plan needs a name");
+        goto bad;
+    }
+    if (bt_y_str(pp->doc, n, "name", &s, e) < 0 || !(p->name = strdup(s)))
+        goto bad;
+    if ((n = bt_y_get(root, "seed"))) {
+        if (bt_y_int(pp->doc, n, "seed", 0, UINT32_MAX, &v, e) < 0)
+            goto bad;
+        p->seed = (uint32_t)v;
+    }
+    p->sim.cluster.seed = p->seed;
+    if ((n = bt_y_get(root, "cluster")) && load_cluster(pp->doc, n, p, e) < 0)
+        goto bad;
+    if ((n = bt_y_get(root, "traffic")) && load_traffic(pp->doc, n, p, e) < 0)
+        goto bad;
+    if ((n = bt_y_get(root, "events")) && load_events(pp->doc, n, p, e) < 0)
+        goto bad;
+    if ((n = bt_y_get(root, "expect")) && load_expect(pp->doc, n, p, e) < 0)
+        goto bad;
+    if ((n = bt_y_get(root, "expect_fail")) && load_expect_fail(pp->doc, n, p, e) < 0)
+        goto bad;
+    return p;
+bad:
+    pl_plan_free(p);
+    return NULL;
+}
+
+struct pl_plan *pl_plan_free(struct pl_plan *p)
+{
+    struct pl_plan_priv *pp = (struct pl_plan_priv *)p;
+
+    if (!pp)
+        return NULL;
+    bt_yaml_free(pp->doc);
+    free(p->file);
+    free(p->name);
+    free(pp);
+    return NULL;
+}
