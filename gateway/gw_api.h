@@ -26,6 +26,7 @@ enum {
     GW_FAULT_NO_SYNC      = 1U << 0,  /* HyperSync off: backups never filled */
     GW_FAULT_ASYMMETRIC   = 1U << 1,  /* General mode hashes directionally */
     GW_FAULT_IGNORE_WEIGHTS = 1U << 2,/* every member weighted alike */
+    GW_FAULT_NO_CORRECTION = 1U << 3, /* packets reaching a non-owner are dropped */
 };
 
 struct gw_config {
@@ -58,7 +59,7 @@ int gw_fault_parse(const char *s, uint32_t *bit);
 typedef void (*gw_tap_fn)(void *arg, int sgm, const struct bt_pkt *pkt);
 
 struct gw_stats {
-    uint64_t rx, tx, drops_dead, drops_state, conns, backups, sync_records, promoted;
+    uint64_t rx, tx, drops_dead, drops_state, conns, backups, sync_records, promoted, corrections;
 };
 
 /* NULL on a bad config. The cluster allocates packets it forwards from pool
@@ -76,6 +77,18 @@ unsigned gw_tx(struct gw_cluster *g, uint64_t now_ns, struct bt_pkt **out, unsig
 uint64_t gw_next_ns(const struct gw_cluster *g);
 /* Kills member sgm at now_ns (kill -9: no goodbye); detected after dead_ns. */
 int gw_fail(struct gw_cluster *g, uint64_t now_ns, int sgm);
+/* Adds member sgm (up to 64; it must not exist yet) with weight, under load:
+ * the buckets it now wins move to it; packets of established connections
+ * that land there are corrected to their owner. -EINVAL / -EEXIST. */
+int gw_add(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weight);
+/* Changes a member's weight (0..512) at run time, moving buckets likewise. */
+int gw_set_weight(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weight);
+
+struct bt_correction;
+/* Called for each packet the correction layer forwards from the member that
+ * received it to the connection's owner (for corrections.jsonl). */
+typedef void (*gw_correction_fn)(void *arg, const struct bt_correction *c);
+void gw_set_correction_cb(struct gw_cluster *g, gw_correction_fn fn, void *arg);
 void gw_get_stats(const struct gw_cluster *g, struct gw_stats *s);
 
 /* HyperSync records are modelled in memory; for traffic figures each counts
@@ -91,6 +104,7 @@ struct gw_member_stats {
     uint64_t owner_conns, backup_conns;  /* now */
     uint64_t sync_tx, sync_rx;     /* records */
     uint64_t drops;
+    uint64_t corrections;          /* packets it received and forwarded to the owner */
 };
 /* 0, or -EINVAL for an unknown member. */
 int gw_member_stats(const struct gw_cluster *g, int sgm, struct gw_member_stats *s);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt_capset.h"
 #include "bt_dist.h"
 #include "bt_flow.h"
 #include "bt_flow_table.h"
@@ -52,6 +53,9 @@ struct gw_cluster {
     struct member m[GW_MAX_MEMBERS + 1];
     gw_tap_fn tap;
     void *tap_arg;
+    gw_correction_fn corr;
+    void *corr_arg;
+    uint8_t *prev_owner;      /* each bucket's primary before the last rebuild */
     struct bt_pkt **outq;
     unsigned out_head, out_n, out_cap;
     struct sync_rec *syncq;   /* FIFO: constant delay keeps it time-ordered */
@@ -75,11 +79,27 @@ void gw_config_default(struct gw_config *c)
 
 static void build_dist(struct gw_cluster *g)
 {
+    uint32_t nb = bt_dist_nbuckets(g->dist);
+    uint8_t *old = malloc(nb);
+
+    if (old)
+        for (uint32_t b = 0; b < nb; b++)
+            old[b] = (uint8_t)bt_dist_primary(g->dist, b);
     for (unsigned id = 1; id <= g->cfg.nmembers; id++) {
+        if (!g->m[id].conns)
+            continue; /* an id not in the cluster */
         unsigned w = (g->cfg.faults & GW_FAULT_IGNORE_WEIGHTS) ? 100 : g->cfg.weight[id];
         bt_dist_set(g->dist, (int)id, w, !g->m[id].detected_dead);
     }
     bt_dist_build(g->dist);
+    /* remember, for each bucket that changed hands, who had it: the
+     * correction layer sends packets of connections whose bucket moved (a
+     * join, a weight change) back to that member */
+    if (old && g->prev_owner)
+        for (uint32_t b = 0; b < nb; b++)
+            if (old[b] && old[b] != bt_dist_primary(g->dist, b))
+                g->prev_owner[b] = old[b];
+    free(old);
 }
 
 struct gw_cluster *gw_cluster_new(const struct gw_config *c)
@@ -98,7 +118,8 @@ struct gw_cluster *gw_cluster_new(const struct gw_config *c)
     g->dist = bt_dist_new(BT_DIST_DEFAULT_BUCKETS, c->seed);
     g->out_cap = 1024;
     g->outq = calloc(g->out_cap, sizeof(*g->outq));
-    if (!g->dist || !g->outq)
+    g->prev_owner = calloc(BT_DIST_DEFAULT_BUCKETS, 1);
+    if (!g->dist || !g->outq || !g->prev_owner)
         return gw_cluster_free(g);
     for (unsigned id = 1; id <= c->nmembers; id++) {
         g->m[id].alive = true;
@@ -123,6 +144,7 @@ struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
     }
     free(g->outq);
     free(g->syncq);
+    free(g->prev_owner);
     bt_dist_free(g->dist);
     free(g);
     return NULL;
@@ -275,6 +297,33 @@ static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
         bool opens = p->proto != 6 ||
                      (p->tcp_flags & (BT_TCP_SYN | BT_TCP_ACK | BT_TCP_RST)) == BT_TCP_SYN;
         if (!opens) {
+            /* correction layer: the bucket moved (a join, a weight change);
+             * its previous owner may hold the connection */
+            int prev = g->prev_owner[bt_dist_bucket(g->dist, hash)];
+            struct conn *pc = NULL;
+            if (!(g->cfg.faults & GW_FAULT_NO_CORRECTION) && prev && prev != id &&
+                g->m[prev].alive && (pc = bt_flowtab_lookup(g->m[prev].conns, &ck)) &&
+                pc->role == ROLE_OWNER) {
+                m->st.corrections++;
+                g->st.corrections++;
+                if (g->corr) {
+                    struct bt_correction cr;
+                    memset(&cr, 0, sizeof(cr));
+                    cr.t_ns = now;
+                    memcpy(cr.src, k.src, 16);
+                    memcpy(cr.dst, k.dst, 16);
+                    cr.sport = k.sport;
+                    cr.dport = k.dport;
+                    cr.proto = k.proto;
+                    cr.from = id;
+                    cr.to = prev;
+                    g->corr(g->corr_arg, &cr);
+                }
+                bt_flowtab_touch(g->m[prev].conns, pc, now);
+                pkt->port = pkt->port ? 0 : 1;
+                enqueue_out(g, pkt);
+                return;
+            }
             m->st.drops++;
             g->st.drops_state++;
             bt_pkt_free(pkt);
@@ -394,4 +443,41 @@ int gw_member_stats(const struct gw_cluster *g, int sgm, struct gw_member_stats 
 unsigned gw_member_count(const struct gw_cluster *g)
 {
     return g->cfg.nmembers;
+}
+
+void gw_set_correction_cb(struct gw_cluster *g, gw_correction_fn fn, void *arg)
+{
+    g->corr = fn;
+    g->corr_arg = arg;
+}
+
+int gw_add(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weight)
+{
+    if (sgm >= 1 && sgm <= GW_MAX_MEMBERS && g->m[sgm].conns)
+        return -EEXIST;
+    /* members are numbered 1..n: the next one joins */
+    if ((unsigned)sgm != g->cfg.nmembers + 1 || sgm > GW_MAX_MEMBERS || weight > BT_DIST_MAX_WEIGHT)
+        return -EINVAL;
+    run_timers(g, now_ns);
+    g->m[sgm].conns = bt_flowtab_new_growable(g->cfg.max_conns < 1024 ? g->cfg.max_conns : 1024,
+                                              g->cfg.max_conns, sizeof(struct conn),
+                                              g->cfg.idle_ns);
+    if (!g->m[sgm].conns)
+        return -ENOMEM;
+    g->m[sgm].alive = true;
+    g->cfg.weight[sgm] = weight;
+    g->cfg.nmembers = (unsigned)sgm;
+    build_dist(g);
+    return 0;
+}
+
+int gw_set_weight(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weight)
+{
+    if (sgm < 1 || (unsigned)sgm > g->cfg.nmembers || !g->m[sgm].conns ||
+        weight > BT_DIST_MAX_WEIGHT)
+        return -EINVAL;
+    run_timers(g, now_ns);
+    g->cfg.weight[sgm] = weight;
+    build_dist(g);
+    return 0;
 }

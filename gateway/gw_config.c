@@ -20,6 +20,7 @@ static const struct {
     {"no-sync", GW_FAULT_NO_SYNC},
     {"asymmetric", GW_FAULT_ASYMMETRIC},
     {"ignore-weights", GW_FAULT_IGNORE_WEIGHTS},
+    {"no-correction", GW_FAULT_NO_CORRECTION},
 };
 
 int gw_fault_parse(const char *s, uint32_t *bit)
@@ -107,14 +108,14 @@ int gw_config_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct gw_
     }
     if ((k = bt_y_get(n, "faults"))) {
         if (k->kind != BT_Y_SEQ)
-            return bt_y_error(d, k, e, "cluster.faults: expected a list (no-sync, asymmetric, ignore-weights)");
+            return bt_y_error(d, k, e, "cluster.faults: expected a list (no-sync, asymmetric, ignore-weights, no-correction)");
         for (unsigned i = 0; i < k->n; i++) {
             uint32_t bit;
             if (bt_y_str(d, k->items[i], "cluster.faults[]", &s, e) < 0)
                 return -EINVAL;
             if (gw_fault_parse(s, &bit) < 0)
                 return bt_y_error(d, k->items[i], e,
-                                  "cluster.faults: '%s' is not no-sync, asymmetric or ignore-weights", s);
+                                  "cluster.faults: '%s' is not no-sync, asymmetric, ignore-weights or no-correction", s);
             c.faults |= bit;
         }
     }

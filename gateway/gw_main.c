@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt_capset.h"
 #include "bt_err.h"
 #include "bt_hash.h"
 #include "bt_yaml.h"
@@ -23,8 +24,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: baton-gateway sim --out DIR [--config CLUSTER.yaml] [--members N] [--weights W1,W2,...]\n"
             "           [--mode general|user|network|auto] [--no-l4] [--flows N] [--cps N]\n"
-            "           [--exchanges K] [--interval DUR] [--fail ID@TIME]...\n"
-            "           [--fault no-sync|asymmetric|ignore-weights]... [--dead DUR]\n"
+            "           [--exchanges K] [--interval DUR] [--fail ID@TIME]... [--join ID@TIME[:W]]...\n"
+            "           [--weight ID=W@TIME]...\n"
+            "           [--fault no-sync|asymmetric|ignore-weights|no-correction]... [--dead DUR]\n"
             "           [--seed N] [--json]\n"
             "Simulates the cluster on a virtual clock with closed-loop TCP clients and\n"
             "servers and writes a capture set to DIR (docs/formats.md). See docs/gateway.md.\n");
@@ -67,6 +69,8 @@ static int cmd_sim(int argc, char **argv)
         {"seed", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},
         {"config", required_argument, NULL, 'C'},
+        {"join", required_argument, NULL, 'J'},
+        {"weight", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -133,13 +137,43 @@ static int cmd_sim(int argc, char **argv)
                 return bad("--fail", optarg, "expected ID@TIME with ID 1..64, e.g. 2@1.5s");
             }
             o.fail_sgm[o.nfails] = (int)v;
+            o.fail_kind[o.nfails] = BT_EV_SGM_DOWN;
+            o.fail_ns[o.nfails++] = ns;
+            break;
+        }
+        case 'J':
+        case 'W': {
+            /* --join ID@TIME[:WEIGHT], --weight ID=WEIGHT@TIME */
+            const char *opt = c == 'J' ? "--join" : "--weight";
+            char *at = strchr(optarg, '@'), *colon, *eq = strchr(optarg, '=');
+            unsigned long long w = 100;
+            if (o.nfails >= GW_SIM_MAX_FAILS)
+                return bad(opt, optarg, "too many events (at most 16)");
+            if (!at || (c == 'W' && (!eq || eq > at)))
+                return bad(opt, optarg, c == 'J' ? "expected ID@TIME[:WEIGHT], e.g. 5@2s:100"
+                                                 : "expected ID=WEIGHT@TIME, e.g. 1=300@2s");
+            *at = 0;
+            colon = c == 'J' ? strchr(at + 1, ':') : NULL;
+            if (colon)
+                *colon = 0;
+            if (eq)
+                *eq = 0;
+            int okid = ulong_arg(optarg, GW_MAX_MEMBERS, &v) == 0 && v > 0;
+            int okw = c == 'J' ? (!colon || ulong_arg(colon + 1, 512, &w) == 0)
+                               : ulong_arg(eq + 1, 512, &w) == 0;
+            int okt = bt_parse_duration_ns(at + 1, &ns) == 0;
+            if (!okid || !okw || !okt)
+                return bad(opt, at + 1, "bad member (1..64), weight (0..512) or time");
+            o.fail_sgm[o.nfails] = (int)v;
+            o.fail_kind[o.nfails] = c == 'J' ? BT_EV_SGM_JOIN : BT_EV_WEIGHT;
+            o.fail_weight[o.nfails] = (unsigned)w;
             o.fail_ns[o.nfails++] = ns;
             break;
         }
         case 'X': {
             uint32_t bit;
             if (gw_fault_parse(optarg, &bit) < 0)
-                return bad("--fault", optarg, "must be no-sync, asymmetric or ignore-weights");
+                return bad("--fault", optarg, "must be no-sync, asymmetric, ignore-weights or no-correction");
             o.cluster.faults |= bit;
             break;
         }
@@ -196,8 +230,18 @@ static int cmd_sim(int argc, char **argv)
         if (*p)
             return bad("--weights", weights, "more weights than --members");
     }
+    unsigned members = o.cluster.nmembers;
     for (unsigned k = 0; k < o.nfails; k++)
-        if ((unsigned)o.fail_sgm[k] > o.cluster.nmembers) {
+        if (o.fail_kind[k] == BT_EV_SGM_JOIN && (unsigned)o.fail_sgm[k] == members + 1)
+            members++;
+    for (unsigned k = 0; k < o.nfails; k++)
+        if (o.fail_kind[k] == BT_EV_SGM_JOIN && (unsigned)o.fail_sgm[k] > members) {
+            fprintf(stderr, "baton-gateway: --join %d@...: members join in order (next is %u)\n",
+                    o.fail_sgm[k], o.cluster.nmembers + 1);
+            return 2;
+        }
+    for (unsigned k = 0; k < o.nfails; k++)
+        if ((unsigned)o.fail_sgm[k] > members) {
             fprintf(stderr, "baton-gateway: --fail %d@...: no such member (--members %u)\n",
                     o.fail_sgm[k], o.cluster.nmembers);
             return 2;
@@ -210,25 +254,26 @@ static int cmd_sim(int argc, char **argv)
     fprintf(f,
             "baton-gateway sim: %u members, %llu flows: %llu completed, %llu failed, %llu retransmits; "
             "virtual time %.3f s\n  cluster: %llu packets in, %llu out, %llu connections, %llu backups synced, "
-            "%llu promoted, %llu dropped (dead member), %llu dropped (out of state)\n  capture set: %s\n",
+            "%llu promoted, %llu corrected, %llu dropped (dead member), %llu dropped (out of state)\n  capture set: %s\n",
             o.cluster.nmembers, (unsigned long long)res.flows,
             (unsigned long long)res.flows_completed, (unsigned long long)res.flows_failed,
             (unsigned long long)res.retransmits, (double)res.end_ns / 1e9,
             (unsigned long long)res.gw.rx, (unsigned long long)res.gw.tx,
             (unsigned long long)res.gw.conns, (unsigned long long)res.gw.backups,
-            (unsigned long long)res.gw.promoted, (unsigned long long)res.gw.drops_dead,
-            (unsigned long long)res.gw.drops_state, o.out);
+            (unsigned long long)res.gw.promoted, (unsigned long long)res.gw.corrections,
+            (unsigned long long)res.gw.drops_dead, (unsigned long long)res.gw.drops_state, o.out);
     if (json)
         printf("{\"flows\": %llu, \"flows_completed\": %llu, \"flows_failed\": %llu, "
                "\"retransmits\": %llu, \"sim_s\": %.9f, \"rx\": %llu, \"tx\": %llu, "
                "\"conns\": %llu, \"backups\": %llu, \"promoted\": %llu, \"drops_dead\": %llu, "
-               "\"drops_state\": %llu}\n",
+               "\"drops_state\": %llu, \"corrections\": %llu}\n",
                (unsigned long long)res.flows, (unsigned long long)res.flows_completed,
                (unsigned long long)res.flows_failed, (unsigned long long)res.retransmits,
                (double)res.end_ns / 1e9, (unsigned long long)res.gw.rx,
                (unsigned long long)res.gw.tx, (unsigned long long)res.gw.conns,
                (unsigned long long)res.gw.backups, (unsigned long long)res.gw.promoted,
-               (unsigned long long)res.gw.drops_dead, (unsigned long long)res.gw.drops_state);
+               (unsigned long long)res.gw.drops_dead, (unsigned long long)res.gw.drops_state,
+               (unsigned long long)res.gw.corrections);
     return 0;
 }
 

@@ -45,6 +45,8 @@ struct sflow {
 struct fail_ev {
     struct sim *s;
     int sgm;
+    int kind;
+    unsigned weight;
 };
 
 struct sim {
@@ -272,16 +274,42 @@ static void tap(void *arg, int sgm, const struct bt_pkt *p)
         s->err = r;
 }
 
-static void do_fail(void *arg, uint64_t now)
+static void do_event(void *arg, uint64_t now)
 {
     struct fail_ev *fe = arg;
-    struct bt_event ev = {.t_ns = now, .kind = BT_EV_SGM_DOWN, .sgm = fe->sgm, .weight = -1,
-                          .version = -1};
+    struct bt_event ev = {.t_ns = now, .kind = (enum bt_event_kind)fe->kind, .sgm = fe->sgm,
+                          .weight = -1, .version = -1};
+    int r;
 
-    gw_fail(fe->s->g, now, fe->sgm);
+    switch (fe->kind) {
+    case BT_EV_SGM_JOIN:
+        r = gw_add(fe->s->g, now, fe->sgm, fe->weight);
+        ev.weight = (int)fe->weight;
+        break;
+    case BT_EV_WEIGHT:
+        r = gw_set_weight(fe->s->g, now, fe->sgm, fe->weight);
+        ev.weight = (int)fe->weight;
+        break;
+    default:
+        r = gw_fail(fe->s->g, now, fe->sgm);
+        break;
+    }
+    if (r < 0) {
+        fe->s->res->bad_events++;  /* e.g. a member failed twice: not an event */
+        return;
+    }
     bt_capset_writer_event(fe->s->w, &ev);
     if (fe->s->npending_ev < GW_SIM_MAX_FAILS)
         fe->s->pending_ev[fe->s->npending_ev++] = ev;
+}
+
+static void on_correction(void *arg, const struct bt_correction *c)
+{
+    struct sim *s = arg;
+    int r = bt_capset_writer_correction(s->w, c);
+
+    if (r < 0)
+        s->err = r;
 }
 
 /* One line of the stats stream (DESIGN.md contract 2) at virtual time now:
@@ -394,6 +422,7 @@ int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt
         goto out;
     }
     gw_set_tap(s.g, tap, &s);
+    gw_set_correction_cb(s.g, on_correction, &s);
     {
         char path[4096];
         bt_capset_path(o->out, "stats.jsonl", path, sizeof(path));
@@ -421,7 +450,9 @@ int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt
     for (unsigned k = 0; k < o->nfails; k++) {
         s.fails[k].s = &s;
         s.fails[k].sgm = o->fail_sgm[k];
-        bt_sched_at(s.sch, o->fail_ns[k], do_fail, &s.fails[k]);
+        s.fails[k].kind = o->fail_kind[k];
+        s.fails[k].weight = o->fail_weight[k];
+        bt_sched_at(s.sch, o->fail_ns[k], do_event, &s.fails[k]);
     }
     for (;;) {
         uint64_t t = bt_sched_next_ns(s.sch), tg = gw_next_ns(s.g);
@@ -448,10 +479,15 @@ out:
     if (s.w) {
         struct bt_capset_meta m;
         memset(&m, 0, sizeof(m));
-        m.nmembers = o->cluster.nmembers;
+        /* every member that was ever in the cluster, with its initial
+         * weight (joins and weight changes are in events.jsonl) */
+        m.nmembers = s.g ? gw_member_count(s.g) : o->cluster.nmembers;
         for (unsigned i = 0; i < m.nmembers; i++) {
             m.ids[i] = (int)i + 1;
             m.weights[i] = o->cluster.weight[i + 1];
+            for (unsigned k = 0; k < o->nfails; k++)
+                if (o->fail_kind[k] == BT_EV_SGM_JOIN && o->fail_sgm[k] == (int)i + 1)
+                    m.weights[i] = o->fail_weight[k];
         }
         snprintf(m.mode, sizeof(m.mode), "%s", bt_dist_mode_name(o->cluster.mode));
         m.l4 = o->cluster.l4;

@@ -23,15 +23,17 @@ struct gw_sim_opts {
     uint64_t rto_ns;           /* client retransmission timeout (doubles per try) */
     uint64_t server_delay_ns;
     unsigned req_bytes, resp_bytes;
-    unsigned nfails;
+    unsigned nfails;                       /* timeline: fail, join, weight */
     int fail_sgm[GW_SIM_MAX_FAILS];
     uint64_t fail_ns[GW_SIM_MAX_FAILS];
+    int fail_kind[GW_SIM_MAX_FAILS];       /* enum bt_event_kind: SGM_DOWN, SGM_JOIN, WEIGHT */
+    unsigned fail_weight[GW_SIM_MAX_FAILS];
     uint64_t stats_interval_ns; /* stats.jsonl line period (virtual time; 0: only the last) */
     const char *out;           /* capture set directory */
 };
 
 struct gw_sim_result {
-    uint64_t flows, flows_completed, flows_failed, retransmits, pool_empty;
+    uint64_t flows, flows_completed, flows_failed, retransmits, pool_empty, bad_events;
     uint64_t end_ns;
     struct gw_stats gw;
 };

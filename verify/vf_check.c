@@ -230,9 +230,7 @@ static void close_epoch(struct pass *ps, struct vf_flow *f, const struct bt_flow
     struct vf_report *r = ps->r;
 
     if (f->c2s_mask && f->s2c_mask && !(f->c2s_mask & f->s2c_mask) && !f->sym_bad) {
-        if (f->corrected) {
-            r->corrected++;
-        } else {
+        if (!f->corrected) {
             int mem[4];
             unsigned n = mask_members(f->c2s_mask, mem, 2);
             n += mask_members(f->s2c_mask, mem + n, 2);
@@ -257,6 +255,8 @@ static void finalize(struct pass *ps, const struct bt_flow_key *k, struct vf_flo
         f->pending_rebal = 0;
     }
     r->flows++;
+    if (f->corrected)
+        r->corrected++;  /* flows some of whose packets the cluster corrected */
     int mi = member_index(r, f->owner);
     if (mi >= 0)
         r->m[mi].flows++;

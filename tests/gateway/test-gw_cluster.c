@@ -3,6 +3,7 @@
  * other, the tap sees which member got them, and a member's death moves its
  * flows to their synced backups after the dead timer. */
 #include "bt_test.h"
+#include "bt_capset.h"
 #include "bt_parse.h"
 #include "bt_pkt.h"
 #include "gw_api.h"
@@ -158,4 +159,49 @@ TEST(bad_config_rejected)
     cfg.weight[2] = 513;
     CHECK(gw_cluster_new(&cfg) == NULL);
     CHECK(gw_cluster_free(NULL) == NULL);
+}
+
+static unsigned ncorr;
+static void on_corr(void *arg, const struct bt_correction *c)
+{
+    (void)arg;
+    (void)c;
+    ncorr++;
+}
+
+TEST(join_moves_buckets_and_corrects_established_flows)
+{
+    struct gw_config cfg;
+    gw_config_default(&cfg);
+    cfg.nmembers = 3;
+    struct gw_cluster *g = gw_cluster_new(&cfg);
+    struct bt_pktpool *pool = bt_pktpool_new(64, 2048);
+    gw_set_tap(g, tap, NULL);
+    gw_set_correction_cb(g, on_corr, NULL);
+    for (uint32_t i = 0; i < 200; i++)
+        send1(g, pool, 1000 * i, 0x0a000001 + i, 4000, 0, BT_TCP_SYN);
+    CHECK(gw_add(g, 1000000, 5, 100) < 0);   /* not the next id */
+    CHECK(gw_add(g, 1000000, 3, 100) < 0);   /* exists */
+    REQUIRE(gw_add(g, 1000000, 4, 100) == 0);
+    CHECK_EQ_INT(gw_member_count(g), 4);
+    unsigned on4 = 0, through = 0;
+    ncorr = 0;
+    for (uint32_t i = 0; i < 200; i++) {
+        int m = send1(g, pool, 2000000, 0x0a000001 + i, 4000, 0, BT_TCP_ACK);
+        on4 += m == 4;
+        through += m != 0;
+    }
+    CHECK(on4 > 20);            /* about a quarter moved to the new member */
+    CHECK_EQ_INT(through, 200); /* and every one was corrected, none dropped */
+    CHECK_EQ_INT(ncorr, on4);
+    struct gw_stats st;
+    gw_get_stats(g, &st);
+    CHECK_EQ_INT(st.corrections, on4);
+    CHECK(gw_set_weight(g, 3000000, 4, 513) < 0);
+    CHECK(gw_set_weight(g, 3000000, 9, 10) < 0);
+    CHECK_EQ_INT(gw_set_weight(g, 3000000, 1, 0), 0);
+    for (uint32_t i = 0; i < 200; i++)
+        CHECK(send1(g, pool, 4000000, 0x0a000001 + i, 4000, 0, BT_TCP_ACK) != 1);
+    gw_cluster_free(g);
+    bt_pktpool_free(pool);
 }

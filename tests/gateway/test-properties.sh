@@ -21,7 +21,8 @@ run() {
         fail=1
         return
     fi
-    "$VF" check --capset "$T/$name" --json > "$T/$name.json" 2> "$T/$name.txt"
+    # shellcheck disable=SC2086
+    "$VF" check --capset "$T/$name" --json ${VFX:-} > "$T/$name.json" 2> "$T/$name.txt"
     local rc=$?
     if [ "$rc" -ne "$want" ]; then
         echo "FAIL $name: verify exit $rc, want $want"
@@ -57,6 +58,12 @@ run failover-52 0 "f['affected'] > 5 and f['survived'] == f['affected']" \
 # 3. owner and backup both killed: some flows lost, the rest survive
 run double 1 "f['lost'] > 0 and f['survived'] > 0 and f['lost'] < f['affected']" \
     -- --members 4 --flows 2000 --fail 2@1.5s --fail 3@1.5s
+# 4. a member added under load: no established connection breaks (packets of
+#    connections whose bucket moved are corrected to their owner)
+run join 0 "a['violations'] == 0 and r['loss']['c2s']['lost'] == 0 and r['loss']['s2c']['lost'] == 0 and a['corrected'] > 0" \
+    -- --members 4 --flows 3000 --join 5@1s:100
+run weight-change 0 "a['violations'] == 0 and r['loss']['c2s']['lost'] == 0" \
+    -- --members 4 --flows 3000 --weight 1=400@1s
 # 5. weights 70/15/15: flow shares within 1 point over 20,000 flows
 run weights 0 "b['judged'] and all(abs(p['share_pct'] - p['expected_pct']) <= 1.0 for p in b['per_sgm'])" \
     -- --members 3 --weights 280,60,60 --flows 20000 --cps 20000 --exchanges 0
@@ -67,6 +74,10 @@ run fault-asymmetric 1 "not s['pass'] and s['violations'] > 100" \
     -- --members 4 --flows 1000 --exchanges 3 --fault asymmetric
 run fault-ignore-weights 1 "b['judged'] and not b['pass']" \
     -- --members 3 --weights 280,60,60 --flows 20000 --cps 20000 --exchanges 0 --fault ignore-weights
+VFX="--max-loss-pct 0" run fault-no-correction 1 "r['loss']['c2s']['lost'] > 0 and not r['loss']['pass']" \
+    -- --members 4 --flows 3000 --join 5@1s:100 --fault no-correction
+VFX="--max-loss-pct 0" run join-loss-judged 0 "r['loss']['judged'] and r['loss']['pass']" \
+    -- --members 4 --flows 3000 --join 5@1s:100
 run fault-slow-detection 1 "not f['pass'] and f['max_gap_ms'] > 300" \
     -- --members 4 --flows 2000 --fail 2@1.5s --dead 2s
 
