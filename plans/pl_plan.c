@@ -7,7 +7,6 @@
 
 #include "bt_dist.h"
 #include "bt_err.h"
-#include "bt_hash.h"
 #include "bt_yaml.h"
 #include "pl_api.h"
 
@@ -16,85 +15,17 @@ struct pl_plan_priv {
     struct bt_ydoc *doc;           /* expect_fail names point into it */
 };
 
+/* The cluster section belongs to the gateway's loader (docs/formats.md);
+ * the plan's seed is the cluster's unless the cluster names its own. */
 static int load_cluster(const struct bt_ydoc *d, const struct bt_ynode *c, struct pl_plan *p,
                         struct bt_err *e)
 {
-    static const char *const keys[] = {"members", "weights", "mode", "l4", "sync",
-                                       "dead_timer", "sync_delay", "capacity", "faults", NULL};
-    struct gw_config *g = &p->sim.cluster;
-    const struct bt_ynode *n;
-    int64_t v;
-    bool b;
-    const char *s;
     int r;
 
-    if ((r = bt_y_check_keys(d, c, "cluster", keys, e)) < 0)
+    if ((r = gw_config_load(d, c, &p->sim.cluster, e)) < 0)
         return r;
-    if ((n = bt_y_get(c, "members"))) {
-        if ((r = bt_y_int(d, n, "cluster.members", 1, GW_MAX_MEMBERS, &v, e)) < 0)
-            return r;
-        g->nmembers = (unsigned)v;
-    }
-    for (unsigned i = 1; i <= g->nmembers; i++)
-        if (g->weight[i] == 0)
-            g->weight[i] = 100;
-    if ((n = bt_y_get(c, "weights"))) {
-        if (n->kind != BT_Y_SEQ || n->n != g->nmembers)
-            return bt_y_error(d, n, e, "cluster.weights: expected a list of %u weights (one per member)",
-                              g->nmembers);
-        for (unsigned i = 0; i < n->n; i++) {
-            if ((r = bt_y_int(d, n->items[i], "cluster.weights", 1, BT_DIST_MAX_WEIGHT, &v, e)) < 0)
-                return r;
-            g->weight[i + 1] = (unsigned)v;
-        }
-    }
-    if ((n = bt_y_get(c, "mode"))) {
-        enum bt_dist_mode m;
-        if ((r = bt_y_str(d, n, "cluster.mode", &s, e)) < 0)
-            return r;
-        if (bt_dist_mode_parse(s, &m) < 0)
-            return bt_y_error(d, n, e, "cluster.mode: '%s' is not general, user, network or auto", s);
-        g->mode = (int)m;
-    }
-    if ((n = bt_y_get(c, "l4"))) {
-        if ((r = bt_y_bool(d, n, "cluster.l4", &b, e)) < 0)
-            return r;
-        g->l4 = b;
-    }
-    if ((n = bt_y_get(c, "sync"))) {
-        if ((r = bt_y_bool(d, n, "cluster.sync", &b, e)) < 0)
-            return r;
-        if (!b)
-            g->faults |= GW_FAULT_NO_SYNC;
-    }
-    if ((n = bt_y_get(c, "dead_timer")) && (r = bt_y_duration_ns(d, n, "cluster.dead_timer", &g->dead_ns, e)) < 0)
-        return r;
-    if ((n = bt_y_get(c, "sync_delay")) &&
-        (r = bt_y_duration_ns(d, n, "cluster.sync_delay", &g->sync_delay_ns, e)) < 0)
-        return r;
-    if ((n = bt_y_get(c, "capacity"))) {
-        double q;
-        if ((r = bt_y_quantity(d, n, "cluster.capacity", 1, 4e9, &q, e)) < 0)
-            return r;
-        g->max_conns = (uint32_t)q;
-    }
-    if ((n = bt_y_get(c, "faults"))) {
-        if (n->kind != BT_Y_SEQ)
-            return bt_y_error(d, n, e, "cluster.faults: expected a list");
-        for (unsigned i = 0; i < n->n; i++) {
-            if ((r = bt_y_str(d, n->items[i], "cluster.faults", &s, e)) < 0)
-                return r;
-            if (!strcmp(s, "no-sync"))
-                g->faults |= GW_FAULT_NO_SYNC;
-            else if (!strcmp(s, "asymmetric"))
-                g->faults |= GW_FAULT_ASYMMETRIC;
-            else if (!strcmp(s, "ignore-weights"))
-                g->faults |= GW_FAULT_IGNORE_WEIGHTS;
-            else
-                return bt_y_error(d, n->items[i], e,
-                                  "cluster.faults: '%s' is not no-sync, asymmetric or ignore-weights", s);
-        }
-    }
+    if (!bt_y_get(c, "seed"))
+        p->sim.cluster.seed = p->seed;
     return 0;
 }
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Every bad plan must exit 2 with file:line:col and the offending field named;
+# a good plan must load (exit 0), so the check can tell them apart.
+set -u
+BIN=$1; DIR=$2; GOOD=$3
+fail=0
+expect() { # file, text the message must contain
+    out=$("$BIN" check "$DIR/$1" 2>&1); rc=$?
+    if [ $rc -ne 2 ]; then echo "FAIL $1: exit $rc, want 2 ($out)"; fail=1; return; fi
+    case "$out" in *"$DIR/$1:"[0-9]*:[0-9]*": "*) ;; *) echo "FAIL $1: no file:line:col in: $out"; fail=1; return;; esac
+    case "$out" in *"$2"*) echo "ok   $1: $out";; *) echo "FAIL $1: '$2' not in: $out"; fail=1;; esac
+}
+expect unknown-top-field.yaml "unknown field 'foo'"
+expect unknown-cluster-field.yaml "unknown field 'colour' in cluster"
+expect fail-out-of-range.yaml "events.fail"
+expect unknown-check.yaml "'speed' is not a check"
+expect bad-cps.yaml "traffic.cps"
+expect event-no-at.yaml "needs 'at'"
+expect no-name.yaml "needs a name"
+expect bad-expect.yaml "unknown field 'nonsense' in expect"
+expect bad-yaml.yaml "did not find expected"
+expect empty.yaml "empty plan"
+"$BIN" check "$GOOD" >/dev/null || { echo "FAIL a good plan did not load: $GOOD"; fail=1; }
+"$BIN" run --live "$GOOD" 2>/dev/null; [ $? -eq 2 ] || { echo "FAIL --live must exit 2 (not available)"; fail=1; }
+"$BIN" frobnicate 2>/dev/null; [ $? -eq 2 ] || { echo "FAIL bad usage must exit 2"; fail=1; }
+exit $fail
