@@ -21,6 +21,12 @@ run() { "$BIN" run --out "$OUT/o" "$OUT/$1.yaml" >"$OUT/$1.txt" 2>&1; echo $?; }
 [ "$(run caught)" = 0 ] || { echo "FAIL ignore-weights with expect_fail [balance] did not pass"; cat "$OUT/caught.txt"; fail=1; }
 [ "$(run wronglist)" = 1 ] || { echo "FAIL expect_fail naming a check that passed (failover) still passed"; fail=1; }
 [ "$(run notbroken)" = 1 ] || { echo "FAIL expect_fail on a healthy cluster passed"; fail=1; }
+# JUnit: the caught fault's failing check is a passing case; the uncaught one a failure saying what was expected
+"$BIN" run --junit "$OUT/broken.xml" --out "$OUT/o" "$OUT/broken.yaml" >/dev/null
+grep -q '<failure[^>]*message="balance: expected to pass, it failed' "$OUT/broken.xml" || { echo "FAIL junit failure message"; fail=1; }
+"$BIN" run --junit "$OUT/caught.xml" --out "$OUT/o" "$OUT/caught.yaml" >/dev/null
+grep -q '<failure' "$OUT/caught.xml" && { echo "FAIL junit of a caught fault has a failure"; fail=1; }
+grep -q 'name="balance"' "$OUT/caught.xml" || { echo "FAIL junit lacks the balance case"; fail=1; }
 # determinism
 "$BIN" run --out "$OUT/a" "$OUT/healthy.yaml" >/dev/null && "$BIN" run --out "$OUT/b" "$OUT/healthy.yaml" >/dev/null
 if ! diff -r "$OUT/a/healthy" "$OUT/b/healthy" >/dev/null; then echo "FAIL two runs of one seed differ"; fail=1; fi
