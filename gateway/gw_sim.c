@@ -35,7 +35,7 @@ struct sflow {
     unsigned step;          /* client message being exchanged */
     unsigned nsteps;        /* SYN, k data, FIN, final ACK */
     unsigned tries;
-    int64_t rto_id;
+    uint64_t rto_deadline;  /* the live retransmission timer; older ones are stale */
     uint64_t rto_ns;
     bool done, failed, replied;
     uint8_t srv_flags;      /* the server's pending answer */
@@ -90,7 +90,7 @@ static struct bt_pkt *segment(struct sim *s, struct sflow *f, bool c2s, uint8_t 
     if (!p)
         return NULL;
     d = p->data;
-    memset(d, 0, len);
+    memset(d, 0, 54);
     d[0] = 0x02; d[5] = c2s ? 2 : 1;       /* dst MAC */
     d[6] = 0x02; d[11] = c2s ? 1 : 2;      /* src MAC */
     put16(d + 12, 0x0800);
@@ -109,8 +109,14 @@ static struct bt_pkt *segment(struct sim *s, struct sflow *f, bool c2s, uint8_t 
     tcp[12] = 0x50;
     tcp[13] = flags;
     put16(tcp + 14, 65535);
-    for (unsigned i = 0; i < payload; i++)
-        tcp[20 + i] = (uint8_t)('a' + i % 26);
+    if (payload) {
+        /* the payload pattern, made once */
+        static uint8_t pattern[1600];
+        if (!pattern[0])
+            for (unsigned i = 0; i < sizeof(pattern); i++)
+                pattern[i] = (uint8_t)('a' + i % 26);
+        memcpy(tcp + 20, pattern, payload);
+    }
     p->len = p->wire_len = len;
     p->ts_ns = now;
     bt_parse(d, len, BT_LINK_ETHERNET, &pp);
@@ -164,14 +170,17 @@ static void client_send(void *arg, uint64_t now)
         s->res->flows_completed++;
         return;
     }
-    f->rto_id = bt_sched_at(s->sch, now + f->rto_ns, rto_fire, f);
+    /* stale timers are ignored rather than cancelled: cancelling in a heap
+     * is a search, and every answered segment would pay it */
+    f->rto_deadline = now + f->rto_ns;
+    bt_sched_at(s->sch, f->rto_deadline, rto_fire, f);
 }
 
 static void rto_fire(void *arg, uint64_t now)
 {
     struct sflow *f = arg;
 
-    if (f->done || f->replied)
+    if (f->done || f->replied || now < f->rto_deadline)
         return;
     if (++f->tries > RETRIES) {
         f->done = f->failed = true;
@@ -214,7 +223,6 @@ static void client_rx(struct sim *s, struct sflow *f, uint64_t now)
     if (f->done || f->replied)
         return;
     f->replied = true;
-    bt_sched_cancel(s->sch, f->rto_id);
     f->tries = 0;
     f->rto_ns = s->o->rto_ns;
     /* sequence numbers advance by what each side sent (SYN and FIN count one) */
