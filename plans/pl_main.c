@@ -24,6 +24,27 @@ static int usage(void)
     return 2;
 }
 
+/* mkdir -p: 0 or -errno. */
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+
+    if (n == 0 || n >= sizeof(buf))
+        return -ENAMETOOLONG;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+            return -errno;
+        buf[i] = c;
+    }
+    return 0;
+}
+
 static double wall_now(void)
 {
     struct timespec ts;
@@ -106,8 +127,8 @@ int main(int argc, char **argv)
                 printf("%s: ok (plan '%s')\n", plans[i]->file, plans[i]->name);
         goto out;
     }
-    if (mkdir(outdir, 0777) < 0 && errno != EEXIST) {
-        fprintf(stderr, "baton-plan: --out %s: %s\n", outdir, strerror(errno));
+    if ((c = make_dirs(outdir)) < 0) {
+        fprintf(stderr, "baton-plan: --out %s: %s\n", outdir, strerror(-c));
         rc = 2;
         goto out;
     }
