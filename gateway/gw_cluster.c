@@ -26,6 +26,7 @@
 enum { ROLE_OWNER = 1, ROLE_BACKUP = 2 };
 
 struct conn {
+    uint32_t hash;     /* distribution hash: its bucket, to re-pick a backup */
     uint8_t role;
     uint8_t peer;      /* owner: its backup; backup: its owner */
     uint8_t fin_mask;  /* 1: FIN from canonical src, 2: from canonical dst */
@@ -208,6 +209,26 @@ static void send_sync(struct gw_cluster *g, uint64_t now, int from, int to,
     g->st.sync_records++;
 }
 
+struct rebackup {
+    struct gw_cluster *g;
+    int id;
+    uint64_t now;
+};
+
+static void rebackup_cb(const struct bt_flow_key *k, void *v, void *arg)
+{
+    struct rebackup *rb = arg;
+    struct conn *c = v;
+    struct gw_cluster *g = rb->g;
+
+    if (c->role != ROLE_OWNER || !c->peer || !g->m[c->peer].detected_dead)
+        return;
+    c->peer = (uint8_t)bt_dist_backup(g->dist, c->hash);
+    if (c->peer == rb->id)  /* the owner is not its bucket's primary (a corrected flow) */
+        c->peer = (uint8_t)bt_dist_choice(g->dist, c->hash, rb->id, 0);
+    send_sync(g, rb->now, rb->id, c->peer, k, 1);
+}
+
 /* Delivers sync records due by now, and applies failure detection. */
 static void run_timers(struct gw_cluster *g, uint64_t now)
 {
@@ -243,8 +264,16 @@ static void run_timers(struct gw_cluster *g, uint64_t now)
             rebuild = true;
         }
     }
-    if (rebuild)
+    if (rebuild) {
         build_dist(g);
+        /* owners whose backup died get a new one and fill it, so that a
+         * second failure (of the owner) is survived too */
+        for (unsigned id = 1; id <= g->cfg.nmembers; id++) {
+            struct rebackup rb = {g, (int)id, now};
+            if (g->m[id].alive && g->m[id].conns)
+                bt_flowtab_foreach(g->m[id].conns, rebackup_cb, &rb);
+        }
+    }
 }
 
 int gw_fail(struct gw_cluster *g, uint64_t now_ns, int sgm)
@@ -273,6 +302,48 @@ static void on_expire(const struct bt_flow_key *k, void *v, void *arg)
         st->backup_conns--;
 }
 
+/* Does member `to` (not `id`) hold connection ck as its owner? */
+static bool owner_of(struct gw_cluster *g, int id, int to, const struct bt_flow_key *ck,
+                     struct conn **out)
+{
+    struct conn *c;
+
+    *out = NULL;
+    if ((g->cfg.faults & GW_FAULT_NO_CORRECTION) || !to || to == id || !g->m[to].alive ||
+        !g->m[to].conns)
+        return false;
+    c = bt_flowtab_lookup(g->m[to].conns, ck);
+    if (!c || c->role != ROLE_OWNER)
+        return false;
+    *out = c;
+    return true;
+}
+
+/* The correction layer: member id received a packet of a connection that
+ * member `to` owns; forward it there (counted, and reported). */
+static void correct(struct gw_cluster *g, uint64_t now, int id, int to,
+                    const struct bt_flow_key *k, struct conn *pc, struct bt_pkt *pkt)
+{
+    g->m[id].st.corrections++;
+    g->st.corrections++;
+    if (g->corr) {
+        struct bt_correction cr;
+        memset(&cr, 0, sizeof(cr));
+        cr.t_ns = now;
+        memcpy(cr.src, k->src, 16);
+        memcpy(cr.dst, k->dst, 16);
+        cr.sport = k->sport;
+        cr.dport = k->dport;
+        cr.proto = k->proto;
+        cr.from = id;
+        cr.to = to;
+        g->corr(g->corr_arg, &cr);
+    }
+    bt_flowtab_touch(g->m[to].conns, pc, now);
+    pkt->port = pkt->port ? 0 : 1;
+    enqueue_out(g, pkt);
+}
+
 static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
                       const struct bt_parsed *p, struct bt_pkt *pkt)
 {
@@ -286,8 +357,19 @@ static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
     bt_flowtab_expire(m->conns, now, on_expire, &m->st, 64);
     c = bt_flowtab_lookup(m->conns, &ck);
     if (c && c->role == ROLE_BACKUP) {
+        /* a backup, while its owner lives: the packet belongs there (the
+         * reverse direction in User or Network mode can land on the backup) */
+        struct conn *pc;
+        int owner = c->peer;
+        if (owner_of(g, id, owner, &ck, &pc) && !(g->cfg.faults & GW_FAULT_ASYMMETRIC)) {
+            correct(g, now, id, owner, &k, pc, pkt);
+            return;
+        }
+    }
+    if (c && c->role == ROLE_BACKUP) {
         /* the distributor sends us the flow: its owner died; take over */
         c->role = ROLE_OWNER;
+        c->hash = hash;
         c->peer = (uint8_t)bt_dist_backup(g->dist, hash);
         g->st.promoted++;
         m->st.backup_conns--;
@@ -301,27 +383,20 @@ static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
              * its previous owner may hold the connection */
             int prev = g->prev_owner[bt_dist_bucket(g->dist, hash)];
             struct conn *pc = NULL;
-            if (!(g->cfg.faults & GW_FAULT_NO_CORRECTION) && prev && prev != id &&
-                g->m[prev].alive && (pc = bt_flowtab_lookup(g->m[prev].conns, &ck)) &&
-                pc->role == ROLE_OWNER) {
-                m->st.corrections++;
-                g->st.corrections++;
-                if (g->corr) {
-                    struct bt_correction cr;
-                    memset(&cr, 0, sizeof(cr));
-                    cr.t_ns = now;
-                    memcpy(cr.src, k.src, 16);
-                    memcpy(cr.dst, k.dst, 16);
-                    cr.sport = k.sport;
-                    cr.dport = k.dport;
-                    cr.proto = k.proto;
-                    cr.from = id;
-                    cr.to = prev;
-                    g->corr(g->corr_arg, &cr);
-                }
-                bt_flowtab_touch(g->m[prev].conns, pc, now);
-                pkt->port = pkt->port ? 0 : 1;
-                enqueue_out(g, pkt);
+            if (!owner_of(g, id, prev, &ck, &pc) && !(g->cfg.faults & GW_FAULT_ASYMMETRIC)) {
+                /* or the direction's hash differs from the opening
+                 * direction's (User or Network mode alone): the member the
+                 * reverse direction maps to holds it */
+                struct bt_flow_key rk;
+                bt_flow_key_reverse(&k, &rk);
+                uint32_t rh = bt_dist_hash(&rk, (enum bt_dist_mode)g->cfg.mode, g->cfg.l4,
+                                           pkt->port == 0 ? BT_SIDE_EXTERNAL : BT_SIDE_INTERNAL,
+                                           g->cfg.seed);
+                prev = bt_dist_primary(g->dist, rh);
+                owner_of(g, id, prev, &ck, &pc);
+            }
+            if (pc) {
+                correct(g, now, id, prev, &k, pc, pkt);
                 return;
             }
             m->st.drops++;
@@ -336,6 +411,7 @@ static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
             return;
         }
         c->role = ROLE_OWNER;
+        c->hash = hash;
         c->peer = (uint8_t)bt_dist_backup(g->dist, hash);
         g->st.conns++;
         m->st.conns_created++;

@@ -409,9 +409,12 @@ static void on_packet(struct pass *ps, int member, uint64_t ts, const struct bt_
     if (mi >= 0)
         r->m[mi].packets++;
     bool corrected = is_corrected(ps, &k, member, ts);
+    /* a member that an event says is dead saw nothing: what the distributor
+     * still sends it before noticing does not make a flow asymmetric */
+    bool into_dead = (ps->down_mask & (1ULL << (member - 1))) && ps->down_since[member] <= ts;
     if (corrected)
         f->corrected = 1;
-    else
+    else if (!into_dead)
         *(dir == DIR_C2S ? &f->c2s_mask : &f->s2c_mask) |= 1ULL << (member - 1);
 
     /* failover bookkeeping for events this flow is affected by */
@@ -427,7 +430,13 @@ static void on_packet(struct pass *ps, int member, uint64_t ts, const struct bt_
             fe->first_after = ts;
             fe->member_after = (uint8_t)member;
         } else if (fe->member_after != member && !corrected) {
-            fe->other = 1;
+            /* a later failure of the member it went to moves it on: still
+             * the flow going on, not a flow scattered over members */
+            int ma = fe->member_after;
+            if ((ps->down_mask & (1ULL << (ma - 1))) && ps->down_since[ma] <= ts)
+                fe->member_after = (uint8_t)member;
+            else
+                fe->other = 1;
         }
         if (p->proto == 6 && (p->tcp_flags & BT_TCP_RST))
             fe->rst = 1;
