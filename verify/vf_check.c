@@ -89,8 +89,11 @@ struct ev_res {
 
 struct member_res {
     int id;
-    unsigned weight;
+    unsigned weight;          /* as configured (capset.json or --weights) */
     uint64_t flows, packets;
+    double expected;          /* flows it should own, given who was up with what weight */
+    unsigned cur_weight;      /* now, after weight events */
+    bool up;                  /* now, after down/up/join events */
 };
 
 struct vf_report {
@@ -172,6 +175,7 @@ struct pass {
     uint64_t down_since[65];  /* when each went down */
     uint64_t last_rebalance;  /* time of the latest sgm_join/weight event (0: none) */
     uint8_t epoch;            /* number of sgm_down events applied */
+    double up_weight;         /* sum of the weights of members up now */
 };
 
 static int corr_cmp(const void *a, const void *b)
@@ -329,6 +333,23 @@ static void mark_affected(struct pass *ps, uint8_t idx, int sgm, uint64_t t)
     bt_flowtab_foreach(ps->ft, mark_cb, &c);
 }
 
+/* Who is up, with what weight: the expected shares of new flows follow it. */
+static void set_member(struct pass *ps, int id, bool up, int weight)
+{
+    struct vf_report *r = ps->r;
+    int mi = member_index(r, id);
+
+    if (mi < 0)
+        return;
+    r->m[mi].up = up;
+    if (weight >= 0)
+        r->m[mi].cur_weight = (unsigned)weight;
+    ps->up_weight = 0;
+    for (unsigned i = 0; i < r->nm; i++)
+        if (r->m[i].up)
+            ps->up_weight += r->m[i].cur_weight;
+}
+
 /* Applies every event with t <= now (the stream has reached it). */
 static void apply_events(struct pass *ps, uint64_t now)
 {
@@ -344,6 +365,7 @@ static void apply_events(struct pass *ps, uint64_t now)
             er->t_ns = ev->t_ns;
             er->sgm = ev->sgm;
             ps->down_mask |= 1ULL << (ev->sgm - 1);
+            set_member(ps, ev->sgm, false, -1);
             ps->down_since[ev->sgm] = ev->t_ns;
             ps->epoch++;
             /* mark the open flows the dead member carried */
@@ -352,10 +374,12 @@ static void apply_events(struct pass *ps, uint64_t now)
         }
         case BT_EV_SGM_UP:
             ps->down_mask &= ~(1ULL << (ev->sgm - 1));
+            set_member(ps, ev->sgm, true, -1);
             break;
         case BT_EV_SGM_JOIN:
         case BT_EV_WEIGHT:
             ps->last_rebalance = ev->t_ns ? ev->t_ns : 1;
+            set_member(ps, ev->sgm, true, ev->weight);
             break;
         case BT_EV_POLICY:
             break;
@@ -388,7 +412,16 @@ static void on_packet(struct pass *ps, int member, uint64_t ts, const struct bt_
             return;
         }
         f->first_ns = ts;
-        f->owner = (uint8_t)member;
+        /* the owner is the first member that saw it alive: a SYN the
+         * distributor still sent to a dead member did not open it there */
+        bool dead_now = (ps->down_mask & (1ULL << (member - 1))) && ps->down_since[member] <= ts;
+        f->owner = dead_now ? 0 : (uint8_t)member;
+        /* each member's expected share of this flow: weight / sum of the
+         * weights of the members up when it started */
+        if (ps->up_weight > 0)
+            for (unsigned i = 0; i < r->nm; i++)
+                if (r->m[i].up)
+                    r->m[i].expected += r->m[i].cur_weight / ps->up_weight;
         f->epoch = ps->epoch;
         enum bt_client_verdict v = bt_client_side(p, NULL, 0);
         /* the first packet's source is the client unless a SYN says otherwise */
@@ -405,6 +438,8 @@ static void on_packet(struct pass *ps, int member, uint64_t ts, const struct bt_
         f->epoch = ps->epoch;
     }
     f->packets++;
+    if (!f->owner && !((ps->down_mask & (1ULL << (member - 1))) && ps->down_since[member] <= ts))
+        f->owner = (uint8_t)member;
     int mi = member_index(r, member);
     if (mi >= 0)
         r->m[mi].packets++;
@@ -556,20 +591,16 @@ static void judge(struct vf_report *r)
                  (unsigned long long)surv, (unsigned long long)lost, maxgap);
 
     c = &r->chk[3];
-    double wsum = 0;
-    for (unsigned i = 0; i < r->nm; i++)
-        wsum += r->m[i].weight;
-    bool enough = r->nm > 0 && wsum > 0;
+    bool enough = r->nm > 0 && r->flows > 0;
     r->max_dev_pct = 0;
     int worst = 0;
-    for (unsigned i = 0; i < r->nm && wsum > 0; i++) {
-        double exp_share = r->m[i].weight / wsum;
-        if (exp_share <= 0)
+    for (unsigned i = 0; i < r->nm; i++) {
+        double exp_flows = r->m[i].expected;
+        if (exp_flows <= 0)
             continue;
-        if ((double)r->flows * exp_share < (double)t->min_flows_per_sgm)
+        if (exp_flows < (double)t->min_flows_per_sgm)
             enough = false;
-        double share = r->flows ? (double)r->m[i].flows / (double)r->flows : 0;
-        double dev = fabs(share - exp_share) / exp_share * 100.0;
+        double dev = fabs((double)r->m[i].flows - exp_flows) / exp_flows * 100.0;
         if (dev > r->max_dev_pct) {
             r->max_dev_pct = dev;
             worst = r->m[i].id;
@@ -692,6 +723,15 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
             goto out;
         }
     }
+    /* the members up at the start: all, but those that join later */
+    for (unsigned i = 0; i < r->nm; i++) {
+        r->m[i].up = true;
+        r->m[i].cur_weight = r->m[i].weight;
+        for (size_t k = 0; k < ps.nevents; k++)
+            if (ps.events[k].kind == BT_EV_SGM_JOIN && ps.events[k].sgm == r->m[i].id)
+                r->m[i].up = false;
+    }
+    set_member(&ps, r->m[0].id, r->m[0].up, -1);
     const char *cp = in->corrections;
     if (!cp && in->capset && (meta.files & BT_CAPSET_HAS_CORRECTIONS))
         cp = bt_capset_path(in->capset, "corrections.jsonl", pathbuf, sizeof(pathbuf));
@@ -831,15 +871,12 @@ void *vf_report_json(const struct vf_report *r)
                            mx, "p50_gap_ms", percentile(er->gaps, er->ngaps, 50), "p99_gap_ms",
                            percentile(er->gaps, er->ngaps, 99)));
     }
-    double wsum = 0;
-    for (unsigned i = 0; i < r->nm; i++)
-        wsum += r->m[i].weight;
     for (unsigned i = 0; i < r->nm; i++)
         json_array_append_new(
             per, json_pack("{s:i, s:I, s:I, s:f, s:f, s:i}", "sgm", r->m[i].id, "flows",
                            (json_int_t)r->m[i].flows, "packets", (json_int_t)r->m[i].packets,
                            "share_pct", r->flows ? 100.0 * (double)r->m[i].flows / (double)r->flows : 0.0,
-                           "expected_pct", wsum > 0 ? 100.0 * r->m[i].weight / wsum : 0.0,
+                           "expected_pct", r->flows ? 100.0 * r->m[i].expected / (double)r->flows : 0.0,
                            "weight", (int)r->m[i].weight));
     json_object_set_new(root, "schema", json_integer(1));
     json_object_set_new(root, "pass", json_boolean(r->pass));

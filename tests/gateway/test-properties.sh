@@ -67,6 +67,10 @@ run weight-change 0 "a['violations'] == 0 and r['loss']['c2s']['lost'] == 0" \
 # 5. weights 70/15/15: flow shares within 1 point over 20,000 flows
 run weights 0 "b['judged'] and all(abs(p['share_pct'] - p['expected_pct']) <= 1.0 for p in b['per_sgm'])" \
     -- --members 3 --weights 280,60,60 --flows 20000 --cps 20000 --exchanges 0
+# balance is judged against who was up: a member failing half way does not
+# skew the others' shares
+run balance-with-failure 0 "b['judged'] and b['pass'] and b['max_deviation_pct'] < 5" \
+    -- --members 4 --flows 16000 --cps 16000 --exchanges 0 --fail 2@0.5s
 # 7. each fault breaks its property, and the matching check catches it
 run fault-no-sync 1 "not f['pass'] and f['lost'] == f['affected'] > 0" \
     -- --members 4 --flows 2000 --fail 2@1.5s --fault no-sync
