@@ -17,7 +17,7 @@
 #include "bt_err.h"
 #include "bt_hash.h"
 #include "bt_yaml.h"
-#include "gw_sim.h"
+#include "gw_api.h"
 
 static void usage(FILE *f)
 {

@@ -6,7 +6,7 @@
  * backoff when it does not), member failures at given times, and the capture
  * set written as it goes. Deterministic: same options, same bytes.
  */
-#include "gw_sim.h"
+#include "gw_api.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -21,7 +21,6 @@
 #include "bt_parse.h"
 #include "bt_pkt.h"
 #include "bt_sched.h"
-#include "gw_api.h"
 
 #define RETRIES 4
 

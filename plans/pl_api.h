@@ -5,7 +5,7 @@
  * unknown fields are errors); the runner co-simulates and judges.
  *
  * Interim: the traffic engine core (tgen/tg_api.h) has not landed, so the sim
- * runner drives the gateway's closed-loop sim driver (gw_sim.h) instead.
+ * runner drives the gateway's closed-loop sim driver (gw_api.h) instead.
  */
 #ifndef PL_API_H
 #define PL_API_H
@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gw_sim.h"
+#include "gw_api.h"
 #include "vf_api.h"
 
 struct bt_err;

@@ -4,7 +4,7 @@
 #include "bt_test.h"
 #include "bt_capset.h"
 #include "bt_err.h"
-#include "gw_sim.h"
+#include "gw_api.h"
 
 TEST(small_run_completes_and_writes_a_capture_set)
 {
