@@ -35,6 +35,7 @@ struct conn {
 
 struct sync_rec {
     uint64_t at_ns;
+    uint32_t hash;            /* the connection's distribution hash */
     struct bt_flow_key key;   /* canonical */
     uint8_t to, from;
     uint8_t op;               /* 1 create, 2 delete */
@@ -180,7 +181,7 @@ static void enqueue_out(struct gw_cluster *g, struct bt_pkt *p)
 }
 
 static void send_sync(struct gw_cluster *g, uint64_t now, int from, int to,
-                      const struct bt_flow_key *k, uint8_t op)
+                      const struct bt_flow_key *k, uint32_t hash, uint8_t op)
 {
     struct sync_rec *r;
 
@@ -203,6 +204,7 @@ static void send_sync(struct gw_cluster *g, uint64_t now, int from, int to,
     g->m[from].st.sync_tx++;
     r->at_ns = now + g->cfg.sync_delay_ns;
     r->key = *k;
+    r->hash = hash;
     r->from = (uint8_t)from;
     r->to = (uint8_t)to;
     r->op = op;
@@ -226,7 +228,7 @@ static void rebackup_cb(const struct bt_flow_key *k, void *v, void *arg)
     c->peer = (uint8_t)bt_dist_backup(g->dist, c->hash);
     if (c->peer == rb->id)  /* the owner is not its bucket's primary (a corrected flow) */
         c->peer = (uint8_t)bt_dist_choice(g->dist, c->hash, rb->id, 0);
-    send_sync(g, rb->now, rb->id, c->peer, k, 1);
+    send_sync(g, rb->now, rb->id, c->peer, k, c->hash, 1);
 }
 
 /* Delivers sync records due by now, and applies failure detection. */
@@ -244,6 +246,7 @@ static void run_timers(struct gw_cluster *g, uint64_t now)
             struct conn *c = bt_flowtab_insert(m->conns, &r->key, r->at_ns, &created);
             if (c && created) {
                 c->role = ROLE_BACKUP;
+                c->hash = r->hash;
                 c->peer = r->from;
                 g->st.backups++;
                 m->st.backup_conns++;
@@ -303,8 +306,8 @@ static void on_expire(const struct bt_flow_key *k, void *v, void *arg)
 }
 
 /* Does member `to` (not `id`) hold connection ck as its owner? */
-static bool owner_of(struct gw_cluster *g, int id, int to, const struct bt_flow_key *ck,
-                     struct conn **out)
+static bool owner_of(struct gw_cluster *g, uint64_t now, int id, int to,
+                     const struct bt_flow_key *ck, struct conn **out)
 {
     struct conn *c;
 
@@ -313,6 +316,19 @@ static bool owner_of(struct gw_cluster *g, int id, int to, const struct bt_flow_
         !g->m[to].conns)
         return false;
     c = bt_flowtab_lookup(g->m[to].conns, ck);
+    if (c && c->role == ROLE_BACKUP && c->peer && !g->m[c->peer].alive) {
+        /* `to` holds the backup of a connection whose owner died and that
+         * had no packet since: it takes over now (a join or a weight change
+         * moved the bucket on before the flow reached it) */
+        c->role = ROLE_OWNER;
+        c->peer = (uint8_t)bt_dist_backup(g->dist, c->hash);
+        if (c->peer == to)
+            c->peer = (uint8_t)bt_dist_choice(g->dist, c->hash, to, 0);
+        g->st.promoted++;
+        g->m[to].st.backup_conns--;
+        g->m[to].st.owner_conns++;
+        send_sync(g, now, to, c->peer, ck, c->hash, 1);
+    }
     if (!c || c->role != ROLE_OWNER)
         return false;
     *out = c;
@@ -361,7 +377,7 @@ static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
          * reverse direction in User or Network mode can land on the backup) */
         struct conn *pc;
         int owner = c->peer;
-        if (owner_of(g, id, owner, &ck, &pc) && !(g->cfg.faults & GW_FAULT_ASYMMETRIC)) {
+        if (owner_of(g, now, id, owner, &ck, &pc) && !(g->cfg.faults & GW_FAULT_ASYMMETRIC)) {
             correct(g, now, id, owner, &k, pc, pkt);
             return;
         }
@@ -374,7 +390,7 @@ static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
         g->st.promoted++;
         m->st.backup_conns--;
         m->st.owner_conns++;
-        send_sync(g, now, id, c->peer, &ck, 1);
+        send_sync(g, now, id, c->peer, &ck, hash, 1);
     } else if (!c) {
         bool opens = p->proto != 6 ||
                      (p->tcp_flags & (BT_TCP_SYN | BT_TCP_ACK | BT_TCP_RST)) == BT_TCP_SYN;
@@ -383,7 +399,7 @@ static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
              * its previous owner may hold the connection */
             int prev = g->prev_owner[bt_dist_bucket(g->dist, hash)];
             struct conn *pc = NULL;
-            if (!owner_of(g, id, prev, &ck, &pc) && !(g->cfg.faults & GW_FAULT_ASYMMETRIC)) {
+            if (!owner_of(g, now, id, prev, &ck, &pc) && !(g->cfg.faults & GW_FAULT_ASYMMETRIC)) {
                 /* or the direction's hash differs from the opening
                  * direction's (User or Network mode alone): the member the
                  * reverse direction maps to holds it */
@@ -393,7 +409,7 @@ static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
                                            pkt->port == 0 ? BT_SIDE_EXTERNAL : BT_SIDE_INTERNAL,
                                            g->cfg.seed);
                 prev = bt_dist_primary(g->dist, rh);
-                owner_of(g, id, prev, &ck, &pc);
+                owner_of(g, now, id, prev, &ck, &pc);
             }
             if (pc) {
                 correct(g, now, id, prev, &k, pc, pkt);
@@ -416,7 +432,7 @@ static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
         g->st.conns++;
         m->st.conns_created++;
         m->st.owner_conns++;
-        send_sync(g, now, id, c->peer, &ck, 1);
+        send_sync(g, now, id, c->peer, &ck, hash, 1);
     }
     bt_flowtab_touch(m->conns, c, now);
     if (p->proto == 6) {

@@ -62,6 +62,8 @@ run double 1 "f['lost'] > 0 and f['survived'] > 0 and f['lost'] < f['affected']"
 #    connections whose bucket moved are corrected to their owner)
 run join 0 "a['violations'] == 0 and r['loss']['c2s']['lost'] == 0 and r['loss']['s2c']['lost'] == 0 and a['corrected'] > 0" \
     -- --members 4 --flows 3000 --join 5@1s:100
+run fail-then-join 0 "f['survived'] == f['affected'] > 0 and r['loss']['s2c']['lost'] <= 2" \
+    -- --members 3 --flows 2000 --fail 2@0.5s --join 4@0.7s:50
 run weight-change 0 "a['violations'] == 0 and r['loss']['c2s']['lost'] == 0" \
     -- --members 4 --flows 3000 --weight 1=400@1s
 # 5. weights 70/15/15: flow shares within 1 point over 20,000 flows
