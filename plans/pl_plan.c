@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt_capset.h"
 #include "bt_dist.h"
 #include "bt_err.h"
 #include "bt_yaml.h"
@@ -77,28 +78,59 @@ static int load_traffic(const struct bt_ydoc *d, const struct bt_ynode *t, struc
 static int load_events(const struct bt_ydoc *d, const struct bt_ynode *ev, struct pl_plan *p,
                        struct bt_err *e)
 {
-    static const char *const keys[] = {"at", "fail", NULL};
-    const struct bt_ynode *n;
-    int64_t v;
+    static const char *const keys[] = {"at", "fail", "add", "set_weight", "weight", NULL};
+    const struct bt_ynode *n, *w;
+    int64_t v, wv = 100;
     int r;
+    unsigned members = p->sim.cluster.nmembers;
 
     if (ev->kind != BT_Y_SEQ)
         return bt_y_error(d, ev, e, "events: expected a list");
     for (unsigned i = 0; i < ev->n; i++) {
         const struct bt_ynode *it = ev->items[i];
+        const struct bt_ynode *fail, *add, *setw;
+        unsigned k = p->sim.nfails;
         if ((r = bt_y_check_keys(d, it, "an event", keys, e)) < 0)
             return r;
-        if (p->sim.nfails >= GW_SIM_MAX_FAILS)
+        if (k >= GW_SIM_MAX_FAILS)
             return bt_y_error(d, it, e, "events: at most %d events", GW_SIM_MAX_FAILS);
         if (!(n = bt_y_get(it, "at")))
             return bt_y_error(d, it, e, "events: an event needs 'at'");
-        if ((r = bt_y_duration_ns(d, n, "events.at", &p->sim.fail_ns[p->sim.nfails], e)) < 0)
+        if ((r = bt_y_duration_ns(d, n, "events.at", &p->sim.fail_ns[k], e)) < 0)
             return r;
-        if (!(n = bt_y_get(it, "fail")))
-            return bt_y_error(d, it, e, "events: an event needs an action ('fail: MEMBER')");
-        if ((r = bt_y_int(d, n, "events.fail", 1, p->sim.cluster.nmembers, &v, e)) < 0)
+        fail = bt_y_get(it, "fail");
+        add = bt_y_get(it, "add");
+        setw = bt_y_get(it, "set_weight");
+        w = bt_y_get(it, "weight");
+        if (!!fail + !!add + !!setw != 1)
+            return bt_y_error(d, it, e,
+                              "events: an event needs exactly one action ('fail: MEMBER', "
+                              "'add: MEMBER' [weight: W], 'set_weight: MEMBER' weight: W)");
+        if (w && (r = bt_y_int(d, w, "events.weight", 0, 512, &wv, e)) < 0)
             return r;
-        p->sim.fail_sgm[p->sim.nfails++] = (int)v;
+        if (fail) {
+            if (w)
+                return bt_y_error(d, w, e, "events.weight: goes with add or set_weight, not fail");
+            if ((r = bt_y_int(d, fail, "events.fail", 1, members, &v, e)) < 0)
+                return r;
+            p->sim.fail_kind[k] = BT_EV_SGM_DOWN;
+        } else if (add) {
+            /* members join in order: the next id */
+            if ((r = bt_y_int(d, add, "events.add", members + 1, members + 1, &v, e)) < 0)
+                return r;
+            members++;
+            p->sim.fail_kind[k] = BT_EV_SGM_JOIN;
+            p->sim.fail_weight[k] = (unsigned)(w ? wv : 100);
+        } else {
+            if (!w)
+                return bt_y_error(d, it, e, "events: set_weight needs 'weight: W'");
+            if ((r = bt_y_int(d, setw, "events.set_weight", 1, members, &v, e)) < 0)
+                return r;
+            p->sim.fail_kind[k] = BT_EV_WEIGHT;
+            p->sim.fail_weight[k] = (unsigned)wv;
+        }
+        p->sim.fail_sgm[k] = (int)v;
+        p->sim.nfails++;
     }
     return 0;
 }

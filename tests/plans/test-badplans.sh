@@ -21,6 +21,9 @@ expect no-name.yaml "needs a name"
 expect bad-expect.yaml "unknown field 'nonsense' in expect"
 expect bad-yaml.yaml "did not find expected"
 expect empty.yaml "empty plan"
+expect add-wrong-id.yaml "events.add: 7 is out of range 5..5"
+expect weight-missing.yaml "set_weight needs 'weight: W'"
+expect two-actions.yaml "exactly one action"
 "$BIN" check "$GOOD" >/dev/null || { echo "FAIL a good plan did not load: $GOOD"; fail=1; }
 "$BIN" run --live "$GOOD" 2>/dev/null; [ $? -eq 2 ] || { echo "FAIL --live must exit 2 (not available)"; fail=1; }
 "$BIN" frobnicate 2>/dev/null; [ $? -eq 2 ] || { echo "FAIL bad usage must exit 2"; fail=1; }
