@@ -77,6 +77,10 @@ unsigned gw_tx(struct gw_cluster *g, uint64_t now_ns, struct bt_pkt **out, unsig
 uint64_t gw_next_ns(const struct gw_cluster *g);
 /* Kills member sgm at now_ns (kill -9: no goodbye); detected after dead_ns. */
 int gw_fail(struct gw_cluster *g, uint64_t now_ns, int sgm);
+/* Brings a failed member back (empty state, like a rebooted SGM): the
+ * distributor gives it its buckets again; connections the backups took over
+ * are corrected to them. -EINVAL if sgm is not a failed member. */
+int gw_restore(struct gw_cluster *g, uint64_t now_ns, int sgm);
 /* Adds member sgm (up to 64; it must not exist yet) with weight, under load:
  * the buckets it now wins move to it; packets of established connections
  * that land there are corrected to their owner. -EINVAL / -EEXIST. */

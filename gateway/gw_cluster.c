@@ -573,3 +573,14 @@ int gw_set_weight(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weigh
     build_dist(g);
     return 0;
 }
+
+int gw_restore(struct gw_cluster *g, uint64_t now_ns, int sgm)
+{
+    if (sgm < 1 || (unsigned)sgm > g->cfg.nmembers || !g->m[sgm].conns || g->m[sgm].alive)
+        return -EINVAL;
+    run_timers(g, now_ns);
+    g->m[sgm].alive = true;
+    g->m[sgm].detected_dead = false;
+    build_dist(g);
+    return 0;
+}

@@ -25,7 +25,7 @@ static void usage(FILE *f)
             "usage: baton-gateway sim --out DIR [--config CLUSTER.yaml] [--members N] [--weights W1,W2,...]\n"
             "           [--mode general|user|network|auto] [--no-l4] [--flows N] [--cps N]\n"
             "           [--exchanges K] [--interval DUR] [--fail ID@TIME]... [--join ID@TIME[:W]]...\n"
-            "           [--weight ID=W@TIME]...\n"
+            "           [--weight ID=W@TIME]... [--restore ID@TIME]...\n"
             "           [--fault no-sync|asymmetric|ignore-weights|no-correction]... [--dead DUR]\n"
             "           [--seed N] [--json]\n"
             "Simulates the cluster on a virtual clock with closed-loop TCP clients and\n"
@@ -70,6 +70,7 @@ static int cmd_sim(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"config", required_argument, NULL, 'C'},
         {"join", required_argument, NULL, 'J'},
+        {"restore", required_argument, NULL, 'R'},
         {"weight", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -124,20 +125,22 @@ static int cmd_sim(int argc, char **argv)
                 return bad("--interval", optarg, "must be a duration (e.g. 50ms)");
             o.interval_ns = ns;
             break;
-        case 'F': {
+        case 'F':
+        case 'R': {
             char *at = strchr(optarg, '@');
+            const char *fopt = c == 'R' ? "--restore" : "--fail";
             if (o.nfails >= GW_SIM_MAX_FAILS)
-                return bad("--fail", optarg, "too many failures (at most 16)");
+                return bad(fopt, optarg, "too many events (at most 16)");
             if (!at)
-                return bad("--fail", optarg, "expected ID@TIME, e.g. 2@1.5s");
+                return bad(fopt, optarg, "expected ID@TIME, e.g. 2@1.5s");
             *at = 0;
             if (ulong_arg(optarg, GW_MAX_MEMBERS, &v) < 0 || v == 0 ||
                 bt_parse_duration_ns(at + 1, &ns) < 0) {
                 *at = '@';
-                return bad("--fail", optarg, "expected ID@TIME with ID 1..64, e.g. 2@1.5s");
+                return bad(fopt, optarg, "expected ID@TIME with ID 1..64, e.g. 2@1.5s");
             }
             o.fail_sgm[o.nfails] = (int)v;
-            o.fail_kind[o.nfails] = BT_EV_SGM_DOWN;
+            o.fail_kind[o.nfails] = c == 'R' ? BT_EV_SGM_UP : BT_EV_SGM_DOWN;
             o.fail_ns[o.nfails++] = ns;
             break;
         }

@@ -297,6 +297,9 @@ static void do_event(void *arg, uint64_t now)
         r = gw_set_weight(fe->s->g, now, fe->sgm, fe->weight);
         ev.weight = (int)fe->weight;
         break;
+    case BT_EV_SGM_UP:
+        r = gw_restore(fe->s->g, now, fe->sgm);
+        break;
     default:
         r = gw_fail(fe->s->g, now, fe->sgm);
         break;

@@ -78,7 +78,7 @@ static int load_traffic(const struct bt_ydoc *d, const struct bt_ynode *t, struc
 static int load_events(const struct bt_ydoc *d, const struct bt_ynode *ev, struct pl_plan *p,
                        struct bt_err *e)
 {
-    static const char *const keys[] = {"at", "fail", "add", "set_weight", "weight", NULL};
+    static const char *const keys[] = {"at", "fail", "restore", "add", "set_weight", "weight", NULL};
     const struct bt_ynode *n, *w;
     int64_t v, wv = 100;
     int r;
@@ -88,7 +88,7 @@ static int load_events(const struct bt_ydoc *d, const struct bt_ynode *ev, struc
         return bt_y_error(d, ev, e, "events: expected a list");
     for (unsigned i = 0; i < ev->n; i++) {
         const struct bt_ynode *it = ev->items[i];
-        const struct bt_ynode *fail, *add, *setw;
+        const struct bt_ynode *fail, *add, *setw, *rest;
         unsigned k = p->sim.nfails;
         if ((r = bt_y_check_keys(d, it, "an event", keys, e)) < 0)
             return r;
@@ -101,11 +101,23 @@ static int load_events(const struct bt_ydoc *d, const struct bt_ynode *ev, struc
         fail = bt_y_get(it, "fail");
         add = bt_y_get(it, "add");
         setw = bt_y_get(it, "set_weight");
+        rest = bt_y_get(it, "restore");
         w = bt_y_get(it, "weight");
-        if (!!fail + !!add + !!setw != 1)
+        if (!!fail + !!add + !!setw + !!rest != 1)
             return bt_y_error(d, it, e,
                               "events: an event needs exactly one action ('fail: MEMBER', "
-                              "'add: MEMBER' [weight: W], 'set_weight: MEMBER' weight: W)");
+                              "'restore: MEMBER', 'add: MEMBER' [weight: W], "
+                              "'set_weight: MEMBER' weight: W)");
+        if (rest) {
+            if (w)
+                return bt_y_error(d, w, e, "events.weight: goes with add or set_weight");
+            if ((r = bt_y_int(d, rest, "events.restore", 1, members, &v, e)) < 0)
+                return r;
+            p->sim.fail_kind[k] = BT_EV_SGM_UP;
+            p->sim.fail_sgm[k] = (int)v;
+            p->sim.nfails++;
+            continue;
+        }
         if (w && (r = bt_y_int(d, w, "events.weight", 0, 512, &wv, e)) < 0)
             return r;
         if (fail) {

@@ -26,6 +26,7 @@ expect2 "--mode 'sideways'" sim --out /tmp/x --mode sideways
 expect2 "--fail" sim --out /tmp/x --fail 2
 expect2 "--fail" sim --out /tmp/x --fail 2@soon
 expect2 "no such member" sim --out /tmp/x --members 2 --fail 3@1s
+expect2 "--restore '2'" sim --out /tmp/x --restore 2
 expect2 "--fault 'gremlins'" sim --out /tmp/x --fault gremlins
 expect2 "--cps" sim --out /tmp/x --cps -5
 expect2 "cannot create" sim --out /proc/nope/x --flows 10

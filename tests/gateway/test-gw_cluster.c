@@ -124,6 +124,15 @@ TEST(failover_to_synced_backup_after_dead_timer)
     struct gw_stats st;
     gw_get_stats(g, &st);
     CHECK_EQ_INT(st.promoted, on2);
+    /* back with empty state: its buckets return, the flows are corrected to
+     * the members that took them over */
+    CHECK(gw_restore(g, t, 1) < 0);  /* not failed */
+    REQUIRE(gw_restore(g, t + 1000, 2) == 0);
+    CHECK(gw_restore(g, t + 2000, 2) < 0);
+    for (uint32_t i = 0; i < 40; i++)
+        CHECK(send1(g, pool, t + 3000, 0x0a000001 + i, 2000, 0, BT_TCP_ACK) != 0);
+    gw_get_stats(g, &st);
+    CHECK(st.corrections >= on2);
     gw_cluster_free(g);
     bt_pktpool_free(pool);
 }

@@ -64,6 +64,8 @@ run join 0 "a['violations'] == 0 and r['loss']['c2s']['lost'] == 0 and r['loss']
     -- --members 4 --flows 3000 --join 5@1s:100
 run fail-then-join 0 "f['survived'] == f['affected'] > 0 and r['loss']['s2c']['lost'] <= 2" \
     -- --members 3 --flows 2000 --fail 2@0.5s --join 4@0.7s:50
+run fail-and-restore 0 "f['survived'] == f['affected'] > 0 and a['violations'] == 0" \
+    -- --members 4 --flows 3000 --fail 2@0.5s --restore 2@1s
 run weight-change 0 "a['violations'] == 0 and r['loss']['c2s']['lost'] == 0" \
     -- --members 4 --flows 3000 --weight 1=400@1s
 # 5. weights 70/15/15: flow shares within 1 point over 20,000 flows
