@@ -104,7 +104,7 @@ static void build_dist(struct gw_cluster *g)
     free(old);
 }
 
-struct gw_cluster *gw_cluster_new(const struct gw_config *c)
+struct gw_cluster *gw_cluster_new(const struct gw_config *c, uint32_t seed)
 {
     struct gw_cluster *g;
 

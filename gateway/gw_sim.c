@@ -416,7 +416,7 @@ int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt
     s.res = res;
     if (o->flows == 0 || o->flows > 50000ULL * 200 || o->cps <= 0)
         return bt_err_set(e, "--flows must be 1..10000000 and --cps > 0");
-    s.g = gw_cluster_new(&o->cluster);
+    s.g = gw_cluster_new(&o->cluster, o->seed);
     if (!s.g)
         return bt_err_set(e, "bad cluster configuration (members 1..64, weights 0..512)");
     s.sch = bt_sched_new();

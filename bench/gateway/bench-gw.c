@@ -69,7 +69,7 @@ static struct gw_cluster *cluster(unsigned members, uint32_t faults, uint32_t n)
     c.nmembers = members;
     c.faults = faults;
     c.max_conns = n * 2 + 1024;
-    return gw_cluster_new(&c);
+    return gw_cluster_new(&c, 1);
 }
 
 int main(int argc, char **argv)

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (d) {
         const struct bt_ynode *n = bt_y_get(d->root, "cluster");
         if (gw_config_load(d, n ? n : d->root, &c, &e) == 0) {
-            struct gw_cluster *g = gw_cluster_new(&c);
+            struct gw_cluster *g = gw_cluster_new(&c, 1);
             gw_cluster_free(g);
         }
     }

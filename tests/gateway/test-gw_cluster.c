@@ -49,7 +49,7 @@ TEST(forwarding_symmetry_and_out_of_state)
 {
     struct gw_config cfg;
     gw_config_default(&cfg);
-    struct gw_cluster *g = gw_cluster_new(&cfg);
+    struct gw_cluster *g = gw_cluster_new(&cfg, 1);
     struct bt_pktpool *pool = bt_pktpool_new(64, 2048);
     REQUIRE(g && pool);
     gw_set_tap(g, tap, NULL);
@@ -91,7 +91,7 @@ TEST(failover_to_synced_backup_after_dead_timer)
     struct gw_config cfg;
     gw_config_default(&cfg);
     cfg.dead_ns = 1000000;
-    struct gw_cluster *g = gw_cluster_new(&cfg);
+    struct gw_cluster *g = gw_cluster_new(&cfg, 1);
     struct bt_pktpool *pool = bt_pktpool_new(64, 2048);
     gw_set_tap(g, tap, NULL);
     int owner[40];
@@ -142,7 +142,7 @@ TEST(without_sync_the_backup_drops_the_flow)
     struct gw_config cfg;
     gw_config_default(&cfg);
     cfg.faults = GW_FAULT_NO_SYNC;
-    struct gw_cluster *g = gw_cluster_new(&cfg);
+    struct gw_cluster *g = gw_cluster_new(&cfg, 1);
     struct bt_pktpool *pool = bt_pktpool_new(64, 2048);
     gw_set_tap(g, tap, NULL);
     int owner = send1(g, pool, 0, 0x0a0000aa, 3000, 0, BT_TCP_SYN);
@@ -161,12 +161,12 @@ TEST(bad_config_rejected)
     struct gw_config cfg;
     gw_config_default(&cfg);
     cfg.nmembers = 0;
-    CHECK(gw_cluster_new(&cfg) == NULL);
+    CHECK(gw_cluster_new(&cfg, 1) == NULL);
     cfg.nmembers = 65;
-    CHECK(gw_cluster_new(&cfg) == NULL);
+    CHECK(gw_cluster_new(&cfg, 1) == NULL);
     cfg.nmembers = 2;
     cfg.weight[2] = 513;
-    CHECK(gw_cluster_new(&cfg) == NULL);
+    CHECK(gw_cluster_new(&cfg, 1) == NULL);
     CHECK(gw_cluster_free(NULL) == NULL);
 }
 
@@ -183,7 +183,7 @@ TEST(join_moves_buckets_and_corrects_established_flows)
     struct gw_config cfg;
     gw_config_default(&cfg);
     cfg.nmembers = 3;
-    struct gw_cluster *g = gw_cluster_new(&cfg);
+    struct gw_cluster *g = gw_cluster_new(&cfg, 1);
     struct bt_pktpool *pool = bt_pktpool_new(64, 2048);
     gw_set_tap(g, tap, NULL);
     gw_set_correction_cb(g, on_corr, NULL);
