@@ -1,158 +1,231 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include "mon_api.h"
+#include "mon_frame.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-static struct mon_val val(json_t *o, const char *key)
+/* A number, JSON null (absent) or no key (absent). Anything else makes the
+ * line malformed: a string where a rate belongs is a broken producer, and
+ * showing it as absent would hide that. Returns 0 or -EINVAL. */
+static int num(json_t *o, const char *key, struct mon_val *out, const char *ctx, char *why,
+               size_t why_len)
 {
-    json_t *v = json_object_get(o, key);
-    struct mon_val r = {0, false};
+    json_t *v = o ? json_object_get(o, key) : NULL;
 
-    if (json_is_number(v)) {
-        r.v = json_number_value(v);
-        r.present = true;
-    }
-    return r;
-}
-
-int mon_frame_parse(const char *line, size_t len, struct mon_frame *f)
-{
-    json_error_t je;
-    json_t *o = json_loadb(line, len, 0, &je), *c, *sg, *ev, *x;
-    size_t i;
-
-    memset(f, 0, sizeof(*f));
-    if (!o)
-        return -EINVAL;
-    if (!json_is_object(o) || json_integer_value(json_object_get(o, "schema")) != 1) {
-        json_decref(o);
+    *out = MON_ABSENT;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_number(v)) {
+        snprintf(why, why_len, "%s%s: not a number", ctx, key);
         return -EINVAL;
     }
-    f->t = val(o, "t");
-    f->seq = val(o, "seq");
-    c = json_object_get(o, "cluster");
-    f->pps = val(c, "pps");
-    f->bps = val(c, "bps");
-    f->conns = val(c, "conns");
-    f->cps = val(c, "cps");
-    f->sync_bps = val(c, "sync_bps");
-    f->members_up = val(c, "members_up");
-    f->members_total = val(c, "members_total");
-    f->policy_version = val(c, "policy_version");
-    sg = json_object_get(o, "sgms");
-    json_array_foreach(sg, i, x) {
-        struct mon_member *m;
-        json_t *id = json_object_get(x, "id"), *st = json_object_get(x, "state");
-        if (f->nmembers >= MON_MAX_MEMBERS || !json_is_integer(id))
-            continue;
-        m = &f->m[f->nmembers++];
-        m->id = (int)json_integer_value(id);
-        snprintf(m->state, sizeof(m->state), "%s", json_is_string(st) ? json_string_value(st) : "");
-        m->weight = val(x, "weight");
-        m->pps = val(x, "pps");
-        m->bps = val(x, "bps");
-        m->conns = val(x, "conns");
-        m->backup_conns = val(x, "backup_conns");
-        m->cps = val(x, "cps");
-        m->sync_tx_pps = val(x, "sync_tx_pps");
-        m->sync_tx_bps = val(x, "sync_tx_bps");
-        m->sync_rx_pps = val(x, "sync_rx_pps");
-        m->sync_rx_bps = val(x, "sync_rx_bps");
-        m->corrections_pps = val(x, "corrections_pps");
-        m->drops = val(x, "drops");
-        m->cpu = val(x, "cpu");
-    }
-    ev = json_object_get(o, "events");
-    json_array_foreach(ev, i, x) {
-        json_t *name = json_object_get(x, "event");
-        if (f->nevents >= MON_MAX_EVENTS)
-            break;
-        struct mon_event *e = &f->ev[f->nevents++];
-        e->t = json_number_value(json_object_get(x, "t"));
-        snprintf(e->event, sizeof(e->event), "%s", json_is_string(name) ? json_string_value(name) : "?");
-        e->sgm = (int)json_integer_value(json_object_get(x, "sgm"));
-    }
-    json_decref(o);
+    *out = MON_VAL(json_number_value(v));
     return 0;
 }
 
-char *mon_fmt_si(struct mon_val v, char *buf, unsigned len)
+static int parse_reply(json_t *o, struct mon_reply *r, char *why, size_t why_len)
 {
-    static const char suf[] = {'\0', 'K', 'M', 'G', 'T'};
-    double x = v.v;
-    int k = 0;
+    json_t *id = json_object_get(o, "id"), *ok = json_object_get(o, "ok");
+    json_t *err = json_object_get(o, "error");
 
-    if (!v.present) {
-        snprintf(buf, len, "-");
-        return buf;
+    memset(r, 0, sizeof(*r));
+    if (!json_is_integer(id) || json_integer_value(id) < 0) {
+        snprintf(why, why_len, "reply: id: not an integer >= 0");
+        return -EINVAL;
     }
-    while ((x >= 1000 || x <= -1000) && k < 4) {
-        x /= 1000;
-        k++;
+    if (!json_is_boolean(ok)) {
+        snprintf(why, why_len, "reply: ok: not true or false");
+        return -EINVAL;
     }
-    if (k == 0)
-        snprintf(buf, len, x == (double)(long long)x ? "%.0f" : "%.1f", x);
-    else
-        snprintf(buf, len, "%.*f%c", x < 10 ? 2 : x < 100 ? 1 : 0, x, suf[k]);
-    return buf;
+    r->id = (uint64_t)json_integer_value(id);
+    r->ok = json_is_true(ok);
+    if (json_is_string(err))
+        snprintf(r->error, sizeof(r->error), "%s", json_string_value(err));
+    else if (!r->ok)
+        snprintf(r->error, sizeof(r->error), "(no reason given)");
+    return MON_LINE_REPLY;
 }
 
-void mon_frame_print(const struct mon_frame *f, uint64_t bad_lines, FILE *out)
-{
-    char a[16], b[16], c[16], d[16], e[16], g[16], h[16], i2[16], j[16], k[16], l[16], q[16];
-    double wsum = 0, psum = 0;
+static const struct {
+    const char *name;
+    enum mon_state st;
+} states[] = {
+    {"up", MON_ST_UP},
+    {"down", MON_ST_DOWN},
+    {"joining", MON_ST_JOINING},
+    {"syncing", MON_ST_SYNCING},
+};
 
-    for (unsigned n = 0; n < f->nmembers; n++) {
-        if (strcmp(f->m[n].state, "up") == 0 && f->m[n].weight.present)
-            wsum += f->m[n].weight.v;
-        if (f->m[n].pps.present)
-            psum += f->m[n].pps.v;
+static int parse_member(json_t *x, size_t i, struct mon_member *m, char *why, size_t why_len)
+{
+    char ctx[32];
+    json_t *id, *st;
+    int r = 0;
+
+    snprintf(ctx, sizeof(ctx), "sgms[%zu].", i);
+    if (!json_is_object(x)) {
+        snprintf(why, why_len, "sgms[%zu]: not an object", i);
+        return -EINVAL;
     }
-    fprintf(out, "baton-monitor  t=%ss  members %s/%s  policy v%s  %s bad line%s\n",
-            mon_fmt_si(f->t, a, 16), mon_fmt_si(f->members_up, b, 16),
-            mon_fmt_si(f->members_total, c, 16), mon_fmt_si(f->policy_version, d, 16),
-            mon_fmt_si((struct mon_val){(double)bad_lines, true}, e, 16), bad_lines == 1 ? "" : "s");
-    struct mon_val gbps = {f->bps.v / 1e9, f->bps.present}, smbps = {f->sync_bps.v / 1e6, f->sync_bps.present};
-    fprintf(out, "cluster: %s pps  %s Gbps  %s conns  %s cps  sync %s Mbps\n",
-            mon_fmt_si(f->pps, a, 16), mon_fmt_si(gbps, b, 16), mon_fmt_si(f->conns, c, 16),
-            mon_fmt_si(f->cps, d, 16), mon_fmt_si(smbps, e, 16));
-    fprintf(out, "  SGM STATE    W  EXP%%  ACT%%      PPS   Mbps  CONNS/BACKUP     CPS  SYNC-TX(pps/Mbps)  SYNC-RX(pps/Mbps)  CORR/s  DROPS  CPU\n");
-    for (unsigned n = 0; n < f->nmembers; n++) {
-        const struct mon_member *m = &f->m[n];
-        bool up = strcmp(m->state, "up") == 0;
-        double exp_pct = up && wsum > 0 && m->weight.present ? 100 * m->weight.v / wsum : 0;
-        double act_pct = psum > 0 && m->pps.present ? 100 * m->pps.v / psum : 0;
-        /* a marker where colour is not available: down, or off its share */
-        char mark = !up ? '!' : (exp_pct > 0 && (act_pct - exp_pct > 0.1 * exp_pct + 1 ||
-                                                 exp_pct - act_pct > 0.1 * exp_pct + 1)) ? '*' : ' ';
-        struct mon_val mbps = {m->bps.v / 1e6, m->bps.present};
-        struct mon_val stxm = {m->sync_tx_bps.v / 1e6, m->sync_tx_bps.present};
-        struct mon_val srxm = {m->sync_rx_bps.v / 1e6, m->sync_rx_bps.present};
-        char cpu[16], ex[16], ac[16];
-        if (up && m->weight.present && wsum > 0)
-            snprintf(ex, sizeof(ex), "%.1f", exp_pct);
-        else
-            snprintf(ex, sizeof(ex), up && !m->weight.present ? "-" : "0.0");
-        if (m->pps.present)
-            snprintf(ac, sizeof(ac), "%.1f", act_pct);
-        else
-            snprintf(ac, sizeof(ac), "-");
-        if (m->cpu.present)
-            snprintf(cpu, sizeof(cpu), "%.0f%%", m->cpu.v);
-        else
-            snprintf(cpu, sizeof(cpu), "-");
-        fprintf(out, "%c%4d %-7s %3s %5s %5s %8s %6s %6s/%-6s %7s %8s/%-8s %8s/%-8s %6s %6s %4s\n",
-                mark, m->id, m->state[0] ? m->state : "-", mon_fmt_si(m->weight, a, 16), ex,
-                ac, mon_fmt_si(m->pps, b, 16), mon_fmt_si(mbps, c, 16),
-                mon_fmt_si(m->conns, d, 16), mon_fmt_si(m->backup_conns, e, 16),
-                mon_fmt_si(m->cps, g, 16), mon_fmt_si(m->sync_tx_pps, h, 16),
-                mon_fmt_si(stxm, i2, 16), mon_fmt_si(m->sync_rx_pps, j, 16),
-                mon_fmt_si(srxm, k, 16), mon_fmt_si(m->corrections_pps, l, 16),
-                mon_fmt_si(m->drops, q, 16), cpu);
+    id = json_object_get(x, "id");
+    if (!json_is_integer(id) || json_integer_value(id) < 1 ||
+        json_integer_value(id) > MON_MAX_MEMBERS) {
+        snprintf(why, why_len, "sgms[%zu].id: not an integer 1..%d", i, MON_MAX_MEMBERS);
+        return -EINVAL;
     }
-    for (unsigned n = 0; n < f->nevents; n++)
-        fprintf(out, "event: t=%.3fs %s sgm %d\n", f->ev[n].t, f->ev[n].event, f->ev[n].sgm);
+    memset(m, 0, sizeof(*m));
+    m->id = (int)json_integer_value(id);
+    st = json_object_get(x, "state");
+    if (st && !json_is_null(st)) {
+        if (!json_is_string(st)) {
+            snprintf(why, why_len, "sgms[%zu].state: not a string", i);
+            return -EINVAL;
+        }
+        snprintf(m->state_name, sizeof(m->state_name), "%s", json_string_value(st));
+        m->state = MON_ST_OTHER;
+        for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++)
+            if (strcmp(json_string_value(st), states[k].name) == 0)
+                m->state = states[k].st;
+    }
+    r = r ?: num(x, "weight", &m->weight, ctx, why, why_len);
+    r = r ?: num(x, "pps", &m->pps, ctx, why, why_len);
+    r = r ?: num(x, "bps", &m->bps, ctx, why, why_len);
+    r = r ?: num(x, "conns", &m->conns, ctx, why, why_len);
+    r = r ?: num(x, "backup_conns", &m->backup_conns, ctx, why, why_len);
+    r = r ?: num(x, "cps", &m->cps, ctx, why, why_len);
+    r = r ?: num(x, "sync_tx_pps", &m->sync_tx_pps, ctx, why, why_len);
+    r = r ?: num(x, "sync_tx_bps", &m->sync_tx_bps, ctx, why, why_len);
+    r = r ?: num(x, "sync_rx_pps", &m->sync_rx_pps, ctx, why, why_len);
+    r = r ?: num(x, "sync_rx_bps", &m->sync_rx_bps, ctx, why, why_len);
+    r = r ?: num(x, "corrections_pps", &m->corrections_pps, ctx, why, why_len);
+    r = r ?: num(x, "drops", &m->drops, ctx, why, why_len);
+    r = r ?: num(x, "cpu", &m->cpu, ctx, why, why_len);
+    return r;
+}
+
+static int parse_event(json_t *x, size_t i, struct mon_event *e, char *why, size_t why_len)
+{
+    char ctx[32];
+    json_t *name;
+    int r = 0;
+
+    snprintf(ctx, sizeof(ctx), "events[%zu].", i);
+    if (!json_is_object(x)) {
+        snprintf(why, why_len, "events[%zu]: not an object", i);
+        return -EINVAL;
+    }
+    name = json_object_get(x, "event");
+    if (!json_is_string(name)) {
+        snprintf(why, why_len, "events[%zu].event: not a string", i);
+        return -EINVAL;
+    }
+    memset(e, 0, sizeof(*e));
+    snprintf(e->name, sizeof(e->name), "%s", json_string_value(name));
+    r = r ?: num(x, "t", &e->t, ctx, why, why_len);
+    r = r ?: num(x, "sgm", &e->sgm, ctx, why, why_len);
+    r = r ?: num(x, "weight", &e->weight, ctx, why, why_len);
+    r = r ?: num(x, "version", &e->version, ctx, why, why_len);
+    return r;
+}
+
+static int parse_stats(json_t *o, struct mon_frame *f, char *why, size_t why_len)
+{
+    json_t *c, *sg, *ev, *x;
+    uint64_t seen = 0;   /* member ids already in this line */
+    size_t i;
+    int r = 0;
+
+    memset(f, 0, sizeof(*f));
+    r = r ?: num(o, "t", &f->t, "", why, why_len);
+    r = r ?: num(o, "seq", &f->seq, "", why, why_len);
+    if (r)
+        return r;
+    c = json_object_get(o, "cluster");
+    if (c && !json_is_null(c) && !json_is_object(c)) {
+        snprintf(why, why_len, "cluster: not an object");
+        return -EINVAL;
+    }
+    r = r ?: num(c, "pps", &f->pps, "cluster.", why, why_len);
+    r = r ?: num(c, "bps", &f->bps, "cluster.", why, why_len);
+    r = r ?: num(c, "conns", &f->conns, "cluster.", why, why_len);
+    r = r ?: num(c, "cps", &f->cps, "cluster.", why, why_len);
+    r = r ?: num(c, "sync_bps", &f->sync_bps, "cluster.", why, why_len);
+    r = r ?: num(c, "members_up", &f->members_up, "cluster.", why, why_len);
+    r = r ?: num(c, "members_total", &f->members_total, "cluster.", why, why_len);
+    r = r ?: num(c, "policy_version", &f->policy_version, "cluster.", why, why_len);
+    if (r)
+        return r;
+    sg = json_object_get(o, "sgms");
+    if (sg && !json_is_null(sg) && !json_is_array(sg)) {
+        snprintf(why, why_len, "sgms: not an array");
+        return -EINVAL;
+    }
+    json_array_foreach(sg, i, x) {
+        struct mon_member m;
+        if ((r = parse_member(x, i, &m, why, why_len)) < 0)
+            return r;
+        if (seen & (1ULL << (m.id - 1))) {
+            snprintf(why, why_len, "sgms[%zu].id: member %d listed twice", i, m.id);
+            return -EINVAL;
+        }
+        seen |= 1ULL << (m.id - 1);
+        f->m[f->nmembers++] = m;   /* at most 64: ids are distinct in 1..64 */
+    }
+    ev = json_object_get(o, "events");
+    if (ev && !json_is_null(ev) && !json_is_array(ev)) {
+        snprintf(why, why_len, "events: not an array");
+        return -EINVAL;
+    }
+    json_array_foreach(ev, i, x) {
+        struct mon_event e;
+        if ((r = parse_event(x, i, &e, why, why_len)) < 0)
+            return r;
+        if (f->nevents < MON_MAX_FRAME_EVENTS)
+            f->ev[f->nevents++] = e;
+        else
+            f->events_dropped++;
+    }
+    return MON_LINE_STATS;
+}
+
+int mon_line_parse(const char *line, size_t len, struct mon_frame *f, struct mon_reply *r,
+                   char *why, size_t why_len)
+{
+    json_error_t je;
+    json_t *o, *schema;
+    int ret;
+
+    o = json_loadb(line, len, JSON_DECODE_ANY, &je);
+    if (!o) {
+        snprintf(why, why_len, "not JSON: col %d: %s", je.column, je.text);
+        return -EINVAL;
+    }
+    schema = json_object_get(o, "schema");
+    if (!json_is_object(o)) {
+        snprintf(why, why_len, "not a JSON object");
+        ret = -EINVAL;
+    } else if (!schema && json_object_get(o, "ok")) {
+        ret = parse_reply(o, r, why, why_len);
+    } else if (!schema) {
+        snprintf(why, why_len, "no schema");
+        ret = -EINVAL;
+    } else if (!json_is_integer(schema) || json_integer_value(schema) != 1) {
+        if (json_is_integer(schema))
+            snprintf(why, why_len, "schema %lld, this monitor reads 1",
+                     (long long)json_integer_value(schema));
+        else
+            snprintf(why, why_len, "schema: not an integer");
+        ret = -EINVAL;
+    } else {
+        ret = parse_stats(o, f, why, why_len);
+    }
+    json_decref(o);
+    return ret;
+}
+
+const char *mon_state_name(const struct mon_member *m)
+{
+    return m->state == MON_ST_ABSENT ? "-" : m->state_name;
 }
