@@ -174,7 +174,10 @@ enum mon_action mon_view_key(struct mon_view *v, const struct mon_model *m, int 
         v->paused = !v->paused;
         return MON_ACT_REDRAW;
     case 's':
+        /* a new order is read from its top: the cursor goes there too */
         v->sort = (enum mon_sort)((v->sort + 1) % MON_SORT_N);
+        v->cursor = v->top = 0;
+        v->cursor_id = -1;
         break;
     case 'h':
     case '?':

@@ -49,7 +49,7 @@ struct mon_view {
     bool paused;
     bool control;            /* commands allowed (live, --connect) */
     int cursor;              /* row index in sorted order */
-    int cursor_id;           /* member under the cursor: kept across re-sorts */
+    int cursor_id;           /* member under the cursor: kept as new lines reorder rows */
     int top;                 /* first row shown */
     int page;                /* member rows that fit (set by the layout) */
     struct mon_cmd pending;

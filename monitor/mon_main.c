@@ -619,7 +619,12 @@ int main(int argc, char **argv)
     if (!a.o.batch) {
         a.tui = mon_tui_open(a.o.ascii);
         if (!a.tui) {
-            fprintf(stderr, "baton-monitor: the live screen needs a terminal (stdin and stdout); use --batch\n");
+            const char *term = getenv("TERM");
+            if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+                fprintf(stderr, "baton-monitor: cannot use the terminal (TERM=%s); use --batch\n",
+                        term ? term : "unset");
+            else
+                fprintf(stderr, "baton-monitor: the live screen needs a terminal (stdin and stdout); use --batch\n");
             ret = 2;
             goto out;
         }

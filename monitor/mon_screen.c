@@ -218,16 +218,22 @@ static void title(struct mon_grid *g, const struct mon_model *m, const struct mo
         attr = MON_A_OFF;
         break;
     }
+    /* the right part first (state, then time); the source gets what is left */
     row_attr(g, 0, MON_A_TITLE);
-    putf(g, 0, 0, MON_A_TITLE, "baton-monitor  %s", o->source ? o->source : "");
     snprintf(right, sizeof(right), "t %s  seq %s  %s%s", mon_fmt_time(m->cur.t, t, sizeof(t)),
              mon_fmt_num(m->cur.seq, 8, seq), v->paused ? "PAUSED " : "", link);
+    if ((int)strlen(right) > g->cols - 30)
+        snprintf(right, sizeof(right), "%s%s", v->paused ? "PAUSED " : "", link);
     int col = g->cols - (int)strlen(right);
-    int lcol = col + (int)strlen(right) - (int)strlen(link);
-    if (col < 40)
-        col = lcol = 40;
+    char left[400];
+    snprintf(left, sizeof(left), "baton-monitor  %s", o->source ? o->source : "");
+    if ((int)strlen(left) > col - 1 && col > 4) {
+        left[col - 4] = '\0';
+        strcat(left, "...");
+    }
+    mon_grid_put(g, 0, 0, MON_A_TITLE, left);
     mon_grid_put(g, 0, col, MON_A_TITLE, right);
-    mon_grid_put(g, 0, lcol, attr, link);
+    mon_grid_put(g, 0, g->cols - (int)strlen(link), attr, link);
 }
 
 /* The cluster's totals; items are two spaces apart, or one when that is

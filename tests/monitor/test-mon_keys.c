@@ -81,25 +81,35 @@ TEST(scrolling_52_members)
     CHECK_EQ_INT(v.cursor, 0);
 }
 
-TEST(cursor_follows_member_across_sort)
+TEST(cursor_follows_member_as_rows_move)
 {
     struct mon_view v;
     struct mon_cmd c;
-    unsigned idx[MON_MAX_MEMBERS];
+    unsigned idx[MON_MAX_MEMBERS], n;
     members(52);
     mon_view_init(&v, true);
     v.page = 14;
+    key(&v, 's', &c);                /* by pps: SGM 52 first; the cursor goes to the top */
+    CHECK_EQ_INT(v.sort, MON_SORT_PPS);
+    CHECK_EQ_INT(v.cursor, 0);
+    CHECK_EQ_INT(v.cursor_id, 52);
     for (int i = 0; i < 3; i++)
         key(&v, MON_KEY_DOWN, &c);
-    CHECK_EQ_INT(v.cursor_id, 4);
-    key(&v, 's', &c);                /* by pps: SGM 4 is row 3 from the end */
-    CHECK_EQ_INT(v.sort, MON_SORT_PPS);
-    CHECK_EQ_INT(v.cursor_id, 4);
-    CHECK_EQ_INT(v.cursor, 48);
-    unsigned n = mon_model_order(&m, v.sort, idx);
-    CHECK_EQ_INT(m.cur.m[idx[v.cursor]].id, 4);
-    CHECK(v.cursor >= v.top && v.cursor < v.top + v.page);
-    (void)n;
+    CHECK_EQ_INT(v.cursor_id, 49);
+    /* a new line where SGM 49 became the busiest: the cursor stays on it */
+    const char *l = "{\"schema\":1,\"sgms\":[{\"id\":52,\"pps\":5},{\"id\":49,\"pps\":9},{\"id\":1,\"pps\":1}]}";
+    mon_model_feed(&m, 2, l, strlen(l), NULL);
+    n = mon_model_order(&m, v.sort, idx);
+    mon_view_clamp(&v, &m, idx, n);
+    CHECK_EQ_INT(v.cursor_id, 49);
+    CHECK_EQ_INT(v.cursor, 0);
+    /* and when it is gone, the cursor keeps its row */
+    l = "{\"schema\":1,\"sgms\":[{\"id\":52,\"pps\":5},{\"id\":1,\"pps\":1}]}";
+    mon_model_feed(&m, 3, l, strlen(l), NULL);
+    n = mon_model_order(&m, v.sort, idx);
+    mon_view_clamp(&v, &m, idx, n);
+    CHECK_EQ_INT(v.cursor, 0);
+    CHECK_EQ_INT(v.cursor_id, 52);
 }
 
 TEST(fail_needs_confirmation)

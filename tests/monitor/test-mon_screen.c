@@ -150,6 +150,12 @@ TEST(stale_and_disconnected)
     CHECK(strstr(mon_grid_line(g, 0, line, sizeof(line)), "DISCONNECTED (retry in 1.5s)") != NULL);
     int c = (int)(strstr(line, "DISCONNECTED") - line);
     CHECK(g->attr[c] == MON_A_DOWN);
+    /* a long source is cut to leave the link state whole */
+    o.source = "live /tmp/a-rather-long-directory-name-for-a-socket/stats.sock";
+    mon_screen_render(g, &m, &v, 11 * NS, &o);
+    mon_grid_line(g, 0, line, sizeof(line));
+    CHECK_EQ_STR(line, "baton-monitor  live /tmp/a-ra... t 12.500s  seq 12  DISCONNECTED (retry in 1.5s)");
+    CHECK_EQ_INT(strlen(line), 80);
     mon_grid_free(g);
 }
 
