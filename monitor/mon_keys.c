@@ -90,9 +90,11 @@ static enum mon_action command_key(struct mon_view *v, const struct mon_model *m
     return MON_ACT_REDRAW;
 }
 
+/* INPUT mode: the id of a member to add (pending.sgm still 0), then the
+ * weight (of the member to add, or of the selected one). */
 static enum mon_action input_key(struct mon_view *v, const struct mon_model *m, int key)
 {
-    bool add = v->pending.kind == MON_CMD_ADD;
+    bool add = v->pending.kind == MON_CMD_ADD && v->pending.sgm == 0;
 
     if (key >= '0' && key <= '9') {
         if (v->input_prefilled)
@@ -130,11 +132,13 @@ static enum mon_action input_key(struct mon_view *v, const struct mon_model *m, 
         snprintf(v->msg, sizeof(v->msg), "weight: 0..512");
         return MON_ACT_REDRAW;
     }
-    if (add)
-        v->pending.sgm = n;
-    else
-        v->pending.weight = n;
     v->msg[0] = '\0';
+    if (add) {
+        /* next: the new member's weight, 100 suggested */
+        start_input(v, MON_CMD_ADD, n, 100);
+        return MON_ACT_REDRAW;
+    }
+    v->pending.weight = n;
     v->mode = MON_MODE_CONFIRM;
     return MON_ACT_REDRAW;
 }
@@ -232,9 +236,12 @@ const char *mon_view_prompt(const struct mon_view *v, char *buf, unsigned len)
     const struct mon_cmd *c = &v->pending;
 
     buf[0] = '\0';
-    if (v->mode == MON_MODE_INPUT && c->kind == MON_CMD_ADD)
+    if (v->mode == MON_MODE_INPUT && c->kind == MON_CMD_ADD && c->sgm == 0)
         snprintf(buf, len, "Add member, SGM id (1-%d): %s_   Enter: next, Esc: cancel",
                  MON_MAX_MEMBERS, v->input);
+    else if (v->mode == MON_MODE_INPUT && c->kind == MON_CMD_ADD)
+        snprintf(buf, len, "Weight of the new SGM %d (0-512): %s_   Enter: next, Esc: cancel",
+                 c->sgm, v->input);
     else if (v->mode == MON_MODE_INPUT)
         snprintf(buf, len, "Weight of SGM %d (0-512): %s_   Enter: next, Esc: cancel", c->sgm,
                  v->input);
@@ -243,7 +250,7 @@ const char *mon_view_prompt(const struct mon_view *v, char *buf, unsigned len)
     else if (v->mode == MON_MODE_CONFIRM && c->kind == MON_CMD_RESTORE)
         snprintf(buf, len, "Restore SGM %d? (y/n)", c->sgm);
     else if (v->mode == MON_MODE_CONFIRM && c->kind == MON_CMD_ADD)
-        snprintf(buf, len, "Add SGM %d to the cluster? (y/n)", c->sgm);
+        snprintf(buf, len, "Add SGM %d with weight %d? (y/n)", c->sgm, c->weight);
     else if (v->mode == MON_MODE_CONFIRM && c->kind == MON_CMD_WEIGHT)
         snprintf(buf, len, "Set the weight of SGM %d to %d? (y/n)", c->sgm, c->weight);
     return buf;

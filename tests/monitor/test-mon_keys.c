@@ -190,11 +190,20 @@ TEST(add_suggests_a_free_id)
     key(&v, '6', &c);
     key(&v, '0', &c);
     key(&v, MON_KEY_ENTER, &c);
-    CHECK_EQ_STR(mon_view_prompt(&v, p, sizeof(p)), "Add SGM 60 to the cluster? (y/n)");
+    CHECK_EQ_STR(mon_view_prompt(&v, p, sizeof(p)), "Weight of the new SGM 60 (0-512): 100_   Enter: next, Esc: cancel");
+    key(&v, '5', &c);
+    key(&v, '1', &c);
+    key(&v, '3', &c);
+    key(&v, MON_KEY_ENTER, &c);
+    CHECK_EQ_STR(v.msg, "weight: 0..512");
+    key(&v, MON_KEY_BACKSPACE, &c);
+    key(&v, '2', &c);
+    key(&v, MON_KEY_ENTER, &c);
+    CHECK_EQ_STR(mon_view_prompt(&v, p, sizeof(p)), "Add SGM 60 with weight 512? (y/n)");
     CHECK_EQ_INT(key(&v, 'y', &c), MON_ACT_SEND);
     CHECK_EQ_INT(c.kind, MON_CMD_ADD);
     CHECK_EQ_INT(c.sgm, 60);
-    CHECK_EQ_INT(c.weight, -1);
+    CHECK_EQ_INT(c.weight, 512);
 }
 
 TEST(commands_refused_without_control)

@@ -55,7 +55,7 @@ key w 0 Enter
 wait_for '^Set the weight of SGM 3 to 0\? \(y/n\)$'
 key y
 wait_for '^sort id \| weight SGM 3 0: refused: weight 0: use fail'
-# a: the first free id is suggested; Esc cancels, then Enter, y adds it
+# a: the first free id is suggested; Esc cancels; then Enter, a weight, y adds it
 key a
 wait_for '^Add member, SGM id \(1-64\): 53_'
 key Escape
@@ -63,18 +63,20 @@ wait_for '^sort id \| cancelled'
 key a
 wait_for '^Add member, SGM id \(1-64\): 53_'
 key Enter
-wait_for '^Add SGM 53 to the cluster\? \(y/n\)$'
+wait_for '^Weight of the new SGM 53 \(0-512\): 100_'
+key 5 0 Enter
+wait_for '^Add SGM 53 with weight 50\? \(y/n\)$'
 key y
-wait_for '^sort id \| add SGM 53: ok'
-wait_for '  sgm_join SGM 53 weight 100$'
+wait_for '^sort id \| add SGM 53 weight 50: ok'
+wait_for '  sgm_join SGM 53 weight 50$'
 key End
-wait_for '^ 53 U 100 .* rows|^ 53 U 100 ' && wait_for ' rows 40-53 of 53 '
+wait_for '^ 53 U  50 ' && wait_for ' rows 40-53 of 53 '
 # what the server received, in order
 want='{"cmd": "fail", "id": 1, "sgm": 3}
 {"cmd": "restore", "id": 2, "sgm": 3}
 {"cmd": "weight", "id": 3, "sgm": 3, "weight": 250}
 {"cmd": "weight", "id": 4, "sgm": 3, "weight": 0}
-{"cmd": "add", "id": 5, "sgm": 53}'
+{"cmd": "add", "id": 5, "sgm": 53, "weight": 50}'
 [ "$(cat "$LOG")" = "$want" ] || { say_fail "the server received:"; cat "$LOG"; }
 
 # the socket vanishes: no crash, DISCONNECTED, commands refused locally
