@@ -361,6 +361,7 @@ struct gw_sim_opts {
     const char *serve;         /* socket path or NULL */
     double speed;              /* virtual seconds per wall second with serve (1) */
     uint32_t seed;             /* the cluster's random choices (gw_cluster_new) */
+    uint64_t duration_ns;      /* run at least this long (virtual), e.g. to keep serving */
 };
 
 struct gw_sim_result {

@@ -1,83 +1,424 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The reference cluster core. Per packet: the distributor hashes it by the
- * configured mode onto a bucket, the bucket's primary member gets it (and the
- * tap sees it); the member looks its connection up, creates it on a SYN (or
- * any UDP/ICMP packet) and syncs the new entry to the bucket's backup member,
- * promotes a synced backup entry when the distributor starts sending it the
- * flow after a failover, and drops out-of-state packets. A killed member
- * drops everything until the dead timer expires; then the distributor
- * rebuilds its table without it and every bucket goes to its backup.
+ * The reference cluster core: the distributor (per packet: the mode's hash,
+ * the bucket table's primary, the tap, the member's queue), heartbeats and
+ * the dead timer, the sync network (messages delayed by sync_delay, lost
+ * with the sync-loss fault), the packets on their way out (a min-heap on
+ * their leaving time), and the control calls. What a member does with a
+ * packet or a sync record is in gw_member.c.
+ *
+ * Time: every call runs the internal timers up to now_ns first, earliest
+ * first (heartbeat rounds before anything else at the same instant), so a
+ * driver may call at any time not before the previous one.
  */
-#include "gw_api.h"
+#include "gw_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bt_capset.h"
 #include "bt_dist.h"
-#include "bt_flow.h"
+#include "bt_err.h"
 #include "bt_flow_table.h"
 #include "bt_hash.h"
 #include "bt_parse.h"
 #include "bt_pkt.h"
+#include "gw_nat.h"
+#include "gw_policy.h"
 
-enum { ROLE_OWNER = 1, ROLE_BACKUP = 2 };
+#define RST_POOL 1024
 
-struct conn {
-    uint32_t hash;     /* distribution hash: its bucket, to re-pick a backup */
-    uint8_t role;
-    uint8_t peer;      /* owner: its backup; backup: its owner */
-    uint8_t fin_mask;  /* 1: FIN from canonical src, 2: from canonical dst */
-    uint8_t rst;
-};
+/* ---------------------------------------------------------------- heaps */
 
-struct sync_rec {
-    uint64_t at_ns;
-    uint32_t hash;            /* the connection's distribution hash */
-    struct bt_flow_key key;   /* canonical */
-    uint8_t to, from;
-    uint8_t op;               /* 1 create, 2 delete */
-};
-
-struct member {
-    struct gw_member_stats st;
-    bool alive;               /* process running */
-    bool detected_dead;       /* the distributor knows */
-    uint64_t died_ns;
-    struct bt_flowtab *conns;
-};
-
-struct gw_cluster {
-    struct gw_config cfg;
-    struct bt_dist *dist;
-    struct member m[GW_MAX_MEMBERS + 1];
-    gw_tap_fn tap;
-    void *tap_arg;
-    gw_correction_fn corr;
-    void *corr_arg;
-    uint8_t *prev_owner;      /* each bucket's primary before the last rebuild */
-    struct bt_pkt **outq;
-    unsigned out_head, out_n, out_cap;
-    struct sync_rec *syncq;   /* FIFO: constant delay keeps it time-ordered */
-    size_t sync_head, sync_n, sync_cap;
-    struct gw_stats st;
-};
-
-void gw_config_default(struct gw_config *c)
+static bool pkt_before(const struct bt_pkt *a, const struct bt_pkt *b)
 {
-    memset(c, 0, sizeof(*c));
-    c->nmembers = 4;
-    for (unsigned i = 1; i <= GW_MAX_MEMBERS; i++)
-        c->weight[i] = 100;
-    c->mode = BT_DIST_GENERAL;
-    c->l4 = true;
-    c->dead_ns = 100000000ULL;      /* 100 ms: the vendor's sub-300 ms failover */
-    c->sync_delay_ns = 20000ULL;    /* 20 us on the sync network */
-    c->idle_ns = 60000000000ULL;
-    c->max_conns = 1u << 18;
+    return a->ts_ns < b->ts_ns || (a->ts_ns == b->ts_ns && a->meta < b->meta);
 }
+
+static void heap_up(struct bt_pkt **h, unsigned i)
+{
+    while (i > 0) {
+        unsigned p = (i - 1) / 2;
+        if (!pkt_before(h[i], h[p]))
+            break;
+        struct bt_pkt *t = h[i];
+        h[i] = h[p];
+        h[p] = t;
+        i = p;
+    }
+}
+
+static void heap_down(struct bt_pkt **h, unsigned n, unsigned i)
+{
+    for (;;) {
+        unsigned l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && pkt_before(h[l], h[m]))
+            m = l;
+        if (r < n && pkt_before(h[r], h[m]))
+            m = r;
+        if (m == i)
+            break;
+        struct bt_pkt *t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, uint16_t port)
+{
+    if (g->heap_n == g->heap_cap) {
+        unsigned cap = g->heap_cap ? g->heap_cap * 2 : 1024;
+        struct bt_pkt **h = realloc(g->heap, cap * sizeof(*h));
+        if (!h) {
+            g->st.drops_queue++;
+            bt_pkt_free(p);
+            return;
+        }
+        g->heap = h;
+        g->heap_cap = cap;
+    }
+    p->ts_ns = due;
+    p->port = port;
+    /* the member in the low byte: a member's death takes its packets with it */
+    p->meta = (g->out_seq++ << 8) | (uint8_t)member;
+    g->heap[g->heap_n] = p;
+    heap_up(g->heap, g->heap_n++);
+}
+
+static bool msg_before(const struct gw_msg *a, const struct gw_msg *b)
+{
+    return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+static void net_push(struct gw_cluster *g, struct gw_msg *m)
+{
+    unsigned i;
+
+    if (g->net_n == g->net_cap) {
+        unsigned cap = g->net_cap ? g->net_cap * 2 : 256;
+        struct gw_msg **h = realloc(g->net, cap * sizeof(*h));
+        if (!h) {
+            m->next = g->msg_free;
+            g->msg_free = m;
+            g->st.sync_lost++;
+            return;
+        }
+        g->net = h;
+        g->net_cap = cap;
+    }
+    i = g->net_n++;
+    g->net[i] = m;
+    while (i > 0) {
+        unsigned p = (i - 1) / 2;
+        if (!msg_before(g->net[i], g->net[p]))
+            break;
+        struct gw_msg *t = g->net[i];
+        g->net[i] = g->net[p];
+        g->net[p] = t;
+        i = p;
+    }
+}
+
+static struct gw_msg *net_pop(struct gw_cluster *g)
+{
+    struct gw_msg *top = g->net[0];
+    unsigned i = 0, n = --g->net_n;
+
+    g->net[0] = g->net[n];
+    for (;;) {
+        unsigned l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && msg_before(g->net[l], g->net[m]))
+            m = l;
+        if (r < n && msg_before(g->net[r], g->net[m]))
+            m = r;
+        if (m == i)
+            break;
+        struct gw_msg *t = g->net[i];
+        g->net[i] = g->net[m];
+        g->net[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static uint64_t rng_next(struct gw_cluster *g)
+{
+    /* xorshift64*: deterministic per seed */
+    g->rng ^= g->rng >> 12;
+    g->rng ^= g->rng << 25;
+    g->rng ^= g->rng >> 27;
+    return g->rng * 0x2545f4914f6cdd1dULL;
+}
+
+void gw_event(struct gw_cluster *g, uint64_t t, int kind, int sgm, int weight, int version,
+              const char *detail)
+{
+    struct bt_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.t_ns = t;
+    ev.kind = (enum bt_event_kind)kind;
+    ev.sgm = sgm;
+    ev.weight = weight;
+    ev.version = version;
+    if (detail)
+        snprintf(ev.detail, sizeof(ev.detail), "%s", detail);
+    if (g->ev_fn)
+        g->ev_fn(g->ev_arg, &ev);
+    if (g->evq_n == GW_STATS_MAX_EVENTS) {
+        memmove(g->evq, g->evq + 1, (GW_STATS_MAX_EVENTS - 1) * sizeof(g->evq[0]));
+        g->evq_n--;
+        g->evq_dropped++;
+    }
+    g->evq[g->evq_n++] = ev;
+}
+
+uint64_t gw_charge(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint64_t work_ns)
+{
+    uint64_t cores = g->cfg.cost.cores ? g->cfg.cost.cores : 1;
+    uint64_t start = m->busy_until > t ? m->busy_until : t;
+
+    m->busy_until = start + (work_ns + cores - 1) / cores;
+    m->st.busy_ns += work_ns;
+    return m->busy_until;
+}
+
+static uint64_t queue_limit_ns(const struct gw_cluster *g)
+{
+    uint64_t cores = g->cfg.cost.cores ? g->cfg.cost.cores : 1;
+    return (uint64_t)g->cfg.cost.queue_pkts * g->cfg.cost.ns_per_pkt / cores;
+}
+
+static uint64_t dead_after(const struct gw_cluster *g, const struct gw_member *m)
+{
+    uint64_t d = m->load >= (double)g->cfg.load_pct ? g->cfg.dead_loaded_ns : g->cfg.dead_ns;
+
+    if (g->cfg.faults & GW_FAULT_SLOW_DETECTION)
+        d += g->cfg.detect_delay_ns;
+    return d;
+}
+
+static void member_next(struct gw_member *m, const struct gw_cluster *g)
+{
+    uint64_t t = UINT64_MAX;
+
+    if (m->present) {
+        if (m->hb_n)
+            t = m->hb_at[m->hb_head];
+        if (!m->detected_dead) {
+            uint64_t d = m->last_ans + dead_after(g, m);
+            if ((!m->alive || m->hb_n == 0 || m->hb_at[m->hb_head] > d) && d < t)
+                t = d;
+        }
+        if (m->alive) {
+            if (m->batch_due < t)
+                t = m->batch_due;
+            for (int q = 0; q < TQ_N; q++)
+                if (m->tq[q].n && m->tq[q].e[m->tq[q].head].deadline < t)
+                    t = m->tq[q].e[m->tq[q].head].deadline;
+        }
+    }
+    m->next_ns = t;
+}
+
+void gw_member_touch_next(struct gw_member *m, uint64_t t)
+{
+    if (t < m->next_ns)
+        m->next_ns = t;
+}
+
+void gw_tq_push(struct gw_member *m, int q, uint64_t deadline, uint32_t gen,
+                const struct bt_flow_key *k)
+{
+    struct gw_tq *tq = &m->tq[q];
+    struct gw_tent *e;
+
+    if (tq->n == tq->cap) {
+        uint32_t cap = tq->cap ? tq->cap * 2 : 256;
+        struct gw_tent *ne = malloc(cap * sizeof(*ne));
+        if (!ne)
+            return; /* the connection then waits for the LRU */
+        for (uint32_t i = 0; i < tq->n; i++)
+            ne[i] = tq->e[(tq->head + i) % tq->cap];
+        free(tq->e);
+        tq->e = ne;
+        tq->head = 0;
+        tq->cap = cap;
+    }
+    e = &tq->e[(tq->head + tq->n++) % tq->cap];
+    e->deadline = deadline;
+    e->gen = gen;
+    e->key = *k;
+    gw_member_touch_next(m, deadline);
+}
+
+int gw_desired_backup(const struct gw_cluster *g, int owner, uint32_t hash)
+{
+    int p, b;
+
+    if (g->cfg.faults & GW_FAULT_NO_SYNC)
+        return 0;
+    /* a connection whose bucket moved away from its owner is best backed up
+     * where the distributor now sends it: if the owner dies, its packets
+     * already land on the backup */
+    p = bt_dist_primary(g->dist, hash);
+    if (p && p != owner)
+        return p;
+    b = bt_dist_backup(g->dist, hash);
+    if (b && b != owner)
+        return b;
+    b = bt_dist_choice(g->dist, hash, owner, 0);
+    return b > 0 && b != owner ? b : 0;
+}
+
+/* ---------------------------------------------------------------- sync net */
+
+static void net_send(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
+                     const uint8_t *buf, size_t len, unsigned nrec, bool bulk)
+{
+    struct gw_msg *msg;
+
+    from->st.sync_tx += nrec;
+    from->st.sync_tx_msgs++;
+    from->st.sync_tx_bytes += len + GW_SYNC_WIRE_OVERHEAD;
+    g->st.sync_records += nrec;
+    g->st.sync_msgs++;
+    g->st.sync_bytes += len + GW_SYNC_WIRE_OVERHEAD;
+    if ((g->cfg.faults & GW_FAULT_SYNC_LOSS) &&
+        (double)(rng_next(g) >> 11) * (1.0 / 9007199254740992.0) * 100.0 < g->cfg.sync_loss_pct) {
+        g->st.sync_lost++;
+        return;
+    }
+    if ((msg = g->msg_free))
+        g->msg_free = msg->next;
+    else if (!(msg = malloc(sizeof(*msg)))) {
+        g->st.sync_lost++;
+        return;
+    }
+    msg->at = t + g->cfg.sync_delay_ns;
+    msg->seq = g->msg_seq++;
+    msg->from = (uint8_t)from->id;
+    msg->to = (uint8_t)to;
+    msg->len = (uint16_t)len;
+    memcpy(msg->data, buf, len);
+    if (bulk && msg->at > g->m[to].syncing_until)
+        g->m[to].syncing_until = msg->at;
+    net_push(g, msg);
+}
+
+void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
+                   const struct gw_sync_rec *r, bool now)
+{
+    if (to < 1 || to > GW_MAX_MEMBERS)
+        return;
+    if (now) {
+        uint8_t buf[GW_SYNC_MTU];
+        size_t len = gw_sync_begin(buf, (uint8_t)from->id, (uint8_t)to, from->sync_seq++);
+        len = gw_sync_add(buf, len, r);
+        gw_sync_end(buf, len, 1);
+        net_send(g, from, to, t, buf, len, 1, r->type == GW_SYNC_BULK);
+        return;
+    }
+    if (from->npend == from->pend_cap) {
+        unsigned cap = from->pend_cap ? from->pend_cap * 2 : 256;
+        struct gw_pend *p = realloc(from->pend, cap * sizeof(*p));
+        if (!p) {
+            g->st.sync_lost++;
+            return;
+        }
+        from->pend = p;
+        from->pend_cap = cap;
+    }
+    from->pend[from->npend].to = (uint8_t)to;
+    from->pend[from->npend].rec = *r;
+    from->npend++;
+    if (from->batch_due == UINT64_MAX) {
+        from->batch_due = t + g->cfg.sync_batch_ns;
+        gw_member_touch_next(from, from->batch_due);
+    }
+}
+
+/* Sends a member's batch: one message per destination (split at the MTU). */
+static void flush(struct gw_cluster *g, struct gw_member *m, uint64_t t)
+{
+    unsigned count[GW_MAX_MEMBERS + 2] = {0};
+    struct gw_pend *sorted;
+    uint64_t f;
+
+    m->batch_due = UINT64_MAX;
+    if (!m->npend)
+        return;
+    f = gw_charge(g, m, t, (uint64_t)m->npend * g->cfg.cost.ns_per_sync);
+    sorted = malloc(m->npend * sizeof(*sorted));
+    if (!sorted) {
+        g->st.sync_lost += m->npend;
+        m->npend = 0;
+        return;
+    }
+    /* counting sort by destination, stable */
+    for (unsigned i = 0; i < m->npend; i++)
+        count[m->pend[i].to + 1]++;
+    for (unsigned i = 1; i <= GW_MAX_MEMBERS + 1; i++)
+        count[i] += count[i - 1];
+    for (unsigned i = 0; i < m->npend; i++)
+        sorted[count[m->pend[i].to]++] = m->pend[i];
+    for (unsigned i = 0; i < m->npend;) {
+        uint8_t buf[GW_SYNC_MTU];
+        int to = sorted[i].to;
+        size_t len = gw_sync_begin(buf, (uint8_t)m->id, (uint8_t)to, m->sync_seq++), nl;
+        unsigned nrec = 0;
+        bool bulk = false;
+        while (i < m->npend && sorted[i].to == to && (nl = gw_sync_add(buf, len, &sorted[i].rec))) {
+            len = nl;
+            bulk |= sorted[i].rec.type == GW_SYNC_BULK;
+            nrec++;
+            i++;
+        }
+        gw_sync_end(buf, len, (uint16_t)nrec);
+        net_send(g, m, to, f, buf, len, nrec, bulk);
+    }
+    free(sorted);
+    m->npend = 0;
+}
+
+struct deliver_ctx {
+    struct gw_cluster *g;
+    struct gw_member *m;
+    uint64_t t;
+};
+
+static void apply_cb(void *arg, const struct gw_sync_hdr *h, const struct gw_sync_rec *r)
+{
+    struct deliver_ctx *d = arg;
+
+    gw_member_apply(d->g, d->m, d->t, h, r);
+}
+
+static void deliver(struct gw_cluster *g)
+{
+    struct gw_msg *msg = net_pop(g);
+    struct gw_member *m = &g->m[msg->to];
+    struct gw_sync_hdr h;
+
+    if (m->present && m->alive && gw_sync_decode_hdr(msg->data, msg->len, &h) == 0) {
+        struct deliver_ctx d = {g, m, 0};
+        m->st.sync_rx += h.nrec;
+        m->st.sync_rx_msgs++;
+        m->st.sync_rx_bytes += msg->len + GW_SYNC_WIRE_OVERHEAD;
+        /* applying costs the receiver; its answers (ACKs) leave when done */
+        d.t = gw_charge(g, m, msg->at, (uint64_t)h.nrec * g->cfg.cost.ns_per_sync);
+        if (gw_sync_decode(msg->data, msg->len, apply_cb, &d) < 0)
+            g->st.sync_lost++;
+        member_next(m, g);
+    }
+    msg->next = g->msg_free;
+    g->msg_free = msg;
+}
+
+/* ---------------------------------------------------------------- members */
 
 static void build_dist(struct gw_cluster *g)
 {
@@ -87,48 +428,208 @@ static void build_dist(struct gw_cluster *g)
     if (old)
         for (uint32_t b = 0; b < nb; b++)
             old[b] = (uint8_t)bt_dist_primary(g->dist, b);
-    for (unsigned id = 1; id <= g->cfg.nmembers; id++) {
-        if (!g->m[id].conns)
-            continue; /* an id not in the cluster */
+    for (unsigned id = 1; id <= g->nmembers; id++) {
+        struct gw_member *m = &g->m[id];
         unsigned w = (g->cfg.faults & GW_FAULT_IGNORE_WEIGHTS) ? 100 : g->cfg.weight[id];
-        bt_dist_set(g->dist, (int)id, w, !g->m[id].detected_dead);
+        if (m->present)
+            bt_dist_set(g->dist, (int)id, w, !m->detected_dead);
     }
     bt_dist_build(g->dist);
-    /* remember, for each bucket that changed hands, who had it: the
-     * correction layer sends packets of connections whose bucket moved (a
-     * join, a weight change) back to that member */
-    if (old && g->prev_owner)
+    /* for each bucket that changed hands, who had it: the correction layer
+     * looks there first for connections of a moved bucket */
+    if (old)
         for (uint32_t b = 0; b < nb; b++)
             if (old[b] && old[b] != bt_dist_primary(g->dist, b))
                 g->prev_owner[b] = old[b];
     free(old);
 }
 
+/* The bucket table changed: every live member re-checks its connections. */
+static void rebuild(struct gw_cluster *g, uint64_t t)
+{
+    build_dist(g);
+    for (unsigned id = 1; id <= g->nmembers; id++) {
+        struct gw_member *m = &g->m[id];
+        if (m->present && m->alive) {
+            gw_member_resync(g, m, t);
+            member_next(m, g);
+        }
+    }
+}
+
+static void member_kill(struct gw_cluster *g, struct gw_member *m, uint64_t t)
+{
+    unsigned k = 0;
+
+    m->alive = false;
+    m->died_ns = t;
+    gw_member_wipe(g, m);
+    m->hb_n = 0;
+    m->npend = 0;
+    m->batch_due = UINT64_MAX;
+    /* the packets still in its queue die with it */
+    for (unsigned i = 0; i < g->heap_n; i++) {
+        struct bt_pkt *p = g->heap[i];
+        if ((int)(p->meta & 0xff) == m->id && p->ts_ns > t) {
+            m->st.drops++;
+            g->st.drops_dead++;
+            bt_pkt_free(p);
+        } else {
+            g->heap[k++] = p;
+        }
+    }
+    g->heap_n = k;
+    for (unsigned i = k / 2; i-- > 0;)
+        heap_down(g->heap, g->heap_n, i);
+    member_next(m, g);
+}
+
+static void declare_dead(struct gw_cluster *g, struct gw_member *m, uint64_t t)
+{
+    if (m->alive) {
+        /* its heartbeat answers came too late (overload): the distributor
+         * fences it, as a cluster must, so it is as good as dead */
+        g->st.false_deaths++;
+        member_kill(g, m, t);
+        gw_event(g, t, BT_EV_SGM_DOWN, m->id, -1, -1, "declared dead: heartbeats late");
+    }
+    m->detected_dead = true;
+    rebuild(g, t);
+    member_next(m, g);
+}
+
+static void hb_round(struct gw_cluster *g, uint64_t t)
+{
+    uint64_t qlim = queue_limit_ns(g);
+
+    for (unsigned id = 1; id <= g->nmembers; id++) {
+        struct gw_member *m = &g->m[id];
+        uint64_t cores = g->cfg.cost.cores ? g->cfg.cost.cores : 1, f;
+        double load;
+        if (!m->present || !m->alive)
+            continue;
+        g->st.heartbeats++;
+        /* a heartbeat waits in the member's queue like any packet */
+        if (m->busy_until > t && m->busy_until - t > qlim)
+            continue;
+        load = (double)(m->st.busy_ns - m->busy_at_hb) * 100.0 /
+               ((double)g->cfg.heartbeat_ns * (double)cores);
+        m->busy_at_hb = m->st.busy_ns;
+        f = gw_charge(g, m, t, g->cfg.cost.ns_per_pkt);
+        if (m->hb_n < HB_RING) {
+            unsigned i = (m->hb_head + m->hb_n++) % HB_RING;
+            m->hb_at[i] = f;
+            m->hb_load[i] = load > 100 ? 100 : load;
+        }
+        member_next(m, g);
+    }
+    g->hb_next = t + g->cfg.heartbeat_ns;
+}
+
+static void member_due(struct gw_cluster *g, struct gw_member *m, uint64_t t)
+{
+    while (m->hb_n && m->hb_at[m->hb_head] <= t) {
+        m->last_ans = m->hb_at[m->hb_head];
+        m->load = m->hb_load[m->hb_head];
+        m->hb_head = (m->hb_head + 1) % HB_RING;
+        m->hb_n--;
+    }
+    if (!m->detected_dead && m->last_ans + dead_after(g, m) <= t) {
+        declare_dead(g, m, t);
+        return;
+    }
+    if (m->alive && m->batch_due <= t)
+        flush(g, m, t);
+    for (int q = 0; m->alive && q < TQ_N; q++)
+        while (m->tq[q].n && m->tq[q].e[m->tq[q].head].deadline <= t)
+            gw_member_timer(g, m, q, t);
+    member_next(m, g);
+}
+
+static void run_timers(struct gw_cluster *g, uint64_t now)
+{
+    if (now < g->now)
+        now = g->now;
+    for (;;) {
+        uint64_t tn = g->net_n ? g->net[0]->at : UINT64_MAX, tm = UINT64_MAX, t;
+        struct gw_member *mm = NULL;
+        for (unsigned id = 1; id <= g->nmembers; id++)
+            if (g->m[id].next_ns < tm) {
+                tm = g->m[id].next_ns;
+                mm = &g->m[id];
+            }
+        t = g->hb_next;
+        if (tn < t)
+            t = tn;
+        if (tm < t)
+            t = tm;
+        if (t > now)
+            break;
+        if (t == g->hb_next)
+            hb_round(g, t);
+        else if (t == tn)
+            deliver(g);
+        else
+            member_due(g, mm, t);
+    }
+    g->now = now;
+}
+
+/* ---------------------------------------------------------------- API */
+
+void gw_advance(struct gw_cluster *g, uint64_t now)
+{
+    run_timers(g, now);
+}
+
+static int member_init(struct gw_cluster *g, struct gw_member *m, int id, uint64_t now)
+{
+    m->id = id;
+    m->present = true;
+    m->alive = true;
+    m->detected_dead = false;
+    m->last_ans = now;
+    m->busy_until = now;
+    m->batch_due = UINT64_MAX;
+    m->policy_version = g->pol_version;
+    m->hb_n = 0;
+    if (gw_member_tables(g, m) < 0)
+        return -ENOMEM;
+    member_next(m, g);
+    return 0;
+}
+
 struct gw_cluster *gw_cluster_new(const struct gw_config *c, uint32_t seed)
 {
     struct gw_cluster *g;
 
-    if (c->nmembers < 1 || c->nmembers > GW_MAX_MEMBERS || c->max_conns == 0)
+    if (c->nmembers < 1 || c->nmembers > GW_MAX_MEMBERS || c->max_conns == 0 ||
+        c->heartbeat_ns == 0 || c->cost.cores == 0)
         return NULL;
     for (unsigned id = 1; id <= c->nmembers; id++)
         if (c->weight[id] > BT_DIST_MAX_WEIGHT)
             return NULL;
+    if (c->nat) {
+        uint16_t lo, hi;
+        if (c->nat_pool.family != 4 || gw_nat_slice(c, 1, &lo, &hi) < 0)
+            return NULL;
+    }
     g = calloc(1, sizeof(*g));
     if (!g)
         return NULL;
     g->cfg = *c;
+    g->rng = bt_mix64((uint64_t)seed + 0x9e3779b97f4a7c15ULL) | 1;
     g->dist = bt_dist_new(BT_DIST_DEFAULT_BUCKETS, c->seed);
-    g->out_cap = 1024;
-    g->outq = calloc(g->out_cap, sizeof(*g->outq));
     g->prev_owner = calloc(BT_DIST_DEFAULT_BUCKETS, 1);
-    if (!g->dist || !g->outq || !g->prev_owner)
+    g->pool = bt_pktpool_new(RST_POOL, 256);
+    g->pol = gw_cpolicy_new(&c->policy, NULL);
+    g->pol_version = 1;
+    if (!g->dist || !g->prev_owner || !g->pool || !g->pol)
         return gw_cluster_free(g);
-    for (unsigned id = 1; id <= c->nmembers; id++) {
-        g->m[id].alive = true;
-        g->m[id].conns = bt_flowtab_new_growable(c->max_conns < 1024 ? c->max_conns : 1024, c->max_conns, sizeof(struct conn), c->idle_ns);
-        if (!g->m[id].conns)
+    g->nmembers = c->nmembers;
+    for (unsigned id = 1; id <= c->nmembers; id++)
+        if (member_init(g, &g->m[id], (int)id, 0) < 0)
             return gw_cluster_free(g);
-    }
     build_dist(g);
     return g;
 }
@@ -137,17 +638,28 @@ struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
 {
     if (!g)
         return NULL;
-    for (unsigned id = 0; id <= GW_MAX_MEMBERS; id++)
-        bt_flowtab_free(g->m[id].conns);
-    while (g->out_n) {
-        bt_pkt_free(g->outq[g->out_head]);
-        g->out_head = (g->out_head + 1) % g->out_cap;
-        g->out_n--;
+    for (unsigned id = 0; id <= GW_MAX_MEMBERS; id++) {
+        struct gw_member *m = &g->m[id];
+        gw_member_wipe(g, m);
+        for (int q = 0; q < TQ_N; q++)
+            free(m->tq[q].e);
+        free(m->pend);
     }
-    free(g->outq);
-    free(g->syncq);
+    for (unsigned i = 0; i < g->heap_n; i++)
+        bt_pkt_free(g->heap[i]);
+    free(g->heap);
+    for (unsigned i = 0; i < g->net_n; i++)
+        free(g->net[i]);
+    free(g->net);
+    while (g->msg_free) {
+        struct gw_msg *n = g->msg_free->next;
+        free(g->msg_free);
+        g->msg_free = n;
+    }
     free(g->prev_owner);
     bt_dist_free(g->dist);
+    gw_cpolicy_free(g->pol);
+    bt_pktpool_free(g->pool);
     free(g);
     return NULL;
 }
@@ -158,383 +670,10 @@ void gw_set_tap(struct gw_cluster *g, gw_tap_fn fn, void *arg)
     g->tap_arg = arg;
 }
 
-static void enqueue_out(struct gw_cluster *g, struct bt_pkt *p)
+void gw_set_event_cb(struct gw_cluster *g, gw_event_fn fn, void *arg)
 {
-    if (g->out_n == g->out_cap) {
-        unsigned cap = g->out_cap * 2;
-        struct bt_pkt **q = malloc(cap * sizeof(*q));
-        if (!q) {
-            bt_pkt_free(p);
-            g->st.drops_state++;
-            return;
-        }
-        for (unsigned i = 0; i < g->out_n; i++)
-            q[i] = g->outq[(g->out_head + i) % g->out_cap];
-        free(g->outq);
-        g->outq = q;
-        g->out_head = 0;
-        g->out_cap = cap;
-    }
-    g->outq[(g->out_head + g->out_n) % g->out_cap] = p;
-    g->out_n++;
-    g->st.tx++;
-}
-
-static void send_sync(struct gw_cluster *g, uint64_t now, int from, int to,
-                      const struct bt_flow_key *k, uint32_t hash, uint8_t op)
-{
-    struct sync_rec *r;
-
-    if (!to || (g->cfg.faults & GW_FAULT_NO_SYNC))
-        return;
-    if (g->sync_head + g->sync_n == g->sync_cap) {
-        if (g->sync_head > 0) {
-            memmove(g->syncq, g->syncq + g->sync_head, g->sync_n * sizeof(*g->syncq));
-            g->sync_head = 0;
-        } else {
-            size_t cap = g->sync_cap ? g->sync_cap * 2 : 1024;
-            struct sync_rec *q = realloc(g->syncq, cap * sizeof(*q));
-            if (!q)
-                return;
-            g->syncq = q;
-            g->sync_cap = cap;
-        }
-    }
-    r = &g->syncq[g->sync_head + g->sync_n++];
-    g->m[from].st.sync_tx++;
-    r->at_ns = now + g->cfg.sync_delay_ns;
-    r->key = *k;
-    r->hash = hash;
-    r->from = (uint8_t)from;
-    r->to = (uint8_t)to;
-    r->op = op;
-    g->st.sync_records++;
-}
-
-struct rebackup {
-    struct gw_cluster *g;
-    int id;
-    uint64_t now;
-};
-
-static void rebackup_cb(const struct bt_flow_key *k, void *v, void *arg)
-{
-    struct rebackup *rb = arg;
-    struct conn *c = v;
-    struct gw_cluster *g = rb->g;
-
-    if (c->role != ROLE_OWNER || !c->peer || !g->m[c->peer].detected_dead)
-        return;
-    c->peer = (uint8_t)bt_dist_backup(g->dist, c->hash);
-    if (c->peer == rb->id)  /* the owner is not its bucket's primary (a corrected flow) */
-        c->peer = (uint8_t)bt_dist_choice(g->dist, c->hash, rb->id, 0);
-    send_sync(g, rb->now, rb->id, c->peer, k, c->hash, 1);
-}
-
-/* Delivers sync records due by now, and applies failure detection. */
-static void run_timers(struct gw_cluster *g, uint64_t now)
-{
-    while (g->sync_n && g->syncq[g->sync_head].at_ns <= now) {
-        struct sync_rec *r = &g->syncq[g->sync_head++];
-        struct member *m = &g->m[r->to];
-        g->sync_n--;
-        if (!m->alive)
-            continue;
-        m->st.sync_rx++;
-        if (r->op == 1) {
-            bool created;
-            struct conn *c = bt_flowtab_insert(m->conns, &r->key, r->at_ns, &created);
-            if (c && created) {
-                c->role = ROLE_BACKUP;
-                c->hash = r->hash;
-                c->peer = r->from;
-                g->st.backups++;
-                m->st.backup_conns++;
-            }
-        } else {
-            struct conn *c = bt_flowtab_lookup(m->conns, &r->key);
-            if (c && c->role == ROLE_BACKUP) {
-                bt_flowtab_remove(m->conns, c);
-                m->st.backup_conns--;
-            }
-        }
-    }
-    bool rebuild = false;
-    for (unsigned id = 1; id <= g->cfg.nmembers; id++) {
-        struct member *m = &g->m[id];
-        if (!m->alive && !m->detected_dead && m->died_ns + g->cfg.dead_ns <= now) {
-            m->detected_dead = true;
-            rebuild = true;
-        }
-    }
-    if (rebuild) {
-        build_dist(g);
-        /* owners whose backup died get a new one and fill it, so that a
-         * second failure (of the owner) is survived too */
-        for (unsigned id = 1; id <= g->cfg.nmembers; id++) {
-            struct rebackup rb = {g, (int)id, now};
-            if (g->m[id].alive && g->m[id].conns)
-                bt_flowtab_foreach(g->m[id].conns, rebackup_cb, &rb);
-        }
-    }
-}
-
-int gw_fail(struct gw_cluster *g, uint64_t now_ns, int sgm)
-{
-    if (sgm < 1 || (unsigned)sgm > g->cfg.nmembers || !g->m[sgm].alive)
-        return -1;
-    run_timers(g, now_ns);
-    g->m[sgm].alive = false;
-    g->m[sgm].died_ns = now_ns;
-    /* its state is gone with the process */
-    g->m[sgm].st.owner_conns = g->m[sgm].st.backup_conns = 0;
-    bt_flowtab_free(g->m[sgm].conns);
-    g->m[sgm].conns = bt_flowtab_new_growable(g->cfg.max_conns < 1024 ? g->cfg.max_conns : 1024, g->cfg.max_conns, sizeof(struct conn), g->cfg.idle_ns);
-    return 0;
-}
-
-static void on_expire(const struct bt_flow_key *k, void *v, void *arg)
-{
-    struct gw_member_stats *st = arg;
-    const struct conn *c = v;
-
-    (void)k;
-    if (c->role == ROLE_OWNER)
-        st->owner_conns--;
-    else
-        st->backup_conns--;
-}
-
-/* Does member `to` (not `id`) hold connection ck as its owner? */
-static bool owner_of(struct gw_cluster *g, uint64_t now, int id, int to,
-                     const struct bt_flow_key *ck, struct conn **out)
-{
-    struct conn *c;
-
-    *out = NULL;
-    if ((g->cfg.faults & GW_FAULT_NO_CORRECTION) || !to || to == id || !g->m[to].alive ||
-        !g->m[to].conns)
-        return false;
-    c = bt_flowtab_lookup(g->m[to].conns, ck);
-    if (c && c->role == ROLE_BACKUP && c->peer && !g->m[c->peer].alive) {
-        /* `to` holds the backup of a connection whose owner died and that
-         * had no packet since: it takes over now (a join or a weight change
-         * moved the bucket on before the flow reached it) */
-        c->role = ROLE_OWNER;
-        c->peer = (uint8_t)bt_dist_backup(g->dist, c->hash);
-        if (c->peer == to)
-            c->peer = (uint8_t)bt_dist_choice(g->dist, c->hash, to, 0);
-        g->st.promoted++;
-        g->m[to].st.backup_conns--;
-        g->m[to].st.owner_conns++;
-        send_sync(g, now, to, c->peer, ck, c->hash, 1);
-    }
-    if (!c || c->role != ROLE_OWNER)
-        return false;
-    *out = c;
-    return true;
-}
-
-/* The correction layer: member id received a packet of a connection that
- * member `to` owns; forward it there (counted, and reported). */
-static void correct(struct gw_cluster *g, uint64_t now, int id, int to,
-                    const struct bt_flow_key *k, struct conn *pc, struct bt_pkt *pkt)
-{
-    g->m[id].st.corrections++;
-    g->st.corrections++;
-    if (g->corr) {
-        struct bt_correction cr;
-        memset(&cr, 0, sizeof(cr));
-        cr.t_ns = now;
-        memcpy(cr.src, k->src, 16);
-        memcpy(cr.dst, k->dst, 16);
-        cr.sport = k->sport;
-        cr.dport = k->dport;
-        cr.proto = k->proto;
-        cr.from = id;
-        cr.to = to;
-        g->corr(g->corr_arg, &cr);
-    }
-    bt_flowtab_touch(g->m[to].conns, pc, now);
-    pkt->port = pkt->port ? 0 : 1;
-    enqueue_out(g, pkt);
-}
-
-static void member_rx(struct gw_cluster *g, uint64_t now, int id, uint32_t hash,
-                      const struct bt_parsed *p, struct bt_pkt *pkt)
-{
-    struct member *m = &g->m[id];
-    struct bt_flow_key k, ck;
-    struct conn *c;
-    int swapped;
-
-    bt_flow_key_from_parsed(p, &k);
-    swapped = bt_flow_key_canon(&k, &ck);
-    bt_flowtab_expire(m->conns, now, on_expire, &m->st, 64);
-    c = bt_flowtab_lookup(m->conns, &ck);
-    if (c && c->role == ROLE_BACKUP) {
-        /* a backup, while its owner lives: the packet belongs there (the
-         * reverse direction in User or Network mode can land on the backup) */
-        struct conn *pc;
-        int owner = c->peer;
-        if (owner_of(g, now, id, owner, &ck, &pc) && !(g->cfg.faults & GW_FAULT_ASYMMETRIC)) {
-            correct(g, now, id, owner, &k, pc, pkt);
-            return;
-        }
-    }
-    if (c && c->role == ROLE_BACKUP) {
-        /* the distributor sends us the flow: its owner died; take over */
-        c->role = ROLE_OWNER;
-        c->hash = hash;
-        c->peer = (uint8_t)bt_dist_backup(g->dist, hash);
-        g->st.promoted++;
-        m->st.backup_conns--;
-        m->st.owner_conns++;
-        send_sync(g, now, id, c->peer, &ck, hash, 1);
-    } else if (!c) {
-        bool opens = p->proto != 6 ||
-                     (p->tcp_flags & (BT_TCP_SYN | BT_TCP_ACK | BT_TCP_RST)) == BT_TCP_SYN;
-        if (!opens) {
-            /* correction layer: the bucket moved (a join, a weight change);
-             * its previous owner may hold the connection */
-            int prev = g->prev_owner[bt_dist_bucket(g->dist, hash)];
-            struct conn *pc = NULL;
-            if (!owner_of(g, now, id, prev, &ck, &pc) && !(g->cfg.faults & GW_FAULT_ASYMMETRIC)) {
-                /* or the direction's hash differs from the opening
-                 * direction's (User or Network mode alone): the member the
-                 * reverse direction maps to holds it */
-                struct bt_flow_key rk;
-                bt_flow_key_reverse(&k, &rk);
-                uint32_t rh = bt_dist_hash(&rk, (enum bt_dist_mode)g->cfg.mode, g->cfg.l4,
-                                           pkt->port == 0 ? BT_SIDE_EXTERNAL : BT_SIDE_INTERNAL,
-                                           g->cfg.seed);
-                prev = bt_dist_primary(g->dist, rh);
-                owner_of(g, now, id, prev, &ck, &pc);
-            }
-            if (pc) {
-                correct(g, now, id, prev, &k, pc, pkt);
-                return;
-            }
-            m->st.drops++;
-            g->st.drops_state++;
-            bt_pkt_free(pkt);
-            return;
-        }
-        c = bt_flowtab_insert(m->conns, &ck, now, NULL);
-        if (!c) {
-            g->st.drops_state++;
-            bt_pkt_free(pkt);
-            return;
-        }
-        c->role = ROLE_OWNER;
-        c->hash = hash;
-        c->peer = (uint8_t)bt_dist_backup(g->dist, hash);
-        g->st.conns++;
-        m->st.conns_created++;
-        m->st.owner_conns++;
-        send_sync(g, now, id, c->peer, &ck, hash, 1);
-    }
-    bt_flowtab_touch(m->conns, c, now);
-    if (p->proto == 6) {
-        if (p->tcp_flags & BT_TCP_FIN)
-            c->fin_mask |= swapped ? 2 : 1;
-        if (p->tcp_flags & BT_TCP_RST)
-            c->rst = 1;
-    }
-    pkt->port = pkt->port ? 0 : 1;
-    enqueue_out(g, pkt);
-}
-
-void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt **pkts,
-           unsigned n)
-{
-    run_timers(g, now_ns);
-    for (unsigned i = 0; i < n; i++) {
-        struct bt_pkt *pkt = pkts[i];
-        struct bt_parsed p;
-        struct bt_flow_key k;
-        g->st.rx++;
-        pkt->port = port;
-        if (bt_parse(pkt->data, pkt->len, BT_LINK_ETHERNET, &p) != BT_PARSE_OK ||
-            bt_flow_key_from_parsed(&p, &k) < 0) {
-            g->st.drops_state++;
-            bt_pkt_free(pkt);
-            continue;
-        }
-        enum bt_dist_mode mode = (enum bt_dist_mode)g->cfg.mode;
-        if ((g->cfg.faults & GW_FAULT_ASYMMETRIC) && mode == BT_DIST_GENERAL)
-            mode = BT_DIST_NETWORK; /* keys on the source: the reply lands elsewhere */
-        uint32_t h = bt_dist_hash(&k, mode, g->cfg.l4,
-                                  port == 0 ? BT_SIDE_INTERNAL : BT_SIDE_EXTERNAL, g->cfg.seed);
-        int id = bt_dist_primary(g->dist, h);
-        if (id == 0) {
-            g->st.drops_dead++;
-            bt_pkt_free(pkt);
-            continue;
-        }
-        pkt->ts_ns = now_ns;
-        if (g->tap)
-            g->tap(g->tap_arg, id, pkt);
-        g->m[id].st.pkts++;
-        g->m[id].st.bytes += pkt->wire_len;
-        if (!g->m[id].alive) {
-            g->m[id].st.drops++;
-            g->st.drops_dead++;
-            bt_pkt_free(pkt);
-            continue;
-        }
-        member_rx(g, now_ns, id, h, &p, pkt);
-    }
-}
-
-unsigned gw_tx(struct gw_cluster *g, uint64_t now_ns, struct bt_pkt **out, unsigned max)
-{
-    unsigned n = 0;
-
-    run_timers(g, now_ns);
-    while (n < max && g->out_n) {
-        out[n++] = g->outq[g->out_head];
-        g->out_head = (g->out_head + 1) % g->out_cap;
-        g->out_n--;
-    }
-    return n;
-}
-
-uint64_t gw_next_ns(const struct gw_cluster *g)
-{
-    uint64_t t = UINT64_MAX;
-
-    if (g->out_n)
-        return 0;
-    if (g->sync_n)
-        t = g->syncq[g->sync_head].at_ns;
-    for (unsigned id = 1; id <= g->cfg.nmembers; id++) {
-        const struct member *m = &g->m[id];
-        if (!m->alive && !m->detected_dead && m->died_ns + g->cfg.dead_ns < t)
-            t = m->died_ns + g->cfg.dead_ns;
-    }
-    return t;
-}
-
-void gw_get_stats(const struct gw_cluster *g, struct gw_stats *s)
-{
-    *s = g->st;
-}
-
-int gw_member_stats(const struct gw_cluster *g, int sgm, struct gw_member_stats *s)
-{
-    if (sgm < 1 || (unsigned)sgm > g->cfg.nmembers)
-        return -EINVAL;
-    *s = g->m[sgm].st;
-    s->alive = g->m[sgm].alive;
-    s->detected_dead = g->m[sgm].detected_dead;
-    s->weight = g->cfg.weight[sgm];
-    return 0;
-}
-
-unsigned gw_member_count(const struct gw_cluster *g)
-{
-    return g->cfg.nmembers;
+    g->ev_fn = fn;
+    g->ev_arg = arg;
 }
 
 void gw_set_correction_cb(struct gw_cluster *g, gw_correction_fn fn, void *arg)
@@ -543,44 +682,268 @@ void gw_set_correction_cb(struct gw_cluster *g, gw_correction_fn fn, void *arg)
     g->corr_arg = arg;
 }
 
-int gw_add(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weight)
+void gw_set_nat_cb(struct gw_cluster *g, gw_nat_fn fn, void *arg)
 {
-    if (sgm >= 1 && sgm <= GW_MAX_MEMBERS && g->m[sgm].conns)
-        return -EEXIST;
-    /* members are numbered 1..n: the next one joins */
-    if ((unsigned)sgm != g->cfg.nmembers + 1 || sgm > GW_MAX_MEMBERS || weight > BT_DIST_MAX_WEIGHT)
-        return -EINVAL;
+    g->nat_fn = fn;
+    g->nat_arg = arg;
+}
+
+void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt **pkts,
+           unsigned n)
+{
+    uint64_t qlim;
+
     run_timers(g, now_ns);
-    g->m[sgm].conns = bt_flowtab_new_growable(g->cfg.max_conns < 1024 ? g->cfg.max_conns : 1024,
-                                              g->cfg.max_conns, sizeof(struct conn),
-                                              g->cfg.idle_ns);
-    if (!g->m[sgm].conns)
-        return -ENOMEM;
-    g->m[sgm].alive = true;
-    g->cfg.weight[sgm] = weight;
-    g->cfg.nmembers = (unsigned)sgm;
-    build_dist(g);
+    now_ns = g->now;
+    qlim = queue_limit_ns(g);
+    for (unsigned i = 0; i < n; i++) {
+        struct bt_pkt *pkt = pkts[i];
+        struct bt_parsed p;
+        struct bt_flow_key k;
+        struct gw_member *m;
+        uint32_t h;
+        int id;
+        enum bt_dist_mode mode = (enum bt_dist_mode)g->cfg.mode;
+
+        g->st.rx++;
+        if (bt_parse(pkt->data, pkt->len, BT_LINK_ETHERNET, &p) != BT_PARSE_OK ||
+            bt_flow_key_from_parsed(&p, &k) < 0) {
+            g->st.drops_bad++;
+            g->st.drops_state++;
+            bt_pkt_free(pkt);
+            continue;
+        }
+        if ((g->cfg.faults & GW_FAULT_ASYMMETRIC) && mode == BT_DIST_GENERAL)
+            mode = BT_DIST_NETWORK; /* keys on the source: the reply lands elsewhere */
+        h = bt_dist_hash(&k, mode, g->cfg.l4, port == 0 ? BT_SIDE_INTERNAL : BT_SIDE_EXTERNAL,
+                         g->cfg.seed);
+        id = bt_dist_primary(g->dist, h);
+        if (id == 0) {
+            g->st.drops_dead++;
+            bt_pkt_free(pkt);
+            continue;
+        }
+        m = &g->m[id];
+        pkt->ts_ns = now_ns;
+        if (g->tap)
+            g->tap(g->tap_arg, id, pkt);
+        m->st.pkts++;
+        m->st.bytes += pkt->wire_len;
+        if (!m->alive) {
+            m->st.drops++;
+            g->st.drops_dead++;
+            bt_pkt_free(pkt);
+            continue;
+        }
+        if (m->busy_until > now_ns && m->busy_until - now_ns > qlim) {
+            m->st.drops++;
+            m->st.drops_queue++;
+            g->st.drops_queue++;
+            bt_pkt_free(pkt);
+            continue;
+        }
+        gw_member_rx(g, m, now_ns, port, h, &p, pkt);
+    }
+}
+
+unsigned gw_tx(struct gw_cluster *g, uint64_t now_ns, struct bt_pkt **out, unsigned max)
+{
+    unsigned n = 0;
+
+    run_timers(g, now_ns);
+    while (n < max && g->heap_n && g->heap[0]->ts_ns <= g->now) {
+        struct bt_pkt *p = g->heap[0];
+        g->heap[0] = g->heap[--g->heap_n];
+        heap_down(g->heap, g->heap_n, 0);
+        p->meta = 0;
+        out[n++] = p;
+        g->st.tx++;
+    }
+    return n;
+}
+
+uint64_t gw_next_ns(const struct gw_cluster *g)
+{
+    uint64_t t = UINT64_MAX;
+
+    if (g->heap_n)
+        t = g->heap[0]->ts_ns;
+    if (g->net_n && g->net[0]->at < t)
+        t = g->net[0]->at;
+    for (unsigned id = 1; id <= g->nmembers; id++)
+        if (g->m[id].next_ns < t)
+            t = g->m[id].next_ns;
+    return t;
+}
+
+bool gw_idle(const struct gw_cluster *g)
+{
+    if (g->heap_n || g->net_n)
+        return false;
+    for (unsigned id = 1; id <= g->nmembers; id++) {
+        const struct gw_member *m = &g->m[id];
+        if (!m->present)
+            continue;
+        if (!m->alive && !m->detected_dead)
+            return false;
+        if (m->alive && (m->npend || m->tq[TQ_DEFER].n))
+            return false;
+    }
+    return true;
+}
+
+static int check_id(const struct gw_cluster *g, int sgm)
+{
+    if (sgm < 1 || sgm > GW_MAX_MEMBERS)
+        return -EINVAL;
+    if ((unsigned)sgm > g->nmembers || !g->m[sgm].present)
+        return -ENOENT;
     return 0;
 }
 
-int gw_set_weight(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weight)
+int gw_fail(struct gw_cluster *g, uint64_t now_ns, int sgm)
 {
-    if (sgm < 1 || (unsigned)sgm > g->cfg.nmembers || !g->m[sgm].conns ||
-        weight > BT_DIST_MAX_WEIGHT)
-        return -EINVAL;
+    int r;
+
+    if ((r = check_id(g, sgm)) < 0)
+        return r;
     run_timers(g, now_ns);
-    g->cfg.weight[sgm] = weight;
-    build_dist(g);
+    if (!g->m[sgm].alive)
+        return -EALREADY;
+    member_kill(g, &g->m[sgm], g->now);
+    gw_event(g, g->now, BT_EV_SGM_DOWN, sgm, -1, -1, NULL);
     return 0;
 }
 
 int gw_restore(struct gw_cluster *g, uint64_t now_ns, int sgm)
 {
-    if (sgm < 1 || (unsigned)sgm > g->cfg.nmembers || !g->m[sgm].conns || g->m[sgm].alive)
+    struct gw_member *m;
+    int r;
+
+    if ((r = check_id(g, sgm)) < 0)
+        return r;
+    run_timers(g, now_ns);
+    m = &g->m[sgm];
+    if (m->alive)
+        return -EALREADY;
+    /* back before the distributor noticed: it notices now (the reboot
+     * lost the member's state, which its backups hold) */
+    if (!m->detected_dead)
+        declare_dead(g, m, g->now);
+    if (member_init(g, m, sgm, g->now) < 0)
+        return -ENOMEM;
+    m->syncing_until = g->now + g->cfg.sync_batch_ns + g->cfg.sync_delay_ns;
+    rebuild(g, g->now);
+    gw_event(g, g->now, BT_EV_SGM_UP, sgm, -1, -1, NULL);
+    return 0;
+}
+
+int gw_add(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weight)
+{
+    struct gw_member *m;
+
+    if (sgm < 1 || sgm > GW_MAX_MEMBERS || weight > BT_DIST_MAX_WEIGHT)
+        return -EINVAL;
+    if ((unsigned)sgm <= g->nmembers && g->m[sgm].present)
+        return -EEXIST;
+    /* members are numbered 1..n: the next one joins */
+    if ((unsigned)sgm != g->nmembers + 1)
         return -EINVAL;
     run_timers(g, now_ns);
-    g->m[sgm].alive = true;
-    g->m[sgm].detected_dead = false;
-    build_dist(g);
+    m = &g->m[sgm];
+    g->cfg.weight[sgm] = weight;
+    g->nmembers = (unsigned)sgm;
+    g->cfg.nmembers = g->nmembers;
+    if (member_init(g, m, sgm, g->now) < 0) {
+        m->present = false;
+        g->nmembers--;
+        g->cfg.nmembers--;
+        return -ENOMEM;
+    }
+    m->syncing_until = g->now + g->cfg.sync_batch_ns + g->cfg.sync_delay_ns;
+    rebuild(g, g->now);
+    gw_event(g, g->now, BT_EV_SGM_JOIN, sgm, (int)weight, -1, NULL);
     return 0;
+}
+
+int gw_weight(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weight)
+{
+    int r;
+
+    if ((r = check_id(g, sgm)) < 0)
+        return r;
+    if (weight > BT_DIST_MAX_WEIGHT)
+        return -EINVAL;
+    run_timers(g, now_ns);
+    g->cfg.weight[sgm] = weight;
+    rebuild(g, g->now);
+    gw_event(g, g->now, BT_EV_WEIGHT, sgm, (int)weight, -1, NULL);
+    return 0;
+}
+
+int gw_set_weight(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weight)
+{
+    return gw_weight(g, now_ns, sgm, weight);
+}
+
+int gw_policy_install(struct gw_cluster *g, uint64_t now_ns, const struct gw_policy *p,
+                      struct bt_err *e)
+{
+    struct gw_cpolicy *c;
+
+    run_timers(g, now_ns);
+    if (!(c = gw_cpolicy_new(p, e)))
+        return -EINVAL;
+    gw_cpolicy_free(g->pol);
+    g->pol = c;
+    g->cfg.policy = *p;
+    g->pol_version++;
+    for (unsigned id = 1; id <= g->nmembers; id++)
+        if (g->m[id].present && g->m[id].alive)
+            g->m[id].policy_version = g->pol_version;
+    gw_event(g, g->now, BT_EV_POLICY, 0, -1, (int)g->pol_version, NULL);
+    return (int)g->pol_version;
+}
+
+uint32_t gw_policy_version(const struct gw_cluster *g)
+{
+    return g->pol_version;
+}
+
+void gw_get_stats(const struct gw_cluster *g, struct gw_stats *s)
+{
+    *s = g->st;
+}
+
+const char *gw_member_state_name(enum gw_member_state s)
+{
+    switch (s) {
+    case GW_SGM_UP: return "up";
+    case GW_SGM_DOWN: return "down";
+    case GW_SGM_JOINING: return "joining";
+    case GW_SGM_SYNCING: return "syncing";
+    }
+    return "?";
+}
+
+int gw_member_stats(const struct gw_cluster *g, int sgm, struct gw_member_stats *s)
+{
+    const struct gw_member *m;
+
+    if (sgm < 1 || (unsigned)sgm > g->nmembers || !g->m[sgm].present)
+        return -EINVAL;
+    m = &g->m[sgm];
+    *s = m->st;
+    s->alive = m->alive;
+    s->detected_dead = m->detected_dead;
+    s->weight = g->cfg.weight[sgm];
+    s->state = !m->alive ? GW_SGM_DOWN : g->now < m->syncing_until ? GW_SGM_SYNCING : GW_SGM_UP;
+    s->queue_ns = m->alive && m->busy_until > g->now ? m->busy_until - g->now : 0;
+    s->policy_version = m->policy_version;
+    return 0;
+}
+
+unsigned gw_member_count(const struct gw_cluster *g)
+{
+    return g->nmembers;
 }

@@ -21,6 +21,7 @@
 #include "bt_parse.h"
 #include "bt_pkt.h"
 #include "bt_sched.h"
+#include "gw_serve.h"
 
 #define RETRIES 4
 
@@ -51,10 +52,9 @@ struct fail_ev {
 struct sim {
     const struct gw_sim_opts *o;
     FILE *stats;
-    uint64_t stats_seq, stats_last_ns;
-    struct gw_member_stats prev[GW_MAX_MEMBERS + 1];
-    struct bt_event pending_ev[GW_SIM_MAX_FAILS];
-    unsigned npending_ev;
+    uint64_t stats_last_ns;
+    struct gw_stats_line *line;
+    struct gw_serve *serve;
     struct gw_cluster *g;
     struct bt_sched *sch;
     struct bt_pktpool *pool;
@@ -284,18 +284,15 @@ static void tap(void *arg, int sgm, const struct bt_pkt *p)
 static void do_event(void *arg, uint64_t now)
 {
     struct fail_ev *fe = arg;
-    struct bt_event ev = {.t_ns = now, .kind = (enum bt_event_kind)fe->kind, .sgm = fe->sgm,
-                          .weight = -1, .version = -1};
     int r;
 
+    /* the cluster reports each event that happened (on_event) */
     switch (fe->kind) {
     case BT_EV_SGM_JOIN:
         r = gw_add(fe->s->g, now, fe->sgm, fe->weight);
-        ev.weight = (int)fe->weight;
         break;
     case BT_EV_WEIGHT:
-        r = gw_set_weight(fe->s->g, now, fe->sgm, fe->weight);
-        ev.weight = (int)fe->weight;
+        r = gw_weight(fe->s->g, now, fe->sgm, fe->weight);
         break;
     case BT_EV_SGM_UP:
         r = gw_restore(fe->s->g, now, fe->sgm);
@@ -304,13 +301,26 @@ static void do_event(void *arg, uint64_t now)
         r = gw_fail(fe->s->g, now, fe->sgm);
         break;
     }
-    if (r < 0) {
+    if (r < 0)
         fe->s->res->bad_events++;  /* e.g. a member failed twice: not an event */
-        return;
-    }
-    bt_capset_writer_event(fe->s->w, &ev);
-    if (fe->s->npending_ev < GW_SIM_MAX_FAILS)
-        fe->s->pending_ev[fe->s->npending_ev++] = ev;
+}
+
+static void on_event(void *arg, const struct bt_event *ev)
+{
+    struct sim *s = arg;
+    int r = bt_capset_writer_event(s->w, ev);
+
+    if (r < 0)
+        s->err = r;
+}
+
+static void on_nat(void *arg, const struct bt_nat_map *m)
+{
+    struct sim *s = arg;
+    int r = bt_capset_writer_nat(s->w, m);
+
+    if (r < 0)
+        s->err = r;
 }
 
 static void on_correction(void *arg, const struct bt_correction *c)
@@ -322,61 +332,19 @@ static void on_correction(void *arg, const struct bt_correction *c)
         s->err = r;
 }
 
-/* One line of the stats stream (DESIGN.md contract 2) at virtual time now:
- * rates over the interval since the previous line. Keys the model has no
- * figure for (cpu, corrections) are left out, not written as zero. */
+/* One line of the stats stream (DESIGN.md contract 2) at virtual time now,
+ * to stats.jsonl and to the socket's clients. */
 static void stats_line(struct sim *s, uint64_t now)
 {
-    double dt = (double)(now - s->stats_last_ns) / 1e9;
-    json_t *line = json_object(), *sg = json_array(), *evs = json_array();
-    double c_pps = 0, c_bps = 0, c_cps = 0, c_sync = 0;
-    uint64_t c_conns = 0;
-    unsigned up = 0, n = gw_member_count(s->g);
+    char *txt;
 
-    if (dt <= 0)
-        dt = 1e-9;
-    for (unsigned id = 1; id <= n; id++) {
-        struct gw_member_stats m, *p = &s->prev[id];
-        gw_member_stats(s->g, (int)id, &m);
-        double pps = (double)(m.pkts - p->pkts) / dt, bps = (double)(m.bytes - p->bytes) * 8 / dt;
-        double cps = (double)(m.conns_created - p->conns_created) / dt;
-        double stx = (double)(m.sync_tx - p->sync_tx) / dt, srx = (double)(m.sync_rx - p->sync_rx) / dt;
-        const char *state = !m.alive ? "down" : "up";
-        up += m.alive;
-        c_pps += pps;
-        c_bps += bps;
-        c_cps += cps;
-        c_sync += stx * GW_SYNC_RECORD_BYTES * 8;
-        c_conns += m.owner_conns;
-        json_array_append_new(sg, json_pack(
-            "{s:i, s:s, s:i, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:I}", "id", (int)id,
-            "state", state, "weight", (int)m.weight, "pps", pps, "bps", bps, "conns",
-            (json_int_t)m.owner_conns, "backup_conns", (json_int_t)m.backup_conns, "cps", cps,
-            "sync_tx_pps", stx, "sync_tx_bps", stx * GW_SYNC_RECORD_BYTES * 8, "sync_rx_pps", srx,
-            "sync_rx_bps", srx * GW_SYNC_RECORD_BYTES * 8, "drops", (json_int_t)(m.drops - p->drops)));
-        *p = m;
-    }
-    for (unsigned i = 0; i < s->npending_ev; i++)
-        json_array_append_new(evs, json_pack("{s:f, s:s, s:i}", "t",
-                                             (double)s->pending_ev[i].t_ns / 1e9, "event",
-                                             bt_event_name(s->pending_ev[i].kind), "sgm",
-                                             s->pending_ev[i].sgm));
-    s->npending_ev = 0;
-    json_object_set_new(line, "schema", json_integer(1));
-    json_object_set_new(line, "t", json_real((double)now / 1e9));
-    json_object_set_new(line, "seq", json_integer((json_int_t)s->stats_seq++));
-    json_object_set_new(line, "cluster",
-                        json_pack("{s:f, s:f, s:I, s:f, s:f, s:i, s:i, s:i}", "pps", c_pps, "bps",
-                                  c_bps, "conns", (json_int_t)c_conns, "cps", c_cps, "sync_bps",
-                                  c_sync, "members_up", (int)up, "members_total", (int)n,
-                                  "policy_version", 1));
-    json_object_set_new(line, "sgms", sg);
-    json_object_set_new(line, "events", evs);
-    char *txt = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    gw_stats_sample(s->g, now, s->line);
+    txt = gw_stats_line_json(s->line);
     if (!txt || fprintf(s->stats, "%s\n", txt) < 0)
         s->err = -EIO;
+    if (txt && s->serve)
+        gw_serve_stats(s->serve, txt);
     free(txt);
-    json_decref(line);
     s->stats_last_ns = now;
 }
 
@@ -385,8 +353,8 @@ static void stats_tick(void *arg, uint64_t now)
     struct sim *s = arg;
 
     stats_line(s, now);
-    /* keep ticking while conversations remain */
-    if (s->res->flows_completed + s->res->flows_failed < s->o->flows)
+    /* keep ticking while conversations remain (or while serving) */
+    if (s->res->flows_completed + s->res->flows_failed < s->o->flows || now < s->o->duration_ns)
         bt_sched_at(s->sch, now + s->o->stats_interval_ns, stats_tick, s);
 }
 
@@ -403,6 +371,7 @@ void gw_sim_opts_default(struct gw_sim_opts *o)
     o->req_bytes = 100;
     o->resp_bytes = 1000;
     o->stats_interval_ns = 1000000000ULL;
+    o->speed = 1;
 }
 
 int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt_err *e)
@@ -418,11 +387,13 @@ int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt
         return bt_err_set(e, "--flows must be 1..10000000 and --cps > 0");
     s.g = gw_cluster_new(&o->cluster, o->seed);
     if (!s.g)
-        return bt_err_set(e, "bad cluster configuration (members 1..64, weights 0..512)");
+        return bt_err_set(e, "bad cluster configuration (members 1..64, weights 0..512, "
+                             "an IPv4 NAT pool, a policy PCRE2 accepts)");
+    s.line = malloc(sizeof(*s.line));
     s.sch = bt_sched_new();
     s.pool = bt_pktpool_new(1u << 16, 2048);
     s.flows = calloc(o->flows, sizeof(*s.flows));
-    if (!s.sch || !s.pool || !s.flows) {
+    if (!s.sch || !s.pool || !s.flows || !s.line) {
         r = bt_err_setr(e, -ENOMEM, "out of memory");
         goto out;
     }
@@ -433,6 +404,12 @@ int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt
     }
     gw_set_tap(s.g, tap, &s);
     gw_set_correction_cb(s.g, on_correction, &s);
+    gw_set_event_cb(s.g, on_event, &s);
+    gw_set_nat_cb(s.g, on_nat, &s);
+    if (o->serve && !(s.serve = gw_serve_open(o->serve, o->speed, e))) {
+        r = -EINVAL;
+        goto out;
+    }
     {
         char path[4096];
         bt_capset_path(o->out, "stats.jsonl", path, sizeof(path));
@@ -466,12 +443,23 @@ int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt
     }
     for (;;) {
         uint64_t t = bt_sched_next_ns(s.sch), tg = gw_next_ns(s.g);
+        if (t == UINT64_MAX && gw_idle(s.g))
+            break;
         if (tg < t)
             t = tg;
         if (t == UINT64_MAX)
             break;
         if (t < bt_sched_now(s.sch))
             t = bt_sched_now(s.sch);
+        if (s.serve) {
+            int pr = gw_serve_pace(s.serve, s.g, t);
+            if (pr == -EINTR)
+                break;
+            if (pr == 1) {
+                drain(&s, bt_sched_now(s.sch));
+                continue;   /* a command changed what happens next */
+            }
+        }
         /* one instant at a time: the endpoints' sends, then what the cluster forwards */
         bt_sched_run_until(s.sch, t);
         drain(&s, t);
@@ -501,6 +489,10 @@ out:
         }
         snprintf(m.mode, sizeof(m.mode), "%s", bt_dist_mode_name(o->cluster.mode));
         m.l4 = o->cluster.l4;
+        if (o->cluster.nat) {
+            m.npools = 1;
+            bt_cidr_fmt(&o->cluster.nat_pool, m.nat_pools[0], sizeof(m.nat_pools[0]));
+        }
         snprintf(m.generator, sizeof(m.generator), "baton-gateway sim");
         int cr = bt_capset_writer_close(s.w, &m, e);
         if (r == 0 && cr < 0)
@@ -508,7 +500,9 @@ out:
     }
     if (r == 0 && s.err)
         r = bt_err_setr(e, s.err, "%s: write failed: %s", o->out, strerror(-s.err));
+    gw_serve_close(s.serve);
     gw_cluster_free(s.g);
+    free(s.line);
     bt_sched_free(s.sch);
     bt_pktpool_free(s.pool);
     free(s.flows);

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The cluster's insides, shared by the core's modules (gw_cluster.c the
+ * distributor, control, heartbeats and the sync network; gw_member.c what a
+ * member does with a packet or a sync record; gw_stats.c, gw_control.c).
+ * Not for drivers: they use gw_api.h.
+ */
+#ifndef GW_PRIV_H
+#define GW_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bt_flow.h"
+#include "gw_api.h"
+#include "gw_conn.h"
+#include "gw_sync.h"
+
+struct bt_dist;
+struct bt_flowtab;
+struct bt_parsed;
+struct bt_pktpool;
+struct gw_cpolicy;
+
+enum { ROLE_OWNER = 1, ROLE_BACKUP = 2 };
+
+enum {
+    CONN_CLIENT_SRC = 1U << 0, /* the client is the canonical key's source */
+    CONN_NAT        = 1U << 1, /* hide-NAT: nat_addr/nat_port translate the client */
+    CONN_LOOSE      = 1U << 2, /* picked up from a backup: handshake states accept data */
+    CONN_BLOCKED    = 1U << 3, /* a content rule dropped it: every later packet too */
+    CONN_ACKED      = 1U << 4, /* its backup acknowledged the CREATE */
+};
+
+/* The inline value of a member's connection table (key: canonical 5-tuple). */
+struct gw_conn {
+    uint32_t hash;        /* distribution hash of the opening direction (its bucket) */
+    uint8_t role;         /* ROLE_* */
+    uint8_t state;        /* enum gw_conn_state */
+    uint8_t peer;         /* owner: its backup (0: none); backup: its owner */
+    uint8_t flags;        /* CONN_* */
+    uint8_t fin;          /* GW_FIN_* */
+    uint8_t tmo;          /* enum gw_tmo armed for it */
+    uint16_t nat_port;    /* host order */
+    uint32_t nat_addr;    /* host order */
+    uint32_t gen;         /* changes when the entry is (re)created: stale timers skip it */
+    uint64_t last_ns;     /* last packet (owner) or record (backup) */
+    uint64_t synced_ns;   /* last record sent about it (owner) */
+    struct bt_pkt *deferred; /* its first packet, held until the backup acks */
+};
+
+/* A timer queue of one timeout class: FIFO (deadlines pushed in order). */
+struct gw_tent {
+    uint64_t deadline;
+    uint32_t gen;
+    struct bt_flow_key key;
+};
+struct gw_tq {
+    struct gw_tent *e;
+    uint32_t head, n, cap;
+};
+
+/* Timer classes of a member: the connection timeouts and the defer timeout. */
+enum { TQ_SYN = 0, TQ_FIN, TQ_UDP, TQ_ICMP, TQ_DEFER, TQ_N };
+
+/* A sync record waiting for the member's next batch. */
+struct gw_pend {
+    uint8_t to;
+    struct gw_sync_rec rec;
+};
+
+#define HB_RING 64
+
+struct gw_member {
+    int id;
+    bool present, alive, detected_dead;
+    uint64_t died_ns;
+    struct bt_flowtab *conns;    /* owner and backup entries */
+    struct bt_flowtab *alias;    /* hide-NAT: translated canonical key -> original canonical key */
+    uint32_t policy_version;
+    uint32_t gen;
+    /* cost model */
+    uint64_t busy_until;         /* when the work queued so far is done */
+    /* heartbeats */
+    uint64_t last_ans;           /* the last answer the distributor got */
+    double load;                 /* cpu % reported in that answer */
+    uint64_t busy_at_hb;         /* busy_ns at the previous heartbeat */
+    uint64_t hb_at[HB_RING];     /* answers on their way: arrival times */
+    double hb_load[HB_RING];
+    unsigned hb_head, hb_n;
+    /* timers */
+    struct gw_tq tq[TQ_N];
+    /* HyperSync */
+    struct gw_pend *pend;
+    unsigned npend, pend_cap;
+    uint64_t batch_due;          /* UINT64_MAX: nothing pending */
+    uint32_t sync_seq;
+    uint64_t syncing_until;      /* bulk sync towards it lands by then */
+    uint16_t nat_next;           /* next port to try in its slice */
+    uint64_t next_ns;            /* earliest of its own deadlines (cache) */
+    struct gw_member_stats st;
+};
+
+/* A sync message on the sync network. */
+struct gw_msg {
+    uint64_t at;                 /* arrival */
+    uint64_t seq;
+    uint8_t from, to;
+    uint16_t len;
+    struct gw_msg *next;         /* free list */
+    uint8_t data[GW_SYNC_MTU];
+};
+
+struct gw_cluster {
+    struct gw_config cfg;
+    uint64_t rng;
+    struct bt_dist *dist;
+    uint8_t *prev_owner;         /* per bucket: its primary before the last move */
+    unsigned nmembers;           /* ids 1..nmembers ever present */
+    struct gw_member m[GW_MAX_MEMBERS + 1];
+    uint64_t now;                /* the latest time seen */
+    uint64_t hb_next;            /* next heartbeat round */
+    /* packets on their way out: min-heap on (ts_ns, meta) */
+    struct bt_pkt **heap;
+    unsigned heap_n, heap_cap;
+    uint64_t out_seq;
+    /* the sync network: min-heap on (at, seq) */
+    struct gw_msg **net;
+    unsigned net_n, net_cap;
+    struct gw_msg *msg_free;
+    uint64_t msg_seq;
+    struct bt_pktpool *pool;     /* RSTs of reject rules */
+    struct gw_cpolicy *pol;
+    uint32_t pol_version;
+    gw_tap_fn tap;
+    void *tap_arg;
+    gw_event_fn ev_fn;
+    void *ev_arg;
+    gw_correction_fn corr;
+    void *corr_arg;
+    gw_nat_fn nat_fn;
+    void *nat_arg;
+    struct gw_stats st;
+    /* stats sampling */
+    uint64_t sample_t, sample_seq;
+    struct gw_member_stats sample_prev[GW_MAX_MEMBERS + 1];
+    struct bt_event evq[GW_STATS_MAX_EVENTS];
+    unsigned evq_n;
+    uint64_t evq_dropped;
+};
+
+/* gw_cluster.c */
+void gw_advance(struct gw_cluster *g, uint64_t now);
+void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, uint16_t port);
+void gw_member_touch_next(struct gw_member *m, uint64_t t);
+void gw_event(struct gw_cluster *g, uint64_t t, int kind, int sgm, int weight, int version,
+              const char *detail);
+int gw_desired_backup(const struct gw_cluster *g, int owner, uint32_t hash);
+uint64_t gw_charge(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint64_t work_ns);
+void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
+                   const struct gw_sync_rec *r, bool now);
+void gw_tq_push(struct gw_member *m, int q, uint64_t deadline, uint32_t gen,
+                const struct bt_flow_key *k);
+
+/* gw_member.c */
+void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint16_t port,
+                  uint32_t hash, struct bt_parsed *p, struct bt_pkt *pkt);
+void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
+                     const struct gw_sync_hdr *h, const struct gw_sync_rec *r);
+void gw_member_timer(struct gw_cluster *g, struct gw_member *m, int q, uint64_t t);
+void gw_member_expire_lru(struct gw_cluster *g, struct gw_member *m, uint64_t t);
+void gw_member_remove(struct gw_cluster *g, struct gw_member *m, struct gw_conn *c, uint64_t t,
+                      bool sync_delete);
+void gw_member_fill_rec(const struct gw_member *m, const struct bt_flow_key *k,
+                        const struct gw_conn *c, uint8_t type, struct gw_sync_rec *r);
+/* The resync sweep after the bucket table changed: promote backups of dead
+ * owners, give owners their desired backup (bulk sync), drop stale backups. */
+void gw_member_resync(struct gw_cluster *g, struct gw_member *m, uint64_t t);
+int gw_member_tables(struct gw_cluster *g, struct gw_member *m);
+void gw_member_wipe(struct gw_cluster *g, struct gw_member *m);
+
+#endif

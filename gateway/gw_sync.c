@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * HyperSync message encoding and decoding. Big-endian fields; every length
+ * is checked before it is used (OpenBGPD imsg style), and what version 1
+ * does not define is rejected rather than skipped, so a later version with
+ * authentication cannot be misread as this one.
+ */
+#include "gw_sync.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+size_t gw_sync_begin(uint8_t *buf, uint8_t from, uint8_t to, uint32_t seq)
+{
+    memset(buf, 0, GW_SYNC_HDR_LEN);
+    put32(buf, GW_SYNC_MAGIC);
+    buf[4] = GW_SYNC_VERSION;
+    buf[8] = from;
+    buf[9] = to;
+    put32(buf + 12, seq);
+    return GW_SYNC_HDR_LEN;
+}
+
+size_t gw_sync_add(uint8_t *buf, size_t len, const struct gw_sync_rec *r)
+{
+    size_t rl = (r->flags & GW_SYNC_F_NAT) ? GW_SYNC_REC_NAT_LEN : GW_SYNC_REC_LEN;
+    uint8_t *p = buf + len;
+
+    if (len + rl > GW_SYNC_MTU)
+        return 0;
+    memset(p, 0, rl);
+    p[0] = r->type;
+    p[1] = (uint8_t)rl;
+    p[2] = r->proto;
+    p[3] = r->state;
+    p[4] = r->fin;
+    p[5] = r->flags;
+    p[6] = r->owner;
+    p[7] = r->backup;
+    put32(p + 8, r->hash);
+    memcpy(p + 12, r->src, 16);
+    memcpy(p + 28, r->dst, 16);
+    put16(p + 44, r->sport);
+    put16(p + 46, r->dport);
+    p[48] = r->family;
+    if (r->flags & GW_SYNC_F_NAT) {
+        put32(p + 56, r->nat_addr);
+        put16(p + 60, r->nat_port);
+    }
+    return len + rl;
+}
+
+void gw_sync_end(uint8_t *buf, size_t len, uint16_t nrec)
+{
+    put16(buf + 6, (uint16_t)len);
+    put16(buf + 16, nrec);
+}
+
+int gw_sync_decode_hdr(const uint8_t *buf, size_t len, struct gw_sync_hdr *h)
+{
+    if (len < GW_SYNC_HDR_LEN || len > GW_SYNC_MTU)
+        return -EBADMSG;
+    if (get32(buf) != GW_SYNC_MAGIC || buf[4] != GW_SYNC_VERSION || buf[5] != 0)
+        return -EBADMSG;
+    h->version = buf[4];
+    h->flags = buf[5];
+    h->len = get16(buf + 6);
+    h->from = buf[8];
+    h->to = buf[9];
+    h->key_id = get16(buf + 10);
+    h->seq = get32(buf + 12);
+    h->nrec = get16(buf + 16);
+    memcpy(h->mac, buf + 20, GW_SYNC_MAC_LEN);
+    if (h->len != len || h->key_id != 0 || get16(buf + 18) != 0)
+        return -EBADMSG;
+    for (unsigned i = 0; i < GW_SYNC_MAC_LEN; i++)
+        if (h->mac[i])
+            return -EBADMSG;
+    if (h->from == 0 || h->from > 64 || h->to == 0 || h->to > 64 || h->from == h->to)
+        return -EBADMSG;
+    /* the count must be possible for the length */
+    if ((size_t)h->nrec * GW_SYNC_REC_LEN > len - GW_SYNC_HDR_LEN ||
+        (size_t)h->nrec * GW_SYNC_REC_NAT_LEN < len - GW_SYNC_HDR_LEN)
+        return -EBADMSG;
+    return 0;
+}
+
+int gw_sync_decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sync_rec *r)
+{
+    size_t o = *off;
+    const uint8_t *p;
+    unsigned rl;
+
+    if (o == len)
+        return 0;
+    if (o > len || len - o < 2)
+        return -EBADMSG;
+    p = buf + o;
+    rl = p[1];
+    if ((rl != GW_SYNC_REC_LEN && rl != GW_SYNC_REC_NAT_LEN) || len - o < rl)
+        return -EBADMSG;
+    if (p[0] < GW_SYNC_CREATE || p[0] > GW_SYNC_BULK || (p[5] & ~GW_SYNC_F_ALL))
+        return -EBADMSG;
+    if (!!(p[5] & GW_SYNC_F_NAT) != (rl == GW_SYNC_REC_NAT_LEN))
+        return -EBADMSG;
+    if (p[48] != 4 && p[48] != 6)
+        return -EBADMSG;
+    for (unsigned i = 49; i < 56; i++)
+        if (p[i])
+            return -EBADMSG;
+    if (p[6] > 64 || p[7] > 64)
+        return -EBADMSG;
+    memset(r, 0, sizeof(*r));
+    r->type = p[0];
+    r->proto = p[2];
+    r->state = p[3];
+    r->fin = p[4];
+    r->flags = p[5];
+    r->owner = p[6];
+    r->backup = p[7];
+    r->hash = get32(p + 8);
+    memcpy(r->src, p + 12, 16);
+    memcpy(r->dst, p + 28, 16);
+    r->sport = get16(p + 44);
+    r->dport = get16(p + 46);
+    r->family = p[48];
+    if (rl == GW_SYNC_REC_NAT_LEN) {
+        if (get16(p + 62))
+            return -EBADMSG;
+        r->nat_addr = get32(p + 56);
+        r->nat_port = get16(p + 60);
+    }
+    *off = o + rl;
+    return 1;
+}
+
+int gw_sync_decode(const uint8_t *buf, size_t len, gw_sync_rec_fn fn, void *arg)
+{
+    struct gw_sync_hdr h;
+    struct gw_sync_rec r;
+    size_t off = GW_SYNC_HDR_LEN;
+    unsigned n = 0;
+    int rc;
+
+    if (gw_sync_decode_hdr(buf, len, &h) < 0)
+        return -EBADMSG;
+    /* validate everything first: a damaged message applies nothing */
+    while ((rc = gw_sync_decode_rec(buf, len, &off, &r)) == 1)
+        n++;
+    if (rc < 0 || n != h.nrec)
+        return -EBADMSG;
+    off = GW_SYNC_HDR_LEN;
+    while (fn && gw_sync_decode_rec(buf, len, &off, &r) == 1)
+        fn(arg, &h, &r);
+    return (int)n;
+}
+
+const char *gw_sync_type_name(enum gw_sync_type t)
+{
+    switch (t) {
+    case GW_SYNC_CREATE: return "create";
+    case GW_SYNC_UPDATE: return "update";
+    case GW_SYNC_DELETE: return "delete";
+    case GW_SYNC_ACK: return "ack";
+    case GW_SYNC_BULK: return "bulk";
+    }
+    return "?";
+}

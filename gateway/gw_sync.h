@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * HyperSync messages (internal to gateway_core; wire format in
+ * docs/formats.md section 4): a versioned, length-checked header with fields
+ * reserved for a key id, a sequence number and a MAC (authentication comes
+ * later), followed by fixed-size records. The decoder checks every length
+ * before use and rejects what version 1 does not define.
+ */
+#ifndef GW_SYNC_H
+#define GW_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GW_SYNC_MAGIC 0x4253594eU      /* "BSYN" */
+#define GW_SYNC_VERSION 1
+#define GW_SYNC_MTU 1400               /* bytes of message (UDP payload) at most */
+#define GW_SYNC_HDR_LEN 36
+#define GW_SYNC_REC_LEN 56             /* a record without NAT */
+#define GW_SYNC_REC_NAT_LEN 64         /* with the NAT extension */
+#define GW_SYNC_MAC_LEN 16
+
+enum gw_sync_type {
+    GW_SYNC_CREATE = 1,  /* a new connection (the owner waits for the ACK when deferring) */
+    GW_SYNC_UPDATE = 2,  /* a state change, or a refresh of a long-lived connection */
+    GW_SYNC_DELETE = 3,  /* the connection ended, or this member is no longer its backup */
+    GW_SYNC_ACK = 4,     /* backup -> owner: the CREATE is applied */
+    GW_SYNC_BULK = 5,    /* a CREATE without ACK: new backup after failover, join, restore */
+};
+
+/* Record flags. */
+enum {
+    GW_SYNC_F_NAT = 1U << 0,        /* the NAT extension follows (len 64) */
+    GW_SYNC_F_CLIENT_SRC = 1U << 1, /* the client is the canonical key's source */
+    GW_SYNC_F_ACK_REQ = 1U << 2,    /* the owner defers: answer with an ACK */
+    GW_SYNC_F_LOOSE = 1U << 3,      /* picked up mid-stream */
+    GW_SYNC_F_ALL = 0x0f,
+};
+
+struct gw_sync_hdr {
+    uint8_t version;
+    uint8_t flags;       /* 0 in version 1 (bit 0 will say "MAC present") */
+    uint16_t len;        /* header + records */
+    uint8_t from, to;    /* member ids */
+    uint16_t key_id;     /* reserved: 0 */
+    uint32_t seq;        /* per sender, +1 per message */
+    uint16_t nrec;
+    uint8_t mac[GW_SYNC_MAC_LEN]; /* reserved: zeros */
+};
+
+struct gw_sync_rec {
+    uint8_t type;        /* enum gw_sync_type */
+    uint8_t proto, state, fin, flags;
+    uint8_t owner, backup;
+    uint8_t family;      /* 4 or 6 */
+    uint32_t hash;       /* distribution hash of the connection's bucket */
+    uint8_t src[16], dst[16];  /* canonical key, v4-mapped for IPv4 */
+    uint16_t sport, dport;
+    uint32_t nat_addr;   /* GW_SYNC_F_NAT: translated IPv4 source (host order) */
+    uint16_t nat_port;
+};
+
+/* Starts a message in buf (at least GW_SYNC_MTU bytes). Returns the length so far. */
+size_t gw_sync_begin(uint8_t *buf, uint8_t from, uint8_t to, uint32_t seq);
+/* Appends r; returns the new length, or 0 when it does not fit in GW_SYNC_MTU. */
+size_t gw_sync_add(uint8_t *buf, size_t len, const struct gw_sync_rec *r);
+/* Writes the final length and record count. */
+void gw_sync_end(uint8_t *buf, size_t len, uint16_t nrec);
+
+/* Decodes the header of the message buf[0..len). 0 with *h filled, or
+ * -EBADMSG (bad magic, version, length, reserved bits, record count). */
+int gw_sync_decode_hdr(const uint8_t *buf, size_t len, struct gw_sync_hdr *h);
+/* Decodes the record at *off (starting at GW_SYNC_HDR_LEN) and advances
+ * *off. 1 with *r filled, 0 at the end, -EBADMSG on a damaged record (length
+ * beyond the message, unknown type or flags, NAT flag and length disagree,
+ * bad family). */
+int gw_sync_decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sync_rec *r);
+/* Decodes a whole message: header, then every record through fn. Returns the
+ * number of records, or -EBADMSG (no record is passed to fn then). */
+typedef void (*gw_sync_rec_fn)(void *arg, const struct gw_sync_hdr *h, const struct gw_sync_rec *r);
+int gw_sync_decode(const uint8_t *buf, size_t len, gw_sync_rec_fn fn, void *arg);
+const char *gw_sync_type_name(enum gw_sync_type t);
+
+#endif
