@@ -528,6 +528,10 @@ static int run(struct app *a, const sigset_t *unblocked)
         }
         if (r > 0 && sock_i >= 0 && p[sock_i].revents)
             read_socket(a, now);
+        if (r > 0 && tty_i >= 0 && (p[tty_i].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+            got_signal = SIGHUP;   /* the terminal is gone: nothing to show, nobody to ask */
+            break;
+        }
         if (r > 0 && tty_i >= 0 && p[tty_i].revents) {
             int key;
             while ((key = mon_tui_key(a->tui)) >= 0 && !got_signal)
