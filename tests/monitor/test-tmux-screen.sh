@@ -27,6 +27,11 @@ wait_for '^ +[0-9.]+s  sgm_down SGM 7$'
 expect_row 18 '^─ events \(1\) ─+ rows 1-14 of 52 ─+$'
 screen | grep -qE '^\* 9 U 100 .*  10K ' || say_fail "SGM 9 (half its share) not marked *"
 screen | grep -qE '^  8 U 100 2\.0 2\.0 ' || say_fail "SGM 8 (on its share) marked"
+# and in colour: down red, off its share yellow, on its share plain
+tm capture-pane -p -e -t "$SESS" > "$T/colour"
+grep -qF $'\e[31m! 7 D 100' "$T/colour" || say_fail "the down member's row is not red"
+grep -qF $'\e[33m* 9 U 100' "$T/colour" || say_fail "the off-share member's row is not yellow"
+grep -qE $'\e\\[3[13]m  8 U' "$T/colour" && say_fail "SGM 8 coloured"
 wait_for '^sort id \| 1 bad line \(line 3: not JSON: col 4: invalid token'
 # sorting
 tm send-keys -t "$SESS" s
