@@ -289,6 +289,12 @@ struct gw_member_stats {
 int gw_member_stats(const struct gw_cluster *g, int sgm, struct gw_member_stats *s);
 /* Members ever in the cluster (ids 1..count). */
 unsigned gw_member_count(const struct gw_cluster *g);
+struct bt_flow_key;
+/* Where connection k (either direction, original tuple) lives now: *owner
+ * (0: no live member owns it), *backup (0: none) and its TCP/pseudo state
+ * name. For tests, plans and debugging; a lookup per live member. */
+int gw_flow_where(const struct gw_cluster *g, const struct bt_flow_key *k, int *owner, int *backup,
+                  const char **state);
 
 /* HyperSync messages are real bytes (docs/formats.md section 4); on the
  * sync network each also carries this many bytes of Ethernet/IP/UDP. */
@@ -391,6 +397,7 @@ struct gw_replay_opts {
 struct gw_replay_result {
     uint64_t in_pkts, out_pkts, bad_events, end_ns;
     struct gw_stats gw;
+    uint64_t pool_empty;       /* input packets dropped: the driver's pool was empty */
 };
 void gw_replay_opts_default(struct gw_replay_opts *o);
 /* 0, or -errno with e filled (-EINVAL: bad input, named file and position). */

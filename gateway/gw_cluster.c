@@ -548,6 +548,16 @@ static void member_due(struct gw_cluster *g, struct gw_member *m, uint64_t t)
 
 static void run_timers(struct gw_cluster *g, uint64_t now)
 {
+    if (!g->started) {
+        /* the first call sets the clock: captures may start at any epoch */
+        g->started = true;
+        g->now = g->hb_next = g->sample_t = now;
+        for (unsigned id = 1; id <= g->nmembers; id++) {
+            struct gw_member *m = &g->m[id];
+            m->last_ans = m->busy_until = now;
+            member_next(m, g);
+        }
+    }
     if (now < g->now)
         now = g->now;
     for (;;) {
@@ -766,6 +776,9 @@ uint64_t gw_next_ns(const struct gw_cluster *g)
 {
     uint64_t t = UINT64_MAX;
 
+    if (!g->started)
+        return t;   /* its clock starts with the driver's first call */
+
     if (g->heap_n)
         t = g->heap[0]->ts_ns;
     if (g->net_n && g->net[0]->at < t)
@@ -946,4 +959,30 @@ int gw_member_stats(const struct gw_cluster *g, int sgm, struct gw_member_stats 
 unsigned gw_member_count(const struct gw_cluster *g)
 {
     return g->nmembers;
+}
+
+int gw_flow_where(const struct gw_cluster *g, const struct bt_flow_key *k, int *owner, int *backup,
+                  const char **state)
+{
+    struct bt_flow_key ck;
+
+    bt_flow_key_canon(k, &ck);
+    *owner = *backup = 0;
+    if (state)
+        *state = "none";
+    for (unsigned id = 1; id <= g->nmembers; id++) {
+        const struct gw_member *m = &g->m[id];
+        const struct gw_conn *c;
+        if (!m->present || !m->alive || !m->conns)
+            continue;
+        c = bt_flowtab_lookup(m->conns, &ck);
+        if (c && c->role == ROLE_OWNER) {
+            *owner = (int)id;
+            *backup = c->peer;
+            if (state)
+                *state = gw_conn_state_name((enum gw_conn_state)c->state);
+            return 0;
+        }
+    }
+    return -ENOENT;
 }

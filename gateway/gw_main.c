@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * baton-gateway: the reference cluster.
- *   baton-gateway sim --out DIR [--members N] [--weights W1,W2,...] [--mode M]
- *       [--no-l4] [--flows N] [--cps N] [--exchanges K] [--interval DUR]
- *       [--fail ID@TIME]... [--fault no-sync|asymmetric|ignore-weights]...
- *       [--dead DUR] [--seed N] [--json]
- * Exit 0 on success, 2 on bad usage or input.
+ * baton-gateway: the reference cluster (docs/gateway.md).
+ *   baton-gateway sim --out DIR [--config CLUSTER.yaml] ...   closed-loop TCP endpoints
+ *   baton-gateway sim --out DIR --client-pcap C --server-pcap S | --pcap-in DIR
+ *                     [--events EVENTS.yaml|jsonl] ...        open-loop replay
+ *   baton-gateway check-config CLUSTER.yaml                   load and validate only
+ * Exit 0 on success, 2 on bad usage or input (file:line:col).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +19,23 @@
 #include "bt_hash.h"
 #include "bt_yaml.h"
 #include "gw_api.h"
+#include "gw_serve.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: baton-gateway sim --out DIR [--config CLUSTER.yaml] [--members N] [--weights W1,W2,...]\n"
-            "           [--mode general|user|network|auto] [--no-l4] [--flows N] [--cps N]\n"
-            "           [--exchanges K] [--interval DUR] [--fail ID@TIME]... [--join ID@TIME[:W]]...\n"
-            "           [--weight ID=W@TIME]... [--restore ID@TIME]...\n"
-            "           [--fault no-sync|asymmetric|ignore-weights|no-correction]... [--dead DUR]\n"
-            "           [--seed N] [--json]\n"
-            "Simulates the cluster on a virtual clock with closed-loop TCP clients and\n"
-            "servers and writes a capture set to DIR (docs/formats.md). See docs/gateway.md.\n");
+            "           [--mode general|user|network|auto] [--no-l4] [--seed N] [--dead DUR]\n"
+            "           [--fault no-sync|asymmetric|ignore-weights|no-correction|sync-loss|slow-detection]...\n"
+            "           [--sync-loss PCT] [--detect-delay DUR] [--stats FILE] [--stats-interval DUR]\n"
+            "           [--serve PATH [--speed X] [--duration DUR]] [--json]\n"
+            "         closed loop (default): [--flows N] [--cps N] [--exchanges K] [--interval DUR]\n"
+            "           [--fail ID@TIME]... [--join ID@TIME[:W]]... [--weight ID=W@TIME]... [--restore ID@TIME]...\n"
+            "         replay: --client-pcap FILE --server-pcap FILE | --pcap-in DIR (client.pcap, server.pcap)\n"
+            "           [--events EVENTS.yaml|EVENTS.jsonl]\n"
+            "       baton-gateway check-config CLUSTER.yaml\n"
+            "Simulates the cluster on a virtual clock and writes a capture set to DIR\n"
+            "(docs/formats.md) and DIR/stats.jsonl. See docs/gateway.md.\n");
 }
 
 static int bad(const char *opt, const char *val, const char *what)
@@ -48,6 +54,97 @@ static int ulong_arg(const char *s, unsigned long long max, unsigned long long *
     if (!*s || *end || errno || s[0] == '-' || v > max)
         return -EINVAL;
     *out = v;
+    return 0;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    gw_serve_stop = 1;
+}
+
+/* With --serve, SIGINT/SIGTERM end the run cleanly (the capture set is
+ * closed, the socket removed); otherwise they keep their default. */
+static void serve_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void print_json_stats(const struct gw_stats *g)
+{
+    printf("\"rx\": %llu, \"tx\": %llu, \"conns\": %llu, \"backups\": %llu, \"promoted\": %llu, "
+           "\"drops_dead\": %llu, \"drops_state\": %llu, \"drops_policy\": %llu, \"drops_queue\": %llu, "
+           "\"drops_full\": %llu, \"rejects\": %llu, \"corrections\": %llu, \"nat_conns\": %llu, "
+           "\"sync_records\": %llu, \"sync_msgs\": %llu, \"sync_bytes\": %llu, \"sync_lost\": %llu, "
+           "\"defer_timeouts\": %llu, \"false_deaths\": %llu",
+           (unsigned long long)g->rx, (unsigned long long)g->tx, (unsigned long long)g->conns,
+           (unsigned long long)g->backups, (unsigned long long)g->promoted,
+           (unsigned long long)g->drops_dead, (unsigned long long)g->drops_state,
+           (unsigned long long)g->drops_policy, (unsigned long long)g->drops_queue,
+           (unsigned long long)g->drops_full, (unsigned long long)g->rejects,
+           (unsigned long long)g->corrections, (unsigned long long)g->nat_conns,
+           (unsigned long long)g->sync_records, (unsigned long long)g->sync_msgs,
+           (unsigned long long)g->sync_bytes, (unsigned long long)g->sync_lost,
+           (unsigned long long)g->defer_timeouts, (unsigned long long)g->false_deaths);
+}
+
+static int replay(const struct gw_sim_opts *so, const char *client, const char *server,
+                  const char *events, const char *stats, bool closed_opts, bool json)
+{
+    struct gw_replay_opts o;
+    struct gw_replay_result res;
+    struct bt_err e = {""};
+    FILE *f = json ? stderr : stdout;
+
+    if (closed_opts || so->nfails) {
+        fprintf(stderr, "baton-gateway: a replay takes its traffic from the captures and its timeline from "
+                        "--events (not --flows/--cps/--exchanges/--interval/--fail/--join/--weight/--restore)\n");
+        return 2;
+    }
+    gw_replay_opts_default(&o);
+    o.cluster = so->cluster;
+    o.seed = so->seed;
+    o.client_pcap = client;
+    o.server_pcap = server;
+    o.events = events;
+    o.out = so->out;
+    o.stats = stats;
+    o.stats_interval_ns = so->stats_interval_ns;
+    o.duration_ns = so->duration_ns;
+    o.serve = so->serve;
+    o.speed = so->speed;
+    if (o.serve)
+        serve_signals();
+    if (gw_replay_run(&o, &res, &e) < 0) {
+        fprintf(stderr, "baton-gateway: %s\n", e.msg);
+        return 2;
+    }
+    fprintf(f,
+            "baton-gateway sim (replay): %u members, %llu packets in, %llu out; virtual end %.6f s\n"
+            "  cluster: %llu connections, %llu backups synced, %llu promoted, %llu corrected, %llu NAT, "
+            "%llu dropped (dead %llu, out of state %llu, policy %llu, queue %llu)\n  capture set: %s\n",
+            o.cluster.nmembers, (unsigned long long)res.in_pkts, (unsigned long long)res.out_pkts,
+            (double)res.end_ns / 1e9, (unsigned long long)res.gw.conns,
+            (unsigned long long)res.gw.backups, (unsigned long long)res.gw.promoted,
+            (unsigned long long)res.gw.corrections, (unsigned long long)res.gw.nat_conns,
+            (unsigned long long)(res.gw.drops_dead + res.gw.drops_state + res.gw.drops_policy +
+                                 res.gw.drops_queue + res.gw.drops_full),
+            (unsigned long long)res.gw.drops_dead, (unsigned long long)res.gw.drops_state,
+            (unsigned long long)res.gw.drops_policy, (unsigned long long)res.gw.drops_queue, o.out);
+    if (json) {
+        printf("{\"mode\": \"replay\", \"in_pkts\": %llu, \"out_pkts\": %llu, \"bad_events\": %llu, "
+               "\"pool_empty\": %llu, \"sim_s\": %.9f, ",
+               (unsigned long long)res.in_pkts, (unsigned long long)res.out_pkts,
+               (unsigned long long)res.bad_events, (unsigned long long)res.pool_empty,
+               (double)res.end_ns / 1e9);
+        print_json_stats(&res.gw);
+        printf("}\n");
+    }
     return 0;
 }
 
@@ -72,6 +169,17 @@ static int cmd_sim(int argc, char **argv)
         {"join", required_argument, NULL, 'J'},
         {"restore", required_argument, NULL, 'R'},
         {"weight", required_argument, NULL, 'W'},
+        {"client-pcap", required_argument, NULL, 1000},
+        {"server-pcap", required_argument, NULL, 1001},
+        {"pcap-in", required_argument, NULL, 1002},
+        {"events", required_argument, NULL, 1003},
+        {"stats", required_argument, NULL, 1004},
+        {"stats-interval", required_argument, NULL, 1005},
+        {"serve", required_argument, NULL, 1006},
+        {"speed", required_argument, NULL, 1007},
+        {"duration", required_argument, NULL, 1008},
+        {"sync-loss", required_argument, NULL, 1009},
+        {"detect-delay", required_argument, NULL, 1010},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -80,8 +188,9 @@ static int cmd_sim(int argc, char **argv)
     struct bt_err e = {""};
     unsigned long long v;
     uint64_t ns;
-    bool json = false;
-    char *weights = NULL;
+    bool json = false, closed_opts = false;
+    char *weights = NULL, cpath[4096], spath[4096];
+    const char *client_pcap = NULL, *server_pcap = NULL, *events = NULL, *stats = NULL;
     int c;
 
     gw_sim_opts_default(&o);
@@ -104,11 +213,13 @@ static int cmd_sim(int argc, char **argv)
         }
         case 'L': o.cluster.l4 = false; break;
         case 'f':
+            closed_opts = true;
             if (ulong_arg(optarg, 10000000, &v) < 0 || v == 0)
                 return bad("--flows", optarg, "must be 1..10000000");
             o.flows = v;
             break;
         case 'c': {
+            closed_opts = true;
             double q;
             if (bt_parse_quantity(optarg, &q) < 0 || q <= 0)
                 return bad("--cps", optarg, "must be a positive rate (e.g. 5000, 10k)");
@@ -116,16 +227,20 @@ static int cmd_sim(int argc, char **argv)
             break;
         }
         case 'x':
+            closed_opts = true;
             if (ulong_arg(optarg, 100000, &v) < 0)
                 return bad("--exchanges", optarg, "must be 0..100000");
             o.exchanges = (unsigned)v;
             break;
         case 'i':
+            closed_opts = true;
             if (bt_parse_duration_ns(optarg, &ns) < 0)
                 return bad("--interval", optarg, "must be a duration (e.g. 50ms)");
             o.interval_ns = ns;
             break;
         case 'F':
+            closed_opts = true;
+            /* fall through */
         case 'R': {
             char *at = strchr(optarg, '@');
             const char *fopt = c == 'R' ? "--restore" : "--fail";
@@ -145,6 +260,8 @@ static int cmd_sim(int argc, char **argv)
             break;
         }
         case 'J':
+            closed_opts = true;
+            /* fall through */
         case 'W': {
             /* --join ID@TIME[:WEIGHT], --weight ID=WEIGHT@TIME */
             const char *opt = c == 'J' ? "--join" : "--weight";
@@ -176,10 +293,53 @@ static int cmd_sim(int argc, char **argv)
         case 'X': {
             uint32_t bit;
             if (gw_fault_parse(optarg, &bit) < 0)
-                return bad("--fault", optarg, "must be no-sync, asymmetric, ignore-weights or no-correction");
+                return bad("--fault", optarg, "must be no-sync, asymmetric, ignore-weights, no-correction, "
+                                              "sync-loss or slow-detection");
             o.cluster.faults |= bit;
             break;
         }
+        case 1000: client_pcap = optarg; break;
+        case 1001: server_pcap = optarg; break;
+        case 1002:
+            snprintf(cpath, sizeof(cpath), "%s/client.pcap", optarg);
+            snprintf(spath, sizeof(spath), "%s/server.pcap", optarg);
+            client_pcap = cpath;
+            server_pcap = spath;
+            break;
+        case 1003: events = optarg; break;
+        case 1004: stats = optarg; break;
+        case 1005:
+            if (bt_parse_duration_ns(optarg, &ns) < 0 || ns == 0)
+                return bad("--stats-interval", optarg, "must be a duration more than 0 (e.g. 1s, 100ms)");
+            o.stats_interval_ns = ns;
+            break;
+        case 1006: o.serve = optarg; break;
+        case 1007: {
+            double q;
+            if (bt_parse_quantity(optarg, &q) < 0 || !(q > 0) || q > 1e6)
+                return bad("--speed", optarg, "must be more than 0 (virtual seconds per wall second, e.g. 1, 10, 0.5)");
+            o.speed = q;
+            break;
+        }
+        case 1008:
+            if (bt_parse_duration_ns(optarg, &ns) < 0)
+                return bad("--duration", optarg, "must be a duration (e.g. 60s)");
+            o.duration_ns = ns;
+            break;
+        case 1009: {
+            double q;
+            if (bt_parse_quantity(optarg, &q) < 0 || q < 0 || q > 100)
+                return bad("--sync-loss", optarg, "must be a percentage 0..100");
+            o.cluster.sync_loss_pct = q;
+            o.cluster.faults |= GW_FAULT_SYNC_LOSS;
+            break;
+        }
+        case 1010:
+            if (bt_parse_duration_ns(optarg, &ns) < 0)
+                return bad("--detect-delay", optarg, "must be a duration (e.g. 2s)");
+            o.cluster.detect_delay_ns = ns;
+            o.cluster.faults |= GW_FAULT_SLOW_DETECTION;
+            break;
         case 'd':
             if (bt_parse_duration_ns(optarg, &ns) < 0)
                 return bad("--dead", optarg, "must be a duration (e.g. 300ms)");
@@ -189,23 +349,16 @@ static int cmd_sim(int argc, char **argv)
             if (ulong_arg(optarg, UINT32_MAX, &v) < 0)
                 return bad("--seed", optarg, "must be 0..4294967295");
             o.cluster.seed = (uint32_t)v;
+            o.seed = (uint32_t)v;
             break;
         case 'j': json = true; break;
-        case 'C': {
-            /* a cluster file: the `cluster:` mapping, at the top or under
-             * `cluster:`; options after it on the command line override it */
-            struct bt_ydoc *d = bt_yaml_load(optarg, &e);
-            const struct bt_ynode *n = d ? bt_y_get(d->root, "cluster") : NULL;
-            if (d && !n)
-                n = d->root;
-            if (!d || gw_config_load(d, n, &o.cluster, &e) < 0) {
+        case 'C':
+            /* a cluster file: options after it on the command line override it */
+            if (gw_config_load_file(optarg, &o.cluster, &e) < 0) {
                 fprintf(stderr, "baton-gateway: %s\n", e.msg);
-                bt_yaml_free(d);
                 return 2;
             }
-            bt_yaml_free(d);
             break;
-        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -233,6 +386,21 @@ static int cmd_sim(int argc, char **argv)
         if (*p)
             return bad("--weights", weights, "more weights than --members");
     }
+    if (!!client_pcap != !!server_pcap) {
+        fprintf(stderr, "baton-gateway: replay needs both --client-pcap and --server-pcap (or --pcap-in DIR)\n");
+        return 2;
+    }
+    if (client_pcap)
+        return replay(&o, client_pcap, server_pcap, events, stats, closed_opts, json);
+    if (events) {
+        fprintf(stderr, "baton-gateway: --events goes with a replay (--client-pcap/--server-pcap or --pcap-in); "
+                        "the closed loop takes --fail/--join/--weight/--restore\n");
+        return 2;
+    }
+    if (stats) {
+        fprintf(stderr, "baton-gateway: --stats goes with a replay; the closed loop writes DIR/stats.jsonl\n");
+        return 2;
+    }
     unsigned members = o.cluster.nmembers;
     for (unsigned k = 0; k < o.nfails; k++)
         if (o.fail_kind[k] == BT_EV_SGM_JOIN && (unsigned)o.fail_sgm[k] == members + 1)
@@ -249,6 +417,8 @@ static int cmd_sim(int argc, char **argv)
                     o.fail_sgm[k], o.cluster.nmembers);
             return 2;
         }
+    if (o.serve)
+        serve_signals();
     if (gw_sim_run(&o, &res, &e) < 0) {
         fprintf(stderr, "baton-gateway: %s\n", e.msg);
         return 2;
@@ -265,25 +435,52 @@ static int cmd_sim(int argc, char **argv)
             (unsigned long long)res.gw.conns, (unsigned long long)res.gw.backups,
             (unsigned long long)res.gw.promoted, (unsigned long long)res.gw.corrections,
             (unsigned long long)res.gw.drops_dead, (unsigned long long)res.gw.drops_state, o.out);
-    if (json)
-        printf("{\"flows\": %llu, \"flows_completed\": %llu, \"flows_failed\": %llu, "
-               "\"retransmits\": %llu, \"sim_s\": %.9f, \"rx\": %llu, \"tx\": %llu, "
-               "\"conns\": %llu, \"backups\": %llu, \"promoted\": %llu, \"drops_dead\": %llu, "
-               "\"drops_state\": %llu, \"corrections\": %llu}\n",
+    if (json) {
+        printf("{\"mode\": \"closed-loop\", \"flows\": %llu, \"flows_completed\": %llu, \"flows_failed\": %llu, "
+               "\"retransmits\": %llu, \"bad_events\": %llu, \"sim_s\": %.9f, ",
                (unsigned long long)res.flows, (unsigned long long)res.flows_completed,
                (unsigned long long)res.flows_failed, (unsigned long long)res.retransmits,
-               (double)res.end_ns / 1e9, (unsigned long long)res.gw.rx,
-               (unsigned long long)res.gw.tx, (unsigned long long)res.gw.conns,
-               (unsigned long long)res.gw.backups, (unsigned long long)res.gw.promoted,
-               (unsigned long long)res.gw.drops_dead, (unsigned long long)res.gw.drops_state,
-               (unsigned long long)res.gw.corrections);
+               (unsigned long long)res.bad_events, (double)res.end_ns / 1e9);
+        print_json_stats(&res.gw);
+        printf("}\n");
+    }
     return 0;
 }
 
+static int cmd_check_config(int argc, char **argv)
+{
+    struct gw_config c;
+    struct bt_err e = {""};
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: baton-gateway check-config CLUSTER.yaml\n");
+        return 2;
+    }
+    gw_config_default(&c);
+    if (gw_config_load_file(argv[1], &c, &e) < 0) {
+        fprintf(stderr, "baton-gateway: %s\n", e.msg);
+        return 2;
+    }
+    printf("%s: %u members, mode %s%s, %u rules (default %s)%s\n", argv[1], c.nmembers,
+           bt_dist_mode_name((enum bt_dist_mode)c.mode), c.l4 ? " with L4" : "", c.policy.nrules,
+           gw_action_name(c.policy.default_action), c.nat ? ", hide-NAT" : "");
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} commands[] = {
+    {"sim", cmd_sim},
+    {"check-config", cmd_check_config},
+};
+
 int main(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "sim") == 0)
-        return cmd_sim(argc - 1, argv + 1);
+    signal(SIGPIPE, SIG_IGN);
+    for (unsigned i = 0; argc >= 2 && i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         usage(stdout);
         return 0;

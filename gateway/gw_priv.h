@@ -119,6 +119,7 @@ struct gw_cluster {
     unsigned nmembers;           /* ids 1..nmembers ever present */
     struct gw_member m[GW_MAX_MEMBERS + 1];
     uint64_t now;                /* the latest time seen */
+    bool started;                /* the first call fixed the time base */
     uint64_t hb_next;            /* next heartbeat round */
     /* packets on their way out: min-heap on (ts_ns, meta) */
     struct bt_pkt **heap;

@@ -115,7 +115,7 @@ struct gw_serve *gw_serve_close(struct gw_serve *s)
         return NULL;
     while (s->nc) {
         /* a last attempt to hand over what is queued */
-        if (s->c[0].nout && write(s->c[0].fd, s->c[0].out, s->c[0].nout) < 0)
+        if (s->c[0].nout && send(s->c[0].fd, s->c[0].out, s->c[0].nout, MSG_NOSIGNAL) < 0)
             (void)0;
         drop_client(s, 0);
     }
@@ -257,7 +257,7 @@ int gw_serve_pace(struct gw_serve *s, struct gw_cluster *g, uint64_t t)
                 s->c[s->nc++].fd = fd;
             } else if (fd >= 0) {
                 const char *full = "{\"id\":null,\"ok\":false,\"error\":\"too many clients\"}\n";
-                if (write(fd, full, strlen(full)) < 0)
+                if (send(fd, full, strlen(full), MSG_NOSIGNAL) < 0)
                     (void)0;
                 close(fd);
             }
@@ -274,7 +274,7 @@ int gw_serve_pace(struct gw_serve *s, struct gw_cluster *g, uint64_t t)
             if (r == 0 && (ev & (POLLIN | POLLHUP)))
                 r = client_read(s, i, g, t);
             if (r >= 0 && (ev & POLLOUT) && c->nout) {
-                ssize_t w = write(c->fd, c->out, c->nout);
+                ssize_t w = send(c->fd, c->out, c->nout, MSG_NOSIGNAL);
                 if (w > 0) {
                     memmove(c->out, c->out + w, c->nout - (size_t)w);
                     c->nout -= (size_t)w;

@@ -31,6 +31,8 @@ struct sflow {
     struct sim *s;
     uint32_t cip, sip;
     uint16_t cport, sport;
+    uint32_t seen_ip;       /* the client as the server sees it (hide-NAT) */
+    uint16_t seen_port;
     uint32_t cseq, sseq;
     unsigned step;          /* client message being exchanged */
     unsigned nsteps;        /* SYN, k data, FIN, final ACK */
@@ -40,6 +42,12 @@ struct sflow {
     bool done, failed, replied;
     uint8_t srv_flags;      /* the server's pending answer */
     uint16_t srv_payload;
+};
+
+struct natent {
+    uint32_t ip;
+    uint16_t port;
+    uint32_t flow1;         /* flow index + 1; 0: empty */
 };
 
 struct fail_ev {
@@ -56,6 +64,8 @@ struct sim {
     struct gw_stats_line *line;
     struct gw_serve *serve;
     struct gw_cluster *g;
+    struct natent *natmap;  /* (translated address, port) -> flow, open addressing */
+    size_t natcap;
     struct bt_sched *sch;
     struct bt_pktpool *pool;
     struct bt_capset_writer *w;
@@ -64,6 +74,11 @@ struct sim {
     struct gw_sim_result *res;
     int err;
 };
+
+static uint32_t ip4(const uint8_t a[16])
+{
+    return (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+}
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -99,10 +114,11 @@ static struct bt_pkt *segment(struct sim *s, struct sflow *f, bool c2s, uint8_t 
     put16(ip + 6, 0x4000);
     ip[8] = 64;
     ip[9] = 6;
+    /* the server answers whom it saw: the translated client under hide-NAT */
     put32(ip + 12, c2s ? f->cip : f->sip);
-    put32(ip + 16, c2s ? f->sip : f->cip);
+    put32(ip + 16, c2s ? f->sip : f->seen_ip);
     put16(tcp, c2s ? f->cport : f->sport);
-    put16(tcp + 2, c2s ? f->sport : f->cport);
+    put16(tcp + 2, c2s ? f->sport : f->seen_port);
     put32(tcp + 4, c2s ? f->cseq : f->sseq);
     put32(tcp + 8, (flags & BT_TCP_ACK) ? (c2s ? f->sseq : f->cseq) : 0);
     tcp[12] = 0x50;
@@ -201,6 +217,8 @@ static void server_send(void *arg, uint64_t now)
 /* The server answers what reached it, after its own processing delay. */
 static void server_rx(struct sim *s, struct sflow *f, uint64_t now, const struct bt_parsed *p)
 {
+    f->seen_ip = ip4(p->src);
+    f->seen_port = p->sport;
     if (p->tcp_flags & BT_TCP_SYN) {
         f->srv_flags = BT_TCP_SYN | BT_TCP_ACK;
         f->srv_payload = 0;
@@ -233,14 +251,27 @@ static void client_rx(struct sim *s, struct sflow *f, uint64_t now)
     bt_sched_at(s->sch, at, client_send, f);
 }
 
+static size_t nat_slot(const struct sim *s, uint32_t a, uint16_t port)
+{
+    return (size_t)bt_mix64(((uint64_t)a << 16) | port) & (s->natcap - 1);
+}
+
 static struct sflow *flow_of(struct sim *s, const struct bt_parsed *p, bool to_server)
 {
     /* the client port encodes the flow index (see flow setup) */
     uint16_t cport = to_server ? p->sport : p->dport;
-    uint32_t cip = 0;
-    const uint8_t *a = to_server ? p->src : p->dst;
+    uint32_t cip = ip4(to_server ? p->src : p->dst);
 
-    cip = (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+    if (to_server && s->natmap && bt_cidr_match(&s->o->cluster.nat_pool, p->src)) {
+        /* a translated client: the NAT callback said which flow it is */
+        for (size_t k = nat_slot(s, cip, cport);; k = (k + 1) & (s->natcap - 1)) {
+            const struct natent *n = &s->natmap[k];
+            if (!n->flow1)
+                return NULL;
+            if (n->ip == cip && n->port == cport)
+                return &s->flows[n->flow1 - 1];
+        }
+    }
     uint64_t i = (uint64_t)(cip - 0x0a000001u) * 50000 + (uint64_t)(cport - 10000);
     if (cport < 10000 || i >= s->o->flows)
         return NULL;
@@ -318,9 +349,22 @@ static void on_nat(void *arg, const struct bt_nat_map *m)
 {
     struct sim *s = arg;
     int r = bt_capset_writer_nat(s->w, m);
+    uint32_t cip = ip4(m->osrc), tip = ip4(m->tsrc);
+    uint64_t i = (uint64_t)(cip - 0x0a000001u) * 50000 + (uint64_t)(m->osport - 10000);
 
     if (r < 0)
         s->err = r;
+    if (!s->natmap || m->osport < 10000 || i >= s->o->flows)
+        return;
+    for (size_t k = nat_slot(s, tip, m->tsport);; k = (k + 1) & (s->natcap - 1)) {
+        struct natent *n = &s->natmap[k];
+        if (!n->flow1 || (n->ip == tip && n->port == m->tsport)) {
+            n->ip = tip;
+            n->port = m->tsport;
+            n->flow1 = (uint32_t)i + 1;
+            return;
+        }
+    }
 }
 
 static void on_correction(void *arg, const struct bt_correction *c)
@@ -390,6 +434,14 @@ int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt
         return bt_err_set(e, "bad cluster configuration (members 1..64, weights 0..512, "
                              "an IPv4 NAT pool, a policy PCRE2 accepts)");
     s.line = malloc(sizeof(*s.line));
+    if (o->cluster.nat) {
+        for (s.natcap = 1024; s.natcap < 4 * o->flows; s.natcap *= 2)
+            ;
+        if (!(s.natmap = calloc(s.natcap, sizeof(*s.natmap)))) {
+            r = bt_err_setr(e, -ENOMEM, "out of memory");
+            goto out;
+        }
+    }
     s.sch = bt_sched_new();
     s.pool = bt_pktpool_new(1u << 16, 2048);
     s.flows = calloc(o->flows, sizeof(*s.flows));
@@ -426,6 +478,8 @@ int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt
         f->s = &s;
         f->cip = 0x0a000001u + (uint32_t)(i / 50000);
         f->cport = (uint16_t)(10000 + i % 50000);
+        f->seen_ip = f->cip;
+        f->seen_port = f->cport;
         f->sip = 0xc0000200u + 1 + (uint32_t)(bt_mix64(i ^ o->cluster.seed) % 200);
         f->sport = 80;
         f->cseq = (uint32_t)bt_mix64(i * 2 + o->cluster.seed);
@@ -503,6 +557,7 @@ out:
     gw_serve_close(s.serve);
     gw_cluster_free(s.g);
     free(s.line);
+    free(s.natmap);
     bt_sched_free(s.sch);
     bt_pktpool_free(s.pool);
     free(s.flows);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# baton-gateway: bad usage exits 2 with a message naming the option and value.
+# baton-gateway: bad usage and bad input exit 2 with a message naming the
+# option and value, or the file and the position (line:col, packet).
 set -uo pipefail
 GW=$1
 fail=0
@@ -33,5 +34,64 @@ expect2 "cannot create" sim --out /proc/nope/x --flows 10
 printf 'cluster:\n  members: 2\n  colour: blue\n' > /tmp/bt-gwbad-$$.yaml
 expect2 "bt-gwbad-$$.yaml:3:3: unknown field 'colour'" sim --out /tmp/x --config /tmp/bt-gwbad-$$.yaml
 expect2 "nonexistent.yaml" sim --out /tmp/x --config /nonexistent.yaml
-rm -f /tmp/bt-gwbad-$$ /tmp/bt-gwbad-$$.yaml
+# cluster files: every problem with its file:line:col
+bad_config() {
+    local want=$1
+    printf '%b' "$2" > /tmp/bt-gwbad-$$.yaml
+    expect2 "bt-gwbad-$$.yaml:$want" sim --out /tmp/x --config /tmp/bt-gwbad-$$.yaml
+    expect2 "bt-gwbad-$$.yaml:$want" check-config /tmp/bt-gwbad-$$.yaml
+}
+bad_config "3:31: policy.rules[].payload: PCRE2" 'policy:\n  rules:\n    - {action: drop, payload: "a[b"}\n'
+bad_config "3:27: policy.rules[].src: '10.0.0.300/8'" 'policy:\n  rules:\n    - {action: drop, src: 10.0.0.300/8}\n'
+bad_config "3:29: policy.rules[].dport: '90-80'" 'policy:\n  rules:\n    - {action: drop, dport: 90-80}\n'
+bad_config "3:7: policy.rules[0]: a rule needs an action" 'policy:\n  rules:\n    - {dport: 80}\n'
+bad_config "2:12: policy.default: 'maybe'" 'policy:\n  default: maybe\n'
+bad_config "2:8: cluster.cost.pkt: give a unit" 'cost:\n  pkt: 500\n'
+bad_config "2:9: cluster.nat.pool: '2001:db8::/64' is not an IPv4 prefix" 'nat:\n  pool: 2001:db8::/64\n'
+bad_config "1:13: cluster.dead_timer: at least two heartbeats" 'dead_timer: 5ms\n'
+bad_config "1:10: cluster.faults: 'gremlins'" 'faults: [gremlins]\n'
+bad_config "1:1: empty cluster file" ''
+expect2 "usage: baton-gateway check-config" check-config
+# captures: not a capture, a damaged record, a link type the sim does not replay
+T=/tmp/bt-gwbad-$$.d
+mkdir -p "$T"
+echo "not a pcap" > "$T/junk.pcap"
+/usr/bin/python3 - "$T" <<'PY'
+import struct, sys
+d = sys.argv[1]
+hdr = struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+eth = b'\x00' * 12 + b'\x08\x00' + b'\x45' + b'\x00' * 19
+open(d + '/good.pcap', 'wb').write(hdr + struct.pack('<IIII', 0, 0, len(eth), len(eth)) + eth)
+# the second record claims 1000 bytes and has 4
+open(d + '/damaged.pcap', 'wb').write(hdr + struct.pack('<IIII', 0, 0, len(eth), len(eth)) + eth +
+                                      struct.pack('<IIII', 1, 0, 1000, 1000) + b'abcd')
+raw = struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101)
+open(d + '/raw.pcap', 'wb').write(raw)
+PY
+expect2 "junk.pcap" sim --out "$T/o" --client-pcap "$T/junk.pcap" --server-pcap "$T/good.pcap"
+expect2 "damaged.pcap: packet" sim --out "$T/o" --client-pcap "$T/good.pcap" --server-pcap "$T/damaged.pcap"
+expect2 "raw.pcap: link type" sim --out "$T/o" --client-pcap "$T/raw.pcap" --server-pcap "$T/good.pcap"
+expect2 "needs both --client-pcap and --server-pcap" sim --out "$T/o" --client-pcap "$T/good.pcap"
+expect2 "client.pcap" sim --out "$T/o" --pcap-in /nonexistent
+expect2 "a replay takes its traffic from the captures" sim --out "$T/o" --pcap-in "$T" --flows 10
+expect2 "--events goes with a replay" sim --out "$T/o" --events "$T/ev.jsonl"
+# event files: YAML with line:col, JSON lines with the line
+cp "$T/good.pcap" "$T/client.pcap"; cp "$T/good.pcap" "$T/server.pcap"
+printf -- '- at: 1s\n  fail: 2\n- at: 2s\n  explode: 3\n' > "$T/ev.yaml"
+expect2 "ev.yaml:4:3: unknown field 'explode'" sim --out "$T/o" --pcap-in "$T" --events "$T/ev.yaml"
+printf -- '- at: 1s\n  set_weight: 2\n' > "$T/ev.yaml"
+expect2 "ev.yaml:1:3: events: set_weight needs 'weight: W'" sim --out "$T/o" --pcap-in "$T" --events "$T/ev.yaml"
+printf -- '- at: 1s\n  policy: {rules: [{action: drop, payload: "(x"}]}\n' > "$T/ev.yaml"
+expect2 "ev.yaml:2:44: policy.rules[].payload: PCRE2" sim --out "$T/o" --pcap-in "$T" --events "$T/ev.yaml"
+printf '{"t": 1, "event": "sgm_down", "sgm": 2}\n{"t": 2, "event": "sgm_down", "sgm": 99}\n' > "$T/ev.jsonl"
+expect2 "ev.jsonl:2: \"sgm\" must be 1..64" sim --out "$T/o" --pcap-in "$T" --events "$T/ev.jsonl"
+printf '{"t": 1, "event": "sgm_down", "sgm": 2\n' > "$T/ev.jsonl"
+expect2 "ev.jsonl:1:" sim --out "$T/o" --pcap-in "$T" --events "$T/ev.jsonl"
+printf '{"t": 1, "event": "policy", "policy": {"rules": [{"action": "drop", "dport": "x"}]}}\n' > "$T/ev.jsonl"
+expect2 "ev.jsonl:1: policy.rules[0].dport" sim --out "$T/o" --pcap-in "$T" --events "$T/ev.jsonl"
+expect2 "--speed" sim --out "$T/o" --pcap-in "$T" --serve "$T/s" --speed 0
+expect2 "--sync-loss" sim --out "$T/o" --sync-loss 150
+# and a good replay of the small capture works (exit 0)
+if ! "$GW" sim --out "$T/o" --pcap-in "$T" > /dev/null 2>&1; then echo "FAIL: a good replay exits non-zero"; fail=1; fi
+rm -rf "$T" /tmp/bt-gwbad-$$ /tmp/bt-gwbad-$$.yaml
 exit $fail

@@ -6,6 +6,7 @@
 set -uo pipefail
 GW=$1
 VF=$2
+GROUP=${3:-all}   # props | faults | misc | all: meson runs the groups as three tests (each < 30 s)
 T=$(mktemp -d /tmp/bt-gw-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fail=0
@@ -15,6 +16,11 @@ n=0
 run() {
     local name=$1 want=$2 assertion=$3
     shift 4
+    case "$GROUP:$name" in
+    all:*|faults:fault-*|faults:join-loss-judged|props:[!f]*|props:failover*|props:fail-*|misc:failover) ;;
+    *) return ;;
+    esac
+    case "$GROUP:$name" in props:join-loss-judged) return ;; esac
     n=$((n + 1))
     if ! "$GW" sim --out "$T/$name" "$@" > "$T/$name.sim" 2>&1; then
         echo "FAIL $name: sim failed: $(cat "$T/$name.sim")"
@@ -87,8 +93,20 @@ VFX="--max-loss-pct 0" run fault-no-correction 1 "r['loss']['c2s']['lost'] > 0 a
 VFX="--max-loss-pct 0" run join-loss-judged 0 "r['loss']['judged'] and r['loss']['pass']" \
     -- --members 4 --flows 3000 --join 5@1s:100
 run fault-slow-detection 1 "not f['pass'] and f['max_gap_ms'] > 300" \
-    -- --members 4 --flows 2000 --fail 2@1.5s --dead 2s
+    -- --members 4 --flows 2000 --fail 2@1.5s --fault slow-detection --detect-delay 2s
+run fault-sync-loss 1 "not f['pass'] and 0 < f['lost'] < f['affected']" \
+    -- --members 4 --flows 2000 --fail 2@1.5s --sync-loss 30
+# 6. hide-NAT: replies land anywhere, the correction layer takes them to the
+#    owner and says so (corrections.jsonl), so symmetry holds
+printf 'members: 4\nnat: {pool: 198.51.100.0/28}\n' > "$T/nat.yaml"
+run nat 0 "s['violations'] == 0 and a['corrected'] > 500 and r['flows'] > 0" \
+    -- --config "$T/nat.yaml" --flows 2000 --exchanges 3
+# (verify does not join the two halves of a translated flow yet, so the
+# no-correction fault under NAT is shown by tests/gateway/test-properties.c)
 
+if [ "$GROUP" != misc ] && [ "$GROUP" != all ]; then
+    exit $fail
+fi
 # loss measured by verify between the links equals what the cluster dropped
 n=$((n + 1))
 drops=$("$GW" sim --out "$T/loss" --members 4 --flows 2000 --fail 2@1.5s --json 2>/dev/null |
@@ -111,7 +129,8 @@ assert lines[0]["cluster"]["members_up"] == 4 and lines[-1]["cluster"]["members_
 down = [l for l in lines if any(e["event"] == "sgm_down" and e["sgm"] == 2 for e in l["events"])]
 assert len(down) == 1 and down[0]["t"] >= 1.5
 assert [m["state"] for m in lines[-1]["sgms"]] == ["up", "down", "up", "up"]
-assert all("cpu" not in m for m in lines[0]["sgms"])  # no cost model yet: absent, not zero
+assert all(0 <= m["cpu"] <= 100 and "corrections_pps" in m for l in lines for m in l["sgms"])
+assert max(m["cpu"] for m in lines[0]["sgms"]) > 0   # the cost model has a figure
 assert lines[0]["cluster"]["cps"] > 0 and lines[0]["cluster"]["sync_bps"] > 0
 PY
 then echo "ok   stats-stream"; else echo "FAIL stats-stream"; fail=1; fi
