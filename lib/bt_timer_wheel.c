@@ -4,8 +4,13 @@
  * (deadline / tick) % nslots. Advancing walks the slots between the last
  * tick and now; a timer whose deadline is more than one turn away stays in
  * its slot until its turn (checked on each pass). Timers due in the same
- * advance fire in deadline order (collected, then sorted), so the order is
- * deterministic and does not depend on the slot walk.
+ * advance fire in deadline order, equal deadlines in the order they were
+ * armed: they are moved to a "firing" list and merge-sorted there (stable,
+ * no allocation). Equal deadlines always share a slot, where timers sit in
+ * arm order, so the stable sort keeps arm order.
+ *
+ * A timer on the firing list is still armed: a callback that cancels or
+ * re-arms it takes it off that list, so it does not fire in this advance.
  */
 #include "bt_timer_wheel.h"
 
@@ -16,9 +21,8 @@ struct bt_twheel {
     uint32_t nslots;
     uint64_t tick_ns;
     uint64_t cur_tick;        /* every tick < cur_tick has been processed; cur_tick is partly */
-    unsigned count;
-    struct bt_timer **due;    /* scratch for one advance */
-    unsigned due_cap;
+    unsigned count;           /* armed, including the firing list */
+    struct bt_timer firing;   /* sentinel: due in the current advance, in order */
 };
 
 static void list_init(struct bt_timer *h)
@@ -50,6 +54,7 @@ struct bt_twheel *bt_twheel_new(uint64_t tick_ns, uint32_t nslots, uint64_t star
     w->nslots = nslots;
     w->tick_ns = tick_ns;
     w->cur_tick = start_ns / tick_ns;
+    list_init(&w->firing);
     return w;
 }
 
@@ -57,7 +62,6 @@ struct bt_twheel *bt_twheel_free(struct bt_twheel *w)
 {
     if (w) {
         free(w->slots);
-        free(w->due);
         free(w);
     }
     return NULL;
@@ -103,18 +107,41 @@ void bt_twheel_arm(struct bt_twheel *w, struct bt_timer *t, uint64_t deadline_ns
     w->count++;
 }
 
-static int cmp_deadline(const void *a, const void *b)
+/* Stable merge sort of a NULL-terminated list (linked by next) by deadline. */
+static struct bt_timer *sort_by_deadline(struct bt_timer *head, unsigned n)
 {
-    const struct bt_timer *x = *(struct bt_timer *const *)a, *y = *(struct bt_timer *const *)b;
+    struct bt_timer *a, *b, **tail, *out;
+    unsigned half = n / 2;
 
-    if (x->deadline_ns != y->deadline_ns)
-        return x->deadline_ns < y->deadline_ns ? -1 : 1;
-    return 0;
+    if (n < 2)
+        return head;
+    a = head;
+    for (unsigned i = 1; i < half; i++)
+        head = head->next;
+    b = head->next;
+    head->next = NULL;
+    a = sort_by_deadline(a, half);
+    b = sort_by_deadline(b, n - half);
+    tail = &out;
+    while (a && b) {
+        /* <=: on equal deadlines the earlier (left) one goes first */
+        if (a->deadline_ns <= b->deadline_ns) {
+            *tail = a;
+            a = a->next;
+        } else {
+            *tail = b;
+            b = b->next;
+        }
+        tail = &(*tail)->next;
+    }
+    *tail = a ? a : b;
+    return out;
 }
 
 unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
 {
     uint64_t now_tick = now_ns / w->tick_ns, span;
+    struct bt_timer *chain = NULL, **tail = &chain, *prev;
     unsigned fired = 0, ndue = 0;
 
     if (now_tick < w->cur_tick)
@@ -130,29 +157,33 @@ unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
             nx = t->next;
             if (t->deadline_ns > now_ns)
                 continue;  /* a later turn */
-            if (ndue == w->due_cap) {
-                unsigned cap = w->due_cap ? w->due_cap * 2 : 64;
-                struct bt_timer **d = realloc(w->due, cap * sizeof(*d));
-                if (!d)
-                    goto fire;  /* the rest stay armed for the next advance */
-                w->due = d;
-                w->due_cap = cap;
-            }
-            unlink_t(t);
-            w->count--;
-            w->due[ndue++] = t;
+            t->prev->next = t->next;
+            t->next->prev = t->prev;
+            t->next = NULL;
+            *tail = t;
+            tail = &t->next;
+            ndue++;
         }
     }
     /* the current tick may still get timers later in it: keep it open */
     w->cur_tick = now_tick;
-fire:
-    /* Deadline order; equal deadlines in slot-walk order, which depends only
-     * on the inputs, so runs are repeatable. Timers that callbacks arm at or
-     * before now fire at the next advance. */
-    if (ndue > 1)
-        qsort(w->due, ndue, sizeof(*w->due), cmp_deadline);
-    for (unsigned i = 0; i < ndue; i++) {
-        struct bt_timer *t = w->due[i];
+    /* onto the firing list, in deadline order */
+    chain = sort_by_deadline(chain, ndue);
+    prev = &w->firing;
+    for (struct bt_timer *t = chain; t; t = t->next) {
+        t->prev = prev;
+        prev = t;
+    }
+    prev->next = &w->firing;
+    w->firing.prev = prev;
+    w->firing.next = chain ? chain : &w->firing;
+    /* Fire from the head: a callback may cancel or re-arm timers still on
+     * the list (they leave it). Timers armed at or before now by a callback
+     * go to the wheel and fire at the next advance. */
+    while (w->firing.next != &w->firing) {
+        struct bt_timer *t = w->firing.next;
+        unlink_t(t);
+        w->count--;
         t->fn(t, now_ns, t->arg);
         fired++;
     }
@@ -165,6 +196,9 @@ uint64_t bt_twheel_next_ns(const struct bt_twheel *w)
 
     if (!w->count)
         return best;
+    /* during an advance (from a callback): the rest of the firing list is due now */
+    if (w->firing.next != &w->firing)
+        best = w->firing.next->deadline_ns;
     /* Slots in tick order for one turn: the first slot holding a timer of
      * its own turn (or an overdue one) has the earliest deadline. */
     for (uint32_t k = 0; k < w->nslots; k++) {

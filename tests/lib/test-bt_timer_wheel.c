@@ -63,60 +63,159 @@ TEST(far_deadlines_wait_for_their_turn_and_past_ones_fire_next)
     bt_twheel_free(w);
 }
 
+/* Reference model: armed timers with (deadline, arm sequence); an advance
+ * fires every armed deadline <= now in (deadline, sequence) order. */
+static struct bt_timer rt[2000];
+static uint64_t rdl[2000], rseq[2000], rnext_seq;
+static int rarmed[2000];
+static int fired_idx[20000];
+static unsigned nfired_idx;
+
+static void on_fire_idx(struct bt_timer *t, uint64_t now, void *arg)
+{
+    (void)now;
+    (void)t;
+    fired_idx[nfired_idx++] = (int)(intptr_t)arg;
+}
+
 TEST(random_against_reference_model)
 {
-    static struct bt_timer t[2000];
-    static uint64_t dl[2000];
-    static int armed[2000];
     struct bt_twheel *w = bt_twheel_new(100, 256, 0);
     uint64_t x = 0x9E3779B97F4A7C15ULL, now = 0;
-    F.n = 0;
+    unsigned total = 0;
+    REQUIRE(w);
     for (int i = 0; i < 2000; i++)
-        bt_timer_init(&t[i], on_fire, NULL);
-    memset(armed, 0, sizeof(armed));
-    for (int step = 0; step < 20000; step++) {
+        bt_timer_init(&rt[i], on_fire_idx, (void *)(intptr_t)i);
+    memset(rarmed, 0, sizeof(rarmed));
+    for (int step = 0; step < 20000 && !bt_test_failed; step++) {
         x ^= x << 13; x ^= x >> 7; x ^= x << 17;
         int i = (int)(x % 2000);
         switch ((x >> 20) % 4) {
         case 0: case 1:
-            dl[i] = now + (x >> 32) % 100000;
-            bt_twheel_arm(w, &t[i], dl[i]);
-            armed[i] = 1;
+            /* deadlines up to 4 turns ahead, some in the past, many ties
+             * (multiples of 50 ns) */
+            rdl[i] = now + (x >> 32) % 100000 / 50 * 50;
+            if ((x >> 50) % 16 == 0 && now > 500)
+                rdl[i] = now - 500;
+            bt_twheel_arm(w, &rt[i], rdl[i]);
+            rarmed[i] = 1;
+            rseq[i] = rnext_seq++;
             break;
         case 2:
-            bt_twheel_cancel(w, &t[i]);
-            armed[i] = 0;
+            bt_twheel_cancel(w, &rt[i]);
+            rarmed[i] = 0;
             break;
         default: {
             uint64_t next = now + (x >> 40) % 3000;
-            unsigned before = F.n, expect = 0;
-            uint64_t min_left = UINT64_MAX;
+            /* expected: armed with deadline <= next, by (deadline, seq) */
+            static int exp[2000];
+            unsigned ne = 0;
             for (int j = 0; j < 2000; j++)
-                if (armed[j] && dl[j] <= next)
-                    expect++;
-            unsigned got = bt_twheel_advance(w, next);
-            CHECK_EQ_INT(got, expect);
-            for (unsigned k = before; k < F.n; k++) {
-                CHECK(F.deadline[k] <= next);
-                if (k > before)
-                    CHECK(F.deadline[k - 1] <= F.deadline[k]);
-            }
+                if (rarmed[j] && rdl[j] <= next)
+                    exp[ne++] = j;
+            for (unsigned a2 = 1; a2 < ne; a2++) /* insertion sort */
+                for (unsigned b2 = a2; b2 > 0; b2--) {
+                    int p = exp[b2 - 1], q = exp[b2];
+                    if (rdl[p] < rdl[q] || (rdl[p] == rdl[q] && rseq[p] < rseq[q]))
+                        break;
+                    exp[b2 - 1] = q;
+                    exp[b2] = p;
+                }
+            nfired_idx = 0;
+            CHECK_EQ_INT(bt_twheel_advance(w, next), ne);
+            REQUIRE(nfired_idx == ne);
+            for (unsigned k = 0; k < ne; k++)
+                if (fired_idx[k] != exp[k]) {
+                    BT_FAIL_AT("step %d: fired #%u is timer %d, expected %d", step, k, fired_idx[k], exp[k]);
+                    break;
+                }
+            uint64_t min_left = UINT64_MAX;
+            for (unsigned k = 0; k < ne; k++)
+                rarmed[exp[k]] = 0;
             for (int j = 0; j < 2000; j++) {
-                if (armed[j] && dl[j] <= next)
-                    armed[j] = 0;
-                if (armed[j] && dl[j] < min_left)
-                    min_left = dl[j];
+                CHECK(bt_timer_armed(&rt[j]) == (rarmed[j] != 0));
+                if (rarmed[j] && rdl[j] < min_left)
+                    min_left = rdl[j];
             }
             CHECK_EQ_INT(bt_twheel_next_ns(w), min_left);
+            total += ne;
             now = next;
-            F.n = 0;
         }
         }
     }
     unsigned left = 0;
     for (int j = 0; j < 2000; j++)
-        left += armed[j];
+        left += rarmed[j];
     CHECK_EQ_INT(bt_twheel_count(w), left);
+    CHECK(total > 1000); /* the model was exercised */
+    bt_twheel_free(w);
+}
+
+/* A callback that cancels one timer and re-arms another, both due in the
+ * same advance: neither fires now; the re-armed one fires at its new time. */
+static struct bt_timer cb_t[4];
+static struct bt_twheel *cb_w;
+static int cb_order[8], cb_n;
+
+static void on_cb(struct bt_timer *t, uint64_t now, void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    (void)t;
+    (void)now;
+    cb_order[cb_n++] = i;
+    if (i == 0) {
+        bt_twheel_cancel(cb_w, &cb_t[1]);
+        bt_twheel_arm(cb_w, &cb_t[2], 5000);
+        CHECK_EQ_INT(bt_twheel_next_ns(cb_w), 300); /* timer 3, still due now */
+    }
+}
+
+TEST(callback_cancels_and_rearms_timers_due_in_the_same_advance)
+{
+    cb_w = bt_twheel_new(100, 16, 0);
+    REQUIRE(cb_w);
+    for (int i = 0; i < 4; i++)
+        bt_timer_init(&cb_t[i], on_cb, (void *)(intptr_t)i);
+    bt_twheel_arm(cb_w, &cb_t[0], 100);
+    bt_twheel_arm(cb_w, &cb_t[1], 200);
+    bt_twheel_arm(cb_w, &cb_t[2], 250);
+    bt_twheel_arm(cb_w, &cb_t[3], 300);
+    cb_n = 0;
+    CHECK_EQ_INT(bt_twheel_advance(cb_w, 1000), 2);
+    REQUIRE(cb_n == 2);
+    CHECK_EQ_INT(cb_order[0], 0);
+    CHECK_EQ_INT(cb_order[1], 3);
+    CHECK(!bt_timer_armed(&cb_t[1]));
+    CHECK(bt_timer_armed(&cb_t[2]));
+    CHECK_EQ_INT(bt_twheel_count(cb_w), 1);
+    CHECK_EQ_INT(bt_twheel_next_ns(cb_w), 5000);
+    cb_n = 0;
+    CHECK_EQ_INT(bt_twheel_advance(cb_w, 5000), 1);
+    CHECK_EQ_INT(cb_order[0], 2);
+    cb_w = bt_twheel_free(cb_w);
+}
+
+TEST(equal_deadlines_fire_in_arm_order)
+{
+    struct bt_twheel *w = bt_twheel_new(1000, 8, 0);
+    static struct bt_timer t[50];
+    REQUIRE(w);
+    /* arm 50 timers at 3 deadlines in a scrambled order; re-arming moves a
+     * timer behind the others of its deadline */
+    for (int i = 0; i < 50; i++) {
+        bt_timer_init(&t[i], on_fire_idx, (void *)(intptr_t)i);
+        bt_twheel_arm(w, &t[i], 20000 + (uint64_t)((i * 7) % 3) * 100);
+    }
+    bt_twheel_arm(w, &t[0], 20000);
+    nfired_idx = 0;
+    CHECK_EQ_INT(bt_twheel_advance(w, 30000), 50);
+    for (unsigned k = 1; k < nfired_idx; k++) {
+        int a = fired_idx[k - 1], b = fired_idx[k];
+        uint64_t da = t[a].deadline_ns, db = t[b].deadline_ns;
+        int sa = a == 0 ? 50 : a, sb = b == 0 ? 50 : b; /* arm sequence */
+        CHECK(da < db || (da == db && sa < sb));
+    }
+    CHECK_EQ_INT(fired_idx[0], 3); /* first of deadline 20000 after re-arm of 0 */
     bt_twheel_free(w);
 }
 
