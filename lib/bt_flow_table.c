@@ -15,13 +15,14 @@
 
 #define NIL UINT32_MAX
 
+/* 56 bytes: the index slot of an entry is found by probing on removal
+ * rather than stored, to keep entries small. */
 struct ent_hdr {
     struct bt_flow_key key;   /* 40 bytes */
     uint32_t prev, next;      /* LRU (or free list in next) */
     uint64_t last_ns;
-    uint32_t slot;            /* index slot pointing here */
-    uint32_t used;
 };
+_Static_assert(sizeof(struct ent_hdr) == 56, "flow table entry header grew");
 
 struct bt_flowtab {
     uint8_t *slab;
@@ -130,7 +131,6 @@ static int grow(struct bt_flowtab *t)
         while (t->index[sl])
             sl = (sl + 1) & t->index_mask;
         t->index[sl] = i + 1;
-        e->slot = sl;
     }
     return 0;
 }
@@ -228,8 +228,6 @@ void *bt_flowtab_insert(struct bt_flowtab *t, const struct bt_flow_key *key, uin
     }
     memcpy(&e->key, key, sizeof(*key));
     e->last_ns = now_ns;
-    e->slot = s;
-    e->used = 1;
     memset(ent_value(t, i), 0, t->value_size);
     t->index[s] = i + 1;
     lru_append(t, i);
@@ -260,8 +258,11 @@ const struct bt_flow_key *bt_flowtab_key(const struct bt_flowtab *t, const void 
 static void remove_ent(struct bt_flowtab *t, uint32_t i)
 {
     struct ent_hdr *e = ent(t, i);
-    uint32_t hole = e->slot, s = hole;
+    uint32_t hole = (uint32_t)key_hash(&e->key) & t->index_mask, s;
 
+    while (t->index[hole] != i + 1)
+        hole = (hole + 1) & t->index_mask;
+    s = hole;
     lru_unlink(t, i);
     t->index[hole] = 0;
     /* backward-shift deletion: move later chain members into the hole when
@@ -277,11 +278,9 @@ static void remove_ent(struct bt_flowtab *t, uint32_t i)
         if (d_home >= d_hole) {
             t->index[hole] = v;
             t->index[s] = 0;
-            m->slot = hole;
             hole = s;
         }
     }
-    e->used = 0;
     e->next = t->free_head;
     t->free_head = i;
     t->count--;

@@ -170,3 +170,148 @@ TEST(growable_table_keeps_every_entry_across_growth)
     CHECK(bt_flowtab_new_growable(10, 5, 8, 0) == NULL);
     bt_flowtab_free(t);
 }
+
+/* Random inserts, touches, removes and expiries on a clock that moves
+ * forward, against a model that keeps each key's value, last use and touch
+ * order: lookups, the expiry callbacks (which keys, in which order), counts
+ * and foreach must agree at every step. */
+enum { RN = 2000, RCAP = 600 };
+static int r_present[RN];
+static uint64_t r_val[RN], r_last[RN], r_seq[RN];
+static int r_expired[RN];
+static unsigned r_nexpired, r_seen;
+
+static uint32_t key_index(const struct bt_flow_key *k)
+{
+    return (uint32_t)k->src[13] << 16 | (uint32_t)k->src[14] << 8 | k->src[15];
+}
+
+static void r_on_expire(const struct bt_flow_key *k, void *v, void *arg)
+{
+    (void)arg;
+    uint32_t i = key_index(k);
+    CHECK_EQ_INT(*(uint64_t *)v, r_val[i]);
+    r_expired[r_nexpired++] = (int)i;
+}
+
+static void r_on_each(const struct bt_flow_key *k, void *v, void *arg)
+{
+    (void)arg;
+    uint32_t i = key_index(k);
+    CHECK(r_present[i]);
+    CHECK_EQ_INT(*(uint64_t *)v, r_val[i]);
+    r_seen++;
+}
+
+TEST(random_with_expiry_against_model)
+{
+    const uint64_t idle = 5000;
+    for (int growable = 0; growable <= 1; growable++) {
+        struct bt_flowtab *t = growable ? bt_flowtab_new_growable(8, RCAP, sizeof(uint64_t), idle)
+                                        : bt_flowtab_new(RCAP, sizeof(uint64_t), idle);
+        uint64_t x = 0xdeadbeef12345ULL + (uint64_t)growable, now = 0, seq = 0;
+        unsigned count = 0, total_expired = 0;
+        REQUIRE(t);
+        memset(r_present, 0, sizeof(r_present));
+        for (int step = 0; step < 100000 && !bt_test_failed; step++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            uint32_t i = (uint32_t)(x % RN);
+            struct bt_flow_key k = mk(i);
+            now += (x >> 40) % 8;
+            switch ((x >> 20) % 8) {
+            case 0: case 1: case 2: { /* insert (or touch an existing one) */
+                bool c;
+                uint64_t *v = bt_flowtab_insert(t, &k, now, &c);
+                if (!r_present[i] && count == RCAP) {
+                    CHECK(v == NULL);
+                    break;
+                }
+                REQUIRE(v);
+                CHECK_EQ_INT(c, !r_present[i]);
+                if (c) {
+                    r_present[i] = 1;
+                    r_val[i] = x;
+                    *v = x;
+                    count++;
+                }
+                CHECK_EQ_INT(*v, r_val[i]);
+                r_last[i] = now;
+                r_seq[i] = seq++;
+                break;
+            }
+            case 3: { /* touch */
+                uint64_t *v = bt_flowtab_lookup(t, &k);
+                CHECK_EQ_INT(v != NULL, r_present[i]);
+                if (v) {
+                    bt_flowtab_touch(t, v, now);
+                    r_last[i] = now;
+                    r_seq[i] = seq++;
+                }
+                break;
+            }
+            case 4: { /* remove */
+                uint64_t *v = bt_flowtab_lookup(t, &k);
+                CHECK_EQ_INT(v != NULL, r_present[i]);
+                if (v) {
+                    bt_flowtab_remove(t, v);
+                    r_present[i] = 0;
+                    count--;
+                }
+                break;
+            }
+            case 5: { /* expire, sometimes bounded */
+                unsigned max = (x >> 50) % 2 ? (unsigned)(x >> 56) % 5 : 0;
+                r_nexpired = 0;
+                unsigned n = bt_flowtab_expire(t, now, r_on_expire, NULL, max);
+                CHECK_EQ_INT(n, r_nexpired);
+                /* model: least recently touched first, while idle too long */
+                unsigned k2;
+                for (k2 = 0; max == 0 || k2 < max; k2++) {
+                    int oldest = -1;
+                    for (int j = 0; j < RN; j++)
+                        if (r_present[j] && (oldest < 0 || r_seq[j] < r_seq[oldest]))
+                            oldest = j;
+                    if (oldest < 0 || now < idle || r_last[oldest] >= now - idle)
+                        break;
+                    if (k2 >= n || r_expired[k2] != oldest) {
+                        BT_FAIL_AT("step %d: expiry #%u: expected key %d", step, k2, oldest);
+                        break;
+                    }
+                    r_present[oldest] = 0;
+                    count--;
+                }
+                CHECK_EQ_INT(k2, n);
+                total_expired += n;
+                break;
+            }
+            default: { /* lookup */
+                uint64_t *v = bt_flowtab_lookup(t, &k);
+                CHECK_EQ_INT(v != NULL, r_present[i]);
+                if (v)
+                    CHECK_EQ_INT(*v, r_val[i]);
+            }
+            }
+            CHECK_EQ_INT(bt_flowtab_count(t), count);
+            if (step % 10000 == 0) {
+                r_seen = 0;
+                bt_flowtab_foreach(t, r_on_each, NULL);
+                CHECK_EQ_INT(r_seen, count);
+            }
+        }
+        CHECK(total_expired > 1000); /* expiry was exercised */
+        bt_flowtab_free(t);
+    }
+}
+
+TEST(entry_bytes_are_small)
+{
+    /* the per-flow state figures quote this: header (key, LRU links, last
+     * use) plus the value, plus the index share (<= 4 slots of 4 bytes) */
+    struct bt_flowtab *t = bt_flowtab_new(1u << 16, 16, 0);
+    REQUIRE(t);
+    uint32_t b = bt_flowtab_entry_bytes(t);
+    fprintf(stderr, "entry bytes with a 16-byte value: %u\n", b);
+    CHECK(b >= 40 + 16 + 8);
+    CHECK(b <= 96);
+    bt_flowtab_free(t);
+}
