@@ -2,82 +2,102 @@
 /*
  * Event scheduler: a binary min-heap keyed by (time, sequence). The sequence
  * number is the insertion order, so equal times fire first-in first-out and
- * a simulation is deterministic. Cancelled entries are marked and skipped
- * lazily (cancel is O(n) to find, which the drivers use rarely).
+ * a simulation is deterministic.
+ *
+ * Callbacks live in a slab of slots; the heap holds (time, sequence, slot).
+ * Cancel is O(1): it marks the slot, and a cancelled entry is dropped when
+ * it reaches the top of the heap (the top is never a cancelled entry, so
+ * next_ns stays exact). Keeping heap positions for an eager removal made
+ * every push and pop slower in a sim-like load (a position write per move);
+ * lazy removal costs nothing there. An id is the slot plus a generation that changes on every reuse of
+ * the slot, so a stale id (already run or cancelled) matches nothing.
  */
 #include "bt_sched.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-struct ent {
+#define FREE_POS UINT32_MAX
+
+struct node {
     uint64_t t;
-    int64_t id;   /* also the sequence; < 0 when cancelled */
+    uint64_t seq;
+    uint32_t slot;
+};
+
+enum { SLOT_FREE, SLOT_PENDING, SLOT_CANCELLED };
+
+struct slot {
     bt_sched_fn fn;
     void *arg;
+    uint32_t gen;    /* 1..2^31-1, bumped on reuse */
+    uint16_t state;
+    uint32_t next_free;
 };
 
 struct bt_sched {
-    struct ent *h;
-    uint64_t n, cap;
-    uint64_t live;
-    int64_t next_id;
+    struct node *h;
+    struct slot *sl;
+    uint32_t n, cap;        /* heap entries; slots allocated */
+    uint32_t free_head;     /* FREE_POS: none */
+    uint64_t live;          /* pending, not cancelled */
+    uint64_t next_seq;
     uint64_t now;
 };
 
-static int before(const struct ent *a, const struct ent *b)
+static inline int before(const struct node *a, const struct node *b)
 {
-    if (a->t != b->t)
-        return a->t < b->t;
-    /* ids are positive and increasing; cancelled ones are negated */
-    int64_t ia = a->id < 0 ? -a->id : a->id, ib = b->id < 0 ? -b->id : b->id;
-    return ia < ib;
+    return a->t != b->t ? a->t < b->t : a->seq < b->seq;
 }
 
-static void swap(struct ent *a, struct ent *b)
+static void sift_up(struct bt_sched *s, uint32_t i)
 {
-    struct ent t = *a;
-    *a = *b;
-    *b = t;
-}
+    struct node nd = s->h[i];
 
-static void sift_up(struct bt_sched *s, uint64_t i)
-{
     while (i > 0) {
-        uint64_t p = (i - 1) / 2;
-        if (!before(&s->h[i], &s->h[p]))
+        uint32_t p = (i - 1) / 2;
+        if (!before(&nd, &s->h[p]))
             break;
-        swap(&s->h[i], &s->h[p]);
+        s->h[i] = s->h[p];
         i = p;
     }
+    s->h[i] = nd;
 }
 
-static void sift_down(struct bt_sched *s, uint64_t i)
+static void sift_down(struct bt_sched *s, uint32_t i)
 {
+    struct node nd = s->h[i];
+
     for (;;) {
-        uint64_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->n && before(&s->h[l], &s->h[m]))
-            m = l;
-        if (r < s->n && before(&s->h[r], &s->h[m]))
-            m = r;
-        if (m == i)
-            return;
-        swap(&s->h[i], &s->h[m]);
+        uint32_t l = 2 * i + 1, r = l + 1, m;
+        if (l >= s->n)
+            break;
+        m = r < s->n && before(&s->h[r], &s->h[l]) ? r : l;
+        if (!before(&s->h[m], &nd))
+            break;
+        s->h[i] = s->h[m];
         i = m;
     }
+    s->h[i] = nd;
 }
 
+/* Pops the top entry and frees its slot. */
 static void pop_top(struct bt_sched *s)
 {
+    uint32_t slot = s->h[0].slot;
+
+    s->sl[slot].state = SLOT_FREE;
+    s->sl[slot].next_free = s->free_head;
+    s->free_head = slot;
     s->h[0] = s->h[--s->n];
     if (s->n)
         sift_down(s, 0);
 }
 
-/* Drops cancelled entries from the top so that h[0] is live (or empty). */
+/* Keeps the top live: drops cancelled entries that reached it. */
 static void skip_cancelled(struct bt_sched *s)
 {
-    while (s->n && s->h[0].id < 0)
+    while (s->n && s->sl[s->h[0].slot].state == SLOT_CANCELLED)
         pop_top(s);
 }
 
@@ -87,7 +107,7 @@ struct bt_sched *bt_sched_new(void)
 
     if (!s)
         return NULL;
-    s->next_id = 1;
+    s->free_head = FREE_POS;
     return s;
 }
 
@@ -95,42 +115,66 @@ struct bt_sched *bt_sched_free(struct bt_sched *s)
 {
     if (s) {
         free(s->h);
+        free(s->sl);
         free(s);
     }
     return NULL;
 }
 
+static int grow(struct bt_sched *s)
+{
+    uint32_t cap = s->cap ? s->cap * 2 : 64;
+    struct node *h;
+    struct slot *sl;
+
+    if (s->cap >= (1U << 30))
+        return -ENOMEM;
+    h = realloc(s->h, (size_t)cap * sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    s->h = h;
+    sl = realloc(s->sl, (size_t)cap * sizeof(*sl));
+    if (!sl)
+        return -ENOMEM;
+    s->sl = sl;
+    for (uint32_t i = cap; i-- > s->cap;) {
+        sl[i].state = SLOT_FREE;
+        sl[i].gen = 0;
+        sl[i].next_free = s->free_head;
+        s->free_head = i;
+    }
+    s->cap = cap;
+    return 0;
+}
+
 int64_t bt_sched_at(struct bt_sched *s, uint64_t t_ns, bt_sched_fn fn, void *arg)
 {
-    if (s->n == s->cap) {
-        uint64_t cap = s->cap ? s->cap * 2 : 64;
-        struct ent *h = realloc(s->h, cap * sizeof(*h));
-        if (!h)
-            return -ENOMEM;
-        s->h = h;
-        s->cap = cap;
-    }
-    struct ent *e = &s->h[s->n];
-    e->t = t_ns < s->now ? s->now : t_ns;
-    e->id = s->next_id++;
+    uint32_t slot;
+    struct slot *e;
+
+    if (s->free_head == FREE_POS && grow(s) < 0)
+        return -ENOMEM;
+    slot = s->free_head;
+    e = &s->sl[slot];
+    s->free_head = e->next_free;
     e->fn = fn;
     e->arg = arg;
+    e->gen = e->gen % 0x7fffffffU + 1;
+    e->state = SLOT_PENDING;
+    s->h[s->n] = (struct node){t_ns < s->now ? s->now : t_ns, s->next_seq++, slot};
     sift_up(s, s->n++);
     s->live++;
-    return s->next_id - 1;
+    return (int64_t)e->gen << 32 | slot;
 }
 
 void bt_sched_cancel(struct bt_sched *s, int64_t id)
 {
-    if (id <= 0)
+    uint64_t slot = (uint64_t)id & 0xffffffffU, gen = (uint64_t)id >> 32;
+
+    if (id <= 0 || slot >= s->cap || s->sl[slot].gen != gen || s->sl[slot].state != SLOT_PENDING)
         return;
-    for (uint64_t i = 0; i < s->n; i++) {
-        if (s->h[i].id == id) {
-            s->h[i].id = -id;
-            s->live--;
-            break;
-        }
-    }
+    s->sl[slot].state = SLOT_CANCELLED;
+    s->live--;
     skip_cancelled(s);
 }
 
@@ -141,18 +185,19 @@ uint64_t bt_sched_next_ns(const struct bt_sched *s)
 
 int bt_sched_step(struct bt_sched *s)
 {
-    struct ent e;
+    bt_sched_fn fn;
+    void *arg;
 
-    skip_cancelled(s);
     if (!s->n)
         return 0;
-    e = s->h[0];
+    if (s->h[0].t > s->now)
+        s->now = s->h[0].t;
+    fn = s->sl[s->h[0].slot].fn;
+    arg = s->sl[s->h[0].slot].arg;
     pop_top(s);
     s->live--;
-    if (e.t > s->now)
-        s->now = e.t;
-    e.fn(e.arg, s->now);
     skip_cancelled(s);
+    fn(arg, s->now);
     return 1;
 }
 
@@ -160,7 +205,6 @@ uint64_t bt_sched_run_until(struct bt_sched *s, uint64_t until_ns)
 {
     uint64_t ran = 0;
 
-    skip_cancelled(s);
     while (s->n && s->h[0].t <= until_ns)
         ran += (uint64_t)bt_sched_step(s);
     if (until_ns > s->now && until_ns != UINT64_MAX)
