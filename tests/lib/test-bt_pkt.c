@@ -2,6 +2,29 @@
 #include "bt_test.h"
 #include "bt_pkt.h"
 
+/* Counts the process's heap allocations (this executable's malloc family
+ * interposes glibc's for libbaton too), to show that the hot path of a
+ * module allocates nothing after its constructor. */
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t sz);
+extern void *__libc_realloc(void *p, size_t n);
+static unsigned long n_allocs;
+void *malloc(size_t n)
+{
+    n_allocs++;
+    return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t sz)
+{
+    n_allocs++;
+    return __libc_calloc(n, sz);
+}
+void *realloc(void *p, size_t n)
+{
+    n_allocs++;
+    return __libc_realloc(p, n);
+}
+
 TEST(pool_hands_out_every_buffer_once_then_runs_dry)
 {
     struct bt_pktpool *p = bt_pktpool_new(8, 64);
@@ -65,4 +88,56 @@ TEST(bad_sizes_give_null)
 {
     CHECK(bt_pktpool_new(0, 64) == NULL);
     CHECK(bt_pktpool_new(4, 0) == NULL);
+}
+
+/* Random allocs and frees against a model of who holds what: every held
+ * packet's buffer keeps the bytes written into it (no two held packets
+ * share memory), avail matches, the pool never hands out more than it has,
+ * and nothing is allocated after bt_pktpool_new. */
+TEST(random_alloc_free_no_overlap_no_malloc)
+{
+    enum { N = 64, SZ = 96 };
+    unsigned long at_new = n_allocs;
+    struct bt_pktpool *p = bt_pktpool_new(N, SZ);
+    struct bt_pkt *held[N];
+    CHECK(n_allocs > at_new); /* the counter sees libbaton's allocations */
+    unsigned nheld = 0, dry = 0;
+    uint64_t x = 0x1234567887654321ULL;
+    REQUIRE(p);
+    unsigned long before = n_allocs;
+    for (int step = 0; step < 100000 && !bt_test_failed; step++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        if ((x & 1) && nheld > 0) {
+            unsigned i = (unsigned)((x >> 8) % nheld);
+            struct bt_pkt *k = held[i];
+            uint8_t tag = (uint8_t)k->meta;
+            for (unsigned b = 0; b < SZ; b++)
+                if (k->data[b] != tag) {
+                    BT_FAIL_AT("step %d: buffer of held packet changed at byte %u", step, b);
+                    break;
+                }
+            bt_pkt_free(k);
+            held[i] = held[--nheld];
+        } else {
+            struct bt_pkt *k = (x >> 9) % 2 ? bt_pkt_alloc(p)
+                                             : bt_pkt_copy(p, (const uint8_t *)"abc", 3, 60, 5);
+            if (nheld == N) {
+                CHECK(k == NULL);
+                dry++;
+                continue;
+            }
+            REQUIRE(k);
+            CHECK(k->pool == p && k->cap == SZ);
+            k->meta = (uint8_t)(x >> 16);
+            memset(k->data, (uint8_t)k->meta, SZ);
+            held[nheld++] = k;
+        }
+        CHECK_EQ_INT(bt_pktpool_avail(p), N - nheld);
+    }
+    CHECK_EQ_INT(n_allocs - before, 0);
+    CHECK(dry > 10); /* the pool ran dry and recovered */
+    while (nheld)
+        bt_pkt_free(held[--nheld]);
+    CHECK_EQ_INT(bt_pktpool_avail(p), N);
+    bt_pktpool_free(p);
 }
