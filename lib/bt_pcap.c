@@ -8,19 +8,46 @@
 #include "bt_pcap.h"
 #include "bt_err.h"
 
+#include <stdint.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct bt_pcap_reader {
     pcap_t *p;
+    FILE *f;            /* libpcap's stream (for byte offsets); may be NULL */
     char *path;
     uint64_t index;
+    long rec_off;       /* where reading stopped at an error, -1 unknown */
     int link;
 };
+
+/* libpcap hands out DLT_* values, which differ from the LINKTYPE_* values
+ * in files for a few old types (its own mapping is not exported). */
+static int dlt_to_linktype(int dlt)
+{
+    static const struct {
+        int dlt, linktype;
+    } map[] = {
+        {11, 100},  /* DLT_ATM_RFC1483 */
+        {12, 101},  /* DLT_RAW (Linux, most systems) */
+        {15, 102},  /* DLT_SLIP_BSDOS */
+        {16, 103},  /* DLT_PPP_BSDOS */
+        {18, 246},  /* DLT_PFSYNC */
+        {19, 106},  /* DLT_ATM_CLIP */
+    };
+
+    for (unsigned i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (map[i].dlt == dlt)
+            return map[i].linktype;
+    return dlt;
+}
 
 struct bt_pcap_reader *bt_pcap_open(const char *path, struct bt_err *e)
 {
@@ -48,7 +75,9 @@ struct bt_pcap_reader *bt_pcap_open(const char *path, struct bt_err *e)
                    errbuf[0] ? errbuf : "out of memory");
         return bt_pcap_close(r);
     }
-    r->link = pcap_datalink(r->p);
+    r->link = dlt_to_linktype(pcap_datalink(r->p));
+    r->f = pcap_file(r->p);
+    r->rec_off = -1;
     return r;
 }
 
@@ -67,8 +96,9 @@ int bt_pcap_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec, struct bt_er
 {
     struct pcap_pkthdr *h;
     const u_char *data;
-    int rc = pcap_next_ex(r->p, &h, &data);
+    int rc;
 
+    rc = pcap_next_ex(r->p, &h, &data);
     if (rc == 1) {
         rec->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
         rec->data = data;
@@ -79,16 +109,18 @@ int bt_pcap_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec, struct bt_er
     }
     if (rc == PCAP_ERROR_BREAK)
         return 0;
-    {
-        FILE *f = pcap_file(r->p);
-        long off = f ? ftell(f) : -1;
-        if (off >= 0)
-            bt_err_set(e, "%s: packet %llu (byte offset %ld): %s", r->path,
-                       (unsigned long long)r->index + 1, off, pcap_geterr(r->p));
-        else
-            bt_err_set(e, "%s: packet %llu: %s", r->path, (unsigned long long)r->index + 1,
-                       pcap_geterr(r->p));
-    }
+    /* -1 (damaged or truncated record); 0 (timeout) cannot happen offline
+     * but must not loop: report it the same way. The offset is where libpcap
+     * stopped reading (for a cut file: its end). Asked only now: ftell costs
+     * an lseek per call here, too much per packet. */
+    r->rec_off = r->f ? ftell(r->f) : -1;
+    if (r->rec_off >= 0)
+        bt_err_set(e, "%s: packet %llu (byte offset %ld): %s", r->path,
+                   (unsigned long long)r->index + 1, r->rec_off,
+                   rc == -1 ? pcap_geterr(r->p) : "unexpected libpcap status");
+    else
+        bt_err_set(e, "%s: packet %llu: %s", r->path, (unsigned long long)r->index + 1,
+                   rc == -1 ? pcap_geterr(r->p) : "unexpected libpcap status");
     return -EBADMSG;
 }
 
@@ -112,31 +144,49 @@ const char *bt_pcap_path(const struct bt_pcap_reader *r)
 #define WBUF (256 * 1024)
 
 struct bt_pcap_writer {
-    FILE *f;
+    int fd;
     uint8_t *buf;
     size_t used;
     uint64_t count;
     uint32_t snaplen;
-    int err;
+    int err;            /* first I/O error, sticky: later writes fail fast */
 };
+
+/* write(2) until done: regular files may take short writes (ENOSPC half
+ * way, signals). */
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (k == 0)
+            return -EIO;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
 
 static int wflush(struct bt_pcap_writer *w)
 {
-    if (w->used && !w->err && fwrite(w->buf, 1, w->used, w->f) != w->used)
-        w->err = errno ? -errno : -EIO;
+    if (w->used && !w->err)
+        w->err = write_all(w->fd, w->buf, w->used);
     w->used = 0;
     return w->err;
 }
 
 static int wput(struct bt_pcap_writer *w, const void *p, size_t n)
 {
+    if (w->err)
+        return w->err;
     if (w->used + n > WBUF && wflush(w) < 0)
         return w->err;
-    if (n > WBUF) {
-        if (fwrite(p, 1, n, w->f) != n)
-            w->err = errno ? -errno : -EIO;
-        return w->err;
-    }
+    if (n > WBUF)               /* bigger than the buffer: straight through */
+        return w->err = write_all(w->fd, p, n);
     memcpy(w->buf + w->used, p, n);
     w->used += n;
     return 0;
@@ -153,24 +203,21 @@ struct bt_pcap_writer *bt_pcap_writer_open(const char *path, int linktype, uint3
         uint32_t sigfigs, snaplen, link;
     } hdr = {0xa1b23c4d, 2, 4, 0, 0, snaplen ? snaplen : 262144, (uint32_t)linktype};
 
-    if (!w) {
+    if (!w || !(w->buf = malloc(WBUF))) {
         bt_err_setr(e, -ENOMEM, "%s: out of memory", path);
-        return NULL;
+        goto fail;
     }
-    w->buf = malloc(WBUF);
-    w->f = fopen(path, "wb");
-    if (!w->buf || !w->f) {
+    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
         bt_err_setr(e, -errno, "%s: cannot create: %s", path, strerror(errno));
         goto fail;
     }
     w->snaplen = hdr.snaplen;
-    if (wput(w, &hdr, sizeof(hdr)) < 0)
-        goto fail;
+    wput(w, &hdr, sizeof(hdr));   /* buffered: cannot fail here */
     return w;
 fail:
-    if (w->f)
-        fclose(w->f);
-    free(w->buf);
+    if (w && w->buf)
+        free(w->buf);
     free(w);
     return NULL;
 }
@@ -180,13 +227,17 @@ int bt_pcap_write(struct bt_pcap_writer *w, uint64_t ts_ns, const uint8_t *data,
 {
     uint32_t rec[4];
 
+    if (w->err)
+        return w->err;
+    if (ts_ns / 1000000000ULL > UINT32_MAX || (!data && caplen))
+        return -EINVAL;     /* not representable / no bytes: refused, not sticky */
     if (caplen > w->snaplen)
         caplen = w->snaplen;
     rec[0] = (uint32_t)(ts_ns / 1000000000ULL);
     rec[1] = (uint32_t)(ts_ns % 1000000000ULL);
     rec[2] = caplen;
     rec[3] = wire_len < caplen ? caplen : wire_len;
-    if (wput(w, rec, sizeof(rec)) < 0 || wput(w, data, caplen) < 0)
+    if (wput(w, rec, sizeof(rec)) < 0 || (caplen && wput(w, data, caplen) < 0))
         return w->err;
     w->count++;
     return 0;
@@ -199,7 +250,7 @@ int bt_pcap_writer_close(struct bt_pcap_writer *w)
     if (!w)
         return 0;
     r = wflush(w);
-    if (fclose(w->f) != 0 && r == 0)
+    if (close(w->fd) != 0 && r == 0)
         r = -errno;
     free(w->buf);
     free(w);
