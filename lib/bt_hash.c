@@ -109,28 +109,44 @@ uint32_t bt_toeplitz(const uint8_t *key, size_t keylen, const uint8_t *data, siz
     return result;
 }
 
+/*
+ * Symmetric Toeplitz by table. Toeplitz is linear (an XOR of one 32-bit key
+ * window per set input bit), and the 0x6d5a key repeats every 16 bits, so
+ * the window of input bit (8 i + j) depends only on (8 i + j) mod 16: a
+ * byte's contribution depends on its value and the parity of its position.
+ * Four 16-entry nibble tables (constant expressions) replace the bit loop
+ * (36 bytes: ~10x faster); the test checks it against bt_toeplitz.
+ */
+#define SYMKEY64 0x6d5a6d5a6d5a6d5aULL
+#define KW(o) ((uint32_t)((SYMKEY64 << ((o) & 15)) >> 32))
+#define NIB(o, v) (((v) & 8 ? KW(o) : 0) ^ ((v) & 4 ? KW((o) + 1) : 0) ^ \
+                   ((v) & 2 ? KW((o) + 2) : 0) ^ ((v) & 1 ? KW((o) + 3) : 0))
+#define NIBROW(o) {NIB(o, 0), NIB(o, 1), NIB(o, 2), NIB(o, 3), NIB(o, 4), NIB(o, 5), \
+                   NIB(o, 6), NIB(o, 7), NIB(o, 8), NIB(o, 9), NIB(o, 10), NIB(o, 11), \
+                   NIB(o, 12), NIB(o, 13), NIB(o, 14), NIB(o, 15)}
+/* [even byte high nibble, even low, odd high, odd low] */
+static const uint32_t sym_nib[4][16] = {NIBROW(0), NIBROW(4), NIBROW(8), NIBROW(12)};
+
+static inline uint32_t sym_bytes(const uint8_t *p, int n, int parity, uint32_t h)
+{
+    for (int i = 0; i < n; i++) {
+        const uint32_t (*t)[16] = sym_nib + 2 * ((i + parity) & 1);
+        h ^= t[0][p[i] >> 4] ^ t[1][p[i] & 15];
+    }
+    return h;
+}
+
 uint32_t bt_toeplitz_sym(const struct bt_flow_key *k)
 {
-    /* 0x6d5a repeated: every 16-bit shift of the key is the same, so
-     * swapping source and destination (each 16-bit aligned) keeps the hash. */
-#define K2 0x6d, 0x5a
-#define K8 K2, K2, K2, K2
-    static const uint8_t key[40] = {K8, K8, K8, K8, K8};
-#undef K8
-#undef K2
-    uint8_t in[36];
-    size_t n = 0;
+    /* input: src, dst, sport, dport (network order), as a NIC hashes it;
+     * every field starts at an even byte offset */
     int alen = k->family == 6 ? 16 : 4;
     const uint8_t *s = k->family == 6 ? k->src : k->src + 12;
     const uint8_t *d = k->family == 6 ? k->dst : k->dst + 12;
+    uint8_t ports[4] = {(uint8_t)(k->sport >> 8), (uint8_t)k->sport, (uint8_t)(k->dport >> 8),
+                        (uint8_t)k->dport};
+    uint32_t h = sym_bytes(s, alen, 0, 0);
 
-    memcpy(in + n, s, alen);
-    n += alen;
-    memcpy(in + n, d, alen);
-    n += alen;
-    in[n++] = (uint8_t)(k->sport >> 8);
-    in[n++] = (uint8_t)k->sport;
-    in[n++] = (uint8_t)(k->dport >> 8);
-    in[n++] = (uint8_t)k->dport;
-    return bt_toeplitz(key, sizeof(key), in, n);
+    h = sym_bytes(d, alen, 0, h);
+    return sym_bytes(ports, 4, 0, h);
 }
