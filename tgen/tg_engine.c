@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Open-loop engine: flow i starts at i / cps and plays the template's
- * packets at their relative times, with the client address and port and the
- * server address rewritten (server port kept). Packets come out in time
- * order from a min-heap holding each active flow's next packet; memory grows
- * with concurrent flows only.
+ * The engine: flow instances over templates, scheduled on the lib timer
+ * wheel (open loop and closed loop) or round-robin (rate max, open loop),
+ * rewritten with incremental checksums (RFC 1624), matched back on receive
+ * (closed loop, through hide-NAT).
+ *
+ * State per flow: struct tg_flow, 64 bytes (the wheel's intrusive timer,
+ * the flow number, its start, the next template packet); everything else
+ * (addresses, ports, ISN offsets, tag) is derived from the flow number and
+ * the seed when a packet is built. Closed loop adds struct tg_cflow (the
+ * window of packets in flight, the learned translation) and three hash
+ * entries of 8 bytes.
  */
-#include "tg_api.h"
+#include "tg_priv.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,191 +24,1419 @@
 #include "bt_err.h"
 #include "bt_hash.h"
 #include "bt_parse.h"
+#include "bt_pkt.h"
+#include "bt_timer_wheel.h"
 
-struct hent {
-    uint64_t ts;
-    uint64_t flow;
-    uint32_t k;     /* template packet index */
+#define ETH_HLEN 14
+#define CHUNK_SHIFT 12
+#define CHUNK (1u << CHUNK_SHIFT)
+#define TG_WIN 16                   /* closed loop: packets in flight per flow */
+#define WHEEL_TICK_NS 1024
+#define WHEEL_SLOTS 65536
+#define MAX_RATE_CONC_DEFAULT 65536 /* rate max without a concurrency cap */
+#define FRAME_MAX (9216 + 4)
+
+enum { F_FREE = 0, F_ACTIVE = 1 };
+
+struct tg_flow {
+    struct bt_timer t;    /* t.next links free / round-robin lists when not armed */
+    uint64_t idx;         /* flow number */
+    uint64_t start_ns;    /* open: start; closed: when packet k-1 left */
+    uint32_t k;           /* next template packet */
+    uint16_t tmpl;
+    uint8_t state;
+    uint8_t tries;        /* closed: retransmissions of the current window */
 };
+_Static_assert(sizeof(struct tg_flow) <= 64, "flow state over 64 bytes");
+
+struct tg_cflow {
+    uint8_t xaddr[16];    /* learned translated client address (hide-NAT) */
+    uint16_t xport;
+    uint8_t learned;      /* 1: xaddr/xport hold the translation */
+    uint8_t wside;        /* side of the packets in flight */
+    uint8_t tagged;       /* a TAG entry is in the hash */
+    uint8_t pad[3];
+    uint32_t wbase;       /* template index of the first packet in flight */
+    uint16_t wrecv, wretx;/* bitmaps over [wbase, k): received, retransmitted */
+    uint64_t ready_ns;    /* when the window last emptied */
+    uint64_t sent[TG_WIN];
+};
+
+/* A packet due to leave. */
+struct qent {
+    uint64_t idx;
+    uint64_t due;
+    uint32_t slot;
+    uint32_t k;
+    uint16_t tmpl;
+    uint16_t retx;
+};
+
+struct group {
+    double rate;          /* flows per second of this entry (this engine's share of time) */
+    uint64_t n;           /* flows of this entry scheduled so far (all parts) */
+    uint64_t limit;       /* 0: none */
+    unsigned first, count;/* its templates */
+    bool done;
+};
+
+struct fvals {
+    uint8_t caddr[16], saddr[16];
+    uint16_t cport;
+    uint32_t coff, soff;  /* ISN offsets */
+    uint32_t tag;         /* v4 IP id / v6 flow label of client packets (closed loop) */
+};
+
+enum { K_ORIG = 0, K_LEARN = 1, K_TAG = 2 };
 
 struct tg_engine {
     struct tg_profile p;
-    struct hent *h;
-    size_t n, cap;
-    uint64_t next_flow;
-    uint32_t nports;
+    uint32_t seed;
+    struct tg_tset ts;
+    struct group grp[TG_MAX_TEMPLATES];
+    unsigned ngrp;
+    /* pools by family: indexes into p.clients / p.servers */
+    unsigned ncl[7], nsv[7];
+    uint8_t cl[7][TG_MAX_POOLS], sv[7][TG_MAX_POOLS];
+    uint64_t nports;
+    uint64_t flows_total;  /* 0: unlimited */
+    uint32_t conc;         /* 0: unlimited */
+    bool closed;
+
+    /* flows */
+    struct tg_flow **chunks;
+    struct tg_cflow **cchunks;
+    uint32_t nchunks, chunkcap;
+    uint32_t nslots;       /* slots ever used */
+    struct tg_flow *freel;
+    uint64_t active;
+    struct tg_flow *rr_head, *rr_tail; /* rate max round robin */
+
+    struct bt_twheel *w;
+    uint64_t wnext;        /* cached earliest timer */
+
+    /* starts */
+    bool started, starts_done, stopped;
+    uint64_t t0, gidx, last_ns, now;
+    bool blocked;          /* the concurrency cap holds a start back */
+
+    /* out queue */
+    struct qent *q;
+    uint32_t qcap, qhead, qn;
+
+    /* caps */
+    double tok_pkts, tok_bytes, depth_pkts, depth_bytes;
+    uint64_t tok_ns;
+
+    /* hash (closed loop) */
+    uint64_t *ht;
+    uint32_t htmask, htn;
+
+    struct bt_pktpool *pool;
     struct tg_summary sum;
+    struct tg_hist lat;
+    tg_flow_fn flow_cb;
+    void *flow_arg;
 };
 
-void tg_profile_default(struct tg_profile *p)
+/* ---------------------------------------------------------------- slots */
+
+static struct tg_flow *flow_at(const struct tg_engine *g, uint32_t slot)
 {
-    memset(p, 0, sizeof(*p));
-    p->flows = 1000;
-    p->cps = 1000;
-    bt_cidr_parse("16.0.0.0/8", &p->clients);
-    bt_cidr_parse("48.0.0.0/16", &p->servers);
-    p->cport_lo = 1024;
-    p->cport_hi = 65535;
+    return &g->chunks[slot >> CHUNK_SHIFT][slot & (CHUNK - 1)];
 }
 
-static bool hless(const struct hent *a, const struct hent *b)
+static struct tg_cflow *cflow_at(const struct tg_engine *g, uint32_t slot)
 {
-    if (a->ts != b->ts)
-        return a->ts < b->ts;
-    if (a->flow != b->flow)
-        return a->flow < b->flow;
-    return a->k < b->k;
+    return &g->cchunks[slot >> CHUNK_SHIFT][slot & (CHUNK - 1)];
 }
 
-static int hpush(struct tg_engine *g, struct hent e)
-{
-    size_t i;
+/* Chunks are aligned to their size and flow 0 of each is a header holding
+ * the chunk number, so a flow's slot comes from its address alone. */
+#define CHUNK_BYTES (CHUNK * sizeof(struct tg_flow))
 
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 1024;
-        struct hent *h = realloc(g->h, cap * sizeof(*h));
-        if (!h)
-            return -ENOMEM;
-        g->h = h;
-        g->cap = cap;
+static uint32_t slot_of(const struct tg_engine *g, const struct tg_flow *f)
+{
+    const struct tg_flow *base = (const struct tg_flow *)((uintptr_t)f & ~(uintptr_t)(CHUNK_BYTES - 1));
+    (void)g;
+    return (uint32_t)(base->idx << CHUNK_SHIFT) | (uint32_t)(f - base);
+}
+
+static struct tg_flow *flow_alloc(struct tg_engine *g)
+{
+    struct tg_flow *f;
+
+    if (g->freel) {
+        f = g->freel;
+        g->freel = (struct tg_flow *)f->t.next;
+        return f;
     }
-    i = g->n++;
-    g->h[i] = e;
-    while (i && hless(&g->h[i], &g->h[(i - 1) / 2])) {
-        struct hent t = g->h[i];
-        g->h[i] = g->h[(i - 1) / 2];
-        g->h[(i - 1) / 2] = t;
-        i = (i - 1) / 2;
+    if ((g->nslots & (CHUNK - 1)) == 0) {
+        /* a new chunk: its flow 0 is the header */
+        if (g->nchunks == g->chunkcap) {
+            uint32_t cap = g->chunkcap ? g->chunkcap * 2 : 16;
+            struct tg_flow **c = realloc(g->chunks, cap * sizeof(*c));
+            if (!c)
+                return NULL;
+            g->chunks = c;
+            struct tg_cflow **cc = realloc(g->cchunks, cap * sizeof(*cc));
+            if (!cc)
+                return NULL;
+            g->cchunks = cc;
+            g->chunkcap = cap;
+        }
+        if (g->nchunks >= (1u << (30 - CHUNK_SHIFT)))
+            return NULL;
+        struct tg_flow *ch = aligned_alloc(CHUNK_BYTES, CHUNK_BYTES);
+        if (!ch)
+            return NULL;
+        struct tg_cflow *cc = NULL;
+        if (g->closed && !(cc = calloc(CHUNK, sizeof(struct tg_cflow)))) {
+            free(ch);
+            return NULL;
+        }
+        memset(&ch[0], 0, sizeof(ch[0]));
+        ch[0].state = F_FREE;
+        ch[0].idx = g->nchunks;
+        g->chunks[g->nchunks] = ch;
+        g->cchunks[g->nchunks] = cc;
+        g->nchunks++;
+        g->nslots++;
+    }
+    f = flow_at(g, g->nslots++);
+    return f;
+}
+
+static void flow_release(struct tg_engine *g, struct tg_flow *f)
+{
+    f->state = F_FREE;
+    f->idx = UINT64_MAX;
+    f->t.next = (struct bt_timer *)g->freel;
+    f->t.prev = NULL;
+    g->freel = f;
+    g->active--;
+}
+
+/* ---------------------------------------------------------------- values */
+
+static uint64_t flow_seed(const struct tg_engine *g, uint64_t idx, uint64_t salt)
+{
+    return bt_mix64(idx * 0x9e3779b97f4a7c15ULL ^ ((uint64_t)g->seed << 20) ^ salt);
+}
+
+static void flow_values(const struct tg_engine *g, uint64_t idx, const struct tg_tmpl *t,
+                        struct fvals *fv)
+{
+    unsigned fam = t->family;
+    unsigned nc = g->ncl[fam], ns = g->nsv[fam];
+    const struct bt_cidr *cp = &g->p.clients[g->cl[fam][idx % nc]];
+    uint64_t j = idx / nc, size = bt_cidr_size(cp);
+    uint64_t h = flow_seed(g, idx, 1);
+    const struct bt_cidr *sp = &g->p.servers[g->sv[fam][h % ns]];
+
+    /* the address varies fastest (a cluster spreads flows by address);
+     * host 0 of the prefix comes last */
+    if (size == UINT64_MAX) {
+        bt_cidr_nth(cp, j + 1, fv->caddr);
+        fv->cport = (uint16_t)(g->p.cport_lo + (j >> 56) % g->nports);
+    } else {
+        bt_cidr_nth(cp, (j % size) + 1, fv->caddr);
+        fv->cport = (uint16_t)(g->p.cport_lo + (j / size) % g->nports);
+    }
+    uint64_t ssize = bt_cidr_size(sp);
+    bt_cidr_nth(sp, ssize == 1 ? 0 : 1 + (h / ns) % (ssize == UINT64_MAX ? UINT64_MAX - 1 : ssize - 1),
+                fv->saddr);
+    if (g->p.isn_offset) {
+        uint64_t o = flow_seed(g, idx, 2);
+        fv->coff = (uint32_t)o;
+        fv->soff = (uint32_t)(o >> 32);
+    } else {
+        fv->coff = fv->soff = 0;
+    }
+    fv->tag = (uint32_t)flow_seed(g, idx, 3) & (fam == 4 ? 0xffffu : 0xfffffu);
+}
+
+/* ---------------------------------------------------------------- build */
+
+struct csd {
+    uint32_t ip, l4;      /* accumulated ~old + new (RFC 1624 eqn. 3) */
+};
+
+static inline void cs_word(uint32_t *s, uint16_t oldw, uint16_t neww)
+{
+    *s += (uint16_t)~oldw;
+    *s += neww;
+}
+
+/* Overwrites n bytes (even) at p with v, accumulating the checksum delta. */
+static inline void put_cs(uint8_t *p, const uint8_t *v, unsigned n, uint32_t *s1, uint32_t *s2)
+{
+    for (unsigned i = 0; i < n; i += 2) {
+        uint16_t o, w;
+        memcpy(&o, p + i, 2);
+        memcpy(&w, v + i, 2);
+        if (s1)
+            cs_word(s1, o, w);
+        if (s2)
+            cs_word(s2, o, w);
+    }
+    memcpy(p, v, n);
+}
+
+static inline void put32_cs(uint8_t *p, uint32_t host, uint32_t *s)
+{
+    uint8_t v[4] = {(uint8_t)(host >> 24), (uint8_t)(host >> 16), (uint8_t)(host >> 8), (uint8_t)host};
+    put_cs(p, v, 4, s, NULL);
+}
+
+static inline uint16_t apply(uint16_t csum, uint32_t delta)
+{
+    /* HC' = ~(~HC + sum(~m + m')) */
+    return bt_csum_fold((uint32_t)(uint16_t)~csum + (delta & 0xffff) + (delta >> 16));
+}
+
+/* Builds packet k of template t for a flow into out (cap bytes). Returns
+ * the frame length, 0 if it does not fit. */
+static uint32_t build(const struct tg_engine *g, const struct tg_tmpl *t, uint32_t k,
+                      const struct fvals *fv, const struct tg_cflow *cf, uint8_t *out, uint32_t cap)
+{
+    const struct tg_tpkt *tp = &t->p[k];
+    const uint8_t *src = t->blob + tp->off;
+    unsigned v = g->p.vlan ? 4 : 0;
+    uint32_t len = tp->len + v;
+    uint8_t *ip, *l4;
+    uint32_t sip = 0, sl4 = 0;
+    bool server = tp->side;
+
+    if (len > cap)
+        return 0;
+    if (v) {
+        memcpy(out + 16, src + 12, tp->len - 12u);
+        out[12] = 0x81;
+        out[13] = 0x00;
+        out[14] = (uint8_t)(g->p.vlan >> 8);
+        out[15] = (uint8_t)g->p.vlan;
+    } else {
+        memcpy(out, src, tp->len);
+    }
+    memcpy(out, server ? g->p.server_dst_mac : g->p.client_dst_mac, 6);
+    memcpy(out + 6, server ? g->p.server_mac : g->p.client_mac, 6);
+    ip = out + ETH_HLEN + v;
+    l4 = out + tp->l4 + v;
+
+    const uint8_t *cad = fv->caddr;
+    uint16_t cport = fv->cport;
+    if (server && cf && cf->learned) {
+        cad = cf->xaddr;
+        cport = cf->xport;
+    }
+    uint8_t cpb[2] = {(uint8_t)(cport >> 8), (uint8_t)cport};
+    if (t->family == 4) {
+        put_cs(ip + (server ? 16 : 12), cad + 12, 4, &sip, &sl4);
+        put_cs(ip + (server ? 12 : 16), fv->saddr + 12, 4, &sip, &sl4);
+        if (cf && !server) {
+            uint8_t id[2] = {(uint8_t)(fv->tag >> 8), (uint8_t)fv->tag};
+            put_cs(ip + 4, id, 2, &sip, NULL);
+        }
+        uint16_t c;
+        memcpy(&c, ip + 10, 2);
+        c = apply(c, sip);
+        memcpy(ip + 10, &c, 2);
+    } else {
+        put_cs(ip + (server ? 24 : 8), cad, 16, NULL, &sl4);
+        put_cs(ip + (server ? 8 : 24), fv->saddr, 16, NULL, &sl4);
+        if (cf && !server) {
+            /* flow label: low 20 bits of the first word (not in any checksum) */
+            ip[1] = (uint8_t)((ip[1] & 0xf0) | ((fv->tag >> 16) & 0x0f));
+            ip[2] = (uint8_t)(fv->tag >> 8);
+            ip[3] = (uint8_t)fv->tag;
+        }
+    }
+    put_cs(l4 + (server ? 2 : 0), cpb, 2, NULL, &sl4);
+    if (t->proto == 6) {
+        uint32_t own = server ? fv->soff : fv->coff, other = server ? fv->coff : fv->soff;
+        if (own)
+            put32_cs(l4 + 4, tp->seq + own, &sl4);
+        if (other && (tp->tcp_flags & BT_TCP_ACK))
+            put32_cs(l4 + 8, tp->ack + other, &sl4);
+        if (other && tp->sack_off) {
+            /* SACK blocks acknowledge the other side's data */
+            uint8_t *o = out + tp->sack_off + v;
+            for (unsigned i = 2; i + 4 <= tp->sack_len; i += 4) {
+                uint32_t x = (uint32_t)o[i] << 24 | (uint32_t)o[i + 1] << 16 |
+                             (uint32_t)o[i + 2] << 8 | o[i + 3];
+                put32_cs(o + i, x + other, &sl4);
+            }
+        }
+        uint16_t c;
+        memcpy(&c, l4 + 16, 2);
+        c = apply(c, sl4);
+        memcpy(l4 + 16, &c, 2);
+    } else {
+        uint16_t c;
+        memcpy(&c, l4 + 6, 2);
+        if (c != 0 || t->family == 6) {  /* UDP over IPv4 without a checksum stays so */
+            c = apply(c, sl4);
+            if (c == 0)
+                c = 0xffff;
+            memcpy(l4 + 6, &c, 2);
+        }
+    }
+    return len;
+}
+
+/* ---------------------------------------------------------------- hash */
+
+static uint32_t key_hash(uint8_t proto, const uint8_t *a, uint16_t ap, const uint8_t *b,
+                         uint16_t bp, uint64_t salt)
+{
+    uint64_t x = salt ^ proto, y;
+
+    for (int i = 0; i < 16; i += 8) {
+        memcpy(&y, a + i, 8);
+        x = bt_mix64(x ^ y);
+        memcpy(&y, b + i, 8);
+        x = bt_mix64(x ^ y);
+    }
+    x = bt_mix64(x ^ ((uint64_t)ap << 16 | bp));
+    return (uint32_t)(x >> 32) | 1u;  /* never 0 (0 marks an empty entry) */
+}
+
+#define H_SALT_TUPLE 0x51ed270b
+#define H_SALT_TAG 0x2545f491
+
+static uint32_t tag_hash(uint8_t proto, const uint8_t *saddr, uint16_t sport, uint32_t tag)
+{
+    static const uint8_t zero[16];
+    return key_hash(proto, saddr, sport, zero, (uint16_t)tag, H_SALT_TAG ^ ((uint64_t)tag << 32));
+}
+
+static int ht_grow(struct tg_engine *g)
+{
+    uint32_t ncap = g->ht ? (g->htmask + 1) * 2 : 4096;
+    uint64_t *nt = calloc(ncap, sizeof(*nt));
+
+    if (!nt)
+        return -ENOMEM;
+    for (uint32_t i = 0; g->ht && i <= g->htmask; i++) {
+        uint64_t e = g->ht[i];
+        if (!e)
+            continue;
+        uint32_t pos = (uint32_t)(e >> 32) & (ncap - 1);
+        while (nt[pos])
+            pos = (pos + 1) & (ncap - 1);
+        nt[pos] = e;
+    }
+    free(g->ht);
+    g->ht = nt;
+    g->htmask = ncap - 1;
+    return 0;
+}
+
+static int ht_put(struct tg_engine *g, uint32_t h, unsigned kind, uint32_t slot)
+{
+    if (!g->ht || (g->htn + 1) * 2 > g->htmask + 1) {
+        int r = ht_grow(g);
+        if (r < 0)
+            return r;
+    }
+    uint32_t pos = h & g->htmask;
+    while (g->ht[pos])
+        pos = (pos + 1) & g->htmask;
+    g->ht[pos] = (uint64_t)h << 32 | (uint64_t)kind << 30 | slot;
+    g->htn++;
+    return 0;
+}
+
+static void ht_del(struct tg_engine *g, uint32_t h, unsigned kind, uint32_t slot)
+{
+    uint64_t want = (uint64_t)h << 32 | (uint64_t)kind << 30 | slot;
+    uint32_t pos;
+
+    if (!g->ht)
+        return;
+    pos = h & g->htmask;
+    while (g->ht[pos] && g->ht[pos] != want)
+        pos = (pos + 1) & g->htmask;
+    if (!g->ht[pos])
+        return;
+    /* backward-shift deletion keeps probe chains whole */
+    uint32_t hole = pos, i = pos;
+    for (;;) {
+        i = (i + 1) & g->htmask;
+        uint64_t e = g->ht[i];
+        if (!e)
+            break;
+        uint32_t home = (uint32_t)(e >> 32) & g->htmask;
+        /* move e into the hole unless its home lies cyclically in (hole, i] */
+        bool stay = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+        if (!stay) {
+            g->ht[hole] = e;
+            hole = i;
+        }
+    }
+    g->ht[hole] = 0;
+    g->htn--;
+}
+
+/* ---------------------------------------------------------------- queue */
+
+static int q_push(struct tg_engine *g, const struct qent *e)
+{
+    if (g->qn == g->qcap) {
+        uint32_t ncap = g->qcap ? g->qcap * 2 : 1024;
+        struct qent *nq = malloc(ncap * sizeof(*nq));
+        if (!nq)
+            return -ENOMEM;
+        for (uint32_t i = 0; i < g->qn; i++)
+            nq[i] = g->q[(g->qhead + i) & (g->qcap - 1)];
+        free(g->q);
+        g->q = nq;
+        g->qcap = ncap;
+        g->qhead = 0;
+    }
+    g->q[(g->qhead + g->qn) & (g->qcap - 1)] = *e;
+    g->qn++;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- flows */
+
+static const struct tg_tmpl *tmpl_of(const struct tg_engine *g, const struct tg_flow *f)
+{
+    return &g->ts.t[f->tmpl];
+}
+
+static uint64_t scaled(const struct tg_engine *g, uint64_t rel)
+{
+    if (g->p.speed == 1.0)
+        return rel;
+    return (uint64_t)((double)rel / g->p.speed);
+}
+
+static void flow_end(struct tg_engine *g, struct tg_flow *f, uint64_t now, bool ok, bool reset,
+                     bool aborted)
+{
+    const struct tg_tmpl *t = tmpl_of(g, f);
+    uint32_t slot = UINT32_MAX;
+
+    bt_twheel_cancel(g->w, &f->t);
+    if (aborted)
+        g->sum.flows_aborted++;
+    else if (ok)
+        g->sum.flows_completed++;
+    else
+        g->sum.flows_failed++;
+    if (g->closed || g->flow_cb) {
+        struct fvals fv;
+        flow_values(g, f->idx, t, &fv);
+        if (g->closed) {
+            slot = slot_of(g, f);
+            struct tg_cflow *cf = cflow_at(g, slot);
+            ht_del(g, key_hash(t->proto, fv.caddr, fv.cport, fv.saddr, t->sport, H_SALT_TUPLE),
+                   K_ORIG, slot);
+            if (cf->learned)
+                ht_del(g, key_hash(t->proto, cf->xaddr, cf->xport, fv.saddr, t->sport,
+                                   H_SALT_TUPLE), K_LEARN, slot);
+            if (cf->tagged)
+                ht_del(g, tag_hash(t->proto, fv.saddr, t->sport, fv.tag), K_TAG, slot);
+        }
+        if (g->flow_cb && !aborted) {
+            struct tg_flow_info fi = {
+                .flow = f->idx, .tmpl = f->tmpl, .ok = ok, .reset = reset, .proto = t->proto,
+                .family = t->family, .cport = fv.cport, .sport = t->sport,
+                .start_ns = g->closed ? 0 : f->start_ns, .end_ns = now,
+            };
+            memcpy(fi.client, fv.caddr, 16);
+            memcpy(fi.server, fv.saddr, 16);
+            g->flow_cb(g->flow_arg, &fi);
+        }
+    }
+    flow_release(g, f);
+}
+
+static void open_fire(struct bt_timer *tm, uint64_t now, void *arg);
+static void closed_fire(struct bt_timer *tm, uint64_t now, void *arg);
+static void closed_run(struct tg_engine *g, struct tg_flow *f, uint64_t now);
+
+/* The earliest start among the groups, or UINT64_MAX. */
+static uint64_t next_start(const struct tg_engine *g, unsigned *which)
+{
+    uint64_t best = UINT64_MAX;
+
+    for (unsigned i = 0; i < g->ngrp; i++) {
+        const struct group *gr = &g->grp[i];
+        if (gr->done)
+            continue;
+        uint64_t t = g->t0 + (uint64_t)((double)gr->n * 1e9 / gr->rate);
+        if (t < best) {
+            best = t;
+            *which = i;
+        }
+    }
+    return best;
+}
+
+static int start_flow(struct tg_engine *g, unsigned gi, uint64_t start)
+{
+    struct group *gr = &g->grp[gi];
+    struct tg_flow *f = flow_alloc(g);
+    const struct tg_tmpl *t;
+
+    if (!f)
+        return -ENOMEM;
+    memset(f, 0, sizeof(*f));
+    f->idx = g->gidx - 1;
+    f->tmpl = (uint16_t)(gr->first + (gr->n - 1) % gr->count);
+    f->state = F_ACTIVE;
+    f->start_ns = start;
+    g->active++;
+    g->sum.flows_started++;
+    t = tmpl_of(g, f);
+    if (g->closed) {
+        uint32_t slot = slot_of(g, f);
+        struct tg_cflow *cf = cflow_at(g, slot);
+        struct fvals fv;
+        memset(cf, 0, sizeof(*cf));
+        flow_values(g, f->idx, t, &fv);
+        if (ht_put(g, key_hash(t->proto, fv.caddr, fv.cport, fv.saddr, t->sport, H_SALT_TUPLE),
+                   K_ORIG, slot) < 0 ||
+            ht_put(g, tag_hash(t->proto, fv.saddr, t->sport, fv.tag), K_TAG, slot) < 0)
+            return -ENOMEM;
+        cf->tagged = 1;
+        bt_timer_init(&f->t, closed_fire, g);
+        /* the first packet leaves at its template time */
+        f->start_ns = start;
+        closed_run(g, f, start);
+    } else if (g->p.rate_max) {
+        f->t.next = NULL;
+        if (g->rr_tail)
+            g->rr_tail->t.next = &f->t;
+        else
+            g->rr_head = f;
+        g->rr_tail = f;
+    } else {
+        bt_timer_init(&f->t, open_fire, g);
+        bt_twheel_arm(g->w, &f->t, start + scaled(g, t->p[0].rel_ns));
     }
     return 0;
 }
 
-static struct hent hpop(struct tg_engine *g)
+/* Starts every flow due by now (rate max: as many as the cap allows). */
+static int start_due(struct tg_engine *g, uint64_t now)
 {
-    struct hent top = g->h[0];
-    size_t i = 0;
+    unsigned gi = 0;
 
-    g->h[0] = g->h[--g->n];
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < g->n && hless(&g->h[l], &g->h[m]))
-            m = l;
-        if (r < g->n && hless(&g->h[r], &g->h[m]))
-            m = r;
-        if (m == i)
+    g->blocked = false;
+    while (!g->starts_done && !g->stopped) {
+        uint64_t t = next_start(g, &gi);
+        if (t == UINT64_MAX) {
+            g->starts_done = true;
             break;
-        struct hent t = g->h[i];
-        g->h[i] = g->h[m];
-        g->h[m] = t;
-        i = m;
+        }
+        if (!g->p.rate_max && t > now)
+            break;
+        if (g->p.duration_ns && t - g->t0 >= g->p.duration_ns && !g->p.rate_max) {
+            g->starts_done = true;
+            break;
+        }
+        if (g->p.duration_ns && g->p.rate_max && now - g->t0 >= g->p.duration_ns) {
+            g->starts_done = true;
+            break;
+        }
+        if (g->flows_total && g->gidx >= g->flows_total) {
+            g->starts_done = true;
+            break;
+        }
+        if (g->conc && g->active >= g->conc) {
+            g->blocked = true;
+            break;
+        }
+        struct group *gr = &g->grp[gi];
+        gr->n++;
+        if (gr->limit && gr->n >= gr->limit)
+            gr->done = true;
+        g->gidx++;
+        if ((g->gidx - 1) % g->p.nparts != g->p.part)
+            continue;
+        /* a start held back by the cap happens now, not in the past */
+        int r = start_flow(g, gi, g->p.rate_max || t < now ? now : t);
+        if (r < 0)
+            return r;
     }
-    return top;
+    return 0;
 }
 
-struct tg_engine *tg_engine_new(const struct tg_profile *p, struct bt_err *e)
+static void open_fire(struct bt_timer *tm, uint64_t now, void *arg)
+{
+    struct tg_engine *g = arg;
+    struct tg_flow *f = (struct tg_flow *)tm;
+    const struct tg_tmpl *t = tmpl_of(g, f);
+    struct qent e = {.idx = f->idx, .due = tm->deadline_ns, .slot = UINT32_MAX, .k = f->k,
+                     .tmpl = f->tmpl};
+
+    (void)now;
+    if (q_push(g, &e) < 0) {
+        /* out of memory: the flow cannot go on */
+        flow_end(g, f, now, false, false, false);
+        return;
+    }
+    if (++f->k < t->n)
+        bt_twheel_arm(g->w, &f->t, f->start_ns + scaled(g, t->p[f->k].rel_ns));
+    else
+        flow_end(g, f, now, true, false, false);
+}
+
+/* ---------------------------------------------------------------- closed loop */
+
+static uint64_t rto_of(const struct tg_engine *g, unsigned tries)
+{
+    uint64_t r = g->p.rto_ns;
+    for (unsigned i = 0; i < tries && r < g->p.rto_max_ns; i++)
+        r *= 2;
+    return r < g->p.rto_max_ns ? r : g->p.rto_max_ns;
+}
+
+/* When packet k may leave, if the window lets it (UINT64_MAX: not yet). */
+static uint64_t closed_send_time(const struct tg_engine *g, const struct tg_flow *f,
+                                 const struct tg_cflow *cf, const struct tg_tmpl *t)
+{
+    uint32_t k = f->k, inflight = k - cf->wbase;
+    const struct tg_tpkt *tp = &t->p[k];
+
+    if (inflight && cf->wside != tp->side)
+        return UINT64_MAX;           /* waits for the other side's packets */
+    if (inflight >= TG_WIN)
+        return UINT64_MAX;           /* window full */
+    if (g->p.rate_max)
+        return 0;
+    if (k == 0)
+        return f->start_ns + scaled(g, tp->rel_ns);
+    if (t->p[k - 1].side != tp->side)
+        return cf->ready_ns;         /* answered: goes as soon as the last one arrived */
+    return f->start_ns + scaled(g, tp->rel_ns - t->p[k - 1].rel_ns);
+}
+
+static void closed_run(struct tg_engine *g, struct tg_flow *f, uint64_t now)
+{
+    const struct tg_tmpl *t = tmpl_of(g, f);
+    uint32_t slot = slot_of(g, f);
+    struct tg_cflow *cf = cflow_at(g, slot);
+    uint64_t next = UINT64_MAX;
+
+    bt_twheel_cancel(g->w, &f->t);
+    /* retransmission timeout of the oldest unanswered packet */
+    uint32_t inflight = f->k - cf->wbase;
+    if (inflight) {
+        uint64_t oldest = UINT64_MAX;
+        for (uint32_t j = 0; j < inflight; j++)
+            if (!(cf->wrecv >> j & 1) && cf->sent[j] < oldest)
+                oldest = cf->sent[j];
+        if (oldest != UINT64_MAX && oldest + rto_of(g, f->tries) <= now) {
+            if (f->tries >= g->p.retries) {
+                flow_end(g, f, now, false, false, false);
+                return;
+            }
+            f->tries++;
+            for (uint32_t j = 0; j < inflight; j++) {
+                if (cf->wrecv >> j & 1)
+                    continue;
+                struct qent e = {.idx = f->idx, .due = now, .slot = slot, .k = cf->wbase + j,
+                                 .tmpl = f->tmpl, .retx = 1};
+                if (q_push(g, &e) < 0) {
+                    flow_end(g, f, now, false, false, false);
+                    return;
+                }
+                cf->sent[j] = now;
+                cf->wretx |= (uint16_t)(1u << j);
+                g->sum.retransmits++;
+            }
+        }
+    }
+    /* new packets */
+    while (f->k < t->n) {
+        uint64_t st = closed_send_time(g, f, cf, t);
+        if (st > now) {
+            next = st;
+            break;
+        }
+        if (f->k == cf->wbase) {
+            cf->wside = t->p[f->k].side;
+            cf->wrecv = cf->wretx = 0;
+        }
+        struct qent e = {.idx = f->idx, .due = st > 0 ? st : now, .slot = slot, .k = f->k,
+                         .tmpl = f->tmpl};
+        if (q_push(g, &e) < 0) {
+            flow_end(g, f, now, false, false, false);
+            return;
+        }
+        cf->sent[f->k - cf->wbase] = e.due;
+        f->start_ns = e.due;         /* closed loop: when the previous packet left */
+        f->k++;
+    }
+    inflight = f->k - cf->wbase;
+    if (inflight) {
+        uint64_t oldest = UINT64_MAX;
+        for (uint32_t j = 0; j < inflight; j++)
+            if (!(cf->wrecv >> j & 1) && cf->sent[j] < oldest)
+                oldest = cf->sent[j];
+        if (oldest != UINT64_MAX) {
+            uint64_t d = oldest + rto_of(g, f->tries);
+            if (d < next)
+                next = d;
+        }
+    }
+    if (next != UINT64_MAX)
+        bt_twheel_arm(g->w, &f->t, next);
+}
+
+static void closed_fire(struct bt_timer *tm, uint64_t now, void *arg)
+{
+    closed_run(arg, (struct tg_flow *)tm, now);
+}
+
+/* Does received packet p (parsed) belong to flow f as a candidate of kind? */
+static bool verify_tuple(const struct tg_engine *g, const struct tg_flow *f, unsigned kind,
+                         const struct bt_parsed *p, uint16_t port, uint32_t slot)
+{
+    const struct tg_tmpl *t = tmpl_of(g, f);
+    struct fvals fv;
+    const uint8_t *ca = port == TG_PORT_SERVER ? p->src : p->dst;
+    const uint8_t *sa = port == TG_PORT_SERVER ? p->dst : p->src;
+    uint16_t cp = port == TG_PORT_SERVER ? p->sport : p->dport;
+    uint16_t sp = port == TG_PORT_SERVER ? p->dport : p->sport;
+
+    if (f->state != F_ACTIVE || t->proto != p->proto || sp != t->sport)
+        return false;
+    flow_values(g, f->idx, t, &fv);
+    if (memcmp(sa, fv.saddr, 16))
+        return false;
+    if (kind == K_ORIG)
+        return cp == fv.cport && !memcmp(ca, fv.caddr, 16);
+    const struct tg_cflow *cf = cflow_at(g, slot);
+    return cf->learned && cp == cf->xport && !memcmp(ca, cf->xaddr, 16);
+}
+
+/* Which packet in flight p is: its window index, or -1. */
+static int window_match(const struct tg_engine *g, const struct tg_flow *f,
+                        const struct tg_cflow *cf, const struct bt_parsed *p, uint8_t side)
+{
+    const struct tg_tmpl *t = tmpl_of(g, f);
+    uint32_t inflight = f->k - cf->wbase;
+    struct fvals fv;
+
+    if (!inflight || cf->wside != side)
+        return -1;
+    if (t->proto == 6)
+        flow_values(g, f->idx, t, &fv);
+    for (uint32_t j = 0; j < inflight; j++) {
+        const struct tg_tpkt *tp = &t->p[cf->wbase + j];
+        if (cf->wrecv >> j & 1)
+            continue;
+        if (tp->paylen != p->payload_len)
+            continue;
+        if (t->proto == 6) {
+            uint32_t off = side ? fv.soff : fv.coff;
+            uint8_t mask = BT_TCP_SYN | BT_TCP_FIN | BT_TCP_RST;
+            if ((tp->tcp_flags & mask) != (p->tcp_flags & mask) || tp->seq + off != p->seq)
+                continue;
+        }
+        return (int)j;
+    }
+    return -1;
+}
+
+static void closed_rx(struct tg_engine *g, uint64_t now, uint16_t port, const uint8_t *frame,
+                      uint32_t len)
+{
+    struct bt_parsed p;
+    uint8_t side = port == TG_PORT_SERVER ? 0 : 1;  /* who sent what arrives on port */
+    struct tg_flow *f = NULL;
+    uint32_t slot = 0;
+    unsigned kind = 0;
+
+    if (bt_parse(frame, len, BT_LINK_ETHERNET, &p) != BT_PARSE_OK ||
+        (p.proto != 6 && p.proto != 17) || !g->ht) {
+        g->sum.rx_unmatched++;
+        return;
+    }
+    const uint8_t *ca = port == TG_PORT_SERVER ? p.src : p.dst;
+    const uint8_t *sa = port == TG_PORT_SERVER ? p.dst : p.src;
+    uint16_t cp = port == TG_PORT_SERVER ? p.sport : p.dport;
+    uint16_t sp = port == TG_PORT_SERVER ? p.dport : p.sport;
+    uint32_t h = key_hash(p.proto, ca, cp, sa, sp, H_SALT_TUPLE);
+    for (uint32_t pos = h & g->htmask; g->ht[pos]; pos = (pos + 1) & g->htmask) {
+        uint64_t e = g->ht[pos];
+        if ((uint32_t)(e >> 32) != h)
+            continue;
+        unsigned kd = (unsigned)(e >> 30) & 3;
+        uint32_t s = (uint32_t)e & 0x3fffffff;
+        if (kd == K_TAG)
+            continue;
+        if (verify_tuple(g, flow_at(g, s), kd, &p, port, s)) {
+            f = flow_at(g, s);
+            slot = s;
+            kind = kd;
+            break;
+        }
+    }
+    if (!f && port == TG_PORT_SERVER) {
+        /* hide-NAT: a client packet with a translated source; find its flow
+         * by the tag it carries and learn the translation */
+        uint32_t tag = p.ip_version == 4
+            ? (uint32_t)frame[p.l3_off + 4] << 8 | frame[p.l3_off + 5]
+            : ((uint32_t)(frame[p.l3_off + 1] & 0x0f) << 16 | (uint32_t)frame[p.l3_off + 2] << 8 |
+               frame[p.l3_off + 3]);
+        uint32_t th = tag_hash(p.proto, sa, sp, tag);
+        for (uint32_t pos = th & g->htmask; g->ht[pos]; pos = (pos + 1) & g->htmask) {
+            uint64_t e = g->ht[pos];
+            if ((uint32_t)(e >> 32) != th || ((e >> 30) & 3) != K_TAG)
+                continue;
+            uint32_t s = (uint32_t)e & 0x3fffffff;
+            struct tg_flow *c = flow_at(g, s);
+            struct tg_cflow *cf = cflow_at(g, s);
+            const struct tg_tmpl *t = tmpl_of(g, c);
+            struct fvals fv;
+            if (c->state != F_ACTIVE || cf->learned || t->proto != p.proto || t->sport != sp)
+                continue;
+            flow_values(g, c->idx, t, &fv);
+            if (fv.tag != tag || memcmp(fv.saddr, sa, 16) || window_match(g, c, cf, &p, 0) < 0)
+                continue;
+            memcpy(cf->xaddr, ca, 16);
+            cf->xport = cp;
+            cf->learned = 1;
+            cf->tagged = 0;
+            ht_del(g, th, K_TAG, s);
+            if (ht_put(g, h, K_LEARN, s) < 0) {
+                flow_end(g, c, now, false, false, false);
+                g->sum.rx_unmatched++;
+                return;
+            }
+            g->sum.nat_learned++;
+            f = c;
+            slot = s;
+            kind = K_LEARN;
+            break;
+        }
+    }
+    if (!f) {
+        g->sum.rx_unmatched++;
+        return;
+    }
+    (void)kind;  /* ORIG or LEARN: the same from here on */
+    g->sum.rx_matched++;
+    struct tg_cflow *cf = cflow_at(g, slot);
+    const struct tg_tmpl *t = tmpl_of(g, f);
+    if (cf->tagged && port == TG_PORT_SERVER) {
+        /* arrived untranslated: no need to learn */
+        struct fvals fv;
+        flow_values(g, f->idx, t, &fv);
+        ht_del(g, tag_hash(t->proto, fv.saddr, t->sport, fv.tag), K_TAG, slot);
+        cf->tagged = 0;
+    }
+    int j = window_match(g, f, cf, &p, side);
+    if (p.proto == 6 && (p.tcp_flags & BT_TCP_RST) &&
+        (j < 0 || !(t->p[cf->wbase + (uint32_t)j].tcp_flags & BT_TCP_RST))) {
+        /* the device (or a policy) reset the connection */
+        g->sum.rsts_seen++;
+        flow_end(g, f, now, false, true, false);
+        return;
+    }
+    if (j < 0)
+        return;  /* a duplicate or a late copy: counted matched, changes nothing */
+    cf->wrecv |= (uint16_t)(1u << j);
+    if (!(cf->wretx >> j & 1)) {
+        tg_hist_add(&g->lat, now >= cf->sent[j] ? now - cf->sent[j] : 0);
+    }
+    f->tries = 0;
+    while (f->k > cf->wbase && (cf->wrecv & 1)) {
+        cf->wrecv >>= 1;
+        cf->wretx >>= 1;
+        memmove(cf->sent, cf->sent + 1, (TG_WIN - 1) * sizeof(cf->sent[0]));
+        cf->wbase++;
+    }
+    if (f->k == cf->wbase) {
+        cf->ready_ns = now;
+        if (f->k == t->n) {
+            flow_end(g, f, now, true, false, false);
+            return;
+        }
+    }
+    closed_run(g, f, now);
+}
+
+/* ---------------------------------------------------------------- API */
+
+static void refresh_next(struct tg_engine *g)
+{
+    g->wnext = bt_twheel_next_ns(g->w);
+}
+
+struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struct bt_err *e)
 {
     struct tg_engine *g;
+    int r;
 
-    if (p->tmpl.n == 0) {
-        bt_err_set(e, "no template: give --synth SPEC");
+    if (tg_profile_check(p, e) < 0)
         return NULL;
-    }
-    if (!(p->cps > 0) || p->flows == 0) {
-        bt_err_set(e, "--cps must be > 0 and --flows >= 1");
-        return NULL;
-    }
-    if (p->cport_hi < p->cport_lo) {
-        bt_err_set(e, "client port range is empty");
-        return NULL;
-    }
-    uint64_t nports = (uint64_t)p->cport_hi - p->cport_lo + 1;
-    /* distinct conversations need distinct (client address, client port) */
-    if (bt_cidr_size(&p->clients) != UINT64_MAX &&
-        bt_cidr_size(&p->clients) * nports < p->flows) {
-        bt_err_set(e, "%llu flows need more client addresses x ports than the pool has (%llu)",
-                   (unsigned long long)p->flows,
-                   (unsigned long long)(bt_cidr_size(&p->clients) * nports));
-        return NULL;
-    }
     g = calloc(1, sizeof(*g));
     if (!g) {
         bt_err_setr(e, -ENOMEM, "out of memory");
         return NULL;
     }
-    g->p = *p;  /* the template's packet buffers stay the caller's */
-    g->nports = (uint32_t)nports;
+    g->p = *p;
+    g->seed = seed;
+    g->closed = p->mode == TG_MODE_CLOSED;
+    for (unsigned i = 0; i < p->ntemplates; i++) {
+        const struct tg_tmpl_cfg *c = &p->tmpl[i];
+        unsigned first = g->ts.n;
+        r = c->pcap[0] ? tg_tset_add_pcap(&g->ts, c, i, e) : tg_tset_add_synth(&g->ts, c, i, e);
+        if (r < 0)
+            goto fail;
+        for (unsigned k = first; k < g->ts.n; k++)
+            tg_tmpl_retime(&g->ts.t[k], c->ipg_ns, c->rtt_ns);
+        g->grp[i].first = first;
+        g->grp[i].count = g->ts.n - first;
+        g->grp[i].limit = c->flows;
+    }
+    if (g->ts.n > 65535) {
+        bt_err_set(e, "%u templates: at most 65535 (pick conversations with flow:)", g->ts.n);
+        goto fail;
+    }
+    g->ngrp = p->ntemplates;
+    /* rates: an entry's own cps, or its weight's share of the profile's */
+    double wsum = 0;
+    for (unsigned i = 0; i < p->ntemplates; i++)
+        if (p->tmpl[i].cps == 0)
+            wsum += p->tmpl[i].weight;
+    for (unsigned i = 0; i < p->ntemplates; i++) {
+        double r0 = p->tmpl[i].cps > 0 ? p->tmpl[i].cps : p->cps * p->tmpl[i].weight / wsum;
+        g->grp[i].rate = r0 * p->cps_mult;
+        if (!(g->grp[i].rate > 0) || g->grp[i].rate > 1e10) {
+            bt_err_set(e, "template %u (%s): a rate of %g flows/s is impossible", i + 1,
+                       p->tmpl[i].origin, g->grp[i].rate);
+            goto fail;
+        }
+    }
+    /* pools by family */
+    for (unsigned i = 0; i < p->nclients; i++) {
+        unsigned f = p->clients[i].family;
+        g->cl[f][g->ncl[f]++] = (uint8_t)i;
+    }
+    for (unsigned i = 0; i < p->nservers; i++) {
+        unsigned f = p->servers[i].family;
+        g->sv[f][g->nsv[f]++] = (uint8_t)i;
+    }
+    for (unsigned i = 0; i < g->ts.n; i++) {
+        unsigned f = g->ts.t[i].family;
+        if (!g->ncl[f] || !g->nsv[f]) {
+            bt_err_set(e, "template %s is IPv%u: give an IPv%u CIDR in both the client and the "
+                       "server pools", g->ts.t[i].name, f, f);
+            goto fail;
+        }
+        if (g->ts.t[i].n > UINT32_MAX / 2) {
+            bt_err_set(e, "template %s: too many packets", g->ts.t[i].name);
+            goto fail;
+        }
+    }
+    g->nports = (uint64_t)p->cport_hi - p->cport_lo + 1;
+    g->flows_total = p->flows;
+    if (!p->flows && !p->duration_ns)
+        g->flows_total = 1000;
+    g->conc = p->concurrency;
+    if (p->rate_max && !g->conc && !g->closed)
+        g->conc = MAX_RATE_CONC_DEFAULT;
+    /* distinct conversations need distinct client (address, port) pairs */
+    if (g->flows_total) {
+        for (unsigned f = 4; f <= 6; f += 2) {
+            uint64_t cap = 0;
+            for (unsigned i = 0; i < g->ncl[f]; i++) {
+                uint64_t s = bt_cidr_size(&p->clients[g->cl[f][i]]);
+                cap = s > UINT64_MAX / g->nports ? UINT64_MAX : cap + s * g->nports;
+            }
+            bool used = false;
+            for (unsigned i = 0; i < g->ts.n; i++)
+                used |= g->ts.t[i].family == f;
+            if (used && cap < g->flows_total) {
+                bt_err_set(e, "%llu flows need more client address x port pairs than the IPv%u "
+                           "pool has (%llu): widen clients or client_ports, or lower flows",
+                           (unsigned long long)g->flows_total, f, (unsigned long long)cap);
+                goto fail;
+            }
+        }
+    }
+    if (p->pps > 0) {
+        g->depth_pkts = p->pps / 1000 > 32 ? p->pps / 1000 : 32;
+        g->tok_pkts = g->depth_pkts;
+    }
+    if (p->bps > 0) {
+        g->depth_bytes = p->bps / 8 / 1000 > 32 * 1600 ? p->bps / 8 / 1000 : 32 * 1600;
+        g->tok_bytes = g->depth_bytes;
+    }
+    g->w = bt_twheel_new(WHEEL_TICK_NS, WHEEL_SLOTS, 0);
+    g->pool = bt_pktpool_new(p->pool_pkts, FRAME_MAX);
+    if (!g->w || !g->pool) {
+        bt_err_setr(e, -ENOMEM, "out of memory (packet pool of %u)", p->pool_pkts);
+        goto fail;
+    }
+    g->wnext = UINT64_MAX;
     return g;
+fail:
+    tg_engine_free(g);
+    return NULL;
 }
 
 struct tg_engine *tg_engine_free(struct tg_engine *g)
 {
-    if (g) {
-        free(g->h);
-        free(g);
+    if (!g)
+        return NULL;
+    for (uint32_t c = 0; c < g->nchunks; c++) {
+        free(g->chunks[c]);
+        free(g->cchunks[c]);
     }
+    free(g->chunks);
+    free(g->cchunks);
+    free(g->q);
+    free(g->ht);
+    bt_twheel_free(g->w);
+    bt_pktpool_free(g->pool);
+    tg_tset_clear(&g->ts);
+    free(g);
     return NULL;
 }
 
-static uint64_t flow_start(const struct tg_engine *g, uint64_t i)
+static void begin(struct tg_engine *g, uint64_t now)
 {
-    return (uint64_t)((double)i * 1e9 / g->p.cps);
-}
-
-/* Rewrites a template packet for flow i into buf and fixes its checksums. */
-static uint32_t instantiate(const struct tg_engine *g, uint64_t i, const struct tg_tpkt *tp,
-                            uint8_t *buf)
-{
-    struct bt_parsed p;
-    uint8_t caddr[16], saddr[16];
-    uint16_t cport = (uint16_t)(g->p.cport_lo + i % g->nports);
-
-    memcpy(buf, tp->data, tp->len);
-    bt_cidr_nth(&g->p.clients, i / g->nports, caddr);
-    bt_cidr_nth(&g->p.servers, bt_mix64(i ^ g->p.seed) % bt_cidr_size(&g->p.servers), saddr);
-    if (bt_parse(buf, tp->len, BT_LINK_ETHERNET, &p) != BT_PARSE_OK || p.ip_version != 4)
-        return tp->len;
-    uint8_t *ip = buf + p.l3_off, *l4 = buf + p.l4_off;
-    memcpy(ip + (tp->from_server ? 16 : 12), caddr + 12, 4);
-    memcpy(ip + (tp->from_server ? 12 : 16), saddr + 12, 4);
-    l4[tp->from_server ? 2 : 0] = (uint8_t)(cport >> 8);
-    l4[tp->from_server ? 3 : 1] = (uint8_t)cport;
-    bt_parse(buf, tp->len, BT_LINK_ETHERNET, &p);
-    bt_csum_fix(buf, tp->len, &p);
-    return tp->len;
-}
-
-int tg_next(struct tg_engine *g, uint64_t *ts_ns, uint16_t *port, uint8_t *buf, uint32_t *len)
-{
-    /* start every flow due before the earliest pending packet */
-    while (g->next_flow < g->p.flows &&
-           (g->n == 0 || flow_start(g, g->next_flow) <= g->h[0].ts)) {
-        uint64_t s = flow_start(g, g->next_flow);
-        if (hpush(g, (struct hent){s + g->p.tmpl.p[0].rel_ns, g->next_flow, 0}) < 0)
-            return -ENOMEM;
-        g->next_flow++;
-        g->sum.flows_started++;
+    if (!g->started) {
+        g->started = true;
+        g->t0 = now;
+        g->tok_ns = now;
+        /* a new wheel whose "now" is the time origin */
+        bt_twheel_free(g->w);
+        g->w = bt_twheel_new(WHEEL_TICK_NS, WHEEL_SLOTS, now);
     }
-    if (g->n == 0)
-        return 0;
-    struct hent e = hpop(g);
-    const struct tg_tpkt *tp = &g->p.tmpl.p[e.k];
-    *len = instantiate(g, e.flow, tp, buf);
-    *ts_ns = e.ts;
-    *port = tp->from_server ? 1 : 0;
+    if (now > g->now)
+        g->now = now;
+}
+
+/* Makes every packet due by now ready (queue) and returns 0 or -ENOMEM. */
+static int pump(struct tg_engine *g, uint64_t now)
+{
+    int r;
+
+    begin(g, now);
+    if (!g->w)
+        return -ENOMEM;
+    r = start_due(g, now);
+    if (!g->p.rate_max || g->closed)
+        bt_twheel_advance(g->w, now);
+    refresh_next(g);
+    return r;
+}
+
+static void refill(struct tg_engine *g, uint64_t now)
+{
+    if (now <= g->tok_ns)
+        return;
+    double dt = (double)(now - g->tok_ns) / 1e9;
+    if (g->p.pps > 0) {
+        g->tok_pkts += dt * g->p.pps;
+        if (g->tok_pkts > g->depth_pkts)
+            g->tok_pkts = g->depth_pkts;
+    }
+    if (g->p.bps > 0) {
+        g->tok_bytes += dt * g->p.bps / 8;
+        if (g->tok_bytes > g->depth_bytes)
+            g->tok_bytes = g->depth_bytes;
+    }
+    g->tok_ns = now;
+}
+
+static bool caps_allow(const struct tg_engine *g, uint32_t len)
+{
+    if (g->p.pps > 0 && g->tok_pkts < 1)
+        return false;
+    if (g->p.bps > 0 && g->tok_bytes < len)
+        return false;
+    return true;
+}
+
+static void account(struct tg_engine *g, uint64_t now, uint32_t len, uint16_t port, bool retx)
+{
     g->sum.tx_packets++;
-    g->sum.tx_bytes += *len;
-    g->sum.last_ns = e.ts;
-    if (e.k + 1 < g->p.tmpl.n) {
-        uint64_t s = flow_start(g, e.flow);
-        if (hpush(g, (struct hent){s + g->p.tmpl.p[e.k + 1].rel_ns, e.flow, e.k + 1}) < 0)
-            return -ENOMEM;
-    } else {
-        g->sum.flows_completed++;
-    }
-    return 1;
+    g->sum.tx_bytes += len;
+    if (port)
+        g->sum.tx_server_packets++;
+    else
+        g->sum.tx_client_packets++;
+    if (g->p.pps > 0)
+        g->tok_pkts -= 1;
+    if (g->p.bps > 0)
+        g->tok_bytes -= len;
+    (void)retx;
+    if (now > g->last_ns)
+        g->last_ns = now;
 }
 
-void tg_summary_get(const struct tg_engine *g, struct tg_summary *s)
+/* Builds the next packet into pkt (data/cap given). 1 built, 0 nothing. */
+static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
 {
+    struct fvals fv;
+
+    if (g->p.rate_max && !g->closed) {
+        struct tg_flow *f = g->rr_head;
+        if (!f) {
+            if (start_due(g, now) < 0 || !(f = g->rr_head))
+                return 0;
+        }
+        const struct tg_tmpl *t = tmpl_of(g, f);
+        flow_values(g, f->idx, t, &fv);
+        uint32_t len = build(g, t, f->k, &fv, NULL, pkt->data, pkt->cap);
+        if (!len || !caps_allow(g, len))
+            return 0;
+        uint8_t side = t->p[f->k].side;
+        pkt->len = pkt->wire_len = len;
+        pkt->port = side;
+        pkt->flags = side ? BT_PKT_F_SERVER : BT_PKT_F_CLIENT;
+        pkt->ts_ns = now;
+        pkt->meta = f->idx;
+        account(g, now, len, side, false);
+        g->rr_head = (struct tg_flow *)f->t.next;
+        if (!g->rr_head)
+            g->rr_tail = NULL;
+        if (++f->k < t->n) {
+            f->t.next = NULL;
+            if (g->rr_tail)
+                g->rr_tail->t.next = &f->t;
+            else
+                g->rr_head = f;
+            g->rr_tail = f;
+        } else {
+            flow_end(g, f, now, true, false, false);
+        }
+        return 1;
+    }
+    while (g->qn) {
+        struct qent *e = &g->q[g->qhead];
+        const struct tg_tmpl *t = &g->ts.t[e->tmpl];
+        const struct tg_cflow *cf = NULL;
+        if (e->slot != UINT32_MAX) {
+            struct tg_flow *f = flow_at(g, e->slot);
+            if (f->state != F_ACTIVE || f->idx != e->idx) {
+                /* the flow ended (failed) after this packet was queued */
+                g->qhead = (g->qhead + 1) & (g->qcap - 1);
+                g->qn--;
+                continue;
+            }
+            cf = cflow_at(g, e->slot);
+        }
+        flow_values(g, e->idx, t, &fv);
+        uint32_t len = build(g, t, e->k, &fv, cf, pkt->data, pkt->cap);
+        if (!len || !caps_allow(g, len))
+            return 0;
+        uint8_t side = t->p[e->k].side;
+        pkt->len = pkt->wire_len = len;
+        pkt->port = side;
+        pkt->flags = (uint16_t)((side ? BT_PKT_F_SERVER : BT_PKT_F_CLIENT) |
+                                (e->retx ? BT_PKT_F_RETX : 0));
+        /* a packet held back by a cap leaves now */
+        pkt->ts_ns = e->due > now ? e->due : (g->p.pps > 0 || g->p.bps > 0 ? now : e->due);
+        if (g->p.rate_max)
+            pkt->ts_ns = now;
+        pkt->meta = e->idx;
+        if (cf) {
+            /* latency and timeouts count from when it really left */
+            struct tg_cflow *wcf = cflow_at(g, e->slot);
+            if (e->k >= wcf->wbase && e->k - wcf->wbase < TG_WIN)
+                wcf->sent[e->k - wcf->wbase] = now > pkt->ts_ns ? now : pkt->ts_ns;
+        }
+        account(g, pkt->ts_ns, len, side, e->retx);
+        g->qhead = (g->qhead + 1) & (g->qcap - 1);
+        g->qn--;
+        return 1;
+    }
+    return 0;
+}
+
+unsigned tg_tx_fill(struct tg_engine *g, uint64_t now_ns, struct bt_pkt *pkts, unsigned max)
+{
+    unsigned n = 0;
+
+    if (pump(g, now_ns) < 0)
+        return 0;
+    refill(g, now_ns);
+    while (n < max && next_pkt(g, now_ns, &pkts[n]))
+        n++;
+    return n;
+}
+
+unsigned tg_tx(struct tg_engine *g, uint64_t now_ns, struct bt_pkt **out, unsigned max)
+{
+    unsigned n = 0;
+
+    if (pump(g, now_ns) < 0)
+        return 0;
+    refill(g, now_ns);
+    while (n < max) {
+        struct bt_pkt *pk = bt_pkt_alloc(g->pool);
+        if (!pk) {
+            g->sum.tx_pool_empty++;
+            break;
+        }
+        if (!next_pkt(g, now_ns, pk)) {
+            bt_pkt_free(pk);
+            break;
+        }
+        out[n++] = pk;
+    }
+    return n;
+}
+
+void tg_rx_frame(struct tg_engine *g, uint64_t now_ns, uint16_t port, const uint8_t *frame,
+                 uint32_t len)
+{
+    begin(g, now_ns);
+    g->sum.rx_packets++;
+    g->sum.rx_bytes += len;
+    if (now_ns > g->last_ns)
+        g->last_ns = now_ns;
+    if (g->closed) {
+        closed_rx(g, now_ns, port, frame, len);
+        refresh_next(g);
+        return;
+    }
+    /* open loop: count RSTs, match nothing */
+    struct bt_parsed p;
+    if (bt_parse(frame, len, BT_LINK_ETHERNET, &p) == BT_PARSE_OK && p.proto == 6 &&
+        (p.tcp_flags & BT_TCP_RST))
+        g->sum.rsts_seen++;
+}
+
+void tg_rx(struct tg_engine *g, uint64_t now_ns, uint16_t port, struct bt_pkt **pkts, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        tg_rx_frame(g, now_ns, port, pkts[i]->data, pkts[i]->len);
+        bt_pkt_free(pkts[i]);
+    }
+}
+
+uint64_t tg_next_ns(const struct tg_engine *g)
+{
+    uint64_t best;
+    unsigned gi;
+
+    if (!g->started)
+        return 0;
+    if (tg_done(g))
+        return UINT64_MAX;
+    if (g->qn) {
+        uint64_t due = g->q[g->qhead].due;
+        if (g->p.pps > 0 && g->tok_pkts < 1) {
+            uint64_t w = g->tok_ns + (uint64_t)((1 - g->tok_pkts) * 1e9 / g->p.pps) + 1;
+            if (w > due)
+                due = w;
+        }
+        if (g->p.bps > 0) {
+            const struct tg_tmpl *t = &g->ts.t[g->q[g->qhead].tmpl];
+            double need = t->p[g->q[g->qhead].k].len + (g->p.vlan ? 4 : 0);
+            if (g->tok_bytes < need) {
+                uint64_t w = g->tok_ns + (uint64_t)((need - g->tok_bytes) * 8e9 / g->p.bps) + 1;
+                if (w > due)
+                    due = w;
+            }
+        }
+        return due;
+    }
+    if (g->p.rate_max && !g->closed)
+        return g->now;
+    best = g->wnext;
+    if (!g->starts_done && !g->stopped && !g->blocked) {
+        uint64_t s = next_start(g, &gi);
+        if (g->p.rate_max)
+            s = g->now;
+        if (s < best)
+            best = s;
+    }
+    return best;
+}
+
+bool tg_done(const struct tg_engine *g)
+{
+    if (!g->started)
+        return false;
+    return (g->starts_done || g->stopped) && g->active == 0 && g->qn == 0;
+}
+
+void tg_stop(struct tg_engine *g, uint64_t now_ns)
+{
+    begin(g, now_ns);
+    g->stopped = true;
+}
+
+void tg_abort(struct tg_engine *g, uint64_t now_ns)
+{
+    begin(g, now_ns);
+    g->stopped = true;
+    for (uint32_t s = 0; s < g->nslots; s++) {
+        struct tg_flow *f = flow_at(g, s);
+        if ((s & (CHUNK - 1)) && f->state == F_ACTIVE)
+            flow_end(g, f, now_ns, false, false, true);
+    }
+    g->rr_head = g->rr_tail = NULL;
+    g->qn = 0;
+    refresh_next(g);
+}
+
+void tg_set_flow_cb(struct tg_engine *g, tg_flow_fn fn, void *arg)
+{
+    g->flow_cb = fn;
+    g->flow_arg = arg;
+}
+
+unsigned tg_template_count(const struct tg_engine *g)
+{
+    return g->ts.n;
+}
+
+int tg_template_info(const struct tg_engine *g, unsigned i, struct tg_tmpl_info *out)
+{
+    const struct tg_tmpl *t;
+
+    if (i >= g->ts.n)
+        return -EINVAL;
+    t = &g->ts.t[i];
+    memset(out, 0, sizeof(*out));
+    snprintf(out->name, sizeof(out->name), "%s", t->name);
+    out->proto = t->proto;
+    out->family = t->family;
+    out->server_port = t->sport;
+    out->packets = t->n;
+    out->client_packets = t->nclient;
+    out->bytes = t->bytes;
+    out->duration_ns = t->p[t->n - 1].rel_ns;
+    out->cps = g->grp[t->entry].rate / g->grp[t->entry].count;
+    return 0;
+}
+
+void tg_summary_get(const struct tg_engine *g, uint64_t now_ns, struct tg_summary *s)
+{
+    uint64_t end = g->last_ns > now_ns ? g->last_ns : now_ns;
+
     *s = g->sum;
+    s->flows_active = g->active;
+    s->duration_s = g->started && end > g->t0 ? (double)(end - g->t0) / 1e9 : 0;
+    if (s->duration_s > 0) {
+        s->tx_pps = (double)s->tx_packets / s->duration_s;
+        s->tx_bps = (double)s->tx_bytes * 8 / s->duration_s;
+        s->rx_pps = (double)s->rx_packets / s->duration_s;
+        s->cps = (double)s->flows_started / s->duration_s;
+        s->completed_cps = (double)s->flows_completed / s->duration_s;
+    }
+    s->lat_samples = g->lat.n;
+    s->lat_p50_ns = tg_hist_pct(&g->lat, 50);
+    s->lat_p99_ns = tg_hist_pct(&g->lat, 99);
+    s->lat_max_ns = g->lat.max;
+    s->state_bytes_per_flow = sizeof(struct tg_flow);
+    if (g->closed)
+        s->state_bytes_per_flow += sizeof(struct tg_cflow) + 3 * 2 * sizeof(uint64_t);
 }

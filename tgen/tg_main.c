@@ -1,158 +1,268 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * baton-tgen (first slice): synthetic conversations, open loop, offline.
- *   baton-tgen --synth SPEC --pcap-out DIR [--flows N] [--cps N]
- *              [--clients CIDR] [--servers CIDR] [--seed N] [--json]
- * Writes DIR/client.pcap (what the client-side port sends) and
- * DIR/server.pcap (what the server-side port sends), with virtual time stamps.
+ * baton-tgen: the offline backend (virtual time, client.pcap and
+ * server.pcap, no DPDK, no root) and the dispatch to the DPDK backend when
+ * EAL arguments come before `--`.
+ *
+ * Offline, the clock is virtual: it jumps to the engine's next event. With
+ * --wire (or --mode closed) every packet a port sends arrives on the other
+ * port after the wire's delay, a perfect device under test.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "bt_err.h"
 #include "bt_pcap.h"
-#include "bt_yaml.h"
+#include "bt_pkt.h"
 #include "tg_api.h"
+#include "tg_cli.h"
 
-static void usage(FILE *f)
+#ifdef TG_HAVE_DPDK
+int tg_dpdk_main(int argc, char **argv, int dashdash);
+#endif
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
 {
-    fprintf(f, "usage: baton-tgen --synth SPEC --pcap-out DIR [--flows N] [--cps N]\n"
-               "                  [--clients CIDR] [--servers CIDR] [--seed N] [--json]\n"
-               "SPEC: tcp|udp[,req=BYTES][,resp=BYTES[xCOUNT]][,rtt=DUR]\n"
-               "The DPDK backend, pcap templates, profiles and closed loop are not available yet.\n");
+    (void)sig;
+    interrupted++;
 }
 
-static int bad(const char *opt, const char *v, const char *why)
+static uint64_t wall_ns(void)
 {
-    fprintf(stderr, "baton-tgen: %s '%s': %s\n", opt, v, why);
-    return 2;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A FIFO of packets on the wire (constant delay keeps it in time order). */
+struct wire {
+    struct bt_pkt *head, *tail;
+    unsigned n;
+};
+
+static void wire_push(struct wire *w, struct bt_pkt *p)
+{
+    p->next = NULL;
+    if (w->tail)
+        w->tail->next = p;
+    else
+        w->head = p;
+    w->tail = p;
+    w->n++;
+}
+
+static struct bt_pkt *wire_pop(struct wire *w)
+{
+    struct bt_pkt *p = w->head;
+    if (p) {
+        w->head = p->next;
+        if (!w->head)
+            w->tail = NULL;
+        w->n--;
+    }
+    return p;
+}
+
+static int run_offline(struct tg_opts *o)
+{
+    struct bt_err err = {{0}};
+    struct tg_engine *g = NULL;
+    struct bt_pcap_writer *pw[2] = {NULL, NULL};
+    FILE *stats = NULL;
+    struct wire wire = {0};
+    struct tg_summary sum, prev_stat, prev_live;
+    bool live = !o->quiet && isatty(2);
+    uint64_t now = 0, next_stat = 1000000000ull, start_wall = wall_ns(), last_live = start_wall;
+    struct bt_pkt *pk[32];
+    int rc = 2;
+
+    memset(&prev_stat, 0, sizeof(prev_stat));
+    memset(&prev_live, 0, sizeof(prev_live));
+    g = tg_engine_new(&o->prof, o->seed, &err);
+    if (!g) {
+        fprintf(stderr, "baton-tgen: %s\n", err.msg);
+        goto out;
+    }
+    if (o->pcap_out) {
+        if (mkdir(o->pcap_out, 0755) < 0 && errno != EEXIST) {
+            fprintf(stderr, "baton-tgen: --pcap-out %s: %s\n", o->pcap_out, strerror(errno));
+            goto out;
+        }
+        for (int i = 0; i < 2; i++) {
+            char path[4096];
+            snprintf(path, sizeof(path), "%s/%s", o->pcap_out, i ? "server.pcap" : "client.pcap");
+            pw[i] = bt_pcap_writer_open(path, 1, 65535, &err);
+            if (!pw[i]) {
+                fprintf(stderr, "baton-tgen: %s\n", err.msg);
+                goto out;
+            }
+        }
+    }
+    if (o->stats_path) {
+        stats = fopen(o->stats_path, "w");
+        if (!stats) {
+            fprintf(stderr, "baton-tgen: --stats %s: %s\n", o->stats_path, strerror(errno));
+            goto out;
+        }
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    bool loop = o->wire || o->prof.mode == TG_MODE_CLOSED;
+    bool stopping = false;
+    for (;;) {
+        if (interrupted && !stopping) {
+            tg_stop(g, now);
+            stopping = true;
+        }
+        if (interrupted > 1) {
+            tg_abort(g, now);
+            break;
+        }
+        uint64_t t = tg_next_ns(g);
+        uint64_t tw = wire.head ? wire.head->ts_ns + o->wire_ns : UINT64_MAX;
+        if (tg_done(g) && !wire.head)
+            break;
+        if (t == UINT64_MAX && tw == UINT64_MAX)
+            break;  /* nothing left that can happen */
+        uint64_t tn = t < tw ? t : tw;
+        if (tn > now)
+            now = tn;
+        while (stats && now >= next_stat) {
+            char line[1024];
+            tg_summary_get(g, next_stat, &sum);
+            tg_cli_stats_line(&sum, &prev_stat, (double)next_stat / 1e9, 1.0, line, sizeof(line));
+            fprintf(stats, "%s\n", line);
+            prev_stat = sum;
+            next_stat += 1000000000ull;
+        }
+        /* deliver what the wire holds by now */
+        while (wire.head && wire.head->ts_ns + o->wire_ns <= now) {
+            struct bt_pkt *p = wire_pop(&wire);
+            uint16_t to = p->port ? 0 : 1;
+            tg_rx(g, now, to, &p, 1);
+        }
+        unsigned n = tg_tx(g, now, pk, 32);
+        for (unsigned i = 0; i < n; i++) {
+            struct bt_pkt *p = pk[i];
+            if (pw[p->port] && bt_pcap_write(pw[p->port], p->ts_ns, p->data, p->len, p->wire_len) < 0) {
+                fprintf(stderr, "baton-tgen: writing %s: %s\n", o->pcap_out, strerror(errno));
+                bt_pkt_free(p);
+                for (unsigned j = i + 1; j < n; j++)
+                    bt_pkt_free(pk[j]);
+                goto out;
+            }
+            if (o->prof.rate_max)
+                now += ((uint64_t)p->len + 24) * 8 * 1000000000ull / o->line_bps;
+            if (loop)
+                wire_push(&wire, p);
+            else
+                bt_pkt_free(p);
+        }
+        if (n == 0 && t <= now && tw > now && !tg_done(g)) {
+            /* the pool is empty with everything on the wire: let it drain */
+            if (wire.head)
+                now = tw;
+            else if (o->prof.rate_max)
+                now++;
+            else if (tg_next_ns(g) <= now)
+                now++;
+        }
+        if (live) {
+            uint64_t w = wall_ns();
+            if (w - last_live >= 500000000ull) {
+                char line[256];
+                tg_summary_get(g, now, &sum);
+                tg_cli_status(&sum, &prev_live, (double)(w - last_live) / 1e9, line, sizeof(line));
+                fprintf(stderr, "\r\033[K%s", line);
+                prev_live = sum;
+                last_live = w;
+            }
+        }
+    }
+    while (wire.head) {
+        struct bt_pkt *p = wire_pop(&wire);
+        bt_pkt_free(p);
+    }
+    tg_summary_get(g, now, &sum);
+    if (stats) {
+        char line[1024];
+        double iv = (double)(now - (next_stat - 1000000000ull)) / 1e9;
+        tg_cli_stats_line(&sum, &prev_stat, (double)now / 1e9, iv, line, sizeof(line));
+        fprintf(stats, "%s\n", line);
+    }
+    if (live)
+        fprintf(stderr, "\r\033[K");
+    if (!o->quiet) {
+        tg_cli_summary(stderr, &sum);
+        fprintf(stderr, "tgen: (offline, virtual time; %.3f s of wall time)\n",
+                (double)(wall_ns() - start_wall) / 1e9);
+    }
+    if (o->json) {
+        json_t *j = tg_summary_json(&sum);
+        json_object_set_new(j, "backend", json_string("offline"));
+        json_object_set_new(j, "seed", json_integer(o->seed));
+        char *s = json_dumps(j, JSON_COMPACT);
+        printf("%s\n", s);
+        free(s);
+        json_decref(j);
+    }
+    rc = sum.flows_failed ? 1 : 0;
+out:
+    for (int i = 0; i < 2; i++) {
+        if (pw[i] && bt_pcap_writer_close(pw[i]) < 0) {
+            fprintf(stderr, "baton-tgen: writing %s: %s\n", o->pcap_out, strerror(errno));
+            rc = 2;
+        }
+    }
+    if (stats && fclose(stats) != 0) {
+        fprintf(stderr, "baton-tgen: --stats %s: write failed\n", o->stats_path);
+        rc = 2;
+    }
+    tg_engine_free(g);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"synth", required_argument, NULL, 's'},
-        {"pcap-out", required_argument, NULL, 'o'},
-        {"flows", required_argument, NULL, 'f'},
-        {"cps", required_argument, NULL, 'c'},
-        {"clients", required_argument, NULL, 'C'},
-        {"servers", required_argument, NULL, 'S'},
-        {"seed", required_argument, NULL, 'r'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    static struct tg_profile p;
-    const char *synth = NULL, *out = NULL;
-    bool json = false;
-    struct bt_err e = {""};
-    double q;
-    char *end;
-    int c, rc = 0;
+    static struct tg_opts o;
+    struct bt_err err = {{0}};
+    int dashdash = 0, r;
 
-    tg_profile_default(&p);
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's': synth = optarg; break;
-        case 'o': out = optarg; break;
-        case 'f':
-            if (bt_parse_quantity(optarg, &q) < 0 || q < 1 || q > 1e9)
-                return bad("--flows", optarg, "must be 1..1G");
-            p.flows = (uint64_t)q;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--")) {
+            dashdash = i;
             break;
-        case 'c':
-            if (bt_parse_quantity(optarg, &q) < 0 || !(q > 0))
-                return bad("--cps", optarg, "must be a positive rate");
-            p.cps = q;
-            break;
-        case 'C':
-            if (bt_cidr_parse(optarg, &p.clients) < 0 || p.clients.family != 4)
-                return bad("--clients", optarg, "must be an IPv4 CIDR (IPv6 comes later)");
-            break;
-        case 'S':
-            if (bt_cidr_parse(optarg, &p.servers) < 0 || p.servers.family != 4)
-                return bad("--servers", optarg, "must be an IPv4 CIDR (IPv6 comes later)");
-            break;
-        case 'r':
-            p.seed = (uint32_t)strtoul(optarg, &end, 10);
-            if (*end || !*optarg)
-                return bad("--seed", optarg, "must be a number");
-            break;
-        case 'j': json = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
         }
+    if (dashdash) {
+#ifdef TG_HAVE_DPDK
+        return tg_dpdk_main(argc, argv, dashdash);
+#else
+        fprintf(stderr, "baton-tgen: EAL arguments before '--' need the DPDK backend; this "
+                "build has none (meson -Ddpdk=enabled), use --pcap-out DIR offline\n");
+        return 2;
+#endif
     }
-    if (!synth || !out || optind < argc) {
-        usage(stderr);
+    r = tg_cli_parse(argc, argv, &o, &err);
+    if (r == 1)
+        return 0;
+    if (r < 0) {
+        fprintf(stderr, "baton-tgen: %s\n", err.msg);
         return 2;
     }
-    if (tg_synth_parse(synth, &p.tmpl, &e) < 0) {
-        fprintf(stderr, "baton-tgen: %s\n", e.msg);
+    if (o.capture_dir || o.workers != 1 || o.mbufs) {
+        fprintf(stderr, "baton-tgen: --capture, --workers and --mbufs are DPDK options: give "
+                "EAL arguments before '--' (offline: --pcap-out DIR)\n");
         return 2;
     }
-    struct tg_engine *g = tg_engine_new(&p, &e);
-    struct bt_pcap_writer *w[2] = {NULL, NULL};
-    char path[4096];
-    if (!g) {
-        fprintf(stderr, "baton-tgen: %s\n", e.msg);
-        rc = 2;
-        goto out;
-    }
-    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "baton-tgen: %s: %s\n", out, strerror(errno));
-        rc = 2;
-        goto out;
-    }
-    for (int i = 0; i < 2; i++) {
-        snprintf(path, sizeof(path), "%s/%s", out, i ? "server.pcap" : "client.pcap");
-        if (!(w[i] = bt_pcap_writer_open(path, 1, 0, &e))) {
-            fprintf(stderr, "baton-tgen: %s\n", e.msg);
-            rc = 2;
-            goto out;
-        }
-    }
-    uint8_t buf[2048];
-    uint64_t ts;
-    uint16_t port;
-    uint32_t len;
-    int got;
-    while ((got = tg_next(g, &ts, &port, buf, &len)) == 1)
-        if (bt_pcap_write(w[port], ts, buf, len, len) < 0) {
-            fprintf(stderr, "baton-tgen: %s: write failed\n", out);
-            rc = 2;
-            goto out;
-        }
-    if (got < 0) {
-        fprintf(stderr, "baton-tgen: out of memory\n");
-        rc = 2;
-        goto out;
-    }
-    struct tg_summary s;
-    tg_summary_get(g, &s);
-    double dur = (double)s.last_ns / 1e9;
-    fprintf(json ? stderr : stdout,
-            "baton-tgen: %llu flows, %llu packets, %llu bytes over %.3f s (virtual) -> %s\n",
-            (unsigned long long)s.flows_completed, (unsigned long long)s.tx_packets,
-            (unsigned long long)s.tx_bytes, dur, out);
-    if (json)
-        printf("{\"tx_packets\": %llu, \"tx_bytes\": %llu, \"tx_pps\": %.1f, \"rx_packets\": 0, "
-               "\"flows_started\": %llu, \"flows_completed\": %llu, \"flows_failed\": 0, "
-               "\"duration_s\": %.9f}\n",
-               (unsigned long long)s.tx_packets, (unsigned long long)s.tx_bytes,
-               dur > 0 ? (double)s.tx_packets / dur : 0.0, (unsigned long long)s.flows_started,
-               (unsigned long long)s.flows_completed, dur);
-out:
-    for (int i = 0; i < 2; i++)
-        if (w[i] && bt_pcap_writer_close(w[i]) < 0 && rc == 0) {
-            fprintf(stderr, "baton-tgen: %s: write failed\n", out);
-            rc = 2;
-        }
-    tg_engine_free(g);
-    tg_template_clear(&p.tmpl);
-    return rc;
+    return run_offline(&o);
 }
