@@ -5,7 +5,9 @@
  * JSON goes through jansson; readers report "path:line: problem".
  */
 #include "bt_capset.h"
+#include "bt_cidr.h"
 #include "bt_err.h"
+#include "bt_hash.h"
 #include "bt_parse.h"
 #include "bt_pcap.h"
 
@@ -13,6 +15,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,6 +58,117 @@ char *bt_capset_sgm_path(const char *dir, int id, char *buf, unsigned len)
     return buf;
 }
 
+/* ---- positions in JSON text ----
+ * jansson keeps no positions of values, so errors about a value (not about
+ * syntax) find it again in the text, which jansson has already accepted:
+ * this scanner needs no error handling beyond staying inside the buffer. */
+
+#define JS_NONE ((size_t)-1)
+
+static size_t js_ws(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    return i;
+}
+
+static size_t js_skip_str(const char *s, size_t n, size_t i)
+{
+    for (i++; i < n && s[i] != '"'; i++)
+        if (s[i] == '\\')
+            i++;
+    return i < n ? i + 1 : n;
+}
+
+/* Skips the value starting at i (after white space). */
+static size_t js_skip(const char *s, size_t n, size_t i)
+{
+    int depth = 0;
+
+    do {
+        i = js_ws(s, n, i);
+        if (i >= n)
+            return n;
+        if (s[i] == '"') {
+            i = js_skip_str(s, n, i);
+        } else if (s[i] == '{' || s[i] == '[') {
+            depth++;
+            i++;
+        } else if (s[i] == '}' || s[i] == ']') {
+            depth--;
+            i++;
+        } else if (s[i] == ',' || s[i] == ':') {
+            i++;
+        } else {
+            while (i < n && !memchr(" \t\r\n,:]}", s[i], 8))
+                i++;
+        }
+    } while (depth > 0);
+    return i;
+}
+
+/* Where the value of key is in the object at i; JS_NONE if absent. */
+static size_t js_member(const char *s, size_t n, size_t i, const char *key)
+{
+    size_t klen = strlen(key);
+
+    i = js_ws(s, n, i);
+    if (i >= n || s[i] != '{')
+        return JS_NONE;
+    for (i++;;) {
+        size_t k0;
+        i = js_ws(s, n, i);
+        if (i >= n || s[i] != '"')
+            return JS_NONE;
+        k0 = i + 1;
+        i = js_skip_str(s, n, i);
+        int match = i - 1 - k0 == klen && memcmp(s + k0, key, klen) == 0;
+        i = js_ws(s, n, i);
+        if (i >= n || s[i] != ':')
+            return JS_NONE;
+        i = js_ws(s, n, i + 1);
+        if (match)
+            return i;
+        i = js_ws(s, n, js_skip(s, n, i));
+        if (i >= n || s[i] != ',')
+            return JS_NONE;
+        i++;
+    }
+}
+
+/* Where item idx of the array at i is; JS_NONE if absent. */
+static size_t js_item(const char *s, size_t n, size_t i, size_t idx)
+{
+    i = js_ws(s, n, i);
+    if (i >= n || s[i] != '[')
+        return JS_NONE;
+    for (size_t k = 0, j = i + 1;; k++) {
+        j = js_ws(s, n, j);
+        if (j >= n || s[j] == ']')
+            return JS_NONE;
+        if (k == idx)
+            return j;
+        j = js_ws(s, n, js_skip(s, n, j));
+        if (j >= n || s[j] != ',')
+            return JS_NONE;
+        j++;
+    }
+}
+
+/* 1-based line and column (in bytes) of offset off. */
+static void js_linecol(const char *s, size_t off, unsigned *line, unsigned *col)
+{
+    size_t bol = 0;
+
+    *line = 1;
+    for (size_t i = 0; i < off; i++)
+        if (s[i] == '\n') {
+            (*line)++;
+            bol = i + 1;
+        }
+    *col = (unsigned)(off - bol + 1);
+}
+
 /* ---- capset.json ---- */
 
 static const struct {
@@ -68,59 +182,160 @@ static const struct {
     {BT_CAPSET_HAS_NAT, "nat"},
 };
 
+#define META_MAX_BYTES (16u << 20)
+
+struct meta_ctx {
+    const char *path, *text;
+    size_t len;
+    struct bt_err *e;
+};
+
+/* Error about the value at key k1 (then item idx >= 0, then key k2) of the
+ * root object, placed at the deepest of those that exists. */
+static int meta_err(const struct meta_ctx *c, const char *k1, long idx, const char *k2,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int meta_err(const struct meta_ctx *c, const char *k1, long idx, const char *k2,
+                    const char *fmt, ...)
+{
+    char msg[300];
+    size_t pos = js_ws(c->text, c->len, 0), p;
+    unsigned line, col;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (k1 && (p = js_member(c->text, c->len, pos, k1)) != JS_NONE) {
+        pos = p;
+        if (idx >= 0 && (p = js_item(c->text, c->len, pos, (size_t)idx)) != JS_NONE) {
+            pos = p;
+            if (k2 && (p = js_member(c->text, c->len, pos, k2)) != JS_NONE)
+                pos = p;
+        }
+    }
+    js_linecol(c->text, pos < c->len ? pos : c->len, &line, &col);
+    return bt_err_set(c->e, "%s:%u:%u: %s", c->path, line, col, msg);
+}
+
+static int read_text(const char *path, char **out, size_t *len, struct bt_err *e)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0, k;
+
+    if (!f)
+        return bt_err_setr(e, -errno, "%s: %s", path, strerror(errno));
+    do {
+        if (n == cap) {
+            char *nb;
+            cap = cap ? cap * 2 : 4096;
+            if (cap > META_MAX_BYTES + 1)
+                cap = META_MAX_BYTES + 1;
+            if (n == cap || !(nb = realloc(buf, cap))) {
+                free(buf);
+                fclose(f);
+                return bt_err_setr(e, n == cap ? -EFBIG : -ENOMEM, "%s: %s", path,
+                                   n == cap ? "larger than 16 MiB, not a capset.json"
+                                            : "out of memory");
+            }
+            buf = nb;
+        }
+        k = fread(buf + n, 1, cap - n, f);
+        n += k;
+    } while (k > 0);
+    if (ferror(f)) {
+        free(buf);
+        fclose(f);
+        return bt_err_setr(e, -EIO, "%s: read error", path);
+    }
+    fclose(f);
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
 int bt_capset_read_meta(const char *dir, struct bt_capset_meta *out, struct bt_err *e)
 {
-    char path[4096];
+    char path[4096], *text = NULL;
     json_error_t je;
-    json_t *root, *v, *members, *files, *pools;
+    json_t *root = NULL, *v, *members, *files, *pools;
     struct bt_capset_meta m;
-    int r = -EINVAL;
-    size_t i;
+    struct meta_ctx c;
+    enum bt_dist_mode mode;
+    size_t i, len = 0;
+    int r;
 
     memset(&m, 0, sizeof(m));
     bt_capset_path(dir, "capset.json", path, sizeof(path));
-    root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    r = read_text(path, &text, &len, e);
+    if (r < 0)
+        return r;
+    c = (struct meta_ctx){path, text, len, e};
+    r = -EINVAL;
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        if (je.line <= 0)
-            return bt_err_setr(e, -ENOENT, "%s: %s", path, je.text);
-        return bt_err_set(e, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        bt_err_set(e, "%s:%d:%d: %s", path, je.line > 0 ? je.line : 1,
+                   je.column > 0 ? je.column : 1, je.text);
+        goto out;
     }
     if (!json_is_object(root)) {
-        bt_err_set(e, "%s:1: expected a JSON object", path);
+        meta_err(&c, NULL, -1, NULL, "expected a JSON object {\"schema\": 1, ...}");
         goto out;
     }
     v = json_object_get(root, "schema");
+    if (!v) {
+        meta_err(&c, NULL, -1, NULL, "missing \"schema\"");
+        goto out;
+    }
     if (!json_is_integer(v)) {
-        bt_err_set(e, "%s: missing or non-integer \"schema\"", path);
+        meta_err(&c, "schema", -1, NULL, "\"schema\" must be an integer");
         goto out;
     }
-    m.schema = (int)json_integer_value(v);
-    if (m.schema != BT_CAPSET_SCHEMA) {
-        bt_err_set(e, "%s: schema %d not supported (this baton reads schema %d)", path, m.schema,
-                   BT_CAPSET_SCHEMA);
+    if (json_integer_value(v) != BT_CAPSET_SCHEMA) {
+        meta_err(&c, "schema", -1, NULL, "schema %lld not supported (this baton reads schema %d)",
+                 (long long)json_integer_value(v), BT_CAPSET_SCHEMA);
         goto out;
     }
+    m.schema = BT_CAPSET_SCHEMA;
     members = json_object_get(root, "members");
+    if (!members) {
+        meta_err(&c, NULL, -1, NULL, "missing \"members\"");
+        goto out;
+    }
     if (!json_is_array(members) || json_array_size(members) == 0 ||
         json_array_size(members) > BT_CAPSET_MAX_MEMBERS) {
-        bt_err_set(e, "%s: \"members\" must be an array of 1..%d objects", path,
-                   BT_CAPSET_MAX_MEMBERS);
+        meta_err(&c, "members", -1, NULL, "\"members\" must be an array of 1..%d objects",
+                 BT_CAPSET_MAX_MEMBERS);
         goto out;
     }
     json_array_foreach(members, i, v) {
         json_t *id = json_object_get(v, "id"), *w = json_object_get(v, "weight");
+        if (!json_is_object(v)) {
+            meta_err(&c, "members", (long)i, NULL,
+                     "members[%zu]: expected an object {\"id\": N, \"weight\": W}", i);
+            goto out;
+        }
+        if (!id) {
+            meta_err(&c, "members", (long)i, NULL, "members[%zu]: missing \"id\"", i);
+            goto out;
+        }
         if (!json_is_integer(id) || json_integer_value(id) < 1 || json_integer_value(id) > 64) {
-            bt_err_set(e, "%s: members[%zu]: \"id\" must be an integer 1..64", path, i);
+            meta_err(&c, "members", (long)i, "id", "members[%zu].id: must be an integer 1..64",
+                     i);
             goto out;
         }
         if (w && (!json_is_integer(w) || json_integer_value(w) < 0 ||
                   json_integer_value(w) > 512)) {
-            bt_err_set(e, "%s: members[%zu]: \"weight\" must be an integer 0..512", path, i);
+            meta_err(&c, "members", (long)i, "weight",
+                     "members[%zu].weight: must be an integer 0..512", i);
             goto out;
         }
         for (unsigned k = 0; k < m.nmembers; k++) {
             if (m.ids[k] == (int)json_integer_value(id)) {
-                bt_err_set(e, "%s: members[%zu]: id %d appears twice", path, i, m.ids[k]);
+                meta_err(&c, "members", (long)i, "id",
+                         "members[%zu].id: id %d appears twice (also members[%u])", i, m.ids[k],
+                         k);
                 goto out;
             }
         }
@@ -129,32 +344,65 @@ int bt_capset_read_meta(const char *dir, struct bt_capset_meta *out, struct bt_e
         m.nmembers++;
     }
     v = json_object_get(root, "mode");
-    snprintf(m.mode, sizeof(m.mode), "%s", json_is_string(v) ? json_string_value(v) : "general");
+    if (v && (!json_is_string(v) || bt_dist_mode_parse(json_string_value(v), &mode) < 0)) {
+        meta_err(&c, "mode", -1, NULL, "\"mode\" must be \"general\", \"user\", \"network\" or \"auto\"");
+        goto out;
+    }
+    snprintf(m.mode, sizeof(m.mode), "%s", v ? json_string_value(v) : "general");
     v = json_object_get(root, "l4");
+    if (v && !json_is_boolean(v)) {
+        meta_err(&c, "l4", -1, NULL, "\"l4\" must be true or false");
+        goto out;
+    }
     m.l4 = json_is_true(v);
     pools = json_object_get(root, "nat_pools");
-    if (json_is_array(pools)) {
-        json_array_foreach(pools, i, v) {
-            if (!json_is_string(v) || m.npools >= BT_CAPSET_MAX_POOLS) {
-                bt_err_set(e, "%s: nat_pools[%zu]: expected a CIDR string (at most %d)", path, i,
-                           BT_CAPSET_MAX_POOLS);
-                goto out;
-            }
-            snprintf(m.nat_pools[m.npools++], sizeof(m.nat_pools[0]), "%s", json_string_value(v));
+    if (pools && (!json_is_array(pools) || json_array_size(pools) > BT_CAPSET_MAX_POOLS)) {
+        meta_err(&c, "nat_pools", -1, NULL, "\"nat_pools\" must be an array of at most %d CIDRs",
+                 BT_CAPSET_MAX_POOLS);
+        goto out;
+    }
+    json_array_foreach(pools, i, v) {
+        struct bt_cidr cidr;
+        if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof(m.nat_pools[0]) ||
+            bt_cidr_parse(json_string_value(v), &cidr) < 0) {
+            meta_err(&c, "nat_pools", (long)i, NULL,
+                     "nat_pools[%zu]: expected a CIDR such as \"100.64.0.0/24\"", i);
+            goto out;
         }
+        snprintf(m.nat_pools[m.npools++], sizeof(m.nat_pools[0]), "%s", json_string_value(v));
     }
     files = json_object_get(root, "files");
-    if (json_is_object(files))
-        for (unsigned k = 0; k < sizeof(file_keys) / sizeof(file_keys[0]); k++)
-            if (json_is_true(json_object_get(files, file_keys[k].key)))
-                m.files |= file_keys[k].bit;
+    if (files && !json_is_object(files)) {
+        meta_err(&c, "files", -1, NULL, "\"files\" must be an object of booleans");
+        goto out;
+    }
+    for (unsigned k = 0; files && k < sizeof(file_keys) / sizeof(file_keys[0]); k++) {
+        v = json_object_get(files, file_keys[k].key);
+        if (v && !json_is_boolean(v)) {
+            /* the value sits inside "files": find it there */
+            size_t pos = js_member(text, len, js_ws(text, len, 0), "files");
+            size_t p = pos == JS_NONE ? JS_NONE : js_member(text, len, pos, file_keys[k].key);
+            unsigned line, col;
+            js_linecol(text, p == JS_NONE ? 0 : p, &line, &col);
+            bt_err_set(e, "%s:%u:%u: files.%s: must be true or false", path, line, col,
+                       file_keys[k].key);
+            goto out;
+        }
+        if (json_is_true(v))
+            m.files |= file_keys[k].bit;
+    }
     v = json_object_get(root, "generator");
-    if (json_is_string(v))
+    if (v && !json_is_string(v)) {
+        meta_err(&c, "generator", -1, NULL, "\"generator\" must be a string");
+        goto out;
+    }
+    if (v)
         snprintf(m.generator, sizeof(m.generator), "%s", json_string_value(v));
     *out = m;
     r = 0;
 out:
     json_decref(root);
+    free(text);
     return r;
 }
 
@@ -180,9 +428,25 @@ int bt_capset_write_meta(const char *dir, const struct bt_capset_meta *m, struct
     json_object_set_new(root, "l4", json_boolean(m->l4));
     json_object_set_new(root, "nat_pools", pools);
     json_object_set_new(root, "files", files);
-    if (json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-        r = bt_err_setr(e, -EIO, "%s: cannot write", path);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
+    if (!text)
+        return bt_err_setr(e, -ENOMEM, "%s: out of memory", path);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        r = bt_err_setr(e, -errno, "%s: cannot create: %s", path, strerror(errno));
+    } else {
+        int bad = fputs(text, f) < 0 || fputc('\n', f) < 0;
+        int saved = errno;
+        if (fclose(f) != 0 && !bad) {
+            bad = 1;
+            saved = errno;
+        }
+        if (bad)
+            r = bt_err_setr(e, saved ? -saved : -EIO, "%s: write failed: %s", path,
+                            strerror(saved ? saved : EIO));
+    }
+    free(text);
     return r;
 }
 
@@ -195,32 +459,29 @@ static void put_addr(json_t *o, const char *key, const uint8_t a[16])
     json_object_set_new(o, key, json_string(bt_addr_fmt(a, buf, sizeof(buf))));
 }
 
-static int dump_line(FILE *f, json_t *o)
+/* Writes {"t":S.NNNNNNNNN,<rest of o>} and a newline. t is printed from the
+ * integer nanoseconds (jansson would print a double, which keeps only about
+ * 0.2 us at wall-clock times), so a reader gets the exact value back. */
+static int dump_line(FILE *f, uint64_t t_ns, json_t *o)
 {
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     int r = 0;
 
     json_decref(o);
     if (!s)
         return -ENOMEM;
-    if (fprintf(f, "%s\n", s) < 0)
-        r = -EIO;
+    /* s is "{}" or "{...}": splice t in front of the other members */
+    if (fprintf(f, "{\"t\":%llu.%09llu%s%s\n", (unsigned long long)(t_ns / 1000000000ULL),
+                (unsigned long long)(t_ns % 1000000000ULL), s[1] == '}' ? "" : ",", s + 1) < 0)
+        r = errno ? -errno : -EIO;
     free(s);
     return r;
-}
-
-/* Seconds as a float with ns resolution: jansson prints reals with 17
- * significant digits, enough for 1e9 s with 1 ns. */
-static json_t *t_json(uint64_t t_ns)
-{
-    return json_real((double)(t_ns / 1000000000ULL) + (double)(t_ns % 1000000000ULL) * 1e-9);
 }
 
 int bt_event_write(FILE *f, const struct bt_event *ev)
 {
     json_t *o = json_object();
 
-    json_object_set_new(o, "t", t_json(ev->t_ns));
     json_object_set_new(o, "event", json_string(bt_event_name(ev->kind)));
     json_object_set_new(o, "sgm", json_integer(ev->sgm));
     if (ev->weight >= 0)
@@ -229,7 +490,7 @@ int bt_event_write(FILE *f, const struct bt_event *ev)
         json_object_set_new(o, "version", json_integer(ev->version));
     if (ev->detail[0])
         json_object_set_new(o, "detail", json_string(ev->detail));
-    return dump_line(f, o);
+    return dump_line(f, ev->t_ns, o);
 }
 
 static const char *proto_name(uint8_t p, char *buf, size_t len)
@@ -251,7 +512,6 @@ int bt_correction_write(FILE *f, const struct bt_correction *c)
     json_t *o = json_object();
     char pb[8];
 
-    json_object_set_new(o, "t", t_json(c->t_ns));
     json_object_set_new(o, "proto", json_string(proto_name(c->proto, pb, sizeof(pb))));
     put_addr(o, "src", c->src);
     json_object_set_new(o, "sport", json_integer(c->sport));
@@ -259,7 +519,7 @@ int bt_correction_write(FILE *f, const struct bt_correction *c)
     json_object_set_new(o, "dport", json_integer(c->dport));
     json_object_set_new(o, "from", json_integer(c->from));
     json_object_set_new(o, "to", json_integer(c->to));
-    return dump_line(f, o);
+    return dump_line(f, c->t_ns, o);
 }
 
 static json_t *tuple_json(const uint8_t s[16], uint16_t sp, const uint8_t d[16], uint16_t dp)
@@ -278,31 +538,76 @@ int bt_nat_write(FILE *f, const struct bt_nat_map *n)
     json_t *o = json_object();
     char pb[8];
 
-    json_object_set_new(o, "t", t_json(n->t_ns));
     json_object_set_new(o, "proto", json_string(proto_name(n->proto, pb, sizeof(pb))));
     json_object_set_new(o, "orig", tuple_json(n->osrc, n->osport, n->odst, n->odport));
     json_object_set_new(o, "xlat", tuple_json(n->tsrc, n->tsport, n->tdst, n->tdport));
-    return dump_line(f, o);
+    return dump_line(f, n->t_ns, o);
 }
 
 /* Field readers for one JSON-lines object; each fills e with the line. */
 struct jl {
     const char *path;
     unsigned line;
+    const char *text;   /* the line, for exact numbers */
+    size_t len;
     struct bt_err *e;
 };
+
+#define T_MAX_S 10000000000ULL   /* 1e10 s: year 2286, and far below 2^64 ns */
+
+/* Seconds written in decimal ("1700000000.123456789") to nanoseconds without
+ * a double, which could not hold them. 1 if the text is not plain decimal
+ * (an exponent): the caller then uses the double. */
+static int t_exact(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t sec = 0, frac = 0;
+    size_t i = 0;
+    int digits = 0, up = 0;
+
+    if (i >= n || s[i] < '0' || s[i] > '9')
+        return 1;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        sec = sec * 10 + (uint64_t)(s[i] - '0');
+        if (sec > T_MAX_S)
+            return -ERANGE;
+    }
+    if (i < n && s[i] == '.')
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+            if (digits < 9)
+                frac = frac * 10 + (uint64_t)(s[i] - '0');
+            else if (digits == 9)
+                up = s[i] >= '5';  /* round half up on the 10th digit */
+        }
+    if (i < n && (s[i] == 'e' || s[i] == 'E'))
+        return 1;
+    for (; digits < 9; digits++)
+        frac *= 10;
+    *out = sec * 1000000000ULL + frac + (uint64_t)up;
+    return 0;
+}
 
 static int jl_time(const struct jl *c, json_t *o, uint64_t *t_ns)
 {
     json_t *v = json_object_get(o, "t");
+    size_t pos;
     double t;
+    int r;
 
+    if (!v)
+        return bt_err_set(c->e, "%s:%u: missing \"t\" (seconds)", c->path, c->line);
     if (!json_is_number(v))
-        return bt_err_set(c->e, "%s:%u: missing or non-numeric \"t\"", c->path, c->line);
+        return bt_err_set(c->e, "%s:%u: \"t\" must be a number (seconds)", c->path, c->line);
     t = json_number_value(v);
-    if (!(t >= 0) || t > 1e10)
-        return bt_err_set(c->e, "%s:%u: \"t\" out of range: %g", c->path, c->line, t);
-    *t_ns = (uint64_t)llround(t * 1e9);
+    if (!(t >= 0) || t > (double)T_MAX_S)
+        return bt_err_set(c->e, "%s:%u: \"t\" out of range 0..%llu s: %g", c->path, c->line,
+                          T_MAX_S, t);
+    pos = js_member(c->text, c->len, 0, "t");
+    r = pos == JS_NONE ? 1 : t_exact(c->text + pos, c->len - pos, t_ns);
+    if (r < 0)
+        return bt_err_set(c->e, "%s:%u: \"t\" out of range 0..%llu s", c->path, c->line,
+                          T_MAX_S);
+    if (r > 0)
+        *t_ns = (uint64_t)llround(t * 1e9);
     return 0;
 }
 
@@ -313,6 +618,8 @@ static int jl_int(const struct jl *c, json_t *o, const char *key, long lo, long 
 
     if (!v && !required)
         return 0;
+    if (!v)
+        return bt_err_set(c->e, "%s:%u: missing \"%s\"", c->path, c->line, key);
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
         return bt_err_set(c->e, "%s:%u: \"%s\" must be an integer %ld..%ld", c->path, c->line,
                           key, lo, hi);
@@ -324,6 +631,8 @@ static int jl_addr(const struct jl *c, json_t *o, const char *key, uint8_t out[1
 {
     json_t *v = json_object_get(o, key);
 
+    if (!v)
+        return bt_err_set(c->e, "%s:%u: missing \"%s\"", c->path, c->line, key);
     if (!json_is_string(v) || bt_addr_parse(json_string_value(v), out) < 0)
         return bt_err_set(c->e, "%s:%u: \"%s\" must be an IPv4 or IPv6 address", c->path,
                           c->line, key);
@@ -370,6 +679,8 @@ static int ev_rec(const struct jl *c, json_t *o, void *rec)
     ev->weight = ev->version = -1;
     if (jl_time(c, o, &ev->t_ns) < 0)
         return -EINVAL;
+    if (!name)
+        return bt_err_set(c->e, "%s:%u: missing \"event\"", c->path, c->line);
     if (!json_is_string(name) || bt_event_kind_parse(json_string_value(name), &ev->kind) < 0)
         return bt_err_set(c->e,
                           "%s:%u: \"event\" must be one of sgm_down, sgm_up, sgm_join, weight, policy",
@@ -381,7 +692,9 @@ static int ev_rec(const struct jl *c, json_t *o, void *rec)
         return -EINVAL;
     if (jl_int(c, o, "version", 0, INT_MAX, &ev->version, 0) < 0)
         return -EINVAL;
-    if (json_is_string(det))
+    if (det && !json_is_string(det))
+        return bt_err_set(c->e, "%s:%u: \"detail\" must be a string", c->path, c->line);
+    if (det)
         snprintf(ev->detail, sizeof(ev->detail), "%s", json_string_value(det));
     return 0;
 }
@@ -439,7 +752,7 @@ static int read_jsonl(const char *path, size_t recsize, jl_record_fn fn, void **
     size_t cap = 0, cnt = 0, alloc = 0;
     ssize_t len;
     uint8_t *arr = NULL;
-    struct jl c = {path, 0, e};
+    struct jl c = {path, 0, NULL, 0, e};
     int r = 0;
 
     if (!f)
@@ -475,6 +788,8 @@ static int read_jsonl(const char *path, size_t recsize, jl_record_fn fn, void **
             arr = nb;
             alloc = na;
         }
+        c.text = line;
+        c.len = (size_t)len;
         r = fn(&c, o, arr + cnt * recsize);
         json_decref(o);
         if (r < 0)

@@ -182,3 +182,334 @@ TEST(bad_jsonl_lines_name_file_and_line)
     snprintf(p, sizeof(p), "%s/none.jsonl", dir);
     CHECK(bt_events_read(p, &ev, &n, &e) == -ENOENT);
 }
+
+static int read_file(const char *name, char *buf, size_t len)
+{
+    char p[512];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, len - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return (int)n;
+}
+
+/* Times go out as exact decimal nanoseconds and come back exactly, also at
+ * wall-clock times where a double holds only ~0.2 us. */
+TEST(times_are_exact_to_the_nanosecond)
+{
+    struct bt_err e;
+    char p[512], text[4096];
+    mkdir_tmp();
+    snprintf(p, sizeof(p), "%s/events.jsonl", dir);
+    FILE *f = fopen(p, "w");
+    REQUIRE(f);
+    const uint64_t ts[] = {0, 1, 999999999, 1000000000, 1700000000123456789ULL,
+                           1700000000123456790ULL, 9999999999999999999ULL};
+    const unsigned nts = sizeof(ts) / sizeof(ts[0]);
+    for (unsigned i = 0; i < nts; i++) {
+        struct bt_event ev = {.t_ns = ts[i], .kind = BT_EV_SGM_UP, .sgm = 3, .weight = -1,
+                              .version = -1};
+        CHECK(bt_event_write(f, &ev) == 0);
+    }
+    struct bt_event ev = {.t_ns = 5, .kind = BT_EV_POLICY, .sgm = 0, .weight = -1, .version = 7};
+    snprintf(ev.detail, sizeof(ev.detail), "quote \" and \\ kept");
+    CHECK(bt_event_write(f, &ev) == 0);
+    fclose(f);
+    REQUIRE(read_file("events.jsonl", text, sizeof(text)) > 0);
+    /* the exact text of a line, as docs/formats.md shows it */
+    CHECK(strstr(text, "{\"t\":1700000000.123456789,\"event\":\"sgm_up\",\"sgm\":3}\n") != NULL);
+    CHECK(strstr(text, "{\"t\":0.000000001,\"event\":\"sgm_up\",\"sgm\":3}\n") != NULL);
+    CHECK(strstr(text, "{\"t\":0.000000005,\"event\":\"policy\",\"sgm\":0,\"version\":7,"
+                       "\"detail\":\"quote \\\" and \\\\ kept\"}\n") != NULL);
+    struct bt_event *evs;
+    size_t n;
+    REQUIRE(bt_events_read(p, &evs, &n, &e) == 0);
+    REQUIRE(n == nts + 1);
+    CHECK_EQ_INT(evs[1].t_ns, 1); /* sorted: the policy event at 5 ns moved up */
+    CHECK_EQ_INT(evs[2].t_ns, 5);
+    CHECK_EQ_STR(evs[2].detail, "quote \" and \\ kept");
+    CHECK_EQ_INT(evs[2].version, 7);
+    for (unsigned i = 2; i < nts; i++)
+        CHECK_EQ_INT(evs[i + 1].t_ns, ts[i]);
+    free(evs);
+
+    /* hand-written times: integers, few digits, rounding past 9 digits,
+     * exponents (through a double), key order, spaces */
+    write_file("events.jsonl",
+               "{\"t\": 2, \"event\": \"sgm_down\", \"sgm\": 1}\n"
+               "{\"event\": \"sgm_down\", \"sgm\": 1, \"t\" : 2.5}\n"
+               "{\"sgm\": 1, \"x\": {\"t\": 9}, \"t\":1700000000.1234567894, \"event\": \"sgm_down\"}\n"
+               "{\"t\":1700000000.1234567895, \"event\": \"sgm_down\", \"sgm\": 1}\n"
+               "{\"t\": 1.5e1, \"event\": \"sgm_down\", \"sgm\": 1}\n"
+               "{\"t\": 0.0000000004, \"event\": \"sgm_down\", \"sgm\": 1}\n");
+    REQUIRE(bt_events_read(p, &evs, &n, &e) == 0);
+    REQUIRE(n == 6);
+    CHECK_EQ_INT(evs[0].t_ns, 0);
+    CHECK_EQ_INT(evs[1].t_ns, 2000000000ULL);
+    CHECK_EQ_INT(evs[2].t_ns, 2500000000ULL);
+    CHECK_EQ_INT(evs[3].t_ns, 15000000000ULL);
+    CHECK_EQ_INT(evs[4].t_ns, 1700000000123456789ULL);
+    CHECK_EQ_INT(evs[5].t_ns, 1700000000123456790ULL);
+    free(evs);
+    write_file("events.jsonl", "{\"t\": 10000000001, \"event\": \"sgm_down\", \"sgm\": 1}\n");
+    CHECK(bt_events_read(p, &evs, &n, &e) < 0);
+    CHECK(strstr(e.msg, "events.jsonl:1: \"t\" out of range") != NULL);
+}
+
+/* Value errors in capset.json point at the value: line and column. */
+TEST(capset_json_errors_point_at_the_value)
+{
+    struct bt_err e;
+    struct bt_capset_meta m;
+    mkdir_tmp();
+    const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"{\n  \"schema\": 1,\n  \"members\": [\n    {\"id\": 1, \"weight\": 10},\n"
+         "    {\"id\": 70}\n  ]\n}\n",
+         "capset.json:5:12: members[1].id: must be an integer 1..64"},
+        {"{\"schema\": 1,\n \"members\": [{\"id\": 2}, {\"weight\": 5, \"id\": 2}]}",
+         "capset.json:2:45: members[1].id: id 2 appears twice (also members[0])"},
+        {"{\"schema\": 1, \"members\": [{\"id\": 2,\n \"weight\": 600}]}",
+         "capset.json:2:12: members[0].weight: must be an integer 0..512"},
+        {"{\"schema\": 1, \"members\": [{\"weight\": 5}]}",
+         "capset.json:1:27: members[0]: missing \"id\""},
+        {"{\"schema\": 1, \"members\": [7]}",
+         "capset.json:1:27: members[0]: expected an object"},
+        {"{\"schema\": 1, \"members\": []}",
+         "capset.json:1:26: \"members\" must be an array of 1..64 objects"},
+        {"  {\"members\": [{\"id\": 1}]}", "capset.json:1:3: missing \"schema\""},
+        {"{\"schema\": 1}", "capset.json:1:1: missing \"members\""},
+        {"{\"schema\": \"1\", \"members\": [{\"id\": 1}]}",
+         "capset.json:1:12: \"schema\" must be an integer"},
+        {"{\"schema\": 2, \"members\": [{\"id\": 1}]}",
+         "capset.json:1:12: schema 2 not supported (this baton reads schema 1)"},
+        {"{\"schema\": 1, \"members\": [{\"id\": 1}],\n\"mode\": \"sideways\"}",
+         "capset.json:2:9: \"mode\" must be"},
+        {"{\"schema\": 1, \"members\": [{\"id\": 1}], \"l4\": 1}",
+         "capset.json:1:45: \"l4\" must be true or false"},
+        {"{\"schema\": 1, \"members\": [{\"id\": 1}], \"nat_pools\": [\"10.0.0.0/8\", \"x/99\"]}",
+         "capset.json:1:67: nat_pools[1]: expected a CIDR"},
+        {"{\"schema\": 1, \"members\": [{\"id\": 1}], \"nat_pools\": \"10.0.0.0/8\"}",
+         "capset.json:1:52: \"nat_pools\" must be an array"},
+        {"{\"schema\": 1, \"members\": [{\"id\": 1}], \"files\": {\"nat\": false,\n \"client\": \"yes\"}}",
+         "capset.json:2:12: files.client: must be true or false"},
+        {"{\"schema\": 1, \"members\": [{\"id\": 1}], \"files\": []}",
+         "capset.json:1:48: \"files\" must be an object"},
+        {"{\"schema\": 1, \"members\": [{\"id\": 1}], \"generator\": 5}",
+         "capset.json:1:52: \"generator\" must be a string"},
+        {"[1]", "capset.json:1:1: expected a JSON object"},
+        {"{\"schema\": 1, \"schema\": 1}", "capset.json:1:"},
+        {"", "capset.json:1:1: "},
+    };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char want[600];
+        write_file("capset.json", bad[i].text);
+        snprintf(want, sizeof(want), "%s/%s", dir, bad[i].want);
+        if (bt_capset_read_meta(dir, &m, &e) != -EINVAL)
+            BT_FAIL_AT("case %u not refused with -EINVAL", i);
+        else if (strncmp(e.msg, want, strlen(want)) != 0)
+            BT_FAIL_AT("case %u: '%s' does not start with '%s'", i, e.msg, want);
+    }
+    /* defaults for the optional keys */
+    write_file("capset.json", "{\"schema\": 1, \"members\": [{\"id\": 64, \"weight\": 0}, {\"id\": 1}]}");
+    REQUIRE(bt_capset_read_meta(dir, &m, &e) == 0);
+    CHECK_EQ_INT(m.nmembers, 2);
+    CHECK_EQ_INT(m.ids[0], 64);
+    CHECK_EQ_INT(m.weights[0], 0);
+    CHECK_EQ_INT(m.weights[1], 1);
+    CHECK_EQ_STR(m.mode, "general");
+    CHECK(!m.l4);
+    CHECK_EQ_INT(m.npools, 0);
+    CHECK_EQ_INT(m.files, 0);
+    CHECK_EQ_STR(m.generator, "");
+}
+
+/* Every required key of a corrections/nat line is checked, on its line. */
+TEST(corrections_and_nat_lines_are_checked)
+{
+    struct bt_err e;
+    char p[512];
+    struct bt_correction *c;
+    struct bt_nat_map *nm;
+    size_t n;
+    mkdir_tmp();
+    const char *good_c = "{\"t\": 1, \"proto\": \"udp\", \"src\": \"10.0.0.1\", \"sport\": 5, "
+                         "\"dst\": \"::1\", \"dport\": 6, \"from\": 1, \"to\": 2}\n";
+    const struct {
+        const char *line, *want;
+    } cbad[] = {
+        {"{\"proto\": \"udp\", \"src\": \"10.0.0.1\", \"sport\": 5, \"dst\": \"::1\", \"dport\": 6, \"from\": 1, \"to\": 2}",
+         ":2: missing \"t\""},
+        {"{\"t\": 1, \"proto\": \"gre!\", \"src\": \"10.0.0.1\", \"sport\": 5, \"dst\": \"::1\", \"dport\": 6, \"from\": 1, \"to\": 2}",
+         ":2: \"proto\" must be"},
+        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.300\", \"sport\": 5, \"dst\": \"::1\", \"dport\": 6, \"from\": 1, \"to\": 2}",
+         ":2: \"src\" must be an IPv4 or IPv6 address"},
+        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.3\", \"sport\": 5, \"dport\": 6, \"from\": 1, \"to\": 2}",
+         ":2: missing \"dst\""},
+        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.3\", \"sport\": 65536, \"dst\": \"::1\", \"dport\": 6, \"from\": 1, \"to\": 2}",
+         ":2: \"sport\" must be an integer 0..65535"},
+        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.3\", \"sport\": 5, \"dst\": \"::1\", \"dport\": 6, \"from\": 0, \"to\": 2}",
+         ":2: \"from\" must be an integer 1..64"},
+        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.3\", \"sport\": 5, \"dst\": \"::1\", \"dport\": 6, \"from\": 1}",
+         ":2: missing \"to\""},
+    };
+    snprintf(p, sizeof(p), "%s/corrections.jsonl", dir);
+    for (unsigned i = 0; i < sizeof(cbad) / sizeof(cbad[0]); i++) {
+        char text[1024], want[600];
+        snprintf(text, sizeof(text), "%s%s\n", good_c, cbad[i].line);
+        write_file("corrections.jsonl", text);
+        snprintf(want, sizeof(want), "%s%s", p, cbad[i].want);
+        if (bt_corrections_read(p, &c, &n, &e) != -EINVAL)
+            BT_FAIL_AT("correction case %u accepted", i);
+        else if (strncmp(e.msg, want, strlen(want)) != 0)
+            BT_FAIL_AT("correction case %u: '%s' does not start with '%s'", i, e.msg, want);
+    }
+    write_file("corrections.jsonl", good_c);
+    REQUIRE(bt_corrections_read(p, &c, &n, &e) == 0);
+    REQUIRE(n == 1);
+    CHECK_EQ_INT(c[0].proto, 17);
+    CHECK_EQ_INT(c[0].from, 1);
+    CHECK_EQ_INT(c[0].dport, 6);
+    free(c);
+
+    const char *good_n = "{\"t\": 1, \"proto\": \"tcp\", \"orig\": {\"src\": \"10.0.0.1\", \"sport\": 5, "
+                         "\"dst\": \"1.2.3.4\", \"dport\": 80}, \"xlat\": {\"src\": \"100.64.0.1\", "
+                         "\"sport\": 40000, \"dst\": \"1.2.3.4\", \"dport\": 80}}\n";
+    const struct {
+        const char *line, *want;
+    } nbad[] = {
+        {"{\"t\": 1, \"proto\": \"tcp\", \"orig\": {\"src\": \"10.0.0.1\", \"sport\": 5, \"dst\": \"1.2.3.4\", \"dport\": 80}}",
+         ":2: \"xlat\" must be an object"},
+        {"{\"t\": 1, \"proto\": \"tcp\", \"orig\": [], \"xlat\": {}}", ":2: \"orig\" must be an object"},
+        {"{\"t\": 1, \"proto\": \"tcp\", \"orig\": {\"src\": \"10.0.0.1\", \"sport\": 5, \"dst\": \"1.2.3.4\", \"dport\": 80},"
+         " \"xlat\": {\"src\": \"100.64.0.1\", \"dst\": \"1.2.3.4\", \"dport\": 80}}",
+         ":2: missing \"sport\""},
+        {"\"just a string\"", ":2:15: '[' or '{' expected"},
+        {"{\"t\": 1,", ":2:"},
+    };
+    snprintf(p, sizeof(p), "%s/nat.jsonl", dir);
+    for (unsigned i = 0; i < sizeof(nbad) / sizeof(nbad[0]); i++) {
+        char text[1024], want[600];
+        snprintf(text, sizeof(text), "%s%s\n", good_n, nbad[i].line);
+        write_file("nat.jsonl", text);
+        snprintf(want, sizeof(want), "%s%s", p, nbad[i].want);
+        if (bt_nat_read(p, &nm, &n, &e) != -EINVAL)
+            BT_FAIL_AT("nat case %u accepted", i);
+        else if (strncmp(e.msg, want, strlen(want)) != 0)
+            BT_FAIL_AT("nat case %u: '%s' does not start with '%s'", i, e.msg, want);
+    }
+    write_file("nat.jsonl", good_n);
+    REQUIRE(bt_nat_read(p, &nm, &n, &e) == 0);
+    REQUIRE(n == 1);
+    CHECK_EQ_INT(nm[0].proto, 6);
+    CHECK_EQ_INT(nm[0].tsport, 40000);
+    CHECK_EQ_INT(nm[0].odport, 80);
+    free(nm);
+}
+
+/* Writers that cannot write say so, naming the path. */
+TEST(write_errors_name_the_path)
+{
+    struct bt_err e;
+    struct bt_capset_meta m = {.nmembers = 1, .ids = {1}, .weights = {1}};
+    CHECK(bt_capset_write_meta("/nonexistent-dir", &m, &e) < 0);
+    CHECK(strstr(e.msg, "/nonexistent-dir/capset.json: cannot create") != NULL);
+    CHECK(bt_capset_writer_open("/proc/version/x", &e) == NULL);
+    CHECK(strstr(e.msg, "/proc/version/x") != NULL);
+    CHECK(bt_capset_writer_close(NULL, &m, &e) == 0);
+    if (access("/dev/full", W_OK) == 0) {
+        struct bt_event ev = {.t_ns = 1, .kind = BT_EV_SGM_DOWN, .sgm = 1, .weight = -1,
+                              .version = -1};
+        FILE *f = fopen("/dev/full", "w");
+        REQUIRE(f);
+        setvbuf(f, NULL, _IONBF, 0);
+        CHECK(bt_event_write(f, &ev) < 0);
+        fclose(f);
+    }
+}
+
+/* The examples in docs/formats.md (section capset) are read by these
+ * readers as they stand: the documentation cannot drift from the code. */
+TEST(docs_examples_are_valid)
+{
+    char path[1024], *doc = NULL, *sec, *end;
+    size_t cap = 0;
+    snprintf(path, sizeof(path), "%s/../docs/formats.md", BT_TESTS_DIR);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        SKIP("%s absent", path);
+    ssize_t len = getdelim(&doc, &cap, 0, f);
+    fclose(f);
+    REQUIRE(len > 0);
+    sec = strstr(doc, "<!-- section: capset");
+    end = sec ? strstr(sec, "<!-- end: capset -->") : NULL;
+    REQUIRE(sec && end);
+    *end = 0;
+    mkdir_tmp();
+    unsigned blocks = 0;
+    const char *heads[] = {"### capset.json", "### events.jsonl", "### corrections.jsonl",
+                           "### nat.jsonl"};
+    for (unsigned h = 0; h < 4; h++) {
+        char *s = strstr(sec, heads[h]), *b, *be;
+        REQUIRE(s);
+        b = strstr(s, "```json\n");
+        REQUIRE(b);
+        b += 8;
+        be = strstr(b, "```");
+        REQUIRE(be);
+        char text[4096];
+        snprintf(text, sizeof(text), "%.*s", (int)(be - b), b);
+        struct bt_err e;
+        char p[512];
+        size_t n;
+        if (h == 0) {
+            struct bt_capset_meta m;
+            write_file("capset.json", text);
+            if (bt_capset_read_meta(dir, &m, &e) != 0)
+                BT_FAIL_AT("docs capset.json example: %s", e.msg);
+            else
+                CHECK(m.nmembers >= 2);
+        } else if (h == 1) {
+            struct bt_event *ev;
+            write_file("events.jsonl", text);
+            snprintf(p, sizeof(p), "%s/events.jsonl", dir);
+            if (bt_events_read(p, &ev, &n, &e) != 0)
+                BT_FAIL_AT("docs events example: %s", e.msg);
+            else {
+                CHECK(n >= 5);
+                free(ev);
+            }
+        } else if (h == 2) {
+            struct bt_correction *c;
+            write_file("corrections.jsonl", text);
+            snprintf(p, sizeof(p), "%s/corrections.jsonl", dir);
+            if (bt_corrections_read(p, &c, &n, &e) != 0)
+                BT_FAIL_AT("docs corrections example: %s", e.msg);
+            else {
+                CHECK(n >= 1);
+                free(c);
+            }
+        } else {
+            struct bt_nat_map *nm;
+            /* the docs spread the example over lines for reading: join */
+            for (char *q = text; *q; q++)
+                if (*q == '\n' && q[1])
+                    *q = ' ';
+            write_file("nat.jsonl", text);
+            snprintf(p, sizeof(p), "%s/nat.jsonl", dir);
+            if (bt_nat_read(p, &nm, &n, &e) != 0)
+                BT_FAIL_AT("docs nat example: %s", e.msg);
+            else {
+                CHECK(n >= 1);
+                free(nm);
+            }
+        }
+        blocks++;
+    }
+    CHECK_EQ_INT(blocks, 4);
+    free(doc);
+}
