@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,7 +221,8 @@ static int jsonl_events(const char *path, struct action **out, size_t *nout, str
             bt_err_set(e, "%s:%u: \"t\" must be seconds (a number >= 0)", path, lineno);
             goto out;
         }
-        x->t_ns = (uint64_t)(json_number_value(v) * 1e9 + 0.5);
+        /* microseconds: a double holds them exactly even at epoch times */
+        x->t_ns = (uint64_t)llround(json_number_value(v) * 1e6) * 1000;
         v = json_object_get(o, "event");
         ev = json_is_string(v) ? json_string_value(v) : "";
         if (bt_event_kind_parse(ev, &kind) < 0) {
