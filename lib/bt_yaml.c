@@ -48,6 +48,8 @@ struct ld {
     struct bt_ydoc *d;
     yaml_parser_t p;
     struct bt_err *e;
+    const char *buf;    /* the whole input, for positions of reader errors */
+    size_t len;
     int depth;
 };
 
@@ -65,15 +67,45 @@ static int perr(struct ld *l, const yaml_mark_t *m, const char *fmt, ...)
     return bt_err_set(l->e, "%s:%zu:%zu: %s", l->d->path, m->line + 1, m->column + 1, msg);
 }
 
+/* libyaml's own errors. The reader (bad UTF-8, control characters) gives
+ * only a byte offset: turn it into line and column from the buffer. The
+ * scanner and parser give the place of the problem and of the construct it
+ * was in (an unclosed quote or bracket started far above). */
+static int yaml_problem(struct ld *l)
+{
+    const yaml_parser_t *p = &l->p;
+    const char *problem = p->problem ? p->problem : "YAML syntax error";
+
+    if (p->error == YAML_READER_ERROR) {
+        yaml_mark_t m = {0, 0, 0};
+        size_t off = p->problem_offset < l->len ? p->problem_offset : l->len;
+        for (size_t i = 0; i < off; i++) {
+            if (l->buf[i] == '\n') {
+                m.line++;
+                m.column = 0;
+            } else if (((unsigned char)l->buf[i] & 0xc0) != 0x80) {
+                m.column++;         /* columns count characters, as libyaml's do */
+            }
+        }
+        if (p->problem_value >= 0)
+            return perr(l, &m, "%s (byte 0x%02x)", problem, (unsigned)p->problem_value & 0xff);
+        return perr(l, &m, "%s", problem);
+    }
+    const char *tab = "";
+    if (p->problem_mark.index < l->len && l->buf[p->problem_mark.index] == '\t')
+        tab = " (a tab: YAML indents with spaces)";
+    if (p->context && (p->context_mark.line != p->problem_mark.line ||
+                       p->context_mark.column != p->problem_mark.column))
+        return perr(l, &p->problem_mark, "%s %s that starts at %zu:%zu%s", problem, p->context,
+                    p->context_mark.line + 1, p->context_mark.column + 1, tab);
+    return perr(l, &p->problem_mark, "%s%s%s%s", problem, p->context ? " " : "",
+                p->context ? p->context : "", tab);
+}
+
 static int next_event(struct ld *l, yaml_event_t *ev)
 {
-    if (!yaml_parser_parse(&l->p, ev)) {
-        const yaml_mark_t *m = l->p.problem_mark.line || l->p.problem_mark.column
-                                   ? &l->p.problem_mark
-                                   : &l->p.context_mark;
-        return perr(l, m, "%s%s%s", l->p.problem ? l->p.problem : "YAML syntax error",
-                    l->p.context ? " " : "", l->p.context ? l->p.context : "");
-    }
+    if (!yaml_parser_parse(&l->p, ev))
+        return yaml_problem(l);
     return 0;
 }
 
@@ -204,14 +236,15 @@ static int load_node(struct ld *l, yaml_event_t *ev, struct bt_ynode **out)
     return 0;
 }
 
-static struct bt_ydoc *load(const char *name, FILE *f, const char *buf, size_t len,
-                            struct bt_err *e)
+static struct bt_ydoc *load(const char *name, const char *buf, size_t len, struct bt_err *e)
 {
     struct ld l = {0};
     yaml_event_t ev;
     int r = -EINVAL, docs = 0;
 
     l.e = e;
+    l.buf = buf;
+    l.len = len;
     l.d = calloc(1, sizeof(*l.d));
     if (!l.d || !(l.d->path = strdup(name))) {
         bt_err_setr(e, -ENOMEM, "%s: out of memory", name);
@@ -221,10 +254,7 @@ static struct bt_ydoc *load(const char *name, FILE *f, const char *buf, size_t l
         bt_err_setr(e, -ENOMEM, "%s: out of memory", name);
         goto fail_nop;
     }
-    if (f)
-        yaml_parser_set_input_file(&l.p, f);
-    else
-        yaml_parser_set_input_string(&l.p, (const unsigned char *)buf, len);
+    yaml_parser_set_input_string(&l.p, (const unsigned char *)buf, len);
     for (;;) {
         if (next_event(&l, &ev) < 0)
             goto fail;
@@ -256,23 +286,52 @@ fail_nop:
     return NULL;
 }
 
+#define YAML_MAX_BYTES (64u << 20)
+
 struct bt_ydoc *bt_yaml_load(const char *path, struct bt_err *e)
 {
     FILE *f = fopen(path, "rb");
-    struct bt_ydoc *d;
+    struct bt_ydoc *d = NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0, k;
 
     if (!f) {
         bt_err_setr(e, -errno, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    d = load(path, f, NULL, 0, e);
+    /* whole file in memory: configs are small, and reader errors come as
+     * byte offsets that need the text to become line:column */
+    do {
+        if (n == cap) {
+            char *nb;
+            if (cap >= YAML_MAX_BYTES) {
+                bt_err_setr(e, -EFBIG, "%s: larger than 64 MiB, not a configuration", path);
+                goto out;
+            }
+            cap = cap ? cap * 2 : 8192;
+            if (!(nb = realloc(buf, cap))) {
+                bt_err_setr(e, -ENOMEM, "%s: out of memory", path);
+                goto out;
+            }
+            buf = nb;
+        }
+        k = fread(buf + n, 1, cap - n, f);
+        n += k;
+    } while (k > 0);
+    if (ferror(f)) {
+        bt_err_setr(e, -EIO, "%s: read error: %s", path, strerror(errno));
+        goto out;
+    }
+    d = load(path, buf, n, e);
+out:
     fclose(f);
+    free(buf);
     return d;
 }
 
 struct bt_ydoc *bt_yaml_load_mem(const char *name, const char *buf, size_t len, struct bt_err *e)
 {
-    return load(name, NULL, buf, len, e);
+    return load(name, buf, len, e);
 }
 
 struct bt_ydoc *bt_yaml_free(struct bt_ydoc *d)
@@ -361,9 +420,14 @@ int bt_y_int(const struct bt_ydoc *d, const struct bt_ynode *n, const char *fiel
 
     if (need_scalar(d, n, field, e) < 0)
         return -EINVAL;
+    /* decimal, or hex with 0x; a leading zero is not octal ("010" is 10:
+     * nobody writes octal weights or ports on purpose) */
+    const char *s = n->str, *digits = s + (*s == '-' || *s == '+');
+    int hex = digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
     errno = 0;
-    v = strtoll(n->str, &end, 0);
-    if (!n->str[0] || *end || errno)
+    v = strtoll(s, &end, hex ? 16 : 10);
+    if (!s[0] || *end || errno || !((*digits >= '0' && *digits <= '9')) ||
+        (hex && !digits[2]))
         return bt_y_error(d, n, e, "%s: '%s' is not an integer", field, n->str);
     if (v < min || v > max)
         return bt_y_error(d, n, e, "%s: %lld is out of range %lld..%lld", field, v,

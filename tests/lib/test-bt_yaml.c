@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <unistd.h>
+
 #include "bt_test.h"
 #include "bt_err.h"
 #include "bt_yaml.h"
@@ -121,5 +123,54 @@ TEST(scalars_durations_quantities)
     d = load("", &e);
     REQUIRE(d);
     CHECK(d->root == NULL);
+    bt_yaml_free(d);
+}
+
+/* libyaml's reader gives a byte offset only: the loader turns it into
+ * line:column; the scanner's errors name where the construct began; a tab
+ * in the indentation is named as such. */
+TEST(syntax_errors_positions)
+{
+    struct bt_err e;
+    struct bt_ydoc *d = load("a: 1\nb: \"x\x01y\"\n", &e);
+    CHECK(d == NULL);
+    CHECK(strstr(e.msg, "plan.yaml:2:") != NULL);
+    CHECK(strstr(e.msg, "byte 0x01") != NULL);
+    d = load("a: 1\nb: \xff\xfe\n", &e);
+    CHECK(d == NULL);
+    CHECK(strstr(e.msg, "plan.yaml:2:4:") != NULL);
+    d = load("a: \"never closed\nb: 2\n", &e);
+    CHECK(d == NULL);
+    CHECK(strstr(e.msg, "that starts at 1:4") != NULL);
+    d = load("a:\n\tb: 1\n", &e);
+    CHECK(d == NULL);
+    CHECK(strstr(e.msg, "a tab: YAML indents with spaces") != NULL);
+    /* the same text from a file gives the same message, with the path */
+    char path[] = "/tmp/bt-yaml-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("a: 1\nb: \xff\xfe\n", f);
+    fclose(f);
+    d = bt_yaml_load(path, &e);
+    CHECK(d == NULL);
+    CHECK(strstr(e.msg, ":2:4:") != NULL && strstr(e.msg, path) == e.msg);
+    unlink(path);
+}
+
+/* Integers are decimal (a leading zero is not octal) or 0x hex. */
+TEST(integers_decimal_or_hex)
+{
+    struct bt_err e;
+    struct bt_ydoc *d = load("a: 010\nb: 0x1f\nc: 0x\nd: +7\ne: 1e3\nf: ' 5'\n", &e);
+    REQUIRE(d);
+    int64_t v;
+    CHECK(bt_y_int(d, bt_y_get(d->root, "a"), "a", 0, 100, &v, &e) == 0 && v == 10);
+    CHECK(bt_y_int(d, bt_y_get(d->root, "b"), "b", 0, 100, &v, &e) == 0 && v == 31);
+    CHECK(bt_y_int(d, bt_y_get(d->root, "c"), "c", 0, 100, &v, &e) < 0);
+    CHECK(strstr(e.msg, "'0x' is not an integer") != NULL);
+    CHECK(bt_y_int(d, bt_y_get(d->root, "d"), "d", 0, 100, &v, &e) == 0 && v == 7);
+    CHECK(bt_y_int(d, bt_y_get(d->root, "e"), "e", 0, 10000, &v, &e) < 0);
+    CHECK(bt_y_int(d, bt_y_get(d->root, "f"), "f", 0, 100, &v, &e) < 0);
     bt_yaml_free(d);
 }

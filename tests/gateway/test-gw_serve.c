@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The --serve socket (gateway/gw_serve.c): commands in, answers and stats
+ * lines out on one connection, bounded lines, pacing, stop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bt_test.h"
+#include "bt_err.h"
+#include "gw_api.h"
+#include "gw_serve.h"
+
+static char path[108];
+
+static int connect_to(void)
+{
+    struct sockaddr_un a;
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof(a));
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        return -1;
+    return fd;
+}
+
+/* Reads what is there within ms into buf (NUL-terminated). */
+static size_t slurp(int fd, char *buf, size_t cap, int ms)
+{
+    size_t n = 0;
+    struct pollfd p = {fd, POLLIN, 0};
+    while (n < cap - 1 && poll(&p, 1, ms) > 0) {
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        ms = 20;
+    }
+    buf[n] = 0;
+    return n;
+}
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+TEST(commands_answers_and_stats_on_one_connection)
+{
+    struct bt_err e = {""};
+    struct gw_config c;
+    char buf[8192];
+    gw_config_default(&c);
+    struct gw_cluster *g = gw_cluster_new(&c, 1);
+    struct gw_serve *s = gw_serve_open(path, 1.0, &e);
+    REQUIRE(g && s);
+    int a = connect_to(), b = connect_to();
+    REQUIRE(a >= 0 && b >= 0);
+    const char *cmd = "{\"id\": 7, \"cmd\": \"fail\", \"sgm\": 2}\n";
+    REQUIRE(write(a, cmd, strlen(cmd)) == (ssize_t)strlen(cmd));
+    /* the command is applied while pacing, and the call says so */
+    int r = 0;
+    for (int i = 0; i < 50 && r != 1; i++)
+        r = gw_serve_pace(s, g, (uint64_t)(i + 1) * 10000000ULL);
+    CHECK_EQ_INT(r, 1);
+    CHECK_EQ_INT(gw_serve_clients(s), 2);
+    CHECK_EQ_INT(gw_serve_commands(s), 1);
+    struct gw_member_stats ms;
+    gw_member_stats(g, 2, &ms);
+    CHECK(!ms.alive);
+    gw_serve_stats(s, "{\"schema\":1,\"seq\":0}");
+    gw_serve_pace(s, g, 600000000ULL);
+    slurp(a, buf, sizeof(buf), 200);
+    CHECK_EQ_STR(buf, "{\"id\":7,\"ok\":true}\n{\"schema\":1,\"seq\":0}\n");
+    slurp(b, buf, sizeof(buf), 200);
+    CHECK_EQ_STR(buf, "{\"schema\":1,\"seq\":0}\n");   /* a reader sees only stats */
+    close(a);
+    close(b);
+    gw_serve_pace(s, g, 700000000ULL);
+    CHECK_EQ_INT(gw_serve_clients(s), 0);
+    gw_serve_close(s);
+    CHECK(access(path, F_OK) < 0);   /* the socket file is gone */
+    gw_cluster_free(g);
+}
+
+TEST(long_lines_and_errors_answered)
+{
+    struct bt_err e = {""};
+    struct gw_config c;
+    static char big[9000], buf[4096];
+    gw_config_default(&c);
+    struct gw_cluster *g = gw_cluster_new(&c, 1);
+    struct gw_serve *s = gw_serve_open(path, 1.0, &e);
+    REQUIRE(g && s);
+    int a = connect_to();
+    REQUIRE(a >= 0);
+    memset(big, 'x', sizeof(big) - 2);
+    big[sizeof(big) - 2] = '\n';
+    REQUIRE(write(a, big, sizeof(big) - 1) == (ssize_t)sizeof(big) - 1);
+    const char *bad = "{\"id\": 1, \"cmd\": \"fail\", \"sgm\": 99}\n";
+    REQUIRE(write(a, bad, strlen(bad)) == (ssize_t)strlen(bad));
+    for (int i = 1; i <= 30; i++)
+        gw_serve_pace(s, g, (uint64_t)i * 10000000ULL);
+    slurp(a, buf, sizeof(buf), 200);
+    CHECK(strstr(buf, "line longer than 4095 bytes") != NULL);
+    CHECK(strstr(buf, "{\"id\":1,\"ok\":false,\"error\":\"\\\"sgm\\\" must be an integer 1..64\"}") != NULL);
+    close(a);
+    gw_serve_close(s);
+    gw_cluster_free(g);
+}
+
+TEST(pacing_follows_speed_and_stop)
+{
+    struct bt_err e = {""};
+    struct gw_config c;
+    gw_config_default(&c);
+    struct gw_cluster *g = gw_cluster_new(&c, 1);
+    struct gw_serve *s = gw_serve_open(path, 10.0, &e);
+    REQUIRE(g && s);
+    double t0 = wall();
+    gw_serve_pace(s, g, 0);
+    CHECK_EQ_INT(gw_serve_pace(s, g, 2000000000ULL), 0);   /* 2 virtual s at 10x */
+    double dt = wall() - t0;
+    CHECK(dt > 0.18 && dt < 0.6);
+    gw_serve_stop = 1;
+    CHECK_EQ_INT(gw_serve_pace(s, g, 3000000000ULL), -EINTR);
+    gw_serve_stop = 0;
+    gw_serve_close(s);
+    CHECK(gw_serve_open("/nonexistent-dir/x.sock", 1, &e) == NULL);
+    CHECK(strstr(e.msg, "/nonexistent-dir/x.sock") != NULL);
+    CHECK(gw_serve_open(path, 0, &e) == NULL);
+    gw_cluster_free(g);
+}
+
+__attribute__((constructor)) static void init_path(void)
+{
+    snprintf(path, sizeof(path), "/tmp/bt-gwserve-%d.sock", (int)getpid());
+}
