@@ -48,15 +48,24 @@ install_packages() {
 }
 
 build() {
+    # Quiet when it works; meson's or the compiler's messages when it does not
+    # (meson prints its errors on stdout).
+    local rc=0 log
+    log=$(mktemp)
     if [ ! -f "$BUILD_DIR/build.ninja" ]; then
         # shellcheck disable=SC2086
-        meson setup "$BUILD_DIR" $MESON_ARGS >/dev/null
+        meson setup "$BUILD_DIR" $MESON_ARGS >"$log" 2>&1 || rc=$?
     elif [ -n "$MESON_ARGS" ]; then
         # shellcheck disable=SC2086
-        meson configure "$BUILD_DIR" $MESON_ARGS >/dev/null
+        meson configure "$BUILD_DIR" $MESON_ARGS >"$log" 2>&1 || rc=$?
     fi
-    # Quiet when it works; the compiler's messages when it does not.
-    local rc=0
+    if [ "$rc" -ne 0 ]; then
+        cat "$log" >&2
+        rm -f "$log"
+        echo "bootstrap.sh: meson could not configure $BUILD_DIR" >&2
+        return "$rc"
+    fi
+    rm -f "$log"
     ninja -C "$BUILD_DIR" > "$BUILD_DIR/ninja.log" 2>&1 || rc=$?
     if [ "$rc" -ne 0 ]; then
         grep -v '^\[[0-9]*/[0-9]*\] ' "$BUILD_DIR/ninja.log" >&2
