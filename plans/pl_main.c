@@ -55,18 +55,37 @@ static double wall_now(void)
 
 static void print_result(const struct pl_plan *p, const struct pl_result *r, const char *out)
 {
-    printf("plan %s (%s): %u members, %llu conversations, %.2f s simulated in %.2f s\n", p->name,
-           p->file, p->sim.cluster.nmembers, (unsigned long long)r->sim.flows, r->sim.end_ns / 1e9,
-           r->wall_s);
-    printf("  traffic: %llu completed, %llu failed, %llu retransmits\n",
-           (unsigned long long)r->sim.flows_completed, (unsigned long long)r->sim.flows_failed,
-           (unsigned long long)r->sim.retransmits);
+    if (p->ramp.kind != PL_RAMP_NONE) {
+        printf("plan %s (%s): %u members, capacity search (%s) in %u trials, %.2f s\n", p->name,
+               p->file, p->sim.cluster.nmembers,
+               p->ramp.kind == PL_RAMP_CPS ? "RFC 9411 7.2, connections per second"
+                                           : "RFC 9411 7.5, concurrent connections",
+               r->ramp_trials, r->wall_s);
+    } else if (p->tgen) {
+        const struct tg_summary *t = &r->co.tg;
+        printf("plan %s (%s): %u members, %llu flows (tgen, closed loop), %.2f s simulated in %.2f s\n",
+               p->name, p->file, p->sim.cluster.nmembers, (unsigned long long)t->flows_started,
+               r->co.end_ns / 1e9, r->wall_s);
+        printf("  traffic: %llu completed, %llu failed, %llu retransmits, %llu RSTs, %.0f conn/s, "
+               "%.0f pkt/s, p99 latency %.3f ms\n",
+               (unsigned long long)t->flows_completed, (unsigned long long)t->flows_failed,
+               (unsigned long long)t->retransmits, (unsigned long long)t->rsts_seen, t->completed_cps,
+               t->tx_pps, t->lat_p99_ns / 1e6);
+    } else {
+        printf("plan %s (%s): %u members, %llu conversations, %.2f s simulated in %.2f s\n", p->name,
+               p->file, p->sim.cluster.nmembers, (unsigned long long)r->sim.flows, r->sim.end_ns / 1e9,
+               r->wall_s);
+        printf("  traffic: %llu completed, %llu failed, %llu retransmits\n",
+               (unsigned long long)r->sim.flows_completed, (unsigned long long)r->sim.flows_failed,
+               (unsigned long long)r->sim.retransmits);
+    }
     for (unsigned k = 0; k < r->nchecks; k++) {
         const char *v = !r->check[k].judged ? "not judged" : r->check[k].pass ? "pass" : "FAIL";
         const char *want = r->check[k].expected_fail ? " (this plan expects it to fail)" : "";
         printf("  %-12s %-10s %s%s\n", r->check[k].name, v, r->check[k].message, want);
     }
-    printf("  capture set: %s\n", out);
+    if (p->ramp.kind == PL_RAMP_NONE)
+        printf("  capture set: %s\n", out);
     printf("  => %s\n\n", r->pass ? "PASS" : "FAIL");
 }
 
@@ -171,18 +190,34 @@ int main(int argc, char **argv)
                 bt_junit_case(ju, p->name, res.check[k].name, 0, fail);
         }
         if (json) {
-            json_t *jp = json_object(), *tg = json_object();
-            json_object_set_new(tg, "flows", json_integer((json_int_t)res.sim.flows));
-            json_object_set_new(tg, "flows_completed", json_integer((json_int_t)res.sim.flows_completed));
-            json_object_set_new(tg, "flows_failed", json_integer((json_int_t)res.sim.flows_failed));
-            json_object_set_new(tg, "retransmits", json_integer((json_int_t)res.sim.retransmits));
+            json_t *jp = json_object();
             json_object_set_new(jp, "name", json_string(p->name));
             json_object_set_new(jp, "file", json_string(p->file));
             json_object_set_new(jp, "pass", json_boolean(res.pass));
             json_object_set_new(jp, "sgms", json_integer(p->sim.cluster.nmembers));
             json_object_set_new(jp, "checks", res.verify_json ? json_incref((json_t *)res.verify_json) : json_null());
-            json_object_set_new(jp, "tgen", tg);
-            json_object_set_new(jp, "sim_s", json_real(res.sim.end_ns / 1e9));
+            json_object_set_new(jp, "tgen", res.tgen_json ? json_incref((json_t *)res.tgen_json) : json_null());
+            json_object_set_new(jp, "sim_s", json_real((p->tgen ? res.co.end_ns : res.sim.end_ns) / 1e9));
+            if (p->ramp.kind != PL_RAMP_NONE) {
+                json_t *jr = json_object();
+                json_object_set_new(jr, "find", json_string(p->ramp.kind == PL_RAMP_CPS ? "cps" : "concurrent"));
+                json_object_set_new(jr, "found", json_real(res.ramp_found));
+                json_object_set_new(jr, "model", json_real(res.ramp_model));
+                json_object_set_new(jr, "trials", json_integer(res.ramp_trials));
+                json_object_set_new(jp, "ramp", jr);
+            }
+            {
+                json_t *jc = json_object();
+                for (unsigned k = 0; k < res.nchecks; k++) {
+                    json_t *one = json_object();
+                    json_object_set_new(one, "judged", json_boolean(res.check[k].judged));
+                    json_object_set_new(one, "pass", json_boolean(res.check[k].pass));
+                    json_object_set_new(one, "expected_fail", json_boolean(res.check[k].expected_fail));
+                    json_object_set_new(one, "message", json_string(res.check[k].message));
+                    json_object_set_new(jc, res.check[k].name, one);
+                }
+                json_object_set_new(jp, "verdicts", jc);
+            }
             json_object_set_new(jp, "wall_s", json_real(res.wall_s));
             json_array_append_new(jplans, jp);
         } else {

@@ -2,8 +2,10 @@
 /* The plan loader (docs/plans.md). Every field is checked; errors carry
  * file:line:col and the field, and unknown fields are errors. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bt_capset.h"
 #include "bt_dist.h"
@@ -30,6 +32,42 @@ static int load_cluster(const struct bt_ydoc *d, const struct bt_ynode *c, struc
     return 0;
 }
 
+/* A tgen profile, inline (`templates:` and the other keys of docs/tgen.md)
+ * or by path (`profile: PATH`, relative to the plan's directory). Plans run
+ * closed loop with a large packet pool unless the profile says otherwise. */
+static int load_profile(const struct bt_ydoc *d, const struct bt_ynode *t, struct pl_plan *p,
+                        struct bt_err *e)
+{
+    const struct bt_ynode *pf = bt_y_get(t, "profile");
+    int r;
+
+    if (!(p->prof = malloc(sizeof(*p->prof))))
+        return bt_err_setr(e, -ENOMEM, "out of memory");
+    tg_profile_default(p->prof);
+    p->prof->mode = TG_MODE_CLOSED;
+    p->prof->pool_pkts = 1u << 16;
+    p->tgen = true;
+    p->max_rst_pct = 0.001;        /* RFC 9411: unexpected RSTs under 0.001 % */
+    if (!pf)
+        return tg_profile_load(d, t, p->prof, e);
+    const char *path;
+    char buf[4096];
+    if (t->n != 1)
+        return bt_y_error(d, t->keynodes[pf == t->items[0] ? 1 : 0], e,
+                          "traffic: with 'profile: PATH' give no other field (put them in the profile)");
+    if ((r = bt_y_str(d, pf, "traffic.profile", &path, e)) < 0)
+        return r;
+    if (path[0] == '/' || !strchr(d->path, '/')) {
+        snprintf(buf, sizeof(buf), "%s", path);
+    } else {
+        int dl = (int)(strrchr(d->path, '/') - d->path);
+        snprintf(buf, sizeof(buf), "%.*s/%s", dl, d->path, path);
+    }
+    if (access(buf, R_OK) < 0)
+        return bt_y_error(d, pf, e, "traffic.profile: cannot read '%s': %s", buf, strerror(errno));
+    return tg_profile_load_file(buf, p->prof, e);
+}
+
 static int load_traffic(const struct bt_ydoc *d, const struct bt_ynode *t, struct pl_plan *p,
                         struct bt_err *e)
 {
@@ -41,8 +79,13 @@ static int load_traffic(const struct bt_ydoc *d, const struct bt_ynode *t, struc
     int64_t v;
     int r;
 
-    if ((r = bt_y_check_keys(d, t, "traffic", keys, e)) < 0)
+    if (t->kind == BT_Y_MAP && (bt_y_get(t, "templates") || bt_y_get(t, "profile")))
+        return load_profile(d, t, p, e);
+    if ((r = bt_y_check_keys(d, t, "traffic", keys, e)) < 0) {
+        size_t l = strlen(e->msg);
+        snprintf(e->msg + l, sizeof(e->msg) - l, "; a tgen profile needs templates: or profile:");
         return r;
+    }
     if ((n = bt_y_get(t, "flows"))) {
         if ((r = bt_y_quantity(d, n, "traffic.flows", 1, 1e7, &q, e)) < 0)
             return r;
@@ -75,82 +118,181 @@ static int load_traffic(const struct bt_ydoc *d, const struct bt_ynode *t, struc
     return 0;
 }
 
+/* Fills the gateway sim driver's timeline from the plan's (the
+ * gateway-endpoint path takes fail, restore, add and weight only). */
+static int legacy_timeline(const struct bt_ydoc *d, const struct bt_ynode *ev, struct pl_plan *p,
+                           struct bt_err *e)
+{
+    static const int kinds[] = {BT_EV_SGM_DOWN, BT_EV_SGM_UP, BT_EV_SGM_JOIN, BT_EV_WEIGHT};
+
+    if (p->nevents > GW_SIM_MAX_FAILS)
+        return bt_y_error(d, ev, e, "events: at most %d events with this traffic (a tgen profile takes %d)",
+                          GW_SIM_MAX_FAILS, PL_MAX_EVENTS);
+    for (unsigned k = 0; k < p->nevents; k++) {
+        const struct pl_event *x = &p->ev[k];
+        if (x->kind == PL_EV_POLICY || x->kind == PL_EV_RUN)
+            return bt_y_error(d, ev->items[k], e,
+                              "events: '%s' needs tgen traffic (traffic: with templates: or profile:); "
+                              "the gateway's built-in endpoints take fail, restore, add, set_weight",
+                              x->kind == PL_EV_POLICY ? "policy" : "run");
+        p->sim.fail_ns[k] = x->at_ns;
+        p->sim.fail_kind[k] = kinds[x->kind];
+        p->sim.fail_sgm[k] = x->sgm;
+        p->sim.fail_weight[k] = x->weight;
+    }
+    p->sim.nfails = p->nevents;
+    return 0;
+}
+
+static int load_run(const struct bt_ydoc *d, const struct bt_ynode *it, const struct bt_ynode *run,
+                    struct pl_event *x, struct bt_err *e)
+{
+    const struct bt_ynode *n;
+    const char *s;
+    int64_t v;
+    int r;
+
+    if ((r = bt_y_str(d, run, "events.run", &s, e)) < 0)
+        return r;
+    if (!*s)
+        return bt_y_error(d, run, e, "events.run: an empty command");
+    if (!(x->cmd = strdup(s)))
+        return bt_err_setr(e, -ENOMEM, "out of memory");
+    x->kind = PL_EV_RUN;
+    x->timeout_ns = 10000000000ULL;
+    x->want_status = -1;
+    if ((n = bt_y_get(it, "timeout"))) {
+        if ((r = bt_y_duration_ns(d, n, "events.timeout", &x->timeout_ns, e)) < 0)
+            return r;
+        if (x->timeout_ns == 0 || x->timeout_ns > 3600000000000ULL)
+            return bt_y_error(d, n, e, "events.timeout: give 1ms..1h");
+    }
+    if ((n = bt_y_get(it, "status"))) {
+        if ((r = bt_y_int(d, n, "events.status", 0, 255, &v, e)) < 0)
+            return r;
+        x->want_status = (int)v;
+    }
+    return 0;
+}
+
 static int load_events(const struct bt_ydoc *d, const struct bt_ynode *ev, struct pl_plan *p,
                        struct bt_err *e)
 {
-    static const char *const keys[] = {"at", "fail", "restore", "add", "set_weight", "weight", NULL};
+    static const char *const keys[] = {"at", "fail", "restore", "add", "set_weight", "weight",
+                                       "policy", "run", "timeout", "status", NULL};
+    static const char *const acts[] = {"fail", "restore", "add", "set_weight", "policy", "run"};
     const struct bt_ynode *n, *w;
     int64_t v, wv = 100;
     int r;
     unsigned members = p->sim.cluster.nmembers;
+    uint64_t last = 0;
 
     if (ev->kind != BT_Y_SEQ)
         return bt_y_error(d, ev, e, "events: expected a list");
+    if (ev->n > PL_MAX_EVENTS)
+        return bt_y_error(d, ev, e, "events: at most %d events", PL_MAX_EVENTS);
     for (unsigned i = 0; i < ev->n; i++) {
-        const struct bt_ynode *it = ev->items[i];
-        const struct bt_ynode *fail, *add, *setw, *rest;
-        unsigned k = p->sim.nfails;
+        const struct bt_ynode *it = ev->items[i], *act[6];
+        struct pl_event *x = &p->ev[p->nevents];
+        unsigned nact = 0, which = 0;
         if ((r = bt_y_check_keys(d, it, "an event", keys, e)) < 0)
             return r;
-        if (k >= GW_SIM_MAX_FAILS)
-            return bt_y_error(d, it, e, "events: at most %d events", GW_SIM_MAX_FAILS);
         if (!(n = bt_y_get(it, "at")))
             return bt_y_error(d, it, e, "events: an event needs 'at'");
-        if ((r = bt_y_duration_ns(d, n, "events.at", &p->sim.fail_ns[k], e)) < 0)
+        if ((r = bt_y_duration_ns(d, n, "events.at", &x->at_ns, e)) < 0)
             return r;
-        fail = bt_y_get(it, "fail");
-        add = bt_y_get(it, "add");
-        setw = bt_y_get(it, "set_weight");
-        rest = bt_y_get(it, "restore");
+        if (x->at_ns < last)
+            return bt_y_error(d, n, e, "events.at: events go in time order (this one is before the one above)");
+        last = x->at_ns;
+        x->line = it->line;
+        x->col = it->col;
+        for (unsigned k = 0; k < 6; k++)
+            if ((act[k] = bt_y_get(it, acts[k]))) {
+                nact++;
+                which = k;
+            }
         w = bt_y_get(it, "weight");
-        if (!!fail + !!add + !!setw + !!rest != 1)
+        if (nact != 1)
             return bt_y_error(d, it, e,
                               "events: an event needs exactly one action ('fail: MEMBER', "
                               "'restore: MEMBER', 'add: MEMBER' [weight: W], "
-                              "'set_weight: MEMBER' weight: W)");
-        if (rest) {
-            if (w)
-                return bt_y_error(d, w, e, "events.weight: goes with add or set_weight");
-            if ((r = bt_y_int(d, rest, "events.restore", 1, members, &v, e)) < 0)
-                return r;
-            p->sim.fail_kind[k] = BT_EV_SGM_UP;
-            p->sim.fail_sgm[k] = (int)v;
-            p->sim.nfails++;
-            continue;
-        }
+                              "'set_weight: MEMBER' weight: W, 'policy: {rules...}', 'run: COMMAND')");
+        if (w && which != 2 && which != 3)
+            return bt_y_error(d, w, e, "events.weight: goes with add or set_weight, not %s", acts[which]);
+        if ((n = bt_y_get(it, "timeout")) && which != 5)
+            return bt_y_error(d, n, e, "events.timeout: goes with run");
+        if ((n = bt_y_get(it, "status")) && which != 5)
+            return bt_y_error(d, n, e, "events.status: goes with run");
         if (w && (r = bt_y_int(d, w, "events.weight", 0, 512, &wv, e)) < 0)
             return r;
-        if (fail) {
-            if (w)
-                return bt_y_error(d, w, e, "events.weight: goes with add or set_weight, not fail");
-            if ((r = bt_y_int(d, fail, "events.fail", 1, members, &v, e)) < 0)
+        switch (which) {
+        case 0:
+            if ((r = bt_y_int(d, act[0], "events.fail", 1, members, &v, e)) < 0)
                 return r;
-            p->sim.fail_kind[k] = BT_EV_SGM_DOWN;
-        } else if (add) {
+            x->kind = PL_EV_FAIL;
+            x->sgm = (int)v;
+            break;
+        case 1:
+            if ((r = bt_y_int(d, act[1], "events.restore", 1, members, &v, e)) < 0)
+                return r;
+            x->kind = PL_EV_RESTORE;
+            x->sgm = (int)v;
+            break;
+        case 2:
             /* members join in order: the next id */
-            if ((r = bt_y_int(d, add, "events.add", members + 1, members + 1, &v, e)) < 0)
+            if ((r = bt_y_int(d, act[2], "events.add", members + 1, members + 1, &v, e)) < 0)
                 return r;
             members++;
-            p->sim.fail_kind[k] = BT_EV_SGM_JOIN;
-            p->sim.fail_weight[k] = (unsigned)(w ? wv : 100);
-        } else {
+            x->kind = PL_EV_ADD;
+            x->sgm = (int)v;
+            x->weight = (unsigned)(w ? wv : 100);
+            break;
+        case 3:
             if (!w)
                 return bt_y_error(d, it, e, "events: set_weight needs 'weight: W'");
-            if ((r = bt_y_int(d, setw, "events.set_weight", 1, members, &v, e)) < 0)
+            if ((r = bt_y_int(d, act[3], "events.set_weight", 1, members, &v, e)) < 0)
                 return r;
-            p->sim.fail_kind[k] = BT_EV_WEIGHT;
-            p->sim.fail_weight[k] = (unsigned)wv;
+            x->kind = PL_EV_WEIGHT;
+            x->sgm = (int)v;
+            x->weight = (unsigned)wv;
+            break;
+        case 4:
+            if (!(x->policy = malloc(sizeof(*x->policy))))
+                return bt_err_setr(e, -ENOMEM, "out of memory");
+            gw_policy_default(x->policy);
+            x->kind = PL_EV_POLICY;
+            if ((r = gw_policy_load(d, act[4], x->policy, e)) < 0)
+                return r;
+            break;
+        default:
+            if ((r = load_run(d, it, act[5], x, e)) < 0)
+                return r;
+            break;
         }
-        p->sim.fail_sgm[k] = (int)v;
-        p->sim.nfails++;
+        p->nevents++;
     }
-    return 0;
+    return p->tgen ? 0 : legacy_timeline(d, ev, p, e);
+}
+
+const char *const pl_check_names[] = {
+    VF_CHECK_AFFINITY, VF_CHECK_SYMMETRY, VF_CHECK_FAILOVER, VF_CHECK_BALANCE, VF_CHECK_LOSS,
+    "failed_flows", "cps", "rsts", "latency", "policy", "run", "capacity",
+};
+const unsigned pl_ncheck_names = sizeof(pl_check_names) / sizeof(pl_check_names[0]);
+
+static int need_tgen(const struct bt_ydoc *d, const struct bt_ynode *n, const struct pl_plan *p,
+                     const char *field, struct bt_err *e)
+{
+    if (p->tgen)
+        return 0;
+    return bt_y_error(d, n, e, "%s: a tgen figure: needs tgen traffic (traffic: with templates: or "
+                               "profile:)", field);
 }
 
 static int load_expect(const struct bt_ydoc *d, const struct bt_ynode *x, struct pl_plan *p,
                        struct bt_err *e)
 {
-    static const char *const mine[] = {"failed_flows", NULL};
+    static const char *const mine[] = {"failed_flows", "cps", "rst_pct", "latency_p99", NULL};
     const struct bt_ynode *n;
     int r;
 
@@ -159,37 +301,128 @@ static int load_expect(const struct bt_ydoc *d, const struct bt_ynode *x, struct
     if ((n = bt_y_get(x, "failed_flows")) &&
         (r = bt_y_quantity(d, n, "expect.failed_flows", 0, 1e12, &p->max_failed_flows, e)) < 0)
         return r;
+    if ((n = bt_y_get(x, "cps")) &&
+        ((r = need_tgen(d, n, p, "expect.cps", e)) < 0 ||
+         (r = bt_y_quantity(d, n, "expect.cps", 0, 1e10, &p->min_cps, e)) < 0))
+        return r;
+    if ((n = bt_y_get(x, "rst_pct")) &&
+        ((r = need_tgen(d, n, p, "expect.rst_pct", e)) < 0 ||
+         (r = bt_y_double(d, n, "expect.rst_pct", 0, 100, &p->max_rst_pct, e)) < 0))
+        return r;
+    if ((n = bt_y_get(x, "latency_p99")) &&
+        ((r = need_tgen(d, n, p, "expect.latency_p99", e)) < 0 ||
+         (r = bt_y_duration_ns(d, n, "expect.latency_p99", &p->max_latency_p99_ns, e)) < 0))
+        return r;
+    if (n && p->max_latency_p99_ns == 0)
+        return bt_y_error(d, n, e, "expect.latency_p99: give a duration > 0");
     return 0;
 }
 
 static int load_expect_fail(const struct bt_ydoc *d, const struct bt_ynode *x, struct pl_plan *p,
                             struct bt_err *e)
 {
+    char list[256] = "";
     const char *s;
     int r;
 
+    for (unsigned k = 0; k < pl_ncheck_names; k++)
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", k ? ", " : "",
+                 pl_check_names[k]);
     if (x->kind != BT_Y_SEQ || x->n == 0 || x->n > PL_MAX_EXPECT_FAIL)
-        return bt_y_error(d, x, e, "expect_fail: expected a list of 1..%d check names", PL_MAX_EXPECT_FAIL);
+        return bt_y_error(d, x, e, "expect_fail: expected a list of 1..%d check names (%s)",
+                          PL_MAX_EXPECT_FAIL, list);
     for (unsigned i = 0; i < x->n; i++) {
         bool known = false;
         if ((r = bt_y_str(d, x->items[i], "expect_fail", &s, e)) < 0)
             return r;
-        for (unsigned k = 0; k < VF_NCHECKS; k++)
-            known |= !strcmp(s, vf_check_names[k]);
-        known |= !strcmp(s, "failed_flows");
+        for (unsigned k = 0; k < pl_ncheck_names; k++)
+            known |= !strcmp(s, pl_check_names[k]);
         if (!known)
-            return bt_y_error(d, x->items[i], e,
-                              "expect_fail: '%s' is not a check (affinity, symmetry, failover, balance, loss, failed_flows)",
-                              s);
+            return bt_y_error(d, x->items[i], e, "expect_fail: '%s' is not a check (%s)", s, list);
+        for (unsigned k = 0; k < p->nexpect_fail; k++)
+            if (!strcmp(p->expect_fail[k], s))
+                return bt_y_error(d, x->items[i], e, "expect_fail: '%s' named twice", s);
         p->expect_fail[p->nexpect_fail++] = s;
     }
     return 0;
 }
 
+/* `sim:` the co-simulation's own settings. */
+static int load_simsec(const struct bt_ydoc *d, const struct bt_ynode *x, struct pl_plan *p,
+                       struct bt_err *e)
+{
+    static const char *const keys[] = {"link_delay", "duration", NULL};
+    const struct bt_ynode *n;
+    int r;
+
+    if ((r = bt_y_check_keys(d, x, "sim", keys, e)) < 0)
+        return r;
+    if ((n = bt_y_get(x, "link_delay")) &&
+        ((r = need_tgen(d, n, p, "sim.link_delay", e)) < 0 ||
+         (r = bt_y_duration_ns(d, n, "sim.link_delay", &p->link_delay_ns, e)) < 0))
+        return r;
+    if (n && p->link_delay_ns > 1000000000ULL)
+        return bt_y_error(d, n, e, "sim.link_delay: at most 1s");
+    if ((n = bt_y_get(x, "duration")) &&
+        ((r = need_tgen(d, n, p, "sim.duration", e)) < 0 ||
+         (r = bt_y_duration_ns(d, n, "sim.duration", &p->max_sim_ns, e)) < 0))
+        return r;
+    if (n && p->max_sim_ns == 0)
+        return bt_y_error(d, n, e, "sim.duration: give a duration > 0");
+    return 0;
+}
+
+/* `ramp:` RFC 9411 7.2 (find: cps) and 7.5 (find: concurrent). */
+static int load_ramp(const struct bt_ydoc *d, const struct bt_ynode *x, struct pl_plan *p,
+                     struct bt_err *e)
+{
+    static const char *const keys[] = {"find", "from", "to", "trial", "steps", "tolerance", NULL};
+    struct pl_ramp *m = &p->ramp;
+    const struct bt_ynode *n;
+    const char *s;
+    int64_t v;
+    int r;
+
+    if ((r = bt_y_check_keys(d, x, "ramp", keys, e)) < 0 || (r = need_tgen(d, x, p, "ramp", e)) < 0)
+        return r;
+    if (!(n = bt_y_get(x, "find")))
+        return bt_y_error(d, x, e, "ramp: needs 'find: cps' (RFC 9411 7.2) or 'find: concurrent' (7.5)");
+    if ((r = bt_y_str(d, n, "ramp.find", &s, e)) < 0)
+        return r;
+    if (!strcmp(s, "cps"))
+        m->kind = PL_RAMP_CPS;
+    else if (!strcmp(s, "concurrent"))
+        m->kind = PL_RAMP_CONCURRENT;
+    else
+        return bt_y_error(d, n, e, "ramp.find: '%s' is neither cps nor concurrent", s);
+    if (!(n = bt_y_get(x, "from")) || (r = bt_y_quantity(d, n, "ramp.from", 1, 1e9, &m->from, e)) < 0)
+        return n ? r : bt_y_error(d, x, e, "ramp: needs 'from: LOAD' (below the capacity)");
+    if (!(n = bt_y_get(x, "to")) || (r = bt_y_quantity(d, n, "ramp.to", 1, 1e9, &m->to, e)) < 0)
+        return n ? r : bt_y_error(d, x, e, "ramp: needs 'to: LOAD' (above the capacity)");
+    if (m->to <= m->from)
+        return bt_y_error(d, n, e, "ramp.to: must be above ramp.from (%g)", m->from);
+    m->trial_ns = 500000000ULL;
+    if ((n = bt_y_get(x, "trial")) && (r = bt_y_duration_ns(d, n, "ramp.trial", &m->trial_ns, e)) < 0)
+        return r;
+    if (n && (m->trial_ns < 1000000ULL || m->trial_ns > 60000000000ULL))
+        return bt_y_error(d, n, e, "ramp.trial: give 1ms..60s");
+    m->trials = 8;
+    if ((n = bt_y_get(x, "steps"))) {
+        if ((r = bt_y_int(d, n, "ramp.steps", 1, 30, &v, e)) < 0)
+            return r;
+        m->trials = (unsigned)v;
+    }
+    m->tolerance_pct = 5;
+    if ((n = bt_y_get(x, "tolerance")) &&
+        (r = bt_y_double(d, n, "ramp.tolerance", 0.01, 100, &m->tolerance_pct, e)) < 0)
+        return r;
+    return 0;
+}
+
 struct pl_plan *pl_plan_load(const char *path, struct bt_err *e)
 {
-    static const char *const keys[] = {"name", "seed", "cluster", "traffic", "events",
-                                       "expect", "expect_fail", NULL};
+    static const char *const keys[] = {"name", "seed", "cluster", "traffic", "sim", "events",
+                                       "ramp", "expect", "expect_fail", NULL};
     struct pl_plan_priv *pp = calloc(1, sizeof(*pp));
     struct pl_plan *p = pp ? &pp->p : NULL;
     const struct bt_ynode *root, *n;
@@ -203,6 +436,10 @@ struct pl_plan *pl_plan_load(const char *path, struct bt_err *e)
     gw_sim_opts_default(&p->sim);
     vf_thresholds_default(&p->th);
     p->max_failed_flows = -1;
+    p->min_cps = -1;
+    p->max_rst_pct = -1;
+    p->link_delay_ns = 50000ULL;          /* 50 us each way: a 200 us round trip */
+    p->max_sim_ns = 600000000000ULL;      /* 10 virtual minutes */
     p->file = strdup(path);
     if (!(pp->doc = bt_yaml_load(path, e)) || !p->file)
         goto bad;
@@ -229,7 +466,11 @@ struct pl_plan *pl_plan_load(const char *path, struct bt_err *e)
         goto bad;
     if ((n = bt_y_get(root, "traffic")) && load_traffic(pp->doc, n, p, e) < 0)
         goto bad;
+    if ((n = bt_y_get(root, "sim")) && load_simsec(pp->doc, n, p, e) < 0)
+        goto bad;
     if ((n = bt_y_get(root, "events")) && load_events(pp->doc, n, p, e) < 0)
+        goto bad;
+    if ((n = bt_y_get(root, "ramp")) && load_ramp(pp->doc, n, p, e) < 0)
         goto bad;
     if ((n = bt_y_get(root, "expect")) && load_expect(pp->doc, n, p, e) < 0)
         goto bad;
@@ -248,6 +489,11 @@ struct pl_plan *pl_plan_free(struct pl_plan *p)
     if (!pp)
         return NULL;
     bt_yaml_free(pp->doc);
+    for (unsigned k = 0; k < PL_MAX_EVENTS; k++) {
+        free(p->ev[k].cmd);
+        free(p->ev[k].policy);
+    }
+    free(p->prof);
     free(p->file);
     free(p->name);
     free(pp);

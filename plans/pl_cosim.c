@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Co-simulation: the tgen core (closed loop) and the gateway core on one
+ * virtual clock in one process. Each step goes to the earliest of: the
+ * engine's next send, the cluster's next action, a packet landing at the end
+ * of a link (links have a fixed one-way delay), the next plan event. tgen's
+ * port 0 packets enter the cluster on its port 0 (client side), port 1 on
+ * port 1; what the cluster sends out of a port reaches tgen's port of the
+ * same number. Plan events (fail, restore, add, weight, policy) call the
+ * cluster's control functions at their virtual time; a `run:` hook runs a
+ * command with the clock paused. The capture set is written from the taps
+ * (sgm-<id>.pcap), the links (client.pcap, server.pcap) and the callbacks
+ * (events, corrections, NAT). Deterministic: no wall clock decides anything
+ * (a hook's timeout is wall time, but it only decides the hook's verdict).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bt_capset.h"
+#include "bt_err.h"
+#include "bt_hash.h"
+#include "bt_pkt.h"
+#include "pl_api.h"
+
+#define BURST 64
+
+struct linkq {
+    struct bt_pkt *head, *tail;  /* FIFO; pkt->ts_ns = when it lands */
+    unsigned n;
+};
+
+struct cosim {
+    const struct pl_plan *p;
+    struct tg_engine *tg;
+    struct gw_cluster *g;
+    struct bt_capset_writer *w;  /* NULL: no capture set (trials) */
+    struct linkq to_gw[2], to_tg[2];
+    struct pl_cosim_result *res;
+    const char *out;
+    int err;
+};
+
+static void q_push(struct linkq *q, struct bt_pkt *p)
+{
+    p->next = NULL;
+    if (q->tail)
+        q->tail->next = p;
+    else
+        q->head = p;
+    q->tail = p;
+    q->n++;
+}
+
+static struct bt_pkt *q_pop(struct linkq *q)
+{
+    struct bt_pkt *p = q->head;
+
+    if (p) {
+        q->head = p->next;
+        if (!q->head)
+            q->tail = NULL;
+        q->n--;
+        p->next = NULL;
+    }
+    return p;
+}
+
+static uint64_t q_due(const struct linkq *q)
+{
+    return q->head ? q->head->ts_ns : UINT64_MAX;
+}
+
+static void q_free(struct linkq *q)
+{
+    struct bt_pkt *p;
+
+    while ((p = q_pop(q)))
+        bt_pkt_free(p);
+}
+
+/* What crosses the client-side (port 0) or server-side (port 1) link, seen
+ * at tgen's ports. */
+static void cap_link(struct cosim *s, uint16_t port, uint64_t t, const struct bt_pkt *p)
+{
+    int r;
+
+    s->res->link_pkts++;
+    if (!s->w)
+        return;
+    r = port == TG_PORT_CLIENT ? bt_capset_writer_client(s->w, t, p->data, p->len, p->wire_len)
+                               : bt_capset_writer_server(s->w, t, p->data, p->len, p->wire_len);
+    if (r < 0 && !s->err)
+        s->err = r;
+}
+
+static void tap(void *arg, int sgm, const struct bt_pkt *p)
+{
+    struct cosim *s = arg;
+    int r = bt_capset_writer_sgm(s->w, sgm, p->ts_ns, p->data, p->len, p->wire_len);
+
+    if (r < 0 && !s->err)
+        s->err = r;
+}
+
+static void on_event(void *arg, const struct bt_event *ev)
+{
+    struct cosim *s = arg;
+    int r = bt_capset_writer_event(s->w, ev);
+
+    if (r < 0 && !s->err)
+        s->err = r;
+}
+
+static void on_correction(void *arg, const struct bt_correction *c)
+{
+    struct cosim *s = arg;
+    int r = bt_capset_writer_correction(s->w, c);
+
+    if (r < 0 && !s->err)
+        s->err = r;
+}
+
+static void on_nat(void *arg, const struct bt_nat_map *m)
+{
+    struct cosim *s = arg;
+    int r = bt_capset_writer_nat(s->w, m);
+
+    if (r < 0 && !s->err)
+        s->err = r;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void run_note(struct pl_cosim_result *res, uint64_t t, const char *cmd, const char *what)
+{
+    size_t n = strlen(res->run_report);
+
+    snprintf(res->run_report + n, sizeof(res->run_report) - n, "%st=%.3fs '%.60s': %s",
+             n ? "; " : "", t / 1e9, cmd, what);
+}
+
+/* A `run:` hook: /bin/sh -c CMD with the virtual clock paused (nothing else
+ * happens meanwhile), its stdout sent to stderr (stdout may be --json), in
+ * its own process group so that a timeout kills everything it started. */
+static void run_hook(struct cosim *s, const struct pl_event *ev, uint64_t now)
+{
+    struct pl_cosim_result *res = s->res;
+    char tbuf[32], mbuf[16];
+    int status = 0;
+    pid_t pid;
+
+    res->runs++;
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        res->runs_failed++;
+        run_note(res, now, ev->cmd, "cannot fork");
+        return;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        dup2(2, 1);
+        snprintf(tbuf, sizeof(tbuf), "%.9f", now / 1e9);
+        snprintf(mbuf, sizeof(mbuf), "%u", gw_member_count(s->g));
+        setenv("BATON_T", tbuf, 1);
+        setenv("BATON_PLAN", s->p->name, 1);
+        setenv("BATON_MEMBERS", mbuf, 1);
+        setenv("BATON_OUT", s->out ? s->out : "", 1);
+        execl("/bin/sh", "sh", "-c", ev->cmd, (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    double deadline = wall_now() + ev->timeout_ns / 1e9;
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR) {
+            status = -1;
+            break;
+        }
+        if (wall_now() > deadline) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            res->runs_timeout++;
+            char what[64];
+            snprintf(what, sizeof(what), "timed out after %.3f s (killed)", ev->timeout_ns / 1e9);
+            run_note(res, now, ev->cmd, what);
+            return;
+        }
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    int code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    char what[64];
+    if (code < 0 || (ev->want_status >= 0 && code != ev->want_status)) {
+        res->runs_failed++;
+        if (code < 0)
+            snprintf(what, sizeof(what), "killed by a signal");
+        else
+            snprintf(what, sizeof(what), "exit %d (expected %d)", code, ev->want_status);
+    } else {
+        snprintf(what, sizeof(what), "exit %d", code);
+    }
+    run_note(res, now, ev->cmd, what);
+}
+
+static void do_event(struct cosim *s, const struct pl_event *ev, uint64_t now)
+{
+    struct bt_err e = {{0}};
+    int r = 0;
+
+    switch (ev->kind) {
+    case PL_EV_FAIL: r = gw_fail(s->g, now, ev->sgm); break;
+    case PL_EV_RESTORE: r = gw_restore(s->g, now, ev->sgm); break;
+    case PL_EV_ADD: r = gw_add(s->g, now, ev->sgm, ev->weight); break;
+    case PL_EV_WEIGHT: r = gw_weight(s->g, now, ev->sgm, ev->weight); break;
+    case PL_EV_POLICY:
+        r = gw_policy_install(s->g, now, ev->policy, &e);
+        if (r >= 0) {
+            s->res->policy_installs++;
+            s->res->policy_version = (uint32_t)r;
+        }
+        break;
+    case PL_EV_RUN: run_hook(s, ev, now); break;
+    }
+    if (r < 0)
+        s->res->bad_events++;
+}
+
+static void to_cluster(struct cosim *s, uint16_t port, struct bt_pkt **v, unsigned n, uint64_t now)
+{
+    if (n)
+        gw_rx(s->g, now, port, v, n);
+}
+
+static void to_engine(struct cosim *s, uint16_t port, struct bt_pkt **v, unsigned n, uint64_t now)
+{
+    for (unsigned i = 0; i < n; i++)
+        cap_link(s, port, now, v[i]);
+    if (n)
+        tg_rx(s->tg, now, port, v, n);
+}
+
+/* Packets landing at the end of a link by now, in bursts per port. */
+static bool land(struct cosim *s, struct linkq q[2], uint64_t now, bool engine)
+{
+    bool moved = false;
+
+    for (uint16_t port = 0; port < 2; port++) {
+        struct bt_pkt *v[BURST];
+        unsigned n = 0;
+        while (q_due(&q[port]) <= now) {
+            v[n++] = q_pop(&q[port]);
+            if (n == BURST) {
+                engine ? to_engine(s, port, v, n, now) : to_cluster(s, port, v, n, now);
+                n = 0;
+            }
+            moved = true;
+        }
+        engine ? to_engine(s, port, v, n, now) : to_cluster(s, port, v, n, now);
+    }
+    return moved;
+}
+
+/* Everything one side sends by now onto its links (from_engine: tgen to
+ * the cluster, else the cluster to tgen). True when a packet moved. */
+static bool pump(struct cosim *s, uint64_t now, bool from_engine)
+{
+    uint64_t d = s->p->link_delay_ns;
+    struct linkq *q = from_engine ? s->to_gw : s->to_tg;
+    bool moved = false;
+
+    for (;;) {
+        struct bt_pkt *v[BURST], *by[2][BURST];
+        unsigned n = from_engine ? tg_tx(s->tg, now, v, BURST) : gw_tx(s->g, now, v, BURST);
+        unsigned nb[2] = {0, 0};
+        for (unsigned i = 0; i < n; i++) {
+            uint16_t port = v[i]->port ? 1 : 0;
+            v[i]->port = port;
+            if (from_engine)
+                cap_link(s, port, now, v[i]);
+            if (d) {
+                v[i]->ts_ns = now + d;
+                q_push(&q[port], v[i]);
+            } else {
+                by[port][nb[port]++] = v[i];
+            }
+        }
+        for (uint16_t port = 0; port < 2; port++)
+            from_engine ? to_cluster(s, port, by[port], nb[port], now)
+                        : to_engine(s, port, by[port], nb[port], now);
+        moved |= n > 0;
+        if (n < BURST)
+            return moved;
+    }
+}
+
+static void fill_meta(const struct cosim *s, struct bt_capset_meta *m)
+{
+    const struct gw_config *c = &s->p->sim.cluster;
+
+    memset(m, 0, sizeof(*m));
+    m->nmembers = s->g ? gw_member_count(s->g) : c->nmembers;
+    for (unsigned i = 0; i < m->nmembers && i < BT_CAPSET_MAX_MEMBERS; i++) {
+        m->ids[i] = (int)i + 1;
+        m->weights[i] = c->weight[i + 1];
+        for (unsigned k = 0; k < s->p->nevents; k++)
+            if (s->p->ev[k].kind == PL_EV_ADD && s->p->ev[k].sgm == (int)i + 1)
+                m->weights[i] = s->p->ev[k].weight;
+    }
+    snprintf(m->mode, sizeof(m->mode), "%s", bt_dist_mode_name(c->mode));
+    m->l4 = c->l4;
+    if (c->nat) {
+        m->npools = 1;
+        bt_cidr_fmt(&c->nat_pool, m->nat_pools[0], sizeof(m->nat_pools[0]));
+    }
+    snprintf(m->generator, sizeof(m->generator), "baton-plan cosim");
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const char *out,
+                 struct pl_cosim_result *res, struct bt_err *e)
+{
+    struct cosim s;
+    uint64_t now = 0;
+    unsigned next_ev = 0;
+    bool stuck = false;
+    int r = 0;
+
+    memset(&s, 0, sizeof(s));
+    memset(res, 0, sizeof(*res));
+    s.p = p;
+    s.res = res;
+    s.out = out;
+    if (!(s.g = gw_cluster_new(&p->sim.cluster, p->seed)))
+        return bt_err_set(e, "%s: cluster: bad configuration (members 1..64, weights 0..512, "
+                             "an IPv4 NAT pool, a policy PCRE2 accepts)", p->file);
+    if (!(s.tg = tg_engine_new(prof, p->seed, e))) {
+        bt_err_prefix(e, p->file);
+        r = -EINVAL;
+        goto out;
+    }
+    if (out) {
+        if (!(s.w = bt_capset_writer_open(out, e))) {
+            r = -EIO;
+            goto out;
+        }
+        gw_set_tap(s.g, tap, &s);
+        gw_set_event_cb(s.g, on_event, &s);
+        gw_set_correction_cb(s.g, on_correction, &s);
+        gw_set_nat_cb(s.g, on_nat, &s);
+    }
+    for (;;) {
+        uint64_t tn = tg_done(s.tg) ? UINT64_MAX : tg_next_ns(s.tg);
+        uint64_t t, ev_t = next_ev < p->nevents ? p->ev[next_ev].at_ns : UINT64_MAX;
+        bool moved = false, links_empty = true;
+
+        for (int k = 0; k < 2; k++)
+            links_empty &= !s.to_gw[k].n && !s.to_tg[k].n;
+        if (tg_done(s.tg) && links_empty && gw_idle(s.g) && ev_t == UINT64_MAX)
+            break;
+        /* an engine that wants to send now but cannot (its pool is empty:
+         * every buffer is in flight) waits for the others */
+        if (stuck && tn <= now)
+            tn = UINT64_MAX;
+        t = min64(tn, min64(gw_next_ns(s.g), ev_t));
+        for (int k = 0; k < 2; k++)
+            t = min64(t, min64(q_due(&s.to_gw[k]), q_due(&s.to_tg[k])));
+        if (t == UINT64_MAX) {
+            if (!tg_done(s.tg))
+                tg_abort(s.tg, now);
+            break;
+        }
+        if (t < now)
+            t = now;
+        if (t > p->max_sim_ns) {
+            tg_abort(s.tg, now);  /* the plan's time is up */
+            break;
+        }
+        now = t;
+        while (next_ev < p->nevents && p->ev[next_ev].at_ns <= now) {
+            do_event(&s, &p->ev[next_ev++], now);
+            moved = true;
+        }
+        /* tgen sends, packets reach the cluster; the cluster sends, packets reach tgen */
+        moved |= pump(&s, now, true);
+        moved |= land(&s, s.to_gw, now, false);
+        moved |= pump(&s, now, false);
+        moved |= land(&s, s.to_tg, now, true);
+        stuck = !moved;
+        if (s.err)
+            break;
+    }
+    res->end_ns = now;
+    tg_summary_get(s.tg, now, &res->tg);
+    gw_get_stats(s.g, &res->gw);
+    res->members = gw_member_count(s.g);
+    {
+        double busy = 0, conns = 0;
+        for (unsigned i = 1; i <= res->members; i++) {
+            struct gw_member_stats ms;
+            if (gw_member_stats(s.g, (int)i, &ms) < 0)
+                continue;
+            busy += (double)ms.busy_ns;
+            conns += (double)ms.conns_created;
+            if (ms.alive && !ms.detected_dead && ms.policy_version != gw_policy_version(s.g))
+                res->policy_stale++;
+        }
+        busy -= (double)res->gw.heartbeats * p->sim.cluster.cost.ns_per_pkt;
+        res->work_ns_per_conn = conns > 0 ? busy / conns : 0;
+    }
+    if (!res->policy_version)
+        res->policy_version = gw_policy_version(s.g);
+out:
+    for (int k = 0; k < 2; k++) {
+        q_free(&s.to_gw[k]);
+        q_free(&s.to_tg[k]);
+    }
+    if (s.w) {
+        struct bt_capset_meta m;
+        fill_meta(&s, &m);
+        int cr = bt_capset_writer_close(s.w, &m, e);
+        if (r == 0 && cr < 0)
+            r = cr;
+    }
+    if (r == 0 && s.err)
+        r = bt_err_setr(e, s.err, "%s: write failed: %s", out, strerror(-s.err));
+    /* packets the cluster still holds return to tgen's pool before it goes */
+    s.g = gw_cluster_free(s.g);
+    s.tg = tg_engine_free(s.tg);
+    return r;
+}
