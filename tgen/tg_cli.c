@@ -4,12 +4,16 @@
  */
 #include "tg_cli.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "bt_err.h"
 #include "bt_yaml.h"
@@ -38,6 +42,8 @@ void tg_cli_usage(FILE *f)
 "  --client-ports LO-HI client ports (default 1024-65535)\n"
 "  --vlan ID            add an 802.1Q tag\n"
 "  --no-isn-offset      keep the templates' sequence numbers\n"
+"  --rto DUR            closed loop: first retransmission timeout (default 200ms)\n"
+"  --retries N          closed loop: retransmissions before a flow fails (default 5)\n"
 "  --seed N             every random choice from N (default 1)\n"
 "output:\n"
 "  --json               one JSON summary object on stdout\n"
@@ -52,6 +58,12 @@ void tg_cli_usage(FILE *f)
 "  --workers N          worker lcores, flows partitioned among them (default 1)\n"
 "  --mbufs N            mbufs in the pool (default derived)\n"
 "  --capture DIR        write what each port sent and received (port0-tx.pcap ...)\n"
+"  --no-rx              open loop: do not poll the rx queues (net_null makes rx up)\n"
+"  --client-ip ADDR     port 0's own IPv4 or IPv6 address (repeat for both): answers\n"
+"                       ARP / neighbour solicitations, sources with the port's MAC\n"
+"  --client-gw ADDR     port 0's next hop: its MAC (ARP / NS) is the destination MAC\n"
+"  --server-ip ADDR     the same for port 1\n"
+"  --server-gw ADDR\n"
 "exit: 0 done, 1 some flows failed, 2 bad usage or input\n", f);
 }
 
@@ -81,8 +93,28 @@ static int want_double(const char *opt, const char *v, double lo, double hi, dou
 enum {
     O_PROFILE = 256, O_TEMPLATE, O_SYNTH, O_FLOWS, O_CPS, O_RATE, O_BPS, O_DURATION, O_CONC,
     O_MODE, O_SPEED, O_CLIENTS, O_SERVERS, O_CPORTS, O_VLAN, O_NOISN, O_SEED, O_JSON, O_STATS,
-    O_QUIET, O_PCAPOUT, O_WIRE, O_LINE, O_WORKERS, O_MBUFS, O_CAPTURE, O_HELP,
+    O_QUIET, O_PCAPOUT, O_WIRE, O_LINE, O_WORKERS, O_MBUFS, O_CAPTURE, O_HELP, O_RTO,
+    O_RETRIES, O_NORX, O_CIP, O_SIP, O_CGW, O_SGW,
 };
+
+/* --client-ip / --server-ip / --client-gw / --server-gw */
+static int port_addr(struct tg_port_ip *pi, bool gw, const char *opt, const char *v,
+                     struct bt_err *e)
+{
+    uint8_t a[16];
+
+    if (inet_pton(AF_INET, v, a) == 1) {
+        memcpy(gw ? pi->gw4 : pi->ip4, a, 4);
+        *(gw ? &pi->gw4_set : &pi->has4) = true;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, v, a) == 1) {
+        memcpy(gw ? pi->gw6 : pi->ip6, a, 16);
+        *(gw ? &pi->gw6_set : &pi->has6) = true;
+        return 0;
+    }
+    return bt_err_set(e, "%s '%s': give an IPv4 or IPv6 address (no prefix length)", opt, v);
+}
 
 int tg_cli_parse(int argc, char **argv, struct tg_opts *o, struct bt_err *e)
 {
@@ -114,6 +146,13 @@ int tg_cli_parse(int argc, char **argv, struct tg_opts *o, struct bt_err *e)
         {"mbufs", required_argument, NULL, O_MBUFS},
         {"capture", required_argument, NULL, O_CAPTURE},
         {"help", no_argument, NULL, O_HELP},
+        {"rto", required_argument, NULL, O_RTO},
+        {"retries", required_argument, NULL, O_RETRIES},
+        {"no-rx", no_argument, NULL, O_NORX},
+        {"client-ip", required_argument, NULL, O_CIP},
+        {"server-ip", required_argument, NULL, O_SIP},
+        {"client-gw", required_argument, NULL, O_CGW},
+        {"server-gw", required_argument, NULL, O_SGW},
         {NULL, 0, NULL, 0},
     };
     struct tg_profile *p = &o->prof;
@@ -270,6 +309,28 @@ int tg_cli_parse(int argc, char **argv, struct tg_opts *o, struct bt_err *e)
         case O_HELP:
             tg_cli_usage(stdout);
             return 1;
+        case O_RTO:
+            if (bt_parse_duration_ns(optarg, &p->rto_ns) < 0 || p->rto_ns < 1000)
+                r = bt_err_set(e, "--rto '%s': give a timeout >= 1us (200ms, 50ms)", optarg);
+            else if (p->rto_ns > p->rto_max_ns)
+                p->rto_max_ns = p->rto_ns;
+            break;
+        case O_RETRIES:
+            r = want_u64("--retries", optarg, 0, 100, &u, e);
+            p->retries = (unsigned)u;
+            break;
+        case O_NORX:
+            o->no_rx = true;
+            break;
+        case O_CIP:
+        case O_SIP:
+        case O_CGW:
+        case O_SGW:
+            r = port_addr(&o->port_ip[c == O_SIP || c == O_SGW], c == O_CGW || c == O_SGW,
+                          (const char *[]){"--client-ip", "--server-ip", "--client-gw",
+                                           "--server-gw"}[c - O_CIP],
+                          optarg, e);
+            break;
         default:
             if (optopt && optopt < 256)
                 return bt_err_set(e, "unknown or incomplete option '%s' (see --help)",
@@ -365,4 +426,89 @@ void tg_cli_summary(FILE *f, const struct tg_summary *s)
                 "(%" PRIu64 " samples)\n",
                 (double)s->lat_p50_ns / 1e3, (double)s->lat_p99_ns / 1e3,
                 (double)s->lat_max_ns / 1e3, s->lat_samples);
+}
+
+int tg_cli_out_open(struct tg_cli_out *out, const struct tg_opts *o, struct bt_err *e)
+{
+    memset(out, 0, sizeof(*out));
+    out->o = o;
+    out->live = !o->quiet && isatty(2);
+    if (o->stats_path) {
+        out->stats = fopen(o->stats_path, "w");
+        if (!out->stats)
+            return bt_err_setr(e, -errno, "--stats %s: %s", o->stats_path, strerror(errno));
+    }
+    return 0;
+}
+
+void tg_cli_out_stats(struct tg_cli_out *out, const struct tg_summary *s, double t_s)
+{
+    char line[1024];
+
+    if (!out->stats)
+        return;
+    tg_cli_stats_line(s, &out->prev_stat, t_s, t_s - out->t_stat, line, sizeof(line));
+    fprintf(out->stats, "%s\n", line);
+    fflush(out->stats);
+    out->prev_stat = *s;
+    out->t_stat = t_s;
+}
+
+bool tg_cli_out_live_due(const struct tg_cli_out *out, uint64_t wall_ns)
+{
+    return out->live && wall_ns - out->last_live_ns >= 500000000ull;
+}
+
+void tg_cli_out_live(struct tg_cli_out *out, const struct tg_summary *s, uint64_t wall_ns)
+{
+    char line[256];
+
+    if (!out->live)
+        return;
+    if (out->last_live_ns) {
+        tg_cli_status(s, &out->prev_live, (double)(wall_ns - out->last_live_ns) / 1e9, line,
+                      sizeof(line));
+        fprintf(stderr, "\r\033[K%s", line);
+    }
+    out->prev_live = *s;
+    out->last_live_ns = wall_ns;
+}
+
+int tg_cli_out_close(struct tg_cli_out *out, const struct tg_summary *s, double t_s,
+                     const char *backend, struct json_t *extra)
+{
+    const struct tg_opts *o = out->o;
+    int rc = 0;
+
+    if (out->stats) {
+        tg_cli_out_stats(out, s, t_s);
+        if (fclose(out->stats) != 0) {
+            fprintf(stderr, "baton-tgen: --stats %s: write failed\n", o->stats_path);
+            rc = 2;
+        }
+        out->stats = NULL;
+    }
+    if (out->live && out->last_live_ns)
+        fprintf(stderr, "\r\033[K");
+    if (!o->quiet)
+        tg_cli_summary(stderr, s);
+    if (o->json) {
+        json_t *j = tg_summary_json(s);
+        char *txt = NULL;
+        if (j) {
+            json_object_set_new(j, "backend", json_string(backend));
+            json_object_set_new(j, "seed", json_integer(o->seed));
+            if (extra)
+                json_object_update(j, extra);
+            txt = json_dumps(j, JSON_COMPACT);
+        }
+        if (!txt || printf("%s\n", txt) < 0 || fflush(stdout) != 0) {
+            fprintf(stderr, "baton-tgen: --json: out of memory or stdout not writable\n");
+            rc = 2;
+        }
+        free(txt);
+        json_decref(j);
+    }
+    json_decref(extra);
+    return rc;
 }

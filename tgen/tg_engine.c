@@ -1212,6 +1212,7 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
                 g->rr_head = f;
             g->rr_tail = f;
         } else {
+            f->t.next = NULL;  /* off the round robin: not an armed timer */
             flow_end(g, f, now, true, false, false);
         }
         return 1;

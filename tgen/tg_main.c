@@ -17,8 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "bt_err.h"
 #include "bt_pcap.h"
 #include "bt_pkt.h"
@@ -26,7 +24,7 @@
 #include "tg_cli.h"
 
 #ifdef TG_HAVE_DPDK
-int tg_dpdk_main(int argc, char **argv, int dashdash);
+#include "tg_dpdk.h"
 #endif
 
 static volatile sig_atomic_t interrupted;
@@ -78,16 +76,15 @@ static int run_offline(struct tg_opts *o)
     struct bt_err err = {{0}};
     struct tg_engine *g = NULL;
     struct bt_pcap_writer *pw[2] = {NULL, NULL};
-    FILE *stats = NULL;
+    struct tg_cli_out out;
     struct wire wire = {0};
-    struct tg_summary sum, prev_stat, prev_live;
-    bool live = !o->quiet && isatty(2);
-    uint64_t now = 0, next_stat = 1000000000ull, start_wall = wall_ns(), last_live = start_wall;
+    struct tg_summary sum;
+    uint64_t now = 0, next_stat = 1000000000ull, start_wall = wall_ns();
     struct bt_pkt *pk[32];
     int rc = 2;
 
-    memset(&prev_stat, 0, sizeof(prev_stat));
-    memset(&prev_live, 0, sizeof(prev_live));
+    memset(&out, 0, sizeof(out));
+    memset(&sum, 0, sizeof(sum));
     g = tg_engine_new(&o->prof, o->seed, &err);
     if (!g) {
         fprintf(stderr, "baton-tgen: %s\n", err.msg);
@@ -108,13 +105,11 @@ static int run_offline(struct tg_opts *o)
             }
         }
     }
-    if (o->stats_path) {
-        stats = fopen(o->stats_path, "w");
-        if (!stats) {
-            fprintf(stderr, "baton-tgen: --stats %s: %s\n", o->stats_path, strerror(errno));
-            goto out;
-        }
+    if (tg_cli_out_open(&out, o, &err) < 0) {
+        fprintf(stderr, "baton-tgen: %s\n", err.msg);
+        goto out;
     }
+    tg_cli_out_live(&out, &sum, start_wall);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     bool loop = o->wire || o->prof.mode == TG_MODE_CLOSED;
@@ -137,12 +132,9 @@ static int run_offline(struct tg_opts *o)
         uint64_t tn = t < tw ? t : tw;
         if (tn > now)
             now = tn;
-        while (stats && now >= next_stat) {
-            char line[1024];
+        while (out.stats && now >= next_stat) {
             tg_summary_get(g, next_stat, &sum);
-            tg_cli_stats_line(&sum, &prev_stat, (double)next_stat / 1e9, 1.0, line, sizeof(line));
-            fprintf(stats, "%s\n", line);
-            prev_stat = sum;
+            tg_cli_out_stats(&out, &sum, (double)next_stat / 1e9);
             next_stat += 1000000000ull;
         }
         /* deliver what the wire holds by now */
@@ -177,15 +169,11 @@ static int run_offline(struct tg_opts *o)
             else if (tg_next_ns(g) <= now)
                 now++;
         }
-        if (live) {
+        if (out.live) {
             uint64_t w = wall_ns();
-            if (w - last_live >= 500000000ull) {
-                char line[256];
+            if (tg_cli_out_live_due(&out, w)) {
                 tg_summary_get(g, now, &sum);
-                tg_cli_status(&sum, &prev_live, (double)(w - last_live) / 1e9, line, sizeof(line));
-                fprintf(stderr, "\r\033[K%s", line);
-                prev_live = sum;
-                last_live = w;
+                tg_cli_out_live(&out, &sum, w);
             }
         }
     }
@@ -194,29 +182,12 @@ static int run_offline(struct tg_opts *o)
         bt_pkt_free(p);
     }
     tg_summary_get(g, now, &sum);
-    if (stats) {
-        char line[1024];
-        double iv = (double)(now - (next_stat - 1000000000ull)) / 1e9;
-        tg_cli_stats_line(&sum, &prev_stat, (double)now / 1e9, iv, line, sizeof(line));
-        fprintf(stats, "%s\n", line);
-    }
-    if (live)
-        fprintf(stderr, "\r\033[K");
-    if (!o->quiet) {
-        tg_cli_summary(stderr, &sum);
+    rc = tg_cli_out_close(&out, &sum, (double)now / 1e9, "offline", NULL);
+    if (!o->quiet)
         fprintf(stderr, "tgen: (offline, virtual time; %.3f s of wall time)\n",
                 (double)(wall_ns() - start_wall) / 1e9);
-    }
-    if (o->json) {
-        json_t *j = tg_summary_json(&sum);
-        json_object_set_new(j, "backend", json_string("offline"));
-        json_object_set_new(j, "seed", json_integer(o->seed));
-        char *s = json_dumps(j, JSON_COMPACT);
-        printf("%s\n", s);
-        free(s);
-        json_decref(j);
-    }
-    rc = sum.flows_failed ? 1 : 0;
+    if (!rc)
+        rc = sum.flows_failed ? 1 : 0;
 out:
     for (int i = 0; i < 2; i++) {
         if (pw[i] && bt_pcap_writer_close(pw[i]) < 0) {
@@ -224,10 +195,8 @@ out:
             rc = 2;
         }
     }
-    if (stats && fclose(stats) != 0) {
-        fprintf(stderr, "baton-tgen: --stats %s: write failed\n", o->stats_path);
-        rc = 2;
-    }
+    if (out.stats)
+        fclose(out.stats);
     tg_engine_free(g);
     return rc;
 }
@@ -259,9 +228,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "baton-tgen: %s\n", err.msg);
         return 2;
     }
-    if (o.capture_dir || o.workers != 1 || o.mbufs) {
-        fprintf(stderr, "baton-tgen: --capture, --workers and --mbufs are DPDK options: give "
-                "EAL arguments before '--' (offline: --pcap-out DIR)\n");
+    bool ips = false;
+    for (int i = 0; i < 2; i++)
+        ips |= o.port_ip[i].has4 || o.port_ip[i].has6 || o.port_ip[i].gw4_set ||
+               o.port_ip[i].gw6_set;
+    if (o.capture_dir || o.workers != 1 || o.mbufs || o.no_rx || ips) {
+        fprintf(stderr, "baton-tgen: --capture, --workers, --mbufs, --no-rx and the port "
+                "addresses are DPDK options: give EAL arguments before '--' (offline: "
+                "--pcap-out DIR)\n");
         return 2;
     }
     return run_offline(&o);

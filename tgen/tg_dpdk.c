@@ -1,0 +1,1187 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * baton-tgen's DPDK backend: port 0 is the client side, port 1 the server
+ * side, any PMD (a NIC, net_null, net_pcap, net_memif, net_af_packet,
+ * net_tap, net_ring).
+ *
+ * Layout (after DPDK examples/l3fwd and app/test-pmd):
+ *  - the main lcore sets up the ports and the mempool, resolves next hops,
+ *    then runs the control loop: signals, --stats lines, the live status,
+ *    the --capture writers (off the hot path), the final summary;
+ *  - each worker lcore owns one engine (flows i with i % workers == its
+ *    number), one rx and one tx queue on each port, and its state on its own
+ *    cache lines. Its loop makes no lock, malloc, syscall or log: it reads
+ *    the TSC, receives bursts of 32 on both ports (ARP / neighbour
+ *    solicitations answered, the rest fed to tg_rx_frame: closed loop),
+ *    asks the engine for up to 32 packets due by now built straight into
+ *    mbuf data (tg_tx_fill), and sends them. What rte_eth_tx_burst did not
+ *    take is retried on the next turns; after 1 ms without progress it is
+ *    freed and counted (tx_dropped). With one lcore in all, the main lcore
+ *    runs the worker loop itself between control turns.
+ *  - the control loop talks to workers through two counters: `req` (a
+ *    summary is wanted: the worker publishes tg_summary_get and stores
+ *    `served`) and `stop` (1: tg_stop, drain, end; 2: tg_abort).
+ *  - --capture: a worker bumps the refcount of every mbuf it sends (and
+ *    hands over every mbuf it received), stamps the time in the mbuf's
+ *    private area and enqueues it on a single-producer single-consumer ring
+ *    per port and direction; the main lcore writes the pcaps and frees the
+ *    mbufs. When a ring is full the copy is dropped and counted
+ *    (capture_dropped), never the traffic.
+ */
+#include "tg_dpdk.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "bt_csum.h"
+#include "bt_err.h"
+#include "bt_parse.h"
+#include "bt_pcap.h"
+#include "bt_pkt.h"
+#include "tg_api.h"
+#include "tg_cli.h"
+
+#define BURST 32
+#define TX_PEND (2 * BURST)         /* per port: sent-but-not-taken, retried */
+#define TX_STALL_NS 1000000ull      /* a port that takes nothing for 1 ms drops */
+#define NB_RXD 1024
+#define NB_TXD 1024
+#define MP_CACHE 256
+#define CAP_RING 4096               /* capture ring entries per port and direction */
+#define MAX_WORKERS 64
+
+/* ================================================================ neighbours */
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* Ethernet header (with the VLAN tag, if any): the L3 offset and type. */
+static unsigned eth_l3(const uint8_t *f, uint32_t len, uint16_t *type, uint16_t *tci)
+{
+    if (len < 14)
+        return 0;
+    *type = rd16(f + 12);
+    *tci = 0;
+    if (*type == 0x8100) {
+        if (len < 18)
+            return 0;
+        *tci = rd16(f + 14);
+        *type = rd16(f + 16);
+        return 18;
+    }
+    return 14;
+}
+
+static unsigned eth_build(uint8_t *out, const uint8_t *dst, const uint8_t *src, uint16_t tci,
+                          bool tagged, uint16_t type)
+{
+    memcpy(out, dst, 6);
+    memcpy(out + 6, src, 6);
+    if (tagged) {
+        wr16(out + 12, 0x8100);
+        wr16(out + 14, tci);
+        wr16(out + 16, type);
+        return 18;
+    }
+    wr16(out + 12, type);
+    return 14;
+}
+
+/* An ARP packet for IPv4 over Ethernet at r; returns the frame length
+ * (o: where r sits in the frame), padded to the 60-byte minimum. */
+static uint32_t arp_build(uint8_t *frame, unsigned o, uint16_t oper, const uint8_t *sha,
+                          const uint8_t *spa, const uint8_t *tha, const uint8_t *tpa)
+{
+    uint8_t *r = frame + o;
+
+    wr16(r, 1);
+    wr16(r + 2, 0x0800);
+    r[4] = 6;
+    r[5] = 4;
+    wr16(r + 6, oper);
+    memcpy(r + 8, sha, 6);
+    memcpy(r + 14, spa, 4);
+    memcpy(r + 18, tha, 6);
+    memcpy(r + 24, tpa, 4);
+    if (o + 28 < 60) {
+        memset(frame + o + 28, 0, 60 - (o + 28));
+        return 60;
+    }
+    return o + 28;
+}
+
+static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+/* An ICMPv6 neighbour message (NS 135 / NA 136) with a link-layer address
+ * option (1 source, 2 target), checksummed. Returns the frame length. */
+static uint32_t nd_build(uint8_t *out, uint32_t cap, const uint8_t *edst, const uint8_t *mac,
+                         uint16_t tci, bool tagged, const uint8_t *src6, const uint8_t *dst6,
+                         uint8_t type, uint32_t flags, const uint8_t *target)
+{
+    unsigned l3 = eth_build(out, edst, mac, tci, tagged, 0x86dd);
+    uint8_t *ip = out + l3, *ic = ip + 40;
+    uint32_t len = l3 + 40 + 32;
+    struct bt_parsed p;
+
+    if (cap < len)
+        return 0;
+    memset(ip, 0, 40 + 32);
+    ip[0] = 0x60;
+    wr16(ip + 4, 32);
+    ip[6] = 58;
+    ip[7] = 255;
+    memcpy(ip + 8, src6, 16);
+    memcpy(ip + 24, dst6, 16);
+    ic[0] = type;
+    ic[4] = (uint8_t)(flags >> 24);
+    memcpy(ic + 8, target, 16);
+    ic[24] = type == 135 ? 1 : 2;
+    ic[25] = 1;
+    memcpy(ic + 26, mac, 6);
+    if (bt_parse(out, len, BT_LINK_ETHERNET, &p) != BT_PARSE_OK || bt_csum_fix(out, len, &p) < 0)
+        return 0;
+    return len;
+}
+
+uint32_t tg_neigh_answer(const struct tg_neigh *n, const uint8_t *f, uint32_t len, uint8_t *out,
+                         uint32_t cap)
+{
+    uint16_t type, tci;
+    unsigned l3 = eth_l3(f, len, &type, &tci);
+    bool tagged = l3 == 18;
+
+    if (!l3 || cap < TG_NEIGH_FRAME)
+        return 0;
+    if (type == 0x0806 && n->has4) {
+        const uint8_t *a = f + l3;
+        if (len < l3 + 28 || rd16(a) != 1 || rd16(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4 ||
+            rd16(a + 6) != 1 || memcmp(a + 24, n->ip4, 4))
+            return 0;
+        uint8_t sha[6], spa[4];
+        memcpy(sha, a + 8, 6);  /* out may be f itself */
+        memcpy(spa, a + 14, 4);
+        unsigned o = eth_build(out, sha, n->mac, tci, tagged, 0x0806);
+        return arp_build(out, o, 2, n->mac, n->ip4, sha, spa);
+    }
+    if (type == 0x86dd && n->has6) {
+        const uint8_t *ip = f + l3, *ic = ip + 40;
+        static const uint8_t unspec[16];
+        static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};
+        if (len < l3 + 40 + 24 || (ip[0] >> 4) != 6 || ip[6] != 58 || ip[7] != 255 ||
+            ic[0] != 135 || ic[1] != 0 || memcmp(ic + 8, n->ip6, 16))
+            return 0;
+        bool dad = !memcmp(ip + 8, unspec, 16);
+        /* answer to the soliciting address (DAD: all nodes, not solicited) */
+        const uint8_t *dst6 = dad ? all_nodes : ip + 8;
+        uint8_t edst[6];
+        if (dad) {
+            static const uint8_t mc[6] = {0x33, 0x33, 0, 0, 0, 1};
+            memcpy(edst, mc, 6);
+        } else {
+            memcpy(edst, f + 6, 6);
+        }
+        return nd_build(out, cap, edst, n->mac, tci, tagged, n->ip6, dst6, 136,
+                        dad ? 0x20000000u : 0x60000000u, n->ip6);
+    }
+    return 0;
+}
+
+uint32_t tg_neigh_request(const struct tg_neigh *n, int family, const uint8_t *target,
+                          uint16_t vlan, uint8_t *out, uint32_t cap)
+{
+    if (cap < TG_NEIGH_FRAME)
+        return 0;
+    if (family == 4) {
+        if (!n->has4)
+            return 0;
+        static const uint8_t zero[6];
+        unsigned o = eth_build(out, bcast, n->mac, vlan, vlan != 0, 0x0806);
+        return arp_build(out, o, 1, n->mac, n->ip4, zero, target);
+    }
+    if (family == 6) {
+        if (!n->has6)
+            return 0;
+        uint8_t sn[16] = {0xff, 0x02, [11] = 1, [12] = 0xff};
+        memcpy(sn + 13, target + 13, 3);
+        uint8_t edst[6] = {0x33, 0x33, 0xff, target[13], target[14], target[15]};
+        return nd_build(out, cap, edst, n->mac, vlan, vlan != 0, n->ip6, sn, 135, 0, target);
+    }
+    return 0;
+}
+
+bool tg_neigh_learn(const uint8_t *f, uint32_t len, int family, const uint8_t *target,
+                    uint8_t mac[6])
+{
+    uint16_t type, tci;
+    unsigned l3 = eth_l3(f, len, &type, &tci);
+
+    if (!l3)
+        return false;
+    if (family == 4 && type == 0x0806) {
+        const uint8_t *a = f + l3;
+        if (len < l3 + 28 || rd16(a) != 1 || rd16(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4 ||
+            memcmp(a + 14, target, 4))
+            return false;
+        memcpy(mac, a + 8, 6);
+        return true;
+    }
+    if (family == 6 && type == 0x86dd) {
+        const uint8_t *ip = f + l3, *ic = ip + 40;
+        if (len < l3 + 40 + 24 || ip[6] != 58 || ic[0] != 136 || memcmp(ic + 8, target, 16))
+            return false;
+        memcpy(mac, f + 6, 6);
+        /* the target link-layer address option, when there is one */
+        uint32_t end = l3 + 40 + rd16(ip + 4);
+        if (end > len)
+            end = len;
+        for (uint32_t o = l3 + 40 + 24; o + 8 <= end && f[o + 1]; o += 8u * f[o + 1])
+            if (f[o] == 2 && f[o + 1] == 1) {
+                memcpy(mac, f + o + 2, 6);
+                break;
+            }
+        return true;
+    }
+    return false;
+}
+
+/* ================================================================ mbufs */
+
+void tg_mbuf_plan(unsigned workers, unsigned lcores, unsigned nrxd, unsigned ntxd,
+                  unsigned cache_size, unsigned cap_ring, bool closed, uint64_t conc,
+                  struct tg_mbuf_plan *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->desc = 2ull * workers * ((uint64_t)nrxd + ntxd);
+    out->cache = (uint64_t)lcores * cache_size * 3 / 2;
+    out->burst = (uint64_t)workers * (BURST + 2 * TX_PEND + BURST + 2 * BURST);
+    out->capture = cap_ring ? (uint64_t)workers * 4 * cap_ring + 256 : 0;
+    out->conc = conc;
+    out->inflight = closed ? 2 * conc : 0;
+    out->total = out->desc + out->cache + out->burst + out->capture + out->inflight;
+}
+
+uint64_t tg_conc_estimate(const struct tg_profile *p, uint64_t max_tmpl_ns)
+{
+    uint64_t flows = p->flows ? p->flows : 0, est;
+
+    if (p->concurrency)
+        est = p->concurrency;
+    else if (p->rate_max)
+        est = flows ? flows : UINT64_MAX;
+    else {
+        double life = (double)max_tmpl_ns / 1e9 / (p->speed > 0 ? p->speed : 1);
+        if (p->mode == TG_MODE_CLOSED)
+            life += 0.002;  /* a few round trips through a device, beyond the template */
+        double e = p->cps * (p->cps_mult > 0 ? p->cps_mult : 1) * life * 1.25 + 64;
+        est = e > 1e15 ? UINT64_MAX : (uint64_t)e;
+    }
+    if (flows && est > flows)
+        est = flows;
+    if (!flows && !p->duration_ns && est > 1000)
+        est = 1000;  /* the engine's default of 1000 flows */
+    return est;
+}
+
+/* ================================================================ run state */
+
+struct ctl {
+    uint32_t req;          /* bumped by main: publish a summary */
+    uint32_t stop;         /* 1: stop (drain), 2: abort */
+    uint64_t tsc0, mult;   /* the shared clock */
+} __rte_cache_aligned;
+
+static struct ctl ctl;
+
+static inline uint64_t now_ns(void)
+{
+    return tg_tsc_ns(rte_rdtsc() - ctl.tsc0, ctl.mult);
+}
+
+struct port {
+    uint16_t id;
+    uint16_t nrxd, ntxd;
+    bool neigh_on;
+    struct tg_neigh nb;
+    uint8_t dst_mac[6];
+    bool resolved;
+    char name[RTE_ETH_NAME_MAX_LEN];
+    const char *driver;
+};
+
+struct worker {
+    /* hot: the worker's own */
+    struct tg_engine *g;
+    struct rte_mempool *mp;
+    const struct port *ports;
+    uint16_t q;
+    bool rx_on, closed, capture;
+    uint32_t stop_seen;
+    uint32_t nstash;
+    uint32_t npend[2];
+    uint64_t stall_since[2];
+    struct rte_mbuf *stash[BURST];
+    struct rte_mbuf *pend[2][TX_PEND];
+    struct bt_pkt pk[BURST];
+    struct rte_ring *cap[2][2];      /* [port][0 tx, 1 rx] */
+    uint64_t tx_dropped, alloc_failed, capture_dropped, arp_replies, nd_replies;
+    uint64_t end_ns;
+    unsigned lcore;
+    /* shared with main: published state on its own lines */
+    uint32_t served __rte_cache_aligned;
+    bool done;
+    struct tg_summary pub;
+    uint64_t pub_tx_dropped;
+} __rte_cache_aligned;
+
+static struct worker *workers;
+static unsigned nworkers;
+static volatile sig_atomic_t signals;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    signals++;
+}
+
+/* ================================================================ worker loop */
+
+static void publish(struct worker *w, uint64_t now, uint32_t req)
+{
+    tg_summary_get(w->g, now, &w->pub);
+    w->pub_tx_dropped = w->tx_dropped;
+    __atomic_store_n(&w->served, req, __ATOMIC_RELEASE);
+}
+
+static void cap_put(struct worker *w, unsigned port, unsigned dir, struct rte_mbuf **m,
+                    unsigned n, uint64_t now, bool take_ref)
+{
+    for (unsigned i = 0; i < n; i++) {
+        *(uint64_t *)rte_mbuf_to_priv(m[i]) = now;
+        if (take_ref)
+            rte_mbuf_refcnt_update(m[i], 1);
+    }
+    unsigned k = rte_ring_sp_enqueue_burst(w->cap[port][dir], (void **)m, n, NULL);
+    if (k < n) {
+        w->capture_dropped += n - k;
+        /* not captured: give the reference back (tx) or free (rx) */
+        for (unsigned i = k; i < n; i++)
+            rte_pktmbuf_free(m[i]);
+    }
+}
+
+static void flush(struct worker *w, unsigned p, uint64_t now)
+{
+    uint32_t n = w->npend[p];
+    uint16_t sent;
+
+    if (!n)
+        return;
+    sent = rte_eth_tx_burst(w->ports[p].id, w->q, w->pend[p], (uint16_t)n);
+    if (sent) {
+        if (sent < n)
+            memmove(w->pend[p], w->pend[p] + sent, (n - sent) * sizeof(w->pend[p][0]));
+        w->npend[p] = n - sent;
+        w->stall_since[p] = 0;
+        return;
+    }
+    if (!w->stall_since[p]) {
+        w->stall_since[p] = now | 1;
+    } else if (now - w->stall_since[p] > TX_STALL_NS) {
+        /* the port takes nothing (link down, full ring): free, count */
+        rte_pktmbuf_free_bulk(w->pend[p], n);
+        w->tx_dropped += n;
+        w->npend[p] = 0;
+        w->stall_since[p] = 0;
+    }
+}
+
+static void rx_port(struct worker *w, unsigned p, uint64_t now)
+{
+    struct rte_mbuf *rx[BURST];
+    uint16_t n = rte_eth_rx_burst(w->ports[p].id, w->q, rx, BURST);
+
+    if (!n)
+        return;
+    for (uint16_t i = 0; i < n; i++) {
+        if (i + 3 < n)
+            rte_prefetch0(rte_pktmbuf_mtod(rx[i + 3], void *));
+        struct rte_mbuf *m = rx[i];
+        const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+        uint32_t len = m->data_len;
+        if (unlikely(w->ports[p].neigh_on) && len >= 14 &&
+            (d[12] == 0x08 && d[13] == 0x06 ? true : (d[12] == 0x86 && d[13] == 0xdd) ||
+                                                     (d[12] == 0x81 && d[13] == 0x00))) {
+            uint8_t buf[TG_NEIGH_FRAME];
+            uint32_t l = tg_neigh_answer(&w->ports[p].nb, d, len, buf, sizeof(buf));
+            if (l) {
+                struct rte_mbuf *r = rte_pktmbuf_alloc(w->mp);
+                if (r && w->npend[p] < TX_PEND) {
+                    memcpy(rte_pktmbuf_mtod(r, uint8_t *), buf, l);
+                    r->data_len = (uint16_t)l;
+                    r->pkt_len = l;
+                    w->pend[p][w->npend[p]++] = r;
+                    if (d[12] == 0x08)
+                        w->arp_replies++;
+                    else
+                        w->nd_replies++;
+                } else {
+                    if (r)
+                        rte_pktmbuf_free(r);
+                    w->alloc_failed++;
+                }
+                continue;
+            }
+        }
+        tg_rx_frame(w->g, now, (uint16_t)p, d, len);
+    }
+    if (w->capture)
+        cap_put(w, p, 1, rx, n, now, false);
+    else
+        rte_pktmbuf_free_bulk(rx, n);
+}
+
+static void tx_fill(struct worker *w, uint64_t now)
+{
+    uint32_t room = TX_PEND - (w->npend[0] > w->npend[1] ? w->npend[0] : w->npend[1]);
+    struct rte_mbuf *out[2][BURST];
+    unsigned nout[2] = {0, 0};
+
+    if (room > BURST)
+        room = BURST;
+    if (!room)
+        return;
+    if (w->nstash < room) {
+        /* top the stash up (all or nothing, like the PMDs' own refills) */
+        if (rte_pktmbuf_alloc_bulk(w->mp, w->stash + w->nstash, BURST - w->nstash) == 0) {
+            w->nstash = BURST;
+        } else {
+            w->alloc_failed++;
+            if (!w->nstash)
+                return;
+            room = w->nstash;
+        }
+    }
+    for (uint32_t i = 0; i < room; i++) {
+        struct rte_mbuf *m = w->stash[i];
+        w->pk[i].data = rte_pktmbuf_mtod(m, uint8_t *);
+        w->pk[i].cap = rte_pktmbuf_tailroom(m);
+    }
+    unsigned n = tg_tx_fill(w->g, now, w->pk, room);
+    for (unsigned i = 0; i < n; i++) {
+        struct rte_mbuf *m = w->stash[i];
+        unsigned p = w->pk[i].port & 1;
+        m->data_len = (uint16_t)w->pk[i].len;
+        m->pkt_len = w->pk[i].len;
+        w->pend[p][w->npend[p]++] = m;
+        out[p][nout[p]++] = m;
+    }
+    if (n) {
+        w->nstash -= n;
+        if (w->nstash)
+            memmove(w->stash, w->stash + n, w->nstash * sizeof(w->stash[0]));
+    }
+    if (w->capture)
+        for (unsigned p = 0; p < 2; p++)
+            if (nout[p])
+                cap_put(w, p, 0, out[p], nout[p], now, true);
+}
+
+/* The end of a worker: what is pending leaves or is freed, the stash goes
+ * back, the last summary is published. */
+static void worker_finish(struct worker *w, uint64_t now)
+{
+    uint64_t until = now + 10 * TX_STALL_NS;
+
+    while ((w->npend[0] || w->npend[1]) && now < until) {
+        flush(w, 0, now);
+        flush(w, 1, now);
+        now = now_ns();
+    }
+    for (unsigned p = 0; p < 2; p++) {
+        if (w->npend[p]) {
+            rte_pktmbuf_free_bulk(w->pend[p], w->npend[p]);
+            w->tx_dropped += w->npend[p];
+            w->npend[p] = 0;
+        }
+    }
+    if (w->nstash) {
+        rte_pktmbuf_free_bulk(w->stash, w->nstash);
+        w->nstash = 0;
+    }
+    w->end_ns = now;
+    publish(w, now, __atomic_load_n(&ctl.req, __ATOMIC_ACQUIRE));
+    __atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
+}
+
+/* Runs up to iters turns of the loop; true when the worker is done. */
+static bool worker_poll(struct worker *w, unsigned iters)
+{
+    for (unsigned it = 0; it < iters; it++) {
+        uint64_t now = now_ns();
+        uint32_t stop = __atomic_load_n(&ctl.stop, __ATOMIC_RELAXED);
+        uint32_t req = __atomic_load_n(&ctl.req, __ATOMIC_RELAXED);
+
+        if (unlikely(stop != w->stop_seen)) {
+            w->stop_seen = stop;
+            if (stop == 1)
+                tg_stop(w->g, now);
+            else
+                tg_abort(w->g, now);
+        }
+        if (unlikely(req != w->served))
+            publish(w, now, req);
+        if (w->rx_on) {
+            rx_port(w, 0, now);
+            rx_port(w, 1, now);
+        }
+        if (w->npend[0])
+            flush(w, 0, now);
+        if (w->npend[1])
+            flush(w, 1, now);
+        if (unlikely(tg_done(w->g))) {
+            worker_finish(w, now);
+            return true;
+        }
+        if (tg_next_ns(w->g) <= now) {
+            tx_fill(w, now);
+            if (w->npend[0])
+                flush(w, 0, now);
+            if (w->npend[1])
+                flush(w, 1, now);
+        }
+    }
+    return false;
+}
+
+static int worker_main(void *arg)
+{
+    struct worker *w = arg;
+
+    while (!worker_poll(w, 1u << 20))
+        ;
+    return 0;
+}
+
+/* ================================================================ setup */
+
+static uint64_t wall_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void fmt_mac(const uint8_t *m, char *buf, size_t len)
+{
+    snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* Configures a port (queues, descriptors adjusted) without starting it. */
+static int port_configure(struct port *pt, unsigned nq, struct bt_err *e)
+{
+    struct rte_eth_dev_info info;
+    struct rte_eth_conf conf;
+    int r;
+
+    r = rte_eth_dev_info_get(pt->id, &info);
+    if (r < 0)
+        return bt_err_setr(e, r, "port %u: no device info (%s)", pt->id, rte_strerror(-r));
+    rte_eth_dev_get_name_by_port(pt->id, pt->name);
+    pt->driver = info.driver_name;
+    if (info.max_rx_queues < nq || info.max_tx_queues < nq)
+        return bt_err_setr(e, -EINVAL, "port %u (%s): %u rx / %u tx queues, --workers %u needs %u "
+                           "of each (net_af_packet: qpairs=N; net_pcap: one queue)",
+                           pt->id, pt->name, info.max_rx_queues, info.max_tx_queues, nq, nq);
+    memset(&conf, 0, sizeof(conf));
+    /* no offloads: the engine computes every checksum in software */
+    if (nq > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
+    }
+    r = rte_eth_dev_configure(pt->id, (uint16_t)nq, (uint16_t)nq, &conf);
+    if (r < 0)
+        return bt_err_setr(e, r, "port %u (%s): configure: %s", pt->id, pt->name,
+                           rte_strerror(-r));
+    pt->nrxd = NB_RXD;
+    pt->ntxd = NB_TXD;
+    r = rte_eth_dev_adjust_nb_rx_tx_desc(pt->id, &pt->nrxd, &pt->ntxd);
+    if (r < 0)
+        return bt_err_setr(e, r, "port %u (%s): descriptors: %s", pt->id, pt->name,
+                           rte_strerror(-r));
+    return 0;
+}
+
+static int port_start(struct port *pt, unsigned nq, struct rte_mempool *mp, struct bt_err *e)
+{
+    int sock = rte_eth_dev_socket_id(pt->id), r;
+    struct rte_ether_addr a;
+
+    if (sock < 0)
+        sock = (int)rte_socket_id();
+    for (unsigned q = 0; q < nq; q++) {
+        r = rte_eth_rx_queue_setup(pt->id, (uint16_t)q, pt->nrxd, (unsigned)sock, NULL, mp);
+        if (r < 0)
+            return bt_err_setr(e, r, "port %u (%s): rx queue %u: %s", pt->id, pt->name, q,
+                               rte_strerror(-r));
+        r = rte_eth_tx_queue_setup(pt->id, (uint16_t)q, pt->ntxd, (unsigned)sock, NULL);
+        if (r < 0)
+            return bt_err_setr(e, r, "port %u (%s): tx queue %u: %s", pt->id, pt->name, q,
+                               rte_strerror(-r));
+    }
+    r = rte_eth_dev_start(pt->id);
+    if (r < 0)
+        return bt_err_setr(e, r, "port %u (%s): start: %s", pt->id, pt->name, rte_strerror(-r));
+    /* the engine's MACs are not the port's: receive everything */
+    (void)rte_eth_promiscuous_enable(pt->id);
+    if (rte_eth_macaddr_get(pt->id, &a) == 0)
+        memcpy(pt->nb.mac, a.addr_bytes, 6);
+    return 0;
+}
+
+/* Resolves port p's next hop (ARP or neighbour solicitation, 3 tries a
+ * second apart) on queue 0, answering requests meanwhile. */
+static int resolve(struct port *pt, const struct tg_port_ip *pi, struct rte_mempool *mp,
+                   uint16_t vlan, bool quiet, struct bt_err *e)
+{
+    int fam = pi->gw4_set ? 4 : 6;
+    const uint8_t *target = fam == 4 ? pi->gw4 : pi->gw6;
+    char ip[64], mac[32];
+
+    if (fam == 4)
+        snprintf(ip, sizeof(ip), "%u.%u.%u.%u", target[0], target[1], target[2], target[3]);
+    else
+        inet_ntop(AF_INET6, target, ip, sizeof(ip));
+    if ((fam == 4 && !pt->nb.has4) || (fam == 6 && !pt->nb.has6))
+        return bt_err_setr(e, -EINVAL, "port %u: next hop %s needs an IPv%d address of the port "
+                           "(--%s-ip)", pt->id, ip, fam, pt->id ? "server" : "client");
+    for (int tries = 0; tries < 3 && !pt->resolved; tries++) {
+        struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+        if (!m)
+            return bt_err_setr(e, -ENOMEM, "port %u: no mbuf for the neighbour request",
+                               pt->id);
+        uint32_t l = tg_neigh_request(&pt->nb, fam, target, vlan,
+                                      rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_tailroom(m));
+        m->data_len = (uint16_t)l;
+        m->pkt_len = l;
+        if (rte_eth_tx_burst(pt->id, 0, &m, 1) != 1)
+            rte_pktmbuf_free(m);
+        uint64_t until = wall_mono_ns() + 1000000000ull;
+        while (!pt->resolved && wall_mono_ns() < until) {
+            struct rte_mbuf *rx[BURST];
+            uint16_t n = rte_eth_rx_burst(pt->id, 0, rx, BURST);
+            for (uint16_t i = 0; i < n; i++) {
+                const uint8_t *d = rte_pktmbuf_mtod(rx[i], const uint8_t *);
+                uint8_t buf[TG_NEIGH_FRAME];
+                uint32_t al = tg_neigh_answer(&pt->nb, d, rx[i]->data_len, buf, sizeof(buf));
+                if (al) {
+                    struct rte_mbuf *r = rte_pktmbuf_alloc(mp);
+                    if (r) {
+                        memcpy(rte_pktmbuf_mtod(r, uint8_t *), buf, al);
+                        r->data_len = (uint16_t)al;
+                        r->pkt_len = al;
+                        if (rte_eth_tx_burst(pt->id, 0, &r, 1) != 1)
+                            rte_pktmbuf_free(r);
+                    }
+                }
+                if (tg_neigh_learn(d, rx[i]->data_len, fam, target, pt->dst_mac))
+                    pt->resolved = true;
+            }
+            if (n)
+                rte_pktmbuf_free_bulk(rx, n);
+            else
+                rte_delay_us_sleep(100);
+        }
+    }
+    if (!pt->resolved)
+        return bt_err_setr(e, -EHOSTUNREACH, "port %u (%s): next hop %s did not answer %s (3 "
+                           "tries, 1 s apart): check the link, the address and --%s-ip",
+                           pt->id, pt->name, ip, fam == 4 ? "ARP" : "neighbour solicitation",
+                           pt->id ? "server" : "client");
+    fmt_mac(pt->dst_mac, mac, sizeof(mac));
+    if (!quiet)
+        fprintf(stderr, "tgen: port %u: next hop %s is at %s\n", pt->id, ip, mac);
+    return 0;
+}
+
+/* ================================================================ control */
+
+struct capture {
+    struct bt_pcap_writer *w[2][2];
+    uint64_t wall0_ns;     /* CLOCK_REALTIME at tsc0 */
+    int err;
+};
+
+static void capture_drain(struct capture *c)
+{
+    void *objs[64];
+
+    for (unsigned i = 0; i < nworkers; i++)
+        for (unsigned p = 0; p < 2; p++)
+            for (unsigned d = 0; d < 2; d++) {
+                struct rte_ring *r = workers[i].cap[p][d];
+                unsigned n;
+                if (!r)
+                    continue;
+                while ((n = rte_ring_sc_dequeue_burst(r, objs, 64, NULL)) > 0) {
+                    for (unsigned k = 0; k < n; k++) {
+                        struct rte_mbuf *m = objs[k];
+                        uint64_t ts = *(uint64_t *)rte_mbuf_to_priv(m);
+                        int r2 = bt_pcap_write(c->w[p][d], c->wall0_ns + ts,
+                                               rte_pktmbuf_mtod(m, const uint8_t *),
+                                               m->data_len, m->pkt_len);
+                        if (r2 < 0 && !c->err)
+                            c->err = r2;
+                        rte_pktmbuf_free(m);
+                    }
+                }
+            }
+}
+
+/* Every worker's published summary merged (asks for a fresh one first). */
+static void collect(struct tg_summary *s, uint64_t *tx_dropped, bool inline_worker)
+{
+    uint32_t req = __atomic_add_fetch(&ctl.req, 1, __ATOMIC_ACQ_REL);
+    uint64_t until = wall_mono_ns() + 200000000ull;
+
+    memset(s, 0, sizeof(*s));
+    *tx_dropped = 0;
+    for (unsigned i = 0; i < nworkers; i++) {
+        struct worker *w = &workers[i];
+        if (inline_worker && !__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
+            publish(w, now_ns(), req);
+        while (__atomic_load_n(&w->served, __ATOMIC_ACQUIRE) != req &&
+               !__atomic_load_n(&w->done, __ATOMIC_ACQUIRE) && wall_mono_ns() < until)
+            rte_pause();
+        tg_summary_merge(s, &w->pub);
+        *tx_dropped += w->pub_tx_dropped;
+    }
+}
+
+static json_t *port_json(const struct port *pt)
+{
+    struct rte_eth_stats st;
+    json_t *o = json_object();
+    char mac[32];
+
+    if (!o)
+        return NULL;
+    memset(&st, 0, sizeof(st));
+    rte_eth_stats_get(pt->id, &st);
+    json_object_set_new(o, "port", json_integer(pt->id));
+    json_object_set_new(o, "name", json_string(pt->name));
+    json_object_set_new(o, "driver", json_string(pt->driver ? pt->driver : ""));
+    fmt_mac(pt->nb.mac, mac, sizeof(mac));
+    json_object_set_new(o, "mac", json_string(mac));
+    if (pt->resolved) {
+        fmt_mac(pt->dst_mac, mac, sizeof(mac));
+        json_object_set_new(o, "next_hop_mac", json_string(mac));
+    }
+    json_object_set_new(o, "opackets", json_integer((json_int_t)st.opackets));
+    json_object_set_new(o, "obytes", json_integer((json_int_t)st.obytes));
+    json_object_set_new(o, "oerrors", json_integer((json_int_t)st.oerrors));
+    json_object_set_new(o, "ipackets", json_integer((json_int_t)st.ipackets));
+    json_object_set_new(o, "ibytes", json_integer((json_int_t)st.ibytes));
+    json_object_set_new(o, "imissed", json_integer((json_int_t)st.imissed));
+    json_object_set_new(o, "ierrors", json_integer((json_int_t)st.ierrors));
+    json_object_set_new(o, "rx_nombuf", json_integer((json_int_t)st.rx_nombuf));
+    return o;
+}
+
+/* ================================================================ main */
+
+static int fail(struct bt_err *e)
+{
+    fprintf(stderr, "baton-tgen: %s\n", e->msg);
+    return 2;
+}
+
+int tg_dpdk_main(int argc, char **argv, int dashdash)
+{
+    static struct tg_opts o;
+    struct bt_err err = {{0}};
+    struct port ports[2];
+    struct rte_mempool *mp = NULL;
+    struct capture cap;
+    struct tg_cli_out out;
+    struct tg_summary sum;
+    uint64_t max_tmpl = 0, tx_dropped = 0;
+    bool eal = false, started[2] = {false, false}, inline_worker = false;
+    int rc = 2, r;
+
+    memset(ports, 0, sizeof(ports));
+    memset(&cap, 0, sizeof(cap));
+    memset(&out, 0, sizeof(out));
+    memset(&sum, 0, sizeof(sum));
+
+    /* options first: bad usage exits 2 before the EAL says anything */
+    char *prog = argv[dashdash];
+    argv[dashdash] = argv[0];
+    r = tg_cli_parse(argc - dashdash, argv + dashdash, &o, &err);
+    argv[dashdash] = prog;
+    if (r == 1)
+        return 0;
+    if (r < 0)
+        return fail(&err);
+    if (o.pcap_out || o.wire) {
+        fprintf(stderr, "baton-tgen: --pcap-out and --wire are offline options: leave out the "
+                "EAL arguments and '--' (DPDK: --capture DIR)\n");
+        return 2;
+    }
+    if (o.prof.mode == TG_MODE_CLOSED && o.workers > 1) {
+        fprintf(stderr, "baton-tgen: --mode closed needs --workers 1: received packets must "
+                "reach the engine that owns their flow, and no PMD steers them so\n");
+        return 2;
+    }
+    if (o.prof.mode == TG_MODE_CLOSED && o.no_rx) {
+        fprintf(stderr, "baton-tgen: --no-rx: closed loop lives on what it receives\n");
+        return 2;
+    }
+    /* the templates, once, to check them and size the mempool */
+    {
+        struct tg_engine *probe = tg_engine_new(&o.prof, o.seed, &err);
+        if (!probe)
+            return fail(&err);
+        for (unsigned i = 0; i < tg_template_count(probe); i++) {
+            struct tg_tmpl_info ti;
+            if (tg_template_info(probe, i, &ti) == 0 && ti.duration_ns > max_tmpl)
+                max_tmpl = ti.duration_ns;
+        }
+        tg_engine_free(probe);
+    }
+
+    r = rte_eal_init(dashdash, argv);
+    if (r < 0) {
+        fprintf(stderr, "baton-tgen: EAL arguments (before '--'): %s (try --no-huge -m 512 "
+                "--no-pci --file-prefix NAME --vdev ...)\n", rte_strerror(rte_errno));
+        return 2;
+    }
+    eal = true;
+
+    /* ports: the first two */
+    {
+        uint16_t pid, n = 0;
+        RTE_ETH_FOREACH_DEV(pid) {
+            if (n < 2)
+                ports[n].id = pid;
+            n++;
+        }
+        if (n < 2) {
+            bt_err_set(&err, "%u DPDK port%s: give two, port 0 the client side and port 1 the "
+                       "server side (e.g. --vdev net_null0 --vdev net_null1, or two NICs)", n,
+                       n == 1 ? "" : "s");
+            rc = fail(&err);
+            goto out;
+        }
+        if (n > 2 && !o.quiet)
+            fprintf(stderr, "tgen: %u ports; only the first two are used\n", n);
+    }
+    /* lcores */
+    {
+        unsigned nwl = rte_lcore_count() - 1;
+        nworkers = o.workers;
+        if (nwl == 0 && nworkers == 1) {
+            inline_worker = true;
+        } else if (nwl < nworkers) {
+            bt_err_set(&err, "--workers %u needs %u worker lcores besides the main one; the EAL "
+                       "has %u (give -l 0-%u)", nworkers, nworkers, nwl, nworkers);
+            rc = fail(&err);
+            goto out;
+        }
+    }
+    for (unsigned p = 0; p < 2; p++) {
+        if (port_configure(&ports[p], nworkers, &err) < 0) {
+            rc = fail(&err);
+            goto out;
+        }
+    }
+    /* the mempool */
+    struct tg_mbuf_plan plan;
+    uint64_t conc = o.prof.mode == TG_MODE_CLOSED ? tg_conc_estimate(&o.prof, max_tmpl) : 0;
+    tg_mbuf_plan(nworkers, rte_lcore_count(), ports[0].nrxd > ports[1].nrxd ? ports[0].nrxd
+                 : ports[1].nrxd, ports[0].ntxd > ports[1].ntxd ? ports[0].ntxd : ports[1].ntxd,
+                 MP_CACHE, o.capture_dir ? CAP_RING : 0, o.prof.mode == TG_MODE_CLOSED, conc,
+                 &plan);
+    uint64_t nmbufs = o.mbufs ? o.mbufs : plan.total;
+    if (nmbufs < plan.total) {
+        bt_err_set(&err, "not enough mbufs for the requested flows: --mbufs %" PRIu64 " < %"
+                   PRIu64 " needed (descriptors %" PRIu64 ", caches %" PRIu64 ", bursts %" PRIu64
+                   ", capture %" PRIu64 ", in flight %" PRIu64 " for ~%" PRIu64 " concurrent "
+                   "flows): raise --mbufs (and -m), or lower --concurrency / --cps",
+                   nmbufs, plan.total, plan.desc, plan.cache, plan.burst, plan.capture,
+                   plan.inflight, plan.conc);
+        rc = fail(&err);
+        goto out;
+    }
+    if (nmbufs > UINT32_MAX / 2) {
+        bt_err_set(&err, "not enough mbufs for the requested flows: %" PRIu64 " needed (in "
+                   "flight %" PRIu64 " for ~%" PRIu64 " concurrent flows): lower --concurrency "
+                   "or --cps", nmbufs, plan.inflight, plan.conc);
+        rc = fail(&err);
+        goto out;
+    }
+    mp = rte_pktmbuf_pool_create("tg_mbufs", (unsigned)nmbufs, MP_CACHE,
+                                 RTE_ALIGN(sizeof(uint64_t), RTE_MBUF_PRIV_ALIGN),
+                                 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+    if (!mp) {
+        uint64_t mb = nmbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf) + 64) >> 20;
+        bt_err_set(&err, "not enough mbufs for the requested flows: a pool of %" PRIu64
+                   " mbufs (~%" PRIu64 " MiB; in flight %" PRIu64 " for ~%" PRIu64 " concurrent "
+                   "flows) failed (%s): raise -m (EAL), or lower --mbufs / --concurrency / --cps",
+                   nmbufs, mb, plan.inflight, plan.conc, rte_strerror(rte_errno));
+        rc = fail(&err);
+        goto out;
+    }
+    for (unsigned p = 0; p < 2; p++) {
+        const struct tg_port_ip *pi = &o.port_ip[p];
+        if (port_start(&ports[p], nworkers, mp, &err) < 0) {
+            rc = fail(&err);
+            goto out;
+        }
+        started[p] = true;
+        ports[p].nb.has4 = pi->has4;
+        ports[p].nb.has6 = pi->has6;
+        memcpy(ports[p].nb.ip4, pi->ip4, 4);
+        memcpy(ports[p].nb.ip6, pi->ip6, 16);
+        ports[p].neigh_on = pi->has4 || pi->has6;
+        if ((pi->gw4_set || pi->gw6_set) && o.no_rx) {
+            fprintf(stderr, "baton-tgen: --no-rx: a next hop is resolved from what arrives\n");
+            goto out;
+        }
+    }
+    /* next hops, then the MACs of the profile */
+    for (unsigned p = 0; p < 2; p++) {
+        const struct tg_port_ip *pi = &o.port_ip[p];
+        if ((pi->gw4_set || pi->gw6_set) &&
+            resolve(&ports[p], pi, mp, o.prof.vlan, o.quiet, &err) < 0) {
+            rc = fail(&err);
+            goto out;
+        }
+        if (ports[p].neigh_on)
+            memcpy(p ? o.prof.server_mac : o.prof.client_mac, ports[p].nb.mac, 6);
+        if (ports[p].resolved)
+            memcpy(p ? o.prof.server_dst_mac : o.prof.client_dst_mac, ports[p].dst_mac, 6);
+    }
+
+    /* workers */
+    workers = rte_zmalloc("tg_workers", nworkers * sizeof(*workers), RTE_CACHE_LINE_SIZE);
+    if (!workers) {
+        fprintf(stderr, "baton-tgen: out of memory (workers): raise -m\n");
+        goto out;
+    }
+    for (unsigned i = 0; i < nworkers; i++) {
+        struct worker *w = &workers[i];
+        struct tg_profile pw = o.prof;
+        pw.part = i;
+        pw.nparts = nworkers;
+        w->g = tg_engine_new(&pw, o.seed, &err);
+        if (!w->g) {
+            rc = fail(&err);
+            goto out;
+        }
+        w->mp = mp;
+        w->ports = ports;
+        w->q = (uint16_t)i;
+        w->closed = o.prof.mode == TG_MODE_CLOSED;
+        w->rx_on = !o.no_rx;
+        w->capture = o.capture_dir != NULL;
+        if (w->capture) {
+            for (unsigned p = 0; p < 2; p++)
+                for (unsigned d = 0; d < 2; d++) {
+                    char name[RTE_RING_NAMESIZE];
+                    snprintf(name, sizeof(name), "tg_cap%u_%u%u", i, p, d);
+                    w->cap[p][d] = rte_ring_create(name, CAP_RING, (int)rte_socket_id(),
+                                                   RING_F_SP_ENQ | RING_F_SC_DEQ);
+                    if (!w->cap[p][d]) {
+                        fprintf(stderr, "baton-tgen: --capture: no ring (%s): raise -m\n",
+                                rte_strerror(rte_errno));
+                        goto out;
+                    }
+                }
+        }
+    }
+    if (o.capture_dir) {
+        if (mkdir(o.capture_dir, 0755) < 0 && errno != EEXIST) {
+            fprintf(stderr, "baton-tgen: --capture %s: %s\n", o.capture_dir, strerror(errno));
+            goto out;
+        }
+        for (unsigned p = 0; p < 2; p++)
+            for (unsigned d = 0; d < 2; d++) {
+                char path[4096];
+                snprintf(path, sizeof(path), "%s/port%u-%s.pcap", o.capture_dir, p,
+                         d ? "rx" : "tx");
+                cap.w[p][d] = bt_pcap_writer_open(path, 1, 65535, &err);
+                if (!cap.w[p][d]) {
+                    rc = fail(&err);
+                    goto out;
+                }
+            }
+    }
+    if (tg_cli_out_open(&out, &o, &err) < 0) {
+        rc = fail(&err);
+        goto out;
+    }
+
+    /* go */
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    {
+        struct timespec rt;
+        ctl.mult = tg_tsc_mult(rte_get_tsc_hz());
+        clock_gettime(CLOCK_REALTIME, &rt);
+        ctl.tsc0 = rte_rdtsc();
+        cap.wall0_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+    }
+    if (!inline_worker) {
+        unsigned i = 0, lc;
+        RTE_LCORE_FOREACH_WORKER(lc) {
+            if (i == nworkers)
+                break;
+            workers[i].lcore = lc;
+            rte_eal_remote_launch(worker_main, &workers[i], lc);
+            i++;
+        }
+    }
+    tg_cli_out_live(&out, &sum, wall_mono_ns());
+    uint64_t next_stat = 1000000000ull;
+    for (;;) {
+        bool all_done = true;
+        if (inline_worker)
+            worker_poll(&workers[0], 4096);
+        for (unsigned i = 0; i < nworkers; i++)
+            all_done &= __atomic_load_n(&workers[i].done, __ATOMIC_ACQUIRE);
+        if (signals && ctl.stop == 0)
+            __atomic_store_n(&ctl.stop, 1, __ATOMIC_RELEASE);
+        if (signals > 1 && ctl.stop == 1)
+            __atomic_store_n(&ctl.stop, 2, __ATOMIC_RELEASE);
+        if (o.capture_dir)
+            capture_drain(&cap);
+        if (all_done)
+            break;
+        uint64_t now = now_ns();
+        if (out.stats && now >= next_stat) {
+            collect(&sum, &tx_dropped, inline_worker);
+            tg_cli_out_stats(&out, &sum, (double)next_stat / 1e9);
+            next_stat += 1000000000ull;
+        }
+        uint64_t wall = wall_mono_ns();
+        if (tg_cli_out_live_due(&out, wall)) {
+            collect(&sum, &tx_dropped, inline_worker);
+            tg_cli_out_live(&out, &sum, wall);
+        }
+        if (!inline_worker)
+            rte_delay_us_sleep(o.capture_dir ? 100 : 1000);
+    }
+    if (!inline_worker)
+        rte_eal_mp_wait_lcore();
+    if (o.capture_dir)
+        capture_drain(&cap);
+
+    /* the summary, from the engines themselves now that they rest */
+    memset(&sum, 0, sizeof(sum));
+    tx_dropped = 0;
+    uint64_t end = 0, cap_dropped = 0, arp = 0, nd = 0, nomem = 0;
+    for (unsigned i = 0; i < nworkers; i++) {
+        struct tg_summary s;
+        tg_summary_get(workers[i].g, workers[i].end_ns, &s);
+        tg_summary_merge(&sum, &s);
+        tx_dropped += workers[i].tx_dropped;
+        cap_dropped += workers[i].capture_dropped;
+        arp += workers[i].arp_replies;
+        nd += workers[i].nd_replies;
+        nomem += workers[i].alloc_failed;
+        if (workers[i].end_ns > end)
+            end = workers[i].end_ns;
+    }
+    json_t *extra = json_object(), *jp = json_array();
+    if (extra && jp) {
+        for (unsigned p = 0; p < 2; p++)
+            json_array_append_new(jp, port_json(&ports[p]));
+        json_object_set_new(extra, "ports", jp);
+        json_object_set_new(extra, "workers", json_integer(nworkers));
+        json_object_set_new(extra, "mbufs", json_integer((json_int_t)nmbufs));
+        json_object_set_new(extra, "tx_dropped", json_integer((json_int_t)tx_dropped));
+        json_object_set_new(extra, "mbuf_alloc_failed", json_integer((json_int_t)nomem));
+        json_object_set_new(extra, "arp_replies", json_integer((json_int_t)arp));
+        json_object_set_new(extra, "nd_replies", json_integer((json_int_t)nd));
+        if (o.capture_dir)
+            json_object_set_new(extra, "capture_dropped", json_integer((json_int_t)cap_dropped));
+        json_object_set_new(extra, "interrupted", json_boolean(signals != 0));
+    } else {
+        json_decref(jp);
+    }
+    rc = tg_cli_out_close(&out, &sum, (double)end / 1e9, "dpdk", extra);
+    if (!o.quiet) {
+        fprintf(stderr, "tgen: dpdk, %u worker%s, %" PRIu64 " mbufs; tx dropped %" PRIu64,
+                nworkers, nworkers == 1 ? "" : "s", nmbufs, tx_dropped);
+        if (o.capture_dir)
+            fprintf(stderr, ", capture dropped %" PRIu64, cap_dropped);
+        if (arp || nd)
+            fprintf(stderr, ", ARP replies %" PRIu64 ", NA sent %" PRIu64, arp, nd);
+        fputc('\n', stderr);
+    }
+    if (!rc)
+        rc = sum.flows_failed ? 1 : 0;
+out:
+    for (unsigned p = 0; p < 2; p++)
+        for (unsigned d = 0; d < 2; d++)
+            if (cap.w[p][d] && bt_pcap_writer_close(cap.w[p][d]) < 0) {
+                fprintf(stderr, "baton-tgen: --capture %s: write failed\n", o.capture_dir);
+                rc = 2;
+            }
+    if (cap.err && rc != 2) {
+        fprintf(stderr, "baton-tgen: --capture %s: %s\n", o.capture_dir, strerror(-cap.err));
+        rc = 2;
+    }
+    if (out.stats)
+        fclose(out.stats);
+    if (workers) {
+        for (unsigned i = 0; i < nworkers; i++) {
+            tg_engine_free(workers[i].g);
+            for (unsigned p = 0; p < 2; p++)
+                for (unsigned d = 0; d < 2; d++)
+                    rte_ring_free(workers[i].cap[p][d]);
+        }
+        rte_free(workers);
+        workers = NULL;
+    }
+    for (unsigned p = 0; p < 2; p++)
+        if (started[p]) {
+            rte_eth_dev_stop(ports[p].id);
+            rte_eth_dev_close(ports[p].id);
+        }
+    rte_mempool_free(mp);
+    if (eal)
+        rte_eal_cleanup();
+    return rc;
+}
