@@ -16,6 +16,8 @@
 #include "bt_err.h"
 #include "bt_yaml.h"
 
+static int check(const struct tg_profile *p, bool need_templates, struct bt_err *e);
+
 static void mac_set(uint8_t m[6], uint8_t last)
 {
     static const uint8_t base[6] = {2, 0, 0, 0, 0, 0};
@@ -372,7 +374,7 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
     }
     {
         struct bt_err ce;
-        if (tg_profile_check(p, &ce) < 0) {
+        if (check(p, false, &ce) < 0) {
             r = bt_y_error(d, n, e, "%s", ce.msg);
             goto out;
         }
@@ -415,9 +417,11 @@ static bool has_family(const struct bt_cidr *c, unsigned n, int fam)
     return false;
 }
 
-int tg_profile_check(const struct tg_profile *p, struct bt_err *e)
+/* The checks of tg_profile_check; a profile file may leave the templates to
+ * the flags (need_templates false). */
+static int check(const struct tg_profile *p, bool need_templates, struct bt_err *e)
 {
-    if (p->ntemplates == 0)
+    if (need_templates && p->ntemplates == 0)
         return bt_err_set(e, "no template: give --template FILE, --synth SPEC or templates:");
     if (!(p->cps > 0) || !isfinite(p->cps) || p->cps > 1e9)
         return bt_err_set(e, "cps %g is impossible: give 0 < cps <= 1e9", p->cps);
@@ -456,4 +460,9 @@ int tg_profile_check(const struct tg_profile *p, struct bt_err *e)
             return bt_err_set(e, "template %u (%s): cps >= 0 and weight > 0", i + 1, t->origin);
     }
     return 0;
+}
+
+int tg_profile_check(const struct tg_profile *p, struct bt_err *e)
+{
+    return check(p, true, e);
 }

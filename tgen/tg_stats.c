@@ -47,6 +47,8 @@ uint64_t tg_hist_pct(const struct tg_hist *h, double pct)
     want = (uint64_t)((double)h->n * pct / 100.0 + 0.999999);
     if (want < 1)
         want = 1;
+    if (want >= h->n)
+        return h->max;   /* known exactly */
     for (unsigned b = 0; b < TG_HIST_N; b++) {
         seen += h->c[b];
         if (seen >= want) {

@@ -28,6 +28,16 @@
 #define T_CPORT 40000
 #define MAX_ITEMS 100000
 
+/* A decimal number at s: digits only (no sign, no blank), ending at *end. */
+static int digits(const char *s, unsigned long *v, char **end)
+{
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    *v = strtoul(s, end, 10);
+    return errno ? -EINVAL : 0;
+}
+
 int tg_synth_parse(const char *spec, struct tg_synth *out, struct bt_err *e)
 {
     char buf[TG_SYNTH_MAX], *save = NULL, *tok;
@@ -37,6 +47,9 @@ int tg_synth_parse(const char *spec, struct tg_synth *out, struct bt_err *e)
     if (!spec || strlen(spec) >= sizeof(buf))
         return bt_err_set(e, "--synth: spec missing or longer than %d characters", TG_SYNTH_MAX - 1);
     strcpy(buf, spec);
+    if (buf[0] == ',' || strstr(buf, ",,") || (buf[0] && buf[strlen(buf) - 1] == ','))
+        return bt_err_set(e, "--synth '%s': an empty item (items are separated by one comma)",
+                          spec);
     tok = strtok_r(buf, ",", &save);
     if (!tok || (strcmp(tok, "tcp") && strcmp(tok, "udp")))
         return bt_err_set(e, "--synth '%s': must start with tcp or udp", spec);
@@ -45,29 +58,25 @@ int tg_synth_parse(const char *spec, struct tg_synth *out, struct bt_err *e)
         char *end;
         unsigned long v;
         if (strncmp(tok, "req=", 4) == 0) {
-            v = strtoul(tok + 4, &end, 10);
-            if (*end || end == tok + 4 || v > 1000000)
+            if (digits(tok + 4, &v, &end) < 0 || *end || v > 1000000)
                 return bt_err_set(e, "--synth '%s': bad '%s' (req=BYTES, 0..1000000)", spec, tok);
             s.req = (unsigned)v;
         } else if (strncmp(tok, "resp=", 5) == 0) {
-            v = strtoul(tok + 5, &end, 10);
-            if (end == tok + 5 || v > 1460)
+            if (digits(tok + 5, &v, &end) < 0 || v > 1472)
                 return bt_err_set(e, "--synth '%s': bad '%s' (resp=BYTES or BYTESxCOUNT, BYTES "
-                                  "0..1460 a segment)", spec, tok);
+                                  "one segment: at most 1460 for TCP, 1472 for UDP)", spec, tok);
             s.resp = (unsigned)v;
             s.nresp = 1;
             if (*end == 'x') {
                 char *c = end + 1;
-                v = strtoul(c, &end, 10);
-                if (end == c || v == 0 || v > 100000)
+                if (digits(c, &v, &end) < 0 || v == 0 || v > 100000)
                     return bt_err_set(e, "--synth '%s': bad '%s' (COUNT 1..100000)", spec, tok);
                 s.nresp = (unsigned)v;
             }
             if (*end)
                 return bt_err_set(e, "--synth '%s': bad '%s' (resp=BYTES or BYTESxCOUNT)", spec, tok);
         } else if (strncmp(tok, "rounds=", 7) == 0) {
-            v = strtoul(tok + 7, &end, 10);
-            if (*end || end == tok + 7 || v == 0 || v > 10000)
+            if (digits(tok + 7, &v, &end) < 0 || *end || v == 0 || v > 10000)
                 return bt_err_set(e, "--synth '%s': bad '%s' (rounds=N, 1..10000)", spec, tok);
             s.rounds = (unsigned)v;
         } else if (strncmp(tok, "rtt=", 4) == 0) {
@@ -75,8 +84,7 @@ int tg_synth_parse(const char *spec, struct tg_synth *out, struct bt_err *e)
                 return bt_err_set(e, "--synth '%s': bad '%s' (rtt=DURATION such as 1ms, up to 60s)",
                                   spec, tok);
         } else if (strncmp(tok, "port=", 5) == 0) {
-            v = strtoul(tok + 5, &end, 10);
-            if (*end || end == tok + 5 || v == 0 || v > 65535)
+            if (digits(tok + 5, &v, &end) < 0 || *end || v == 0 || v > 65535)
                 return bt_err_set(e, "--synth '%s': bad '%s' (port=1..65535)", spec, tok);
             s.port = (uint16_t)v;
         } else if (strcmp(tok, "v6") == 0) {
@@ -88,10 +96,21 @@ int tg_synth_parse(const char *spec, struct tg_synth *out, struct bt_err *e)
                               "port=, v6)", spec, tok);
         }
     }
-    if (!s.tcp && s.req > 1452)
-        return bt_err_set(e, "--synth '%s': a UDP request is one datagram: req at most 1452", spec);
+    /* every frame fits a 1500-byte MTU: one segment or datagram carries at
+     * most 1460 (TCP/IPv4), 1440 (TCP/IPv6), 1472 (UDP/IPv4), 1452 (UDP/IPv6) */
+    unsigned maxpay = s.tcp ? (s.v6 ? 1440 : 1460) : (s.v6 ? 1452 : 1472);
+    if (s.resp > maxpay)
+        return bt_err_set(e, "--synth '%s': resp=%u is over one %s/IPv%d %s at MTU 1500: give "
+                          "resp at most %u (and a COUNT: resp=%uxN)", spec, s.resp,
+                          s.tcp ? "TCP" : "UDP", s.v6 ? 6 : 4, s.tcp ? "segment" : "datagram",
+                          maxpay, maxpay);
+    if (!s.tcp && s.req > maxpay)
+        return bt_err_set(e, "--synth '%s': a UDP request is one datagram: give req at most %u",
+                          spec, maxpay);
+    /* UDP: the discard port, so that no dissector reads the filler as a
+     * protocol (tshark calls letters on port 53 malformed DNS) */
     if (!s.port)
-        s.port = s.tcp ? 80 : 53;
+        s.port = s.tcp ? 80 : 9;
     /* bound the template: rounds x (request segments + responses + acks) */
     uint64_t items = (uint64_t)s.rounds * (s.req / 1400 + 2 + s.nresp * 2);
     if (items > MAX_ITEMS)
@@ -244,7 +263,7 @@ int tg_tset_add_synth(struct tg_tset *set, const struct tg_tmpl_cfg *cfg, unsign
         /* the request (one datagram for UDP; MSS segments for TCP) */
         unsigned left = s.req;
         do {
-            unsigned seg = left > mss ? mss : left;
+            unsigned seg = s.tcp && left > mss ? mss : left;  /* UDP: one datagram */
             r = sb_frame(&b, false, TH_PUSH | TH_ACK, cs, ss, seg, t, e);
             cs += seg;
             left -= seg;

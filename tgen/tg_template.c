@@ -321,6 +321,12 @@ int tg_tset_add_pcap(struct tg_tset *s, const struct tg_tmpl_cfg *cfg, unsigned 
             skipped++;
             continue;
         }
+        if (p.status == BT_PARSE_TRUNCATED && rec.caplen < rec.wire_len) {
+            r = bt_err_set(e, "%s: packet %llu: captured %u of %u bytes (recapture with "
+                           "snaplen 0 / -s 0)", path, (unsigned long long)pn, rec.caplen,
+                           rec.wire_len);
+            goto out;
+        }
         if (p.status != BT_PARSE_OK) {
             r = bt_err_set(e, "%s: packet %llu: %s IP packet (replay needs whole packets)", path,
                            (unsigned long long)pn,
