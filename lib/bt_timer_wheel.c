@@ -23,7 +23,23 @@ struct bt_twheel {
     uint64_t cur_tick;        /* every tick < cur_tick has been processed; cur_tick is partly */
     unsigned count;           /* armed, including the firing list */
     struct bt_timer firing;   /* sentinel: due in the current advance, in order */
+    uint64_t *occ;            /* bit per slot: its list is not empty (next_ns skips empty ones) */
 };
+
+static void occ_set(struct bt_twheel *w, uint32_t i)
+{
+    w->occ[i >> 6] |= 1ULL << (i & 63);
+}
+
+/* h: a list node whose list may just have become empty; if it is a slot's
+ * sentinel and the slot is empty, clear its bit. */
+static void occ_update(struct bt_twheel *w, const struct bt_timer *h)
+{
+    if (h->next == h && h >= w->slots && h < w->slots + w->nslots) {
+        uint32_t i = (uint32_t)(h - w->slots);
+        w->occ[i >> 6] &= ~(1ULL << (i & 63));
+    }
+}
 
 static void list_init(struct bt_timer *h)
 {
@@ -47,7 +63,8 @@ struct bt_twheel *bt_twheel_new(uint64_t tick_ns, uint32_t nslots, uint64_t star
     if (!w)
         return NULL;
     w->slots = calloc(nslots, sizeof(*w->slots));
-    if (!w->slots)
+    w->occ = calloc((nslots + 63) / 64, sizeof(*w->occ));
+    if (!w->slots || !w->occ)
         return bt_twheel_free(w);
     for (uint32_t i = 0; i < nslots; i++)
         list_init(&w->slots[i]);
@@ -62,6 +79,7 @@ struct bt_twheel *bt_twheel_free(struct bt_twheel *w)
 {
     if (w) {
         free(w->slots);
+        free(w->occ);
         free(w);
     }
     return NULL;
@@ -82,9 +100,13 @@ bool bt_timer_armed(const struct bt_timer *t)
 
 void bt_twheel_cancel(struct bt_twheel *w, struct bt_timer *t)
 {
+    struct bt_timer *prev;
+
     if (!bt_timer_armed(t))
         return;
+    prev = t->prev;
     unlink_t(t);
+    occ_update(w, prev);
     w->count--;
 }
 
@@ -104,6 +126,7 @@ void bt_twheel_arm(struct bt_twheel *w, struct bt_timer *t, uint64_t deadline_ns
     t->prev = h->prev;
     h->prev->next = t;
     h->prev = t;
+    occ_set(w, (uint32_t)(tick & (w->nslots - 1)));
     w->count++;
 }
 
@@ -164,6 +187,7 @@ unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
             tail = &t->next;
             ndue++;
         }
+        occ_update(w, h);
     }
     /* the current tick may still get timers later in it: keep it open */
     w->cur_tick = now_tick;
@@ -200,22 +224,37 @@ uint64_t bt_twheel_next_ns(const struct bt_twheel *w)
     if (w->firing.next != &w->firing)
         best = w->firing.next->deadline_ns;
     /* Slots in tick order for one turn: the first slot holding a timer of
-     * its own turn (or an overdue one) has the earliest deadline. */
-    for (uint32_t k = 0; k < w->nslots; k++) {
-        uint64_t tick = w->cur_tick + k;
-        const struct bt_timer *h = &w->slots[tick & (w->nslots - 1)];
-        for (const struct bt_timer *t = h->next; t != h; t = t->next)
-            if (t->deadline_ns / w->tick_ns <= tick && t->deadline_ns < best)
-                best = t->deadline_ns;
-        if (best != UINT64_MAX)
-            return best;
+     * its own turn (or an overdue one) has the earliest deadline. Only
+     * occupied slots are visited (the bitmap), a word of 64 at a time. */
+    uint32_t mask = w->nslots - 1, start = (uint32_t)(w->cur_tick & mask);
+    uint32_t nwords = (w->nslots + 63) / 64;
+    for (uint32_t k = 0; k <= nwords; k++) {
+        uint32_t wi = ((start >> 6) + k) % nwords;
+        uint64_t bits = w->occ[wi];
+        if (k == 0)
+            bits &= ~0ULL << (start & 63);           /* slots before start: a turn later */
+        else if (k == nwords)
+            bits &= (start & 63) ? ~(~0ULL << (start & 63)) : 0;
+        while (bits) {
+            uint32_t i = wi * 64 + (uint32_t)__builtin_ctzll(bits);
+            uint64_t tick = w->cur_tick + ((i - start) & mask);
+            const struct bt_timer *h = &w->slots[i];
+            bits &= bits - 1;
+            for (const struct bt_timer *t = h->next; t != h; t = t->next)
+                if (t->deadline_ns / w->tick_ns <= tick && t->deadline_ns < best)
+                    best = t->deadline_ns;
+            if (best != UINT64_MAX)
+                return best;
+        }
     }
     /* every timer is more than a turn away */
-    for (uint32_t i = 0; i < w->nslots; i++) {
-        const struct bt_timer *h = &w->slots[i];
-        for (const struct bt_timer *t = h->next; t != h; t = t->next)
-            if (t->deadline_ns < best)
-                best = t->deadline_ns;
+    for (uint32_t wi = 0; wi < nwords; wi++) {
+        for (uint64_t bits = w->occ[wi]; bits; bits &= bits - 1) {
+            const struct bt_timer *h = &w->slots[wi * 64 + (uint32_t)__builtin_ctzll(bits)];
+            for (const struct bt_timer *t = h->next; t != h; t = t->next)
+                if (t->deadline_ns < best)
+                    best = t->deadline_ns;
+        }
     }
     return best;
 }
