@@ -1,56 +1,1102 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tg_engine.c through the Core API (tg_api.h), on a virtual clock. A toy
+ * device under test built here carries what port 0 sends to port 1 and
+ * back after a delay, and can drop every server reply, hide-NAT the client
+ * address, lose the first copy of every packet or reset a connection.
+ * Checked: open-loop shape and timing, distinct conversations, rewriting
+ * (checksums, pools, ports, per-flow TCP sequence numbers) for v4, v6 and
+ * VLAN over synthetic and committed templates, the closed-loop rule, all
+ * flows complete, failures after the retries with exponential backoff, NAT
+ * learning, retransmission, RSTs, rate caps (pps, bps, cps, concurrency),
+ * --seed repeatability, tg_tx_fill, partitions, stop/abort, the pool, and
+ * tg_engine_new's refusals.
+ */
 #include "bt_test.h"
+
+#include <errno.h>
+
+#include "bt_csum.h"
 #include "bt_err.h"
 #include "bt_flow.h"
 #include "bt_parse.h"
+#include "bt_pkt.h"
 #include "tg_api.h"
 
-TEST(time_order_distinct_flows_and_sides)
+#ifndef BT_PCAPS_DIR
+#define BT_PCAPS_DIR "pcaps"
+#endif
+#define TMPL(f) BT_PCAPS_DIR "/templates/" f
+
+static struct tg_profile P;
+
+static void prof(const char *synth, uint64_t flows, double cps)
 {
-    static struct tg_profile p;
     struct bt_err e;
-    tg_profile_default(&p);
-    REQUIRE(tg_synth_parse("tcp,req=10,resp=10", &p.tmpl, &e) == 0);
-    p.flows = 500;
-    p.cps = 100000;
-    bt_cidr_parse("10.0.0.0/30", &p.clients); /* 4 addresses: ports make them distinct */
-    struct tg_engine *g = tg_engine_new(&p, &e);
+    tg_profile_default(&P);
+    if (synth && tg_profile_add_synth(&P, synth, &e) < 0) {
+        fprintf(stderr, "%s\n", e.msg);
+        abort();
+    }
+    P.flows = flows;
+    P.cps = cps;
+}
+
+static void add_pcap(const char *path)
+{
+    struct bt_err e;
+    if (tg_profile_add_pcap(&P, path, &e) < 0)
+        abort();
+}
+
+static struct tg_engine *engine(uint32_t seed)
+{
+    struct bt_err e = {{0}};
+    struct tg_engine *g = tg_engine_new(&P, seed, &e);
+    if (!g)
+        fprintf(stderr, "tg_engine_new: %s\n", e.msg);
+    return g;
+}
+
+/* ------------------------------------------------------------ the DUT */
+
+enum {
+    DUT_DROP_REPLIES = 1u << 0,  /* drops everything the server side sends */
+    DUT_NAT = 1u << 1,           /* hide-NAT of the client (address and port) */
+    DUT_LOSE_FIRST = 1u << 2,    /* loses the first copy of every packet */
+    DUT_RST_FIRST = 1u << 3,     /* turns the first SYN-ACK into a RST */
+    DUT_RETAG = 1u << 4,         /* with DUT_NAT: new IPv4 ids, IPv6 flow labels */
+};
+
+#define MAXF 4096
+
+struct natent {
+    uint8_t addr[16];
+    uint16_t port, nport;
+};
+
+struct dut {
+    unsigned mode;
+    uint64_t delay;
+    struct bt_pkt *head, *tail;  /* the wire, in delivery order (ts_ns: when) */
+    uint64_t seen[1 << 16];      /* DUT_LOSE_FIRST: hashes of frames seen */
+    struct natent nat[MAXF];
+    unsigned nnat, nat_miss;
+    bool rst_done;
+    /* checks on what the engine sends */
+    uint32_t sent[2][MAXF], recv[2][MAXF];
+    unsigned rule_broken;        /* closed loop: sent before the other side arrived */
+    unsigned bad_csum, unparsed, tx, dropped;
+    uint64_t last_ts;
+    unsigned back_in_time;
+};
+
+static struct dut D;
+
+static void dut_reset(unsigned mode, uint64_t delay)
+{
+    memset(&D, 0, sizeof(D));
+    D.mode = mode;
+    D.delay = delay;
+}
+
+static uint64_t frame_hash(const uint8_t *d, uint32_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (uint32_t i = 0; i < n; i++)
+        h = (h ^ d[i]) * 1099511628211ull;
+    return h | 1;
+}
+
+/* true: the first time this frame is seen */
+static bool first_copy(const uint8_t *d, uint32_t n)
+{
+    uint64_t h = frame_hash(d, n);
+    uint32_t m = (1u << 16) - 1, i = (uint32_t)h & m;
+    while (D.seen[i]) {
+        if (D.seen[i] == h)
+            return false;
+        i = (i + 1) & m;
+    }
+    D.seen[i] = h;
+    return true;
+}
+
+static const uint8_t NAT4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 7};
+static const uint8_t NAT6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+
+/* Translates p in place; false to drop it. */
+static bool nat(struct bt_pkt *pk, bool from_server)
+{
+    struct bt_parsed p;
+    if (bt_parse(pk->data, pk->len, BT_LINK_ETHERNET, &p) != BT_PARSE_OK)
+        return false;
+    unsigned aoff = p.ip_version == 4 ? 12 : 8, alen = p.ip_version == 4 ? 4 : 16;
+    const uint8_t *nat_addr = p.ip_version == 4 ? NAT4 : NAT6;
+    if (!from_server) {
+        unsigned i;
+        for (i = 0; i < D.nnat; i++)
+            if (D.nat[i].port == p.sport && !memcmp(D.nat[i].addr, p.src, 16))
+                break;
+        if (i == D.nnat) {
+            if (D.nnat == MAXF)
+                return false;
+            memcpy(D.nat[i].addr, p.src, 16);
+            D.nat[i].port = p.sport;
+            D.nat[i].nport = (uint16_t)(20000 + D.nnat++);
+        }
+        memcpy(pk->data + p.l3_off + aoff, nat_addr + 16 - alen, alen);
+        if (D.mode & DUT_RETAG) {
+            uint8_t *ip = pk->data + p.l3_off;
+            if (p.ip_version == 4) {
+                ip[4] ^= 0x5a;
+                ip[5] ^= 0xa5;
+            } else {
+                ip[1] ^= 0x05;
+                ip[3] ^= 0xa5;
+            }
+        }
+        pk->data[p.l4_off] = (uint8_t)(D.nat[i].nport >> 8);
+        pk->data[p.l4_off + 1] = (uint8_t)D.nat[i].nport;
+    } else {
+        unsigned i;
+        for (i = 0; i < D.nnat; i++)
+            if (D.nat[i].nport == p.dport)
+                break;
+        if (i == D.nnat || memcmp(p.dst, nat_addr, 16)) {
+            D.nat_miss++;
+            return false;
+        }
+        memcpy(pk->data + p.l3_off + aoff + alen, D.nat[i].addr + 16 - alen, alen);
+        pk->data[p.l4_off + 2] = (uint8_t)(D.nat[i].port >> 8);
+        pk->data[p.l4_off + 3] = (uint8_t)D.nat[i].port;
+    }
+    bt_parse(pk->data, pk->len, BT_LINK_ETHERNET, &p);
+    bt_csum_fix(pk->data, pk->len, &p);
+    return true;
+}
+
+/* Checks one packet the engine sent; returns false to drop it. */
+static bool dut_take(struct bt_pkt *pk, uint64_t now)
+{
+    struct bt_parsed p;
+    bool server = pk->flags & BT_PKT_F_SERVER;
+
+    D.tx++;
+    if (bt_parse(pk->data, pk->len, BT_LINK_ETHERNET, &p) != BT_PARSE_OK)
+        D.unparsed++;
+    else if (bt_csum_check(pk->data, pk->len, &p) != 0)
+        D.bad_csum++;
+    if (pk->port != server || !(pk->flags & (BT_PKT_F_CLIENT | BT_PKT_F_SERVER)))
+        D.unparsed++;
+    if (pk->ts_ns < D.last_ts)
+        D.back_in_time++;
+    D.last_ts = pk->ts_ns;
+    if (pk->meta < MAXF && !(pk->flags & BT_PKT_F_RETX)) {
+        /* the closed-loop rule: everything the other side sent has arrived */
+        if (D.recv[!server][pk->meta] != D.sent[!server][pk->meta])
+            D.rule_broken++;
+        D.sent[server][pk->meta]++;
+    }
+    if ((D.mode & DUT_DROP_REPLIES) && server)
+        return false;
+    if ((D.mode & DUT_LOSE_FIRST) && first_copy(pk->data, pk->len))
+        return false;
+    if ((D.mode & DUT_RST_FIRST) && server && !D.rst_done && p.proto == 6 &&
+        p.tcp_flags == (BT_TCP_SYN | BT_TCP_ACK)) {
+        pk->data[p.l4_off + 13] = BT_TCP_RST | BT_TCP_ACK;
+        bt_csum_fix(pk->data, pk->len, &p);
+        D.rst_done = true;
+    }
+    if ((D.mode & DUT_NAT) && !nat(pk, server))
+        return false;
+    (void)now;
+    return true;
+}
+
+/* Runs the engine against the DUT until done (or limit_ns of virtual time);
+ * each packet is given to fn (if any) as it leaves. */
+typedef void (*pkt_fn)(const struct bt_pkt *pk, uint64_t now);
+
+static uint64_t run(struct tg_engine *g, uint64_t limit_ns, bool loop, pkt_fn fn)
+{
+    struct bt_pkt *pk[32];
+    uint64_t now = 0;
+
+    for (unsigned long it = 0; it < 20000000ul; it++) {
+        uint64_t t = tg_next_ns(g), tw = D.head ? D.head->ts_ns : UINT64_MAX;
+        if (tg_done(g) && !D.head)
+            break;
+        if (t == UINT64_MAX && tw == UINT64_MAX)
+            break;
+        uint64_t tn = t < tw ? t : tw;
+        if (tn > now)
+            now = tn;
+        if (now > limit_ns)
+            break;
+        while (D.head && D.head->ts_ns <= now) {
+            struct bt_pkt *p = D.head;
+            D.head = p->next;
+            if (!D.head)
+                D.tail = NULL;
+            bool server = p->flags & BT_PKT_F_SERVER;
+            if (p->meta < MAXF && !(p->flags & BT_PKT_F_RETX))
+                D.recv[server][p->meta]++;
+            tg_rx(g, now, server ? TG_PORT_CLIENT : TG_PORT_SERVER, &p, 1);
+        }
+        unsigned n = tg_tx(g, now, pk, 32);
+        for (unsigned i = 0; i < n; i++) {
+            if (fn)
+                fn(pk[i], now);
+            if (!loop || !dut_take(pk[i], now)) {
+                if (loop)
+                    D.dropped++;
+                else
+                    dut_take(pk[i], now);
+                bt_pkt_free(pk[i]);
+                continue;
+            }
+            pk[i]->ts_ns = now + D.delay;
+            pk[i]->next = NULL;
+            if (D.tail)
+                D.tail->next = pk[i];
+            else
+                D.head = pk[i];
+            D.tail = pk[i];
+        }
+        if (n == 0 && t <= now && tw > now && !tg_done(g))
+            now++;
+    }
+    while (D.head) {
+        struct bt_pkt *p = D.head;
+        D.head = p->next;
+        bt_pkt_free(p);
+    }
+    D.tail = NULL;
+    return now;
+}
+
+/* ------------------------------------------------------------ collectors */
+
+#define MAXP 60000
+static struct { uint64_t ts, meta; uint16_t port, flags; uint32_t len; uint8_t d[128]; } C[MAXP];
+static unsigned NC;
+
+static void collect(const struct bt_pkt *pk, uint64_t now)
+{
+    (void)now;
+    if (NC < MAXP) {
+        C[NC].ts = pk->ts_ns;
+        C[NC].meta = pk->meta;
+        C[NC].port = pk->port;
+        C[NC].flags = pk->flags;
+        C[NC].len = pk->len;
+        memcpy(C[NC].d, pk->data, pk->len < 128 ? pk->len : 128);
+    }
+    NC++;
+}
+
+/* Distinct conversations (canonical 5-tuples) among the collected packets. */
+static unsigned distinct(void)
+{
+    static struct bt_flow_key k[MAXP];
+    unsigned n = 0;
+    for (unsigned i = 0; i < NC && i < MAXP; i++) {
+        struct bt_parsed p;
+        struct bt_flow_key a, c;
+        bt_parse(C[i].d, C[i].len < 128 ? C[i].len : 128, BT_LINK_ETHERNET, &p);
+        bt_flow_key_from_parsed(&p, &a);
+        bt_flow_key_canon(&a, &c);
+        unsigned j;
+        for (j = 0; j < n; j++)
+            if (bt_flow_key_eq(&k[j], &c))
+                break;
+        if (j == n)
+            k[n++] = c;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------ open loop */
+
+TEST(open_loop_shape_and_timing)
+{
+    struct tg_summary s;
+
+    prof("tcp,req=200,resp=1400x10", 1000, 5000);
+    bt_cidr_parse("16.0.0.0/30", &P.clients[0]);   /* ports make the flows distinct */
+    struct tg_engine *g = engine(1);
     REQUIRE(g);
-    uint8_t buf[2048];
-    uint64_t ts, last = 0;
-    uint16_t port;
-    uint32_t len;
-    unsigned n = 0, syns = 0, from_server = 0;
-    static struct bt_flow_key seen[500];
-    while (tg_next(g, &ts, &port, buf, &len) == 1) {
-        struct bt_parsed pp;
-        CHECK(ts >= last);
-        last = ts;
-        n++;
-        REQUIRE(bt_parse(buf, len, BT_LINK_ETHERNET, &pp) == BT_PARSE_OK);
-        from_server += port == 1;
-        if (pp.tcp_flags == BT_TCP_SYN) {
-            CHECK_EQ_INT(port, 0);
-            struct bt_flow_key k;
-            bt_flow_key_from_parsed(&pp, &k);
-            for (unsigned i = 0; i < syns; i++)
-                if (bt_flow_key_eq(&seen[i], &k))
-                    BT_FAIL_AT("flow %u repeats flow %u", syns, i);
-            seen[syns++] = k;
+    dut_reset(0, 0);
+    NC = 0;
+    run(g, UINT64_MAX, false, collect);
+    tg_summary_get(g, 0, &s);
+    CHECK_EQ_INT(NC, 22000);
+    CHECK_EQ_INT(s.tx_packets, 22000);
+    CHECK_EQ_INT(s.tx_client_packets, 10000);
+    CHECK_EQ_INT(s.tx_server_packets, 12000);
+    CHECK_EQ_INT(s.flows_started, 1000);
+    CHECK_EQ_INT(s.flows_completed, 1000);
+    CHECK_EQ_INT(s.flows_failed + s.flows_active + s.rx_packets, 0);
+    CHECK_EQ_INT(D.bad_csum + D.unparsed + D.back_in_time, 0);
+    CHECK_EQ_INT(distinct(), 1000);
+    /* flow i's SYN leaves at i / cps, its SYN-ACK half an RTT later */
+    unsigned syns = 0;
+    for (unsigned i = 0; i < NC && i < MAXP; i++) {
+        struct bt_parsed p;
+        bt_parse(C[i].d, 128, BT_LINK_ETHERNET, &p);
+        if (p.tcp_flags == BT_TCP_SYN) {
+            syns++;
+            if (C[i].ts != C[i].meta * 200000 || C[i].port != 0)
+                BT_FAIL_AT("flow %" PRIu64 ": SYN at %" PRIu64, C[i].meta, C[i].ts);
+        }
+        if (p.tcp_flags == (BT_TCP_SYN | BT_TCP_ACK) && C[i].ts != C[i].meta * 200000 + 500000)
+            BT_FAIL_AT("flow %" PRIu64 ": SYN-ACK at %" PRIu64, C[i].meta, C[i].ts);
+    }
+    CHECK_EQ_INT(syns, 1000);
+    CHECK(tg_done(g));
+    CHECK_EQ_INT(tg_next_ns(g), UINT64_MAX);
+    tg_engine_free(g);
+}
+
+/* Per flow, TCP's sequence rules hold on what left (the ISN offsets are
+ * consistent between the sides); returns violations. */
+static unsigned seq_violations(void)
+{
+    static uint32_t next[MAXF][2];
+    static uint8_t have[MAXF][2];
+    unsigned bad = 0;
+
+    memset(have, 0, sizeof(have));
+    for (unsigned i = 0; i < NC && i < MAXP; i++) {
+        struct bt_parsed p;
+        bt_parse(C[i].d, C[i].len < 128 ? C[i].len : 128, BT_LINK_ETHERNET, &p);
+        unsigned f = (unsigned)C[i].meta, s = C[i].port, o = !s;
+        if (p.proto != 6 || f >= MAXF)
+            continue;
+        if (p.tcp_flags & BT_TCP_SYN) {
+            next[f][s] = p.seq;
+            have[f][s] = 1;
+        }
+        /* (a capture's own retransmissions and keepalives step back) */
+        if (have[f][s] && (int32_t)(p.seq - next[f][s]) > 0)
+            bad++;
+        if ((p.tcp_flags & BT_TCP_ACK) && have[f][o] && (int32_t)(p.ack - next[f][o]) > 0)
+            bad++;
+        uint32_t end = p.seq + p.payload_len + !!(p.tcp_flags & (BT_TCP_SYN | BT_TCP_FIN));
+        if (!have[f][s] || (int32_t)(end - next[f][s]) > 0)
+            next[f][s] = end;
+        have[f][s] = 1;
+    }
+    return bad;
+}
+
+/* Rewriting over v4, v6 and VLAN, synthetic and captured templates. */
+TEST(rewrite_every_template)
+{
+    /* pcaps first, then synth specs */
+    static const char *const items[] = {TMPL("http.pcap"), TMPL("http6.pcap"), TMPL("tls.pcap"),
+                                        TMPL("dns.pcap"), TMPL("interactive.pcap"),
+                                        TMPL("udp-stream.pcap"), "tcp,req=3000,resp=1440x4,v6",
+                                        "udp,resp=100x3", "udp,v6", NULL};
+    const unsigned npcaps = 6;
+    struct bt_cidr pool4c, pool6c, pool4s, pool6s;
+    bt_cidr_parse("16.0.0.0/8", &pool4c);
+    bt_cidr_parse("2001:db8:16::/64", &pool6c);
+    bt_cidr_parse("48.0.0.0/16", &pool4s);
+    bt_cidr_parse("2001:db8:48::/64", &pool6s);
+
+    for (unsigned v = 0; v < 2; v++) {
+        for (unsigned i = 0; items[i]; i++) {
+            const char *what = items[i];
+            prof(i < npcaps ? NULL : what, 20, 200);
+            if (i < npcaps)
+                add_pcap(what);
+            P.vlan = v ? 333 : 0;
+            struct tg_engine *g = engine(7);
+            if (!g) {
+                BT_FAIL_AT("%s: no engine", what);
+                continue;
+            }
+            struct tg_tmpl_info ti;
+            REQUIRE(tg_template_info(g, 0, &ti) == 0);
+            dut_reset(0, 0);
+            NC = 0;
+            run(g, UINT64_MAX, false, collect);
+            struct tg_summary s;
+            tg_summary_get(g, 0, &s);
+            if (s.tx_packets != 20ull * ti.packets || s.flows_completed != 20)
+                BT_FAIL_AT("%s: %" PRIu64 " packets of %u x 20", what, s.tx_packets, ti.packets);
+            if (D.bad_csum || D.unparsed)
+                BT_FAIL_AT("%s vlan %u: %u bad checksums, %u unparsed", what, v, D.bad_csum,
+                           D.unparsed);
+            if (distinct() != 20)
+                BT_FAIL_AT("%s: %u conversations", what, distinct());
+            if (seq_violations())
+                BT_FAIL_AT("%s: %u sequence violations", what, seq_violations());
+            for (unsigned k = 0; k < NC && k < MAXP; k++) {
+                struct bt_parsed p;
+                bt_parse(C[k].d, 128, BT_LINK_ETHERNET, &p);
+                const uint8_t *ca = C[k].port ? p.dst : p.src, *sa = C[k].port ? p.src : p.dst;
+                uint16_t sp = C[k].port ? p.sport : p.dport;
+                bool v6 = p.ip_version == 6;
+                if (!bt_cidr_match(v6 ? &pool6c : &pool4c, ca) ||
+                    !bt_cidr_match(v6 ? &pool6s : &pool4s, sa) || sp != ti.server_port ||
+                    p.nvlan != v || (v && p.vlan[0] != 333)) {
+                    BT_FAIL_AT("%s: packet %u: addresses, server port or tag wrong", what, k);
+                    break;
+                }
+                static const uint8_t cmac[6] = {2, 0, 0, 0, 0, 1}, smac[6] = {2, 0, 0, 0, 0, 2};
+                if (memcmp(C[k].d + 6, C[k].port ? smac : cmac, 6) ||
+                    memcmp(C[k].d, C[k].port ? cmac : smac, 6)) {
+                    BT_FAIL_AT("%s: packet %u: MACs", what, k);
+                    break;
+                }
+            }
+            tg_engine_free(g);
         }
     }
-    CHECK_EQ_INT(syns, 500);
-    CHECK_EQ_INT(n, 500 * 8);
-    CHECK_EQ_INT(from_server, 500 * 3);
-    struct tg_summary s;
-    tg_summary_get(g, &s);
-    CHECK_EQ_INT(s.flows_completed, 500);
+}
+
+/* The ISN offset moves sequence numbers off the template's, per flow. */
+TEST(isn_offsets)
+{
+    for (unsigned on = 0; on < 2; on++) {
+        prof("tcp", 50, 1000);
+        P.isn_offset = on;
+        struct tg_engine *g = engine(3);
+        REQUIRE(g);
+        dut_reset(0, 0);
+        NC = 0;
+        run(g, UINT64_MAX, false, collect);
+        unsigned template_isn = 0, syns = 0;
+        for (unsigned i = 0; i < NC; i++) {
+            struct bt_parsed p;
+            bt_parse(C[i].d, 128, BT_LINK_ETHERNET, &p);
+            if (p.tcp_flags == BT_TCP_SYN) {
+                syns++;
+                template_isn += p.seq == 1000;   /* the synth client ISN */
+            }
+        }
+        CHECK_EQ_INT(syns, 50);
+        CHECK_EQ_INT(template_isn, on ? 0 : 50);
+        CHECK_EQ_INT(seq_violations(), 0);
+        tg_engine_free(g);
+    }
+}
+
+/* The sequence check above can fail: a packet's sequence number moved. */
+TEST(seq_check_can_fail)
+{
+    prof("tcp,req=100,resp=1000x2", 5, 1000);
+    struct tg_engine *g = engine(3);
+    REQUIRE(g);
+    dut_reset(0, 0);
+    NC = 0;
+    run(g, UINT64_MAX, false, collect);
+    CHECK_EQ_INT(seq_violations(), 0);
+    C[4].d[14 + 20 + 7] += 3;   /* a later sequence number in packet 5 */
+    CHECK(seq_violations() > 0);
     tg_engine_free(g);
-    /* a pool too small for the flows is refused */
-    bt_cidr_parse("10.0.0.0/32", &p.clients);
-    p.cport_lo = 1000;
-    p.cport_hi = 1009;
-    CHECK(tg_engine_new(&p, &e) == NULL);
-    CHECK(strstr(e.msg, "client addresses") != NULL);
-    tg_template_clear(&p.tmpl);
+}
+
+TEST(seed_repeatable)
+{
+    static uint8_t a[400 * 1600];
+    uint32_t alen = 0;
+    struct bt_pkt *pk[32];
+
+    for (unsigned run_ = 0; run_ < 3; run_++) {
+        prof("tcp,req=200,resp=1400x3", 40, 1000);
+        add_pcap(TMPL("http6.pcap"));
+        struct tg_engine *g = engine(run_ < 2 ? 11 : 12);
+        REQUIRE(g);
+        uint32_t off = 0;
+        bool same = true;
+        uint64_t now = 0;
+        while (!tg_done(g)) {
+            uint64_t t = tg_next_ns(g);
+            now = t > now ? t : now;
+            unsigned n = tg_tx(g, now, pk, 32);
+            for (unsigned i = 0; i < n; i++) {
+                if (run_ == 0 && alen + pk[i]->len + 8 <= sizeof(a)) {
+                    memcpy(a + alen, &pk[i]->ts_ns, 8);
+                    memcpy(a + alen + 8, pk[i]->data, pk[i]->len);
+                    alen += pk[i]->len + 8;
+                } else if (run_ > 0) {
+                    if (off + pk[i]->len + 8 > alen || memcmp(a + off, &pk[i]->ts_ns, 8) ||
+                        memcmp(a + off + 8, pk[i]->data, pk[i]->len))
+                        same = false;
+                    off += pk[i]->len + 8;
+                }
+                bt_pkt_free(pk[i]);
+            }
+        }
+        if (run_ == 1)
+            CHECK(same && off == alen);
+        if (run_ == 2)
+            CHECK(!same);   /* another seed, other servers and offsets */
+        tg_engine_free(g);
+    }
+}
+
+/* tg_tx_fill writes the same packets into the caller's buffers. */
+TEST(tx_fill_equals_tx)
+{
+    static uint8_t bufs[32][1600];
+    struct bt_pkt fill[32], *pk[32];
+
+    prof("udp,req=100,resp=300x2", 30, 1000);
+    P.vlan = 5;
+    struct tg_engine *a = engine(4), *b = engine(4);
+    REQUIRE(a && b);
+    uint64_t now = 0;
+    unsigned total = 0;
+    while (!tg_done(a)) {
+        uint64_t t = tg_next_ns(a);
+        now = t > now ? t : now;
+        unsigned n = tg_tx(a, now, pk, 32);
+        for (unsigned i = 0; i < 32; i++) {
+            memset(&fill[i], 0, sizeof(fill[i]));
+            fill[i].data = bufs[i];
+            fill[i].cap = sizeof(bufs[i]);
+        }
+        unsigned m = tg_tx_fill(b, now, fill, n);
+        CHECK_EQ_INT(m, n);
+        for (unsigned i = 0; i < n && i < m; i++) {
+            if (fill[i].len != pk[i]->len || memcmp(fill[i].data, pk[i]->data, pk[i]->len) ||
+                fill[i].port != pk[i]->port || fill[i].ts_ns != pk[i]->ts_ns ||
+                fill[i].meta != pk[i]->meta || fill[i].flags != pk[i]->flags)
+                BT_FAIL_AT("packet %u differs", total + i);
+            bt_pkt_free(pk[i]);
+        }
+        total += n;
+    }
+    CHECK_EQ_INT(total, 30 * 3);
+    CHECK(tg_done(b));
+    /* a buffer too small for the frame is not filled */
+    tg_engine_free(b);
+    b = engine(4);
+    fill[0].data = bufs[0];
+    fill[0].cap = 64;
+    CHECK_EQ_INT(tg_tx_fill(b, 0, fill, 1), 0);
+    tg_engine_free(a);
+    tg_engine_free(b);
+}
+
+/* ------------------------------------------------------------ closed loop */
+
+static void closed(const char *synth, uint64_t flows, unsigned mode)
+{
+    prof(synth, flows, 2000);
+    P.mode = TG_MODE_CLOSED;
+    P.rto_ns = 10000000;     /* 10 ms */
+    P.retries = 3;
+    P.rto_max_ns = 1000000000;
+    dut_reset(mode, 100000); /* 100 us through the device */
+}
+
+TEST(closed_loop_all_complete)
+{
+    struct tg_summary s;
+
+    closed("tcp,req=3000,resp=1400x6", 100, 0);
+    add_pcap(TMPL("http.pcap"));
+    add_pcap(TMPL("http6.pcap"));
+    add_pcap(TMPL("tls.pcap"));
+    add_pcap(TMPL("udp-stream.pcap"));
+    P.flows = 300;
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    NC = 0;
+    run(g, 600000000000ull, true, collect);
+    tg_summary_get(g, 0, &s);
+    CHECK(tg_done(g));
+    CHECK_EQ_INT(s.flows_started, 300);
+    CHECK_EQ_INT(s.flows_completed, 300);
+    CHECK_EQ_INT(s.flows_failed, 0);
+    CHECK_EQ_INT(s.retransmits, 0);
+    CHECK_EQ_INT(s.rx_packets, s.tx_packets);
+    CHECK_EQ_INT(s.rx_matched, s.tx_packets);
+    CHECK_EQ_INT(s.rx_unmatched, 0);
+    CHECK_EQ_INT(D.rule_broken, 0);
+    CHECK_EQ_INT(D.bad_csum + D.unparsed, 0);
+    CHECK_EQ_INT(distinct(), 300);
+    /* latency through the device: every packet took 100 us */
+    CHECK_EQ_INT(s.lat_samples, s.tx_packets);
+    CHECK_NEAR((double)s.lat_p50_ns, 100000, 3200);
+    CHECK_NEAR((double)s.lat_p99_ns, 100000, 3200);
+    CHECK_EQ_INT(s.lat_max_ns, 100000);
+    CHECK(s.state_bytes_per_flow >= 64);
+    tg_engine_free(g);
+}
+
+/* The closed-loop rule check can fail: open loop through a device slower
+ * than the template's gaps sends before the other side's packets arrived. */
+TEST(closed_rule_check_can_fail)
+{
+    closed("tcp,req=100,resp=1000x4,rtt=50us", 20, 0);
+    P.mode = TG_MODE_OPEN;
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    run(g, UINT64_MAX, true, NULL);
+    CHECK(D.rule_broken > 0);
+    tg_engine_free(g);
+}
+
+static uint64_t retx_t[16];
+static unsigned nretx;
+static uint64_t synack_t;
+
+static void note_flow0(const struct bt_pkt *pk, uint64_t now)
+{
+    (void)now;
+    if (pk->meta != 0 || !(pk->flags & BT_PKT_F_SERVER))
+        return;
+    if (pk->flags & BT_PKT_F_RETX) {
+        if (nretx < 16)
+            retx_t[nretx] = pk->ts_ns;
+        nretx++;
+    } else if (!synack_t) {
+        synack_t = pk->ts_ns;
+    }
+}
+
+struct outcome {
+    unsigned ok, failed, reset;
+    uint64_t end0;
+};
+
+static void on_flow(void *arg, const struct tg_flow_info *fi)
+{
+    struct outcome *o = arg;
+    if (fi->ok)
+        o->ok++;
+    else
+        o->failed++;
+    o->reset += fi->reset;
+    if (fi->flow == 0)
+        o->end0 = fi->end_ns;
+}
+
+TEST(closed_loop_replies_dropped)
+{
+    struct tg_summary s;
+    struct outcome o = {0};
+
+    closed("tcp,req=200,resp=1400x3", 50, DUT_DROP_REPLIES);
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    tg_set_flow_cb(g, on_flow, &o);
+    nretx = 0;
+    synack_t = 0;
+    run(g, 600000000000ull, true, note_flow0);
+    tg_summary_get(g, 0, &s);
+    CHECK(tg_done(g));
+    CHECK_EQ_INT(s.flows_failed, 50);
+    CHECK_EQ_INT(s.flows_completed, 0);
+    CHECK_EQ_INT(o.failed, 50);
+    CHECK_EQ_INT(o.ok, 0);
+    /* each SYN-ACK retried 3 times: at 10, 30 and 70 ms, failed at 150 ms */
+    CHECK_EQ_INT(s.retransmits, 50 * 3);
+    CHECK_EQ_INT(nretx, 3);
+    CHECK(synack_t > 0);
+    CHECK_EQ_INT(retx_t[0] - synack_t, 10000000);
+    CHECK_EQ_INT(retx_t[1] - synack_t, 30000000);
+    CHECK_EQ_INT(retx_t[2] - synack_t, 70000000);
+    CHECK_EQ_INT(o.end0 - synack_t, 150000000);
+    /* the client's packets arrived, nothing came back */
+    CHECK_EQ_INT(s.rx_packets, 50);
+    tg_engine_free(g);
+}
+
+TEST(closed_loop_backoff_ceiling)
+{
+    closed("udp", 1, DUT_DROP_REPLIES);
+    P.retries = 6;
+    P.rto_max_ns = 30000000;   /* 10, 20, 30, 30, 30, 30 ms */
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    nretx = 0;
+    synack_t = 0;
+    run(g, 600000000000ull, true, note_flow0);
+    CHECK_EQ_INT(nretx, 6);
+    static const uint64_t want[6] = {10, 30, 60, 90, 120, 150};
+    for (unsigned i = 0; i < 6 && i < nretx; i++)
+        CHECK_EQ_INT(retx_t[i] - synack_t, want[i] * 1000000);
+    tg_engine_free(g);
+}
+
+TEST(closed_loop_hide_nat)
+{
+    struct tg_summary s;
+
+    closed("tcp,req=3000,resp=1400x6", 100, DUT_NAT);
+    add_pcap(TMPL("http6.pcap"));
+    add_pcap(TMPL("dns.pcap"));
+    P.flows = 200;
+    struct tg_engine *g = engine(2);
+    REQUIRE(g);
+    run(g, 600000000000ull, true, NULL);
+    tg_summary_get(g, 0, &s);
+    CHECK_EQ_INT(s.flows_completed, 200);
+    CHECK_EQ_INT(s.flows_failed, 0);
+    CHECK_EQ_INT(s.nat_learned, 200);
+    CHECK_EQ_INT(s.rx_unmatched, 0);
+    CHECK_EQ_INT(s.retransmits, 0);
+    CHECK_EQ_INT(D.nat_miss, 0);
+    CHECK_EQ_INT(D.nnat, 200);
+    CHECK_EQ_INT(D.rule_broken, 0);
+    tg_engine_free(g);
+    /* a device that also rewrites the tag (IPv4 id, IPv6 flow label)
+     * leaves nothing to learn from: the flows fail, so the check above can */
+    closed("tcp", 10, DUT_NAT | DUT_RETAG);
+    add_pcap(TMPL("http6.pcap"));
+    g = engine(2);
+    REQUIRE(g);
+    run(g, 600000000000ull, true, NULL);
+    tg_summary_get(g, 0, &s);
+    CHECK_EQ_INT(s.nat_learned, 0);
+    CHECK_EQ_INT(s.flows_failed, 10);
+    CHECK(s.rx_unmatched > 0);
+    tg_engine_free(g);
+}
+
+TEST(closed_loop_first_copy_lost)
+{
+    struct tg_summary s;
+
+    closed("tcp,req=3000,resp=1400x6", 50, DUT_LOSE_FIRST);
+    struct tg_engine *g = engine(5);
+    REQUIRE(g);
+    run(g, 600000000000ull, true, NULL);
+    tg_summary_get(g, 0, &s);
+    CHECK_EQ_INT(s.flows_completed, 50);
+    CHECK_EQ_INT(s.flows_failed, 0);
+    /* every packet went twice, the second copy arrived */
+    CHECK_EQ_INT(s.tx_packets, 2 * s.retransmits);
+    CHECK_EQ_INT(s.rx_packets, s.retransmits);
+    CHECK_EQ_INT(D.dropped, s.retransmits);
+    /* Karn: no latency sample from a retransmitted packet */
+    CHECK_EQ_INT(s.lat_samples, 0);
+    tg_engine_free(g);
+}
+
+TEST(closed_loop_reset)
+{
+    struct tg_summary s;
+    struct outcome o = {0};
+
+    closed("tcp", 5, DUT_RST_FIRST);
+    struct tg_engine *g = engine(5);
+    REQUIRE(g);
+    tg_set_flow_cb(g, on_flow, &o);
+    run(g, 600000000000ull, true, NULL);
+    tg_summary_get(g, 0, &s);
+    CHECK_EQ_INT(s.rsts_seen, 1);
+    CHECK_EQ_INT(s.flows_failed, 1);
+    CHECK_EQ_INT(s.flows_completed, 4);
+    CHECK_EQ_INT(o.reset, 1);
+    tg_engine_free(g);
+}
+
+/* ------------------------------------------------------------ rates */
+
+static uint64_t win_ns, win_start;
+static uint64_t win_cnt, win_max, win_bytes, win_bmax;
+
+static void windows(const struct bt_pkt *pk, uint64_t now)
+{
+    (void)now;
+    while (pk->ts_ns >= win_start + win_ns) {
+        win_start += win_ns;
+        win_cnt = win_bytes = 0;
+    }
+    win_cnt++;
+    win_bytes += pk->len;
+    if (win_cnt > win_max)
+        win_max = win_cnt;
+    if (win_bytes > win_bmax)
+        win_bmax = win_bytes;
+}
+
+TEST(pps_cap)
+{
+    struct tg_summary s;
+
+    prof("tcp,req=200,resp=1400x10", 2000, 20000);   /* wants ~440k pps */
+    P.pps = 20000;
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    dut_reset(0, 0);
+    win_ns = 10000000;
+    win_start = win_cnt = win_max = 0;
+    uint64_t end = run(g, UINT64_MAX, false, windows);
+    tg_summary_get(g, end, &s);
+    CHECK_EQ_INT(s.flows_completed, 2000);
+    CHECK_NEAR(s.tx_pps, 20000, 20000 * 0.02);
+    CHECK(win_max <= 200 + 32);       /* 10 ms at 20 kpps + the bucket's depth */
+    CHECK(D.back_in_time == 0);
+    tg_engine_free(g);
+}
+
+TEST(bps_cap)
+{
+    struct tg_summary s;
+
+    prof("tcp,req=200,resp=1400x10", 500, 20000);
+    P.bps = 50e6;
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    dut_reset(0, 0);
+    win_ns = 10000000;
+    win_start = win_cnt = win_bytes = win_max = win_bmax = 0;
+    uint64_t end = run(g, UINT64_MAX, false, windows);
+    tg_summary_get(g, end, &s);
+    CHECK_EQ_INT(s.flows_completed, 500);
+    CHECK_NEAR(s.tx_bps, 50e6, 50e6 * 0.02);
+    CHECK(win_bmax <= 62500 + 51200);  /* 10 ms at 50 Mbps + the bucket's depth */
+    tg_engine_free(g);
+}
+
+TEST(cps_and_concurrency)
+{
+    struct tg_summary s;
+
+    /* cps: flow i starts at i / cps (checked above); the summary's rate */
+    prof("udp", 1000, 500);
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    dut_reset(0, 0);
+    uint64_t end = run(g, UINT64_MAX, false, NULL);
+    tg_summary_get(g, end, &s);
+    CHECK_NEAR(s.cps, 500, 500 * 0.01);
+    tg_engine_free(g);
+    /* concurrency: at most 10 flows at once */
+    prof("tcp,rtt=10ms", 300, 100000);
+    P.concurrency = 10;
+    g = engine(1);
+    REQUIRE(g);
+    dut_reset(0, 0);
+    struct bt_pkt *pk[32];
+    uint64_t now = 0, maxact = 0;
+    while (!tg_done(g)) {
+        uint64_t t = tg_next_ns(g);
+        now = t > now ? t : now;
+        unsigned n = tg_tx(g, now, pk, 32);
+        for (unsigned i = 0; i < n; i++)
+            bt_pkt_free(pk[i]);
+        tg_summary_get(g, now, &s);
+        if (s.flows_active > maxact)
+            maxact = s.flows_active;
+    }
+    CHECK_EQ_INT(maxact, 10);
+    CHECK_EQ_INT(s.flows_completed, 300);
+    /* 30 waves of the template, one after the other */
+    struct tg_tmpl_info ti;
+    REQUIRE(tg_template_info(g, 0, &ti) == 0);
+    CHECK(ti.duration_ns >= 20000000);
+    CHECK(now >= 29 * ti.duration_ns);
+    tg_engine_free(g);
+}
+
+TEST(rate_max)
+{
+    struct tg_summary s;
+    struct bt_pkt *pk[32];
+
+    prof("tcp,req=200,resp=1400x10", 1000, 100);
+    P.rate_max = true;
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    unsigned calls = 0;
+    while (!tg_done(g) && calls < 100000) {
+        unsigned n = tg_tx(g, 1000 + calls, pk, 32);
+        for (unsigned i = 0; i < n; i++)
+            bt_pkt_free(pk[i]);
+        calls++;
+    }
+    tg_summary_get(g, 1000 + calls, &s);
+    CHECK_EQ_INT(s.flows_completed, 1000);
+    CHECK_EQ_INT(s.tx_packets, 22000);
+    CHECK(calls <= 22000 / 32 + 2);   /* full bursts: never waits for template time */
+    tg_engine_free(g);
+}
+
+/* ------------------------------------------------------------ the rest */
+
+TEST(partitions_cover_the_flows_once)
+{
+    static uint8_t seen[600];
+    struct bt_pkt *pk[32];
+
+    memset(seen, 0, sizeof(seen));
+    for (unsigned part = 0; part < 3; part++) {
+        prof("udp", 600, 1000);
+        P.part = part;
+        P.nparts = 3;
+        struct tg_engine *g = engine(9);
+        REQUIRE(g);
+        uint64_t now = 0;
+        while (!tg_done(g)) {
+            uint64_t t = tg_next_ns(g);
+            now = t > now ? t : now;
+            unsigned n = tg_tx(g, now, pk, 32);
+            for (unsigned i = 0; i < n; i++) {
+                if (pk[i]->meta % 3 != part || pk[i]->meta >= 600)
+                    BT_FAIL_AT("part %u sent flow %" PRIu64, part, pk[i]->meta);
+                else if (pk[i]->flags & BT_PKT_F_CLIENT)
+                    seen[pk[i]->meta]++;
+                bt_pkt_free(pk[i]);
+            }
+        }
+        struct tg_summary s;
+        tg_summary_get(g, now, &s);
+        CHECK_EQ_INT(s.flows_started, 200);
+        tg_engine_free(g);
+    }
+    for (unsigned i = 0; i < 600; i++)
+        if (seen[i] != 1)
+            BT_FAIL_AT("flow %u sent %u times", i, seen[i]);
+}
+
+TEST(stop_and_abort)
+{
+    struct tg_summary s;
+    struct bt_pkt *pk[32];
+
+    prof("tcp,rtt=100ms", 1000, 1000);
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    uint64_t now = 0;
+    while (now < 50000000) {
+        uint64_t t = tg_next_ns(g);
+        now = t > now ? t : now;
+        unsigned n = tg_tx(g, now, pk, 32);
+        for (unsigned i = 0; i < n; i++)
+            bt_pkt_free(pk[i]);
+    }
+    tg_stop(g, now);
+    tg_summary_get(g, now, &s);
+    uint64_t started = s.flows_started;
+    CHECK(started >= 49 && started <= 52);
+    CHECK(!tg_done(g));
+    while (!tg_done(g)) {
+        uint64_t t = tg_next_ns(g);
+        now = t > now ? t : now;
+        unsigned n = tg_tx(g, now, pk, 32);
+        for (unsigned i = 0; i < n; i++)
+            bt_pkt_free(pk[i]);
+    }
+    tg_summary_get(g, now, &s);
+    CHECK_EQ_INT(s.flows_started, started);
+    CHECK_EQ_INT(s.flows_completed, started);
+    tg_engine_free(g);
+    /* abort: active flows end, counted aborted */
+    g = engine(1);
+    REQUIRE(g);
+    now = 0;
+    while (now < 50000000) {
+        uint64_t t = tg_next_ns(g);
+        now = t > now ? t : now;
+        unsigned n = tg_tx(g, now, pk, 32);
+        for (unsigned i = 0; i < n; i++)
+            bt_pkt_free(pk[i]);
+    }
+    tg_summary_get(g, now, &s);
+    uint64_t active = s.flows_active;
+    CHECK(active > 0);
+    tg_abort(g, now);
+    CHECK(tg_done(g));
+    tg_summary_get(g, now, &s);
+    CHECK_EQ_INT(s.flows_aborted, active);
+    CHECK_EQ_INT(s.flows_active, 0);
+    CHECK_EQ_INT(s.flows_completed + s.flows_aborted, s.flows_started);
+    CHECK_EQ_INT(tg_tx(g, now + 1000000000, pk, 32), 0);
+    tg_engine_free(g);
+}
+
+TEST(pool_empty_counted)
+{
+    static struct bt_pkt *held[200];
+    struct tg_summary s;
+
+    prof("tcp", 100, 1e6);
+    P.pool_pkts = 64;
+    P.rate_max = true;
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    unsigned n = 0;
+    for (unsigned i = 0; i < 5; i++)
+        n += tg_tx(g, 1000, held + n, 32);
+    CHECK_EQ_INT(n, 64);
+    tg_summary_get(g, 1000, &s);
+    CHECK(s.tx_pool_empty >= 1);
+    for (unsigned i = 0; i < n; i++)
+        bt_pkt_free(held[i]);
+    CHECK_EQ_INT(tg_tx(g, 1001, held, 32), 32);
+    for (unsigned i = 0; i < 32; i++)
+        bt_pkt_free(held[i]);
+    tg_engine_free(g);
+}
+
+TEST(template_info)
+{
+    prof("tcp,req=200,resp=1400x3", 10, 300);
+    add_pcap(TMPL("dns.pcap"));
+    P.tmpl[1].weight = 2;
+    P.cps_mult = 2;
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    CHECK_EQ_INT(tg_template_count(g), 2);
+    struct tg_tmpl_info a, b;
+    REQUIRE(tg_template_info(g, 0, &a) == 0);
+    REQUIRE(tg_template_info(g, 1, &b) == 0);
+    CHECK(tg_template_info(g, 2, &b) == -EINVAL);
+    REQUIRE(tg_template_info(g, 1, &b) == 0);
+    CHECK_EQ_STR(a.name, "synth:tcp,req=200,resp=1400x3");
+    CHECK_EQ_INT(a.packets, 12);
+    CHECK_EQ_INT(a.client_packets, 7);
+    CHECK_EQ_INT(a.proto, 6);
+    CHECK_EQ_INT(a.server_port, 80);
+    CHECK_NEAR(a.cps, 200, 1e-9);     /* 300 x 1/3 x 2 */
+    CHECK_NEAR(b.cps, 400, 1e-9);
+    CHECK_EQ_INT(b.packets, 2);
+    CHECK_EQ_INT(b.proto, 17);
+    CHECK_EQ_INT(b.server_port, 53);
+    CHECK(strstr(b.name, "dns.pcap#0") != NULL);
+    tg_engine_free(g);
+}
+
+TEST(refusals)
+{
+    struct bt_err e;
+
+    prof(NULL, 10, 100);
+    add_pcap(TMPL("absent.pcap"));
+    CHECK(tg_engine_new(&P, 1, &e) == NULL);
+    CHECK(strstr(e.msg, "absent.pcap") != NULL);
+    /* a v6 template with only v4 pools */
+    prof(NULL, 10, 100);
+    add_pcap(TMPL("http6.pcap"));
+    P.nclients = P.nservers = 1;
+    CHECK(tg_engine_new(&P, 1, &e) == NULL);
+    CHECK(strstr(e.msg, "is IPv6: give an IPv6 CIDR in both the client and the server pools"));
+    /* more flows than client address x port pairs */
+    prof("tcp", 1000, 100);
+    bt_cidr_parse("10.0.0.0/32", &P.clients[0]);
+    P.cport_lo = 1000;
+    P.cport_hi = 1009;
+    CHECK(tg_engine_new(&P, 1, &e) == NULL);
+    CHECK(strstr(e.msg, "1000 flows need more client address x port pairs than the IPv4 pool "
+                 "has (10)") != NULL);
+    /* an impossible rate */
+    prof("tcp", 10, 1e9);
+    P.cps_mult = 1e6;
+    CHECK(tg_engine_new(&P, 1, &e) == NULL);
+    CHECK(strstr(e.msg, "flows/s is impossible") != NULL);
+    /* the profile's own checks */
+    prof("tcp", 10, 0);
+    CHECK(tg_engine_new(&P, 1, &e) == NULL);
+    CHECK(strstr(e.msg, "cps 0 is impossible") != NULL);
 }
