@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# baton-tgen's DPDK backend, black box, on vdevs (no hugepages, no NIC):
+#  1. open loop on two net_null ports: the port counters agree with --json,
+#     --stats writes JSON lines;
+#  2. net_pcap ports: tshark finds no bad checksum and exactly N
+#     conversations for --flows N in what port 0 sent;
+#  3. closed loop through a real device built here: two veth pairs joined by
+#     a Linux bridge in a namespace, tgen on net_af_packet on the outer ends:
+#     every flow completes; --capture holds what each port sent and received;
+#  4. the same with the server side's replies diverted by a static bridge
+#     entry to a port nobody reads: every flow fails after its retries;
+#  5. port addresses: tgen answers the kernel's ARP and neighbour
+#     solicitations and resolves the kernel's MAC as its next hop;
+#  6. bad EAL or port setups exit 2 with a message saying what to change.
+set -uo pipefail
+TG=$1
+if [ "$(id -u)" -ne 0 ] || ! ip netns list > /dev/null 2>&1; then
+    echo "skip: needs root and network namespaces"
+    exit 77
+fi
+T=$(mktemp -d /tmp/bt-tgdpdk-XXXXXX)
+NS=bt-tgdpdk-$$
+P=tgd$$
+cleanup() { ip netns del "$NS" 2> /dev/null; rm -rf "$T" /var/run/dpdk/"$P"*; }
+trap cleanup EXIT
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+EAL=(--no-huge -m 256 --no-pci --log-level=lib.eal:error)
+tg() { # tg PREFIX-SUFFIX EAL-ARGS... -- OPTIONS...
+    local pfx=$1
+    shift
+    timeout -k 2 20 "$TG" "${EAL[@]}" --file-prefix "$P$pfx" "$@"
+}
+# json FILE EXPR: evaluates a Python expression over the JSON object d
+json() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$1" "$2"; }
+show() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print({k: d.get(k) for k in sys.argv[2:]})' "$@"; }
+
+# --- 1. net_null, open loop: port counters, --json, --stats
+tg n1 --vdev net_null0 --vdev net_null1 -l 0,1 -- --synth tcp --flows 20000 --rate max --no-rx \
+    --json --quiet > "$T/n1.json"
+rc=$?
+if [ $rc -eq 0 ] && json "$T/n1.json" 'd["backend"] == "dpdk" and d["flows_completed"] == 20000 and
+        d["flows_failed"] == 0 and d["tx_packets"] == 9 * 20000 and d["tx_dropped"] == 0 and
+        d["ports"][0]["opackets"] == d["tx_client_packets"] == 6 * 20000 and
+        d["ports"][1]["opackets"] == d["tx_server_packets"] == 3 * 20000'; then
+    ok "net_null rate max: 20000 flows, port counters = --json counts"
+else
+    bad "net_null rate max (exit $rc)"; show "$T/n1.json" tx_packets tx_client_packets flows_completed ports
+fi
+tg n2 --vdev net_null0 --vdev net_null1 -l 0 -- --synth udp --flows 3000 --cps 2000 --no-rx \
+    --stats "$T/n2.jsonl" --json --quiet > "$T/n2.json"
+rc=$?
+lines=$(wc -l < "$T/n2.jsonl")
+if [ $rc -eq 0 ] && [ "$lines" -ge 2 ] && json "$T/n2.json" 'd["flows_completed"] == 3000 and
+        1.4 < d["duration_s"] < 2.0' &&
+    /usr/bin/python3 -c 'import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert all(r["schema"] == 1 for r in rows)
+assert rows[-1]["tx_packets"] == json.load(open(sys.argv[2]))["tx_packets"]
+assert 1500 < rows[0]["cps"] < 2500, rows[0]' "$T/n2.jsonl" "$T/n2.json"; then
+    ok "net_null paced at 2000 cps on the main lcore: $lines --stats lines, the last one = the summary"
+else
+    bad "net_null paced (exit $rc, $lines stats lines)"; show "$T/n2.json" flows_completed duration_s
+fi
+
+# --- 2. net_pcap: checksums and conversations as tshark reads them
+for spec in "tcp,req=200,resp=1400x3" "udp,req=100,resp=500x2"; do
+    proto=${spec%%,*}
+    d="$T/pcap-$proto"
+    mkdir -p "$d"
+    tg "p$proto" --vdev "net_pcap0,tx_pcap=$d/c.pcap" --vdev "net_pcap1,tx_pcap=$d/s.pcap" -l 0 -- \
+        --synth "$spec" --flows 1000 --cps 50000 --json --quiet > "$d/j.json"
+    rc=$?
+    malformed="_ws.malformed || "
+    [ "$proto" = udp ] && malformed=""   # (letters on odd UDP ports look malformed to guessers)
+    nbad=0
+    for f in c s; do
+        n=$(tshark -r "$d/$f.pcap" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
+            -o udp.check_checksum:TRUE -Y "${malformed}ip.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\" || udp.checksum.status == \"Bad\"" \
+            2> /dev/null | wc -l)
+        nbad=$((nbad + n))
+    done
+    conv=$(tshark -r "$d/c.pcap" -q -z "conv,$proto" 2> /dev/null | grep -c "<->")
+    pk=$(tshark -r "$d/c.pcap" 2> /dev/null | wc -l)
+    if [ $rc -eq 0 ] && [ "$nbad" -eq 0 ] && [ "$conv" -eq 1000 ] &&
+        json "$d/j.json" "d['tx_client_packets'] == $pk"; then
+        ok "net_pcap $spec: 1000 conversations, $pk client packets, no bad checksum"
+    else
+        bad "net_pcap $spec: exit $rc, $nbad bad, $conv conversations, $pk packets"
+    fi
+done
+
+# --- 3. closed loop through a bridge in a namespace
+X="ip netns exec $NS"
+ip netns add "$NS" || { bad "ip netns add"; exit 1; }
+$X ip link add tg0 type veth peer name a0
+$X ip link add tg1 type veth peer name b0
+$X ip link add c0 type veth peer name c1
+$X ip link add br0 type bridge
+for i in a0 b0 c0; do $X ip link set "$i" master br0; done
+$X sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+# only the interface that holds an address answers ARP for it (tgen's
+# af_packet ports are kernel interfaces too)
+$X sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+for i in lo tg0 tg1 a0 b0 c0 c1 br0; do $X ip link set "$i" up; done
+for i in tg0 tg1 a0 b0; do $X ethtool -K "$i" tx off rx off tso off gso off gro off > /dev/null 2>&1; done
+AFP=(--vdev net_af_packet0,iface=tg0 --vdev net_af_packet1,iface=tg1 -l 0,1)
+$X timeout -k 2 20 "$TG" "${EAL[@]}" --file-prefix "${P}c1" "${AFP[@]}" -- --synth tcp,req=200,resp=1400x3 \
+    --flows 1000 --cps 5000 --mode closed --capture "$T/cap" --json --quiet > "$T/c1.json"
+rc=$?
+cnt() { tshark -r "$1" 2> /dev/null | wc -l; }
+if [ $rc -eq 0 ] && json "$T/c1.json" 'd["flows_completed"] == 1000 and d["flows_failed"] == 0 and
+        d["retransmits"] == 0 and d["rx_matched"] == d["tx_packets"] == 12000 and d["lat_samples"] > 0'; then
+    ok "closed loop through a bridge (af_packet): 1000 flows completed, every packet matched"
+else
+    bad "closed loop through a bridge (exit $rc)"; show "$T/c1.json" flows_completed flows_failed rx_matched tx_packets retransmits
+fi
+c0tx=$(cnt "$T/cap/port0-tx.pcap"); c1rx=$(cnt "$T/cap/port1-rx.pcap"); c1tx=$(cnt "$T/cap/port1-tx.pcap")
+if json "$T/c1.json" "d['capture_dropped'] == 0 and $c0tx == d['tx_client_packets'] and
+        $c1tx == d['tx_server_packets'] and $c1rx == d['ports'][1]['ipackets']"; then
+    ok "--capture: port0-tx $c0tx, port1-tx $c1tx, port1-rx $c1rx packets, as counted"
+else
+    bad "--capture: port0-tx $c0tx, port1-tx $c1tx, port1-rx $c1rx"; show "$T/c1.json" tx_client_packets tx_server_packets capture_dropped ports
+fi
+
+# --- 4. server replies dropped: the bridge sends frames for the client MAC
+# to c0, whose peer nobody reads
+$X bridge fdb replace 02:00:00:00:00:01 dev c0 master static sticky
+$X timeout -k 2 20 "$TG" "${EAL[@]}" --file-prefix "${P}c2" "${AFP[@]}" -- --synth tcp,req=200,resp=1400x3 \
+    --flows 300 --cps 5000 --mode closed --rto 20ms --retries 2 --json --quiet > "$T/c2.json"
+rc=$?
+if [ $rc -eq 1 ] && json "$T/c2.json" 'd["flows_completed"] == 0 and d["flows_failed"] == 300 and
+        d["retransmits"] == 2 * 300 and d["tx_client_packets"] == 300 and d["tx_server_packets"] == 3 * 300'; then
+    ok "server replies dropped: 300 flows failed after 2 retries each, exit 1"
+else
+    bad "server replies dropped (exit $rc)"; show "$T/c2.json" flows_completed flows_failed retransmits tx_client_packets tx_server_packets
+fi
+$X bridge fdb del 02:00:00:00:00:01 dev c0 master static
+
+# --- 5. port addresses: ARP and neighbour discovery with the kernel on br0
+$X sysctl -qw net.ipv6.conf.br0.disable_ipv6=0
+$X ip addr add 10.99.0.1/24 dev br0
+$X ip -6 addr add fd00:99::1/64 dev br0 nodad
+brmac=$($X cat /sys/class/net/br0/address)
+tg0mac=$($X cat /sys/class/net/tg0/address)
+$X timeout -k 2 20 "$TG" "${EAL[@]}" --file-prefix "${P}a1" "${AFP[@]}" -- --synth udp --flows 100 --cps 40 \
+    --client-ip 10.99.0.2 --client-ip fd00:99::2 --client-gw 10.99.0.1 --json --quiet > "$T/a1.json" &
+tgpid=$!
+sleep 1.2
+# (the kernel learned tgen's MAC from its ARP request: forget it) a datagram
+# from the kernel to each of tgen's addresses makes it ask
+$X ip neigh flush dev br0
+$X bash -c 'echo x > /dev/udp/10.99.0.2/9; echo x > /dev/udp/fd00:99::2/9' 2> /dev/null
+sleep 0.3
+n4=$($X ip neigh show 10.99.0.2 dev br0 | grep -c "lladdr $tg0mac")
+n6=$($X ip -6 neigh show fd00:99::2 dev br0 | grep -c "lladdr $tg0mac")
+wait $tgpid
+rc=$?
+if [ $rc -eq 0 ] && [ "$n4" -eq 1 ] && [ "$n6" -eq 1 ] && json "$T/a1.json" "d['ports'][0]['next_hop_mac'] == '$brmac' and
+        d['ports'][0]['mac'] == '$tg0mac' and d['arp_replies'] >= 1 and d['nd_replies'] >= 1"; then
+    ok "port addresses: the kernel learned tgen's MAC by ARP and ND; tgen resolved the next hop $brmac"
+else
+    bad "port addresses (exit $rc, kernel neigh v4 $n4 v6 $n6)"; show "$T/a1.json" ports arp_replies nd_replies
+fi
+$X timeout -k 2 20 "$TG" "${EAL[@]}" --file-prefix "${P}a2" "${AFP[@]}" -- --synth udp --flows 10 \
+    --client-ip 10.99.0.2 --client-gw 10.99.0.77 --quiet > /dev/null 2> "$T/a2.err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "next hop 10.99.0.77 did not answer ARP" "$T/a2.err"; then
+    ok "an unanswered next hop exits 2 and says so"
+else
+    bad "unanswered next hop: exit $rc: $(cat "$T/a2.err")"
+fi
+
+# --- 6. bad setups exit 2 with a message
+check2() { # NAME PHRASE ARGS...
+    local name=$1 phrase=$2
+    shift 2
+    tg "b$name" "$@" > /dev/null 2> "$T/err"
+    local rc=$?
+    if [ $rc -eq 2 ] && grep -q -- "$phrase" "$T/err"; then
+        ok "exit 2: $name"
+    else
+        bad "$name: exit $rc: $(tail -2 "$T/err")"
+    fi
+}
+check2 one-port "1 DPDK port: give two" --vdev net_null0 -l 0 -- --synth tcp --no-rx
+check2 lcores "give -l 0-2" --vdev net_null0 --vdev net_null1 -l 0 -- --synth tcp --workers 2 --no-rx
+check2 mbufs "not enough mbufs for the requested flows" --vdev net_null0 --vdev net_null1 -l 0 -- \
+    --synth tcp --mode closed --concurrency 100000 --flows 100000 --mbufs 8192
+check2 memory "raise -m" --vdev net_null0 --vdev net_null1 -l 0 -- --synth tcp --mode closed \
+    --concurrency 1000000 --flows 1000000
+check2 closed-workers "needs --workers 1" --vdev net_null0 --vdev net_null1 -l 0-2 -- --synth tcp \
+    --mode closed --workers 2
+check2 eal "EAL arguments" --bogus-eal-flag --vdev net_null0 -- --synth tcp
+check2 offline-flag "offline options" --vdev net_null0 --vdev net_null1 -- --synth tcp --pcap-out "$T/x"
+check2 bad-option "unknown" --vdev net_null0 --vdev net_null1 -- --synth tcp --frobnicate
+exit $fail
