@@ -393,6 +393,10 @@ struct gw_replay_opts {
     uint64_t duration_ns;      /* run until (0: until the input and the cluster are done) */
     const char *serve;         /* socket path or NULL */
     double speed;
+    /* a silence between two things of the input (packets, and events on
+     * the input clock) longer than this is shortened to it, as tcpreplay's
+     * --maxsleep; 0: keep every gap. Default 60 s. */
+    uint64_t max_gap_ns;
 };
 struct gw_replay_result {
     uint64_t in_pkts, out_pkts, bad_events, end_ns;

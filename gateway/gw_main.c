@@ -32,7 +32,7 @@ static void usage(FILE *f)
             "         closed loop (default): [--flows N] [--cps N] [--exchanges K] [--interval DUR]\n"
             "           [--fail ID@TIME]... [--join ID@TIME[:W]]... [--weight ID=W@TIME]... [--restore ID@TIME]...\n"
             "         replay: --client-pcap FILE --server-pcap FILE | --pcap-in DIR (client.pcap, server.pcap)\n"
-            "           [--events EVENTS.yaml|EVENTS.jsonl]\n"
+            "           [--events EVENTS.yaml|EVENTS.jsonl] [--max-gap DUR]\n"
             "       baton-gateway check-config CLUSTER.yaml\n"
             "Simulates the cluster on a virtual clock and writes a capture set to DIR\n"
             "(docs/formats.md) and DIR/stats.jsonl. See docs/gateway.md.\n");
@@ -94,7 +94,8 @@ static void print_json_stats(const struct gw_stats *g)
 }
 
 static int replay(const struct gw_sim_opts *so, const char *client, const char *server,
-                  const char *events, const char *stats, bool closed_opts, bool json)
+                  const char *events, const char *stats, uint64_t max_gap_ns, bool closed_opts,
+                  bool json)
 {
     struct gw_replay_opts o;
     struct gw_replay_result res;
@@ -118,6 +119,7 @@ static int replay(const struct gw_sim_opts *so, const char *client, const char *
     o.duration_ns = so->duration_ns;
     o.serve = so->serve;
     o.speed = so->speed;
+    o.max_gap_ns = max_gap_ns;
     if (o.serve)
         serve_signals();
     if (gw_replay_run(&o, &res, &e) < 0) {
@@ -180,6 +182,7 @@ static int cmd_sim(int argc, char **argv)
         {"duration", required_argument, NULL, 1008},
         {"sync-loss", required_argument, NULL, 1009},
         {"detect-delay", required_argument, NULL, 1010},
+        {"max-gap", required_argument, NULL, 1011},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -187,7 +190,7 @@ static int cmd_sim(int argc, char **argv)
     struct gw_sim_result res;
     struct bt_err e = {""};
     unsigned long long v;
-    uint64_t ns;
+    uint64_t ns, max_gap_ns = 60000000000ULL;
     bool json = false, closed_opts = false;
     char *weights = NULL, cpath[4096], spath[4096];
     const char *client_pcap = NULL, *server_pcap = NULL, *events = NULL, *stats = NULL;
@@ -340,6 +343,11 @@ static int cmd_sim(int argc, char **argv)
             o.cluster.detect_delay_ns = ns;
             o.cluster.faults |= GW_FAULT_SLOW_DETECTION;
             break;
+        case 1011:
+            if (bt_parse_duration_ns(optarg, &ns) < 0)
+                return bad("--max-gap", optarg, "must be a duration (e.g. 60s; 0 keeps every gap)");
+            max_gap_ns = ns;
+            break;
         case 'd':
             if (bt_parse_duration_ns(optarg, &ns) < 0)
                 return bad("--dead", optarg, "must be a duration (e.g. 300ms)");
@@ -391,7 +399,7 @@ static int cmd_sim(int argc, char **argv)
         return 2;
     }
     if (client_pcap)
-        return replay(&o, client_pcap, server_pcap, events, stats, closed_opts, json);
+        return replay(&o, client_pcap, server_pcap, events, stats, max_gap_ns, closed_opts, json);
     if (events) {
         fprintf(stderr, "baton-gateway: --events goes with a replay (--client-pcap/--server-pcap or --pcap-in); "
                         "the closed loop takes --fail/--join/--weight/--restore\n");

@@ -393,6 +393,7 @@ void gw_replay_opts_default(struct gw_replay_opts *o)
     gw_config_default(&o->cluster);
     o->stats_interval_ns = 1000000000ULL;
     o->speed = 1;
+    o->max_gap_ns = 60000000000ULL;
 }
 
 static int open_input(const char *path, struct bt_pcap_reader **r, struct bt_err *e)
@@ -405,6 +406,13 @@ static int open_input(const char *path, struct bt_pcap_reader **r, struct bt_err
     return 0;
 }
 
+/* Input time (the captures' and absolute events' clock) to virtual time.
+ * Time stamps that go back below the shift are taken as now by the loop. */
+static uint64_t vtime(uint64_t in_ns, uint64_t shift)
+{
+    return in_ns > shift ? in_ns - shift : 0;
+}
+
 int gw_replay_run(const struct gw_replay_opts *o, struct gw_replay_result *res, struct bt_err *e)
 {
     struct replay s;
@@ -414,6 +422,12 @@ int gw_replay_run(const struct gw_replay_opts *o, struct gw_replay_result *res, 
     unsigned which = 0;
     bool have = false, relative = false, started = false;
     uint64_t t0 = 0, next_stats = UINT64_MAX, end = UINT64_MAX;
+    /* virtual time = input time - shift; shift grows where a silence
+     * between two things of the input (packets and events, on the input
+     * clock) is longer than max_gap_ns and shortened to it, so a capture
+     * spanning weeks does not simulate weeks of heartbeats and stats lines;
+     * order and the gaps below max_gap are kept */
+    uint64_t shift = 0, last_in = 0, inpkt[2] = {0, 0};
     char path[4096];
     int r = 0, rc;
 
@@ -478,9 +492,18 @@ int gw_replay_run(const struct gw_replay_opts *o, struct gw_replay_result *res, 
         next_stats = t0 + o->stats_interval_ns;
     if (o->duration_ns)
         end = t0 + o->duration_ns;
+    last_in = t0;
     for (;;) {
-        uint64_t t = gw_next_ns(s.g), tp = have ? rec.ts_ns : UINT64_MAX,
-                 ta = s.next_act < s.nact ? s.act[s.next_act].t_ns : UINT64_MAX;
+        /* the next thing on the input clock, a packet or an event */
+        uint64_t next_in = have ? rec.ts_ns : UINT64_MAX;
+        if (s.next_act < s.nact && s.act[s.next_act].t_ns < next_in)
+            next_in = s.act[s.next_act].t_ns;
+        if (o->max_gap_ns && next_in != UINT64_MAX && next_in > last_in + o->max_gap_ns) {
+            shift += next_in - last_in - o->max_gap_ns;
+            last_in = next_in;
+        }
+        uint64_t t = gw_next_ns(s.g), tp = have ? vtime(rec.ts_ns, shift) : UINT64_MAX,
+                 ta = s.next_act < s.nact ? vtime(s.act[s.next_act].t_ns, shift) : UINT64_MAX;
         bool more_input = have || s.next_act < s.nact;
         if (!started)
             t = UINT64_MAX;
@@ -510,14 +533,30 @@ int gw_replay_run(const struct gw_replay_opts *o, struct gw_replay_result *res, 
         started = true;
         res->end_ns = t;
         /* events first, then the packets of this instant, then what leaves */
-        while (s.next_act < s.nact && s.act[s.next_act].t_ns <= t)
+        while (s.next_act < s.nact && vtime(s.act[s.next_act].t_ns, shift) <= t) {
+            if (s.act[s.next_act].t_ns > last_in)
+                last_in = s.act[s.next_act].t_ns;
             do_action(&s, &s.act[s.next_act++], t);
-        while (have && rec.ts_ns <= t) {
+        }
+        while (have && vtime(rec.ts_ns, shift) <= t) {
             struct bt_pkt *p = bt_pkt_copy(s.pool, rec.data, rec.caplen, rec.wire_len, t);
             int wr = which == 0 ? bt_capset_writer_client(s.w, t, rec.data, rec.caplen, rec.wire_len)
                                 : bt_capset_writer_server(s.w, t, rec.data, rec.caplen, rec.wire_len);
+            inpkt[which]++;
+            if (wr == -EINVAL) {
+                /* the only time stamps a pcap cannot hold */
+                r = bt_err_setr(e, -EINVAL,
+                                "%s: packet %llu: time stamp %llu s is past what a pcap can hold "
+                                "(2106-02-07); rebase the capture's times (editcap -t)",
+                                which == 0 ? o->client_pcap : o->server_pcap,
+                                (unsigned long long)inpkt[which],
+                                (unsigned long long)(t / 1000000000ULL));
+                goto out;
+            }
             if (wr < 0)
                 s.err = wr;
+            if (rec.ts_ns > last_in)
+                last_in = rec.ts_ns;
             res->in_pkts++;
             if (p)
                 gw_rx(s.g, t, (uint16_t)which, &p, 1);
@@ -562,7 +601,9 @@ out:
             bt_cidr_fmt(&o->cluster.nat_pool, m.nat_pools[0], sizeof(m.nat_pools[0]));
         }
         snprintf(m.generator, sizeof(m.generator), "baton-gateway sim (replay)");
-        cr = bt_capset_writer_close(s.w, &m, e);
+        /* a first error already in e is the one to report */
+        struct bt_err later;
+        cr = bt_capset_writer_close(s.w, &m, r == 0 ? e : &later);
         if (r == 0 && cr < 0)
             r = cr;
     }

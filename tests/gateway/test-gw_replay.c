@@ -222,6 +222,112 @@ TEST(bad_inputs_are_errors_with_positions)
     CHECK(strstr(e.msg, "/nonexistent/ev.jsonl") != NULL);
 }
 
+/* UDP packets of one flow at the given times on the client side, none on
+ * the server side. */
+static void write_udp_at(const uint64_t *ts, unsigned n)
+{
+    char path[128];
+    struct bt_err e;
+    struct bt_pcap_writer *w[2];
+    snprintf(path, sizeof(path), "%s/client.pcap", dir);
+    w[0] = bt_pcap_writer_open(path, 1, 65535, &e);
+    snprintf(path, sizeof(path), "%s/server.pcap", dir);
+    w[1] = bt_pcap_writer_open(path, 1, 65535, &e);
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t f[128];
+        struct bt_parsed pp;
+        unsigned o = pb_eth(f, 0, 0, 0, 0, 0x0800);
+        o += pb_ip4(f + o, 5, 28 + 4, 0, 17, 0x10000001, 0x30000001);
+        o += pb_udp(f + o, 4000, 53, 8 + 4);
+        memcpy(f + o, "ping", 4);
+        o += 4;
+        bt_parse(f, o, BT_LINK_ETHERNET, &pp);
+        bt_csum_fix(f, o, &pp);
+        bt_pcap_write(w[0], ts[i], f, o, o);
+    }
+    bt_pcap_writer_close(w[0]);
+    bt_pcap_writer_close(w[1]);
+}
+
+/* Times of the packets of a capture-set file, relative to the first. */
+static unsigned rel_times(const char *path, uint64_t *out, unsigned max)
+{
+    struct bt_err e;
+    struct bt_pcap_reader *rd = bt_pcap_open(path, &e);
+    struct bt_pcap_rec rec;
+    unsigned n = 0;
+    uint64_t first = 0;
+    if (!rd)
+        return 0;
+    while (n < max && bt_pcap_next(rd, &rec, &e) == 1) {
+        if (n == 0)
+            first = rec.ts_ns;
+        out[n++] = rec.ts_ns - first;
+    }
+    bt_pcap_close(rd);
+    return n;
+}
+
+/* A capture with a two-hour silence: shortened to max_gap (no two hours of
+ * heartbeats and stats lines), kept with max_gap 0; an event inside it
+ * splits it in two silences, each shortened, and stays between the same
+ * packets. */
+TEST(long_silences_are_shortened_and_events_keep_their_place)
+{
+    static const uint64_t S = 1000000000ULL;
+    const uint64_t ts[] = {1000 * S, 1000 * S + 5 * MS, 8200 * S, 8200 * S + 5 * MS};
+    struct gw_replay_opts o;
+    struct gw_replay_result r;
+    struct bt_err e = {""};
+    char c[128], sv[128], out[128], p[192], ev[128];
+    uint64_t got[8];
+    write_udp_at(ts, 4);
+    gw_replay_opts_default(&o);
+    CHECK_EQ_INT(o.max_gap_ns, 60 * S);
+    snprintf(c, sizeof(c), "%s/client.pcap", dir);
+    snprintf(sv, sizeof(sv), "%s/server.pcap", dir);
+    snprintf(out, sizeof(out), "%s/gap1", dir);
+    o.client_pcap = c;
+    o.server_pcap = sv;
+    o.out = out;
+    o.max_gap_ns = 30 * S;
+    REQUIRE(gw_replay_run(&o, &r, &e) == 0);
+    CHECK_EQ_INT(r.in_pkts, 4);
+    REQUIRE(rel_times(bt_capset_path(out, "client.pcap", p, sizeof(p)), got, 8) == 4);
+    CHECK_EQ_INT(got[1], 5 * MS);
+    CHECK_EQ_INT(got[2], 30 * S + 5 * MS);    /* 7200 s of silence became 30 s */
+    CHECK_EQ_INT(got[3], 30 * S + 10 * MS);   /* what follows keeps its gaps */
+    long short_lines = lines(bt_capset_path(out, "stats.jsonl", p, sizeof(p)));
+    CHECK(short_lines > 0 && short_lines < 200);
+    /* 0 keeps the silence */
+    snprintf(out, sizeof(out), "%s/gap2", dir);
+    o.max_gap_ns = 0;
+    REQUIRE(gw_replay_run(&o, &r, &e) == 0);
+    REQUIRE(rel_times(bt_capset_path(out, "client.pcap", p, sizeof(p)), got, 8) == 4);
+    CHECK_EQ_INT(got[2], 7200 * S);
+    CHECK(lines(bt_capset_path(out, "stats.jsonl", p, sizeof(p))) > 7000);
+    /* an absolute event inside the silence keeps it whole */
+    snprintf(ev, sizeof(ev), "%s/gap.jsonl", dir);
+    FILE *f = fopen(ev, "w");
+    REQUIRE(f);
+    fputs("{\"t\": 4000.0, \"event\": \"sgm_down\", \"sgm\": 3}\n", f);
+    fclose(f);
+    snprintf(out, sizeof(out), "%s/gap3", dir);
+    o.max_gap_ns = 30 * S;
+    o.events = ev;
+    REQUIRE(gw_replay_run(&o, &r, &e) == 0);
+    REQUIRE(rel_times(bt_capset_path(out, "client.pcap", p, sizeof(p)), got, 8) == 4);
+    CHECK_EQ_INT(got[2], 60 * S + 5 * MS);
+    struct bt_event *evs;
+    size_t nev;
+    REQUIRE(bt_events_read(bt_capset_path(out, "events.jsonl", p, sizeof(p)), &evs, &nev, &e) == 0);
+    REQUIRE(nev == 1);
+    CHECK_EQ_INT(evs[0].kind, BT_EV_SGM_DOWN);
+    /* 30 s after the second packet (1000.005 s), on the shortened clock */
+    CHECK(evs[0].t_ns + 1000 > 1030 * S + 5 * MS && evs[0].t_ns < 1030 * S + 5 * MS + 1000);
+    free(evs);
+}
+
 __attribute__((constructor)) static void mkdir_tmp(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/bt-gwreplay-XXXXXX");
