@@ -231,6 +231,77 @@ TEST(p3_fault_no_sync_loses_more)
     CHECK(lost > exp);
 }
 
+/* ---- property 2/3 continued: after a failover the promoted connections
+ * get a new backup, so a later failure of their new owner is survived ---- */
+
+static int second_failure(uint32_t faults, unsigned *affected, unsigned *survived)
+{
+    struct gw_config c;
+    struct harness *h;
+    int owner1[1000], owner2[1000], b, victim2 = 0, count[GW_MAX_MEMBERS + 1] = {0};
+    bool live1[1000];
+    const uint64_t t1 = 300 * MS, t2 = 650 * MS;
+
+    cfg_base(&c, 4);
+    c.faults = faults;
+    h = h_new(&c, 1000, 30);
+    if (!h)
+        return -1;
+    for (unsigned i = 0; i < h->n; i++)
+        h_start(h, i, i * 300000ULL);
+    h_run_until(h, t1);
+    for (unsigned i = 0; i < h->n; i++) {
+        struct bt_flow_key k;
+        h_key(&h->f[i], &k);
+        live1[i] = h->f[i].established_ns && !h->f[i].done;
+        owner1[i] = 0;
+        gw_flow_where(h->g, &k, &owner1[i], &b, NULL);
+    }
+    gw_fail(h->g, t1, 1);
+    h_run_until(h, t2);   /* detected at t1 + 100 ms, taken over, new backups filled */
+    for (unsigned i = 0; i < h->n; i++) {
+        struct bt_flow_key k;
+        h_key(&h->f[i], &k);
+        owner2[i] = 0;
+        gw_flow_where(h->g, &k, &owner2[i], &b, NULL);
+        if (live1[i] && owner1[i] == 1 && !h->f[i].done && owner2[i] > 0)
+            count[owner2[i]]++;
+    }
+    for (int id = 2; id <= 4; id++)
+        if (!victim2 || count[id] > count[victim2])
+            victim2 = id;
+    gw_fail(h->g, t2, victim2);
+    h_run(h);
+    *affected = *survived = 0;
+    for (unsigned i = 0; i < h->n; i++) {
+        struct hflow *f = &h->f[i];
+        if (!live1[i] || owner1[i] != 1 || (owner2[i] && owner2[i] != victim2))
+            continue;
+        if (owner2[i] == 0 && f->done && !f->failed && !f->rst)
+            continue;   /* completed between the failures */
+        ++*affected;
+        *survived += f->done && !f->failed && !f->rst;
+    }
+    h_free(h);
+    return 0;
+}
+
+TEST(p2_second_failure_of_the_new_owner_survived)
+{
+    unsigned affected, survived;
+    REQUIRE(second_failure(0, &affected, &survived) == 0);
+    CHECK(affected >= 20);
+    CHECK_EQ_INT(survived, affected);
+}
+
+TEST(p2_second_failure_fault_no_sync_loses_them)
+{
+    unsigned affected, survived;
+    REQUIRE(second_failure(GW_FAULT_NO_SYNC, &affected, &survived) == 0);
+    CHECK(affected >= 20);
+    CHECK_EQ_INT(survived, 0);
+}
+
 /* ---- property 4: a member added under load breaks nothing ---- */
 
 static int join(uint32_t faults, unsigned *broken, unsigned *established, uint64_t *corr)
