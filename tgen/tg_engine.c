@@ -224,36 +224,52 @@ static uint64_t flow_seed(const struct tg_engine *g, uint64_t idx, uint64_t salt
     return bt_mix64(idx * 0x9e3779b97f4a7c15ULL ^ ((uint64_t)g->seed << 20) ^ salt);
 }
 
+/* bt_cidr_nth for i below the prefix's size, without its division (this
+ * runs for every packet). */
+static inline void cidr_nth(const struct bt_cidr *c, uint64_t i, uint8_t out[16])
+{
+    memcpy(out, c->addr, 16);
+    for (int b = 15; b >= 8 && i; b--) {
+        unsigned v = out[b] + (unsigned)(i & 0xff);
+        out[b] = (uint8_t)v;
+        i = (i >> 8) + (v >> 8);
+    }
+}
+
 static void flow_values(const struct tg_engine *g, uint64_t idx, const struct tg_tmpl *t,
                         struct fvals *fv)
 {
     unsigned fam = t->family;
     unsigned nc = g->ncl[fam], ns = g->nsv[fam];
-    const struct bt_cidr *cp = &g->p.clients[g->cl[fam][idx % nc]];
-    uint64_t j = idx / nc, size = bt_cidr_size(cp);
+    /* (one pool is the common case: no division for it) */
+    const struct bt_cidr *cp = &g->p.clients[g->cl[fam][nc == 1 ? 0 : idx % nc]];
+    uint64_t j = nc == 1 ? idx : idx / nc;
+    unsigned host = 128u - cp->plen;
     uint64_t h = flow_seed(g, idx, 1);
-    const struct bt_cidr *sp = &g->p.servers[g->sv[fam][h % ns]];
+    const struct bt_cidr *sp = &g->p.servers[g->sv[fam][ns == 1 ? 0 : h % ns]];
 
     /* the address varies fastest (a cluster spreads flows by address);
      * host 0 of the prefix comes last */
-    if (size == UINT64_MAX) {
-        bt_cidr_nth(cp, j + 1, fv->caddr);
+    if (host >= 64) {
+        cidr_nth(cp, j + 1, fv->caddr);
         fv->cport = (uint16_t)(g->p.cport_lo + (j >> 56) % g->nports);
     } else {
-        bt_cidr_nth(cp, (j % size) + 1, fv->caddr);
-        fv->cport = (uint16_t)(g->p.cport_lo + (j / size) % g->nports);
+        uint64_t k = (j & ((1ull << host) - 1)) + 1;
+        cidr_nth(cp, k >> host ? 0 : k, fv->caddr);
+        fv->cport = (uint16_t)(g->p.cport_lo + (j >> host) % g->nports);
     }
-    uint64_t ssize = bt_cidr_size(sp);
-    bt_cidr_nth(sp, ssize == 1 ? 0 : 1 + (h / ns) % (ssize == UINT64_MAX ? UINT64_MAX - 1 : ssize - 1),
-                fv->saddr);
-    if (g->p.isn_offset) {
+    uint64_t ssize = bt_cidr_size(sp), hs = ns == 1 ? h : h / ns;
+    cidr_nth(sp, ssize == 1 ? 0 : 1 + hs % (ssize == UINT64_MAX ? UINT64_MAX - 1 : ssize - 1),
+             fv->saddr);
+    /* (per packet: the mixes only where they are used) */
+    if (g->p.isn_offset && t->proto == 6) {
         uint64_t o = flow_seed(g, idx, 2);
         fv->coff = (uint32_t)o;
         fv->soff = (uint32_t)(o >> 32);
     } else {
         fv->coff = fv->soff = 0;
     }
-    fv->tag = (uint32_t)flow_seed(g, idx, 3) & (fam == 4 ? 0xffffu : 0xfffffu);
+    fv->tag = g->closed ? (uint32_t)flow_seed(g, idx, 3) & (fam == 4 ? 0xffffu : 0xfffffu) : 0;
 }
 
 /* ---------------------------------------------------------------- build */
@@ -292,7 +308,12 @@ static inline void put32_cs(uint8_t *p, uint32_t host, uint32_t *s)
 static inline uint16_t apply(uint16_t csum, uint32_t delta)
 {
     /* HC' = ~(~HC + sum(~m + m')) */
-    return bt_csum_fold((uint32_t)(uint16_t)~csum + (delta & 0xffff) + (delta >> 16));
+    uint32_t s = (uint32_t)(uint16_t)~csum + (delta & 0xffff) + (delta >> 16);
+
+    /* bt_csum_fold, inline (twice is enough: s < 3 * 0xffff) */
+    s = (s & 0xffff) + (s >> 16);
+    s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)~s;
 }
 
 /* Builds packet k of template t for a flow into out (cap bytes). Returns
@@ -634,17 +655,19 @@ static int start_due(struct tg_engine *g, uint64_t now)
             g->starts_done = true;
             break;
         }
-        if (!g->p.rate_max && t > now)
+        /* the limits first: once no start is left, starts are done now
+         * (not when the next start would have been due) */
+        if (g->flows_total && g->gidx >= g->flows_total) {
+            g->starts_done = true;
             break;
+        }
         if (g->p.duration_ns && t - g->t0 >= g->p.duration_ns && !g->p.rate_max) {
             g->starts_done = true;
             break;
         }
-        if (g->p.duration_ns && g->p.rate_max && now - g->t0 >= g->p.duration_ns) {
-            g->starts_done = true;
+        if (!g->p.rate_max && t > now)
             break;
-        }
-        if (g->flows_total && g->gidx >= g->flows_total) {
+        if (g->p.duration_ns && g->p.rate_max && now - g->t0 >= g->p.duration_ns) {
             g->starts_done = true;
             break;
         }
@@ -1189,6 +1212,8 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
             if (start_due(g, now) < 0 || !(f = g->rr_head))
                 return 0;
         }
+        if (f->t.next)
+            __builtin_prefetch(f->t.next);  /* the next call's flow, a cache miss ahead */
         const struct tg_tmpl *t = tmpl_of(g, f);
         flow_values(g, f->idx, t, &fv);
         uint32_t len = build(g, t, f->k, &fv, NULL, pkt->data, pkt->cap);
