@@ -2,9 +2,12 @@
 /*
  * Flow table: entries live in one slab (key, LRU links, last use, inline
  * value); a separate open-addressing index of 32-bit slots (linear probing,
- * at most 50% full) points into the slab. Deletion shifts later probe-chain
- * members back (no tombstones), so lookups never degrade. The LRU list, in
- * last-use order, makes idle expiry O(expired).
+ * at most 50% full) points into the slab. Each slot holds the entry number
+ * in its low bits and, in the bits the capacity leaves free, a tag of the
+ * key's hash: a probe compares keys (a cache miss on the slab) only when the
+ * tag matches. Deletion shifts later probe-chain members back (no
+ * tombstones), so lookups never degrade. The LRU list, in last-use order,
+ * makes idle expiry O(expired).
  */
 #include "bt_flow_table.h"
 #include "bt_flow.h"
@@ -26,8 +29,9 @@ _Static_assert(sizeof(struct ent_hdr) == 56, "flow table entry header grew");
 
 struct bt_flowtab {
     uint8_t *slab;
-    uint32_t *index;          /* entry number + 1; 0 = empty */
+    uint32_t *index;          /* entry number + 1 | tag; 0 = empty */
     uint32_t index_mask;
+    uint32_t ent_mask;        /* slot bits holding entry number + 1; the rest: tag */
     uint32_t stride;
     uint32_t capacity, count;
     uint32_t max_capacity;    /* > capacity: the table may grow (values move) */
@@ -53,12 +57,27 @@ static inline uint32_t value_ent(const struct bt_flowtab *t, const void *v)
     return (uint32_t)(((const uint8_t *)v - sizeof(struct ent_hdr) - t->slab) / t->stride);
 }
 
+/* The five key words multiplied by odd constants in parallel, then one
+ * finaliser: a short dependency chain (the lookup of every packet waits on
+ * it); the finaliser spreads the high bits the products leave unmixed. */
 static inline uint64_t key_hash(const struct bt_flow_key *k)
 {
     uint64_t w[5];
 
     memcpy(w, k, sizeof(w));
-    return bt_mix64(w[0] ^ bt_mix64(w[1] ^ bt_mix64(w[2] ^ bt_mix64(w[3] ^ bt_mix64(w[4])))));
+    return bt_mix64((w[0] * 0x9e3779b97f4a7c15ULL) ^ (w[1] * 0xc2b2ae3d27d4eb4fULL) ^
+                    (w[2] * 0x165667b19e3779f9ULL) ^ (w[3] * 0xd6e8feb86659fd93ULL) ^
+                    (w[4] * 0xff51afd7ed558ccdULL) ^ (w[1] >> 29) ^ (w[3] >> 31));
+}
+
+static inline uint32_t slot_tag(const struct bt_flowtab *t, uint64_t h)
+{
+    return (uint32_t)(h >> 32) & ~t->ent_mask;
+}
+
+uint64_t bt_flowtab_hash(const struct bt_flow_key *key)
+{
+    return key_hash(key);
 }
 
 struct bt_flowtab *bt_flowtab_new(uint32_t capacity, uint32_t value_size, uint64_t idle_ns)
@@ -81,6 +100,9 @@ struct bt_flowtab *bt_flowtab_new(uint32_t capacity, uint32_t value_size, uint64
     t->index_mask = (uint32_t)(isz - 1);
     t->capacity = capacity;
     t->max_capacity = capacity;
+    t->ent_mask = 1;
+    while (t->ent_mask < capacity)
+        t->ent_mask = t->ent_mask << 1 | 1;
     t->value_size = value_size;
     t->idle_ns = idle_ns;
     t->lru_head = t->lru_tail = NIL;
@@ -96,8 +118,11 @@ struct bt_flowtab *bt_flowtab_new_growable(uint32_t initial, uint32_t max_capaci
     if (initial == 0 || max_capacity < initial || max_capacity > (1U << 30))
         return NULL;
     t = bt_flowtab_new(initial, value_size, idle_ns);
-    if (t)
+    if (t) {
         t->max_capacity = max_capacity;
+        while (t->ent_mask < max_capacity)
+            t->ent_mask = t->ent_mask << 1 | 1;
+    }
     return t;
 }
 
@@ -127,10 +152,11 @@ static int grow(struct bt_flowtab *t)
     t->capacity = (uint32_t)cap;
     for (uint32_t i = t->lru_head; i != NIL; i = ent(t, i)->next) {
         struct ent_hdr *e = ent(t, i);
-        uint32_t sl = (uint32_t)key_hash(&e->key) & t->index_mask;
+        uint64_t h = key_hash(&e->key);
+        uint32_t sl = (uint32_t)h & t->index_mask;
         while (t->index[sl])
             sl = (sl + 1) & t->index_mask;
-        t->index[sl] = i + 1;
+        t->index[sl] = (i + 1) | slot_tag(t, h);
     }
     return 0;
 }
@@ -172,10 +198,20 @@ static void lru_append(struct bt_flowtab *t, uint32_t i)
     t->lru_tail = i;
 }
 
-/* Slot holding key, or the empty slot where it would go (*found = 0). */
-static uint32_t probe(const struct bt_flowtab *t, const struct bt_flow_key *key, int *found)
+static inline int key_eq(const struct bt_flow_key *a, const struct bt_flow_key *b)
 {
-    uint32_t s = (uint32_t)key_hash(key) & t->index_mask;
+    uint64_t x[5], y[5];
+
+    memcpy(x, a, sizeof(x));
+    memcpy(y, b, sizeof(y));
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+}
+
+/* Slot holding key, or the empty slot where it would go (*found = 0). */
+static uint32_t probe(const struct bt_flowtab *t, const struct bt_flow_key *key, uint64_t h,
+                      int *found)
+{
+    uint32_t s = (uint32_t)h & t->index_mask, tag = slot_tag(t, h);
 
     for (;;) {
         uint32_t v = t->index[s];
@@ -183,7 +219,7 @@ static uint32_t probe(const struct bt_flowtab *t, const struct bt_flow_key *key,
             *found = 0;
             return s;
         }
-        if (memcmp(&ent(t, v - 1)->key, key, sizeof(*key)) == 0) {
+        if ((v & ~t->ent_mask) == tag && key_eq(&ent(t, (v & t->ent_mask) - 1)->key, key)) {
             *found = 1;
             return s;
         }
@@ -191,23 +227,59 @@ static uint32_t probe(const struct bt_flowtab *t, const struct bt_flow_key *key,
     }
 }
 
-void *bt_flowtab_lookup(struct bt_flowtab *t, const struct bt_flow_key *key)
+void bt_flowtab_prefetch(const struct bt_flowtab *t, uint64_t hash, int stage)
 {
-    int found;
-    uint32_t s = probe(t, key, &found);
+    uint32_t s = (uint32_t)hash & t->index_mask;
 
-    return found ? ent_value(t, t->index[s] - 1) : NULL;
+    if (stage == 0) {
+        __builtin_prefetch(&t->index[s]);
+        return;
+    }
+    /* the entry of the first slot with a matching tag (usually the one) */
+    uint32_t tag = slot_tag(t, hash);
+    for (unsigned n = 0; n < 4; n++, s = (s + 1) & t->index_mask) {
+        uint32_t v = t->index[s];
+        if (v == 0)
+            return;
+        if ((v & ~t->ent_mask) != tag)
+            continue;
+        const struct ent_hdr *e = ent(t, (v & t->ent_mask) - 1);
+        if (stage == 1) {
+            __builtin_prefetch(e);
+            __builtin_prefetch((const uint8_t *)e + t->stride - 1);
+        } else {
+            /* a touch relinks the LRU neighbours: their links are written */
+            if (e->prev != NIL)
+                __builtin_prefetch(&ent(t, e->prev)->next, 1);
+            if (e->next != NIL)
+                __builtin_prefetch(&ent(t, e->next)->prev, 1);
+        }
+        return;
+    }
 }
 
-void *bt_flowtab_insert(struct bt_flowtab *t, const struct bt_flow_key *key, uint64_t now_ns,
-                        bool *created)
+void *bt_flowtab_lookup_hashed(struct bt_flowtab *t, const struct bt_flow_key *key, uint64_t hash)
 {
     int found;
-    uint32_t s = probe(t, key, &found), i;
+    uint32_t s = probe(t, key, hash, &found);
+
+    return found ? ent_value(t, (t->index[s] & t->ent_mask) - 1) : NULL;
+}
+
+void *bt_flowtab_lookup(struct bt_flowtab *t, const struct bt_flow_key *key)
+{
+    return bt_flowtab_lookup_hashed(t, key, key_hash(key));
+}
+
+void *bt_flowtab_insert_hashed(struct bt_flowtab *t, const struct bt_flow_key *key, uint64_t hash,
+                               uint64_t now_ns, bool *created)
+{
+    int found;
+    uint32_t s = probe(t, key, hash, &found), i;
     struct ent_hdr *e;
 
     if (found) {
-        i = t->index[s] - 1;
+        i = (t->index[s] & t->ent_mask) - 1;
         if (created)
             *created = false;
         bt_flowtab_touch(t, ent_value(t, i), now_ns);
@@ -221,7 +293,7 @@ void *bt_flowtab_insert(struct bt_flowtab *t, const struct bt_flow_key *key, uin
         if (t->next_unused == t->capacity) {
             if (t->capacity >= t->max_capacity || grow(t) < 0)
                 return NULL;
-            s = probe(t, key, &found);
+            s = probe(t, key, hash, &found);
         }
         i = t->next_unused++;
         e = ent(t, i);
@@ -229,12 +301,18 @@ void *bt_flowtab_insert(struct bt_flowtab *t, const struct bt_flow_key *key, uin
     memcpy(&e->key, key, sizeof(*key));
     e->last_ns = now_ns;
     memset(ent_value(t, i), 0, t->value_size);
-    t->index[s] = i + 1;
+    t->index[s] = (i + 1) | slot_tag(t, hash);
     lru_append(t, i);
     t->count++;
     if (created)
         *created = true;
     return ent_value(t, i);
+}
+
+void *bt_flowtab_insert(struct bt_flowtab *t, const struct bt_flow_key *key, uint64_t now_ns,
+                        bool *created)
+{
+    return bt_flowtab_insert_hashed(t, key, key_hash(key), now_ns, created);
 }
 
 void bt_flowtab_touch(struct bt_flowtab *t, void *value, uint64_t now_ns)
@@ -260,7 +338,7 @@ static void remove_ent(struct bt_flowtab *t, uint32_t i)
     struct ent_hdr *e = ent(t, i);
     uint32_t hole = (uint32_t)key_hash(&e->key) & t->index_mask, s;
 
-    while (t->index[hole] != i + 1)
+    while ((t->index[hole] & t->ent_mask) != i + 1)
         hole = (hole + 1) & t->index_mask;
     s = hole;
     lru_unlink(t, i);
@@ -272,7 +350,7 @@ static void remove_ent(struct bt_flowtab *t, uint32_t i)
         uint32_t v = t->index[s];
         if (v == 0)
             break;
-        struct ent_hdr *m = ent(t, v - 1);
+        struct ent_hdr *m = ent(t, (v & t->ent_mask) - 1);
         uint32_t home = (uint32_t)key_hash(&m->key) & t->index_mask;
         uint32_t d_home = (s - home) & t->index_mask, d_hole = (s - hole) & t->index_mask;
         if (d_home >= d_hole) {

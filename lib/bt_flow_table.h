@@ -34,6 +34,18 @@ void *bt_flowtab_lookup(struct bt_flowtab *t, const struct bt_flow_key *key);
  * or NULL when full. Marks it used at now_ns. */
 void *bt_flowtab_insert(struct bt_flowtab *t, const struct bt_flow_key *key, uint64_t now_ns,
                         bool *created);
+/* The same, with hash = bt_flowtab_hash(key) computed once by the caller
+ * (who may have used it to prefetch). */
+uint64_t bt_flowtab_hash(const struct bt_flow_key *key);
+void *bt_flowtab_lookup_hashed(struct bt_flowtab *t, const struct bt_flow_key *key, uint64_t hash);
+void *bt_flowtab_insert_hashed(struct bt_flowtab *t, const struct bt_flow_key *key, uint64_t hash,
+                               uint64_t now_ns, bool *created);
+/* A hint that the key of this hash will be looked up soon; changes nothing.
+ * Stage 0 prefetches its index slot; stage 1, issued later (once that slot
+ * is likely cached), the entry the slot points at; stage 2, later still, the
+ * LRU neighbours a touch of that entry writes. A pipeline of packets issues
+ * them a few packets apart. */
+void bt_flowtab_prefetch(const struct bt_flowtab *t, uint64_t hash, int stage);
 /* Marks value (from lookup/insert) used at now_ns. */
 void bt_flowtab_touch(struct bt_flowtab *t, void *value, uint64_t now_ns);
 /* Removes value's entry. */

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Capture I/O. Reading: libpcap in nanosecond precision (it converts micro-
- * second files and reads pcapng). Writing: a plain buffered writer of classic
- * pcap with the nanosecond magic, because libpcap's dumper would need a
- * pcap_t of the right precision and does its own stdio buffering anyway.
+ * second files and reads pcapng). Plain pcap files of version 2.4 with a
+ * link type libpcap does not post-process are then read by our own
+ * read(2)-buffered record walker, which hands out records in place (libpcap
+ * does two stdio freads and a copy per record, most of the cost of reading);
+ * the first record that walker does not take as it stands (longer than the
+ * snap length, cut short, an I/O error) hands the stream back to libpcap
+ * positioned at that record, so its verdict and message are libpcap's.
+ * Writing: a plain buffered writer of classic pcap with the nanosecond
+ * magic, because libpcap's dumper would need a pcap_t of the right precision
+ * and does its own stdio buffering anyway.
  */
 #include "bt_pcap.h"
 #include "bt_err.h"
@@ -19,6 +26,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define RBUF (1024 * 1024)   /* >= 16 + the largest record the walker takes */
+#define FAST_MAX_CAPLEN 262144
+
 struct bt_pcap_reader {
     pcap_t *p;
     FILE *f;            /* libpcap's stream (for byte offsets); may be NULL */
@@ -26,7 +36,154 @@ struct bt_pcap_reader {
     uint64_t index;
     long rec_off;       /* where reading stopped at an error, -1 unknown */
     int link;
+    /* our own walker over plain pcap (fd >= 0 while it reads) */
+    int fd;
+    int swapped, nsec;
+    uint32_t fast_max;  /* records up to this caplen are taken as they stand */
+    uint8_t *buf;
+    size_t blen, bpos;  /* bytes in buf, next record */
+    uint64_t buf_off;   /* file offset of buf[0] */
 };
+
+static uint32_t rd32(const uint8_t *p, int swapped)
+{
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    return swapped ? __builtin_bswap32(v) : v;
+}
+
+/* Plain pcap 2.4 whose records libpcap hands out unchanged: our walker may
+ * read it (Linux SLL/SLL2 are post-processed by libpcap when swapped). */
+static void fast_open(struct bt_pcap_reader *r)
+{
+    uint8_t h[24];
+    uint32_t magic, link;
+    ssize_t n;
+
+    r->fd = -1;
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    return; /* the signedness rules below are those of a little-endian host */
+#endif
+    if (!r->f)
+        return;
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    n = read(fd, h, sizeof(h));
+    memcpy(&magic, h, 4);
+    if (n != (ssize_t)sizeof(h))
+        goto no;
+    if (magic == 0xa1b2c3d4 || magic == 0xa1b23c4d)
+        r->swapped = 0;
+    else if (magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1)
+        r->swapped = 1;
+    else
+        goto no;
+    r->nsec = magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
+    uint16_t major, minor;
+    memcpy(&major, h + 4, 2);
+    memcpy(&minor, h + 6, 2);
+    if (r->swapped) {
+        major = __builtin_bswap16(major);
+        minor = __builtin_bswap16(minor);
+    }
+    link = rd32(h + 20, r->swapped);
+    if (major != 2 || minor != 4)
+        goto no;
+    switch (link) {
+    case 0: case 1: case 12: case 14: case 101: case 108: case 228: case 229:
+        break;
+    case 113: case 276:
+        if (!r->swapped)
+            break;
+        goto no;
+    default:
+        goto no;
+    }
+    if (!(r->buf = malloc(RBUF)))
+        goto no;
+    r->fast_max = (uint32_t)pcap_snapshot(r->p);
+    if (r->fast_max > FAST_MAX_CAPLEN)
+        r->fast_max = FAST_MAX_CAPLEN;
+    r->buf_off = 24;
+    r->fd = fd;
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return;
+no:
+    close(fd);
+}
+
+/* The walker stops; libpcap goes on from the record at buf[bpos]. */
+static void fast_stop(struct bt_pcap_reader *r)
+{
+    uint64_t off = r->buf_off + r->bpos;
+
+    close(r->fd);
+    r->fd = -1;
+    free(r->buf);
+    r->buf = NULL;
+    if (fseeko(r->f, (off_t)off, SEEK_SET) != 0)
+        r->f = NULL; /* cannot happen on a regular file; libpcap reads on regardless */
+}
+
+/* Makes at least want bytes available at buf[bpos]; fewer only at the end
+ * of the file (or on a read error). */
+static void fast_fill(struct bt_pcap_reader *r, size_t want)
+{
+    if (r->blen - r->bpos >= want)
+        return;
+    memmove(r->buf, r->buf + r->bpos, r->blen - r->bpos);
+    r->buf_off += r->bpos;
+    r->blen -= r->bpos;
+    r->bpos = 0;
+    while (r->blen < RBUF) {
+        ssize_t k = read(r->fd, r->buf + r->blen, RBUF - r->blen);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        r->blen += (size_t)k;
+    }
+}
+
+/* 1 with rec filled, 0 at the clean end, -1: let libpcap read this record. */
+static int fast_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec)
+{
+    const uint8_t *h;
+    uint32_t caplen, len, frac;
+
+    fast_fill(r, 16);
+    if (r->blen - r->bpos < 16)
+        return r->blen == r->bpos ? 0 : -1;
+    h = r->buf + r->bpos;
+    caplen = rd32(h + 8, r->swapped);
+    if (caplen > r->fast_max)
+        return -1;
+    if (r->blen - r->bpos < 16 + (size_t)caplen) {
+        fast_fill(r, 16 + (size_t)caplen);
+        h = r->buf + r->bpos;
+        if (r->blen - r->bpos < 16 + (size_t)caplen)
+            return -1;
+    }
+    frac = rd32(h + 4, r->swapped);
+    len = rd32(h + 12, r->swapped);
+    /* as libpcap 1.10 has it: the seconds and fraction fields of a file in
+     * host order are signed 32-bit, of a swapped file unsigned; the fraction
+     * is scaled to ns in 64 bits (time stamps past 2038 or a fraction over
+     * 2^31 come out as libpcap gives them, not "fixed") */
+    int64_t sec = r->swapped ? (int64_t)rd32(h, 1) : (int64_t)(int32_t)rd32(h, 0);
+    int64_t sub = r->swapped ? (int64_t)frac : (int64_t)(int32_t)frac;
+    if (!r->nsec)
+        sub *= 1000;
+    rec->ts_ns = (uint64_t)sec * 1000000000ULL + (uint64_t)sub;
+    rec->data = h + 16;
+    rec->caplen = caplen;
+    rec->wire_len = len < caplen ? caplen : len;
+    rec->index = r->index++;
+    r->bpos += 16 + (size_t)caplen;
+    return 1;
+}
 
 /* libpcap hands out DLT_* values, which differ from the LINKTYPE_* values
  * in files for a few old types (its own mapping is not exported). */
@@ -68,6 +225,7 @@ struct bt_pcap_reader *bt_pcap_open(const char *path, struct bt_err *e)
         bt_err_setr(e, -ENOMEM, "%s: out of memory", path);
         return NULL;
     }
+    r->fd = -1;
     r->path = strdup(path);
     r->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!r->p || !r->path) {
@@ -78,12 +236,16 @@ struct bt_pcap_reader *bt_pcap_open(const char *path, struct bt_err *e)
     r->link = dlt_to_linktype(pcap_datalink(r->p));
     r->f = pcap_file(r->p);
     r->rec_off = -1;
+    fast_open(r);
     return r;
 }
 
 struct bt_pcap_reader *bt_pcap_close(struct bt_pcap_reader *r)
 {
     if (r) {
+        if (r->fd >= 0)
+            close(r->fd);
+        free(r->buf);
         if (r->p)
             pcap_close(r->p);
         free(r->path);
@@ -98,6 +260,12 @@ int bt_pcap_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec, struct bt_er
     const u_char *data;
     int rc;
 
+    if (r->fd >= 0) {
+        rc = fast_next(r, rec);
+        if (rc >= 0)
+            return rc;
+        fast_stop(r);
+    }
     rc = pcap_next_ex(r->p, &h, &data);
     if (rc == 1) {
         rec->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
@@ -278,6 +446,9 @@ struct bt_pcap_merge {
     int pending;        /* input whose record was handed out last: refill first */
     uint8_t **copy;     /* libpcap reuses its buffer: keep each head's bytes */
     uint32_t *copy_cap;
+    int distinct;       /* every input a different reader: each holds only its
+                         * own head record, which stays valid in its buffer
+                         * until that reader is called again, so no copy */
 };
 
 static int mless(const struct mslot *a, const struct mslot *b)
@@ -331,6 +502,11 @@ struct bt_pcap_merge *bt_pcap_merge_new(struct bt_pcap_reader **readers, unsigne
         return bt_pcap_merge_free(m);
     memcpy(m->r, readers, n * sizeof(*readers));
     m->n = n;
+    m->distinct = 1;
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned k = 0; k < i; k++)
+            if (readers[i] == readers[k])
+                m->distinct = 0;
     m->pending = -1;
     return m;
 }
@@ -357,6 +533,8 @@ static int mfill(struct bt_pcap_merge *m, unsigned i, struct bt_err *e)
 
     if (rc <= 0)
         return rc;
+    if (m->distinct)
+        goto put;
     if (s.rec.caplen > m->copy_cap[i]) {
         uint8_t *c = realloc(m->copy[i], s.rec.caplen);
         if (!c)
@@ -367,6 +545,7 @@ static int mfill(struct bt_pcap_merge *m, unsigned i, struct bt_err *e)
     if (s.rec.caplen)
         memcpy(m->copy[i], s.rec.data, s.rec.caplen);
     s.rec.data = m->copy[i];
+put:
     s.which = i;
     m->heap[m->hn] = s;
     msift_up(m, m->hn++);
@@ -378,6 +557,11 @@ int bt_pcap_merge_next(struct bt_pcap_merge *m, struct bt_pcap_rec *rec, unsigne
 {
     int rc;
 
+    if (m->n == 1) {
+        /* one input: the merge is that input (no heap, no copy) */
+        *which = 0;
+        return bt_pcap_next(m->r[0], rec, e);
+    }
     if (!m->primed) {
         for (unsigned i = 0; i < m->n; i++)
             if ((rc = mfill(m, i, e)) < 0)
