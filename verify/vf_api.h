@@ -60,6 +60,7 @@ struct vf_input {
     int weight_id[VF_MAX_MEMBERS];
     unsigned weight[VF_MAX_MEMBERS];
     const char *client, *server;            /* link captures (override the capset's) */
+    const char *nat;                        /* nat.jsonl (overrides the capset's) */
 };
 
 /* Runs every check. 0 with *out set (caller frees with vf_report_free), or

@@ -10,6 +10,7 @@
  */
 #include "vf_api.h"
 #include "vf_loss.h"
+#include "vf_nat.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -47,11 +48,13 @@ struct flow_ev {
     uint64_t first_after; /* first packet at or after T */
 };
 
-/* Inline value of the flow table: kept small, there can be millions. */
+/* Inline value of the flow table: kept small (48 bytes; with the table's
+ * 56-byte header two cache lines), there can be millions. The failover
+ * records of the few flows a member failure affects live in a side pool. */
 struct vf_flow {
     uint64_t first_ns, last_ns;
     uint64_t c2s_mask, s2c_mask;      /* members per direction in this epoch */
-    uint32_t packets;
+    uint32_t evblock;                 /* 1 + block of the failover records in the pool, 0: none */
     uint8_t owner;                    /* member of the first packet */
     uint8_t cur[2];                   /* current member per direction */
     uint8_t client_is_canon_src;      /* canonical src is the client */
@@ -60,8 +63,8 @@ struct vf_flow {
         corrected : 1, rebalanced : 1, moved_failover : 1;
     uint8_t pending_rebal;            /* a move after join/weight awaiting the other direction */
     uint8_t nev;
-    struct flow_ev ev[MAX_FLOW_EVENTS];
 };
+_Static_assert(sizeof(struct vf_flow) <= 48, "the per-flow record grew");
 
 struct offender {
     char cid[40];
@@ -171,12 +174,58 @@ struct pass {
     size_t next_event;        /* first event not yet applied */
     struct bt_correction *corr;
     size_t ncorr;
+    struct vf_nat *nat;       /* hide-NAT halves to join, NULL without nat.jsonl */
     uint64_t down_mask;       /* members down now */
     uint64_t down_since[65];  /* when each went down */
     uint64_t last_rebalance;  /* time of the latest sgm_join/weight event (0: none) */
     uint8_t epoch;            /* number of sgm_down events applied */
     double up_weight;         /* sum of the weights of members up now */
+    int8_t midx[VF_MAX_MEMBERS + 1];  /* member id -> index in the report, -1 */
+    /* failover records: blocks of MAX_FLOW_EVENTS, reused through a free list */
+    struct flow_ev *fev;
+    uint32_t nblocks, capblocks;
+    uint32_t *freeb;
+    uint32_t nfree;
+    bool oom;
 };
+
+static struct flow_ev *flow_evs(const struct pass *ps, const struct vf_flow *f)
+{
+    return f->evblock ? &ps->fev[(size_t)(f->evblock - 1) * MAX_FLOW_EVENTS] : NULL;
+}
+
+/* Gives f a block of failover records (0), or -ENOMEM. */
+static int flow_evs_alloc(struct pass *ps, struct vf_flow *f)
+{
+    uint32_t b;
+
+    if (ps->nfree) {
+        b = ps->freeb[--ps->nfree];
+    } else {
+        if (ps->nblocks == ps->capblocks) {
+            uint32_t cap = ps->capblocks ? ps->capblocks * 2 : 1024;
+            struct flow_ev *n = realloc(ps->fev, (size_t)cap * MAX_FLOW_EVENTS * sizeof(*n));
+            uint32_t *fr = n ? realloc(ps->freeb, (size_t)cap * sizeof(*fr)) : NULL;
+            if (n)
+                ps->fev = n;
+            if (!fr)
+                return -ENOMEM;
+            ps->freeb = fr;
+            ps->capblocks = cap;
+        }
+        b = ps->nblocks++;
+    }
+    f->evblock = b + 1;
+    return 0;
+}
+
+static void flow_evs_release(struct pass *ps, struct vf_flow *f)
+{
+    if (f->evblock) {
+        ps->freeb[ps->nfree++] = f->evblock - 1;
+        f->evblock = 0;
+    }
+}
 
 static int corr_cmp(const void *a, const void *b)
 {
@@ -261,11 +310,12 @@ static void finalize(struct pass *ps, const struct bt_flow_key *k, struct vf_flo
     r->flows++;
     if (f->corrected)
         r->corrected++;  /* flows some of whose packets the cluster corrected */
-    int mi = member_index(r, f->owner);
+    int mi = ps->midx[f->owner];
     if (mi >= 0)
         r->m[mi].flows++;
+    struct flow_ev *evs = flow_evs(ps, f);
     for (unsigned i = 0; i < f->nev; i++) {
-        struct flow_ev *fe = &f->ev[i];
+        struct flow_ev *fe = &evs[i];
         struct ev_res *er = &r->ev[fe->ev];
         /* UDP and ICMP count only if they also have packets after T */
         if (stateless && !fe->first_after)
@@ -293,6 +343,7 @@ static void finalize(struct pass *ps, const struct bt_flow_key *k, struct vf_flo
             add_offender(r, &r->chk[2], k, fe->last_before, mem, fe->member_after ? 2 : 1);
         }
     }
+    flow_evs_release(ps, f);
 }
 
 static void expire_cb(const struct bt_flow_key *k, void *v, void *arg)
@@ -320,7 +371,11 @@ static void mark_cb(const struct bt_flow_key *k, void *v, void *arg)
         return;
     if (f->nev >= MAX_FLOW_EVENTS)
         return;
-    struct flow_ev *fe = &f->ev[f->nev++];
+    if (!f->evblock && flow_evs_alloc(c->ps, f) < 0) {
+        c->ps->oom = true;
+        return;
+    }
+    struct flow_ev *fe = &flow_evs(c->ps, f)[f->nev++];
     memset(fe, 0, sizeof(*fe));
     fe->ev = c->idx;
     fe->last_before = f->last_ns;
@@ -387,17 +442,32 @@ static void apply_events(struct pass *ps, uint64_t now)
     }
 }
 
-static void on_packet(struct pass *ps, int member, uint64_t ts, const struct bt_parsed *p)
+/* A packet read ahead of the one being judged: parsed, keyed and hashed
+ * (none of which depends on the flows), so that the flow table entry can be
+ * prefetched a few packets before it is needed. */
+struct slot {
+    uint64_t ts;
+    unsigned which;
+    int member;
+    struct bt_parsed p;
+    struct bt_flow_key k, ck;   /* directional and canonical keys (NAT joined) */
+    struct bt_flow_key wk;      /* directional key as on the wire */
+    uint64_t hash;              /* of ck */
+    int swapped;                /* k is not canonical */
+};
+
+static void on_packet(struct pass *ps, const struct slot *sl)
 {
     struct vf_report *r = ps->r;
-    struct bt_flow_key k, ck;
+    const struct bt_parsed *p = &sl->p;
+    const struct bt_flow_key k = sl->wk, ck = sl->ck;
+    int member = sl->member;
+    uint64_t ts = sl->ts;
     struct vf_flow *f;
     bool created;
-    int swapped, dir;
+    int swapped = sl->swapped, dir;
 
-    bt_flow_key_from_parsed(p, &k);
-    swapped = bt_flow_key_canon(&k, &ck);
-    f = bt_flowtab_lookup(ps->ft, &ck);
+    f = bt_flowtab_lookup_hashed(ps->ft, &ck, sl->hash);
     /* a new SYN after the flow ended by FIN both ways or RST starts a new flow */
     if (f && (f->rst || (f->fin_c2s && f->fin_s2c)) && p->proto == 6 &&
         (p->tcp_flags & (BT_TCP_SYN | BT_TCP_ACK)) == BT_TCP_SYN) {
@@ -406,7 +476,7 @@ static void on_packet(struct pass *ps, int member, uint64_t ts, const struct bt_
         f = NULL;
     }
     if (!f) {
-        f = bt_flowtab_insert(ps->ft, &ck, ts, &created);
+        f = bt_flowtab_insert_hashed(ps->ft, &ck, sl->hash, ts, &created);
         if (!f) {
             r->not_parsed++;  /* table full: counted, never silently */
             return;
@@ -437,10 +507,9 @@ static void on_packet(struct pass *ps, int member, uint64_t ts, const struct bt_
         close_epoch(ps, f, &ck);
         f->epoch = ps->epoch;
     }
-    f->packets++;
     if (!f->owner && !((ps->down_mask & (1ULL << (member - 1))) && ps->down_since[member] <= ts))
         f->owner = (uint8_t)member;
-    int mi = member_index(r, member);
+    int mi = ps->midx[member];
     if (mi >= 0)
         r->m[mi].packets++;
     bool corrected = is_corrected(ps, &k, member, ts);
@@ -453,8 +522,9 @@ static void on_packet(struct pass *ps, int member, uint64_t ts, const struct bt_
         *(dir == DIR_C2S ? &f->c2s_mask : &f->s2c_mask) |= 1ULL << (member - 1);
 
     /* failover bookkeeping for events this flow is affected by */
+    struct flow_ev *evs = flow_evs(ps, f);
     for (unsigned i = 0; i < f->nev; i++) {
-        struct flow_ev *fe = &f->ev[i];
+        struct flow_ev *fe = &evs[i];
         uint64_t T = r->ev[fe->ev].t_ns;
         /* what the distributor still delivers to the dead member before it
          * notices (the detection window) is not the flow going on */
@@ -732,6 +802,9 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
                 r->m[i].up = false;
     }
     set_member(&ps, r->m[0].id, r->m[0].up, -1);
+    memset(ps.midx, -1, sizeof(ps.midx));
+    for (unsigned i = 0; i < r->nm; i++)
+        ps.midx[r->m[i].id] = (int8_t)i;
     const char *cp = in->corrections;
     if (!cp && in->capset && (meta.files & BT_CAPSET_HAS_CORRECTIONS))
         cp = bt_capset_path(in->capset, "corrections.jsonl", pathbuf, sizeof(pathbuf));
@@ -739,6 +812,13 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         if ((rc = bt_corrections_read(cp, &ps.corr, &ps.ncorr, e)) < 0)
             goto out;
         qsort(ps.corr, ps.ncorr, sizeof(*ps.corr), corr_cmp);
+    }
+    const char *np = in->nat;
+    if (!np && in->capset && (meta.files & BT_CAPSET_HAS_NAT))
+        np = bt_capset_path(in->capset, "nat.jsonl", pathbuf, sizeof(pathbuf));
+    if (np && !(ps.nat = vf_nat_load(np, e))) {
+        rc = -EINVAL;
+        goto out;
     }
     {
         char cbuf[4096], sbuf[4096];
@@ -749,7 +829,7 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
             sv = bt_capset_path(in->capset, "server.pcap", sbuf, sizeof(sbuf));
         if (cl && sv) {
             void *lj = NULL;
-            if ((rc = vf_loss(cl, sv, &lj, e)) < 0)
+            if ((rc = vf_loss(cl, sv, ps.nat, &lj, e)) < 0)
                 goto out;
             r->loss = lj;
         } else if (in->client || in->server) {
@@ -763,33 +843,71 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         rc = bt_err_setr(e, -ENOMEM, "out of memory");
         goto out;
     }
+    /* A pipeline of PIPE packets read ahead: each one's index slot is
+     * prefetched when it is read, its entry PF_ENTRY packets before it is
+     * judged, the entry's LRU neighbours PF_LRU packets before. */
+    enum { PIPE = 16, PF_ENTRY = 8, PF_LRU = 4 };
+    struct slot ring[PIPE];
+    unsigned head = 0, queued = 0;
+    bool eof = false;
     for (;;) {
-        struct bt_pcap_rec rec;
-        struct bt_parsed p;
-        unsigned which;
-        int got = bt_pcap_merge_next(m, &rec, &which, e);
-        if (got < 0) {
-            rc = got;
-            goto out;
+        while (!eof && queued < PIPE) {
+            struct bt_pcap_rec rec;
+            unsigned which;
+            struct slot *sl = &ring[(head + queued) % PIPE];
+            int got = bt_pcap_merge_next(m, &rec, &which, e);
+            if (got < 0) {
+                rc = got;
+                goto out;
+            }
+            if (got == 0) {
+                eof = true;
+                break;
+            }
+            sl->ts = rec.ts_ns;
+            sl->which = which;
+            sl->member = ids[which];
+            bt_parse(rec.data, rec.caplen, links[which], &sl->p);
+            if (sl->p.ip_version != 0 && sl->p.status != BT_PARSE_NOT_IP &&
+                sl->p.status != BT_PARSE_UNSUPPORTED_LINK) {
+                bt_flow_key_from_parsed(&sl->p, &sl->k);
+                sl->wk = sl->k;
+                if (ps.nat)
+                    vf_nat_untranslate(ps.nat, &sl->k, sl->ts);
+                sl->swapped = bt_flow_key_canon(&sl->k, &sl->ck);
+                sl->hash = bt_flowtab_hash(&sl->ck);
+                bt_flowtab_prefetch(ps.ft, sl->hash, 0);
+            }
+            queued++;
         }
-        if (got == 0)
+        if (!queued)
             break;
-        apply_events(&ps, rec.ts_ns);
-        bt_flowtab_expire(ps.ft, rec.ts_ns, expire_cb, &ps, 0);
+        struct slot *sl = &ring[head];
+        if (queued > PF_ENTRY)
+            bt_flowtab_prefetch(ps.ft, ring[(head + PF_ENTRY) % PIPE].hash, 1);
+        if (queued > PF_LRU)
+            bt_flowtab_prefetch(ps.ft, ring[(head + PF_LRU) % PIPE].hash, 2);
+        head = (head + 1) % PIPE;
+        queued--;
+        apply_events(&ps, sl->ts);
+        bt_flowtab_expire(ps.ft, sl->ts, expire_cb, &ps, 0);
         r->packets++;
-        bt_parse(rec.data, rec.caplen, links[which], &p);
-        if (p.status == BT_PARSE_NOT_IP) {
+        if (sl->p.status == BT_PARSE_NOT_IP) {
             r->non_ip++;
             continue;
         }
-        if (p.ip_version == 0 || p.status == BT_PARSE_UNSUPPORTED_LINK) {
+        if (sl->p.ip_version == 0 || sl->p.status == BT_PARSE_UNSUPPORTED_LINK) {
             r->not_parsed++;
             continue;
         }
-        on_packet(&ps, ids[which], rec.ts_ns, &p);
+        on_packet(&ps, sl);
     }
     apply_events(&ps, UINT64_MAX);
     bt_flowtab_foreach(ps.ft, expire_cb, &ps);
+    if (ps.oom) {
+        rc = bt_err_setr(e, -ENOMEM, "out of memory");
+        goto out;
+    }
     judge(r);
     *out = r;
     r = NULL;
@@ -800,6 +918,9 @@ out:
     bt_flowtab_free(ps.ft);
     free(ps.events);
     free(ps.corr);
+    free(ps.fev);
+    free(ps.freeb);
+    vf_nat_free(ps.nat);
     vf_report_free(r);
     return rc;
 }

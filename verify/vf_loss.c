@@ -6,9 +6,12 @@
  * gateway does not change (addresses, protocol, IPv4 id, the L4 header and
  * payload; not TTL or checksums); both links are merged by time, each
  * entering packet waits in a table until it leaves, and what never leaves is
- * lost. Without NAT only: with hide-NAT the addresses change (not yet joined).
+ * lost. With hide-NAT (nat.jsonl) a packet is identified by its original
+ * tuple and by the L4 bytes NAT leaves alone (not the ports, the checksum or
+ * the ICMP echo id), so the translated copy matches the one that entered.
  */
 #include "vf_loss.h"
+#include "vf_nat.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -27,6 +30,7 @@
  * and not yet left; n < 0 left without having entered. */
 struct inflight {
     uint64_t ts[8];
+    struct bt_flow_key fk;   /* the packet's flow (canonical, original tuple) */
     int8_t n;
     uint8_t rst;
 };
@@ -35,46 +39,93 @@ struct dirflow {
     uint8_t client_is_canon_src;
 };
 
-static uint64_t pkt_id(const uint8_t *d, uint32_t caplen, const struct bt_parsed *p)
+/* k: the packet's directional key in original-tuple terms. */
+static uint64_t pkt_id(const uint8_t *d, uint32_t caplen, const struct bt_parsed *p,
+                       const struct bt_flow_key *k)
 {
     uint64_t h = 0x243f6a8885a308d3ULL;
-    uint32_t end = p->l3_off + p->ip_len;
+    uint32_t end = p->l3_off + p->ip_len, o = p->l4_off;
 
     if (end > caplen)
         end = caplen;
     for (int i = 0; i < 16; i += 8) {
         uint64_t a, b;
-        memcpy(&a, p->src + i, 8);
-        memcpy(&b, p->dst + i, 8);
+        memcpy(&a, k->src + i, 8);
+        memcpy(&b, k->dst + i, 8);
         h = bt_mix64(h ^ a);
         h = bt_mix64(h ^ b);
     }
-    h = bt_mix64(h ^ p->proto);
+    h = bt_mix64(h ^ k->proto ^ (uint64_t)k->sport << 16 ^ (uint64_t)k->dport << 32);
     if (p->ip_version == 4)
         h = bt_mix64(h ^ (uint64_t)(d[p->l3_off + 4] << 8 | d[p->l3_off + 5]));
-    /* L4 header and payload, 8 bytes at a time, skipping the checksum field
-     * would need per-protocol offsets: a forwarder does not change them
-     * without NAT, so they are included */
-    for (uint32_t o = p->l4_off; o < end; o += 8) {
+    /* the L4 bytes that NAT and a forwarder leave alone, 8 at a time: TCP
+     * without ports and checksum, UDP without its header, ICMP echo without
+     * checksum and id (the key has ports and id) */
+    uint32_t skip_from = 0, skip_to = 0;
+    if (p->proto == 6 && (p->flags & BT_PF_PORTS)) {
+        o += 4;
+        skip_from = p->l4_off + 16;
+        skip_to = p->l4_off + 18;
+    } else if (p->proto == 17 && (p->flags & BT_PF_PORTS)) {
+        o += 8;
+    } else if (p->proto == 1 || p->proto == 58) {
+        skip_from = p->l4_off + 2;
+        skip_to = p->l4_off + 6;
+    }
+    while (o < end) {
         uint64_t w = 0;
-        memcpy(&w, d + o, end - o < 8 ? end - o : 8);
+        uint32_t n = end - o < 8 ? end - o : 8;
+        if (o < skip_to && o + n > skip_from) {
+            /* the word with the skipped bytes: those zeroed */
+            uint8_t b[8] = {0};
+            memcpy(b, d + o, n);
+            for (uint32_t i = 0; i < n; i++)
+                if (o + i >= skip_from && o + i < skip_to)
+                    b[i] = 0;
+            memcpy(&w, b, 8);
+        } else {
+            memcpy(&w, d + o, n);
+        }
         h = bt_mix64(h ^ w);
+        o += n;
     }
     return h;
 }
 
 /* What left but never entered: packets the cluster made (RSTs it injected). */
+#define MAX_OFFENDERS 20
+
+struct outs {
+    uint64_t unmatched, rsts;
+    json_t *off;                 /* flows with a packet that never left */
+    struct bt_flow_key seen[MAX_OFFENDERS];
+    unsigned nseen;
+};
+
 static void count_outs(const struct bt_flow_key *k, void *v, void *arg)
 {
     struct inflight *f = v;
-    uint64_t *c = arg;
+    struct outs *c = arg;
 
     (void)k;
     if (f->n < 0) {
-        c[0] += (uint64_t)-f->n;
+        c->unmatched += (uint64_t)-f->n;
         if (f->rst)
-            c[1] += (uint64_t)-f->n;
+            c->rsts += (uint64_t)-f->n;
+        return;
     }
+    if (c->nseen >= MAX_OFFENDERS)
+        return;
+    for (unsigned i = 0; i < c->nseen; i++)
+        if (bt_flow_key_eq(&c->seen[i], &f->fk))
+            return;
+    char cid[40], tuple[128];
+    c->seen[c->nseen++] = f->fk;
+    bt_community_id(&f->fk, 0, cid, sizeof(cid));
+    bt_flow_key_fmt(&f->fk, tuple, sizeof(tuple));
+    json_array_append_new(c->off, json_pack("{s:s, s:s, s:[], s:f}", "community_id", cid,
+                                            "tuple", tuple, "members", "t",
+                                            (double)f->ts[0] / 1e9));
 }
 
 static int dcmp(const void *a, const void *b)
@@ -92,6 +143,7 @@ struct batch_rec {
 
 struct lctx {
     struct bt_flowtab *wait, *dirs;
+    const struct vf_nat *nat;
     int links[2];
     uint64_t in[2], out[2];
     double *lat;
@@ -109,6 +161,7 @@ static int handle(struct lctx *c, const struct batch_rec *r, int phase)
     if (bt_parse(r->data, r->caplen, c->links[r->link], &p) != BT_PARSE_OK ||
         bt_flow_key_from_parsed(&p, &k) < 0)
         return 0;
+    vf_nat_untranslate(c->nat, &k, r->ts);
     int swapped = bt_flow_key_canon(&k, &ck);
     struct dirflow *df = bt_flowtab_insert(c->dirs, &ck, r->ts, &created);
     if (!df)
@@ -124,7 +177,7 @@ static int handle(struct lctx *c, const struct batch_rec *r, int phase)
     if (entering != (phase == 0))
         return 0;
     memset(&idk, 0, sizeof(idk));
-    uint64_t id = pkt_id(r->data, r->caplen, &p);
+    uint64_t id = pkt_id(r->data, r->caplen, &p, &k);
     memcpy(idk.src, &id, 8);
     idk.proto = (uint8_t)dir;
     struct inflight *f = bt_flowtab_insert(c->wait, &idk, r->ts, NULL);
@@ -132,6 +185,7 @@ static int handle(struct lctx *c, const struct batch_rec *r, int phase)
     if (!f)
         return -ENOMEM;
     f->rst = p.proto == 6 && (p.tcp_flags & BT_TCP_RST);
+    f->fk = ck;
     if (entering) {
         c->in[dir]++;
         if (f->n < 8)
@@ -161,7 +215,8 @@ static int handle(struct lctx *c, const struct batch_rec *r, int phase)
     return 0;
 }
 
-int vf_loss(const char *client, const char *server, void **json_out, struct bt_err *e)
+int vf_loss(const char *client, const char *server, const struct vf_nat *nat, void **json_out,
+            struct bt_err *e)
 {
     struct bt_pcap_reader *rd[2] = {NULL, NULL};
     struct bt_pcap_merge *m = NULL;
@@ -172,6 +227,7 @@ int vf_loss(const char *client, const char *server, void **json_out, struct bt_e
     int rc = 0;
 
     memset(&c, 0, sizeof(c));
+    c.nat = nat;
     rd[0] = bt_pcap_open(client, e);
     if (!rd[0])
         return -EINVAL;
@@ -235,12 +291,12 @@ int vf_loss(const char *client, const char *server, void **json_out, struct bt_e
         b[nb].caplen = rec.caplen;
         nb++;
     }
-    {
-        uint64_t cnt[2] = {0, 0};
-        bt_flowtab_foreach(c.wait, count_outs, cnt);
-        unmatched_out = cnt[0];
-        rsts = cnt[1];
-    }
+    struct outs cnt;
+    memset(&cnt, 0, sizeof(cnt));
+    cnt.off = json_array();
+    bt_flowtab_foreach(c.wait, count_outs, &cnt);
+    unmatched_out = cnt.unmatched;
+    rsts = cnt.rsts;
     qsort(c.lat, c.nlat, sizeof(*c.lat), dcmp);
     {
         uint64_t lost[2];
@@ -248,7 +304,7 @@ int vf_loss(const char *client, const char *server, void **json_out, struct bt_e
             lost[d] = c.in[d] > c.out[d] ? c.in[d] - c.out[d] : 0;
         size_t n = c.nlat;
         json_t *o = json_pack(
-            "{s:{s:I, s:I, s:I, s:f}, s:{s:I, s:I, s:I, s:f}, s:{s:f, s:f, s:f}, s:I, s:I}",
+            "{s:{s:I, s:I, s:I, s:f}, s:{s:I, s:I, s:I, s:f}, s:{s:f, s:f, s:f}, s:I, s:I, s:o}",
             "c2s", "in", (json_int_t)c.in[0], "out", (json_int_t)c.out[0], "lost",
             (json_int_t)lost[0], "loss_pct",
             c.in[0] ? 100.0 * (double)lost[0] / (double)c.in[0] : 0.0, "s2c", "in",
@@ -256,7 +312,7 @@ int vf_loss(const char *client, const char *server, void **json_out, struct bt_e
             "loss_pct", c.in[1] ? 100.0 * (double)lost[1] / (double)c.in[1] : 0.0, "latency_us",
             "p50", n ? c.lat[(n - 1) / 2] : 0.0, "p99", n ? c.lat[(size_t)((double)(n - 1) * 0.99)] : 0.0,
             "max", n ? c.lat[n - 1] : 0.0, "injected_rsts", (json_int_t)rsts, "unmatched_out",
-            (json_int_t)unmatched_out);
+            (json_int_t)unmatched_out, "offenders", cnt.off);
         *json_out = o;
     }
 out:

@@ -3,7 +3,8 @@
  * baton-verify: judges a cluster from its member captures.
  *   baton-verify check [--capset DIR] [--sgm ID=FILE]... [--events FILE]
  *                      [--corrections FILE] [--weights ID=W,...] [--json]
- *                      [--junit FILE] [thresholds]
+ *                      [--junit FILE] [--client FILE --server FILE] [--nat FILE]
+ *                      [thresholds]
  * Exit 0: every check passed; 1: a check failed; 2: bad usage or input.
  */
 #include <errno.h>
@@ -27,6 +28,7 @@ static void usage(FILE *f)
             "                          [--max-symmetry N] [--max-lost N] [--max-gap DUR]\n"
             "                          [--max-balance-pct X] [--min-flows-per-sgm N]\n"
             "                          [--client FILE --server FILE] [--max-loss-pct X]\n"
+            "                          [--nat FILE]\n"
             "Exit 0 all checks pass, 1 a check failed, 2 bad usage or input.\n"
             "See docs/verify.md.\n");
 }
@@ -86,6 +88,7 @@ static int cmd_check(int argc, char **argv)
         {"client", required_argument, NULL, 7},
         {"server", required_argument, NULL, 8},
         {"max-loss-pct", required_argument, NULL, 9},
+        {"nat", required_argument, NULL, 10},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -136,6 +139,7 @@ static int cmd_check(int argc, char **argv)
         }
         case 6: rc = num("--min-flows-per-sgm", optarg, &t.min_flows_per_sgm, &e); break;
         case 7: in.client = optarg; break;
+        case 10: in.nat = optarg; break;
         case 8: in.server = optarg; break;
         case 9: {
             double x;

@@ -6,6 +6,11 @@ faults planted on purpose, and writes next to them the figures a correct
 verifier must report (expected.json). Nothing here uses baton's code.
 
 usage: mkcapset.py SCENARIO OUTDIR
+       mkcapset.py --all OUTROOT SCENARIO...   (each into OUTROOT/SCENARIO)
+
+expected.json holds dotted keys of verify's --json with their values; a key
+ending in _min is a lower bound, _near within 2 %; "args" are the flags to
+run `check` with.
 """
 import json
 import os
@@ -28,14 +33,22 @@ class Set:
         self.members = members
         self.weights = weights or {m: 100 for m in members}
         self.pkts = {m: [] for m in members}
+        self.links = {"client": [], "server": []}
         self.events = []
         self.corrections = []
+        self.nat = []
         self.nano = nano
         os.makedirs(out, exist_ok=True)
 
     def put(self, member, t, pkt):
         pkt.time = t
         self.pkts[member].append(pkt)
+
+    def link(self, name, t, pkt):
+        """A packet on the client-side or server-side link."""
+        pkt = pkt.copy()
+        pkt.time = t
+        self.links[name].append(pkt)
 
     def tcp_flow(self, c, s, cport, sport, t0, c2s_member, s2c_member=None, n_data=2,
                  fin=True, gap=10 * MS, v6=False, vlan=None):
@@ -84,7 +97,18 @@ class Set:
         with open(os.path.join(self.out, "events.jsonl"), "w") as f:
             for e in self.events:
                 f.write(json.dumps(e) + "\n")
-        files = {"events": True, "corrections": bool(self.corrections)}
+        files = {"events": True, "corrections": bool(self.corrections), "nat": bool(self.nat),
+                 "client": bool(self.links["client"]), "server": bool(self.links["server"])}
+        for name, pk in self.links.items():
+            if pk:
+                w = PcapWriter(os.path.join(self.out, name + ".pcap"), nano=True, linktype=1, sync=False)
+                for p in sorted(pk, key=lambda p: p.time):
+                    w.write(p)
+                w.close()
+        if self.nat:
+            with open(os.path.join(self.out, "nat.jsonl"), "w") as f:
+                for n in self.nat:
+                    f.write(json.dumps(n) + "\n")
         if self.corrections:
             with open(os.path.join(self.out, "corrections.jsonl"), "w") as f:
                 for c in self.corrections:
@@ -110,6 +134,59 @@ def clean(out, n=400, members=(1, 2, 3, 4)):
                "failover.affected": 0}
 
 
+def conv(s, i, c, srv, cport, t0, m_c, m_s, xlat=None, drop=(), rst_injected=False,
+         lat=100e-6, gap=0.01, icmp=False):
+    """One conversation through the cluster: on the members (c2s with the
+    original tuple; s2c, arriving from the server side, with the translated
+    one when xlat = (pool address, port or echo id) is given) and on both
+    links (client side: original; server side: translated). m_c and m_s may
+    be callables of the packet's number. drop: numbers of the packets the
+    cluster lost (delivered to a member, never out on the other link)."""
+    sport = 80
+    pa, pp = xlat if xlat else (c, cport)
+    if icmp:
+        seq = [("req", 0), ("rep", 1), ("req", 0), ("rep", 1)]
+    else:
+        seq = [("S", 0), ("SA", 1), ("A", 0)]
+        for _ in range(3):
+            seq += [("PA", 0), ("A", 1)]
+        seq += [("FA", 0), ("FA", 1), ("A", 0)]
+    if xlat:
+        s.nat.append({"t": t0, "proto": "icmp" if icmp else "tcp",
+                      "orig": {"src": c, "sport": cport, "dst": srv, "dport": cport if icmp else sport},
+                      "xlat": {"src": pa, "sport": pp, "dst": srv, "dport": pp if icmp else sport}})
+    t = t0
+    for k, (flags, d) in enumerate(seq):
+        ipid = (i * 16 + k) & 0xffff
+        data = b"d%02d" % k if flags == "PA" else b""
+
+        def mk(a, b, ap, bp, d=d, flags=flags, ipid=ipid, data=data, k=k):
+            if icmp:
+                # the echo id is the client side's "port" both ways
+                return E() / IP(src=a, dst=b, id=ipid) / ICMP(type=8 if d == 0 else 0,
+                                                            id=ap if d == 0 else bp, seq=k)
+            l4 = TCP(sport=ap, dport=bp, flags=flags, seq=1000 * (k + 1))
+            return E() / IP(src=a, dst=b, id=ipid) / l4 / Raw(data) if data else E() / IP(src=a, dst=b, id=ipid) / l4
+        mem = (m_c if d == 0 else m_s)
+        mem = mem(k) if callable(mem) else mem
+        if d == 0:
+            orig, tr = mk(c, srv, cport, sport), mk(pa, srv, pp, sport)
+            s.put(mem, t + lat / 2, orig)
+            s.link("client", t, orig)
+            if k not in drop:
+                s.link("server", t + lat, tr)
+        else:
+            tr, orig = mk(srv, pa, sport, pp), mk(srv, c, sport, cport)
+            s.put(mem, t + lat / 2, tr)
+            s.link("server", t, tr)
+            if k not in drop:
+                s.link("client", t + lat, orig)
+        t += gap
+    if rst_injected:
+        s.link("client", t, E() / IP(src=srv, dst=c, id=0xfff0) / TCP(sport=sport, dport=cport, flags="R", seq=99))
+    return len([1 for f, d in seq if d == 0]), len([1 for f, d in seq if d == 1])
+
+
 def scenario(name, out):
     if name == "clean":
         s, exp = clean(out)
@@ -128,11 +205,11 @@ def scenario(name, out):
             s.tcp_flow(client(2000 + i), "192.0.2.10", 31000 + i, 80, 1.0 + i * 0.01, 1, 2)
         exp.update({"flows": 205, "pass": False, "affinity.violations": 0,
                     "symmetry.violations": 5})
-    elif name in ("failover", "slowfail"):
+    elif name in ("failover", "slowfail", "failover_ok"):
         # 4 members; 120 long flows; sgm 2 dies at T=1.0. Its flows continue
         # on sgm 3 after a gap, except 3 that are reset and 2 that stop.
-        gap = 0.05 if name == "failover" else 0.5
-        s = Set(out, [1, 2, 3, 4], nano=(name == "failover"))
+        gap = 0.5 if name == "slowfail" else 0.05
+        s = Set(out, [1, 2, 3, 4], nano=(name != "slowfail"))
         T = 1.0
         s.event(T, "sgm_down", 2)
         on2 = 0
@@ -140,8 +217,8 @@ def scenario(name, out):
             m = [1, 2, 3, 4][i % 4]
             c, p = client(i), 40000 + i
             # packets every 100 ms from 0.5 s to 2.0 s, closing with FIN
-            lost_rst = m == 2 and on2 in (0, 1, 2)
-            lost_stop = m == 2 and on2 in (3, 4)
+            lost_rst = m == 2 and on2 in (0, 1, 2) and name != "failover_ok"
+            lost_stop = m == 2 and on2 in (3, 4) and name != "failover_ok"
             if m == 2:
                 on2 += 1
             t = 0.5 + i * 0.0001
@@ -169,6 +246,9 @@ def scenario(name, out):
                "pass": False}
         if name == "slowfail":
             exp["failover.max_gap_ms_min"] = 399
+        if name == "failover_ok":
+            exp.update({"failover.survived": 30, "failover.lost": 0, "failover.pass": True,
+                        "pass": True})
     elif name == "rebalance":
         s = Set(out, [1, 2, 3])
         s.event(1.0, "sgm_join", 3, weight=100)
@@ -224,10 +304,66 @@ def scenario(name, out):
         exp = {"flows": n, "balance.judged": True, "pass": name == "balance"}
         if name == "imbalance":
             exp["balance.max_deviation_pct_min"] = 28
+    elif name in ("loss", "loss_ok"):
+        # 50 conversations seen on both links, 100 us through the cluster;
+        # loss: 3 client-to-server packets and 1 reply lost inside, and an
+        # RST the cluster made itself (out on the client link only)
+        s = Set(out, [1, 2])
+        bad = name == "loss"
+        cin = sin = 0
+        for i in range(50):
+            drop = ()
+            if bad and i < 3:
+                drop = (5,)          # the second data segment
+            if bad and i == 3:
+                drop = (4,)          # the first data ACK
+            a, b = conv(s, i, client(i), "192.0.2.70", 42000 + i, 0.1 + i * 0.002, 1 + i % 2,
+                        1 + i % 2, drop=drop, rst_injected=bad and i == 4)
+            cin += a
+            sin += b
+        exp = {"flows": 50, "loss.c2s.in": cin, "loss.s2c.in": sin,
+               "loss.c2s.lost": 3 if bad else 0, "loss.s2c.lost": 1 if bad else 0,
+               "loss.injected_rsts": 1 if bad else 0, "loss.judged": True,
+               "loss.latency_us.p50_near": 100.0, "loss.latency_us.max_near": 100.0,
+               "loss.pass": not bad, "pass": not bad, "args": ["--max-loss-pct", "0.5"]}
+        if bad:
+            exp["loss.c2s.loss_pct_near"] = 300.0 / cin
+            exp["loss.offenders_len"] = 4   # the flows with a packet lost
+    elif name in ("nat", "nat_ok"):
+        # hide-NAT behind 100.64.0.1: members see requests with the client's
+        # tuple and replies addressed to the pool; nat.jsonl joins them.
+        # nat: 3 flows whose replies go to another member (asymmetric across
+        # the translation), 1 whose replies move half way (affinity), and 2
+        # client-to-server packets lost between the links
+        s = Set(out, [1, 2])
+        bad = name == "nat"
+        cin = 0
+        for i in range(40):
+            m = 1 + i % 2
+            m_s = m
+            if bad and i < 3:
+                m_s = 3 - m
+            if bad and i == 3:
+                m_s = (lambda k, m=m: m if k < 6 else 3 - m)
+            a, b = conv(s, i, client(i), "198.51.100.1", 41000 + i, 0.1 + i * 0.003, m, m_s,
+                        xlat=("100.64.0.1", 20000 + i), drop=(3,) if bad and i in (4, 5) else ())
+            cin += a
+        for i in range(2):
+            a, b = conv(s, 100 + i, client(100 + i), "198.51.100.2", 7 + i, 0.3 + i * 0.01,
+                        1, 1, xlat=("100.64.0.1", 30007 + i), icmp=True)
+            cin += a
+        exp = {"flows": 42, "symmetry.violations": 3 if bad else 0,
+               "affinity.violations": 1 if bad else 0, "loss.c2s.in": cin,
+               "loss.c2s.lost": 2 if bad else 0, "loss.s2c.lost": 0, "loss.unmatched_out": 0,
+               "pass": not bad, "args": ["--max-loss-pct", "0"]}
     else:
         sys.exit("unknown scenario " + name)
     s.write(exp)
 
 
 if __name__ == "__main__":
-    scenario(sys.argv[1], sys.argv[2])
+    if sys.argv[1] == "--all":
+        for sc in sys.argv[3:]:
+            scenario(sc, os.path.join(sys.argv[2], sc))
+    else:
+        scenario(sys.argv[1], sys.argv[2])

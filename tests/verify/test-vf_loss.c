@@ -43,7 +43,7 @@ TEST(loss_latency_and_injected_rst)
     bt_pcap_writer_close(c);
     bt_pcap_writer_close(s);
     void *out;
-    REQUIRE(vf_loss(cp, sp, &out, &e) == 0);
+    REQUIRE(vf_loss(cp, sp, NULL, &out, &e) == 0);
     json_t *r = out, *c2s = json_object_get(r, "c2s"), *s2c = json_object_get(r, "s2c");
     CHECK_EQ_INT(json_integer_value(json_object_get(c2s, "in")), 11);
     CHECK_EQ_INT(json_integer_value(json_object_get(c2s, "lost")), 1);
@@ -52,6 +52,6 @@ TEST(loss_latency_and_injected_rst)
     CHECK_EQ_INT(json_integer_value(json_object_get(r, "injected_rsts")), 1);
     CHECK_NEAR(json_real_value(json_object_get(json_object_get(r, "latency_us"), "max")), 0.5, 1e-9);
     json_decref(r);
-    CHECK(vf_loss(cp, "/nonexistent.pcap", &out, &e) < 0);
+    CHECK(vf_loss(cp, "/nonexistent.pcap", NULL, &out, &e) < 0);
     CHECK(strstr(e.msg, "/nonexistent.pcap") != NULL);
 }
