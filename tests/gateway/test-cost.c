@@ -200,3 +200,48 @@ TEST(negative_controls_sync_for_free_or_off_changes_nothing)
     CHECK(f_free > 0.97 * f_off && f_free < 1.03 * f_off);
     CHECK(f_nosync > 0.99 * f_off && f_nosync < 1.01 * f_off);
 }
+
+/* Backups count against the table (max_conns owner + backup entries per
+ * member): with sync on the cluster holds half the connections, the
+ * vendor's "50% fewer connections with sync". */
+static uint64_t held(bool sync)
+{
+    struct gw_config c;
+    struct bt_pkt *out[64];
+    uint64_t owners = 0;
+    unsigned n;
+
+    base(&c, sync);
+    c.nmembers = 4;
+    c.max_conns = 2000;
+    c.cost.queue_pkts = 65536;
+    struct gw_cluster *g = gw_cluster_new(&c, 1);
+    if (!g || !pool)
+        return 0;
+    for (uint32_t i = 0; i < 16000; i++) {
+        struct bt_pkt *p = seg(i, 0);
+        uint64_t t = (uint64_t)i * 100000ULL;
+        gw_rx(g, t, 0, &p, 1);
+        while ((n = gw_tx(g, t, out, 64)) > 0)
+            for (unsigned k = 0; k < n; k++)
+                bt_pkt_free(out[k]);
+    }
+    for (int id = 1; id <= 4; id++) {
+        struct gw_member_stats ms;
+        gw_member_stats(g, id, &ms);
+        owners += ms.owner_conns;
+        if (ms.owner_conns + ms.backup_conns > c.max_conns)
+            owners = 0;   /* over the table: fail below */
+    }
+    gw_cluster_free(g);
+    return owners;
+}
+
+TEST(backups_halve_the_connections_held)
+{
+    uint64_t off = held(false), on = held(true);
+    fprintf(stderr, "connections held, 4 members x 2000 entries: %llu without sync, %llu with\n",
+            (unsigned long long)off, (unsigned long long)on);
+    CHECK(off > 7600 && off <= 8000);
+    CHECK(on > 0.45 * (double)off && on < 0.55 * (double)off);
+}
