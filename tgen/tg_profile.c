@@ -227,7 +227,7 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
     static const char *const keys[] = {
         "mode", "templates", "clients", "servers", "client_ports", "cps", "cps_multiplier",
         "speed", "flows", "duration", "concurrency", "pps", "bps", "rate", "vlan", "macs",
-        "isn_offset", "retransmit", "pool_packets", NULL};
+        "isn_offset", "retransmit", "pool_packets", "schema", NULL};
     static const char *const mac_keys[] = {"client", "client_dst", "server", "server_dst", NULL};
     static const char *const rtx_keys[] = {"timeout", "retries", "max", NULL};
     struct tg_profile *p;
@@ -253,6 +253,11 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
             goto out;
         }
         dir = dirname(dirbuf);
+    }
+    if ((v = bt_y_get(n, "schema"))) {
+        /* optional; a later format bumps it */
+        if ((r = bt_y_int(d, v, "schema", 1, 1, &i64, e)) < 0)
+            goto out;
     }
     if ((v = bt_y_get(n, "mode"))) {
         if ((r = bt_y_str(d, v, "mode", &s, e)) < 0)

@@ -73,6 +73,7 @@ TEST(defaults)
 
 /* Every field of docs/tgen.md's example. */
 static const char full[] =
+    "schema: 1\n"
     "mode: closed\n"
     "templates:\n"
     "  - {pcap: http.pcap, weight: 3, client_cidrs: [10.99.0.0/24]}\n"
@@ -110,7 +111,7 @@ TEST(every_field)
     CHECK_EQ_INT(P.tmpl[0].nclient_cidrs, 1);
     CHECK_EQ_STR(bt_cidr_fmt(&P.tmpl[0].client_cidrs[0], buf, sizeof(buf)), "10.99.0.0/24");
     CHECK_EQ_INT(P.tmpl[0].flow, -1);
-    CHECK_EQ_STR(P.tmpl[0].origin, "/some/dir/prof.yaml:3:5");
+    CHECK_EQ_STR(P.tmpl[0].origin, "/some/dir/prof.yaml:4:5");
     CHECK_EQ_STR(P.tmpl[1].pcap, "/abs/dns.pcap");
     CHECK_NEAR(P.tmpl[1].cps, 50, 0);
     CHECK_EQ_INT(P.tmpl[1].ipg_ns, 1000000);
@@ -242,6 +243,7 @@ TEST(errors_at_line_col)
         {"retransmit: {retries: 31}\n", "retries"},
         {"retransmit: {timeout: 2s, max: 1s}\n", "p.yaml:1:1: retransmit max"},
         {"pool_packets: 10\n", "p.yaml:1:15: pool_packets"},
+        {"schema: 2\n", "p.yaml:1:9: schema: 2 is out of range 1..1"},
         {"cps: 1\n  bad indent: x\n", "p.yaml:"},
     };
     struct bt_err e;
