@@ -114,6 +114,7 @@ struct pl_cosim_result {
     unsigned runs, runs_failed, runs_timeout;
     char run_report[512];          /* "t=1.000s 'cmd': exit 0; ..." */
     uint64_t bad_events;           /* control calls the cluster refused */
+    bool overloaded;               /* a ramp trial stopped at the first drop or failed flow */
     double work_ns_per_conn;       /* cost-model work charged per connection created,
                                     * heartbeats left out (sum of busy_ns / connections) */
 };

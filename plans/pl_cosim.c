@@ -43,6 +43,8 @@ struct cosim {
     struct linkq to_gw[2], to_tg[2];
     struct pl_cosim_result *res;
     const char *out;
+    bool trial;                  /* a capacity-search trial: stop at the first sign of overload */
+    bool overloaded;
     int err;
 };
 
@@ -133,6 +135,26 @@ static void on_nat(void *arg, const struct bt_nat_map *m)
 
     if (r < 0 && !s->err)
         s->err = r;
+}
+
+static void on_flow(void *arg, const struct tg_flow_info *fi)
+{
+    struct cosim *s = arg;
+
+    if (!fi->ok)
+        s->overloaded = true;
+}
+
+/* A trial is decided at the first drop (queue, table, state) or failed flow. */
+static void check_overload(struct cosim *s)
+{
+    struct gw_stats g;
+
+    gw_get_stats(s->g, &g);
+    if (g.drops_queue || g.drops_full)
+        s->overloaded = true;
+    if (s->p->ramp.kind == PL_RAMP_CPS && (g.drops_state || g.drops_dead))
+        s->overloaded = true;
 }
 
 static double wall_now(void)
@@ -339,7 +361,7 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
 {
     struct cosim s;
     uint64_t now = 0;
-    unsigned next_ev = 0;
+    unsigned next_ev = 0, steps = 0;
     bool stuck = false;
     int r = 0;
 
@@ -356,6 +378,9 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
         r = -EINVAL;
         goto out;
     }
+    s.trial = !out && p->ramp.kind != PL_RAMP_NONE;
+    if (s.trial)
+        tg_set_flow_cb(s.tg, on_flow, &s);
     if (out) {
         if (!(s.w = bt_capset_writer_open(out, e))) {
             r = -EIO;
@@ -406,7 +431,16 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
         stuck = !moved;
         if (s.err)
             break;
+        if (s.trial && (++steps & 255) == 0)
+            check_overload(&s);
+        if (s.overloaded) {
+            tg_abort(s.tg, now);
+            break;
+        }
     }
+    if (s.trial)
+        check_overload(&s);
+    res->overloaded = s.overloaded;
     res->end_ns = now;
     tg_summary_get(s.tg, now, &res->tg);
     gw_get_stats(s.g, &res->gw);

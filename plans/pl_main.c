@@ -71,6 +71,14 @@ static void print_result(const struct pl_plan *p, const struct pl_result *r, con
                (unsigned long long)t->flows_completed, (unsigned long long)t->flows_failed,
                (unsigned long long)t->retransmits, (unsigned long long)t->rsts_seen, t->completed_cps,
                t->tx_pps, t->lat_p99_ns / 1e6);
+        const struct gw_stats *g = &r->co.gw;
+        printf("  cluster: %u members at the end, %llu connections, %llu sync records (%.2f a "
+               "connection, %llu bytes), %llu corrections, drops: %llu queue, %llu table full, "
+               "%llu out of state, %llu policy\n", r->co.members, (unsigned long long)g->conns,
+               (unsigned long long)g->sync_records, g->conns ? (double)g->sync_records / g->conns : 0,
+               (unsigned long long)g->sync_bytes, (unsigned long long)g->corrections,
+               (unsigned long long)g->drops_queue, (unsigned long long)g->drops_full,
+               (unsigned long long)g->drops_state, (unsigned long long)g->drops_policy);
     } else {
         printf("plan %s (%s): %u members, %llu conversations, %.2f s simulated in %.2f s\n", p->name,
                p->file, p->sim.cluster.nmembers, (unsigned long long)r->sim.flows, r->sim.end_ns / 1e9,
@@ -198,6 +206,22 @@ int main(int argc, char **argv)
             json_object_set_new(jp, "checks", res.verify_json ? json_incref((json_t *)res.verify_json) : json_null());
             json_object_set_new(jp, "tgen", res.tgen_json ? json_incref((json_t *)res.tgen_json) : json_null());
             json_object_set_new(jp, "sim_s", json_real((p->tgen ? res.co.end_ns : res.sim.end_ns) / 1e9));
+            if (p->tgen) {
+                const struct gw_stats *g = &res.co.gw;
+                json_t *jg = json_object();
+                json_object_set_new(jg, "members", json_integer(res.co.members));
+                json_object_set_new(jg, "conns", json_integer((json_int_t)g->conns));
+                json_object_set_new(jg, "sync_records", json_integer((json_int_t)g->sync_records));
+                json_object_set_new(jg, "sync_msgs", json_integer((json_int_t)g->sync_msgs));
+                json_object_set_new(jg, "sync_bytes", json_integer((json_int_t)g->sync_bytes));
+                json_object_set_new(jg, "corrections", json_integer((json_int_t)g->corrections));
+                json_object_set_new(jg, "drops_queue", json_integer((json_int_t)g->drops_queue));
+                json_object_set_new(jg, "drops_full", json_integer((json_int_t)g->drops_full));
+                json_object_set_new(jg, "drops_state", json_integer((json_int_t)g->drops_state));
+                json_object_set_new(jg, "drops_policy", json_integer((json_int_t)g->drops_policy));
+                json_object_set_new(jg, "work_ns_per_conn", json_real(res.co.work_ns_per_conn));
+                json_object_set_new(jp, "cluster", jg);
+            }
             if (p->ramp.kind != PL_RAMP_NONE) {
                 json_t *jr = json_object();
                 json_object_set_new(jr, "find", json_string(p->ramp.kind == PL_RAMP_CPS ? "cps" : "concurrent"));

@@ -69,8 +69,12 @@ static int trial(const struct pl_plan *p, double x, struct pl_cosim_result *co, 
     if ((r = pl_cosim_run(p, &prof, NULL, co, e)) < 0)
         return r;
     const struct gw_stats *g = &co->gw;
-    *clean = co->tg.flows_failed == 0 && co->tg.flows_aborted == 0 && co->tg.rsts_seen == 0 &&
-             g->drops_queue == 0 && g->drops_full == 0 && g->drops_state == 0 && g->drops_dead == 0;
+    if (p->ramp.kind == PL_RAMP_CONCURRENT)   /* the table's capacity: no connection refused */
+        *clean = g->drops_full == 0 && g->drops_queue == 0 && co->tg.flows_failed == 0;
+    else
+        *clean = !co->overloaded && co->tg.flows_failed == 0 && co->tg.rsts_seen == 0 &&
+                 g->drops_queue == 0 && g->drops_full == 0 && g->drops_state == 0 &&
+                 g->drops_dead == 0;
     return 0;
 }
 
@@ -91,10 +95,12 @@ static int ramp(const struct pl_plan *p, struct pl_result *res, struct bt_err *e
     res->co = co;
     if (!clean) {
         c = add_check(res, "capacity", true, false);
-        MSG(c, "the search's lower end %.0f %s is not carried cleanly (%llu failed flows, %llu queue "
-               "drops, %llu table-full drops): lower ramp.from", lo, what,
-            (unsigned long long)co.tg.flows_failed, (unsigned long long)co.gw.drops_queue,
-            (unsigned long long)co.gw.drops_full);
+        MSG(c, "the search's lower end %.0f %s is not carried cleanly (%llu failed flows, %llu RSTs, "
+               "drops: %llu queue, %llu table full, %llu out of state, %llu dead member): lower "
+               "ramp.from", lo, what, (unsigned long long)co.tg.flows_failed,
+            (unsigned long long)co.tg.rsts_seen, (unsigned long long)co.gw.drops_queue,
+            (unsigned long long)co.gw.drops_full, (unsigned long long)co.gw.drops_state,
+            (unsigned long long)co.gw.drops_dead);
         return 0;
     }
     if ((r = trial(p, hi, &co, &clean, e)) < 0)
