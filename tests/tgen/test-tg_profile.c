@@ -326,3 +326,36 @@ TEST(flag_helpers_and_checks)
             BT_FAIL_AT("case %u: \"%s\" lacks \"%s\"", i, e.msg, bad[i].want);
     }
 }
+
+/* docs/tgen.md's example of every field loads, with the values it says. */
+TEST(docs_example)
+{
+    static char text[65536];
+    struct bt_err e = {{0}};
+    FILE *f = fopen(BT_TESTS_DIR "/../docs/tgen.md", "r");
+
+    if (!f)
+        SKIP("docs/tgen.md absent");
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = 0;
+    char *a = strstr(text, "<!-- profile example -->\n```yaml\n");
+    REQUIRE(a);
+    a += strlen("<!-- profile example -->\n```yaml\n");
+    char *b = strstr(a, "```");
+    REQUIRE(b);
+    *b = 0;
+    REQUIRE(load("docs/tgen.md", a, &e) == 0);
+    CHECK_EQ_INT(P.mode, TG_MODE_CLOSED);
+    CHECK_EQ_INT(P.ntemplates, 3);
+    CHECK_EQ_STR(P.tmpl[0].pcap, "docs/http.pcap");
+    CHECK_EQ_INT(P.tmpl[1].flow, 0);
+    CHECK_EQ_INT(P.tmpl[1].flows, 100);
+    CHECK_NEAR(P.cps, 1000, 0);
+    CHECK_EQ_INT(P.vlan, 100);
+    CHECK_EQ_INT(P.duration_ns, 10000000000ull);
+    CHECK_EQ_INT(P.retries, 5);
+    CHECK(!P.rate_max);
+    CHECK(mac_is(P.server_dst_mac, "02:00:00:00:00:01"));
+    CHECK(tg_profile_check(&P, &e) == 0);
+}
