@@ -356,6 +356,7 @@ struct worker {
     struct rte_ring *cap[2][2];      /* [port][0 tx, 1 rx] */
     uint64_t tx_dropped, alloc_failed, capture_dropped, arp_replies, nd_replies;
     uint64_t end_ns;
+    uint64_t cpu_ns;                 /* the worker thread's CPU time (remote lcores) */
     unsigned lcore;
     /* shared with main: published state on its own lines */
     uint32_t served __rte_cache_aligned;
@@ -584,12 +585,21 @@ static bool worker_poll(struct worker *w, unsigned iters)
     return false;
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int worker_main(void *arg)
 {
     struct worker *w = arg;
+    uint64_t cpu0 = thread_cpu_ns();  /* (outside the loop: the CPU it really got) */
 
     while (!worker_poll(w, 1u << 20))
         ;
+    w->cpu_ns = thread_cpu_ns() - cpu0;
     return 0;
 }
 
@@ -1110,7 +1120,7 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
     /* the summary, from the engines themselves now that they rest */
     memset(&sum, 0, sizeof(sum));
     tx_dropped = 0;
-    uint64_t end = 0, cap_dropped = 0, arp = 0, nd = 0, nomem = 0;
+    uint64_t end = 0, cap_dropped = 0, arp = 0, nd = 0, nomem = 0, cpu = 0;
     for (unsigned i = 0; i < nworkers; i++) {
         struct tg_summary s;
         tg_summary_get(workers[i].g, workers[i].end_ns, &s);
@@ -1120,6 +1130,7 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         arp += workers[i].arp_replies;
         nd += workers[i].nd_replies;
         nomem += workers[i].alloc_failed;
+        cpu += workers[i].cpu_ns;
         if (workers[i].end_ns > end)
             end = workers[i].end_ns;
     }
@@ -1137,6 +1148,8 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         if (o.capture_dir)
             json_object_set_new(extra, "capture_dropped", json_integer((json_int_t)cap_dropped));
         json_object_set_new(extra, "interrupted", json_boolean(signals != 0));
+        if (!inline_worker)
+            json_object_set_new(extra, "worker_cpu_s", json_real((double)cpu / 1e9));
     } else {
         json_decref(jp);
     }

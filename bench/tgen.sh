@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# baton-tgen's DPDK backend against its peers, side by side in one run:
+#  1. one worker lcore, two net_null ports, a small TCP template replayed over
+#     1M flows at max rate, vs `dpdk-testpmd --forward-mode=txonly` on the
+#     same vdevs and lcores (tgen pps / testpmd pps, goal >= 0.7);
+#  2. the kernel path: tgen on net_af_packet over a veth pair vs
+#     `tcpreplay --topspeed` of the same packets (the offline backend's
+#     client.pcap + server.pcap, split back by tcpprep) on the same veths
+#     (pps ratio, goal >= 1.5);
+#  3. state per concurrent flow (the engine's figure, and the peak RSS with
+#     1M concurrent flows minus that with 1000, per flow; goal <= 64 bytes),
+#     1M concurrent flows with -m 1024 (3M flows, 1M at a time).
+# Medians of RUNS runs. Needs root (a network namespace for 2).
+# Usage: bench/tgen.sh [BUILD_DIR] [RUNS]
+set -euo pipefail
+B=${1:-build}
+RUNS=${2:-3}
+TG=$B/tgen/baton-tgen
+T=$(mktemp -d /tmp/bt-bench-tgen-XXXXXX)
+NS=bt-bench-tgen-$$
+P=bttgb$$
+trap 'ip netns del "$NS" 2> /dev/null || true; rm -rf "$T" /var/run/dpdk/"$P"*' EXIT
+EAL=(--no-huge -m 1024 --no-pci --log-level=lib.eal:error -l 0,1)
+NULLS=(--vdev net_null0 --vdev net_null1)
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg); DPDK $(pkg-config --modversion libdpdk 2> /dev/null)"
+pyget() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+
+# --- 1. net_null: tgen vs testpmd txonly
+TPL=tcp,req=10,resp=10x1   # frames of 54 and 64 bytes (testpmd's default: 64)
+for i in $(seq "$RUNS"); do
+    dpdk-testpmd "${EAL[@]}" --file-prefix "${P}tp" "${NULLS[@]}" -- --forward-mode=txonly \
+        --total-num-mbufs=8192 --stats-period 1 < /dev/null > "$T/tp.out" 2>&1 &
+    tpid=$!
+    sleep 6
+    # the forwarding thread's CPU time (ticks), read just before it stops
+    cpu=0
+    for t in /proc/$tpid/task/*; do
+        [ "$(cat "$t/comm")" = rte-worker-1 ] && cpu=$(awk '{print $14 + $15}' "$t/stat")
+    done
+    kill -INT $tpid
+    wait $tpid || true
+    # wall: per period Tx-pps of port 0 + port 1, the median after the first
+    # period; CPU: packets sent / the forwarding thread's CPU seconds
+    read -r tp tpc < <(/usr/bin/python3 - "$T/tp.out" "$cpu" "$(getconf CLK_TCK)" <<'PY'
+import re, statistics, sys
+txt = open(sys.argv[1]).read()
+v = [int(x) for x in re.findall(r"Tx-pps:\s+(\d+)", txt)]
+s = [v[i] + v[i + 1] for i in range(0, len(v) - 1, 2)][1:]
+pk = int(re.findall(r"Accumulated forward statistics.*?TX-packets:\s+(\d+)", txt, re.S)[0])
+print(statistics.median(s), pk / (int(sys.argv[2]) / int(sys.argv[3])))
+PY
+)
+    "$TG" "${EAL[@]}" --file-prefix "${P}tg" "${NULLS[@]}" -- --synth "$TPL" --flows 1000000 \
+        --rate max --no-rx --json --quiet > "$T/tg.json"
+    tg=$(pyget "$T/tg.json" 'd["tx_pps"]')
+    tgc=$(pyget "$T/tg.json" 'd["tx_packets"] / d["worker_cpu_s"]')
+    echo "null $tg $tp" >> "$T/res"
+    echo "nullcpu $tgc $tpc" >> "$T/res"
+    printf 'run %d: net_null: tgen %.2f Mpps (%.2f per CPU second of its worker), testpmd txonly %.2f Mpps (%.2f)\n' \
+        "$i" "$(echo "$tg / 10^6" | bc -l)" "$(echo "$tgc / 10^6" | bc -l)" "$(echo "$tp / 10^6" | bc -l)" \
+        "$(echo "$tpc / 10^6" | bc -l)"
+done
+
+# --- 2. kernel path: a veth pair, tgen on net_af_packet vs tcpreplay --topspeed
+ip netns add "$NS"
+X="ip netns exec $NS"
+$X ip link add vA type veth peer name vB
+$X sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+$X ip link set vA up
+$X ip link set vB up
+KOPTS=(--synth tcp --flows 100000 --rate max --seed 7)
+"$TG" "${KOPTS[@]}" --pcap-out "$T/k" --quiet   # the same packets, offline
+mergecap -F pcap -w "$T/k/all.pcap" "$T/k/client.pcap" "$T/k/server.pcap"
+tcpprep --cidr=16.0.0.0/8 -i "$T/k/all.pcap" -o "$T/k/all.cache"
+AFP=framecnt=4096,blocksz=65536
+for i in $(seq "$RUNS"); do
+    $X tcpreplay --topspeed --intf1=vA --intf2=vB --cachefile="$T/k/all.cache" "$T/k/all.pcap" > "$T/tr.out" 2>&1
+    tr=$(sed -n 's/.*Rated: .* \([0-9.]*\) pps.*/\1/p' "$T/tr.out")
+    $X "$TG" "${EAL[@]}" --file-prefix "${P}ka" --vdev "net_af_packet0,iface=vA,$AFP" \
+        --vdev "net_af_packet1,iface=vB,$AFP" -- "${KOPTS[@]}" --no-rx --json --quiet > "$T/ka.json"
+    ka=$(pyget "$T/ka.json" 'd["tx_pps"] if d["tx_dropped"] == 0 else 0')
+    echo "kernel $ka $tr" >> "$T/res"
+    echo "run $i: veth: tgen on net_af_packet $(printf %.0f "$ka") pps, tcpreplay --topspeed $(printf %.0f "$tr") pps"
+done
+
+# --- 3. state per concurrent flow; 1M concurrent flows with -m 1024
+for c in 1000 1000000; do
+    /usr/bin/time -f "%M" -o "$T/rss.$c" "$TG" "${EAL[@]}" --file-prefix "${P}st" "${NULLS[@]}" -- \
+        --synth tcp --flows 3000000 --concurrency "$c" --rate max --no-rx --stats "$T/st.$c" \
+        --json --quiet > "$T/st.$c.json"
+done
+/usr/bin/python3 - "$T" <<'PY'
+import json, statistics, sys
+t = sys.argv[1]
+r = {}
+for line in open(t + "/res"):
+    k, a, b = line.split()
+    r.setdefault(k, []).append((float(a), float(b)))
+for k, name, peer in (("null", "net_null, 1 worker", "testpmd txonly"),
+                      ("nullcpu", "net_null, per CPU second of the worker", "testpmd txonly"),
+                      ("kernel", "veth, net_af_packet", "tcpreplay --topspeed")):
+    a = statistics.median(x[0] for x in r[k])
+    b = statistics.median(x[1] for x in r[k])
+    print(f"{name}: tgen {a/1e6:.3f} Mpps, {peer} {b/1e6:.3f} Mpps, ratio {a/b:.2f} (medians of {len(r[k])})")
+rss = {c: int(open(f"{t}/rss.{c}").read().split()[-1]) for c in (1000, 1000000)}
+j = {c: json.load(open(f"{t}/st.{c}.json")) for c in (1000, 1000000)}
+peak = max([json.loads(l)["flows_active"] for l in open(t + "/st.1000000")] + [0])
+per = (rss[1000000] - rss[1000]) * 1024 / (1000000 - 1000)
+print(f"state per concurrent flow: engine {j[1000000]['state_bytes_per_flow']} bytes; "
+      f"RSS {rss[1000]/1024:.0f} MiB at 1000 concurrent, {rss[1000000]/1024:.0f} MiB at 1M: {per:.0f} bytes per flow")
+print(f"1M concurrent (-m 1024): peak active {peak} (per-second samples), {j[1000000]['flows_completed']} completed, "
+      f"{j[1000000]['tx_pps']/1e6:.3f} Mpps (1000 concurrent: {j[1000]['tx_pps']/1e6:.3f} Mpps)")
+PY
