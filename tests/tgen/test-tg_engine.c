@@ -769,8 +769,23 @@ TEST(closed_loop_first_copy_lost)
     closed("tcp,req=3000,resp=1400x6", 50, DUT_LOSE_FIRST);
     struct tg_engine *g = engine(5);
     REQUIRE(g);
-    run(g, 600000000000ull, true, NULL);
+    NC = 0;
+    run(g, 600000000000ull, true, collect);
     tg_summary_get(g, 0, &s);
+    /* flow 0: its SYN again one timeout (10 ms) after the first copy, and
+     * its SYN-ACK one timeout after the SYN's second copy arrived */
+    uint64_t syn = UINT64_MAX, syn2 = UINT64_MAX, sa = UINT64_MAX, sa2 = UINT64_MAX;
+    for (unsigned i = 0; i < NC && i < MAXP; i++) {
+        if (C[i].meta != 0)
+            continue;
+        bool retx = C[i].flags & BT_PKT_F_RETX, srv = C[i].flags & BT_PKT_F_SERVER;
+        uint64_t *slot = srv ? (retx ? &sa2 : &sa) : (retx ? &syn2 : &syn);
+        if (*slot == UINT64_MAX)
+            *slot = C[i].ts;
+    }
+    CHECK_EQ_INT(syn2 - syn, 10000000);
+    CHECK_EQ_INT(sa - syn2, 100000);
+    CHECK_EQ_INT(sa2 - sa, 10000000);
     CHECK_EQ_INT(s.flows_completed, 50);
     CHECK_EQ_INT(s.flows_failed, 0);
     /* every packet went twice, the second copy arrived */
