@@ -65,6 +65,37 @@ else
     bad "net_null paced (exit $rc, $lines stats lines)"; show "$T/n2.json" flows_completed duration_s
 fi
 
+# two workers on two lcores (lcore 2 shares a core): the flows split, none twice
+tg n3 --vdev net_null0 --vdev net_null1 --lcores 0@0,1@1,2@1 -- --synth tcp --flows 10001 \
+    --rate max --no-rx --workers 2 --json --quiet > "$T/n3.json"
+rc=$?
+if [ $rc -eq 0 ] && json "$T/n3.json" 'd["workers"] == 2 and d["flows_started"] == d["flows_completed"] == 10001 and
+        d["ports"][0]["opackets"] == d["tx_client_packets"] == 6 * 10001'; then
+    ok "two workers: 10001 flows between them, each once"
+else
+    bad "two workers (exit $rc)"; show "$T/n3.json" workers flows_started flows_completed
+fi
+# SIGINT: no new flow, the active ones finish, then the summary
+timeout --preserve-status -s INT -k 10 1.5 "$TG" "${EAL[@]}" --file-prefix "${P}n4" --vdev net_null0 \
+    --vdev net_null1 -l 0,1 -- --synth tcp,rtt=100ms --duration 60s --cps 500 --no-rx --json --quiet \
+    > "$T/n4.json"
+rc=$?
+if [ $rc -eq 0 ] && json "$T/n4.json" 'd["interrupted"] and 0 < d["flows_started"] < 2000 and
+        d["flows_completed"] == d["flows_started"] and d["flows_active"] == 0 and d["duration_s"] < 5'; then
+    ok "SIGINT: stopped, drained, summarized ($(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["flows_completed"])' "$T/n4.json") flows completed)"
+else
+    bad "SIGINT (exit $rc)"; show "$T/n4.json" interrupted flows_started flows_completed flows_active duration_s
+fi
+# the live status line on a terminal (script gives it one)
+script -qec "$TG ${EAL[*]} --file-prefix ${P}n5 --vdev net_null0 --vdev net_null1 -l 0,1 -- --synth tcp \
+    --flows 2000 --cps 2000 --no-rx" /dev/null > "$T/n5.tty" 2>&1
+if grep -q $'\r\033\[Ktx .*pps .*bps | rx .* | active [0-9]* | cps .* | done [0-9]* failed 0' "$T/n5.tty" &&
+    grep -q "flows started 2000, completed 2000" "$T/n5.tty"; then
+    ok "live status on a terminal, then the summary"
+else
+    bad "live status: $(tr '\r' '\n' < "$T/n5.tty" | tail -3)"
+fi
+
 # --- 2. net_pcap: checksums and conversations as tshark reads them
 for spec in "tcp,req=200,resp=1400x3" "udp,req=100,resp=500x2"; do
     proto=${spec%%,*}
