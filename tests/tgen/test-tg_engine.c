@@ -1115,3 +1115,44 @@ TEST(refusals)
     CHECK(tg_engine_new(&P, 1, &e) == NULL);
     CHECK(strstr(e.msg, "cps 0 is impossible") != NULL);
 }
+
+TEST(duration_and_speed)
+{
+    struct tg_summary s;
+
+    /* no flow starts at or after the duration: flows at 0, 10, ... 990 ms */
+    prof("udp", 0, 100);
+    P.duration_ns = 1000000000;
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    dut_reset(0, 0);
+    NC = 0;
+    uint64_t end = run(g, UINT64_MAX, false, collect);
+    tg_summary_get(g, end, &s);
+    CHECK_EQ_INT(s.flows_started, 100);
+    CHECK_EQ_INT(s.flows_completed, 100);
+    CHECK(end < 1000000000);
+    tg_engine_free(g);
+    /* speed 4: template time runs four times faster (the SYN-ACK at 125 us,
+     * not 500 us); a 1 ms ipg override for same-direction packets */
+    prof("tcp,req=3000,resp=1400x3", 3, 100);
+    P.speed = 4;
+    g = engine(1);
+    REQUIRE(g);
+    dut_reset(0, 0);
+    NC = 0;
+    run(g, UINT64_MAX, false, collect);
+    CHECK_EQ_INT(C[1].ts - C[0].ts, 125000);
+    tg_engine_free(g);
+    prof("tcp,req=3000,resp=1400x3", 1, 100);
+    P.tmpl[0].ipg_ns = 1000000;
+    g = engine(1);
+    REQUIRE(g);
+    dut_reset(0, 0);
+    NC = 0;
+    run(g, UINT64_MAX, false, collect);
+    /* packets 4, 5 and 6 are the request's three segments */
+    CHECK_EQ_INT(C[4].ts - C[3].ts, 1000000);
+    CHECK_EQ_INT(C[5].ts - C[4].ts, 1000000);
+    tg_engine_free(g);
+}
