@@ -79,6 +79,7 @@ struct pl_plan {
     struct tg_profile *prof;       /* when tgen (owned) */
     uint64_t link_delay_ns;        /* one way, each link (co-sim; sim: link_delay) */
     uint64_t max_sim_ns;           /* stop the co-sim there (sim: duration; default 600 s) */
+    uint32_t snaplen;              /* bytes of each packet captured (sim: snaplen; 0: all) */
     unsigned nevents;
     struct pl_event ev[PL_MAX_EVENTS];
     struct pl_ramp ramp;

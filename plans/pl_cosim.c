@@ -86,6 +86,13 @@ static void q_free(struct linkq *q)
         bt_pkt_free(p);
 }
 
+/* Bytes of p written to a capture (sim.snaplen; the wire length stays). */
+static uint32_t snap(const struct cosim *s, const struct bt_pkt *p)
+{
+    uint32_t n = s->p->snaplen;
+    return n && p->len > n ? n : p->len;
+}
+
 /* What crosses the client-side (port 0) or server-side (port 1) link, seen
  * at tgen's ports. */
 static void cap_link(struct cosim *s, uint16_t port, uint64_t t, const struct bt_pkt *p)
@@ -95,8 +102,8 @@ static void cap_link(struct cosim *s, uint16_t port, uint64_t t, const struct bt
     s->res->link_pkts++;
     if (!s->w)
         return;
-    r = port == TG_PORT_CLIENT ? bt_capset_writer_client(s->w, t, p->data, p->len, p->wire_len)
-                               : bt_capset_writer_server(s->w, t, p->data, p->len, p->wire_len);
+    r = port == TG_PORT_CLIENT ? bt_capset_writer_client(s->w, t, p->data, snap(s, p), p->wire_len)
+                               : bt_capset_writer_server(s->w, t, p->data, snap(s, p), p->wire_len);
     if (r < 0 && !s->err)
         s->err = r;
 }
@@ -104,7 +111,7 @@ static void cap_link(struct cosim *s, uint16_t port, uint64_t t, const struct bt
 static void tap(void *arg, int sgm, const struct bt_pkt *p)
 {
     struct cosim *s = arg;
-    int r = bt_capset_writer_sgm(s->w, sgm, p->ts_ns, p->data, p->len, p->wire_len);
+    int r = bt_capset_writer_sgm(s->w, sgm, p->ts_ns, p->data, snap(s, p), p->wire_len);
 
     if (r < 0 && !s->err)
         s->err = r;

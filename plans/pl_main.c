@@ -63,8 +63,9 @@ static void print_result(const struct pl_plan *p, const struct pl_result *r, con
                r->ramp_trials, r->wall_s);
     } else if (p->tgen) {
         const struct tg_summary *t = &r->co.tg;
-        printf("plan %s (%s): %u members, %llu flows (tgen, closed loop), %.2f s simulated in %.2f s\n",
+        printf("plan %s (%s): %u members, %llu flows (tgen, %s loop), %.2f s simulated in %.2f s\n",
                p->name, p->file, p->sim.cluster.nmembers, (unsigned long long)t->flows_started,
+               p->prof->mode == TG_MODE_CLOSED ? "closed" : "open",
                r->co.end_ns / 1e9, r->wall_s);
         printf("  traffic: %llu completed, %llu failed, %llu retransmits, %llu RSTs, %.0f conn/s, "
                "%.0f pkt/s, p99 latency %.3f ms\n",

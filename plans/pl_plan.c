@@ -351,7 +351,7 @@ static int load_expect_fail(const struct bt_ydoc *d, const struct bt_ynode *x, s
 static int load_simsec(const struct bt_ydoc *d, const struct bt_ynode *x, struct pl_plan *p,
                        struct bt_err *e)
 {
-    static const char *const keys[] = {"link_delay", "duration", NULL};
+    static const char *const keys[] = {"link_delay", "duration", "snaplen", NULL};
     const struct bt_ynode *n;
     int r;
 
@@ -369,6 +369,14 @@ static int load_simsec(const struct bt_ydoc *d, const struct bt_ynode *x, struct
         return r;
     if (n && p->max_sim_ns == 0)
         return bt_y_error(d, n, e, "sim.duration: give a duration > 0");
+    if ((n = bt_y_get(x, "snaplen"))) {
+        int64_t v;
+        /* verify needs the headers: Ethernet + VLAN + IPv6 + TCP with options */
+        if ((r = need_tgen(d, n, p, "sim.snaplen", e)) < 0 ||
+            (r = bt_y_int(d, n, "sim.snaplen", 128, 65535, &v, e)) < 0)
+            return r;
+        p->snaplen = (uint32_t)v;
+    }
     return 0;
 }
 

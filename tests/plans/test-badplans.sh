@@ -24,6 +24,34 @@ expect empty.yaml "empty plan"
 expect add-wrong-id.yaml "events.add: 7 is out of range 5..5"
 expect weight-missing.yaml "set_weight needs 'weight: W'"
 expect two-actions.yaml "exactly one action"
+expect traffic-profile-extra.yaml "with 'profile: PATH' give no other field"
+expect traffic-profile-missing.yaml "traffic.profile: cannot read"
+expect tgen-unknown-field.yaml "unknown field 'colour' in traffic"
+expect policy-legacy.yaml "'policy' needs tgen traffic"
+expect policy-bad-rule.yaml "policy.rules[].src"
+expect run-empty.yaml "events.run: an empty command"
+expect run-bad-timeout.yaml "events.timeout"
+expect status-without-run.yaml "events.status: goes with run"
+expect events-out-of-order.yaml "events go in time order"
+expect expect-cps-legacy.yaml "expect.cps: a tgen figure"
+expect bad-latency.yaml "expect.latency_p99"
+expect unknown-sim-field.yaml "unknown field 'speed' in sim"
+expect bad-snaplen.yaml "sim.snaplen"
+expect ramp-no-find.yaml "ramp: needs 'find"
+expect ramp-bad-find.yaml "ramp.find"
+expect ramp-to-below.yaml "ramp.to: must be above"
+expect expect-fail-twice.yaml "named twice"
+expect bad-synth.yaml "must start with tcp or udp"
+# a tgen profile by path, relative to the plan's directory, loads; an error
+# inside the profile names the profile's file:line:col
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/p"
+printf 'templates:\n  - synth: tcp\ncps: 10\n' > "$tmp/p/web.yaml"
+printf 'name: byref\ntraffic:\n  profile: p/web.yaml\n' > "$tmp/plan.yaml"
+"$BIN" check "$tmp/plan.yaml" >/dev/null || { echo "FAIL a plan with traffic: {profile: PATH} did not load"; fail=1; }
+printf 'templates:\n  - synth: tcp\ncps: -1\n' > "$tmp/p/web.yaml"
+out=$("$BIN" check "$tmp/plan.yaml" 2>&1); rc=$?
+case "$rc:$out" in 2:*"$tmp/p/web.yaml:3:6: cps"*) echo "ok   profile error: $out";; *) echo "FAIL profile error: rc $rc: $out"; fail=1;; esac
 "$BIN" check "$GOOD" >/dev/null || { echo "FAIL a good plan did not load: $GOOD"; fail=1; }
 "$BIN" run --live "$GOOD" 2>/dev/null; [ $? -eq 2 ] || { echo "FAIL --live must exit 2 (not available)"; fail=1; }
 "$BIN" frobnicate 2>/dev/null; [ $? -eq 2 ] || { echo "FAIL bad usage must exit 2"; fail=1; }
