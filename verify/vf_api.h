@@ -87,12 +87,14 @@ int vf_parse_sgm(const char *s, struct vf_input *in, struct bt_err *e);
 
 /* ---- split ---- */
 
-enum vf_split_by { VF_SPLIT_VLAN = 0, VF_SPLIT_MAC };
+enum vf_split_by { VF_SPLIT_VLAN = 0, VF_SPLIT_MAC, VF_SPLIT_INTERFACE };
 
 struct vf_split_entry {
     uint16_t vlan;
     uint8_t mac[6];
     int sgm;
+    uint32_t ifindex;   /* --by interface: pcapng interface id or SLL2 interface index */
+    char ifname[32];    /* --by interface by pcapng if_name ("" when by number) */
 };
 
 struct vf_split_map {
@@ -105,11 +107,16 @@ struct vf_split_result {
     uint64_t per_sgm[VF_MAX_MEMBERS + 1];
 };
 
-/* "101=1,102=2" (VLAN) or "02:00:00:00:00:01=1,..." (MAC). */
+/* "101=1,102=2" (VLAN), "02:00:00:00:00:01=1,..." (MAC) or "0=1,1=2" /
+ * "eth1=1,eth2=2" (interface: a number, or a pcapng interface name). */
 int vf_split_map_parse(const char *s, enum vf_split_by by, struct vf_split_map *m,
                        struct bt_err *e);
 /* Writes a capture set to out: sgm-<id>.pcap per mapped member, unmapped
- * packets to unmapped.pcap, capset.json (weights 1), events.jsonl (empty). */
+ * packets to unmapped.pcap, capset.json (weights 1), events.jsonl (empty).
+ * By interface: a pcapng tap by the interface id of each packet block (or
+ * the if_name of that interface); a classic pcap of Linux cooked v2 (SLL2)
+ * by the interface index in each frame's header, whose frames are written
+ * as Ethernet (source MAC from the SLL2 address, destination zero). */
 int vf_split(const char *tap, enum vf_split_by by, const struct vf_split_map *m, const char *out,
              struct vf_split_result *res, struct bt_err *e);
 
@@ -119,6 +126,7 @@ struct vf_diff_opts {
     uint64_t idle_ns;        /* flow idle timeout (default 2 s) */
     uint64_t tol_packets;    /* per direction (and retransmissions, holes) */
     uint64_t tol_bytes;      /* per direction */
+    uint64_t tol_time_ns;    /* duration and longest gap of a flow (UINT64_MAX: not compared) */
     bool ignore_members;     /* a flow that changed member is not a difference */
     unsigned max_list;       /* flows listed per kind (default 20) */
 };

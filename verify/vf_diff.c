@@ -26,6 +26,7 @@ struct dflow {
     struct bt_flow_key key;     /* canonical */
     uint32_t occurrence;        /* n-th flow of this tuple on its side */
     uint64_t first_ns, last_ns;
+    uint64_t max_gap_ns;        /* longest time without a packet, inside the flow */
     uint64_t pkts[2], bytes[2]; /* 0: canonical src -> dst, 1: reverse */
     uint64_t members;           /* bit per member that saw it */
     uint32_t retrans, holes, rsts;
@@ -96,6 +97,8 @@ static void on_pkt(struct dpass *p, int member, uint64_t ts, const struct bt_par
         f->first_ns = ts;
         f->owner = (uint8_t)member;
     }
+    if (f->pkts[0] + f->pkts[1] && ts > f->last_ns && ts - f->last_ns > f->max_gap_ns)
+        f->max_gap_ns = ts - f->last_ns;
     f->last_ns = ts;
     f->pkts[dir]++;
     f->bytes[dir] += wire_len;
@@ -219,12 +222,32 @@ static json_t *flow_json(const struct dflow *f)
     for (int id = 1; id <= 64; id++)
         if (f->members & (1ULL << (id - 1)))
             json_array_append_new(mem, json_integer(id));
-    return json_pack("{s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:o, s:i, s:i, s:i}", "community_id",
-                     cid, "tuple", tuple, "t", (double)f->first_ns / 1e9, "packets_fwd",
-                     (json_int_t)f->pkts[0], "packets_rev", (json_int_t)f->pkts[1], "bytes_fwd",
-                     (json_int_t)f->bytes[0], "bytes_rev", (json_int_t)f->bytes[1], "members",
-                     mem, "retransmissions", (int)f->retrans, "seq_holes", (int)f->holes, "rsts",
-                     (int)f->rsts);
+    return json_pack("{s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:o, s:i, s:i, s:i, s:f, s:f}",
+                     "community_id", cid, "tuple", tuple, "t", (double)f->first_ns / 1e9,
+                     "packets_fwd", (json_int_t)f->pkts[0], "packets_rev", (json_int_t)f->pkts[1],
+                     "bytes_fwd", (json_int_t)f->bytes[0], "bytes_rev", (json_int_t)f->bytes[1],
+                     "members", mem, "retransmissions", (int)f->retrans, "seq_holes",
+                     (int)f->holes, "rsts", (int)f->rsts, "duration_ms",
+                     (double)(f->last_ns - f->first_ns) / 1e6, "max_gap_ms",
+                     (double)f->max_gap_ns / 1e6);
+}
+
+static json_int_t sdiff(uint64_t a, uint64_t b)
+{
+    return (json_int_t)b - (json_int_t)a;
+}
+
+/* B minus A, per figure. */
+static json_t *delta_json(const struct dflow *x, const struct dflow *y)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "packets_fwd",
+                     sdiff(x->pkts[0], y->pkts[0]), "packets_rev", sdiff(x->pkts[1], y->pkts[1]),
+                     "bytes_fwd", sdiff(x->bytes[0], y->bytes[0]), "bytes_rev",
+                     sdiff(x->bytes[1], y->bytes[1]), "retransmissions",
+                     sdiff(x->retrans, y->retrans), "seq_holes", sdiff(x->holes, y->holes), "rsts",
+                     sdiff(x->rsts, y->rsts), "duration_ms",
+                     ((double)(y->last_ns - y->first_ns) - (double)(x->last_ns - x->first_ns)) / 1e6,
+                     "max_gap_ms", ((double)y->max_gap_ns - (double)x->max_gap_ns) / 1e6);
 }
 
 static uint64_t absdiff(uint64_t a, uint64_t b)
@@ -272,6 +295,10 @@ int vf_diff(const char *a, const char *b, const struct vf_diff_opts *o, void **j
         if (absdiff(x->retrans, y->retrans) > o->tol_packets || x->rsts != y->rsts ||
             absdiff(x->holes, y->holes) > o->tol_packets)
             is_changed = true;
+        if (o->tol_time_ns != UINT64_MAX &&
+            (absdiff(x->last_ns - x->first_ns, y->last_ns - y->first_ns) > o->tol_time_ns ||
+             absdiff(x->max_gap_ns, y->max_gap_ns) > o->tol_time_ns))
+            is_changed = true;
         if (is_moved) {
             moved++;
             if (json_array_size(lm) < o->max_list)
@@ -282,8 +309,8 @@ int vf_diff(const char *a, const char *b, const struct vf_diff_opts *o, void **j
         if (is_changed) {
             changed++;
             if (json_array_size(lc) < o->max_list)
-                json_array_append_new(lc, json_pack("{s:o, s:o}", "a", flow_json(x), "b",
-                                                    flow_json(y)));
+                json_array_append_new(lc, json_pack("{s:o, s:o, s:o}", "a", flow_json(x), "b",
+                                                    flow_json(y), "delta", delta_json(x, y)));
         }
         if (!is_moved && !is_changed)
             same++;
@@ -313,4 +340,5 @@ void vf_diff_opts_default(struct vf_diff_opts *o)
     memset(o, 0, sizeof(*o));
     o->idle_ns = 2000000000ULL;
     o->max_list = 20;
+    o->tol_time_ns = UINT64_MAX;
 }

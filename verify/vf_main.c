@@ -206,6 +206,7 @@ static int cmd_diff(int argc, char **argv)
         {"idle", required_argument, NULL, 'i'},
         {"tolerance-packets", required_argument, NULL, 'p'},
         {"tolerance-bytes", required_argument, NULL, 'b'},
+        {"tolerance-time", required_argument, NULL, 't'},
         {"ignore-members", no_argument, NULL, 'm'},
         {"max-list", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
@@ -232,6 +233,12 @@ static int cmd_diff(int argc, char **argv)
             break;
         case 'p': rc = num("--tolerance-packets", optarg, &o.tol_packets, &e); break;
         case 'b': rc = num("--tolerance-bytes", optarg, &o.tol_bytes, &e); break;
+        case 't':
+            if (bt_parse_duration_ns(optarg, &ns) < 0)
+                rc = bt_err_set(&e, "--tolerance-time: '%s' is not a duration (e.g. 300ms)", optarg);
+            else
+                o.tol_time_ns = ns;
+            break;
         case 'm': o.ignore_members = true; break;
         case 'l':
             rc = num("--max-list", optarg, &v, &e);
@@ -239,7 +246,8 @@ static int cmd_diff(int argc, char **argv)
             break;
         case 'h':
             printf("usage: baton-verify diff A B [--json] [--idle DUR] [--tolerance-packets N]\n"
-                   "                        [--tolerance-bytes N] [--ignore-members] [--max-list N]\n"
+                   "                        [--tolerance-bytes N] [--tolerance-time DUR]\n"
+                   "                        [--ignore-members] [--max-list N]\n"
                    "A and B: capture files or capture set directories. Exit 0 same, 1 different, 2 bad input.\n");
             return 0;
         default:
@@ -287,8 +295,20 @@ static int cmd_diff(int argc, char **argv)
             print_flow_line('~', json_object_get(f, "flow"), extra);
         }
         json_array_foreach(json_object_get(r, "changed_flows"), i, f) {
+            json_t *d = json_object_get(f, "delta");
             print_flow_line('<', json_object_get(f, "a"), "");
             print_flow_line('>', json_object_get(f, "b"), "");
+            printf("  delta fwd %+lld pkts %+lld B, rev %+lld pkts %+lld B, retrans %+lld, holes %+lld, "
+                   "rst %+lld, duration %+.3f ms, longest gap %+.3f ms\n",
+                   (long long)json_integer_value(json_object_get(d, "packets_fwd")),
+                   (long long)json_integer_value(json_object_get(d, "bytes_fwd")),
+                   (long long)json_integer_value(json_object_get(d, "packets_rev")),
+                   (long long)json_integer_value(json_object_get(d, "bytes_rev")),
+                   (long long)json_integer_value(json_object_get(d, "retransmissions")),
+                   (long long)json_integer_value(json_object_get(d, "seq_holes")),
+                   (long long)json_integer_value(json_object_get(d, "rsts")),
+                   json_real_value(json_object_get(d, "duration_ms")),
+                   json_real_value(json_object_get(d, "max_gap_ms")));
         }
         printf("%lld flows in A, %lld in B: %lld identical, %lld only in A, %lld only in B, "
                "%lld moved member, %lld changed\n",
@@ -327,10 +347,12 @@ static int cmd_split(int argc, char **argv)
         case 'm': map = optarg; break;
         case 'o': out = optarg; break;
         case 'h':
-            printf("usage: baton-verify split --by vlan|mac TAP.pcap --map KEY=SGM,... --out DIR\n");
+            printf("usage: baton-verify split --by vlan|mac|interface TAP.pcap --map KEY=SGM,... --out DIR\n"
+                   "  vlan: outer VLAN id; mac: member MAC (source or destination); interface:\n"
+                   "  pcapng interface id or name, or the interface index of an SLL2 capture\n");
             return 0;
         default:
-            fprintf(stderr, "usage: baton-verify split --by vlan|mac TAP.pcap --map KEY=SGM,... --out DIR\n");
+            fprintf(stderr, "usage: baton-verify split --by vlan|mac|interface TAP.pcap --map KEY=SGM,... --out DIR\n");
             return 2;
         }
     }
@@ -343,11 +365,9 @@ static int cmd_split(int argc, char **argv)
     } else if (strcmp(by, "mac") == 0) {
         b = VF_SPLIT_MAC;
     } else if (strcmp(by, "interface") == 0) {
-        fprintf(stderr, "baton-verify: --by interface is not supported yet (libpcap does not expose "
-                        "pcapng interface ids); split by vlan or mac\n");
-        return 2;
+        b = VF_SPLIT_INTERFACE;
     } else {
-        fprintf(stderr, "baton-verify: --by '%s': must be vlan or mac\n", by);
+        fprintf(stderr, "baton-verify: --by '%s': must be vlan, mac or interface\n", by);
         return 2;
     }
     if (vf_split_map_parse(map, b, &m, &e) < 0 || vf_split(argv[optind], b, &m, out, &res, &e) < 0) {
@@ -369,7 +389,7 @@ static const struct {
 } cmds[] = {
     {"check", cmd_check, "judge a capture set: affinity, symmetry, failover, balance"},
     {"diff", cmd_diff, "compare two captures or capture sets flow by flow"},
-    {"split", cmd_split, "turn one aggregated tap into a capture set (by VLAN or MAC)"},
+    {"split", cmd_split, "turn one aggregated tap into a capture set (by VLAN, MAC or interface)"},
 };
 
 int main(int argc, char **argv)

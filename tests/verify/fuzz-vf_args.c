@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer entry for baton-verify's option parsers (--weights, --sgm, split --map):
- * byte 0 picks the parser, the rest is the option text (NUL-terminated copy). */
+ * byte 0 picks the parser (bit 7 set: --map by interface, else its value mod 4),
+ * the rest is the option text (NUL-terminated copy). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&in, 0, sizeof(in));
     memset(&m, 0, sizeof(m));
     memset(&e, 0, sizeof(e));
+    if (data[0] & 0x80) {
+        rc = vf_split_map_parse(s, VF_SPLIT_INTERFACE, &m, &e);
+        if (rc == 0 && (m.n > VF_MAX_MEMBERS * 4 || m.n == 0))
+            abort();
+        for (unsigned i = 0; rc == 0 && i < m.n; i++)
+            if (strlen(m.e[i].ifname) >= sizeof(m.e[i].ifname) || m.e[i].sgm < 1 || m.e[i].sgm > 64)
+                abort();
+        goto done;
+    }
     switch (data[0] % 4) {
     case 0:
         rc = vf_parse_weights(s, &in, &e);
@@ -50,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         break;
     }
+done:
     /* a rejected option must say why */
     if (rc < 0 && e.msg[0] == '\0')
         abort();

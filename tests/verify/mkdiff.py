@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Independent oracle for `baton-verify diff`: two captures, A and B, with
 known differences: flow 3 only in A, flow 11 only in B, flow 5 with two
-retransmitted segments in B, flow 7 reset in B. usage: mkdiff.py OUTDIR"""
+retransmitted segments in B, flow 7 reset in B, flow 9 with the same packets
+but a 500 ms pause before its FIN in B (a timing difference only).
+usage: mkdiff.py OUTDIR"""
 import sys
 
 from scapy.all import IP, TCP, Ether, Raw
@@ -13,7 +15,7 @@ def E():
     return Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
 
 
-def flow(i, t0, retrans=False, rst=False):
+def flow(i, t0, retrans=False, rst=False, pause=0.0):
     c, s, cp = "10.9.0.%d" % i, "192.0.2.9", 30000 + i
     pk = []
     seq_c, seq_s = 1000, 5000
@@ -35,6 +37,7 @@ def flow(i, t0, retrans=False, rst=False):
             add(t + 0.0006, c, s, cp, 80, "PA", seq_c + 1 + 10 * k, b"x" * 10)
         add(t + 0.001, s, c, 80, cp, "A", seq_s + 1)
         t += 0.002
+    t += pause
     if rst:
         add(t, s, c, 80, cp, "R", seq_s + 1)
     else:
@@ -55,7 +58,7 @@ out = sys.argv[1]
 a, b = [], []
 for i in range(1, 11):
     if i != 3:
-        b += flow(i, 0.05 * i, retrans=(i == 5), rst=(i == 7))
+        b += flow(i, 0.05 * i, retrans=(i == 5), rst=(i == 7), pause=0.5 if i == 9 else 0.0)
     a += flow(i, 0.05 * i)
 b += flow(11, 0.6)
 write(out + "/a.pcap", a)

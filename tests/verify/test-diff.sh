@@ -36,13 +36,23 @@ check identical 0 "r['identical'] == 10 and r['same']" "$T/a.pcap" "$T/a.pcap"
 check oracle 1 "r['only_in_a'] == 1 and r['only_in_b'] == 1 and r['changed'] == 2 and r['moved'] == 0 and r['identical'] == 7 and r['only_in_a_flows'][0]['tuple'].startswith('tcp 10.9.0.3:')" "$T/a.pcap" "$T/b.pcap"
 check tolerance 1 "r['changed'] == 1" --tolerance-packets 5 --tolerance-bytes 200 "$T/a.pcap" "$T/b.pcap"
 check retrans-counted 1 "any(c['b']['retransmissions'] == 2 for c in r['changed_flows'])" "$T/a.pcap" "$T/b.pcap"
+# deltas are B minus A, per direction: flow 5 sent its 64-byte segment twice more
+check deltas 1 "[(c['delta']['packets_fwd'], c['delta']['bytes_fwd'], c['delta']['packets_rev'], c['delta']['retransmissions']) for c in r['changed_flows'] if c['a']['tuple'].startswith('tcp 10.9.0.5:')] == [(2, 128, 0, 2)] and [c['delta']['rsts'] for c in r['changed_flows'] if c['a']['tuple'].startswith('tcp 10.9.0.7:')] == [1]" "$T/a.pcap" "$T/b.pcap"
+# timing: compared only with --tolerance-time; flow 9 paused 500 ms in B
+check time-not-compared 1 "r['changed'] == 2" "$T/a.pcap" "$T/b.pcap"
+check time-tolerance-exceeded 1 "r['changed'] == 3 and any(c['a']['tuple'].startswith('tcp 10.9.0.9:') and 499 < c['delta']['max_gap_ms'] < 501 for c in r['changed_flows'])" --tolerance-time 100ms "$T/a.pcap" "$T/b.pcap"
+check time-tolerance-met 1 "r['changed'] == 2" --tolerance-time 600ms "$T/a.pcap" "$T/b.pcap"
+check time-identical 0 "r['same']" --tolerance-time 0 "$T/a.pcap" "$T/a.pcap"
+"$VF" diff "$T/a.pcap" "$T/b.pcap" > "$T/text" 2>&1
+grep -q "^  delta fwd +2 pkts +128 B" "$T/text" && grep -q "^- tcp 10.9.0.3:" "$T/text" && grep -q "^+ tcp 10.9.0.11:" "$T/text" &&
+    echo "ok   text" || { echo "FAIL text output: $(cat "$T/text")"; fail=1; }
 "$GW" sim --out "$T/before" --flows 400 --seed 3 > /dev/null
 "$GW" sim --out "$T/after" --flows 400 --seed 3 --fail 2@0.5s > /dev/null
 check capset-same 0 "r['flows_a'] == 400" "$T/before" "$T/before"
 check capset-failover 1 "r['moved'] > 0 and r['only_in_a'] == 0 and r['only_in_b'] == 0" "$T/before" "$T/after"
 check capset-ignore-members 1 "r['moved'] == 0 and r['changed'] > 0" --ignore-members "$T/before" "$T/after"
 # bad input
-for args in "$T/a.pcap" "$T/a.pcap $T/missing.pcap" "--tolerance-packets x $T/a.pcap $T/a.pcap" "$T/a.pcap $T"; do
+for args in "$T/a.pcap" "$T/a.pcap $T/missing.pcap" "--tolerance-packets x $T/a.pcap $T/a.pcap" "--tolerance-time soon $T/a.pcap $T/a.pcap" "$T/a.pcap $T"; do
     # shellcheck disable=SC2086
     "$VF" diff $args > /dev/null 2> "$T/err"
     rc=$?

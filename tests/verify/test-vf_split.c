@@ -22,3 +22,26 @@ TEST(map_parsing)
     CHECK(vf_split_map_parse("02:00:00:00:00:01:02=1", VF_SPLIT_MAC, &m, &e) < 0);
     CHECK(strstr(e.msg, "--map") != NULL);
 }
+
+TEST(interface_map_parsing)
+{
+    struct vf_split_map m;
+    struct bt_err e;
+    REQUIRE(vf_split_map_parse("0=1,4294967295=2,eth1=3,any.2@x=4", VF_SPLIT_INTERFACE, &m, &e) == 0);
+    CHECK_EQ_INT(m.n, 4);
+    CHECK_EQ_INT(m.e[0].ifindex, 0);
+    CHECK(m.e[0].ifname[0] == 0);
+    CHECK(m.e[1].ifindex == 4294967295u);
+    CHECK(strcmp(m.e[2].ifname, "eth1") == 0);
+    CHECK_EQ_INT(m.e[2].sgm, 3);
+    CHECK(strcmp(m.e[3].ifname, "any.2@x") == 0);
+    /* a number too big for an index is taken as a name; names are bounded */
+    REQUIRE(vf_split_map_parse("4294967296=1", VF_SPLIT_INTERFACE, &m, &e) == 0);
+    CHECK(strcmp(m.e[0].ifname, "4294967296") == 0);
+    const char *bad[] = {"=1", "eth1=0", "eth1=65", "eth1", "0123456789012345678901234567890123=1",
+                         "a b=1"};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (vf_split_map_parse(bad[i], VF_SPLIT_INTERFACE, &m, &e) == 0)
+            BT_FAIL_AT("accepted interface map '%s'", bad[i]);
+    CHECK(strstr(e.msg, "--map") != NULL);
+}
