@@ -70,7 +70,7 @@
 #define NB_RXD 1024
 #define NB_TXD 1024
 #define MP_CACHE 256
-#define CAP_RING 4096               /* capture ring entries per port and direction */
+#define CAP_RING 8192               /* capture ring entries per port and direction */
 #define MAX_WORKERS 64
 
 /* ================================================================ neighbours */
