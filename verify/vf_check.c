@@ -1023,9 +1023,10 @@ void *vf_report_json(const struct vf_report *r)
                                   "max_gap_ms", maxgap, "message", r->chk[2].message,
                                   "offenders", offenders_json(&r->chk[2])));
     json_object_set_new(root, "balance",
-                        json_pack("{s:b, s:b, s:f, s:s, s:o}", "pass", r->chk[3].pass, "judged",
-                                  r->chk[3].judged, "max_deviation_pct", r->max_dev_pct,
-                                  "message", r->chk[3].message, "per_sgm", per));
+                        json_pack("{s:b, s:b, s:f, s:s, s:o, s:[]}", "pass", r->chk[3].pass,
+                                  "judged", r->chk[3].judged, "max_deviation_pct",
+                                  r->max_dev_pct, "message", r->chk[3].message, "per_sgm", per,
+                                  "offenders"));
     if (r->loss) {
         json_t *l = json_deep_copy(r->loss);
         json_object_set_new(l, "pass", json_boolean(r->chk[4].pass));

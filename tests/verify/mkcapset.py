@@ -305,6 +305,29 @@ def scenario(name, out):
         exp = {"flows": n, "balance.judged": True, "pass": name == "balance"}
         if name == "imbalance":
             exp["balance.max_deviation_pct_min"] = 19
+    elif name in ("reuse", "reuse_idle"):
+        # a 5-tuple used again: 10 TCP conversations closed by FIN and 4 reset,
+        # each opened again 0.1 s later by a new SYN on the other member; 5
+        # UDP flows whose tuple comes back on the other member after 3 s
+        # without packets (idle 2 s: new flows). reuse_idle: the same set
+        # with --idle 5s, where the UDP returns are moves of one flow.
+        s = Set(out, [1, 2])
+        for i in range(14):
+            c, p = client(i), 55000 + i
+            t = s.tcp_flow(c, "192.0.2.80", p, 80, 0.01 * i, 1, fin=i < 10, n_data=1)
+            if i >= 10:
+                s.put(1, t, E() / IP(src="192.0.2.80", dst=c) / TCP(sport=80, dport=p, flags="R"))
+            s.tcp_flow(c, "192.0.2.80", p, 80, t + 0.1, 2, n_data=1)
+        for i in range(5):
+            c = client(100 + i)
+            s.put(1, 0.5 + i * 0.01, E() / IP(src=c, dst="192.0.2.81") / UDP(sport=6000 + i, dport=53) / Raw(b"q"))
+            s.put(2, 3.5 + i * 0.01, E() / IP(src=c, dst="192.0.2.81") / UDP(sport=6000 + i, dport=53) / Raw(b"q"))
+        if name == "reuse":
+            exp = {"flows": 28 + 10, "affinity.violations": 0, "symmetry.violations": 0,
+                   "balance.per_sgm.0.flows": 19, "pass": True}
+        else:
+            exp = {"flows": 28 + 5, "affinity.violations": 5, "pass": False,
+                   "args": ["--idle", "5s"]}
     elif name in ("loss", "loss_ok"):
         # 50 conversations seen on both links, 100 us through the cluster;
         # loss: 3 client-to-server packets and 1 reply lost inside, and an

@@ -11,7 +11,7 @@ T=$(mktemp -d /tmp/bt-verify-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fail=0
 SCENARIOS="clean affinity asym failover failover_ok slowfail rebalance corrected mixed balance
-imbalance loss loss_ok nat nat_ok"
+imbalance loss loss_ok nat nat_ok reuse reuse_idle"
 # shellcheck disable=SC2086
 /usr/bin/python3 "$HERE/mkcapset.py" --all "$T" $SCENARIOS || { echo "FAIL: oracle"; exit 1; }
 # a negative control: the nat set without nat.jsonl is judged as two
@@ -44,7 +44,7 @@ bad = []
 def get(path):
     v = got
     for k in path.split("."):
-        v = v[k]
+        v = v[int(k)] if isinstance(v, list) else v[k]
     return v
 for k, want in exp.items():
     if k == "args":
@@ -80,4 +80,24 @@ PY
         echo "ok   $sc"
     fi
 done
+# JUnit: one testcase per check, a failure carrying the check's message, a
+# check not judged skipped; an unwritable --junit path is bad input (2)
+"$VERIFY" check --capset "$T/asym" --junit "$T/asym.xml" > /dev/null 2>&1
+rc=$?
+if [ $rc -eq 1 ] && /usr/bin/python3 - "$T/asym.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suite = root if root.tag == "testsuite" else root.find("testsuite")
+assert suite.get("name") == "baton-verify", suite.attrib
+cases = {c.get("name"): c for c in suite.iter("testcase")}
+assert sorted(cases) == ["affinity", "balance", "failover", "loss", "symmetry"], sorted(cases)
+f = cases["symmetry"].find("failure")
+assert f is not None and "saw 5" in f.get("message"), ET.tostring(cases["symmetry"])
+assert cases["affinity"].find("failure") is None and cases["affinity"].find("skipped") is None
+assert cases["balance"].find("skipped") is not None and cases["loss"].find("skipped") is not None
+PY
+then echo "ok   junit"; else echo "FAIL junit (exit $rc)"; fail=1; fi
+"$VERIFY" check --capset "$T/clean" --junit "$T/no/such/dir/x.xml" > /dev/null 2> "$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "x.xml" "$T/err" && echo "ok   junit-unwritable" || { echo "FAIL junit unwritable: exit $rc $(cat "$T/err")"; fail=1; }
 exit $fail
