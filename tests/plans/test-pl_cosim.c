@@ -11,22 +11,12 @@
 #include "bt_err.h"
 #include "bt_test.h"
 #include "pl_api.h"
+#include "pl_test.h"
 
 static struct pl_plan *load_text(const char *text)
 {
     struct bt_err e = {{0}};
-    char path[128];
-    snprintf(path, sizeof(path), "/tmp/test-pl_cosim-%d-XXXXXX", (int)getpid());
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return NULL;
-    if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
-        close(fd);
-        return NULL;
-    }
-    close(fd);
-    struct pl_plan *p = pl_plan_load(path, &e);
-    unlink(path);
+    struct pl_plan *p = pl_test_load(text, &e);
     if (!p)
         fprintf(stderr, "load: %s\n", e.msg);
     return p;

@@ -7,22 +7,13 @@
 #include "bt_err.h"
 #include "bt_test.h"
 #include "pl_api.h"
+#include "pl_test.h"
 
-/* Writes text to a fresh temp file and loads it as a plan. */
 static struct pl_plan *load_text(const char *text, struct bt_err *e, char *path, size_t n)
 {
-    snprintf(path, n, "/tmp/test-pl_plan-%d-XXXXXX", (int)getpid());
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return NULL;
-    if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
-        close(fd);
-        return NULL;
-    }
-    close(fd);
-    struct pl_plan *p = pl_plan_load(path, e);
-    unlink(path);
-    return p;
+    (void)path;
+    (void)n;
+    return pl_test_load(text, e);
 }
 
 TEST(full_plan)
@@ -80,4 +71,57 @@ TEST(errors_have_positions)
     CHECK(load_text("name: x\nevents: {at: 1}\n", &e, path, sizeof(path)) == NULL);
     CHECK(strstr(e.msg, "events: expected a list") != NULL);
     CHECK(pl_plan_free(NULL) == NULL);
+}
+
+TEST(tgen_plan_fields)
+{
+    struct bt_err e = {{0}};
+    struct pl_plan *p = pl_test_load("name: g\nseed: 2\ncluster:\n  members: 2\n"
+                                     "traffic:\n  templates:\n    - synth: udp\n  cps: 3k\n  mode: open\n"
+                                     "sim:\n  link_delay: 10us\n  duration: 5s\n  snaplen: 200\n"
+                                     "events:\n  - {at: 1s, run: 'true', timeout: 2s, status: 0}\n"
+                                     "  - at: 2s\n    policy: {default: drop}\n  - {at: 3s, add: 3}\n"
+                                     "ramp: {find: concurrent, from: 100, to: 10k, steps: 4, tolerance: 2}\n"
+                                     "expect:\n  cps: 100\n  rst_pct: 0.5\n  latency_p99: 3ms\n"
+                                     "expect_fail: [capacity, run]\n", &e);
+    REQUIRE(p != NULL);
+    CHECK(p->tgen);
+    CHECK(p->prof->cps == 3000);
+    CHECK_EQ_INT(p->prof->mode, TG_MODE_OPEN);
+    CHECK_EQ_INT(p->prof->pool_pkts, 65536);   /* the plan's default, not tgen's */
+    CHECK_EQ_INT(p->link_delay_ns, 10000);
+    CHECK_EQ_INT(p->max_sim_ns, 5000000000ULL);
+    CHECK_EQ_INT(p->snaplen, 200);
+    CHECK_EQ_INT(p->nevents, 3);
+    CHECK_EQ_INT(p->ev[0].kind, PL_EV_RUN);
+    CHECK_EQ_STR(p->ev[0].cmd, "true");
+    CHECK_EQ_INT(p->ev[0].timeout_ns, 2000000000ULL);
+    CHECK_EQ_INT(p->ev[0].want_status, 0);
+    CHECK_EQ_INT(p->ev[1].kind, PL_EV_POLICY);
+    CHECK_EQ_INT(p->ev[1].policy->default_action, GW_DROP);
+    CHECK_EQ_INT(p->ev[2].sgm, 3);
+    CHECK_EQ_INT(p->ev[2].weight, 100);
+    CHECK_EQ_INT(p->ramp.kind, PL_RAMP_CONCURRENT);
+    CHECK(p->ramp.from == 100 && p->ramp.to == 10000);
+    CHECK_EQ_INT(p->ramp.trials, 4);
+    CHECK(p->ramp.tolerance_pct == 2);
+    CHECK(p->min_cps == 100);
+    CHECK(p->max_rst_pct == 0.5);
+    CHECK_EQ_INT(p->max_latency_p99_ns, 3000000);
+    CHECK_EQ_INT(p->nexpect_fail, 2);
+    pl_plan_free(p);
+    /* defaults of a tgen plan: closed loop, RSTs judged at RFC 9411's 0.001 % */
+    p = pl_test_load("name: g\ntraffic:\n  templates:\n    - synth: tcp\n", &e);
+    REQUIRE(p != NULL);
+    CHECK_EQ_INT(p->prof->mode, TG_MODE_CLOSED);
+    CHECK(p->max_rst_pct == 0.001);
+    CHECK_EQ_INT(p->link_delay_ns, 50000);
+    CHECK_EQ_INT(p->ramp.kind, PL_RAMP_NONE);
+    pl_plan_free(p);
+    /* the gateway's endpoints: no RST figure */
+    p = pl_test_load("name: g\ntraffic:\n  flows: 10\n", &e);
+    REQUIRE(p != NULL);
+    CHECK(!p->tgen);
+    CHECK(p->max_rst_pct < 0);
+    pl_plan_free(p);
 }
