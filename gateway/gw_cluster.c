@@ -315,11 +315,22 @@ void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_
     if (to < 1 || to > GW_MAX_MEMBERS)
         return;
     if (now) {
-        uint8_t buf[GW_SYNC_MTU];
-        size_t len = gw_sync_begin(buf, (uint8_t)from->id, (uint8_t)to, from->sync_seq++);
-        len = gw_sync_add(buf, len, r);
-        gw_sync_end(buf, len, 1);
-        net_send(g, from, to, t, buf, len, 1, r->type == GW_SYNC_BULK);
+        struct gw_outrec *o;
+        if (g->nout == g->out_cap) {
+            unsigned cap = g->out_cap ? g->out_cap * 2 : 256;
+            o = realloc(g->outbox, cap * sizeof(*o));
+            if (!o) {
+                g->st.sync_lost++;
+                return;
+            }
+            g->outbox = o;
+            g->out_cap = cap;
+        }
+        o = &g->outbox[g->nout++];
+        o->t = t;
+        o->from = (uint8_t)from->id;
+        o->to = (uint8_t)to;
+        o->rec = *r;
         return;
     }
     if (from->npend == from->pend_cap) {
@@ -339,6 +350,42 @@ void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_
         from->batch_due = t + g->cfg.sync_batch_ns;
         gw_member_touch_next(from, from->batch_due);
     }
+}
+
+/* Sends the records of the outbox: one message per (from, to) in the order
+ * the pairs first appear (split at the MTU), leaving when its last record
+ * is ready. A burst of SYNs costs a message per backup, not one per SYN. */
+static void outbox_flush(struct gw_cluster *g)
+{
+    for (unsigned i = 0; i < g->nout; i++) {
+        const struct gw_outrec *o = &g->outbox[i];
+        struct gw_member *m;
+        uint8_t buf[GW_SYNC_MTU], from = o->from, to = o->to;
+        size_t len, nl;
+        unsigned nrec = 0;
+        uint64_t t = 0;
+        bool bulk = false;
+        if (!from)
+            continue;
+        m = &g->m[from];
+        len = gw_sync_begin(buf, from, to, m->sync_seq++);
+        for (unsigned j = i; j < g->nout; j++) {
+            struct gw_outrec *q = &g->outbox[j];
+            if (q->from != from || q->to != to)
+                continue;
+            if (!(nl = gw_sync_add(buf, len, &q->rec)))
+                break;   /* full: the rest go in the next message */
+            len = nl;
+            nrec++;
+            if (q->t > t)
+                t = q->t;
+            bulk |= q->rec.type == GW_SYNC_BULK;
+            q->from = 0;
+        }
+        gw_sync_end(buf, len, (uint16_t)nrec);
+        net_send(g, m, to, t, buf, len, nrec, bulk);
+    }
+    g->nout = 0;
 }
 
 /* Sends a member's batch: one message per destination (split at the MTU). */
@@ -412,6 +459,7 @@ static void deliver(struct gw_cluster *g)
         d.t = gw_charge(g, m, msg->at, (uint64_t)h.nrec * g->cfg.cost.ns_per_sync);
         if (gw_sync_decode(msg->data, msg->len, apply_cb, &d) < 0)
             g->st.sync_lost++;
+        outbox_flush(g);   /* the ACKs of this message, in one message back */
         member_next(m, g);
     }
     msg->next = g->msg_free;
@@ -560,6 +608,8 @@ static void run_timers(struct gw_cluster *g, uint64_t now)
     }
     if (now < g->now)
         now = g->now;
+    if (g->nout)
+        outbox_flush(g);
     for (;;) {
         uint64_t tn = g->net_n ? g->net[0]->at : UINT64_MAX, tm = UINT64_MAX, t;
         struct gw_member *mm = NULL;
@@ -661,6 +711,7 @@ struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
     for (unsigned i = 0; i < g->net_n; i++)
         free(g->net[i]);
     free(g->net);
+    free(g->outbox);
     while (g->msg_free) {
         struct gw_msg *n = g->msg_free->next;
         free(g->msg_free);
@@ -754,6 +805,7 @@ void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt *
         }
         gw_member_rx(g, m, now_ns, port, h, &p, pkt);
     }
+    outbox_flush(g);   /* the CREATEs of this burst, one message per backup */
 }
 
 unsigned gw_tx(struct gw_cluster *g, uint64_t now_ns, struct bt_pkt **out, unsigned max)

@@ -189,7 +189,7 @@ static int cmd_sim(int argc, char **argv)
     struct gw_sim_opts o;
     struct gw_sim_result res;
     struct bt_err e = {""};
-    unsigned long long v;
+    unsigned long long v = 0;
     uint64_t ns, max_gap_ns = 60000000000ULL;
     bool json = false, closed_opts = false;
     char *weights = NULL, cpath[4096], spath[4096];

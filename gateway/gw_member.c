@@ -758,33 +758,37 @@ void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
     k.dport = r->dport;
     k.proto = r->proto;
     k.family = r->family;
-    c = bt_flowtab_lookup(m->conns, &k);
     switch (r->type) {
     case GW_SYNC_CREATE:
     case GW_SYNC_BULK:
     case GW_SYNC_UPDATE:
-        if (c && c->role == ROLE_OWNER) {
-            if (r->type == GW_SYNC_UPDATE)
-                return; /* a stale owner's news */
-            /* another member took the connection over (or opened it anew)
-             * and makes this member its backup: the newest claim wins */
-            bt_pkt_free(c->deferred);
-            c->deferred = NULL;
-            m->st.owner_conns--;
-            m->st.backup_conns++;
+        /* one probe: the entry found, or a new one */
+        if (!(c = bt_flowtab_insert(m->conns, &k, t, &created))) {
+            g->st.drops_full++;
+            return;
         }
-        if (!c) {
-            if (!(c = bt_flowtab_insert(m->conns, &k, t, &created))) {
-                g->st.drops_full++;
-                return;
-            }
+        if (created) {
             memset(c, 0, sizeof(*c));
             c->gen = ++m->gen;
             m->st.backup_conns++;
             g->st.backups++;
-        } else if (c->flags & CONN_NAT) {
-            conn_forget(g, m, &k, c, t, false);   /* re-added below */
-            m->st.backup_conns++;
+        } else {
+            if (c->role == ROLE_OWNER) {
+                if (r->type == GW_SYNC_UPDATE)
+                    return; /* a stale owner's news */
+                /* another member took the connection over (or opened it
+                 * anew) and makes this member its backup: the newest
+                 * claim wins */
+                bt_pkt_free(c->deferred);
+                c->deferred = NULL;
+                c->role = ROLE_BACKUP;
+                m->st.owner_conns--;
+                m->st.backup_conns++;
+            }
+            if (c->flags & CONN_NAT) {
+                conn_forget(g, m, &k, c, t, false);   /* its alias, re-added below */
+                m->st.backup_conns++;
+            }
         }
         c->role = ROLE_BACKUP;
         c->peer = h->from;
@@ -812,10 +816,12 @@ void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
         }
         return;
     case GW_SYNC_DELETE:
+        c = bt_flowtab_lookup(m->conns, &k);
         if (c && c->role == ROLE_BACKUP && c->peer == h->from)
             gw_member_remove(g, m, c, t, false);
         return;
     case GW_SYNC_ACK:
+        c = bt_flowtab_lookup(m->conns, &k);
         if (c && c->role == ROLE_OWNER && c->deferred) {
             struct bt_pkt *p = c->deferred;
             c->deferred = NULL;

@@ -101,6 +101,15 @@ struct gw_member {
     struct gw_member_stats st;
 };
 
+/* A sync record to send as soon as the current burst (gw_rx) or the
+ * current message's application (deliver) is done: CREATEs and ACKs, batched
+ * per (from, to) into one message, leaving when the last of them is ready. */
+struct gw_outrec {
+    uint64_t t;
+    uint8_t from, to;            /* from 0: already sent */
+    struct gw_sync_rec rec;
+};
+
 /* A sync message on the sync network. */
 struct gw_msg {
     uint64_t at;                 /* arrival */
@@ -130,6 +139,8 @@ struct gw_cluster {
     unsigned net_n, net_cap;
     struct gw_msg *msg_free;
     uint64_t msg_seq;
+    struct gw_outrec *outbox;    /* records to send at the end of this burst */
+    unsigned nout, out_cap;
     struct bt_pktpool *pool;     /* RSTs of reject rules */
     struct gw_cpolicy *pol;
     uint32_t pol_version;

@@ -158,22 +158,23 @@ int gw_sync_decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sy
 
 int gw_sync_decode(const uint8_t *buf, size_t len, gw_sync_rec_fn fn, void *arg)
 {
+    enum { MAXREC = (GW_SYNC_MTU - GW_SYNC_HDR_LEN) / GW_SYNC_REC_LEN };
     struct gw_sync_hdr h;
-    struct gw_sync_rec r;
+    struct gw_sync_rec r[MAXREC];
     size_t off = GW_SYNC_HDR_LEN;
     unsigned n = 0;
     int rc;
 
     if (gw_sync_decode_hdr(buf, len, &h) < 0)
         return -EBADMSG;
-    /* validate everything first: a damaged message applies nothing */
-    while ((rc = gw_sync_decode_rec(buf, len, &off, &r)) == 1)
+    /* decode everything first (one pass, into r[]): a damaged message
+     * applies nothing */
+    while ((rc = gw_sync_decode_rec(buf, len, &off, &r[n < MAXREC ? n : MAXREC - 1])) == 1)
         n++;
-    if (rc < 0 || n != h.nrec)
+    if (rc < 0 || n != h.nrec || n > MAXREC)
         return -EBADMSG;
-    off = GW_SYNC_HDR_LEN;
-    while (fn && gw_sync_decode_rec(buf, len, &off, &r) == 1)
-        fn(arg, &h, &r);
+    for (unsigned i = 0; fn && i < n; i++)
+        fn(arg, &h, &r[i]);
     return (int)n;
 }
 
