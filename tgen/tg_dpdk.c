@@ -679,6 +679,31 @@ static int port_start(struct port *pt, unsigned nq, struct rte_mempool *mp, stru
     return 0;
 }
 
+/* Waits up to 5 s for both links (as testpmd does: a NIC or memif sends
+ * nothing before); starts anyway, said on stderr, when one stays down. */
+static void wait_links(const struct port *ports, bool quiet)
+{
+    uint64_t until = wall_mono_ns() + 5000000000ull;
+    bool up[2] = {false, false};
+
+    for (;;) {
+        for (unsigned p = 0; p < 2; p++) {
+            struct rte_eth_link l;
+            memset(&l, 0, sizeof(l));
+            if (!up[p] && rte_eth_link_get_nowait(ports[p].id, &l) == 0 &&
+                l.link_status == RTE_ETH_LINK_UP)
+                up[p] = true;
+        }
+        if ((up[0] && up[1]) || wall_mono_ns() >= until)
+            break;
+        rte_delay_us_sleep(10000);
+    }
+    for (unsigned p = 0; p < 2; p++)
+        if (!up[p] && !quiet)
+            fprintf(stderr, "tgen: port %u (%s): link down after 5 s; starting anyway\n",
+                    ports[p].id, ports[p].name);
+}
+
 /* Resolves port p's next hop (ARP or neighbour solicitation, 3 tries a
  * second apart) on queue 0, answering requests meanwhile. */
 static int resolve(struct port *pt, const struct tg_port_ip *pi, struct rte_mempool *mp,
@@ -989,6 +1014,7 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
             goto out;
         }
     }
+    wait_links(ports, o.quiet);
     /* next hops, then the MACs of the profile */
     for (unsigned p = 0; p < 2; p++) {
         const struct tg_port_ip *pi = &o.port_ip[p];

@@ -5,9 +5,10 @@
 #     --stats writes JSON lines;
 #  2. net_pcap ports: tshark finds no bad checksum and exactly N
 #     conversations for --flows N in what port 0 sent;
-#  3. closed loop through a real device built here: two veth pairs joined by
-#     a Linux bridge in a namespace, tgen on net_af_packet on the outer ends:
-#     every flow completes; --capture holds what each port sent and received;
+#  3. closed loop through a memif pair (a perfect device), and through a real
+#     device built here: two veth pairs joined by a Linux bridge in a
+#     namespace, tgen on net_af_packet on the outer ends: every flow
+#     completes; --capture holds what each port sent and received;
 #  4. the same with the server side's replies diverted by a static bridge
 #     entry to a port nobody reads: every flow fails after its retries;
 #  5. port addresses: tgen answers the kernel's ARP and neighbour
@@ -123,7 +124,19 @@ for spec in "tcp,req=200,resp=1400x3" "udp,req=100,resp=500x2"; do
     fi
 done
 
-# --- 3. closed loop through a bridge in a namespace
+# --- 3. closed loop: a memif pair in the process is a perfect device (what
+# port 0 sends arrives on port 1 and back)
+tg m1 --vdev "net_memif0,role=server,socket=$T/memif.sock,id=0" \
+    --vdev "net_memif1,role=client,socket=$T/memif.sock,id=0" -l 0,1 -- --synth tcp --flows 2000 \
+    --cps 10000 --mode closed --json --quiet > "$T/m1.json"
+rc=$?
+if [ $rc -eq 0 ] && json "$T/m1.json" 'd["flows_completed"] == 2000 and d["rx_matched"] == d["tx_packets"] == 9 * 2000
+        and d["retransmits"] == 0 and d["ports"][1]["ipackets"] == d["tx_client_packets"]'; then
+    ok "closed loop through a memif pair: 2000 flows completed"
+else
+    bad "closed loop through a memif pair (exit $rc)"; show "$T/m1.json" flows_completed rx_matched tx_packets retransmits
+fi
+# through a bridge in a namespace
 X="ip netns exec $NS"
 ip netns add "$NS" || { bad "ip netns add"; exit 1; }
 $X ip link add tg0 type veth peer name a0
