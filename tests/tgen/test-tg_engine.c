@@ -1156,3 +1156,23 @@ TEST(duration_and_speed)
     CHECK_EQ_INT(C[5].ts - C[4].ts, 1000000);
     tg_engine_free(g);
 }
+
+/* Closed loop with 802.1Q tags through a hide-NAT device, v4 and v6. */
+TEST(closed_loop_vlan)
+{
+    struct tg_summary s;
+
+    closed("tcp,req=200,resp=1400x3", 40, DUT_NAT);
+    add_pcap(TMPL("http6.pcap"));
+    P.vlan = 77;
+    P.flows = 80;
+    struct tg_engine *g = engine(8);
+    REQUIRE(g);
+    run(g, 600000000000ull, true, NULL);
+    tg_summary_get(g, 0, &s);
+    CHECK_EQ_INT(s.flows_completed, 80);
+    CHECK_EQ_INT(s.nat_learned, 80);
+    CHECK_EQ_INT(s.rx_unmatched, 0);
+    CHECK_EQ_INT(D.bad_csum + D.unparsed, 0);
+    tg_engine_free(g);
+}
