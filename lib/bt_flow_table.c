@@ -142,7 +142,8 @@ static int grow(struct bt_flowtab *t)
     if (!slab)
         return -1;
     t->slab = slab;
-    memset(slab + (size_t)t->capacity * t->stride, 0, (size_t)(cap - t->capacity) * t->stride);
+    /* the new entries are not cleared: an entry is written whole when
+     * first used (next_unused), and nothing reads one before */
     index = calloc(isz, sizeof(*index));
     if (!index)
         return -1;

@@ -451,7 +451,7 @@ struct slot {
     int member;
     struct bt_parsed p;
     struct bt_flow_key k, ck;   /* directional and canonical keys (NAT joined) */
-    struct bt_flow_key wk;      /* directional key as on the wire */
+    struct bt_flow_key wk;      /* with NAT only: the directional key as on the wire */
     uint64_t hash;              /* of ck */
     int swapped;                /* k is not canonical */
 };
@@ -460,23 +460,24 @@ static void on_packet(struct pass *ps, const struct slot *sl)
 {
     struct vf_report *r = ps->r;
     const struct bt_parsed *p = &sl->p;
-    const struct bt_flow_key k = sl->wk, ck = sl->ck;
+    const struct bt_flow_key *wire = ps->nat ? &sl->wk : &sl->k;
+    const struct bt_flow_key *ckp = &sl->ck;
     int member = sl->member;
     uint64_t ts = sl->ts;
     struct vf_flow *f;
     bool created;
     int swapped = sl->swapped, dir;
 
-    f = bt_flowtab_lookup_hashed(ps->ft, &ck, sl->hash);
+    f = bt_flowtab_lookup_hashed(ps->ft, ckp, sl->hash);
     /* a new SYN after the flow ended by FIN both ways or RST starts a new flow */
     if (f && (f->rst || (f->fin_c2s && f->fin_s2c)) && p->proto == 6 &&
         (p->tcp_flags & (BT_TCP_SYN | BT_TCP_ACK)) == BT_TCP_SYN) {
-        finalize(ps, &ck, f);
+        finalize(ps, ckp, f);
         bt_flowtab_remove(ps->ft, f);
         f = NULL;
     }
     if (!f) {
-        f = bt_flowtab_insert_hashed(ps->ft, &ck, sl->hash, ts, &created);
+        f = bt_flowtab_insert_hashed(ps->ft, ckp, sl->hash, ts, &created);
         if (!f) {
             r->not_parsed++;  /* table full: counted, never silently */
             return;
@@ -504,7 +505,7 @@ static void on_packet(struct pass *ps, const struct slot *sl)
     bool from_canon_src = !swapped;
     dir = from_canon_src == (bool)f->client_is_canon_src ? DIR_C2S : DIR_S2C;
     if (f->epoch != ps->epoch) {
-        close_epoch(ps, f, &ck);
+        close_epoch(ps, f, ckp);
         f->epoch = ps->epoch;
     }
     if (!f->owner && !((ps->down_mask & (1ULL << (member - 1))) && ps->down_since[member] <= ts))
@@ -512,7 +513,7 @@ static void on_packet(struct pass *ps, const struct slot *sl)
     int mi = ps->midx[member];
     if (mi >= 0)
         r->m[mi].packets++;
-    bool corrected = is_corrected(ps, &k, member, ts);
+    bool corrected = is_corrected(ps, wire, member, ts);
     /* a member that an event says is dead saw nothing: what the distributor
      * still sends it before noticing does not make a flow asymmetric */
     bool into_dead = (ps->down_mask & (1ULL << (member - 1))) && ps->down_since[member] <= ts;
@@ -567,12 +568,12 @@ static void on_packet(struct pass *ps, const struct slot *sl)
             } else if (!f->affinity_bad) {
                 int mem[2] = {prev, member};
                 f->affinity_bad = 1;
-                add_offender(r, &r->chk[0], &ck, ts, mem, 2);
+                add_offender(r, &r->chk[0], ckp, ts, mem, 2);
             }
         } else if (!f->affinity_bad) {
             int mem[2] = {prev, member};
             f->affinity_bad = 1;
-            add_offender(r, &r->chk[0], &ck, ts, mem, 2);
+            add_offender(r, &r->chk[0], ckp, ts, mem, 2);
         }
     } else if (!corrected && f->pending_rebal && prev == member && prev != f->pending_rebal) {
         /* the other direction stayed where it was: split, not a rebalance */
@@ -580,7 +581,7 @@ static void on_packet(struct pass *ps, const struct slot *sl)
             int mem[2] = {member, f->pending_rebal};
             f->affinity_bad = 1;
             f->pending_rebal = 0;
-            add_offender(r, &r->chk[0], &ck, ts, mem, 2);
+            add_offender(r, &r->chk[0], ckp, ts, mem, 2);
         }
     }
     if (!corrected)
@@ -871,9 +872,10 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
             if (sl->p.ip_version != 0 && sl->p.status != BT_PARSE_NOT_IP &&
                 sl->p.status != BT_PARSE_UNSUPPORTED_LINK) {
                 bt_flow_key_from_parsed(&sl->p, &sl->k);
-                sl->wk = sl->k;
-                if (ps.nat)
+                if (ps.nat) {
+                    sl->wk = sl->k;
                     vf_nat_untranslate(ps.nat, &sl->k, sl->ts);
+                }
                 sl->swapped = bt_flow_key_canon(&sl->k, &sl->ck);
                 sl->hash = bt_flowtab_hash(&sl->ck);
                 bt_flowtab_prefetch(ps.ft, sl->hash, 0);
