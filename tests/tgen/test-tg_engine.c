@@ -276,6 +276,28 @@ static uint64_t run(struct tg_engine *g, uint64_t limit_ns, bool loop, pkt_fn fn
     return now;
 }
 
+/* Plays g with nothing coming back from now_ns until it is done or until_ns
+ * passed, each packet given to fn (if any) then freed; returns the time. */
+static struct tg_engine *G;   /* the engine play() runs, for fn */
+
+static uint64_t play(struct tg_engine *g, uint64_t now, uint64_t until_ns, pkt_fn fn)
+{
+    struct bt_pkt *pk[32];
+
+    G = g;
+    while (!tg_done(g) && now < until_ns) {
+        uint64_t t = tg_next_ns(g);
+        now = t > now ? t : now;
+        unsigned n = tg_tx(g, now, pk, 32);
+        for (unsigned i = 0; i < n; i++) {
+            if (fn)
+                fn(pk[i], now);
+            bt_pkt_free(pk[i]);
+        }
+    }
+    return now;
+}
+
 /* ------------------------------------------------------------ collectors */
 
 #define MAXP 60000
@@ -500,42 +522,43 @@ TEST(seq_check_can_fail)
     tg_engine_free(g);
 }
 
+static uint8_t seed_bytes[400 * 1600];
+static uint32_t seed_len, seed_off;
+static bool seed_record, seed_same;
+
+static void seed_cmp(const struct bt_pkt *pk, uint64_t now)
+{
+    (void)now;
+    if (seed_record) {
+        if (seed_len + pk->len + 8 <= sizeof(seed_bytes)) {
+            memcpy(seed_bytes + seed_len, &pk->ts_ns, 8);
+            memcpy(seed_bytes + seed_len + 8, pk->data, pk->len);
+            seed_len += pk->len + 8;
+        }
+        return;
+    }
+    if (seed_off + pk->len + 8 > seed_len || memcmp(seed_bytes + seed_off, &pk->ts_ns, 8) ||
+        memcmp(seed_bytes + seed_off + 8, pk->data, pk->len))
+        seed_same = false;
+    seed_off += pk->len + 8;
+}
+
 TEST(seed_repeatable)
 {
-    static uint8_t a[400 * 1600];
-    uint32_t alen = 0;
-    struct bt_pkt *pk[32];
-
-    for (unsigned run_ = 0; run_ < 3; run_++) {
+    seed_len = 0;
+    for (unsigned r = 0; r < 3; r++) {
         prof("tcp,req=200,resp=1400x3", 40, 1000);
         add_pcap(TMPL("http6.pcap"));
-        struct tg_engine *g = engine(run_ < 2 ? 11 : 12);
+        struct tg_engine *g = engine(r < 2 ? 11 : 12);
         REQUIRE(g);
-        uint32_t off = 0;
-        bool same = true;
-        uint64_t now = 0;
-        while (!tg_done(g)) {
-            uint64_t t = tg_next_ns(g);
-            now = t > now ? t : now;
-            unsigned n = tg_tx(g, now, pk, 32);
-            for (unsigned i = 0; i < n; i++) {
-                if (run_ == 0 && alen + pk[i]->len + 8 <= sizeof(a)) {
-                    memcpy(a + alen, &pk[i]->ts_ns, 8);
-                    memcpy(a + alen + 8, pk[i]->data, pk[i]->len);
-                    alen += pk[i]->len + 8;
-                } else if (run_ > 0) {
-                    if (off + pk[i]->len + 8 > alen || memcmp(a + off, &pk[i]->ts_ns, 8) ||
-                        memcmp(a + off + 8, pk[i]->data, pk[i]->len))
-                        same = false;
-                    off += pk[i]->len + 8;
-                }
-                bt_pkt_free(pk[i]);
-            }
-        }
-        if (run_ == 1)
-            CHECK(same && off == alen);
-        if (run_ == 2)
-            CHECK(!same);   /* another seed, other servers and offsets */
+        seed_record = r == 0;
+        seed_same = true;
+        seed_off = 0;
+        play(g, 0, UINT64_MAX, seed_cmp);
+        if (r == 1)
+            CHECK(seed_same && seed_off == seed_len);
+        if (r == 2)
+            CHECK(!seed_same);   /* another seed, other servers and offsets */
         tg_engine_free(g);
     }
 }
@@ -874,6 +897,17 @@ TEST(bps_cap)
     tg_engine_free(g);
 }
 
+static uint64_t max_active;
+
+static void note_active(const struct bt_pkt *pk, uint64_t now)
+{
+    struct tg_summary s;
+    (void)pk;
+    tg_summary_get(G, now, &s);
+    if (s.flows_active > max_active)
+        max_active = s.flows_active;
+}
+
 TEST(cps_and_concurrency)
 {
     struct tg_summary s;
@@ -892,20 +926,10 @@ TEST(cps_and_concurrency)
     P.concurrency = 10;
     g = engine(1);
     REQUIRE(g);
-    dut_reset(0, 0);
-    struct bt_pkt *pk[32];
-    uint64_t now = 0, maxact = 0;
-    while (!tg_done(g)) {
-        uint64_t t = tg_next_ns(g);
-        now = t > now ? t : now;
-        unsigned n = tg_tx(g, now, pk, 32);
-        for (unsigned i = 0; i < n; i++)
-            bt_pkt_free(pk[i]);
-        tg_summary_get(g, now, &s);
-        if (s.flows_active > maxact)
-            maxact = s.flows_active;
-    }
-    CHECK_EQ_INT(maxact, 10);
+    max_active = 0;
+    uint64_t now = play(g, 0, UINT64_MAX, note_active);
+    tg_summary_get(g, now, &s);
+    CHECK_EQ_INT(max_active, 10);
     CHECK_EQ_INT(s.flows_completed, 300);
     /* 30 waves of the template, one after the other */
     struct tg_tmpl_info ti;
@@ -940,39 +964,36 @@ TEST(rate_max)
 
 /* ------------------------------------------------------------ the rest */
 
+static uint8_t part_seen[600];
+static unsigned cur_part;
+
+static void note_part(const struct bt_pkt *pk, uint64_t now)
+{
+    (void)now;
+    if (pk->meta % 3 != cur_part || pk->meta >= 600)
+        BT_FAIL_AT("part %u sent flow %" PRIu64, cur_part, pk->meta);
+    else if (pk->flags & BT_PKT_F_CLIENT)
+        part_seen[pk->meta]++;
+}
+
 TEST(partitions_cover_the_flows_once)
 {
-    static uint8_t seen[600];
-    struct bt_pkt *pk[32];
-
-    memset(seen, 0, sizeof(seen));
-    for (unsigned part = 0; part < 3; part++) {
+    memset(part_seen, 0, sizeof(part_seen));
+    for (cur_part = 0; cur_part < 3; cur_part++) {
         prof("udp", 600, 1000);
-        P.part = part;
+        P.part = cur_part;
         P.nparts = 3;
         struct tg_engine *g = engine(9);
         REQUIRE(g);
-        uint64_t now = 0;
-        while (!tg_done(g)) {
-            uint64_t t = tg_next_ns(g);
-            now = t > now ? t : now;
-            unsigned n = tg_tx(g, now, pk, 32);
-            for (unsigned i = 0; i < n; i++) {
-                if (pk[i]->meta % 3 != part || pk[i]->meta >= 600)
-                    BT_FAIL_AT("part %u sent flow %" PRIu64, part, pk[i]->meta);
-                else if (pk[i]->flags & BT_PKT_F_CLIENT)
-                    seen[pk[i]->meta]++;
-                bt_pkt_free(pk[i]);
-            }
-        }
+        uint64_t now = play(g, 0, UINT64_MAX, note_part);
         struct tg_summary s;
         tg_summary_get(g, now, &s);
         CHECK_EQ_INT(s.flows_started, 200);
         tg_engine_free(g);
     }
     for (unsigned i = 0; i < 600; i++)
-        if (seen[i] != 1)
-            BT_FAIL_AT("flow %u sent %u times", i, seen[i]);
+        if (part_seen[i] != 1)
+            BT_FAIL_AT("flow %u sent %u times", i, part_seen[i]);
 }
 
 TEST(stop_and_abort)
@@ -983,26 +1004,13 @@ TEST(stop_and_abort)
     prof("tcp,rtt=100ms", 1000, 1000);
     struct tg_engine *g = engine(1);
     REQUIRE(g);
-    uint64_t now = 0;
-    while (now < 50000000) {
-        uint64_t t = tg_next_ns(g);
-        now = t > now ? t : now;
-        unsigned n = tg_tx(g, now, pk, 32);
-        for (unsigned i = 0; i < n; i++)
-            bt_pkt_free(pk[i]);
-    }
+    uint64_t now = play(g, 0, 50000000, NULL);
     tg_stop(g, now);
     tg_summary_get(g, now, &s);
     uint64_t started = s.flows_started;
     CHECK(started >= 49 && started <= 52);
     CHECK(!tg_done(g));
-    while (!tg_done(g)) {
-        uint64_t t = tg_next_ns(g);
-        now = t > now ? t : now;
-        unsigned n = tg_tx(g, now, pk, 32);
-        for (unsigned i = 0; i < n; i++)
-            bt_pkt_free(pk[i]);
-    }
+    now = play(g, now, UINT64_MAX, NULL);
     tg_summary_get(g, now, &s);
     CHECK_EQ_INT(s.flows_started, started);
     CHECK_EQ_INT(s.flows_completed, started);
@@ -1010,14 +1018,7 @@ TEST(stop_and_abort)
     /* abort: active flows end, counted aborted */
     g = engine(1);
     REQUIRE(g);
-    now = 0;
-    while (now < 50000000) {
-        uint64_t t = tg_next_ns(g);
-        now = t > now ? t : now;
-        unsigned n = tg_tx(g, now, pk, 32);
-        for (unsigned i = 0; i < n; i++)
-            bt_pkt_free(pk[i]);
-    }
+    now = play(g, 0, 50000000, NULL);
     tg_summary_get(g, now, &s);
     uint64_t active = s.flows_active;
     CHECK(active > 0);
