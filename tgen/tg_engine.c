@@ -59,6 +59,7 @@ struct tg_cflow {
     uint32_t wbase;       /* template index of the first packet in flight */
     uint16_t wrecv, wretx;/* bitmaps over [wbase, k): received, retransmitted */
     uint64_t ready_ns;    /* when the window last emptied */
+    uint64_t first_ns;    /* when the flow started (tg_flow's start_ns moves on) */
     uint64_t sent[TG_WIN];
 };
 
@@ -566,7 +567,8 @@ static void flow_end(struct tg_engine *g, struct tg_flow *f, uint64_t now, bool 
             struct tg_flow_info fi = {
                 .flow = f->idx, .tmpl = f->tmpl, .ok = ok, .reset = reset, .proto = t->proto,
                 .family = t->family, .cport = fv.cport, .sport = t->sport,
-                .start_ns = g->closed ? 0 : f->start_ns, .end_ns = now,
+                .start_ns = g->closed ? cflow_at(g, slot_of(g, f))->first_ns : f->start_ns,
+                .end_ns = now,
             };
             memcpy(fi.client, fv.caddr, 16);
             memcpy(fi.server, fv.saddr, 16);
@@ -625,6 +627,7 @@ static int start_flow(struct tg_engine *g, unsigned gi, uint64_t start)
             ht_put(g, tag_hash(t->proto, fv.saddr, t->sport, fv.tag), K_TAG, slot) < 0)
             return -ENOMEM;
         cf->tagged = 1;
+        cf->first_ns = start;
         bt_timer_init(&f->t, closed_fire, g);
         /* the first packet leaves at its template time */
         f->start_ns = start;

@@ -687,7 +687,7 @@ static void note_flow0(const struct bt_pkt *pk, uint64_t now)
 
 struct outcome {
     unsigned ok, failed, reset;
-    uint64_t end0;
+    uint64_t start0, end0, start49;
 };
 
 static void on_flow(void *arg, const struct tg_flow_info *fi)
@@ -698,8 +698,12 @@ static void on_flow(void *arg, const struct tg_flow_info *fi)
     else
         o->failed++;
     o->reset += fi->reset;
-    if (fi->flow == 0)
+    if (fi->flow == 0) {
+        o->start0 = fi->start_ns;
         o->end0 = fi->end_ns;
+    }
+    if (fi->flow == 49)
+        o->start49 = fi->start_ns;
 }
 
 TEST(closed_loop_replies_dropped)
@@ -728,6 +732,8 @@ TEST(closed_loop_replies_dropped)
     CHECK_EQ_INT(retx_t[1] - synack_t, 30000000);
     CHECK_EQ_INT(retx_t[2] - synack_t, 70000000);
     CHECK_EQ_INT(o.end0 - synack_t, 150000000);
+    CHECK_EQ_INT(o.start0, synack_t - 100000);   /* its SYN, one device delay before */
+    CHECK_EQ_INT(o.start49, 49 * 500000);        /* flows start at i / 2000 cps */
     /* the client's packets arrived, nothing came back */
     CHECK_EQ_INT(s.rx_packets, 50);
     tg_engine_free(g);
