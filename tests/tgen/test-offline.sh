@@ -88,7 +88,8 @@ template)
         ok "$name: template of $n packets, one conversation, checksums good"
     fi
     # replayed: 1000 flows, 50 with a VLAN tag, 50 in closed loop (the 2 MB
-    # download: 20, 10 and 10 flows, i.e. 43000, 22000 and 22000 packets)
+    # download: 20, 10 and 10 flows, i.e. 43000, 22000 and 22000 packets;
+    # test-tg_engine.c plays it with 1000 flows in process)
     flows=1000 vflows=50 cflows=50
     case $name in download*) flows=20 vflows=10 cflows=10 ;; esac
     replay "$name" "$flows" --template "$f" --cps 10000
