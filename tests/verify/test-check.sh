@@ -80,6 +80,29 @@ PY
         echo "ok   $sc"
     fi
 done
+# every key the report has is documented in docs/formats.md (section verify)
+if /usr/bin/python3 - "$HERE/../../docs/formats.md" "$T/loss.json" "$T/failover.json" <<'PY'
+import json, re, sys
+doc = open(sys.argv[1]).read()
+sec = doc[doc.index("<!-- section: verify"):doc.index("<!-- end: verify -->")]
+documented = set(re.findall(r"`([a-z0-9_]+)`", sec)) | set(re.findall(r"\.([a-z0-9_]+)`", sec))
+documented |= set(re.findall(r'"([a-z0-9_]+)":', sec))
+missing = set()
+def walk(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k not in documented:
+                missing.add(k)
+            walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+for f in sys.argv[2:]:
+    walk(json.load(open(f)))
+if missing:
+    sys.exit("undocumented keys: " + ", ".join(sorted(missing)))
+PY
+then echo "ok   keys-documented"; else echo "FAIL keys-documented"; fail=1; fi
 # JUnit: one testcase per check, a failure carrying the check's message, a
 # check not judged skipped; an unwritable --junit path is bad input (2)
 "$VERIFY" check --capset "$T/asym" --junit "$T/asym.xml" > /dev/null 2>&1

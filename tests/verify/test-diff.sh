@@ -51,6 +51,29 @@ grep -q "^  delta fwd +2 pkts +128 B" "$T/text" && grep -q "^- tcp 10.9.0.3:" "$
 check capset-same 0 "r['flows_a'] == 400" "$T/before" "$T/before"
 check capset-failover 1 "r['moved'] > 0 and r['only_in_a'] == 0 and r['only_in_b'] == 0" "$T/before" "$T/after"
 check capset-ignore-members 1 "r['moved'] == 0 and r['changed'] > 0" --ignore-members "$T/before" "$T/after"
+# every key of the diff report is documented in docs/formats.md (section verify)
+"$VF" diff --json "$T/a.pcap" "$T/b.pcap" > "$T/d.json" 2> /dev/null
+"$VF" diff --json "$T/before" "$T/after" > "$T/d2.json" 2> /dev/null
+/usr/bin/python3 - "$HERE/../../docs/formats.md" "$T/d.json" "$T/d2.json" <<'PY' && echo "ok   keys-documented" || { echo "FAIL keys-documented"; fail=1; }
+import json, re, sys
+doc = open(sys.argv[1]).read()
+sec = doc[doc.index("<!-- section: verify"):doc.index("<!-- end: verify -->")]
+documented = set(re.findall(r"`([a-z0-9_]+)`", sec)) | set(re.findall(r'"([a-z0-9_]+)":', sec))
+missing = set()
+def walk(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k not in documented:
+                missing.add(k)
+            walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+for f in sys.argv[2:]:
+    walk(json.load(open(f)))
+if missing:
+    sys.exit("undocumented keys: " + ", ".join(sorted(missing)))
+PY
 # bad input
 for args in "$T/a.pcap" "$T/a.pcap $T/missing.pcap" "--tolerance-packets x $T/a.pcap $T/a.pcap" "--tolerance-time soon $T/a.pcap $T/a.pcap" "$T/a.pcap $T"; do
     # shellcheck disable=SC2086
