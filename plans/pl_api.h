@@ -129,6 +129,7 @@ struct pl_result {
     double ramp_found, ramp_model; /* capacity search: found and expected */
     unsigned ramp_trials;
     double wall_s;
+    double sim_wall_s, verify_wall_s; /* wall time of the simulation (capture set written) and of the checks */
     void *verify_json;             /* json_t *, owned by the result */
     void *tgen_json;               /* json_t *, owned by the result */
 };

@@ -244,6 +244,8 @@ int main(int argc, char **argv)
                 json_object_set_new(jp, "verdicts", jc);
             }
             json_object_set_new(jp, "wall_s", json_real(res.wall_s));
+            json_object_set_new(jp, "sim_wall_s", json_real(res.sim_wall_s));
+            json_object_set_new(jp, "verify_wall_s", json_real(res.verify_wall_s));
             json_array_append_new(jplans, jp);
         } else {
             print_result(p, &res, dir);

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -222,8 +223,16 @@ static json_t *legacy_json(const struct gw_sim_result *s)
     return tg;
 }
 
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 int pl_run_sim(const struct pl_plan *p, const char *out, struct pl_result *res, struct bt_err *e)
 {
+    double t0 = wall_now();
     struct vf_input in;
     struct vf_report *rep = NULL;
     int r;
@@ -249,10 +258,13 @@ int pl_run_sim(const struct pl_plan *p, const char *out, struct pl_result *res, 
         }
         res->tgen_json = legacy_json(&res->sim);
     }
+    res->sim_wall_s = wall_now() - t0;
+    t0 = wall_now();
     memset(&in, 0, sizeof(in));
     in.capset = out;
     if ((r = vf_check(&in, &p->th, &rep, e)) < 0)
         goto out;
+    res->verify_wall_s = wall_now() - t0;
     res->verify_json = vf_report_json(rep);
     verify_checks(rep, res);
     if (p->tgen)
