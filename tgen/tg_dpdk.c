@@ -427,13 +427,13 @@ static void flush(struct worker *w, unsigned p, uint64_t now)
     }
 }
 
-static void rx_port(struct worker *w, unsigned p, uint64_t now)
+static unsigned rx_port(struct worker *w, unsigned p, uint64_t now)
 {
     struct rte_mbuf *rx[BURST];
     uint16_t n = rte_eth_rx_burst(w->ports[p].id, w->q, rx, BURST);
 
     if (!n)
-        return;
+        return 0;
     for (uint16_t i = 0; i < n; i++) {
         if (i + 3 < n)
             rte_prefetch0(rte_pktmbuf_mtod(rx[i + 3], void *));
@@ -470,6 +470,7 @@ static void rx_port(struct worker *w, unsigned p, uint64_t now)
         cap_put(w, p, 1, rx, n, now, false);
     else
         rte_pktmbuf_free_bulk(rx, n);
+    return n;
 }
 
 static void tx_fill(struct worker *w, uint64_t now)
@@ -563,8 +564,13 @@ static bool worker_poll(struct worker *w, unsigned iters)
         if (unlikely(req != w->served))
             publish(w, now, req);
         if (w->rx_on) {
-            rx_port(w, 0, now);
-            rx_port(w, 1, now);
+            /* full bursts: a backlog (the thread was preempted); take up
+             * to 8 before sending, or the engine times out packets whose
+             * answers wait in the rx ring */
+            for (unsigned k = 0; k < 8 && rx_port(w, 0, now) == BURST; k++)
+                ;
+            for (unsigned k = 0; k < 8 && rx_port(w, 1, now) == BURST; k++)
+                ;
         }
         if (w->npend[0])
             flush(w, 0, now);
