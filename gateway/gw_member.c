@@ -230,6 +230,8 @@ void gw_member_timer(struct gw_cluster *g, struct gw_member *m, int q, uint64_t 
 
     tq->head = (tq->head + 1) % tq->cap;
     tq->n--;
+    if (e.gen == 0)
+        return;   /* cancelled (an acknowledged defer) */
     c = bt_flowtab_lookup(m->conns, &e.key);
     if (!c || c->gen != e.gen || c->role != ROLE_OWNER)
         return;
@@ -516,7 +518,7 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
     c->role = ROLE_OWNER;
     c->state = (uint8_t)gw_conn_initial(p->proto);
     c->hash = x->hash;
-    c->gen = ++m->gen;
+    c->gen = ++m->gen ? m->gen : ++m->gen;   /* never 0: a cancelled timer */
     c->flags = tmp.flags;
     c->last_ns = now;
     c->tmo = 0xff;
@@ -769,7 +771,7 @@ void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
         }
         if (created) {
             memset(c, 0, sizeof(*c));
-            c->gen = ++m->gen;
+            c->gen = ++m->gen ? m->gen : ++m->gen;   /* never 0: a cancelled timer */
             m->st.backup_conns++;
             g->st.backups++;
         } else {
@@ -824,9 +826,26 @@ void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
         c = bt_flowtab_lookup(m->conns, &k);
         if (c && c->role == ROLE_OWNER && c->deferred) {
             struct bt_pkt *p = c->deferred;
+            struct gw_tq *tq = &m->tq[TQ_DEFER];
             c->deferred = NULL;
             c->flags |= CONN_ACKED;
             gw_out(g, p, p->ts_ns > t ? p->ts_ns : t, m->id, p->port);
+            /* its defer timeout is moot: mark it (gen 0 matches no entry;
+             * gens are unique per member) among the oldest few, and drop
+             * the marked ones at the front, so that a burst of connections
+             * is not also a burst of timer events 20 ms later (the ACKs of
+             * one backup come back in order, those of several interleave) */
+            for (uint32_t i = 0; i < tq->n && i < 256; i++) {
+                struct gw_tent *e = &tq->e[(tq->head + i) % tq->cap];
+                if (e->gen == c->gen) {
+                    e->gen = 0;
+                    break;
+                }
+            }
+            while (tq->n && tq->e[tq->head].gen == 0) {
+                tq->head = (tq->head + 1) % tq->cap;
+                tq->n--;
+            }
         }
         return;
     }
