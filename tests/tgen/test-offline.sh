@@ -167,6 +167,30 @@ EOF
         grep -q $'\033\[K' "$T/err" && bad "a status line without a terminal" ||
             ok "no status line without a terminal"
     fi
+    # SIGINT once: no new flow, the active ones finish; twice: they are
+    # aborted (10M flows would take a minute: the signals come well before)
+    for sigs in 1 2; do
+        rm -f "$T/int.jsonl"
+        "$TG" --synth tcp,rtt=100ms --flows 10M --cps 1M --json --quiet --stats "$T/int.jsonl" \
+            > "$T/int.json" 2> "$T/err" &
+        p=$!
+        for _ in $(seq 100); do [ -e "$T/int.jsonl" ] && break; sleep 0.05; done
+        sleep 0.3
+        kill -INT $p
+        # (a second signal pending with the first would merge into it)
+        [ $sigs -eq 2 ] && sleep 0.05 && kill -INT $p
+        wait $p
+        rc=$?
+        $PY - "$T/int.json" $sigs <<'EOF2' && ok "$sigs SIGINT: exit $rc, flows stopped" || bad "$sigs SIGINT: exit $rc $(cat "$T/err")"
+import json, sys
+d = json.loads(open(sys.argv[1]).read())
+assert 0 < d["flows_started"] < 10000000 and d["flows_active"] == 0, d
+if sys.argv[2] == "1":
+    assert d["flows_completed"] == d["flows_started"] and d["flows_aborted"] == 0, d
+else:
+    assert d["flows_aborted"] > 0 and d["flows_completed"] + d["flows_aborted"] == d["flows_started"], d
+EOF2
+    done
     # --help exits 0
     "$TG" --help > /dev/null && ok "--help exits 0" || bad "--help"
     ;;
