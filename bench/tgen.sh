@@ -75,13 +75,19 @@ mergecap -F pcap -w "$T/k/all.pcap" "$T/k/client.pcap" "$T/k/server.pcap"
 tcpprep --cidr=16.0.0.0/8 -i "$T/k/all.pcap" -o "$T/k/all.cache"
 AFP=framecnt=4096,blocksz=65536
 for i in $(seq "$RUNS"); do
-    $X tcpreplay --topspeed --intf1=vA --intf2=vB --cachefile="$T/k/all.cache" "$T/k/all.pcap" > "$T/tr.out" 2>&1
+    $X /usr/bin/time -f "%U %S" -o "$T/tr.cpu" tcpreplay --topspeed --intf1=vA --intf2=vB \
+        --cachefile="$T/k/all.cache" "$T/k/all.pcap" > "$T/tr.out" 2>&1
     tr=$(sed -n 's/.*Rated: .* \([0-9.]*\) pps.*/\1/p' "$T/tr.out")
+    trn=$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' "$T/tr.out")
+    trc=$(awk -v n="$trn" '{print n / ($1 + $2)}' "$T/tr.cpu")
     $X "$TG" "${EAL[@]}" --file-prefix "${P}ka" --vdev "net_af_packet0,iface=vA,$AFP" \
         --vdev "net_af_packet1,iface=vB,$AFP" -- "${KOPTS[@]}" --no-rx --json --quiet > "$T/ka.json"
     ka=$(pyget "$T/ka.json" 'd["tx_pps"] if d["tx_dropped"] == 0 else 0')
+    kac=$(pyget "$T/ka.json" 'd["tx_packets"] / d["worker_cpu_s"]')
     echo "kernel $ka $tr" >> "$T/res"
-    echo "run $i: veth: tgen on net_af_packet $(printf %.0f "$ka") pps, tcpreplay --topspeed $(printf %.0f "$tr") pps"
+    echo "kernelcpu $kac $trc" >> "$T/res"
+    printf 'run %d: veth: tgen on net_af_packet %.0f pps (%.0f per CPU second), tcpreplay --topspeed %.0f pps (%.0f)\n' \
+        "$i" "$ka" "$kac" "$tr" "$trc"
 done
 
 # --- 3. state per concurrent flow; 1M concurrent flows with -m 1024
@@ -99,7 +105,8 @@ for line in open(t + "/res"):
     r.setdefault(k, []).append((float(a), float(b)))
 for k, name, peer in (("null", "net_null, 1 worker", "testpmd txonly"),
                       ("nullcpu", "net_null, per CPU second of the worker", "testpmd txonly"),
-                      ("kernel", "veth, net_af_packet", "tcpreplay --topspeed")):
+                      ("kernel", "veth, net_af_packet", "tcpreplay --topspeed"),
+                      ("kernelcpu", "veth, per CPU second (user+sys)", "tcpreplay --topspeed")):
     a = statistics.median(x[0] for x in r[k])
     b = statistics.median(x[1] for x in r[k])
     print(f"{name}: tgen {a/1e6:.3f} Mpps, {peer} {b/1e6:.3f} Mpps, ratio {a/b:.2f} (medians of {len(r[k])})")
