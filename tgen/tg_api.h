@@ -15,9 +15,9 @@
  * under test); unanswered packets are retransmitted on a timeout with
  * exponential backoff, and the flow fails after the last try. Received
  * packets are matched to flows even through hide-NAT (the translation is
- * learned from the first packet, identified by a per-flow tag: the TCP
- * sequence number, the IPv4 identification or the IPv6 flow label); server
- * packets then go to the translated client address and port.
+ * learned from the first packet, identified by a per-flow tag carried in
+ * the IPv4 identification or the IPv6 flow label, fields a hide-NAT leaves
+ * alone); server packets then go to the translated client address and port.
  *
  * The engine never reads a clock, a socket or a file while it runs; the only
  * file access is tg_engine_new loading pcap templates named by the profile
