@@ -440,9 +440,9 @@ static unsigned rx_port(struct worker *w, unsigned p, uint64_t now)
         struct rte_mbuf *m = rx[i];
         const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
         uint32_t len = m->data_len;
-        if (unlikely(w->ports[p].neigh_on) && len >= 14 &&
-            (d[12] == 0x08 && d[13] == 0x06 ? true : (d[12] == 0x86 && d[13] == 0xdd) ||
-                                                     (d[12] == 0x81 && d[13] == 0x00))) {
+        if (unlikely(w->ports[p].neigh_on) && len >= 18 &&
+            ((d[12] == 0x08 && d[13] == 0x06) || (d[12] == 0x86 && d[13] == 0xdd) ||
+             (d[12] == 0x81 && d[13] == 0x00))) {
             uint8_t buf[TG_NEIGH_FRAME];
             uint32_t l = tg_neigh_answer(&w->ports[p].nb, d, len, buf, sizeof(buf));
             if (l) {
@@ -452,7 +452,9 @@ static unsigned rx_port(struct worker *w, unsigned p, uint64_t now)
                     r->data_len = (uint16_t)l;
                     r->pkt_len = l;
                     w->pend[p][w->npend[p]++] = r;
-                    if (d[12] == 0x08)
+                    if (w->capture)
+                        cap_put(w, p, 0, &r, 1, now, true);
+                    if (buf[12] == 0x08 || (buf[12] == 0x81 && buf[16] == 0x08))
                         w->arp_replies++;
                     else
                         w->nd_replies++;
