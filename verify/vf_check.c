@@ -3,7 +3,10 @@
  * The checks of baton-verify, in one streaming pass over every member's
  * capture merged by time (lib/bt_pcap merge). Each flow lives in a flow table
  * keyed by its canonical 5-tuple while it is open; when it ends (idle timeout,
- * or a new SYN after FIN/RST) it is judged and freed. Failover events are
+ * or a new SYN after FIN/RST) it is judged and freed. Idle ends are exact
+ * where they matter (the flow's next packet, a failover event) and are
+ * swept out of the table in batches otherwise: the table keeps no last-use
+ * order, which would cost two random cache-line writes per packet. Failover events are
  * applied when the merged stream crosses their time: the flows then carried
  * by the dead member are marked, and judged when they end.
  * Definitions (exact): docs/verify.md.
@@ -187,6 +190,11 @@ struct pass {
     uint32_t *freeb;
     uint32_t nfree;
     bool oom;
+    uint64_t idle_ns;
+    uint64_t next_sweep_ns;   /* sweep idle flows out when the stream gets here */
+    uint64_t since_sweep;     /* packets since the last sweep */
+    struct bt_flow_key *swept;
+    size_t nswept, capswept;
 };
 
 static struct flow_ev *flow_evs(const struct pass *ps, const struct vf_flow *f)
@@ -351,6 +359,60 @@ static void expire_cb(const struct bt_flow_key *k, void *v, void *arg)
     finalize(arg, k, v);
 }
 
+/* Ended by idling at now: no packet for more than the idle timeout. */
+static bool idle_ended(const struct pass *ps, const struct vf_flow *f, uint64_t now)
+{
+    return now > ps->idle_ns && f->last_ns < now - ps->idle_ns;
+}
+
+struct sweep_ctx {
+    struct pass *ps;
+    uint64_t now;
+};
+
+static void sweep_cb(const struct bt_flow_key *k, void *v, void *arg)
+{
+    struct sweep_ctx *c = arg;
+    struct pass *ps = c->ps;
+
+    if (!idle_ended(ps, v, c->now))
+        return;
+    if (ps->nswept == ps->capswept) {
+        size_t cap = ps->capswept ? ps->capswept * 2 : 4096;
+        struct bt_flow_key *n = realloc(ps->swept, cap * sizeof(*n));
+        if (!n) {
+            ps->oom = true;
+            return;
+        }
+        ps->swept = n;
+        ps->capswept = cap;
+    }
+    finalize(ps, k, v);
+    ps->swept[ps->nswept++] = *k;
+}
+
+/* Judges and frees the flows that ended by idling, in batches: when the
+ * stream has advanced by a quarter of the idle timeout and at least as many
+ * packets came as there are flows (so a sweep costs O(1) per packet), or
+ * when the table is full (force). */
+static void sweep(struct pass *ps, uint64_t now, bool force)
+{
+    struct sweep_ctx c = {ps, now};
+
+    ps->since_sweep++;
+    if (!force && (now < ps->next_sweep_ns || ps->since_sweep < bt_flowtab_count(ps->ft)))
+        return;
+    ps->next_sweep_ns = now + ps->idle_ns / 4;
+    ps->since_sweep = 0;
+    ps->nswept = 0;
+    bt_flowtab_foreach(ps->ft, sweep_cb, &c);
+    for (size_t i = 0; i < ps->nswept; i++) {
+        void *v = bt_flowtab_lookup(ps->ft, &ps->swept[i]);
+        if (v)
+            bt_flowtab_remove(ps->ft, v);
+    }
+}
+
 struct mark_ctx {
     struct pass *ps;
     uint8_t idx;
@@ -367,7 +429,7 @@ static void mark_cb(const struct bt_flow_key *k, void *v, void *arg)
     /* carried by the dead member, and not ended before T */
     if (f->cur[DIR_C2S] != c->sgm && f->cur[DIR_S2C] != c->sgm)
         return;
-    if (f->rst || (f->fin_c2s && f->fin_s2c))
+    if (f->rst || (f->fin_c2s && f->fin_s2c) || idle_ended(c->ps, f, c->t))
         return;
     if (f->nev >= MAX_FLOW_EVENTS)
         return;
@@ -469,6 +531,12 @@ static void on_packet(struct pass *ps, const struct slot *sl)
     int swapped = sl->swapped, dir;
 
     f = bt_flowtab_lookup_hashed(ps->ft, ckp, sl->hash);
+    /* idle for longer than the timeout: that flow ended, this starts one */
+    if (f && idle_ended(ps, f, ts)) {
+        finalize(ps, ckp, f);
+        bt_flowtab_remove(ps->ft, f);
+        f = NULL;
+    }
     /* a new SYN after the flow ended by FIN both ways or RST starts a new flow */
     if (f && (f->rst || (f->fin_c2s && f->fin_s2c)) && p->proto == 6 &&
         (p->tcp_flags & (BT_TCP_SYN | BT_TCP_ACK)) == BT_TCP_SYN) {
@@ -478,6 +546,10 @@ static void on_packet(struct pass *ps, const struct slot *sl)
     }
     if (!f) {
         f = bt_flowtab_insert_hashed(ps->ft, ckp, sl->hash, ts, &created);
+        if (!f) {
+            sweep(ps, ts, true);
+            f = bt_flowtab_insert_hashed(ps->ft, ckp, sl->hash, ts, &created);
+        }
         if (!f) {
             r->not_parsed++;  /* table full: counted, never silently */
             return;
@@ -498,8 +570,6 @@ static void on_packet(struct pass *ps, const struct slot *sl)
         /* the first packet's source is the client unless a SYN says otherwise */
         bool src_is_client = v != BT_CLIENT_DST;
         f->client_is_canon_src = (uint8_t)(src_is_client == !swapped);
-    } else {
-        bt_flowtab_touch(ps->ft, f, ts);
     }
     /* direction relative to the client */
     bool from_canon_src = !swapped;
@@ -838,7 +908,9 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
             goto out;
         }
     }
-    ps.ft = bt_flowtab_new_growable(1u << 12, FLOW_CAPACITY, sizeof(struct vf_flow), t->idle_ns);
+    /* no idle expiry in the table: sweep() and idle_ended() do it */
+    ps.ft = bt_flowtab_new_growable(1u << 12, FLOW_CAPACITY, sizeof(struct vf_flow), 0);
+    ps.idle_ns = t->idle_ns;
     m = bt_pcap_merge_new(rd, n);
     if (!ps.ft || !m) {
         rc = bt_err_setr(e, -ENOMEM, "out of memory");
@@ -846,8 +918,8 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
     }
     /* A pipeline of PIPE packets read ahead: each one's index slot is
      * prefetched when it is read, its entry PF_ENTRY packets before it is
-     * judged, the entry's LRU neighbours PF_LRU packets before. */
-    enum { PIPE = 16, PF_ENTRY = 8, PF_LRU = 4 };
+     * judged. */
+    enum { PIPE = 16, PF_ENTRY = 8 };
     struct slot ring[PIPE];
     unsigned head = 0, queued = 0;
     bool eof = false;
@@ -887,12 +959,10 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         struct slot *sl = &ring[head];
         if (queued > PF_ENTRY)
             bt_flowtab_prefetch(ps.ft, ring[(head + PF_ENTRY) % PIPE].hash, 1);
-        if (queued > PF_LRU)
-            bt_flowtab_prefetch(ps.ft, ring[(head + PF_LRU) % PIPE].hash, 2);
         head = (head + 1) % PIPE;
         queued--;
         apply_events(&ps, sl->ts);
-        bt_flowtab_expire(ps.ft, sl->ts, expire_cb, &ps, 0);
+        sweep(&ps, sl->ts, false);
         r->packets++;
         if (sl->p.status == BT_PARSE_NOT_IP) {
             r->non_ip++;
@@ -922,6 +992,7 @@ out:
     free(ps.corr);
     free(ps.fev);
     free(ps.freeb);
+    free(ps.swept);
     vf_nat_free(ps.nat);
     vf_report_free(r);
     return rc;
