@@ -161,6 +161,48 @@ TEST(random_against_naive_model)
     bt_flowtab_free(t);
 }
 
+/* The hashed calls equal the plain ones, prefetch hints change nothing
+ * (any hash, any stage, on full and empty slots), and a table whose entry
+ * numbers leave a single tag bit (max capacity 2^30) still finds every key. */
+TEST(hashed_calls_prefetch_and_narrow_tags)
+{
+    for (int narrow = 0; narrow < 2; narrow++) {
+        struct bt_flowtab *t = bt_flowtab_new_growable(16, narrow ? (1u << 30) : 4096, 8, 0);
+        REQUIRE(t);
+        for (uint32_t i = 0; i < 3000; i++) {
+            struct bt_flow_key k = mk(i);
+            uint64_t h = bt_flowtab_hash(&k);
+            for (int st = 0; st < 3; st++) {
+                bt_flowtab_prefetch(t, h, st);
+                bt_flowtab_prefetch(t, h ^ 0x5555, st);
+            }
+            CHECK(bt_flowtab_lookup_hashed(t, &k, h) == NULL);
+            bool created;
+            uint64_t *v = bt_flowtab_insert_hashed(t, &k, h, i, &created);
+            REQUIRE(v);
+            CHECK(created);
+            *v = i;
+        }
+        CHECK_EQ_INT(bt_flowtab_count(t), 3000);
+        for (uint32_t i = 0; i < 3000; i++) {
+            struct bt_flow_key k = mk(i);
+            uint64_t *a = bt_flowtab_lookup(t, &k), *b = bt_flowtab_lookup_hashed(t, &k, bt_flowtab_hash(&k));
+            REQUIRE(a && a == b);
+            CHECK(*a == i);
+            if (i % 3 == 0)
+                bt_flowtab_remove(t, a);
+        }
+        for (uint32_t i = 0; i < 3000; i++) {
+            struct bt_flow_key k = mk(i);
+            uint64_t *a = bt_flowtab_lookup(t, &k);
+            CHECK((a == NULL) == (i % 3 == 0));
+            if (a)
+                CHECK(*a == i);
+        }
+        bt_flowtab_free(t);
+    }
+}
+
 TEST(bad_parameters)
 {
     CHECK(bt_flowtab_new(0, 8, 0) == NULL);

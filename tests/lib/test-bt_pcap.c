@@ -251,6 +251,59 @@ TEST(oversized_records)
     CHECK_EQ_INT(ts[0], 1000000005ULL);
 }
 
+/* Plain pcap is read by bt_pcap's own walker, libpcap taking over at a
+ * record it treats specially: the records must come out exactly as
+ * libpcap 1.10 gives them (on a little-endian host: the time fields of a
+ * file in host order are signed 32-bit, of a swapped file unsigned; a
+ * record longer than the snap length cut to it, and reading goes on). */
+static uint32_t sw(uint32_t v, int big)
+{
+    return big ? __builtin_bswap32(v) : v;
+}
+
+TEST(own_reader_matches_libpcap_on_odd_records)
+{
+    struct bt_err e;
+    for (int big = 0; big < 2; big++) {
+        for (int nsec = 0; nsec < 2; nsec++) {
+            uint8_t f[24 + 4 * 16 + 300] = {0};
+            size_t o = 24;
+            uint32_t gh[6] = {sw(nsec ? 0xa1b23c4d : 0xa1b2c3d4, big),
+                              big ? 0x04000200u : 0x00040002u, 0, 0, sw(100, big), sw(1, big)};
+            memcpy(f, gh, 24);
+            /* 1: both time fields with the top bit set; 2: longer than the
+             * snap length (100): cut; 3: a plain one after it */
+            uint32_t r1[4] = {sw(0xfffffff0u, big), sw(0x80000001u, big), sw(14, big), sw(14, big)};
+            uint32_t r2[4] = {sw(7, big), sw(5, big), sw(150, big), sw(150, big)};
+            uint32_t r3[4] = {sw(8, big), sw(6, big), sw(20, big), sw(10, big)};
+            memcpy(f + o, r1, 16);
+            o += 16 + 14;
+            memcpy(f + o, r2, 16);
+            o += 16 + 150;
+            memcpy(f + o, r3, 16);
+            o += 16 + 20;
+            put_file(tmp("odd.pcap"), f, o);
+            uint64_t ts[4];
+            uint32_t cl[4];
+            int n = read_all(tmp("odd.pcap"), ts, cl, 4, &e);
+            REQUIRE(n == 3);
+            uint64_t scale = nsec ? 1 : 1000;
+            int64_t sec = big ? (int64_t)0xfffffff0u : (int64_t)(int32_t)0xfffffff0u;
+            int64_t sub = big ? (int64_t)0x80000001u : (int64_t)(int32_t)0x80000001u;
+            CHECK(ts[0] == (uint64_t)sec * 1000000000ULL + (uint64_t)(sub * (int64_t)scale));
+            CHECK_EQ_INT(cl[0], 14);
+            CHECK(ts[1] == 7000000000ULL + 5 * scale);
+            CHECK_EQ_INT(cl[1], 100);
+            CHECK(ts[2] == 8000000000ULL + 6 * scale);
+            CHECK_EQ_INT(cl[2], 20);
+            /* cut inside the last record: the two before it, then libpcap's error */
+            put_file(tmp("odd-cut.pcap"), f, o - 5);
+            CHECK_EQ_INT(read_all(tmp("odd-cut.pcap"), ts, cl, 4, &e), -EBADMSG);
+            CHECK(strstr(e.msg, "odd-cut.pcap: packet 3 (byte offset ") != NULL);
+        }
+    }
+}
+
 TEST(errors_name_the_file_and_position)
 {
     struct bt_err e;
