@@ -24,6 +24,10 @@ struct bt_twheel {
     unsigned count;           /* armed, including the firing list */
     struct bt_timer firing;   /* sentinel: due in the current advance, in order */
     uint64_t *occ;            /* bit per slot: its list is not empty (next_ns skips empty ones) */
+    /* next_ns's answer, kept until the earliest timer leaves (a cache, not
+     * state: next_ns fills it through a const pointer) */
+    uint64_t min_ns;
+    bool min_valid;
 };
 
 static void occ_set(struct bt_twheel *w, uint32_t i)
@@ -105,6 +109,8 @@ void bt_twheel_cancel(struct bt_twheel *w, struct bt_timer *t)
     if (!bt_timer_armed(t))
         return;
     prev = t->prev;
+    if (t->deadline_ns <= w->min_ns)
+        w->min_valid = false;
     unlink_t(t);
     occ_update(w, prev);
     w->count--;
@@ -128,6 +134,8 @@ void bt_twheel_arm(struct bt_twheel *w, struct bt_timer *t, uint64_t deadline_ns
     h->prev = t;
     occ_set(w, (uint32_t)(tick & (w->nslots - 1)));
     w->count++;
+    if (w->min_valid && deadline_ns < w->min_ns)
+        w->min_ns = deadline_ns;
 }
 
 /* Stable merge sort of a NULL-terminated list (linked by next) by deadline. */
@@ -204,8 +212,12 @@ unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
     /* Fire from the head: a callback may cancel or re-arm timers still on
      * the list (they leave it). Timers armed at or before now by a callback
      * go to the wheel and fire at the next advance. */
+    if (ndue)
+        w->min_valid = false;
     while (w->firing.next != &w->firing) {
         struct bt_timer *t = w->firing.next;
+        if (t->deadline_ns <= w->min_ns)
+            w->min_valid = false;   /* a callback may have asked next_ns meanwhile */
         unlink_t(t);
         w->count--;
         t->fn(t, now_ns, t->arg);
@@ -214,7 +226,20 @@ unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
     return fired;
 }
 
+static uint64_t scan_next(const struct bt_twheel *w);
+
 uint64_t bt_twheel_next_ns(const struct bt_twheel *w)
+{
+    struct bt_twheel *cw = (struct bt_twheel *)w;  /* the cache only */
+
+    if (!w->min_valid) {
+        cw->min_ns = scan_next(w);
+        cw->min_valid = true;
+    }
+    return w->min_ns;
+}
+
+static uint64_t scan_next(const struct bt_twheel *w)
 {
     uint64_t best = UINT64_MAX;
 
