@@ -100,6 +100,11 @@ struct tg_engine {
     unsigned ncl[7], nsv[7];
     uint8_t cl[7][TG_MAX_POOLS], sv[7][TG_MAX_POOLS];
     uint64_t nports;
+    /* x % d without a division on the per-packet path (Lemire, Kaser and
+     * Kurz, "Faster remainder by direct computation", 2019): M = 2^128 / d
+     * + 1 for the client ports and each server pool's size - 1 */
+    unsigned __int128 nports_m, svmod_m[TG_MAX_POOLS];
+    uint64_t svmod[TG_MAX_POOLS];
     uint64_t flows_total;  /* 0: unlimited */
     uint32_t conc;         /* 0: unlimited */
     bool closed;
@@ -226,15 +231,29 @@ static uint64_t flow_seed(const struct tg_engine *g, uint64_t idx, uint64_t salt
 }
 
 /* bt_cidr_nth for i below the prefix's size, without its division (this
- * runs for every packet). */
+ * runs for every packet): i added to the low 64 bits, big-endian. */
 static inline void cidr_nth(const struct bt_cidr *c, uint64_t i, uint8_t out[16])
 {
-    memcpy(out, c->addr, 16);
-    for (int b = 15; b >= 8 && i; b--) {
-        unsigned v = out[b] + (unsigned)(i & 0xff);
-        out[b] = (uint8_t)v;
-        i = (i >> 8) + (v >> 8);
-    }
+    uint64_t lo;
+
+    memcpy(out, c->addr, 8);
+    memcpy(&lo, c->addr + 8, 8);
+    lo = __builtin_bswap64(__builtin_bswap64(lo) + i);
+    memcpy(out + 8, &lo, 8);
+}
+
+static inline unsigned __int128 fastmod_m(uint64_t d)
+{
+    return ~(unsigned __int128)0 / d + 1;
+}
+
+/* a % d, m = fastmod_m(d) (exact for every 64-bit a and d > 0) */
+static inline uint64_t fastmod(uint64_t a, unsigned __int128 m, uint64_t d)
+{
+    unsigned __int128 low = m * a;
+    unsigned __int128 top = (unsigned __int128)(uint64_t)(low >> 64) * d;
+    unsigned __int128 bot = ((unsigned __int128)(uint64_t)low * d) >> 64;
+    return (uint64_t)((top + bot) >> 64);
 }
 
 static void flow_values(const struct tg_engine *g, uint64_t idx, const struct tg_tmpl *t,
@@ -247,21 +266,22 @@ static void flow_values(const struct tg_engine *g, uint64_t idx, const struct tg
     uint64_t j = nc == 1 ? idx : idx / nc;
     unsigned host = 128u - cp->plen;
     uint64_t h = flow_seed(g, idx, 1);
-    const struct bt_cidr *sp = &g->p.servers[g->sv[fam][ns == 1 ? 0 : h % ns]];
+    unsigned si = g->sv[fam][ns == 1 ? 0 : h % ns];
+    const struct bt_cidr *sp = &g->p.servers[si];
 
     /* the address varies fastest (a cluster spreads flows by address);
      * host 0 of the prefix comes last */
     if (host >= 64) {
         cidr_nth(cp, j + 1, fv->caddr);
-        fv->cport = (uint16_t)(g->p.cport_lo + (j >> 56) % g->nports);
+        fv->cport = (uint16_t)(g->p.cport_lo + fastmod(j >> 56, g->nports_m, g->nports));
     } else {
         uint64_t k = (j & ((1ull << host) - 1)) + 1;
         cidr_nth(cp, k >> host ? 0 : k, fv->caddr);
-        fv->cport = (uint16_t)(g->p.cport_lo + (j >> host) % g->nports);
+        fv->cport = (uint16_t)(g->p.cport_lo + fastmod(j >> host, g->nports_m, g->nports));
     }
-    uint64_t ssize = bt_cidr_size(sp), hs = ns == 1 ? h : h / ns;
-    cidr_nth(sp, ssize == 1 ? 0 : 1 + hs % (ssize == UINT64_MAX ? UINT64_MAX - 1 : ssize - 1),
-             fv->saddr);
+    uint64_t hs = ns == 1 ? h : h / ns;
+    /* svmod: the pool's size - 1 (0: a single address) */
+    cidr_nth(sp, g->svmod[si] ? 1 + fastmod(hs, g->svmod_m[si], g->svmod[si]) : 0, fv->saddr);
     /* (per packet: the mixes only where they are used) */
     if (g->p.isn_offset && t->proto == 6) {
         uint64_t o = flow_seed(g, idx, 2);
@@ -1066,6 +1086,13 @@ struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struc
         }
     }
     g->nports = (uint64_t)p->cport_hi - p->cport_lo + 1;
+    g->nports_m = fastmod_m(g->nports);
+    for (unsigned i = 0; i < p->nservers; i++) {
+        uint64_t ss = bt_cidr_size(&p->servers[i]);
+        g->svmod[i] = ss == 1 ? 0 : ss == UINT64_MAX ? UINT64_MAX - 1 : ss - 1;
+        if (g->svmod[i])
+            g->svmod_m[i] = fastmod_m(g->svmod[i]);
+    }
     g->flows_total = p->flows;
     if (!p->flows && !p->duration_ns)
         g->flows_total = 1000;
