@@ -201,7 +201,36 @@ static uint64_t dead_after(const struct gw_cluster *g, const struct gw_member *m
     return d;
 }
 
-static void member_next(struct gw_member *m, const struct gw_cluster *g)
+/* m's deadline becomes t: keep the earliest-member cache right (ties go to
+ * the lowest id, as a scan would find them). */
+static void set_next(struct gw_cluster *g, struct gw_member *m, uint64_t t)
+{
+    uint64_t old = m->next_ns;
+
+    m->next_ns = t;
+    if (!g->mmin_ok)
+        return;
+    if (t < g->mmin_ns || (t == g->mmin_ns && m->id < g->mmin_id)) {
+        g->mmin_ns = t;
+        g->mmin_id = m->id;
+    } else if (m->id == g->mmin_id && t > old) {
+        g->mmin_ok = false;
+    }
+}
+
+static void mmin_scan(struct gw_cluster *g)
+{
+    g->mmin_ns = UINT64_MAX;
+    g->mmin_id = 0;
+    for (unsigned id = 1; id <= g->nmembers; id++)
+        if (g->m[id].next_ns < g->mmin_ns) {
+            g->mmin_ns = g->m[id].next_ns;
+            g->mmin_id = (int)id;
+        }
+    g->mmin_ok = true;
+}
+
+static void member_next(struct gw_member *m, struct gw_cluster *g)
 {
     uint64_t t = UINT64_MAX;
 
@@ -221,13 +250,13 @@ static void member_next(struct gw_member *m, const struct gw_cluster *g)
                     t = m->tq[q].e[m->tq[q].head].deadline;
         }
     }
-    m->next_ns = t;
+    set_next(g, m, t);
 }
 
 void gw_member_touch_next(struct gw_member *m, uint64_t t)
 {
     if (t < m->next_ns)
-        m->next_ns = t;
+        set_next(m->cl, m, t);
 }
 
 void gw_tq_push(struct gw_member *m, int q, uint64_t deadline, uint32_t gen,
@@ -611,13 +640,12 @@ static void run_timers(struct gw_cluster *g, uint64_t now)
     if (g->nout)
         outbox_flush(g);
     for (;;) {
-        uint64_t tn = g->net_n ? g->net[0]->at : UINT64_MAX, tm = UINT64_MAX, t;
-        struct gw_member *mm = NULL;
-        for (unsigned id = 1; id <= g->nmembers; id++)
-            if (g->m[id].next_ns < tm) {
-                tm = g->m[id].next_ns;
-                mm = &g->m[id];
-            }
+        uint64_t tn = g->net_n ? g->net[0]->at : UINT64_MAX, tm, t;
+        struct gw_member *mm;
+        if (!g->mmin_ok)
+            mmin_scan(g);
+        tm = g->mmin_ns;
+        mm = g->mmin_id ? &g->m[g->mmin_id] : NULL;
         t = g->hb_next;
         if (tn < t)
             t = tn;
@@ -645,6 +673,7 @@ void gw_advance(struct gw_cluster *g, uint64_t now)
 static int member_init(struct gw_cluster *g, struct gw_member *m, int id, uint64_t now)
 {
     m->id = id;
+    m->cl = g;
     m->present = true;
     m->alive = true;
     m->detected_dead = false;
@@ -835,6 +864,11 @@ uint64_t gw_next_ns(const struct gw_cluster *g)
         t = g->heap[0]->ts_ns;
     if (g->net_n && g->net[0]->at < t)
         t = g->net[0]->at;
+    if (g->mmin_ok) {
+        if (g->mmin_ns < t)
+            t = g->mmin_ns;
+        return t;
+    }
     for (unsigned id = 1; id <= g->nmembers; id++)
         if (g->m[id].next_ns < t)
             t = g->m[id].next_ns;
@@ -923,6 +957,7 @@ int gw_add(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weight)
         m->present = false;
         g->nmembers--;
         g->cfg.nmembers--;
+        g->mmin_ok = false;
         return -ENOMEM;
     }
     m->syncing_until = g->now + g->cfg.sync_batch_ns + g->cfg.sync_delay_ns;

@@ -73,6 +73,7 @@ struct gw_pend {
 
 struct gw_member {
     int id;
+    struct gw_cluster *cl;       /* its cluster (for the earliest-member cache) */
     bool present, alive, detected_dead;
     uint64_t died_ns;
     struct bt_flowtab *conns;    /* owner and backup entries */
@@ -127,6 +128,12 @@ struct gw_cluster {
     uint8_t *prev_owner;         /* per bucket: its primary before the last move */
     unsigned nmembers;           /* ids 1..nmembers ever present */
     struct gw_member m[GW_MAX_MEMBERS + 1];
+    /* the earliest member deadline and the lowest id having it, kept as
+     * members' next_ns change, so the event loop does not scan 64 members
+     * per event; rescanned when its member's deadline moves later */
+    uint64_t mmin_ns;
+    int mmin_id;
+    bool mmin_ok;
     uint64_t now;                /* the latest time seen */
     bool started;                /* the first call fixed the time base */
     uint64_t hb_next;            /* next heartbeat round */
