@@ -4,7 +4,7 @@
 #  1. one worker lcore, two net_null ports, a small TCP template replayed over
 #     1M flows at max rate, vs `dpdk-testpmd --forward-mode=txonly` on the
 #     same vdevs and lcores (tgen pps / testpmd pps, goal >= 0.7);
-#  2. the kernel path: tgen on net_af_packet over a veth pair vs
+#  2. the kernel path: tgen on net_af_packet over veths vs
 #     `tcpreplay --topspeed` of the same packets (the offline backend's
 #     client.pcap + server.pcap, split back by tcpprep) on the same veths
 #     (pps ratio, goal >= 1.5);
@@ -62,13 +62,16 @@ PY
         "$(echo "$tpc / 10^6" | bc -l)"
 done
 
-# --- 2. kernel path: a veth pair, tgen on net_af_packet vs tcpreplay --topspeed
+# --- 2. kernel path: veths, tgen on net_af_packet vs tcpreplay --topspeed.
+# Two pairs (vA-pA, vB-pB), both tools sending on vA and vB: what one port
+# sends lands on a peer nobody reads (with one pair, tgen's own socket on
+# the other end would receive it, a cost tcpreplay does not have)
 ip netns add "$NS"
 X="ip netns exec $NS"
-$X ip link add vA type veth peer name vB
+$X ip link add vA type veth peer name pA
+$X ip link add vB type veth peer name pB
 $X sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-$X ip link set vA up
-$X ip link set vB up
+for i in vA pA vB pB; do $X ip link set "$i" up; done
 KOPTS=(--synth tcp --flows 100000 --rate max --seed 7)
 "$TG" "${KOPTS[@]}" --pcap-out "$T/k" --quiet   # the same packets, offline
 mergecap -F pcap -w "$T/k/all.pcap" "$T/k/client.pcap" "$T/k/server.pcap"

@@ -348,6 +348,7 @@ struct worker {
     bool rx_on, closed, capture;
     uint32_t stop_seen;
     uint32_t nstash;
+    uint32_t room;                   /* data room of a fresh mbuf */
     uint32_t npend[2];
     uint64_t stall_since[2];
     struct rte_mbuf *stash[BURST];
@@ -497,9 +498,8 @@ static void tx_fill(struct worker *w, uint64_t now)
         }
     }
     for (uint32_t i = 0; i < room; i++) {
-        struct rte_mbuf *m = w->stash[i];
-        w->pk[i].data = rte_pktmbuf_mtod(m, uint8_t *);
-        w->pk[i].cap = rte_pktmbuf_tailroom(m);
+        w->pk[i].data = rte_pktmbuf_mtod(w->stash[i], uint8_t *);
+        w->pk[i].cap = w->room;
     }
     unsigned n = tg_tx_fill(w->g, now, w->pk, room);
     for (unsigned i = 0; i < n; i++) {
@@ -508,7 +508,8 @@ static void tx_fill(struct worker *w, uint64_t now)
         m->data_len = (uint16_t)w->pk[i].len;
         m->pkt_len = w->pk[i].len;
         w->pend[p][w->npend[p]++] = m;
-        out[p][nout[p]++] = m;
+        if (w->capture)
+            out[p][nout[p]++] = m;
     }
     if (n) {
         w->nstash -= n;
@@ -1054,6 +1055,7 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
             goto out;
         }
         w->mp = mp;
+        w->room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
         w->ports = ports;
         w->q = (uint16_t)i;
         w->closed = o.prof.mode == TG_MODE_CLOSED;
