@@ -30,46 +30,47 @@
 
 /* ---------------------------------------------------------------- heaps */
 
-static bool pkt_before(const struct bt_pkt *a, const struct bt_pkt *b)
+static bool ent_before(const struct gw_hent *a, const struct gw_hent *b)
 {
-    return a->ts_ns < b->ts_ns || (a->ts_ns == b->ts_ns && a->meta < b->meta);
+    return a->ts < b->ts || (a->ts == b->ts && a->meta < b->meta);
 }
 
-static void heap_up(struct bt_pkt **h, unsigned i)
+static void heap_up(struct gw_hent *h, unsigned i)
 {
+    struct gw_hent x = h[i];
+
     while (i > 0) {
         unsigned p = (i - 1) / 2;
-        if (!pkt_before(h[i], h[p]))
+        if (!ent_before(&x, &h[p]))
             break;
-        struct bt_pkt *t = h[i];
         h[i] = h[p];
-        h[p] = t;
         i = p;
     }
+    h[i] = x;
 }
 
-static void heap_down(struct bt_pkt **h, unsigned n, unsigned i)
+static void heap_down(struct gw_hent *h, unsigned n, unsigned i)
 {
+    struct gw_hent x = h[i];
+
     for (;;) {
-        unsigned l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && pkt_before(h[l], h[m]))
-            m = l;
-        if (r < n && pkt_before(h[r], h[m]))
-            m = r;
-        if (m == i)
+        unsigned l = 2 * i + 1, r = l + 1, m;
+        if (l >= n)
             break;
-        struct bt_pkt *t = h[i];
+        m = r < n && ent_before(&h[r], &h[l]) ? r : l;
+        if (!ent_before(&h[m], &x))
+            break;
         h[i] = h[m];
-        h[m] = t;
         i = m;
     }
+    h[i] = x;
 }
 
 void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, uint16_t port)
 {
     if (g->heap_n == g->heap_cap) {
         unsigned cap = g->heap_cap ? g->heap_cap * 2 : 1024;
-        struct bt_pkt **h = realloc(g->heap, cap * sizeof(*h));
+        struct gw_hent *h = realloc(g->heap, cap * sizeof(*h));
         if (!h) {
             g->st.drops_queue++;
             bt_pkt_free(p);
@@ -82,7 +83,7 @@ void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, ui
     p->port = port;
     /* the member in the low byte: a member's death takes its packets with it */
     p->meta = (g->out_seq++ << 8) | (uint8_t)member;
-    g->heap[g->heap_n] = p;
+    g->heap[g->heap_n] = (struct gw_hent){due, p->meta, p};
     heap_up(g->heap, g->heap_n++);
 }
 
@@ -546,13 +547,13 @@ static void member_kill(struct gw_cluster *g, struct gw_member *m, uint64_t t)
     m->batch_due = UINT64_MAX;
     /* the packets still in its queue die with it */
     for (unsigned i = 0; i < g->heap_n; i++) {
-        struct bt_pkt *p = g->heap[i];
-        if ((int)(p->meta & 0xff) == m->id && p->ts_ns > t) {
+        struct gw_hent *e = &g->heap[i];
+        if ((int)(e->meta & 0xff) == m->id && e->ts > t) {
             m->st.drops++;
             g->st.drops_dead++;
-            bt_pkt_free(p);
+            bt_pkt_free(e->p);
         } else {
-            g->heap[k++] = p;
+            g->heap[k++] = *e;
         }
     }
     g->heap_n = k;
@@ -735,7 +736,7 @@ struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
         free(m->pend);
     }
     for (unsigned i = 0; i < g->heap_n; i++)
-        bt_pkt_free(g->heap[i]);
+        bt_pkt_free(g->heap[i].p);
     free(g->heap);
     for (unsigned i = 0; i < g->net_n; i++)
         free(g->net[i]);
@@ -842,10 +843,11 @@ unsigned gw_tx(struct gw_cluster *g, uint64_t now_ns, struct bt_pkt **out, unsig
     unsigned n = 0;
 
     run_timers(g, now_ns);
-    while (n < max && g->heap_n && g->heap[0]->ts_ns <= g->now) {
-        struct bt_pkt *p = g->heap[0];
+    while (n < max && g->heap_n && g->heap[0].ts <= g->now) {
+        struct bt_pkt *p = g->heap[0].p;
         g->heap[0] = g->heap[--g->heap_n];
-        heap_down(g->heap, g->heap_n, 0);
+        if (g->heap_n)
+            heap_down(g->heap, g->heap_n, 0);
         p->meta = 0;
         out[n++] = p;
         g->st.tx++;
@@ -861,7 +863,7 @@ uint64_t gw_next_ns(const struct gw_cluster *g)
         return t;   /* its clock starts with the driver's first call */
 
     if (g->heap_n)
-        t = g->heap[0]->ts_ns;
+        t = g->heap[0].ts;
     if (g->net_n && g->net[0]->at < t)
         t = g->net[0]->at;
     if (g->mmin_ok) {

@@ -111,6 +111,12 @@ struct gw_outrec {
     struct gw_sync_rec rec;
 };
 
+/* An entry of the out heap: the packet's (ts_ns, meta) and the packet. */
+struct gw_hent {
+    uint64_t ts, meta;
+    struct bt_pkt *p;
+};
+
 /* A sync message on the sync network. */
 struct gw_msg {
     uint64_t at;                 /* arrival */
@@ -137,8 +143,9 @@ struct gw_cluster {
     uint64_t now;                /* the latest time seen */
     bool started;                /* the first call fixed the time base */
     uint64_t hb_next;            /* next heartbeat round */
-    /* packets on their way out: min-heap on (ts_ns, meta) */
-    struct bt_pkt **heap;
+    /* packets on their way out: min-heap on (ts_ns, meta), the keys held
+     * in the heap so that sifting does not touch the packets */
+    struct gw_hent *heap;
     unsigned heap_n, heap_cap;
     uint64_t out_seq;
     /* the sync network: min-heap on (at, seq) */
