@@ -57,9 +57,9 @@ PY
     tgc=$(pyget "$T/tg.json" 'd["tx_packets"] / d["worker_cpu_s"]')
     echo "null $tg $tp" >> "$T/res"
     echo "nullcpu $tgc $tpc" >> "$T/res"
-    printf 'run %d: net_null: tgen %.2f Mpps (%.2f per CPU second of its worker), testpmd txonly %.2f Mpps (%.2f)\n' \
-        "$i" "$(echo "$tg / 10^6" | bc -l)" "$(echo "$tgc / 10^6" | bc -l)" "$(echo "$tp / 10^6" | bc -l)" \
-        "$(echo "$tpc / 10^6" | bc -l)"
+    awk -v i="$i" -v a="$tg" -v b="$tgc" -v c="$tp" -v d="$tpc" 'BEGIN {
+        printf "run %d: net_null: tgen %.2f Mpps (%.2f per CPU second of its worker), testpmd txonly %.2f Mpps (%.2f)\n",
+            i, a / 1e6, b / 1e6, c / 1e6, d / 1e6 }'
 done
 
 # --- 2. kernel path: veths, tgen on net_af_packet vs tcpreplay --topspeed.
