@@ -43,6 +43,12 @@ expect2 "ev.jsonl:2" check --sgm 1=$T/ok.pcap --events "$T/ev.jsonl"
 printf '{"t": 1, "event": "sgm_down", "sgm": 7}\n' > "$T/ev2.jsonl"
 expect2 "sgm 7" check --sgm 1=$T/ok.pcap --events "$T/ev2.jsonl"
 expect2 "unexpected argument" check --sgm 1=$T/ok.pcap extra
+expect2 "go together" check --sgm 1=$T/ok.pcap --client $T/ok.pcap
+printf '{"t": 1, "proto": "tcp", "orig": {"src": "10.0.0.1"}}\n' > "$T/nat.jsonl"
+expect2 "nat.jsonl:1" check --sgm 1=$T/ok.pcap --nat "$T/nat.jsonl"
+expect2 "none.jsonl" check --sgm 1=$T/ok.pcap --nat "$T/none.jsonl"
+expect2 "--max-loss-pct" check --sgm 1=$T/ok.pcap --max-loss-pct 101
+expect2 "--idle" check --sgm 1=$T/ok.pcap --idle 0
 # and a good run passes with exit 0 and one JSON object on stdout
 "$VERIFY" check --sgm 1=$T/ok.pcap --json > "$T/out" 2>/dev/null || { echo "FAIL: good input"; fail=1; }
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["flows"] == 1' "$T/out" || fail=1
