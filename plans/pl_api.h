@@ -80,6 +80,7 @@ struct pl_plan {
     uint64_t link_delay_ns;        /* one way, each link (co-sim; sim: link_delay) */
     uint64_t max_sim_ns;           /* stop the co-sim there (sim: duration; default 600 s) */
     uint32_t snaplen;              /* bytes of each packet captured (sim: snaplen; 0: all) */
+    bool no_links;                 /* sim: links: false: no client/server pcaps (loss unjudged) */
     unsigned nevents;
     struct pl_event ev[PL_MAX_EVENTS];
     struct pl_ramp ramp;

@@ -100,7 +100,7 @@ static void cap_link(struct cosim *s, uint16_t port, uint64_t t, const struct bt
     int r;
 
     s->res->link_pkts++;
-    if (!s->w)
+    if (!s->w || s->p->no_links)
         return;
     r = port == TG_PORT_CLIENT ? bt_capset_writer_client(s->w, t, p->data, snap(s, p), p->wire_len)
                                : bt_capset_writer_server(s->w, t, p->data, snap(s, p), p->wire_len);

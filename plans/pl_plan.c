@@ -298,6 +298,9 @@ static int load_expect(const struct bt_ydoc *d, const struct bt_ynode *x, struct
 
     if ((r = vf_thresholds_load(d, x, mine, &p->th, e)) < 0)
         return r;
+    if (p->no_links && (n = bt_y_get(x, "loss_pct")))
+        return bt_y_error(d, n, e, "expect.loss_pct: loss is judged from the link captures, which "
+                                   "sim.links: false leaves out");
     if ((n = bt_y_get(x, "failed_flows")) &&
         (r = bt_y_quantity(d, n, "expect.failed_flows", 0, 1e12, &p->max_failed_flows, e)) < 0)
         return r;
@@ -351,7 +354,7 @@ static int load_expect_fail(const struct bt_ydoc *d, const struct bt_ynode *x, s
 static int load_simsec(const struct bt_ydoc *d, const struct bt_ynode *x, struct pl_plan *p,
                        struct bt_err *e)
 {
-    static const char *const keys[] = {"link_delay", "duration", "snaplen", NULL};
+    static const char *const keys[] = {"link_delay", "duration", "snaplen", "links", NULL};
     const struct bt_ynode *n;
     int r;
 
@@ -376,6 +379,12 @@ static int load_simsec(const struct bt_ydoc *d, const struct bt_ynode *x, struct
             (r = bt_y_int(d, n, "sim.snaplen", 128, 65535, &v, e)) < 0)
             return r;
         p->snaplen = (uint32_t)v;
+    }
+    if ((n = bt_y_get(x, "links"))) {
+        bool on;
+        if ((r = need_tgen(d, n, p, "sim.links", e)) < 0 || (r = bt_y_bool(d, n, "sim.links", &on, e)) < 0)
+            return r;
+        p->no_links = !on;
     }
     return 0;
 }

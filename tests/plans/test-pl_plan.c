@@ -78,7 +78,7 @@ TEST(tgen_plan_fields)
     struct bt_err e = {{0}};
     struct pl_plan *p = pl_test_load("name: g\nseed: 2\ncluster:\n  members: 2\n"
                                      "traffic:\n  templates:\n    - synth: udp\n  cps: 3k\n  mode: open\n"
-                                     "sim:\n  link_delay: 10us\n  duration: 5s\n  snaplen: 200\n"
+                                     "sim:\n  link_delay: 10us\n  duration: 5s\n  snaplen: 200\n  links: false\n"
                                      "events:\n  - {at: 1s, run: 'true', timeout: 2s, status: 0}\n"
                                      "  - at: 2s\n    policy: {default: drop}\n  - {at: 3s, add: 3}\n"
                                      "ramp: {find: concurrent, from: 100, to: 10k, steps: 4, tolerance: 2}\n"
@@ -92,6 +92,7 @@ TEST(tgen_plan_fields)
     CHECK_EQ_INT(p->link_delay_ns, 10000);
     CHECK_EQ_INT(p->max_sim_ns, 5000000000ULL);
     CHECK_EQ_INT(p->snaplen, 200);
+    CHECK(p->no_links);
     CHECK_EQ_INT(p->nevents, 3);
     CHECK_EQ_INT(p->ev[0].kind, PL_EV_RUN);
     CHECK_EQ_STR(p->ev[0].cmd, "true");
