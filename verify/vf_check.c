@@ -736,12 +736,20 @@ static void judge(struct vf_report *r)
     r->max_dev_pct = 0;
     int worst = 0;
     for (unsigned i = 0; i < r->nm; i++) {
-        double exp_flows = r->m[i].expected;
-        if (exp_flows <= 0)
-            continue;
-        if (exp_flows < (double)t->min_flows_per_sgm)
-            enough = false;
-        double dev = fabs((double)r->m[i].flows - exp_flows) / exp_flows * 100.0;
+        double exp_flows = r->m[i].expected, dev;
+        if (exp_flows <= 0) {
+            /* weight 0 all along: it expects nothing and is not what decides
+             * whether balance is judged, but every flow it owns is a flow the
+             * distributor should not have given it: measured against an
+             * expectation of one flow */
+            if (!r->m[i].flows)
+                continue;
+            dev = (double)r->m[i].flows * 100.0;
+        } else {
+            if (exp_flows < (double)t->min_flows_per_sgm)
+                enough = false;
+            dev = fabs((double)r->m[i].flows - exp_flows) / exp_flows * 100.0;
+        }
         if (dev > r->max_dev_pct) {
             r->max_dev_pct = dev;
             worst = r->m[i].id;

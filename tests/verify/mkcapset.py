@@ -305,6 +305,15 @@ def scenario(name, out):
         exp = {"flows": n, "balance.judged": True, "pass": name == "balance"}
         if name == "imbalance":
             exp["balance.max_deviation_pct_min"] = 19
+    elif name == "weight0":
+        # weights 100/100/0: 1,000 flows each on members 1 and 2 (balanced),
+        # and 50 on member 3, which should get none
+        s = Set(out, [1, 2, 3], weights={1: 100, 2: 100, 3: 0})
+        for i in range(2050):
+            m = 3 if i % 41 == 40 else 1 + i % 2
+            s.put(m, 0.0001 * i, E() / IP(src=client(i), dst="192.0.2.61") / UDP(sport=1024 + i % 60000, dport=9))
+        exp = {"flows": 2050, "balance.judged": True, "balance.pass": False,
+               "balance.max_deviation_pct": 5000.0, "balance.per_sgm.2.flows": 50, "pass": False}
     elif name in ("reuse", "reuse_idle"):
         # a 5-tuple used again: 10 TCP conversations closed by FIN and 4 reset,
         # each opened again 0.1 s later by a new SYN on the other member; 5
