@@ -18,6 +18,7 @@
 #define PL_API_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gw_api.h"
@@ -95,6 +96,9 @@ struct pl_plan {
 
 /* Loads and checks path. NULL with e = "file:line:col: field: problem". */
 struct pl_plan *pl_plan_load(const char *path, struct bt_err *e);
+/* Same from memory; name stands for the file in messages (and relative
+ * paths are taken from its directory). */
+struct pl_plan *pl_plan_load_mem(const char *name, const char *buf, size_t len, struct bt_err *e);
 struct pl_plan *pl_plan_free(struct pl_plan *p);
 
 struct pl_check {

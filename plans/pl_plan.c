@@ -436,7 +436,9 @@ static int load_ramp(const struct bt_ydoc *d, const struct bt_ynode *x, struct p
     return 0;
 }
 
-struct pl_plan *pl_plan_load(const char *path, struct bt_err *e)
+/* path names the plan in messages; buf (len bytes) is its text, or NULL
+ * to read path. */
+static struct pl_plan *plan_load(const char *path, const char *buf, size_t len, struct bt_err *e)
 {
     static const char *const keys[] = {"name", "seed", "cluster", "traffic", "sim", "events",
                                        "ramp", "expect", "expect_fail", NULL};
@@ -458,7 +460,7 @@ struct pl_plan *pl_plan_load(const char *path, struct bt_err *e)
     p->link_delay_ns = 50000ULL;          /* 50 us each way: a 200 us round trip */
     p->max_sim_ns = 600000000000ULL;      /* 10 virtual minutes */
     p->file = strdup(path);
-    if (!(pp->doc = bt_yaml_load(path, e)) || !p->file)
+    if (!(pp->doc = buf ? bt_yaml_load_mem(path, buf, len, e) : bt_yaml_load(path, e)) || !p->file)
         goto bad;
     root = pp->doc->root;
     if (!root) {
@@ -497,6 +499,16 @@ struct pl_plan *pl_plan_load(const char *path, struct bt_err *e)
 bad:
     pl_plan_free(p);
     return NULL;
+}
+
+struct pl_plan *pl_plan_load(const char *path, struct bt_err *e)
+{
+    return plan_load(path, NULL, 0, e);
+}
+
+struct pl_plan *pl_plan_load_mem(const char *name, const char *buf, size_t len, struct bt_err *e)
+{
+    return plan_load(name, buf ? buf : "", buf ? len : 0, e);
 }
 
 struct pl_plan *pl_plan_free(struct pl_plan *p)
