@@ -193,6 +193,7 @@ struct pass {
     uint64_t idle_ns;
     uint64_t next_sweep_ns;   /* sweep idle flows out when the stream gets here */
     uint64_t since_sweep;     /* packets since the last sweep */
+    uint64_t left_by_sweep;   /* flows the last sweep left in the table */
     struct bt_flow_key *swept;
     size_t nswept, capswept;
 };
@@ -393,14 +394,15 @@ static void sweep_cb(const struct bt_flow_key *k, void *v, void *arg)
 
 /* Judges and frees the flows that ended by idling, in batches: when the
  * stream has advanced by a quarter of the idle timeout and at least as many
- * packets came as there are flows (so a sweep costs O(1) per packet), or
- * when the table is full (force). */
+ * packets came as the last sweep left flows (a sweep walks those and at most
+ * one new flow per packet since: O(1) per packet), or when the table is
+ * full (force). */
 static void sweep(struct pass *ps, uint64_t now, bool force)
 {
     struct sweep_ctx c = {ps, now};
 
     ps->since_sweep++;
-    if (!force && (now < ps->next_sweep_ns || ps->since_sweep < bt_flowtab_count(ps->ft)))
+    if (!force && (now < ps->next_sweep_ns || ps->since_sweep < ps->left_by_sweep))
         return;
     ps->next_sweep_ns = now + ps->idle_ns / 4;
     ps->since_sweep = 0;
@@ -411,6 +413,7 @@ static void sweep(struct pass *ps, uint64_t now, bool force)
         if (v)
             bt_flowtab_remove(ps->ft, v);
     }
+    ps->left_by_sweep = bt_flowtab_count(ps->ft);
 }
 
 struct mark_ctx {
