@@ -20,7 +20,7 @@ for f in "$CORPUS"/*; do
     case $f in *.pcap|*.pcapng|*.cap) ;; *) continue ;; esac
     n=$((n + 1))
     rm -rf "$T/out"
-    timeout 10 "$GW" sim --members 2 --out "$T/out" --client-pcap "$f" --server-pcap "$f" > /dev/null 2> "$T/err"
+    timeout 30 "$GW" sim --members 2 --out "$T/out" --client-pcap "$f" --server-pcap "$f" > /dev/null 2> "$T/err"
     rc=$?
     case $rc in
     0) ok=$((ok + 1))
@@ -32,7 +32,7 @@ for f in "$CORPUS"/*; do
     2) refused=$((refused + 1))
        grep -qF "$(basename "$f")" "$T/err" \
            || { echo "FAIL $f: exit 2 without naming the file: $(head -c 300 "$T/err")"; bad=$((bad + 1)); } ;;
-    124) echo "FAIL $f: still running after 10 s"; bad=$((bad + 1)) ;;
+    124) echo "FAIL $f: still running after 30 s"; bad=$((bad + 1)) ;;
     *) echo "FAIL $f: exit $rc $(head -c 300 "$T/err")"; bad=$((bad + 1)) ;;
     esac
 done

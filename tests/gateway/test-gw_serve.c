@@ -127,7 +127,9 @@ TEST(pacing_follows_speed_and_stop)
     gw_serve_pace(s, g, 0);
     CHECK_EQ_INT(gw_serve_pace(s, g, 2000000000ULL), 0);   /* 2 virtual s at 10x */
     double dt = wall() - t0;
-    CHECK(dt > 0.18 && dt < 0.6);
+    /* never early; late only by what a loaded 2-core CI machine's scheduler
+     * adds (not 1x, which would mean no pacing at all) */
+    CHECK(dt > 0.18 && dt < 1.5);
     gw_serve_stop = 1;
     CHECK_EQ_INT(gw_serve_pace(s, g, 3000000000ULL), -EINTR);
     gw_serve_stop = 0;
