@@ -4,9 +4,11 @@
  * Each side is summarised in one streaming pass (per flow: packets and bytes
  * per direction, members, TCP retransmissions, sequence holes, RSTs); the
  * summaries are then matched by canonical 5-tuple and occurrence (the n-th
- * flow of a tuple on one side meets the n-th on the other).
+ * flow of a tuple on one side meets the n-th on the other). A capture set
+ * with nat.jsonl has its hide-NAT halves joined, as in check.
  */
 #include "vf_api.h"
+#include "vf_nat.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -47,6 +49,7 @@ struct dpass {
     struct side *s;
     struct bt_flowtab *ft;
     struct bt_flowtab *occ;     /* tuple -> flows seen so far */
+    struct vf_nat *nat;         /* the capture set's nat.jsonl, or NULL */
     int err;
 };
 
@@ -77,6 +80,7 @@ static void on_pkt(struct dpass *p, int member, uint64_t ts, const struct bt_par
     int dir;
 
     bt_flow_key_from_parsed(pp, &k);
+    vf_nat_untranslate(p->nat, &k, ts);
     dir = bt_flow_key_canon(&k, &ck);
     f = bt_flowtab_lookup(p->ft, &ck);
     if (f && (f->rsts || (f->fin[0] && f->fin[1])) && pp->proto == 6 &&
@@ -133,7 +137,7 @@ static int summarise(const char *path, uint64_t idle_ns, struct side *s, struct 
     int ids[VF_MAX_MEMBERS], links[VF_MAX_MEMBERS];
     unsigned n = 0;
     struct bt_pcap_merge *m = NULL;
-    struct dpass p = {s, NULL, NULL, 0};
+    struct dpass p = {s, NULL, NULL, NULL, 0};
     int rc = 0;
 
     s->name = path;
@@ -151,6 +155,11 @@ static int summarise(const char *path, uint64_t idle_ns, struct side *s, struct 
                 goto out;
             }
             ids[n++] = meta.ids[i];
+        }
+        if ((meta.files & BT_CAPSET_HAS_NAT) &&
+            !(p.nat = vf_nat_load(bt_capset_path(path, "nat.jsonl", buf, sizeof(buf)), e))) {
+            rc = -EINVAL;
+            goto out;
         }
     } else {
         if (!(rd[0] = bt_pcap_open(path, e)))
@@ -199,6 +208,7 @@ out:
         bt_pcap_close(rd[i]);
     bt_flowtab_free(p.ft);
     bt_flowtab_free(p.occ);
+    vf_nat_free(p.nat);
     return rc;
 }
 
