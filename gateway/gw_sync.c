@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
+static const uint8_t zeros[GW_SYNC_MAC_LEN];
+
 static void put16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)(v >> 8);
@@ -92,12 +94,10 @@ int gw_sync_decode_hdr(const uint8_t *buf, size_t len, struct gw_sync_hdr *h)
     h->key_id = get16(buf + 10);
     h->seq = get32(buf + 12);
     h->nrec = get16(buf + 16);
-    memcpy(h->mac, buf + 20, GW_SYNC_MAC_LEN);
-    if (h->len != len || h->key_id != 0 || get16(buf + 18) != 0)
+    if (h->len != len || h->key_id != 0 || get16(buf + 18) != 0 ||
+        memcmp(buf + 20, zeros, GW_SYNC_MAC_LEN) != 0)
         return -EBADMSG;
-    for (unsigned i = 0; i < GW_SYNC_MAC_LEN; i++)
-        if (h->mac[i])
-            return -EBADMSG;
+    memset(h->mac, 0, GW_SYNC_MAC_LEN);
     if (h->from == 0 || h->from > 64 || h->to == 0 || h->to > 64 || h->from == h->to)
         return -EBADMSG;
     /* the count must be possible for the length */
@@ -125,14 +125,10 @@ int gw_sync_decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sy
         return -EBADMSG;
     if (!!(p[5] & GW_SYNC_F_NAT) != (rl == GW_SYNC_REC_NAT_LEN))
         return -EBADMSG;
-    if (p[48] != 4 && p[48] != 6)
+    if ((p[48] != 4 && p[48] != 6) || memcmp(p + 49, zeros, 7) != 0)
         return -EBADMSG;
-    for (unsigned i = 49; i < 56; i++)
-        if (p[i])
-            return -EBADMSG;
     if (p[6] > 64 || p[7] > 64)
         return -EBADMSG;
-    memset(r, 0, sizeof(*r));
     r->type = p[0];
     r->proto = p[2];
     r->state = p[3];
@@ -146,6 +142,8 @@ int gw_sync_decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sy
     r->sport = get16(p + 44);
     r->dport = get16(p + 46);
     r->family = p[48];
+    r->nat_addr = 0;
+    r->nat_port = 0;
     if (rl == GW_SYNC_REC_NAT_LEN) {
         if (get16(p + 62))
             return -EBADMSG;
