@@ -363,7 +363,7 @@ struct worker {
     uint32_t served __rte_cache_aligned;
     bool done;
     struct tg_summary pub;
-    uint64_t pub_tx_dropped;
+    uint64_t pub_tx_dropped, pub_alloc_failed;
 } __rte_cache_aligned;
 
 static struct worker *workers;
@@ -382,6 +382,7 @@ static void publish(struct worker *w, uint64_t now, uint32_t req)
 {
     tg_summary_get(w->g, now, &w->pub);
     w->pub_tx_dropped = w->tx_dropped;
+    w->pub_alloc_failed = w->alloc_failed;
     __atomic_store_n(&w->served, req, __ATOMIC_RELEASE);
 }
 
@@ -813,13 +814,14 @@ static void capture_drain(struct capture *c)
 }
 
 /* Every worker's published summary merged (asks for a fresh one first). */
-static void collect(struct tg_summary *s, uint64_t *tx_dropped, bool inline_worker)
+static void collect(struct tg_summary *s, uint64_t *tx_dropped, uint64_t *nomem,
+                    bool inline_worker)
 {
     uint32_t req = __atomic_add_fetch(&ctl.req, 1, __ATOMIC_ACQ_REL);
     uint64_t until = wall_mono_ns() + 200000000ull;
 
     memset(s, 0, sizeof(*s));
-    *tx_dropped = 0;
+    *tx_dropped = *nomem = 0;
     for (unsigned i = 0; i < nworkers; i++) {
         struct worker *w = &workers[i];
         if (inline_worker && !__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
@@ -829,6 +831,7 @@ static void collect(struct tg_summary *s, uint64_t *tx_dropped, bool inline_work
             rte_pause();
         tg_summary_merge(s, &w->pub);
         *tx_dropped += w->pub_tx_dropped;
+        *nomem += w->pub_alloc_failed;
     }
 }
 
@@ -972,8 +975,14 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
     /* the mempool */
     struct tg_mbuf_plan plan;
     uint64_t conc = o.prof.mode == TG_MODE_CLOSED ? tg_conc_estimate(&o.prof, max_tmpl) : 0;
-    tg_mbuf_plan(nworkers, rte_lcore_count(), ports[0].nrxd > ports[1].nrxd ? ports[0].nrxd
-                 : ports[1].nrxd, ports[0].ntxd > ports[1].ntxd ? ports[0].ntxd : ports[1].ntxd,
+    unsigned nrxd = RTE_MAX(ports[0].nrxd, ports[1].nrxd), ntxd = RTE_MAX(ports[0].ntxd, ports[1].ntxd);
+    for (unsigned p = 0; p < 2; p++)
+        if (ports[p].driver && !strcmp(ports[p].driver, "net_af_xdp")) {
+            /* its umem takes our mbufs: a fill and a tx ring of 4096 per queue */
+            nrxd = RTE_MAX(nrxd, 4096u);
+            ntxd = RTE_MAX(ntxd, 4096u);
+        }
+    tg_mbuf_plan(nworkers, rte_lcore_count(), nrxd, ntxd,
                  MP_CACHE, o.capture_dir ? CAP_RING : 0, o.prof.mode == TG_MODE_CLOSED, conc,
                  &plan);
     uint64_t nmbufs = o.mbufs ? o.mbufs : plan.total;
@@ -1119,7 +1128,14 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         }
     }
     tg_cli_out_live(&out, &sum, wall_mono_ns());
-    uint64_t next_stat = 1000000000ull;
+    /* the watchdog: a signal's drain is bounded (then the flows are
+     * aborted), and a run whose mbuf allocations keep failing with no
+     * packet moving (a PMD holding the pool) ends with exit 2 */
+    uint64_t next_stat = 1000000000ull, next_watch = 1000000000ull, stop_at = 0, last_prog = 0;
+    uint64_t prog_pkts = 0, prog_nomem = 0, nomem = 0;
+    uint64_t drain_ns = 2 * (uint64_t)((double)max_tmpl / o.prof.speed) + 2000000000ull +
+                        (o.prof.mode == TG_MODE_CLOSED ? (o.prof.retries + 1ull) * o.prof.rto_max_ns : 0);
+    bool stuck = false;
     for (;;) {
         bool all_done = true;
         if (inline_worker)
@@ -1135,14 +1151,39 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         if (all_done)
             break;
         uint64_t now = now_ns();
+        if (ctl.stop == 1 && !stop_at)
+            stop_at = now;
+        if (stop_at && ctl.stop == 1 && now - stop_at > drain_ns) {
+            fprintf(stderr, "tgen: the active flows still run %.1f s after the signal: aborting "
+                    "them\n", (double)drain_ns / 1e9);
+            __atomic_store_n(&ctl.stop, 2, __ATOMIC_RELEASE);
+        }
+        if (now >= next_watch) {
+            struct tg_summary ws;
+            uint64_t d;
+            collect(&ws, &d, &nomem, inline_worker);
+            uint64_t pk = ws.tx_packets + ws.rx_packets;
+            if (pk != prog_pkts || nomem == prog_nomem) {
+                prog_pkts = pk;
+                prog_nomem = nomem;
+                last_prog = now;
+            } else if (now - last_prog > 5000000000ull && ctl.stop != 2) {
+                fprintf(stderr, "baton-tgen: no packet moved for 5 s and every mbuf allocation "
+                        "failed (%" PRIu64 " times): the PMDs hold the pool of %" PRIu64 " mbufs; "
+                        "raise --mbufs (and -m)\n", nomem, nmbufs);
+                stuck = true;
+                __atomic_store_n(&ctl.stop, 2, __ATOMIC_RELEASE);
+            }
+            next_watch = now + 1000000000ull;
+        }
         if (out.stats && now >= next_stat) {
-            collect(&sum, &tx_dropped, inline_worker);
+            collect(&sum, &tx_dropped, &nomem, inline_worker);
             tg_cli_out_stats(&out, &sum, (double)next_stat / 1e9);
             next_stat += 1000000000ull;
         }
         uint64_t wall = wall_mono_ns();
         if (tg_cli_out_live_due(&out, wall)) {
-            collect(&sum, &tx_dropped, inline_worker);
+            collect(&sum, &tx_dropped, &nomem, inline_worker);
             tg_cli_out_live(&out, &sum, wall);
         }
         if (!inline_worker)
@@ -1156,7 +1197,8 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
     /* the summary, from the engines themselves now that they rest */
     memset(&sum, 0, sizeof(sum));
     tx_dropped = 0;
-    uint64_t end = 0, cap_dropped = 0, arp = 0, nd = 0, nomem = 0, cpu = 0;
+    uint64_t end = 0, cap_dropped = 0, arp = 0, nd = 0, cpu = 0;
+    nomem = 0;
     for (unsigned i = 0; i < nworkers; i++) {
         struct tg_summary s;
         tg_summary_get(workers[i].g, workers[i].end_ns, &s);
@@ -1200,7 +1242,7 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         fputc('\n', stderr);
     }
     if (!rc)
-        rc = sum.flows_failed ? 1 : 0;
+        rc = stuck ? 2 : sum.flows_failed ? 1 : 0;
 out:
     for (unsigned p = 0; p < 2; p++)
         for (unsigned d = 0; d < 2; d++)

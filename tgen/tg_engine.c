@@ -1433,12 +1433,18 @@ void tg_abort(struct tg_engine *g, uint64_t now_ns)
 {
     begin(g, now_ns);
     g->stopped = true;
+    /* rate max links its flows through t.next: off the round robin first,
+     * or flow_end takes them for armed timers */
+    for (struct tg_flow *f = g->rr_head, *nx; f; f = nx) {
+        nx = (struct tg_flow *)f->t.next;
+        f->t.next = NULL;
+    }
+    g->rr_head = g->rr_tail = NULL;
     for (uint32_t s = 0; s < g->nslots; s++) {
         struct tg_flow *f = flow_at(g, s);
         if ((s & (CHUNK - 1)) && f->state == F_ACTIVE)
             flow_end(g, f, now_ns, false, false, true);
     }
-    g->rr_head = g->rr_tail = NULL;
     g->qn = 0;
     refresh_next(g);
 }
