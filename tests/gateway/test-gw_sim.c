@@ -66,3 +66,43 @@ TEST(unwritable_output_is_an_error)
     CHECK(gw_sim_run(&o, &r, &e) < 0);
     CHECK(strstr(e.msg, "/proc/nonexistent/out") != NULL);
 }
+
+/* The largest cluster: 64 members, the last one failing under load; no
+ * 65th can join. */
+TEST(sixty_four_members)
+{
+    char dir[] = "/tmp/bt-gwsim64-XXXXXX", path[256];
+    struct gw_sim_opts o;
+    struct gw_sim_result r;
+    struct bt_err e;
+    struct bt_capset_meta m;
+    REQUIRE(mkdtemp(dir));
+    gw_sim_opts_default(&o);
+    o.flows = 3000;
+    o.cps = 3000;
+    o.exchanges = 10;
+    o.out = dir;
+    o.cluster.nmembers = GW_MAX_MEMBERS;
+    o.nfails = 2;
+    o.fail_sgm[0] = 64;
+    o.fail_kind[0] = BT_EV_SGM_DOWN;
+    o.fail_ns[0] = 500000000ULL;
+    o.fail_sgm[1] = 65;
+    o.fail_kind[1] = BT_EV_SGM_JOIN;
+    o.fail_weight[1] = 100;
+    o.fail_ns[1] = 600000000ULL;
+    REQUIRE(gw_sim_run(&o, &r, &e) == 0);
+    CHECK_EQ_INT(r.flows_completed, 3000);   /* member 64's flows went on on their backups */
+    CHECK(r.gw.promoted > 0);
+    CHECK_EQ_INT(r.bad_events, 1);           /* the 65th member */
+    REQUIRE(bt_capset_read_meta(dir, &m, &e) == 0);
+    CHECK_EQ_INT(m.nmembers, 64);
+    CHECK_EQ_INT(m.ids[63], 64);
+    snprintf(path, sizeof(path), "%s/sgm-64.pcap", dir);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    snprintf(path, sizeof(path), "rm -rf %s", dir);
+    CHECK(system(path) == 0);
+}
