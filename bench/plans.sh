@@ -26,7 +26,7 @@ for plan in bench/plans/sim-60s-4m.yaml bench/plans/cosim-60s-4m.yaml bench/plan
         read -r u s < "$tmp.time"; rm -f "$tmp.time"
         read -r sv w sw vw < <(/usr/bin/python3 -c 'import json,sys; p=json.loads(sys.argv[1])["plans"][0]; print(p["sim_s"], p["wall_s"], p.get("sim_wall_s", 0), p.get("verify_wall_s", 0))' "$json")
         sim=$sv; walls+=("$w"); sims+=("$sw"); vers+=("$vw")
-        cpus+=("$(echo "$u + $s" | bc -l)")
+        cpus+=("$(/usr/bin/python3 -c 'import sys; print(float(sys.argv[1]) + float(sys.argv[2]))' "$u" "$s")")
     done
     mw=$(printf '%s\n' "${walls[@]}" | med); mc=$(printf '%s\n' "${cpus[@]}" | med)
     ms=$(printf '%s\n' "${sims[@]}" | med); mv=$(printf '%s\n' "${vers[@]}" | med)
