@@ -87,6 +87,25 @@ if [ $rc -eq 0 ] && json "$T/n4.json" 'd["interrupted"] and 0 < d["flows_started
 else
     bad "SIGINT (exit $rc)"; show "$T/n4.json" interrupted flows_started flows_completed flows_active duration_s
 fi
+# twice: the active flows are aborted (rate max: they sit on its round robin)
+"$TG" "${EAL[@]}" --file-prefix "${P}n6" --vdev net_null0 --vdev net_null1 -l 0,1 -- --synth tcp,resp=1000x2000 \
+    --flows 100M --rate max --no-rx --json --quiet > "$T/n6.json" &
+tgpid=$!
+( sleep 20; kill -9 $tgpid 2> /dev/null ) &
+guard=$!
+sleep 1.5
+kill -INT $tgpid
+sleep 0.1
+kill -INT $tgpid
+wait $tgpid
+rc=$?
+kill $guard 2> /dev/null
+if [ $rc -eq 0 ] && json "$T/n6.json" 'd["interrupted"] and d["flows_aborted"] > 0 and d["flows_active"] == 0 and
+        d["flows_started"] == d["flows_completed"] + d["flows_aborted"]'; then
+    ok "SIGINT twice: the active flows aborted, counted"
+else
+    bad "SIGINT twice (exit $rc)"; show "$T/n6.json" flows_started flows_completed flows_aborted
+fi
 # the live status line on a terminal (script gives it one)
 script -qec "$TG ${EAL[*]} --file-prefix ${P}n5 --vdev net_null0 --vdev net_null1 -l 0,1 -- --synth tcp \
     --flows 2000 --cps 2000 --no-rx" /dev/null > "$T/n5.tty" 2>&1
