@@ -402,6 +402,8 @@ static int load_ramp(const struct bt_ydoc *d, const struct bt_ynode *x, struct p
 
     if ((r = bt_y_check_keys(d, x, "ramp", keys, e)) < 0 || (r = need_tgen(d, x, p, "ramp", e)) < 0)
         return r;
+    if (p->nevents)
+        return bt_y_error(d, x, e, "ramp: a capacity search runs the traffic alone; give no events");
     if (!(n = bt_y_get(x, "find")))
         return bt_y_error(d, x, e, "ramp: needs 'find: cps' (RFC 9411 7.2) or 'find: concurrent' (7.5)");
     if ((r = bt_y_str(d, n, "ramp.find", &s, e)) < 0)

@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (p->tgen && tg_profile_check(p->prof, &e) < 0)
         abort();  /* loaded a profile tgen refuses */
-    if (p->ramp.kind != PL_RAMP_NONE && (!p->tgen || !(p->ramp.to > p->ramp.from)))
+    if (p->ramp.kind != PL_RAMP_NONE && (!p->tgen || !(p->ramp.to > p->ramp.from) || p->nevents))
         abort();
     if (!p->tgen && (p->min_cps >= 0 || p->max_latency_p99_ns || p->max_rst_pct >= 0))
         abort();  /* tgen figures without tgen */

@@ -42,6 +42,7 @@ expect ramp-bad-find.yaml "ramp.find"
 expect ramp-to-below.yaml "ramp.to: must be above"
 expect expect-fail-twice.yaml "named twice"
 expect bad-synth.yaml "must start with tcp or udp"
+expect ramp-with-events.yaml "a capacity search runs the traffic alone"
 expect loss-without-links.yaml "expect.loss_pct: loss is judged from the link captures"
 # a tgen profile by path, relative to the plan's directory, loads; an error
 # inside the profile names the profile's file:line:col
