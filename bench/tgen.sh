@@ -7,7 +7,7 @@
 #  2. the kernel path: tgen on net_af_packet over veths vs
 #     `tcpreplay --topspeed` of the same packets (the offline backend's
 #     client.pcap + server.pcap, split back by tcpprep) on the same veths
-#     (pps ratio, goal >= 1.5);
+#     (pps ratio, goal >= 1.5); and tgen on net_af_xdp for comparison;
 #  3. state per concurrent flow (the engine's figure, and the peak RSS with
 #     1M concurrent flows minus that with 1000, per flow; goal <= 64 bytes),
 #     1M concurrent flows with -m 1024 (3M flows, 1M at a time).
@@ -89,6 +89,11 @@ for i in $(seq "$RUNS"); do
     kac=$(pyget "$T/ka.json" 'd["tx_packets"] / d["worker_cpu_s"]')
     echo "kernel $ka $tr" >> "$T/res"
     echo "kernelcpu $kac $trc" >> "$T/res"
+    # (and net_af_xdp on the same veths, copy mode: not the PMD, for comparison)
+    $X "$TG" "${EAL[@]}" --file-prefix "${P}kx" --vdev net_af_xdp0,iface=vA --vdev net_af_xdp1,iface=vB \
+        -- "${KOPTS[@]}" --no-rx --json --quiet > "$T/kx.json" 2> /dev/null
+    kx=$(pyget "$T/kx.json" 'd["tx_pps"] if d["tx_dropped"] == 0 else 0')
+    echo "kernelxdp $kx $tr" >> "$T/res"
     printf 'run %d: veth: tgen on net_af_packet %.0f pps (%.0f per CPU second), tcpreplay --topspeed %.0f pps (%.0f)\n' \
         "$i" "$ka" "$kac" "$tr" "$trc"
 done
@@ -109,7 +114,8 @@ for line in open(t + "/res"):
 for k, name, peer in (("null", "net_null, 1 worker", "testpmd txonly"),
                       ("nullcpu", "net_null, per CPU second of the worker", "testpmd txonly"),
                       ("kernel", "veth, net_af_packet", "tcpreplay --topspeed"),
-                      ("kernelcpu", "veth, per CPU second (user+sys)", "tcpreplay --topspeed")):
+                      ("kernelcpu", "veth, per CPU second (user+sys)", "tcpreplay --topspeed"),
+                      ("kernelxdp", "veth, net_af_xdp", "tcpreplay --topspeed")):
     a = statistics.median(x[0] for x in r[k])
     b = statistics.median(x[1] for x in r[k])
     print(f"{name}: tgen {a/1e6:.3f} Mpps, {peer} {b/1e6:.3f} Mpps, ratio {a/b:.2f} (medians of {len(r[k])})")
