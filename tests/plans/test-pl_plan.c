@@ -81,7 +81,6 @@ TEST(tgen_plan_fields)
                                      "sim:\n  link_delay: 10us\n  duration: 5s\n  snaplen: 200\n  links: false\n"
                                      "events:\n  - {at: 1s, run: 'true', timeout: 2s, status: 0}\n"
                                      "  - at: 2s\n    policy: {default: drop}\n  - {at: 3s, add: 3}\n"
-                                     "ramp: {find: concurrent, from: 100, to: 10k, steps: 4, tolerance: 2}\n"
                                      "expect:\n  cps: 100\n  rst_pct: 0.5\n  latency_p99: 3ms\n"
                                      "expect_fail: [capacity, run]\n", &e);
     REQUIRE(p != NULL);
@@ -102,14 +101,19 @@ TEST(tgen_plan_fields)
     CHECK_EQ_INT(p->ev[1].policy->default_action, GW_DROP);
     CHECK_EQ_INT(p->ev[2].sgm, 3);
     CHECK_EQ_INT(p->ev[2].weight, 100);
-    CHECK_EQ_INT(p->ramp.kind, PL_RAMP_CONCURRENT);
-    CHECK(p->ramp.from == 100 && p->ramp.to == 10000);
-    CHECK_EQ_INT(p->ramp.trials, 4);
-    CHECK(p->ramp.tolerance_pct == 2);
     CHECK(p->min_cps == 100);
     CHECK(p->max_rst_pct == 0.5);
     CHECK_EQ_INT(p->max_latency_p99_ns, 3000000);
     CHECK_EQ_INT(p->nexpect_fail, 2);
+    pl_plan_free(p);
+    p = pl_test_load("name: r\ntraffic:\n  templates:\n    - synth: tcp\n"
+                     "ramp: {find: concurrent, from: 100, to: 10k, steps: 4, tolerance: 2}\n", &e);
+    REQUIRE(p != NULL);
+    CHECK_EQ_INT(p->ramp.kind, PL_RAMP_CONCURRENT);
+    CHECK(p->ramp.from == 100 && p->ramp.to == 10000);
+    CHECK_EQ_INT(p->ramp.trials, 4);
+    CHECK(p->ramp.tolerance_pct == 2);
+    CHECK_EQ_INT(p->ramp.trial_ns, 500000000);
     pl_plan_free(p);
     /* defaults of a tgen plan: closed loop, RSTs judged at RFC 9411's 0.001 % */
     p = pl_test_load("name: g\ntraffic:\n  templates:\n    - synth: tcp\n", &e);
