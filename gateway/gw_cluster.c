@@ -833,7 +833,7 @@ void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt *
             bt_pkt_free(pkt);
             continue;
         }
-        gw_member_rx(g, m, now_ns, port, h, &p, pkt);
+        gw_member_rx(g, m, now_ns, port, h, &p, &k, pkt);
     }
     outbox_flush(g);   /* the CREATEs of this burst, one message per backup */
 }

@@ -681,7 +681,7 @@ static void stateless(struct gw_cluster *g, struct gw_member *m, struct pctx *x,
 }
 
 void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint16_t port,
-                  uint32_t hash, struct bt_parsed *p, struct bt_pkt *pkt)
+                  uint32_t hash, struct bt_parsed *p, const struct bt_flow_key *k, struct bt_pkt *pkt)
 {
     struct pctx x;
     struct gw_conn *c;
@@ -691,7 +691,7 @@ void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint1
     x.pkt = pkt;
     x.port = port;
     x.hash = hash;
-    bt_flow_key_from_parsed(p, &x.k);
+    x.k = *k;   /* made once, by the distributor */
     x.swapped = bt_flow_key_canon(&x.k, &x.ck);
     gw_member_expire_lru(g, m, now);
     c = find_local(m, &x);

@@ -189,8 +189,9 @@ void gw_tq_push(struct gw_member *m, int q, uint64_t deadline, uint32_t gen,
                 const struct bt_flow_key *k);
 
 /* gw_member.c */
+/* k: the packet's flow key as the distributor made it from p. */
 void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint16_t port,
-                  uint32_t hash, struct bt_parsed *p, struct bt_pkt *pkt);
+                  uint32_t hash, struct bt_parsed *p, const struct bt_flow_key *k, struct bt_pkt *pkt);
 void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
                      const struct gw_sync_hdr *h, const struct gw_sync_rec *r);
 void gw_member_timer(struct gw_cluster *g, struct gw_member *m, int q, uint64_t t);
