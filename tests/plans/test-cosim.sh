@@ -109,6 +109,13 @@ t=p['tgen']; assert t['flows_completed'] == 800 and 'lat_p99_ns' in t and 'rsts_
 assert p['verdicts']['run']['judged'] and 'exit 5' in p['verdicts']['run']['message']
 assert p['cluster']['conns'] == 800, p['cluster']
 " "$OUT/j.json" || { echo "FAIL --json"; fail=1; }
+# a member failing under load: healthy with HyperSync, caught without it
+PLANS_DIR=$(dirname "$0")/../../plans
+sed 's/^name: .*/name: fail-nosync/; s/^  members: 4/  members: 4\n  faults: [no-sync]/' \
+    "$PLANS_DIR/conformance/tgen-member-fail.yaml" > "$OUT/fail-nosync.yaml"
+echo "expect_fail: [failover, failed_flows]" >> "$OUT/fail-nosync.yaml"
+want fail-nosync 0
+grep -q "failover .*FAIL .*lost" "$OUT/fail-nosync.txt" || { echo "FAIL no-sync failover not caught"; fail=1; }
 # the capacity search fails with a tolerance it cannot meet
 cat > "$OUT/ramp.yaml" <<YAML
 name: ramp
