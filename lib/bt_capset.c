@@ -677,6 +677,7 @@ static int ev_rec(const struct jl *c, json_t *o, void *rec)
 
     memset(ev, 0, sizeof(*ev));
     ev->weight = ev->version = -1;
+    ev->line = c->line;
     if (jl_time(c, o, &ev->t_ns) < 0)
         return -EINVAL;
     if (!name)
@@ -741,6 +742,11 @@ static int nat_rec(const struct jl *c, json_t *o, void *rec)
         tuple_rec(c, o, "orig", n->osrc, &n->osport, n->odst, &n->odport) < 0 ||
         tuple_rec(c, o, "xlat", n->tsrc, &n->tsport, n->tdst, &n->tdport) < 0)
         return -EINVAL;
+    /* hide NAT keeps the address family: one family in all four addresses */
+    bool v4 = bt_addr_is_v4(n->osrc);
+    if (bt_addr_is_v4(n->odst) != v4 || bt_addr_is_v4(n->tsrc) != v4 || bt_addr_is_v4(n->tdst) != v4)
+        return bt_err_set(c->e, "%s:%u: \"orig\" and \"xlat\" mix IPv4 and IPv6 addresses "
+                          "(a translation keeps the address family)", c->path, c->line);
     return 0;
 }
 
@@ -957,6 +963,30 @@ int bt_capset_writer_server(struct bt_capset_writer *w, uint64_t ts_ns, const ui
     return wpcap(w, &w->server, "server.pcap", ts_ns, data, caplen, wire_len);
 }
 
+/* Opens a link capture that no packet has opened yet (empty until one comes). */
+static int wlink_open(struct bt_capset_writer *w, struct bt_pcap_writer **pw, const char *name,
+                      uint32_t bit)
+{
+    if (w->err)
+        return w->err;
+    w->files |= bit;
+    if (!*pw) {
+        char path[4096];
+        bt_capset_path(w->dir, name, path, sizeof(path));
+        *pw = bt_pcap_writer_open(path, 1, 0, &w->e);
+        if (!*pw)
+            return w->err = -EIO;
+    }
+    return 0;
+}
+
+int bt_capset_writer_links(struct bt_capset_writer *w)
+{
+    int r = wlink_open(w, &w->client, "client.pcap", BT_CAPSET_HAS_CLIENT);
+
+    return r < 0 ? r : wlink_open(w, &w->server, "server.pcap", BT_CAPSET_HAS_SERVER);
+}
+
 static FILE *wjsonl(struct bt_capset_writer *w, FILE **f, const char *name, uint32_t bit)
 {
     if (w->err)
@@ -1024,6 +1054,9 @@ int bt_capset_writer_close(struct bt_capset_writer *w, const struct bt_capset_me
                 w->err = -EIO;
         }
     }
+    /* the links come in pairs: a side nothing reached is an empty capture */
+    if (w->client || w->server || (w->files & (BT_CAPSET_HAS_CLIENT | BT_CAPSET_HAS_SERVER)))
+        bt_capset_writer_links(w);
     for (int id = 0; id <= BT_CAPSET_MAX_MEMBERS; id++) {
         r = bt_pcap_writer_close(w->sgm[id]);
         if (r < 0 && !w->err) {

@@ -36,6 +36,7 @@ struct bt_event {
     int weight;       /* -1 when absent */
     int version;      /* -1 when absent */
     char detail[64];  /* free text, e.g. "detected_after_ms=300"; may be empty */
+    unsigned line;    /* line in the events file it was read from (0: not read from one) */
 };
 
 /* One line of corrections.jsonl: a packet forwarded from a non-owner to the owner. */
@@ -115,9 +116,17 @@ int bt_capset_writer_server(struct bt_capset_writer *w, uint64_t ts_ns,
 int bt_capset_writer_event(struct bt_capset_writer *w, const struct bt_event *ev);
 int bt_capset_writer_correction(struct bt_capset_writer *w, const struct bt_correction *c);
 int bt_capset_writer_nat(struct bt_capset_writer *w, const struct bt_nat_map *n);
+/* Declares that both links are captured: client.pcap and server.pcap are
+ * created now (empty while no packet reaches them) and capset.json lists
+ * both. A driver that captures the links calls it right after open, so that
+ * a side the cluster delivered nothing to is an empty capture (100 % loss),
+ * not a missing one. 0 or -errno (the writer's error). */
+int bt_capset_writer_links(struct bt_capset_writer *w);
 /* Flushes and closes every file, then writes capset.json from m (its files
  * field is filled in from what was written; every member in m gets an
- * sgm-<id>.pcap, empty if it saw nothing). 0 or the first -errno seen, e filled.
+ * sgm-<id>.pcap, empty if it saw nothing; the link captures come in pairs:
+ * if one of client.pcap / server.pcap was written, the other is created,
+ * empty if nothing reached it). 0 or the first -errno seen, e filled.
  * Accepts NULL w. */
 int bt_capset_writer_close(struct bt_capset_writer *w, const struct bt_capset_meta *m,
                            struct bt_err *e);

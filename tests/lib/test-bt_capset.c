@@ -74,8 +74,10 @@ TEST(writer_produces_a_readable_capture_set)
     CHECK_EQ_STR(r.mode, "auto");
     CHECK(r.l4);
     CHECK_EQ_STR(r.nat_pools[0], "100.64.0.0/24");
+    /* the links come in pairs: the server side nothing reached is an
+     * empty capture, listed */
     CHECK(r.files & BT_CAPSET_HAS_CLIENT);
-    CHECK(!(r.files & BT_CAPSET_HAS_SERVER));
+    CHECK(r.files & BT_CAPSET_HAS_SERVER);
     CHECK(r.files & BT_CAPSET_HAS_EVENTS);
     CHECK(r.files & BT_CAPSET_HAS_CORRECTIONS);
     CHECK(r.files & BT_CAPSET_HAS_NAT);
@@ -89,6 +91,10 @@ TEST(writer_produces_a_readable_capture_set)
     bt_pcap_close(pr);
     /* a member that saw nothing still has an (empty) file */
     pr = bt_pcap_open(bt_capset_sgm_path(sub, 3, path, sizeof(path)), &e);
+    REQUIRE(pr);
+    CHECK_EQ_INT(bt_pcap_next(pr, &rec, &e), 0);
+    bt_pcap_close(pr);
+    pr = bt_pcap_open(bt_capset_path(sub, "server.pcap", path, sizeof(path)), &e);
     REQUIRE(pr);
     CHECK_EQ_INT(bt_pcap_next(pr, &rec, &e), 0);
     bt_pcap_close(pr);
@@ -178,6 +184,7 @@ TEST(bad_jsonl_lines_name_file_and_line)
     CHECK_EQ_INT(n, 1);
     CHECK_EQ_INT(ev[0].version, 3);
     CHECK_EQ_INT(ev[0].t_ns, 500000000);
+    CHECK_EQ_INT(ev[0].line, 2);  /* the blank line counts */
     free(ev);
     snprintf(p, sizeof(p), "%s/none.jsonl", dir);
     CHECK(bt_events_read(p, &ev, &n, &e) == -ENOENT);
@@ -388,6 +395,9 @@ TEST(corrections_and_nat_lines_are_checked)
         {"{\"t\": 1, \"proto\": \"tcp\", \"orig\": {\"src\": \"10.0.0.1\", \"sport\": 5, \"dst\": \"1.2.3.4\", \"dport\": 80},"
          " \"xlat\": {\"src\": \"100.64.0.1\", \"dst\": \"1.2.3.4\", \"dport\": 80}}",
          ":2: missing \"sport\""},
+        {"{\"t\": 1, \"proto\": \"tcp\", \"orig\": {\"src\": \"10.0.0.1\", \"sport\": 5, \"dst\": \"1.2.3.4\", \"dport\": 80},"
+         " \"xlat\": {\"src\": \"2001:db8::1\", \"sport\": 7, \"dst\": \"2001:db8::2\", \"dport\": 80}}",
+         ":2: \"orig\" and \"xlat\" mix IPv4 and IPv6"},
         {"\"just a string\"", ":2:15: '[' or '{' expected"},
         {"{\"t\": 1,", ":2:"},
     };
@@ -409,6 +419,41 @@ TEST(corrections_and_nat_lines_are_checked)
     CHECK_EQ_INT(nm[0].tsport, 40000);
     CHECK_EQ_INT(nm[0].odport, 80);
     free(nm);
+}
+
+/* bt_capset_writer_links: both link captures exist and are listed even when
+ * no packet reached either; without it (and no link packet) neither does. */
+TEST(writer_links_declares_both_link_captures)
+{
+    struct bt_err e;
+    char sub[300], path[512];
+    struct bt_capset_meta m = {.nmembers = 1, .ids = {1}, .weights = {1}}, r;
+    mkdir_tmp();
+    for (int declare = 0; declare < 2; declare++) {
+        snprintf(sub, sizeof(sub), "%s/links%d", dir, declare);
+        struct bt_capset_writer *w = bt_capset_writer_open(sub, &e);
+        REQUIRE(w);
+        if (declare)
+            CHECK(bt_capset_writer_links(w) == 0);
+        REQUIRE(bt_capset_writer_close(w, &m, &e) == 0);
+        REQUIRE(bt_capset_read_meta(sub, &r, &e) == 0);
+        CHECK_EQ_INT(!!(r.files & BT_CAPSET_HAS_CLIENT), declare);
+        CHECK_EQ_INT(!!(r.files & BT_CAPSET_HAS_SERVER), declare);
+        CHECK_EQ_INT(access(bt_capset_path(sub, "client.pcap", path, sizeof(path)), R_OK) == 0,
+                     declare);
+        CHECK_EQ_INT(access(bt_capset_path(sub, "server.pcap", path, sizeof(path)), R_OK) == 0,
+                     declare);
+    }
+    /* a server side only: the client side gets its (empty) file too */
+    snprintf(sub, sizeof(sub), "%s/server-only", dir);
+    struct bt_capset_writer *w = bt_capset_writer_open(sub, &e);
+    REQUIRE(w);
+    uint8_t pkt[64] = {0};
+    CHECK(bt_capset_writer_server(w, 1, pkt, 64, 64) == 0);
+    REQUIRE(bt_capset_writer_close(w, &m, &e) == 0);
+    REQUIRE(bt_capset_read_meta(sub, &r, &e) == 0);
+    CHECK(r.files & BT_CAPSET_HAS_CLIENT);
+    CHECK(access(bt_capset_path(sub, "client.pcap", path, sizeof(path)), R_OK) == 0);
 }
 
 /* Writers that cannot write say so, naming the path. */
