@@ -35,14 +35,13 @@ const char *const vf_check_names[VF_NCHECKS] = {
 };
 
 #define MAX_FLOW_EVENTS 4    /* failover events one flow can be affected by */
-#define MAX_EVENTS 256
 #define FLOW_CAPACITY (1u << 22)
 
 enum { DIR_C2S = 0, DIR_S2C = 1 };
 
 /* Per failover event a flow was affected by. */
 struct flow_ev {
-    uint8_t ev;           /* index into the report's events */
+    uint32_t ev;          /* index into the report's events */
     uint8_t member_after; /* first member seen after T (0: none) */
     uint8_t other;        /* packets after T went to more than one member */
     uint8_t rst;          /* RST seen after T */
@@ -58,10 +57,10 @@ struct vf_flow {
     uint64_t first_ns, last_ns;
     uint64_t c2s_mask, s2c_mask;      /* members per direction in this epoch */
     uint32_t evblock;                 /* 1 + block of the failover records in the pool, 0: none */
+    uint32_t epoch;                   /* failover epoch of the masks */
     uint8_t owner;                    /* member of the first packet */
     uint8_t cur[2];                   /* current member per direction */
     uint8_t client_is_canon_src;      /* canonical src is the client */
-    uint8_t epoch;                    /* failover epoch of the masks */
     uint8_t fin_c2s : 1, fin_s2c : 1, rst : 1, affinity_bad : 1, sym_bad : 1,
         corrected : 1, rebalanced : 1, moved_failover : 1;
     uint8_t pending_rebal;            /* a move after join/weight awaiting the other direction */
@@ -107,8 +106,11 @@ struct vf_report {
     uint64_t flows, packets, non_ip, not_parsed;
     uint64_t rebalanced, corrected, failover_moves;
     struct check_res chk[VF_NCHECKS];
-    struct ev_res ev[MAX_EVENTS];
+    struct ev_res *ev;        /* one per sgm_down event, as many as the file has */
     unsigned nev;
+    uint64_t ts_backwards;    /* packets stamped earlier than the one before in their file */
+    int back_sgm;             /* the first of them: member and packet number (1-based) */
+    uint64_t back_pkt;
     struct member_res m[VF_MAX_MEMBERS];
     unsigned nm;
     double max_dev_pct;
@@ -181,7 +183,7 @@ struct pass {
     uint64_t down_mask;       /* members down now */
     uint64_t down_since[65];  /* when each went down */
     uint64_t last_rebalance;  /* time of the latest sgm_join/weight event (0: none) */
-    uint8_t epoch;            /* number of sgm_down events applied */
+    uint32_t epoch;           /* number of sgm_down events applied */
     double up_weight;         /* sum of the weights of members up now */
     int8_t midx[VF_MAX_MEMBERS + 1];  /* member id -> index in the report, -1 */
     /* failover records: blocks of MAX_FLOW_EVENTS, reused through a free list */
@@ -418,7 +420,7 @@ static void sweep(struct pass *ps, uint64_t now, bool force)
 
 struct mark_ctx {
     struct pass *ps;
-    uint8_t idx;
+    uint32_t idx;
     int sgm;
     uint64_t t;
 };
@@ -446,7 +448,7 @@ static void mark_cb(const struct bt_flow_key *k, void *v, void *arg)
     fe->last_before = f->last_ns;
 }
 
-static void mark_affected(struct pass *ps, uint8_t idx, int sgm, uint64_t t)
+static void mark_affected(struct pass *ps, uint32_t idx, int sgm, uint64_t t)
 {
     struct mark_ctx c = {ps, idx, sgm, t};
 
@@ -478,10 +480,9 @@ static void apply_events(struct pass *ps, uint64_t now)
         struct vf_report *r = ps->r;
         switch (ev->kind) {
         case BT_EV_SGM_DOWN: {
-            if (r->nev >= MAX_EVENTS)
-                break;
+            /* r->ev has a record per sgm_down (counted before the pass) */
             struct ev_res *er = &r->ev[r->nev];
-            uint8_t idx = (uint8_t)r->nev++;
+            uint32_t idx = r->nev++;
             er->t_ns = ev->t_ns;
             er->sgm = ev->sgm;
             ps->down_mask |= 1ULL << (ev->sgm - 1);
@@ -670,7 +671,8 @@ static void on_packet(struct pass *ps, const struct slot *sl)
                 f->fin_s2c = 1;
         }
     }
-    f->last_ns = ts;
+    if (ts > f->last_ns)
+        f->last_ns = ts;  /* a time stamp that went back does not make it older */
 }
 
 static double percentile(double *v, size_t n, double p)
@@ -846,6 +848,21 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         rc = bt_err_set(e, "no member captures: give --capset DIR or --sgm ID=FILE");
         goto out;
     }
+    {
+        unsigned long wsum = 0;
+        for (unsigned i = 0; i < r->nm; i++)
+            wsum += r->m[i].weight;
+        /* nothing to measure shares against: a balance check that cannot fail */
+        if (wsum == 0) {
+            if (in->nweights)
+                rc = bt_err_set(e, "--weights: every member's weight is 0 (balance needs a "
+                                "member with a weight above 0)");
+            else
+                rc = bt_err_set(e, "%s/capset.json: members: every member's weight is 0 (balance "
+                                "needs a member with a weight above 0)", in->capset);
+            goto out;
+        }
+    }
     for (unsigned i = 0; i < r->nm; i++) {
         const char *path = NULL;
         for (unsigned k = 0; k < in->nsgm; k++)
@@ -859,6 +876,15 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
             goto out;
         }
         links[n] = bt_pcap_linktype(rd[n]);
+        {
+            struct bt_parsed probe;
+            if (bt_parse(NULL, 0, links[n], &probe) == BT_PARSE_UNSUPPORTED_LINK) {
+                rc = bt_err_set(e, "%s: unsupported link type %d (use Ethernet, Linux SLL/SLL2, "
+                                "raw IP or BSD loopback captures)", path, links[n]);
+                n++;
+                goto out;
+            }
+        }
         ids[n] = r->m[i].id;
         n++;
     }
@@ -870,8 +896,35 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         goto out;
     for (size_t i = 0; i < ps.nevents; i++) {
         if (ps.events[i].kind != BT_EV_POLICY && member_index(r, ps.events[i].sgm) < 0) {
-            rc = bt_err_set(e, "%s: event %zu names sgm %d, which has no capture", evp, i + 1,
-                            ps.events[i].sgm);
+            rc = bt_err_set(e, "%s:%u: event names sgm %d, which has no capture", evp,
+                            ps.events[i].line, ps.events[i].sgm);
+            goto out;
+        }
+    }
+    /* a member goes down once until it comes back (sgm_up or sgm_join): a
+     * second sgm_down would count its flows twice */
+    {
+        const struct bt_event *down_by[VF_MAX_MEMBERS + 1] = {0};
+        unsigned ndown = 0;
+        for (size_t i = 0; i < ps.nevents; i++) {
+            const struct bt_event *ev = &ps.events[i];
+            if (ev->kind == BT_EV_SGM_UP || ev->kind == BT_EV_SGM_JOIN)
+                down_by[ev->sgm] = NULL;
+            if (ev->kind != BT_EV_SGM_DOWN)
+                continue;
+            if (down_by[ev->sgm]) {
+                const struct bt_event *d = down_by[ev->sgm];
+                rc = bt_err_set(e, "%s:%u: sgm_down: member %d is already down since t=%llu.%09llu "
+                                "(line %u); an sgm_up must come between", evp, ev->line, ev->sgm,
+                                (unsigned long long)(d->t_ns / 1000000000ULL),
+                                (unsigned long long)(d->t_ns % 1000000000ULL), d->line);
+                goto out;
+            }
+            down_by[ev->sgm] = ev;
+            ndown++;
+        }
+        if (ndown && !(r->ev = calloc(ndown, sizeof(*r->ev)))) {
+            rc = bt_err_setr(e, -ENOMEM, "out of memory");
             goto out;
         }
     }
@@ -909,6 +962,22 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
             cl = bt_capset_path(in->capset, "client.pcap", cbuf, sizeof(cbuf));
         if (!sv && in->capset && (meta.files & BT_CAPSET_HAS_SERVER))
             sv = bt_capset_path(in->capset, "server.pcap", sbuf, sizeof(sbuf));
+        /* the links come in pairs: one without the other is a capture set
+         * that lost a file, not a cluster that lost nothing */
+        if (in->capset && !in->client && !in->server &&
+            !(meta.files & BT_CAPSET_HAS_CLIENT) != !(meta.files & BT_CAPSET_HAS_SERVER)) {
+            rc = bt_err_set(e, "%s/capset.json: files: lists %s but not %s (the link captures "
+                            "come in pairs; a side nothing reached is an empty capture)",
+                            in->capset, cl ? "client.pcap" : "server.pcap",
+                            cl ? "server.pcap" : "client.pcap");
+            goto out;
+        }
+        if (t->max_loss_pct >= 0 && !(cl && sv)) {
+            rc = bt_err_set(e, "a loss threshold (--max-loss-pct or expect.loss_pct) needs both "
+                            "link captures; missing: %s%s%s", cl ? "" : "client.pcap",
+                            !cl && !sv ? " and " : "", sv ? "" : "server.pcap");
+            goto out;
+        }
         if (cl && sv) {
             void *lj = NULL;
             if ((rc = vf_loss(cl, sv, ps.nat, &lj, e)) < 0)
@@ -933,6 +1002,7 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
     enum { PIPE = 16, PF_ENTRY = 8 };
     struct slot ring[PIPE];
     unsigned head = 0, queued = 0;
+    uint64_t last_ts[VF_MAX_MEMBERS] = {0};
     bool eof = false;
     for (;;) {
         while (!eof && queued < PIPE) {
@@ -947,6 +1017,15 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
             if (got == 0) {
                 eof = true;
                 break;
+            }
+            if (rec.ts_ns < last_ts[which]) {
+                /* judged at the time it carries, in its file's order */
+                if (!r->ts_backwards++) {
+                    r->back_sgm = ids[which];
+                    r->back_pkt = rec.index + 1;
+                }
+            } else {
+                last_ts[which] = rec.ts_ns;
             }
             sl->ts = rec.ts_ns;
             sl->which = which;
@@ -1017,6 +1096,7 @@ struct vf_report *vf_report_free(struct vf_report *r)
         free(r->chk[i].off);
     for (unsigned i = 0; i < r->nev; i++)
         free(r->ev[i].gaps);
+    free(r->ev);
     json_decref(r->loss);
     free(r);
     return NULL;
@@ -1089,6 +1169,7 @@ void *vf_report_json(const struct vf_report *r)
     json_object_set_new(root, "packets", json_integer((json_int_t)r->packets));
     json_object_set_new(root, "non_ip", json_integer((json_int_t)r->non_ip));
     json_object_set_new(root, "not_parsed", json_integer((json_int_t)r->not_parsed));
+    json_object_set_new(root, "ts_backwards", json_integer((json_int_t)r->ts_backwards));
     json_object_set_new(root, "affinity",
                         json_pack("{s:b, s:I, s:I, s:I, s:I, s:s, s:o}", "pass", r->chk[0].pass,
                                   "violations", (json_int_t)r->chk[0].violations, "rebalanced",
@@ -1128,6 +1209,11 @@ void vf_report_print(const struct vf_report *r, void *fp)
     fprintf(f, "baton-verify: %llu flows, %llu packets on %u members (%llu non-IP ignored)\n",
             (unsigned long long)r->flows, (unsigned long long)r->packets, r->nm,
             (unsigned long long)r->non_ip);
+    if (r->ts_backwards)
+        fprintf(f, "  warning: %llu packets stamped earlier than the packet before them in their "
+                "file (first: sgm %d, packet %llu); each is judged at the time it carries\n",
+                (unsigned long long)r->ts_backwards, r->back_sgm,
+                (unsigned long long)r->back_pkt);
     for (unsigned i = 0; i < VF_NCHECKS; i++) {
         const struct check_res *c = &r->chk[i];
         fprintf(f, "  %-9s %s  %s\n", vf_check_names[i],
@@ -1139,10 +1225,13 @@ void vf_report_print(const struct vf_report *r, void *fp)
             fprintf(f, "  t=%.6f\n", (double)c->off[k].t_ns / 1e9);
         }
     }
-    for (unsigned i = 0; i < r->nev; i++)
+    for (unsigned i = 0; i < r->nev && i < 20; i++)
         fprintf(f, "  sgm %d down at %.3f s: %llu affected, %llu survived, %llu lost, max gap %.1f ms\n",
                 r->ev[i].sgm, (double)r->ev[i].t_ns / 1e9, (unsigned long long)r->ev[i].affected,
                 (unsigned long long)r->ev[i].survived, (unsigned long long)r->ev[i].lost,
                 r->ev[i].ngaps ? r->ev[i].gaps[r->ev[i].ngaps - 1] : 0.0);
+    if (r->nev > 20)
+        fprintf(f, "  ... and %u more sgm_down events (each in --json failover.events)\n",
+                r->nev - 20);
     fprintf(f, "verdict: %s\n", r->pass ? "PASS" : "FAIL");
 }

@@ -83,6 +83,17 @@ int vf_split_map_parse(const char *s, enum vf_split_by by, struct vf_split_map *
             return bt_err_set(e, "--map '%s': at offset %zu: expected a MAC like 02:00:00:00:00:01",
                               s, (size_t)(p - s));
         }
+        for (unsigned i = 0; i < m->n; i++) {
+            const struct vf_split_entry *o = &m->e[i];
+            bool same = by == VF_SPLIT_INTERFACE
+                            ? o->ifindex == en->ifindex && strcmp(o->ifname, en->ifname) == 0
+                        : by == VF_SPLIT_VLAN ? o->vlan == en->vlan
+                                              : memcmp(o->mac, en->mac, 6) == 0;
+            if (same)
+                return bt_err_set(e, "--map '%s': at offset %zu: key '%.*s' given twice (to "
+                                  "members %d and %ld)", s, (size_t)(p - s), (int)eq, p, o->sgm,
+                                  sgm);
+        }
         en->sgm = (int)sgm;
         m->n++;
         p += len;

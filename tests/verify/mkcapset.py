@@ -38,11 +38,18 @@ class Set:
         self.corrections = []
         self.nat = []
         self.nano = nano
+        self.tail = {m: [] for m in members}
         os.makedirs(out, exist_ok=True)
 
     def put(self, member, t, pkt):
         pkt.time = t
         self.pkts[member].append(pkt)
+
+    def put_unsorted(self, member, t, pkt):
+        """A packet written after the member's sorted ones, as given: a
+        capture whose time stamps go back."""
+        pkt.time = t
+        self.tail[member].append(pkt)
 
     def link(self, name, t, pkt):
         """A packet on the client-side or server-side link."""
@@ -91,7 +98,7 @@ class Set:
         for m in self.members:
             w = PcapWriter(os.path.join(self.out, "sgm-%d.pcap" % m), nano=self.nano,
                            linktype=1, sync=False)
-            for p in sorted(self.pkts[m], key=lambda p: p.time):
+            for p in sorted(self.pkts[m], key=lambda p: p.time) + self.tail[m]:
                 w.write(p)
             w.close()
         with open(os.path.join(self.out, "events.jsonl"), "w") as f:
@@ -131,7 +138,7 @@ def clean(out, n=400, members=(1, 2, 3, 4)):
         m = members[i % len(members)]
         s.tcp_flow(client(i), "192.0.2.10", 20000 + i, 80, 0.001 * i, m)
     return s, {"flows": n, "pass": True, "affinity.violations": 0, "symmetry.violations": 0,
-               "failover.affected": 0}
+               "failover.affected": 0, "ts_backwards": 0}
 
 
 def conv(s, i, c, srv, cport, t0, m_c, m_s, xlat=None, drop=(), rst_injected=False,
@@ -249,6 +256,40 @@ def scenario(name, out):
         if name == "failover_ok":
             exp.update({"failover.survived": 30, "failover.lost": 0, "failover.pass": True,
                         "pass": True})
+    elif name == "flaps":
+        # sgm 3 flaps 300 times (down, up 1 ms later; it carries nothing),
+        # then sgm 2 really goes down at T=1.0: its 11 flows go on on sgm 1
+        # 50 ms later. Every event is one in failover.events, the last one
+        # too, and sgm 2's moves are failover moves, not affinity violations.
+        s = Set(out, [1, 2, 3, 4])
+        for k in range(300):
+            s.event(0.01 + k * 0.002, "sgm_down", 3)
+            s.event(0.011 + k * 0.002, "sgm_up", 3)
+        T = 1.0
+        s.event(T, "sgm_down", 2)
+        for i in range(22):
+            m = 2 if i % 2 == 0 else 4
+            c, p = client(i), 46000 + i
+            t = 0.7 + i * 0.001
+            while t < 1.5:
+                mm = 1 if m == 2 and t >= T else m
+                if m == 2 and T <= t < T + 0.05:
+                    t = T + 0.05
+                s.put(mm, t, E() / IP(src=c, dst="192.0.2.21") / TCP(sport=p, dport=443, flags="PA") / Raw(b"x"))
+                s.put(mm, t + 0.001, E() / IP(src="192.0.2.21", dst=c) / TCP(sport=443, dport=p, flags="A"))
+                t += 0.02
+        exp = {"flows": 22, "failover.events_len": 301, "failover.events.0.sgm": 3,
+               "failover.events.0.affected": 0, "failover.events.300.sgm": 2,
+               "failover.events.300.affected": 11, "failover.events.300.survived": 11,
+               "failover.affected": 11, "failover.lost": 0, "affinity.violations": 0,
+               "symmetry.violations": 0, "pass": True}
+    elif name == "backwards":
+        # member 1's capture ends with three packets of one UDP flow stamped
+        # 5 s, 4 s, 3 s: two go back in time, counted and judged as stamped
+        s, exp = clean(out, 20, members=(1, 2))
+        for t in (5.0, 4.0, 3.0):
+            s.put_unsorted(1, t, E() / IP(src="10.9.9.9", dst="192.0.2.90") / UDP(sport=7000, dport=53) / Raw(b"q"))
+        exp.update({"flows": 21, "ts_backwards": 2, "pass": True})
     elif name == "rebalance":
         s = Set(out, [1, 2, 3])
         s.event(1.0, "sgm_join", 3, weight=100)

@@ -48,6 +48,46 @@ printf '{"t": 1, "proto": "tcp", "orig": {"src": "10.0.0.1"}}\n' > "$T/nat.jsonl
 expect2 "nat.jsonl:1" check --sgm 1=$T/ok.pcap --nat "$T/nat.jsonl"
 expect2 "none.jsonl" check --sgm 1=$T/ok.pcap --nat "$T/none.jsonl"
 expect2 "--max-loss-pct" check --sgm 1=$T/ok.pcap --max-loss-pct 101
+# a member down twice with no sgm_up between would count its flows twice
+printf '{"t": 1, "event": "sgm_down", "sgm": 1}\n\n{"t": 2, "event": "sgm_down", "sgm": 1}\n' > "$T/ev3.jsonl"
+expect2 "ev3.jsonl:3: sgm_down: member 1 is already down since t=1.000000000 (line 1)" \
+    check --sgm 1=$T/ok.pcap --events "$T/ev3.jsonl"
+printf '{"t": 1, "event": "sgm_down", "sgm": 1}\n{"t": 1.5, "event": "sgm_up", "sgm": 1}\n{"t": 2, "event": "sgm_down", "sgm": 1}\n' > "$T/ev4.jsonl"
+"$VERIFY" check --sgm 1=$T/ok.pcap --events "$T/ev4.jsonl" > /dev/null 2>&1 || { echo "FAIL: down, up, down refused"; fail=1; }
+# the event that names a member with no capture is named by its line (the
+# file is sorted by time: line 2 is the first event)
+printf '{"t": 5, "event": "sgm_up", "sgm": 1}\n{"t": 1, "event": "sgm_down", "sgm": 9}\n' > "$T/ev5.jsonl"
+expect2 "ev5.jsonl:2: event names sgm 9" check --sgm 1=$T/ok.pcap --events "$T/ev5.jsonl"
+# every weight 0: a balance check that cannot fail
+expect2 "--weights: every member's weight is 0" check --sgm 1=$T/ok.pcap --sgm 2=$T/ok.pcap --weights 1=0,2=0
+mkdir -p "$T/w0"
+cp "$T/ok.pcap" "$T/w0/sgm-1.pcap"
+cp "$T/ok.pcap" "$T/w0/sgm-2.pcap"
+printf '{"schema": 1, "members": [{"id": 1, "weight": 0}, {"id": 2, "weight": 0}]}' > "$T/w0/capset.json"
+expect2 "w0/capset.json: members: every member's weight is 0" check --capset "$T/w0"
+"$VERIFY" check --capset "$T/w0" --weights 2=1 > /dev/null 2>&1
+[ $? -ne 2 ] || { echo "FAIL: --weights over an all-0 capset refused"; fail=1; }
+# link captures come in pairs; a loss threshold needs both
+mkdir -p "$T/onelink"
+cp "$T/ok.pcap" "$T/onelink/sgm-1.pcap"
+cp "$T/ok.pcap" "$T/onelink/client.pcap"
+printf '{"schema": 1, "members": [{"id": 1}], "files": {"client": true}}' > "$T/onelink/capset.json"
+expect2 "onelink/capset.json: files: lists client.pcap but not server.pcap" check --capset "$T/onelink"
+expect2 "missing: client.pcap and server.pcap" check --sgm 1=$T/ok.pcap --max-loss-pct 1
+printf '{"schema": 1, "members": [{"id": 1}]}' > "$T/onelink/capset.json"
+expect2 "missing: server.pcap" check --capset "$T/onelink" --client "$T/ok.pcap" --max-loss-pct 1
+# a member capture of a link type nothing here reads
+/usr/bin/python3 -c "
+import struct
+with open('$T/lt999.pcap', 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 999))
+    f.write(struct.pack('<IIII', 1, 0, 4, 4) + b'abcd')"
+expect2 "lt999.pcap: unsupported link type 999" check --sgm 1=$T/ok.pcap --sgm 2=$T/lt999.pcap
+# hide NAT keeps the address family
+printf '{"t": 1, "proto": "tcp", "orig": {"src": "10.0.0.1", "sport": 5, "dst": "10.0.0.2", "dport": 80}, "xlat": {"src": "2001:db8::1", "sport": 7, "dst": "2001:db8::2", "dport": 80}}\n' > "$T/nat46.jsonl"
+expect2 "nat46.jsonl:1: \"orig\" and \"xlat\" mix IPv4 and IPv6" check --sgm 1=$T/ok.pcap --nat "$T/nat46.jsonl"
+# split: a --map key given twice
+expect2 "key '0' given twice" split --by vlan "$T/ok.pcap" --map 0=1,0=2 --out "$T/sp"
 expect2 "--idle" check --sgm 1=$T/ok.pcap --idle 0
 # and a good run passes with exit 0 and one JSON object on stdout
 "$VERIFY" check --sgm 1=$T/ok.pcap --json > "$T/out" 2>/dev/null || { echo "FAIL: good input"; fail=1; }

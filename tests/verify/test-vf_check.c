@@ -139,3 +139,38 @@ TEST(failover_with_only_the_client_retrying_is_lost)
     json_decref(j);
     vf_report_free(r);
 }
+
+/* The cluster delivered nothing to the server side: with the links declared
+ * (bt_capset_writer_links) server.pcap exists, empty, and a loss threshold
+ * judges 100 % loss instead of skipping the check. */
+TEST(nothing_on_the_server_side_is_total_loss)
+{
+    char dir[] = "/tmp/bt-vfc-XXXXXX";
+    struct bt_err e;
+    uint8_t f[128];
+    REQUIRE(mkdtemp(dir));
+    struct bt_capset_writer *w = bt_capset_writer_open(dir, &e);
+    REQUIRE(w);
+    REQUIRE(bt_capset_writer_links(w) == 0);
+    for (int i = 0; i < 10; i++) {
+        unsigned n = frame(f, 0x0a000001 + (uint32_t)i, 0xc0000201, (uint16_t)(1000 + i), 0, BT_TCP_SYN);
+        uint64_t t = (uint64_t)i * 1000000;
+        bt_capset_writer_client(w, t, f, n, n);
+        bt_capset_writer_sgm(w, 1 + i % 2, t + 50000, f, n, n);
+    }
+    struct bt_capset_meta m = {.nmembers = 2, .ids = {1, 2}, .weights = {1, 1}};
+    REQUIRE(bt_capset_writer_close(w, &m, &e) == 0);
+    struct vf_input in = {.capset = dir};
+    struct vf_thresholds t;
+    struct vf_report *r = NULL;
+    vf_thresholds_default(&t);
+    t.max_loss_pct = 1;
+    REQUIRE(vf_check(&in, &t, &r, &e) == 0);
+    bool pass;
+    const char *msg;
+    CHECK_EQ_INT(vf_report_check(r, "loss", &pass, &msg), 1);
+    CHECK(!pass);
+    CHECK(strstr(msg, "100.000% loss client-to-server") != NULL);
+    CHECK(!vf_report_pass(r));
+    vf_report_free(r);
+}

@@ -18,6 +18,14 @@ TEST(map_parsing)
     for (unsigned i = 0; i < sizeof(badv) / sizeof(badv[0]); i++)
         if (vf_split_map_parse(badv[i], VF_SPLIT_VLAN, &m, &e) == 0 && i != 6)
             BT_FAIL_AT("accepted vlan map '%s'", badv[i]);
+    /* a key given twice is a typo, whichever member it names */
+    CHECK(vf_split_map_parse("0=1,0=2", VF_SPLIT_VLAN, &m, &e) < 0);
+    CHECK(strstr(e.msg, "at offset 4: key '0' given twice (to members 1 and 2)") != NULL);
+    CHECK(vf_split_map_parse("7=1,8=2,7=1", VF_SPLIT_VLAN, &m, &e) < 0);
+    CHECK(vf_split_map_parse("02:00:00:00:00:a1=1,02:00:00:00:00:A1=2", VF_SPLIT_MAC, &m, &e) < 0);
+    CHECK(vf_split_map_parse("3=1,eth1=2,3=2", VF_SPLIT_INTERFACE, &m, &e) < 0);
+    CHECK(vf_split_map_parse("eth1=1,eth1=2", VF_SPLIT_INTERFACE, &m, &e) < 0);
+    REQUIRE(vf_split_map_parse("3=1,eth3=2", VF_SPLIT_INTERFACE, &m, &e) == 0);
     CHECK(vf_split_map_parse("02:00:00:00:00=1", VF_SPLIT_MAC, &m, &e) < 0);
     CHECK(vf_split_map_parse("02:00:00:00:00:01:02=1", VF_SPLIT_MAC, &m, &e) < 0);
     CHECK(strstr(e.msg, "--map") != NULL);
