@@ -121,6 +121,8 @@ struct pl_cosim_result {
     char run_report[512];          /* "t=1.000s 'cmd': exit 0; ..." */
     uint64_t bad_events;           /* control calls the cluster refused */
     bool overloaded;               /* a ramp trial stopped at the first drop or failed flow */
+    double pkts_per_conn;          /* packets the members handled per connection */
+    double sync_per_conn;          /* sync records sent + applied per connection */
     double work_ns_per_conn;       /* cost-model work charged per connection created,
                                     * heartbeats left out (sum of busy_ns / connections) */
 };
@@ -133,6 +135,7 @@ struct pl_result {
     struct pl_cosim_result co;     /* tgen path */
     double ramp_found, ramp_model; /* capacity search: found and expected */
     unsigned ramp_trials;
+    double ramp_pkts, ramp_sync;   /* per connection at the low load (the model's terms) */
     double wall_s;
     double sim_wall_s, verify_wall_s; /* wall time of the simulation (capture set written) and of the checks */
     void *verify_json;             /* json_t *, owned by the result */

@@ -453,18 +453,22 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
     gw_get_stats(s.g, &res->gw);
     res->members = gw_member_count(s.g);
     {
-        double busy = 0, conns = 0;
+        double busy = 0, conns = 0, pkts = 0, recs = 0;
         for (unsigned i = 1; i <= res->members; i++) {
             struct gw_member_stats ms;
             if (gw_member_stats(s.g, (int)i, &ms) < 0)
                 continue;
             busy += (double)ms.busy_ns;
             conns += (double)ms.conns_created;
+            pkts += (double)ms.pkts;
+            recs += (double)(ms.sync_tx + ms.sync_rx);
             if (ms.alive && !ms.detected_dead && ms.policy_version != gw_policy_version(s.g))
                 res->policy_stale++;
         }
         busy -= (double)res->gw.heartbeats * p->sim.cluster.cost.ns_per_pkt;
         res->work_ns_per_conn = conns > 0 ? busy / conns : 0;
+        res->pkts_per_conn = conns > 0 ? pkts / conns : 0;
+        res->sync_per_conn = conns > 0 ? recs / conns : 0;
     }
     if (!res->policy_version)
         res->policy_version = gw_policy_version(s.g);

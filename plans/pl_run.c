@@ -93,6 +93,8 @@ static int ramp(const struct pl_plan *p, struct pl_result *res, struct bt_err *e
     res->ramp_trials = 1;
     /* the cost model's work per connection, as charged at the low load */
     work = co.work_ns_per_conn;
+    res->ramp_pkts = co.pkts_per_conn;
+    res->ramp_sync = co.sync_per_conn;
     res->co = co;
     if (!clean) {
         c = add_check(res, "capacity", true, false);
@@ -128,9 +130,12 @@ static int ramp(const struct pl_plan *p, struct pl_result *res, struct bt_err *e
     c = add_check(res, "capacity", true, dev <= p->ramp.tolerance_pct);
     if (p->ramp.kind == PL_RAMP_CPS)
         MSG(c, "expected the configured capacity %.0f %s (%u members x %u cores / %.0f ns of work "
-               "a connection) within %.1f%%; found %.0f (%.2f%% off, %u trials, bracket %.0f..%.0f)",
+               "a connection: %.1f packets x %u ns + %u ns setup + %.1f sync records x %u ns) within "
+               "%.1f%%; found %.0f (%.2f%% off, %u trials, bracket %.0f..%.0f)",
             res->ramp_model, what, p->sim.cluster.nmembers, p->sim.cluster.cost.cores, work,
-            p->ramp.tolerance_pct, lo, dev, res->ramp_trials, lo, hi);
+            res->ramp_pkts, p->sim.cluster.cost.ns_per_pkt, p->sim.cluster.cost.ns_per_setup,
+            res->ramp_sync, p->sim.cluster.cost.ns_per_sync, p->ramp.tolerance_pct, lo, dev,
+            res->ramp_trials, lo, hi);
     else
         MSG(c, "expected the configured capacity %.0f %s (%u members x max_conns %u%s) within "
                "%.1f%%; found %.0f (%.2f%% off, %u trials, bracket %.0f..%.0f)",
