@@ -148,6 +148,17 @@ int tg_profile_check(const struct tg_profile *p, struct bt_err *e);
  * profile is copied. NULL with e ("file: packet N: problem", "no IP flows
  * in file", "unsupported link type", "impossible rate", ENOMEM...). */
 struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struct bt_err *e);
+/* Sizes everything a run grows into for concurrent_flows flows at once (at
+ * most the profile's concurrency cap): the flow slots, the closed loop's
+ * hash, the queue of packets due. Call it before the first tg_tx /
+ * tg_tx_fill / tg_rx_frame; from then on tg_tx_fill, tg_rx_frame, tg_next_ns,
+ * tg_stop, tg_abort and tg_summary_get allocate nothing (a real-time loop:
+ * the DPDK workers). The reservation becomes the concurrency cap (starts
+ * wait for a free slot), and a packet due while the queue is full waits for
+ * the next call (it leaves late, never lost). Without it the engine grows
+ * as it goes (the offline backend, the plan runner). 0, -EINVAL (already
+ * running or reserved), -E2BIG (too many flows), -ENOMEM. */
+int tg_engine_reserve(struct tg_engine *g, uint64_t concurrent_flows);
 /* Frees the engine (every packet from tg_tx must have been freed). Accepts
  * NULL; returns NULL. */
 struct tg_engine *tg_engine_free(struct tg_engine *g);

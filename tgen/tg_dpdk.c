@@ -10,7 +10,9 @@
  *    the --capture writers (off the hot path), the final summary;
  *  - each worker lcore owns one engine (flows i with i % workers == its
  *    number), one rx and one tx queue on each port, and its state on its own
- *    cache lines. Its loop makes no lock, malloc, syscall or log: it reads
+ *    cache lines. Its loop makes no lock, malloc, syscall or log (the
+ *    engine is sized before launch, tg_engine_reserve, from the concurrent
+ *    flows the mbuf budget assumes: tg_conc_estimate): it reads
  *    the TSC, receives bursts of 32 on both ports (ARP / neighbour
  *    solicitations answered, the rest fed to tg_rx_frame: closed loop),
  *    asks the engine for up to 32 packets due by now built straight into
@@ -1060,6 +1062,18 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         pw.nparts = nworkers;
         w->g = tg_engine_new(&pw, o.seed, &err);
         if (!w->g) {
+            rc = fail(&err);
+            goto out;
+        }
+        /* this worker's share of the concurrent flows, sized now: the
+         * loop allocates nothing */
+        uint64_t est = tg_conc_estimate(&o.prof, max_tmpl);
+        if (est != UINT64_MAX)
+            est = est / nworkers + (est % nworkers != 0) + 64;
+        r = tg_engine_reserve(w->g, est);
+        if (r < 0) {
+            bt_err_setr(&err, r, "worker %u: no room for ~%" PRIu64 " concurrent flows (%s): "
+                        "give --concurrency N (or lower --cps)", i, est, strerror(-r));
             rc = fail(&err);
             goto out;
         }

@@ -108,6 +108,9 @@ struct tg_engine {
     uint64_t flows_total;  /* 0: unlimited */
     uint32_t conc;         /* 0: unlimited */
     bool closed;
+    /* tg_engine_reserve was called: everything is sized, nothing grows
+     * (a full queue defers a packet, the concurrency cap holds starts) */
+    bool reserved;
 
     /* flows */
     struct tg_flow **chunks;
@@ -168,49 +171,56 @@ static uint32_t slot_of(const struct tg_engine *g, const struct tg_flow *f)
     return (uint32_t)(base->idx << CHUNK_SHIFT) | (uint32_t)(f - base);
 }
 
+/* Appends a chunk of CHUNK flows (its flow 0 the header) without using
+ * any of its slots. 0 or -ENOMEM. */
+static int chunk_add(struct tg_engine *g)
+{
+    if (g->nchunks == g->chunkcap) {
+        uint32_t cap = g->chunkcap ? g->chunkcap * 2 : 16;
+        struct tg_flow **c = realloc(g->chunks, cap * sizeof(*c));
+        if (!c)
+            return -ENOMEM;
+        g->chunks = c;
+        struct tg_cflow **cc = realloc(g->cchunks, cap * sizeof(*cc));
+        if (!cc)
+            return -ENOMEM;
+        g->cchunks = cc;
+        g->chunkcap = cap;
+    }
+    if (g->nchunks >= (1u << (30 - CHUNK_SHIFT)))
+        return -ENOMEM;
+    struct tg_flow *ch = aligned_alloc(CHUNK_BYTES, CHUNK_BYTES);
+    if (!ch)
+        return -ENOMEM;
+    struct tg_cflow *cc = NULL;
+    if (g->closed && !(cc = calloc(CHUNK, sizeof(struct tg_cflow)))) {
+        free(ch);
+        return -ENOMEM;
+    }
+    memset(&ch[0], 0, sizeof(ch[0]));
+    ch[0].state = F_FREE;
+    ch[0].idx = g->nchunks;
+    g->chunks[g->nchunks] = ch;
+    g->cchunks[g->nchunks] = cc;
+    g->nchunks++;
+    return 0;
+}
+
 static struct tg_flow *flow_alloc(struct tg_engine *g)
 {
-    struct tg_flow *f;
-
     if (g->freel) {
-        f = g->freel;
+        struct tg_flow *f = g->freel;
         g->freel = (struct tg_flow *)f->t.next;
         return f;
     }
     if ((g->nslots & (CHUNK - 1)) == 0) {
-        /* a new chunk: its flow 0 is the header */
-        if (g->nchunks == g->chunkcap) {
-            uint32_t cap = g->chunkcap ? g->chunkcap * 2 : 16;
-            struct tg_flow **c = realloc(g->chunks, cap * sizeof(*c));
-            if (!c)
-                return NULL;
-            g->chunks = c;
-            struct tg_cflow **cc = realloc(g->cchunks, cap * sizeof(*cc));
-            if (!cc)
-                return NULL;
-            g->cchunks = cc;
-            g->chunkcap = cap;
-        }
-        if (g->nchunks >= (1u << (30 - CHUNK_SHIFT)))
+        /* the next chunk (reserved ahead, or a new one); its flow 0 is the
+         * header */
+        if ((g->nslots >> CHUNK_SHIFT) >= g->nchunks && (g->reserved || chunk_add(g) < 0))
             return NULL;
-        struct tg_flow *ch = aligned_alloc(CHUNK_BYTES, CHUNK_BYTES);
-        if (!ch)
-            return NULL;
-        struct tg_cflow *cc = NULL;
-        if (g->closed && !(cc = calloc(CHUNK, sizeof(struct tg_cflow)))) {
-            free(ch);
-            return NULL;
-        }
-        memset(&ch[0], 0, sizeof(ch[0]));
-        ch[0].state = F_FREE;
-        ch[0].idx = g->nchunks;
-        g->chunks[g->nchunks] = ch;
-        g->cchunks[g->nchunks] = cc;
-        g->nchunks++;
         g->nslots++;
     }
-    f = flow_at(g, g->nslots++);
-    return f;
+    return flow_at(g, g->nslots++);
 }
 
 static void flow_release(struct tg_engine *g, struct tg_flow *f)
@@ -478,7 +488,8 @@ static int ht_grow(struct tg_engine *g)
 static int ht_put(struct tg_engine *g, uint32_t h, unsigned kind, uint32_t slot)
 {
     if (!g->ht || (g->htn + 1) * 2 > g->htmask + 1) {
-        int r = ht_grow(g);
+        /* (reserved: sized for every flow the cap allows, cannot happen) */
+        int r = g->reserved ? -ENOBUFS : ht_grow(g);
         if (r < 0)
             return r;
     }
@@ -523,19 +534,30 @@ static void ht_del(struct tg_engine *g, uint32_t h, unsigned kind, uint32_t slot
 
 /* ---------------------------------------------------------------- queue */
 
+static int q_grow(struct tg_engine *g, uint32_t ncap)
+{
+    struct qent *nq = malloc(ncap * sizeof(*nq));
+
+    if (!nq)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < g->qn; i++)
+        nq[i] = g->q[(g->qhead + i) & (g->qcap - 1)];
+    free(g->q);
+    g->q = nq;
+    g->qcap = ncap;
+    g->qhead = 0;
+    return 0;
+}
+
+/* -ENOBUFS: reserved and full (the caller defers the packet). */
 static int q_push(struct tg_engine *g, const struct qent *e)
 {
     if (g->qn == g->qcap) {
-        uint32_t ncap = g->qcap ? g->qcap * 2 : 1024;
-        struct qent *nq = malloc(ncap * sizeof(*nq));
-        if (!nq)
-            return -ENOMEM;
-        for (uint32_t i = 0; i < g->qn; i++)
-            nq[i] = g->q[(g->qhead + i) & (g->qcap - 1)];
-        free(g->q);
-        g->q = nq;
-        g->qcap = ncap;
-        g->qhead = 0;
+        if (g->reserved)
+            return -ENOBUFS;
+        int r = q_grow(g, g->qcap ? g->qcap * 2 : 1024);
+        if (r < 0)
+            return r;
     }
     g->q[(g->qhead + g->qn) & (g->qcap - 1)] = *e;
     g->qn++;
@@ -721,8 +743,14 @@ static void open_fire(struct bt_timer *tm, uint64_t now, void *arg)
     struct qent e = {.idx = f->idx, .due = tm->deadline_ns, .slot = UINT32_MAX, .k = f->k,
                      .tmpl = f->tmpl};
 
-    (void)now;
-    if (q_push(g, &e) < 0) {
+    int r = q_push(g, &e);
+    if (r == -ENOBUFS) {
+        /* reserved and the queue is full: the wheel fires it again at the
+         * next advance, still due when it was */
+        bt_twheel_arm(g->w, &f->t, tm->deadline_ns);
+        return;
+    }
+    if (r < 0) {
         /* out of memory: the flow cannot go on */
         flow_end(g, f, now, false, false, false);
         return;
@@ -783,6 +811,11 @@ static void closed_run(struct tg_engine *g, struct tg_flow *f, uint64_t now)
                 flow_end(g, f, now, false, false, false);
                 return;
             }
+            if (g->reserved && g->qcap - g->qn < inflight) {
+                /* no room for the window: again at the next advance */
+                bt_twheel_arm(g->w, &f->t, now);
+                return;
+            }
             f->tries++;
             for (uint32_t j = 0; j < inflight; j++) {
                 if (cf->wrecv >> j & 1)
@@ -804,6 +837,10 @@ static void closed_run(struct tg_engine *g, struct tg_flow *f, uint64_t now)
         uint64_t st = closed_send_time(g, f, cf, t);
         if (st > now) {
             next = st;
+            break;
+        }
+        if (g->reserved && g->qn == g->qcap) {
+            next = now;  /* the queue is full: again at the next advance */
             break;
         }
         if (f->k == cf->wbase) {
@@ -1158,15 +1195,79 @@ struct tg_engine *tg_engine_free(struct tg_engine *g)
     return NULL;
 }
 
+int tg_engine_reserve(struct tg_engine *g, uint64_t concurrent_flows)
+{
+    uint64_t n = concurrent_flows;
+    int r;
+
+    if (g->started || g->reserved)
+        return -EINVAL;
+    if (g->conc && g->conc < n)
+        n = g->conc;
+    if (n == 0)
+        n = 1;
+    /* slots: chunks of CHUNK - 1 flows (flow 0 is a header); the slot
+     * number must fit the hash entries' 30 bits */
+    uint64_t nch = (n + CHUNK - 2) / (CHUNK - 1);
+    if (nch > (1u << (30 - CHUNK_SHIFT)) - 1)
+        return -E2BIG;
+    /* the queue: closed loop, a window and one retransmission of it per
+     * flow; paced open loop, a packet per flow (more are deferred); rate
+     * max open loop does not queue */
+    uint64_t qn = g->closed ? 2 * TG_WIN * n : g->p.rate_max ? 64 : n;
+    uint32_t qcap = 1024;
+    while (qcap < qn) {
+        if (qcap >= 1u << 30)
+            return -E2BIG;
+        qcap <<= 1;
+    }
+    /* the hash: at most 2 entries per flow (ORIG and TAG or LEARN), kept
+     * under half full */
+    uint32_t hcap = 0;
+    if (g->closed) {
+        hcap = 4096;
+        while (hcap < 2 * (3 * n + 1)) {
+            if (hcap >= 1u << 31)
+                return -E2BIG;
+            hcap <<= 1;
+        }
+    }
+    while ((uint64_t)g->nchunks < nch)
+        if ((r = chunk_add(g)) < 0)
+            return r;
+    if (g->qcap < qcap && (r = q_grow(g, qcap)) < 0)
+        return r;
+    if (hcap && (!g->ht || g->htmask + 1 < hcap)) {
+        uint64_t *nt = calloc(hcap, sizeof(*nt));
+        if (!nt)
+            return -ENOMEM;
+        free(g->ht);  /* (empty: nothing has started) */
+        g->ht = nt;
+        g->htmask = hcap - 1;
+    }
+    /* the cap holds starts back once every reserved slot is busy */
+    g->conc = (uint32_t)(nch * (CHUNK - 1) < UINT32_MAX ? nch * (CHUNK - 1) : UINT32_MAX);
+    if (n < g->conc)
+        g->conc = (uint32_t)n;
+    g->reserved = true;
+    return 0;
+}
+
 static void begin(struct tg_engine *g, uint64_t now)
 {
     if (!g->started) {
         g->started = true;
         g->t0 = now;
         g->tok_ns = now;
-        /* a new wheel whose "now" is the time origin */
-        bt_twheel_free(g->w);
-        g->w = bt_twheel_new(WHEEL_TICK_NS, WHEEL_SLOTS, now);
+        if (g->reserved) {
+            /* the wheel (still empty) moved on to the time origin: the
+             * same state as a new one, without allocating */
+            bt_twheel_advance(g->w, now);
+        } else {
+            /* a new wheel whose "now" is the time origin */
+            bt_twheel_free(g->w);
+            g->w = bt_twheel_new(WHEEL_TICK_NS, WHEEL_SLOTS, now);
+        }
     }
     if (now > g->now)
         g->now = now;
