@@ -739,7 +739,7 @@ static void judge(struct vf_report *r)
     c = &r->chk[3];
     bool enough = r->nm > 0 && r->flows > 0;
     r->max_dev_pct = 0;
-    int worst = 0;
+    int worst = r->nm ? r->m[0].id : 0;  /* named even when no member deviates */
     for (unsigned i = 0; i < r->nm; i++) {
         double exp_flows = r->m[i].expected, dev;
         if (exp_flows <= 0) {

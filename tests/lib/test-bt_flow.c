@@ -105,6 +105,9 @@ TEST(canonical_key_is_direction_independent)
         int b = bt_flow_key_canon(&r, &cr);
         CHECK(bt_flow_key_eq(&ck, &cr));
         CHECK(bt_flow_key_hash(&ck, 1) == bt_flow_key_hash(&cr, 1));
+        /* the smaller endpoint first: addresses in memcmp order, then ports */
+        int c = memcmp(ck.src, ck.dst, 16);
+        CHECK(c < 0 || (c == 0 && ck.sport <= ck.dport));
         if (!bt_flow_key_eq(&k, &r))
             CHECK(a != b);
         if (bt_test_failed)
