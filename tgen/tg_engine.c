@@ -15,6 +15,7 @@
 #include "tg_priv.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -38,8 +39,24 @@
 
 enum { F_FREE = 0, F_ACTIVE = 1 };
 
+/* A flow's values, kept while it is on the rate max round robin (computed
+ * once when it starts, not per packet): the low 8 bytes of its addresses
+ * (the high 8 are their pools'), the pools, the port and the ISN offsets. */
+struct fcache {
+    uint8_t clo[8], slo[8];
+    uint32_t coff, soff;
+    uint16_t cport;
+    uint8_t cpool, spool;
+};
+
 struct tg_flow {
-    struct bt_timer t;    /* t.next links free / round-robin lists when not armed */
+    union {
+        struct bt_timer t;  /* t.next links free / round-robin lists when not armed */
+        struct {
+            struct bt_timer *next;  /* t.next: the round robin's link */
+            struct fcache fc;       /* rate max: over the timer's unused fields */
+        } rr;
+    };
     uint64_t idx;         /* flow number */
     uint64_t start_ns;    /* open: start; closed: when packet k-1 left */
     uint32_t k;           /* next template packet */
@@ -48,6 +65,9 @@ struct tg_flow {
     uint8_t tries;        /* closed: retransmissions of the current window */
 };
 _Static_assert(sizeof(struct tg_flow) <= 64, "flow state over 64 bytes");
+_Static_assert(offsetof(struct tg_flow, rr.next) == offsetof(struct tg_flow, t.next) &&
+               sizeof(((struct tg_flow *)0)->rr) <= sizeof(struct bt_timer),
+               "the round robin's cache must leave t.next alone and fit the timer");
 
 struct tg_cflow {
     uint8_t xaddr[16];    /* learned translated client address (hide-NAT) */
@@ -266,13 +286,14 @@ static inline uint64_t fastmod(uint64_t a, unsigned __int128 m, uint64_t d)
     return (uint64_t)((top + bot) >> 64);
 }
 
-static void flow_values(const struct tg_engine *g, uint64_t idx, const struct tg_tmpl *t,
-                        struct fvals *fv)
+static void flow_values_at(const struct tg_engine *g, uint64_t idx, const struct tg_tmpl *t,
+                           struct fvals *fv, uint8_t *cpool, uint8_t *spool)
 {
     unsigned fam = t->family;
     unsigned nc = g->ncl[fam], ns = g->nsv[fam];
     /* (one pool is the common case: no division for it) */
-    const struct bt_cidr *cp = &g->p.clients[g->cl[fam][nc == 1 ? 0 : idx % nc]];
+    unsigned ci = g->cl[fam][nc == 1 ? 0 : idx % nc];
+    const struct bt_cidr *cp = &g->p.clients[ci];
     uint64_t j = nc == 1 ? idx : idx / nc;
     unsigned host = 128u - cp->plen;
     uint64_t h = flow_seed(g, idx, 1);
@@ -301,6 +322,41 @@ static void flow_values(const struct tg_engine *g, uint64_t idx, const struct tg
         fv->coff = fv->soff = 0;
     }
     fv->tag = g->closed ? (uint32_t)flow_seed(g, idx, 3) & (fam == 4 ? 0xffffu : 0xfffffu) : 0;
+    *cpool = (uint8_t)ci;
+    *spool = (uint8_t)si;
+}
+
+static void flow_values(const struct tg_engine *g, uint64_t idx, const struct tg_tmpl *t,
+                        struct fvals *fv)
+{
+    uint8_t cpool, spool;
+    flow_values_at(g, idx, t, fv, &cpool, &spool);
+}
+
+/* Open loop only (no tag). */
+static void fcache_fill(const struct tg_engine *g, struct tg_flow *f, const struct tg_tmpl *t)
+{
+    struct fvals fv;
+    struct fcache *c = &f->rr.fc;
+
+    flow_values_at(g, f->idx, t, &fv, &c->cpool, &c->spool);
+    memcpy(c->clo, fv.caddr + 8, 8);
+    memcpy(c->slo, fv.saddr + 8, 8);
+    c->coff = fv.coff;
+    c->soff = fv.soff;
+    c->cport = fv.cport;
+}
+
+static inline void fcache_get(const struct tg_engine *g, const struct fcache *c, struct fvals *fv)
+{
+    memcpy(fv->caddr, g->p.clients[c->cpool].addr, 8);
+    memcpy(fv->caddr + 8, c->clo, 8);
+    memcpy(fv->saddr, g->p.servers[c->spool].addr, 8);
+    memcpy(fv->saddr + 8, c->slo, 8);
+    fv->cport = c->cport;
+    fv->coff = c->coff;
+    fv->soff = c->soff;
+    fv->tag = 0;
 }
 
 /* ---------------------------------------------------------------- build */
@@ -676,6 +732,7 @@ static int start_flow(struct tg_engine *g, unsigned gi, uint64_t start)
         closed_run(g, f, start);
     } else if (g->p.rate_max) {
         f->t.next = NULL;
+        fcache_fill(g, f, t);
         if (g->rr_tail)
             g->rr_tail->t.next = &f->t;
         else
@@ -1346,7 +1403,7 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
         if (f->t.next)
             __builtin_prefetch(f->t.next);  /* the next call's flow, a cache miss ahead */
         const struct tg_tmpl *t = tmpl_of(g, f);
-        flow_values(g, f->idx, t, &fv);
+        fcache_get(g, &f->rr.fc, &fv);
         uint32_t len = build(g, t, f->k, &fv, NULL, pkt->data, pkt->cap);
         if (!len || !caps_allow(g, len))
             return 0;
