@@ -212,6 +212,11 @@ int gw_set_weight(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weigh
 int gw_policy_install(struct gw_cluster *g, uint64_t now_ns, const struct gw_policy *p,
                       struct bt_err *e);
 uint32_t gw_policy_version(const struct gw_cluster *g);
+/* Why a control call (cmd "fail", "restore", "add" or "weight" on sgm)
+ * returned r < 0, in words, into buf ("restore: sgm 2 is already up").
+ * Returns buf. */
+const char *gw_refusal(const struct gw_cluster *g, const char *cmd, int sgm, int r, char *buf,
+                       size_t len);
 
 /* Contract 3 on a string: one JSON command line ({"id": n, "cmd": "fail" |
  * "restore" | "add" | "weight" | "policy", "sgm": id, "weight": w,

@@ -34,7 +34,7 @@ static int answer(char *reply, size_t len, json_t *id, int r, const char *err, i
     return r < 0 ? r : 0;
 }
 
-static const char *why(const struct gw_cluster *g, const char *cmd, int sgm, int r, char *buf,
+const char *gw_refusal(const struct gw_cluster *g, const char *cmd, int sgm, int r, char *buf,
                        size_t len)
 {
     switch (r) {
@@ -140,7 +140,7 @@ int gw_control(struct gw_cluster *g, uint64_t now_ns, const char *line, char *re
     else
         r = gw_weight(g, now_ns, sgm, (unsigned)weight);
     if (r < 0 && !(weight < 0 && !strcmp(cmd, "weight")))
-        why(g, cmd, sgm, r, msg, sizeof(msg));
+        gw_refusal(g, cmd, sgm, r, msg, sizeof(msg));
     r = answer(reply, reply_len, id, r, msg, 0);
 out:
     json_decref(o);

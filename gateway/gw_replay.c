@@ -371,20 +371,36 @@ static void stats_line(struct replay *s, uint64_t now)
     s->last_stats = now;
 }
 
-static void do_action(struct replay *s, const struct action *a, uint64_t now)
+/* Applies one event of the timeline. An event the cluster refuses (a
+ * member failed twice, restored while up, an id out of order) is bad
+ * input: -EINVAL with e naming the events file, its line and why, and the
+ * replay stops there (what was written so far stays). */
+static int do_action(struct replay *s, const struct action *a, uint64_t now, struct bt_err *e)
 {
     struct bt_err pe = {""};
+    const char *cmd;
+    char why[160];
     int r;
 
     switch (a->kind) {
-    case BT_EV_SGM_DOWN: r = gw_fail(s->g, now, a->sgm); break;
-    case BT_EV_SGM_UP: r = gw_restore(s->g, now, a->sgm); break;
-    case BT_EV_SGM_JOIN: r = gw_add(s->g, now, a->sgm, a->weight < 0 ? 100 : (unsigned)a->weight); break;
-    case BT_EV_WEIGHT: r = gw_weight(s->g, now, a->sgm, (unsigned)a->weight); break;
-    default: r = gw_policy_install(s->g, now, a->policy, &pe); break;
+    case BT_EV_SGM_DOWN: cmd = "fail"; r = gw_fail(s->g, now, a->sgm); break;
+    case BT_EV_SGM_UP: cmd = "restore"; r = gw_restore(s->g, now, a->sgm); break;
+    case BT_EV_SGM_JOIN:
+        cmd = "add";
+        r = gw_add(s->g, now, a->sgm, a->weight < 0 ? 100 : (unsigned)a->weight);
+        break;
+    case BT_EV_WEIGHT: cmd = "weight"; r = gw_weight(s->g, now, a->sgm, (unsigned)a->weight); break;
+    default: cmd = "policy"; r = gw_policy_install(s->g, now, a->policy, &pe); break;
     }
-    if (r < 0)
-        s->res->bad_events++;   /* e.g. a member failed twice: no event */
+    if (r >= 0)
+        return 0;
+    s->res->bad_events++;
+    if (a->kind == BT_EV_POLICY)
+        snprintf(why, sizeof(why), "policy: %s", pe.msg);
+    else
+        gw_refusal(s->g, cmd, a->sgm, r, why, sizeof(why));
+    return bt_err_setr(e, -EINVAL, "%s:%u: at %.6f s the cluster refused the event: %s",
+                       s->o->events, a->line, (double)now / 1e9, why);
 }
 
 void gw_replay_opts_default(struct gw_replay_opts *o)
@@ -536,7 +552,8 @@ int gw_replay_run(const struct gw_replay_opts *o, struct gw_replay_result *res, 
         while (s.next_act < s.nact && vtime(s.act[s.next_act].t_ns, shift) <= t) {
             if (s.act[s.next_act].t_ns > last_in)
                 last_in = s.act[s.next_act].t_ns;
-            do_action(&s, &s.act[s.next_act++], t);
+            if ((r = do_action(&s, &s.act[s.next_act++], t, e)) < 0)
+                goto out;
         }
         while (have && vtime(rec.ts_ns, shift) <= t) {
             struct bt_pkt *p = bt_pkt_copy(s.pool, rec.data, rec.caplen, rec.wire_len, t);

@@ -73,6 +73,7 @@ struct sim {
     struct fail_ev fails[GW_SIM_MAX_FAILS];
     struct gw_sim_result *res;
     int err;
+    char refused[256];   /* why the cluster refused a timeline event ("": none) */
 };
 
 static uint32_t ip4(const uint8_t a[16])
@@ -315,25 +316,41 @@ static void tap(void *arg, int sgm, const struct bt_pkt *p)
 static void do_event(void *arg, uint64_t now)
 {
     struct fail_ev *fe = arg;
+    const char *cmd;
+    char why[160];
     int r;
 
     /* the cluster reports each event that happened (on_event) */
     switch (fe->kind) {
     case BT_EV_SGM_JOIN:
+        cmd = "add";
         r = gw_add(fe->s->g, now, fe->sgm, fe->weight);
         break;
     case BT_EV_WEIGHT:
+        cmd = "weight";
         r = gw_weight(fe->s->g, now, fe->sgm, fe->weight);
         break;
     case BT_EV_SGM_UP:
+        cmd = "restore";
         r = gw_restore(fe->s->g, now, fe->sgm);
         break;
     default:
+        cmd = "fail";
         r = gw_fail(fe->s->g, now, fe->sgm);
         break;
     }
-    if (r < 0)
-        fe->s->res->bad_events++;  /* e.g. a member failed twice: not an event */
+    if (r >= 0)
+        return;
+    /* a timeline the cluster cannot follow (a member failed twice,
+     * restored while up) is bad input: the run stops and says so */
+    fe->s->res->bad_events++;
+    if (!fe->s->refused[0]) {
+        snprintf(fe->s->refused, sizeof(fe->s->refused),
+                 "event %u of the timeline (%s sgm %d at %.6f s): the cluster refused it: %s",
+                 (unsigned)(fe - fe->s->fails) + 1, cmd, fe->sgm, (double)now / 1e9,
+                 gw_refusal(fe->s->g, cmd, fe->sgm, r, why, sizeof(why)));
+        fe->s->err = -EINVAL;
+    }
 }
 
 static void on_event(void *arg, const struct bt_event *ev)
@@ -552,7 +569,9 @@ out:
         if (r == 0 && cr < 0)
             r = cr;
     }
-    if (r == 0 && s.err)
+    if (r == 0 && s.refused[0])
+        r = bt_err_setr(e, -EINVAL, "%s", s.refused);
+    else if (r == 0 && s.err)
         r = bt_err_setr(e, s.err, "%s: write failed: %s", o->out, strerror(-s.err));
     gw_serve_close(s.serve);
     gw_cluster_free(s.g);

@@ -91,6 +91,8 @@ printf '{"t": 1, "event": "policy", "policy": {"rules": [{"action": "drop", "dpo
 expect2 "ev.jsonl:1: policy.rules[0].dport" sim --out "$T/o" --pcap-in "$T" --events "$T/ev.jsonl"
 expect2 "--speed" sim --out "$T/o" --pcap-in "$T" --serve "$T/s" --speed 0
 expect2 "--max-gap 'forever'" sim --out "$T/o" --pcap-in "$T" --max-gap forever
+expect2 "restore: sgm 2 is already up" sim --out "$T/o" --members 3 --flows 50 --restore 2@100ms
+expect2 "fail: sgm 2 is already down" sim --out "$T/o" --members 3 --flows 50 --fail 2@100ms --fail 2@200ms
 expect2 "--sync-loss" sim --out "$T/o" --sync-loss 150
 # and a good replay of the small capture works (exit 0)
 if ! "$GW" sim --out "$T/o" --pcap-in "$T" > /dev/null 2>&1; then echo "FAIL: a good replay exits non-zero"; fail=1; fi

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "bt_test.h"
@@ -68,7 +69,7 @@ TEST(unwritable_output_is_an_error)
 }
 
 /* The largest cluster: 64 members, the last one failing under load; no
- * 65th can join. */
+ * 65th can join (a timeline asking for one is refused, naming the event). */
 TEST(sixty_four_members)
 {
     char dir[] = "/tmp/bt-gwsim64-XXXXXX", path[256];
@@ -83,7 +84,7 @@ TEST(sixty_four_members)
     o.exchanges = 10;
     o.out = dir;
     o.cluster.nmembers = GW_MAX_MEMBERS;
-    o.nfails = 2;
+    o.nfails = 1;
     o.fail_sgm[0] = 64;
     o.fail_kind[0] = BT_EV_SGM_DOWN;
     o.fail_ns[0] = 500000000ULL;
@@ -94,7 +95,17 @@ TEST(sixty_four_members)
     REQUIRE(gw_sim_run(&o, &r, &e) == 0);
     CHECK_EQ_INT(r.flows_completed, 3000);   /* member 64's flows went on on their backups */
     CHECK(r.gw.promoted > 0);
+    CHECK_EQ_INT(r.bad_events, 0);
+    char dir2[] = "/tmp/bt-gwsim65-XXXXXX";
+    REQUIRE(mkdtemp(dir2));
+    o.out = dir2;
+    o.nfails = 2;
+    CHECK_EQ_INT(gw_sim_run(&o, &r, &e), -EINVAL);
     CHECK_EQ_INT(r.bad_events, 1);           /* the 65th member */
+    CHECK(strstr(e.msg, "event 2 of the timeline (add sgm 65 at 0.600000 s)") != NULL);
+    CHECK(strstr(e.msg, "up to 64") != NULL);
+    snprintf(path, sizeof(path), "rm -rf %s", dir2);
+    CHECK(system(path) == 0);
     REQUIRE(bt_capset_read_meta(dir, &m, &e) == 0);
     CHECK_EQ_INT(m.nmembers, 64);
     CHECK_EQ_INT(m.ids[63], 64);
