@@ -12,10 +12,11 @@
 #     1M concurrent flows minus that with 1000, per flow; goal <= 64 bytes),
 #     1M concurrent flows with -m 1024 (3M flows, 1M at a time).
 # Medians of RUNS runs. Needs root (a network namespace for 2).
-# Usage: bench/tgen.sh [BUILD_DIR] [RUNS]
+# Usage: bench/tgen.sh [BUILD_DIR] [RUNS] [PARTS]   (PARTS: e.g. 1 or 13; default 123)
 set -euo pipefail
 B=${1:-build}
 RUNS=${2:-3}
+PARTS=${3:-123}
 TG=$B/tgen/baton-tgen
 T=$(mktemp -d /tmp/bt-bench-tgen-XXXXXX)
 NS=bt-bench-tgen-$$
@@ -28,7 +29,9 @@ pyget() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])
 
 # --- 1. net_null: tgen vs testpmd txonly
 TPL=tcp,req=10,resp=10x1   # frames of 54 and 64 bytes (testpmd's default: 64)
+touch "$T/res"
 for i in $(seq "$RUNS"); do
+    [[ $PARTS == *1* ]] || break
     dpdk-testpmd "${EAL[@]}" --file-prefix "${P}tp" "${NULLS[@]}" -- --forward-mode=txonly \
         --total-num-mbufs=8192 --stats-period 1 < /dev/null > "$T/tp.out" 2>&1 &
     tpid=$!
@@ -66,6 +69,7 @@ done
 # Two pairs (vA-pA, vB-pB), both tools sending on vA and vB: what one port
 # sends lands on a peer nobody reads (with one pair, tgen's own socket on
 # the other end would receive it, a cost tcpreplay does not have)
+if [[ $PARTS == *2* ]]; then
 ip netns add "$NS"
 X="ip netns exec $NS"
 $X ip link add vA type veth peer name pA
@@ -97,9 +101,11 @@ for i in $(seq "$RUNS"); do
     printf 'run %d: veth: tgen on net_af_packet %.0f pps (%.0f per CPU second), tcpreplay --topspeed %.0f pps (%.0f)\n' \
         "$i" "$ka" "$kac" "$tr" "$trc"
 done
+fi
 
 # --- 3. state per concurrent flow; 1M concurrent flows with -m 1024
 for c in 1000 1000000; do
+    [[ $PARTS == *3* ]] || break
     /usr/bin/time -f "%M" -o "$T/rss.$c" "$TG" "${EAL[@]}" --file-prefix "${P}st" "${NULLS[@]}" -- \
         --synth tcp --flows 3000000 --concurrency "$c" --rate max --no-rx --stats "$T/st.$c" \
         --json --quiet > "$T/st.$c.json"
@@ -116,9 +122,14 @@ for k, name, peer in (("null", "net_null, 1 worker", "testpmd txonly"),
                       ("kernel", "veth, net_af_packet", "tcpreplay --topspeed"),
                       ("kernelcpu", "veth, per CPU second (user+sys)", "tcpreplay --topspeed"),
                       ("kernelxdp", "veth, net_af_xdp", "tcpreplay --topspeed")):
+    if k not in r:
+        continue
     a = statistics.median(x[0] for x in r[k])
     b = statistics.median(x[1] for x in r[k])
     print(f"{name}: tgen {a/1e6:.3f} Mpps, {peer} {b/1e6:.3f} Mpps, ratio {a/b:.2f} (medians of {len(r[k])})")
+import os
+if not os.path.exists(f"{t}/rss.1000000"):
+    sys.exit(0)
 rss = {c: int(open(f"{t}/rss.{c}").read().split()[-1]) for c in (1000, 1000000)}
 j = {c: json.load(open(f"{t}/st.{c}.json")) for c in (1000, 1000000)}
 peak = max([json.loads(l)["flows_active"] for l in open(t + "/st.1000000")] + [0])

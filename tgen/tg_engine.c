@@ -47,6 +47,7 @@ struct fcache {
     uint32_t coff, soff;
     uint16_t cport;
     uint8_t cpool, spool;
+    uint32_t anew;        /* addr_sum of the addresses */
 };
 
 struct tg_flow {
@@ -333,6 +334,23 @@ static void flow_values(const struct tg_engine *g, uint64_t idx, const struct tg
     flow_values_at(g, idx, t, fv, &cpool, &spool);
 }
 
+/* The sum of the words a flow writes into the address fields (the same
+ * set on both sides: client and server swap places), as build_open adds
+ * them. */
+static uint32_t addr_sum(const struct fvals *fv, unsigned family)
+{
+    unsigned o = family == 4 ? 12 : 0;
+    uint32_t s = 0;
+
+    for (unsigned i = o; i < 16; i += 2) {
+        uint16_t a, b;
+        memcpy(&a, fv->caddr + i, 2);
+        memcpy(&b, fv->saddr + i, 2);
+        s += (uint32_t)a + b;
+    }
+    return s;
+}
+
 /* Open loop only (no tag). */
 static void fcache_fill(const struct tg_engine *g, struct tg_flow *f, const struct tg_tmpl *t)
 {
@@ -345,6 +363,7 @@ static void fcache_fill(const struct tg_engine *g, struct tg_flow *f, const stru
     c->coff = fv.coff;
     c->soff = fv.soff;
     c->cport = fv.cport;
+    c->anew = addr_sum(&fv, t->family);
 }
 
 static inline void fcache_get(const struct tg_engine *g, const struct fcache *c, struct fvals *fv)
@@ -491,6 +510,124 @@ static uint32_t build(const struct tg_engine *g, const struct tg_tmpl *t, uint32
         }
     }
     return len;
+}
+
+static inline uint32_t word_sum32(uint32_t host)
+{
+    return (host >> 24 | (host >> 8 & 0xff00)) + ((host >> 8 & 0xff) | (host << 8 & 0xff00));
+}
+
+/* build without a closed-loop flow (open loop), from the template packet's
+ * rewrite plan (tg_tpkt.cs_*): the frame copied, the fields stored and the
+ * checksums updated by sums computed once (the template's words at load,
+ * the flow's addresses, anew = addr_sum, at its start). The same bytes as
+ * build (the same terms summed). */
+static uint32_t build_open(const struct tg_engine *g, const struct tg_tmpl *t, uint32_t k,
+                           const struct fvals *fv, uint32_t anew, uint8_t *out, uint32_t cap)
+{
+    const struct tg_tpkt *tp = &t->p[k];
+    const uint8_t *src = t->blob + tp->off;
+    unsigned v = g->p.vlan ? 4 : 0;
+    uint32_t len = tp->len + v;
+    bool server = tp->side;
+
+    if (__builtin_expect(len > cap, 0))
+        return 0;
+    if (v) {
+        memcpy(out + 16, src + 12, tp->len - 12u);
+        out[12] = 0x81;
+        out[13] = 0x00;
+        out[14] = (uint8_t)(g->p.vlan >> 8);
+        out[15] = (uint8_t)g->p.vlan;
+    } else {
+        memcpy(out, src, tp->len);
+    }
+    memcpy(out, server ? g->p.server_dst_mac : g->p.client_dst_mac, 6);
+    memcpy(out + 6, server ? g->p.server_mac : g->p.client_mac, 6);
+    uint8_t *ip = out + ETH_HLEN + v, *l4 = out + tp->l4 + v;
+    uint32_t sl4 = tp->cs_addr + anew;
+    if (t->family == 4) {
+        memcpy(ip + (server ? 16 : 12), fv->caddr + 12, 4);
+        memcpy(ip + (server ? 12 : 16), fv->saddr + 12, 4);
+        uint16_t c;
+        memcpy(&c, ip + 10, 2);
+        c = apply(c, sl4);
+        memcpy(ip + 10, &c, 2);
+    } else {
+        memcpy(ip + (server ? 24 : 8), fv->caddr, 16);
+        memcpy(ip + (server ? 8 : 24), fv->saddr, 16);
+    }
+    uint8_t cpb[2] = {(uint8_t)(fv->cport >> 8), (uint8_t)fv->cport};
+    uint16_t cpw;
+    memcpy(&cpw, cpb, 2);
+    memcpy(l4 + (server ? 2 : 0), cpb, 2);
+    sl4 += tp->cs_port + cpw;
+    if (t->proto == 6) {
+        uint32_t own = server ? fv->soff : fv->coff, other = server ? fv->coff : fv->soff;
+        if (own) {
+            uint32_t x = tp->seq + own;
+            uint32_t be = __builtin_bswap32(x);
+            memcpy(l4 + 4, &be, 4);
+            sl4 += tp->cs_seq + word_sum32(x);
+        }
+        if (other && (tp->tcp_flags & BT_TCP_ACK)) {
+            uint32_t x = tp->ack + other;
+            uint32_t be = __builtin_bswap32(x);
+            memcpy(l4 + 8, &be, 4);
+            sl4 += tp->cs_ack + word_sum32(x);
+        }
+        if (other && tp->sack_off) {
+            uint8_t *o = out + tp->sack_off + v;
+            for (unsigned i = 2; i + 4 <= tp->sack_len; i += 4) {
+                uint32_t x = (uint32_t)o[i] << 24 | (uint32_t)o[i + 1] << 16 |
+                             (uint32_t)o[i + 2] << 8 | o[i + 3];
+                put32_cs(o + i, x + other, &sl4);
+            }
+        }
+        uint16_t c;
+        memcpy(&c, l4 + 16, 2);
+        c = apply(c, sl4);
+        memcpy(l4 + 16, &c, 2);
+    } else {
+        uint16_t c;
+        memcpy(&c, l4 + 6, 2);
+        if (c != 0 || t->family == 6) {
+            c = apply(c, sl4);
+            if (c == 0)
+                c = 0xffff;
+            memcpy(l4 + 6, &c, 2);
+        }
+    }
+    return len;
+}
+
+/* Sums of the one's complements of a frame's words (n bytes at p). */
+static uint32_t inv_sum(const uint8_t *p, unsigned n)
+{
+    uint32_t s = 0;
+    for (unsigned i = 0; i < n; i += 2) {
+        uint16_t w;
+        memcpy(&w, p + i, 2);
+        s += (uint16_t)~w;
+    }
+    return s;
+}
+
+/* The rewrite plan of every template packet (tg_tpkt.cs_*). */
+static void plan_templates(struct tg_tset *ts)
+{
+    for (unsigned i = 0; i < ts->n; i++) {
+        struct tg_tmpl *t = &ts->t[i];
+        for (uint32_t k = 0; k < t->n; k++) {
+            struct tg_tpkt *tp = &t->p[k];
+            const uint8_t *f = t->blob + tp->off, *ip = f + ETH_HLEN, *l4 = f + tp->l4;
+            bool server = tp->side;
+            tp->cs_addr = t->family == 4 ? inv_sum(ip + 12, 8) : inv_sum(ip + 8, 32);
+            tp->cs_port = inv_sum(l4 + (server ? 2 : 0), 2);
+            tp->cs_seq = t->proto == 6 ? inv_sum(l4 + 4, 4) : 0;
+            tp->cs_ack = t->proto == 6 ? inv_sum(l4 + 8, 4) : 0;
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- hash */
@@ -1144,6 +1281,7 @@ struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struc
         goto fail;
     }
     g->ngrp = p->ntemplates;
+    plan_templates(&g->ts);
     /* rates: an entry's own cps, or its weight's share of the profile's */
     double wsum = 0;
     for (unsigned i = 0; i < p->ntemplates; i++)
@@ -1404,7 +1542,7 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
             __builtin_prefetch(f->t.next);  /* the next call's flow, a cache miss ahead */
         const struct tg_tmpl *t = tmpl_of(g, f);
         fcache_get(g, &f->rr.fc, &fv);
-        uint32_t len = build(g, t, f->k, &fv, NULL, pkt->data, pkt->cap);
+        uint32_t len = build_open(g, t, f->k, &fv, f->rr.fc.anew, pkt->data, pkt->cap);
         if (!len || !caps_allow(g, len))
             return 0;
         uint8_t side = t->p[f->k].side;
@@ -1445,7 +1583,9 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
             cf = cflow_at(g, e->slot);
         }
         flow_values(g, e->idx, t, &fv);
-        uint32_t len = build(g, t, e->k, &fv, cf, pkt->data, pkt->cap);
+        uint32_t len = cf ? build(g, t, e->k, &fv, cf, pkt->data, pkt->cap)
+                          : build_open(g, t, e->k, &fv, addr_sum(&fv, t->family), pkt->data,
+                                       pkt->cap);
         if (!len || !caps_allow(g, len))
             return 0;
         uint8_t side = t->p[e->k].side;

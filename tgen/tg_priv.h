@@ -27,6 +27,11 @@ struct tg_tpkt {
     uint8_t sack_len;     /* its length */
     uint8_t pad;
     uint32_t seq, ack;    /* TCP, host order, as in the template */
+    /* the engine's rewrite plan (tg_engine_new): sums of the one's
+     * complements of the words it overwrites (RFC 1624 eqn. 3, ~m), as
+     * 16-bit words loaded from the frame's bytes: the addresses, the
+     * client port, the TCP sequence and acknowledgment numbers */
+    uint32_t cs_addr, cs_port, cs_seq, cs_ack;
 };
 
 struct tg_tmpl {
