@@ -133,4 +133,6 @@ YAML
 want ramp 0
 grep -q "capacity.*expected the configured capacity" "$OUT/ramp.txt" || { echo "FAIL capacity message"; fail=1; }
 [ $fail -eq 0 ] && echo "ok: tgen plans end to end"
+# passed: the capture sets go (a failure keeps them for a look)
+[ $fail -eq 0 ] && rm -rf "$OUT"
 exit $fail

@@ -42,4 +42,6 @@ assert set(['name','file','pass','sgms','checks','tgen','sim_s','wall_s']) <= se
 assert p['pass'] is True and p['sgms'] >= 1
 " "$OUT/j.json" || { echo "FAIL --json"; fail=1; }
 [ $fail -eq 0 ] && echo "ok: expect_fail semantics, determinism, --json"
+# passed: the capture sets go (a failure keeps them for a look)
+[ $fail -eq 0 ] && rm -rf "$OUT"
 exit $fail
