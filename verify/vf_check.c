@@ -34,7 +34,6 @@ const char *const vf_check_names[VF_NCHECKS] = {
     VF_CHECK_AFFINITY, VF_CHECK_SYMMETRY, VF_CHECK_FAILOVER, VF_CHECK_BALANCE, VF_CHECK_LOSS,
 };
 
-#define MAX_FLOW_EVENTS 4    /* failover events one flow can be affected by */
 #define FLOW_CAPACITY (1u << 22)
 
 enum { DIR_C2S = 0, DIR_S2C = 1 };
@@ -64,7 +63,6 @@ struct vf_flow {
     uint8_t fin_c2s : 1, fin_s2c : 1, rst : 1, affinity_bad : 1, sym_bad : 1,
         corrected : 1, rebalanced : 1, moved_failover : 1;
     uint8_t pending_rebal;            /* a move after join/weight awaiting the other direction */
-    uint8_t nev;
 };
 _Static_assert(sizeof(struct vf_flow) <= 48, "the per-flow record grew");
 
@@ -186,8 +184,9 @@ struct pass {
     uint32_t epoch;           /* number of sgm_down events applied */
     double up_weight;         /* sum of the weights of members up now */
     int8_t midx[VF_MAX_MEMBERS + 1];  /* member id -> index in the report, -1 */
-    /* failover records: blocks of MAX_FLOW_EVENTS, reused through a free list */
-    struct flow_ev *fev;
+    /* failover records: a growable list per affected flow (as many events
+     * as affect it), lists reused through a free list */
+    struct fev_list *fev;
     uint32_t nblocks, capblocks;
     uint32_t *freeb;
     uint32_t nfree;
@@ -200,9 +199,19 @@ struct pass {
     size_t nswept, capswept;
 };
 
+struct fev_list {
+    struct flow_ev *v;
+    uint32_t n, cap;
+};
+
 static struct flow_ev *flow_evs(const struct pass *ps, const struct vf_flow *f)
 {
-    return f->evblock ? &ps->fev[(size_t)(f->evblock - 1) * MAX_FLOW_EVENTS] : NULL;
+    return f->evblock ? ps->fev[f->evblock - 1].v : NULL;
+}
+
+static unsigned flow_nev(const struct pass *ps, const struct vf_flow *f)
+{
+    return f->evblock ? ps->fev[f->evblock - 1].n : 0;
 }
 
 /* Gives f a block of failover records (0), or -ENOMEM. */
@@ -215,10 +224,12 @@ static int flow_evs_alloc(struct pass *ps, struct vf_flow *f)
     } else {
         if (ps->nblocks == ps->capblocks) {
             uint32_t cap = ps->capblocks ? ps->capblocks * 2 : 1024;
-            struct flow_ev *n = realloc(ps->fev, (size_t)cap * MAX_FLOW_EVENTS * sizeof(*n));
+            struct fev_list *n = realloc(ps->fev, (size_t)cap * sizeof(*n));
             uint32_t *fr = n ? realloc(ps->freeb, (size_t)cap * sizeof(*fr)) : NULL;
-            if (n)
+            if (n) {
+                memset(n + ps->capblocks, 0, (size_t)(cap - ps->capblocks) * sizeof(*n));
                 ps->fev = n;
+            }
             if (!fr)
                 return -ENOMEM;
             ps->freeb = fr;
@@ -233,6 +244,7 @@ static int flow_evs_alloc(struct pass *ps, struct vf_flow *f)
 static void flow_evs_release(struct pass *ps, struct vf_flow *f)
 {
     if (f->evblock) {
+        ps->fev[f->evblock - 1].n = 0;  /* its allocation is kept for the next */
         ps->freeb[ps->nfree++] = f->evblock - 1;
         f->evblock = 0;
     }
@@ -325,7 +337,7 @@ static void finalize(struct pass *ps, const struct bt_flow_key *k, struct vf_flo
     if (mi >= 0)
         r->m[mi].flows++;
     struct flow_ev *evs = flow_evs(ps, f);
-    for (unsigned i = 0; i < f->nev; i++) {
+    for (unsigned i = 0, nev = flow_nev(ps, f); i < nev; i++) {
         struct flow_ev *fe = &evs[i];
         struct ev_res *er = &r->ev[fe->ev];
         /* UDP and ICMP count only if they also have packets after T */
@@ -436,13 +448,22 @@ static void mark_cb(const struct bt_flow_key *k, void *v, void *arg)
         return;
     if (f->rst || (f->fin_c2s && f->fin_s2c) || idle_ended(c->ps, f, c->t))
         return;
-    if (f->nev >= MAX_FLOW_EVENTS)
-        return;
     if (!f->evblock && flow_evs_alloc(c->ps, f) < 0) {
         c->ps->oom = true;
         return;
     }
-    struct flow_ev *fe = &flow_evs(c->ps, f)[f->nev++];
+    struct fev_list *l = &c->ps->fev[f->evblock - 1];
+    if (l->n == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : 4;
+        struct flow_ev *nv = realloc(l->v, (size_t)cap * sizeof(*nv));
+        if (!nv) {
+            c->ps->oom = true;
+            return;
+        }
+        l->v = nv;
+        l->cap = cap;
+    }
+    struct flow_ev *fe = &l->v[l->n++];
     memset(fe, 0, sizeof(*fe));
     fe->ev = c->idx;
     fe->last_before = f->last_ns;
@@ -598,7 +619,7 @@ static void on_packet(struct pass *ps, const struct slot *sl)
 
     /* failover bookkeeping for events this flow is affected by */
     struct flow_ev *evs = flow_evs(ps, f);
-    for (unsigned i = 0; i < f->nev; i++) {
+    for (unsigned i = 0, nev = flow_nev(ps, f); i < nev; i++) {
         struct flow_ev *fe = &evs[i];
         uint64_t T = r->ev[fe->ev].t_ns;
         /* what the distributor still delivers to the dead member before it
@@ -1080,6 +1101,8 @@ out:
     bt_flowtab_free(ps.ft);
     free(ps.events);
     free(ps.corr);
+    for (uint32_t i = 0; i < ps.nblocks; i++)
+        free(ps.fev[i].v);
     free(ps.fev);
     free(ps.freeb);
     free(ps.swept);

@@ -283,6 +283,31 @@ def scenario(name, out):
                "failover.events.300.affected": 11, "failover.events.300.survived": 11,
                "failover.affected": 11, "failover.lost": 0, "affinity.violations": 0,
                "symmetry.violations": 0, "pass": True}
+    elif name == "pingpong":
+        # members 1 and 2 fail in turn six times (each back 100 ms later):
+        # 3 flows go from one to the other at every failure, so each flow is
+        # affected by six events, and survives each after a 20 ms gap
+        s = Set(out, [1, 2])
+        Ts = [0.2 * k for k in range(1, 7)]
+        for k, T in enumerate(Ts):
+            s.event(T, "sgm_down", 1 + k % 2)
+            s.event(T + 0.1, "sgm_up", 1 + k % 2)
+        for i in range(3):
+            c, p = client(i), 47000 + i
+            t = 0.1 + i * 0.001
+            while t < 1.5:
+                n = len([T for T in Ts if T <= t])
+                if n and t < Ts[n - 1] + 0.02:
+                    t += 0.01
+                    continue
+                mm = 1 if n % 2 == 0 else 2
+                s.put(mm, t, E() / IP(src=c, dst="192.0.2.22") / TCP(sport=p, dport=443, flags="PA") / Raw(b"x"))
+                s.put(mm, t + 0.001, E() / IP(src="192.0.2.22", dst=c) / TCP(sport=443, dport=p, flags="A"))
+                t += 0.01
+        exp = {"flows": 3, "failover.events_len": 6, "failover.events.4.affected": 3,
+               "failover.events.5.affected": 3, "failover.events.5.survived": 3,
+               "failover.affected": 18, "failover.survived": 18, "failover.lost": 0,
+               "affinity.violations": 0, "symmetry.violations": 0, "pass": True}
     elif name == "backwards":
         # member 1's capture ends with three packets of one UDP flow stamped
         # 5 s, 4 s, 3 s: two go back in time, counted and judged as stamped
