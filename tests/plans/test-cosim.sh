@@ -77,6 +77,20 @@ expect:
   failed_flows: 0
 expect_fail: [failed_flows]"
 want dropped 0
+# flows still stuck in retransmissions when the run ends count as not
+# completed: the same drop-all policy, cut by sim.duration before any flow
+# runs out of retries, must fail failed_flows (and passes nothing else)
+base stuck "sim:
+  duration: 1s
+events:
+  - at: 50ms
+    policy:
+      rules:
+        - {name: all, action: drop, proto: tcp}
+expect:
+  failed_flows: 0"
+want stuck 1
+grep -q 'still unfinished when the run ended' "$OUT/stuck.txt" || { echo "FAIL stuck flows not named"; fail=1; }
 # reject answers with RSTs: unexpected RSTs over 0.001 %
 base rejected "events:
   - at: 50ms
