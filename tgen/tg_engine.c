@@ -36,6 +36,7 @@
 #define WHEEL_SLOTS 65536
 #define MAX_RATE_CONC_DEFAULT 65536 /* rate max without a concurrency cap */
 #define FRAME_MAX (9216 + 4)
+#define RR_AHEAD 8                  /* rate max: flows prefetched this far ahead */
 
 enum { F_FREE = 0, F_ACTIVE = 1 };
 
@@ -47,7 +48,10 @@ struct fcache {
     uint32_t coff, soff;
     uint16_t cport;
     uint8_t cpool, spool;
-    uint32_t anew;        /* addr_sum of the addresses */
+    /* a prefetch hint: 1 + the slot of the flow RR_AHEAD places later on
+     * the round robin (0: not known yet); only ever prefetched, so a stale
+     * one costs a useless load, never a wrong packet */
+    uint32_t skip;
 };
 
 struct tg_flow {
@@ -141,6 +145,8 @@ struct tg_engine {
     struct tg_flow *freel;
     uint64_t active;
     struct tg_flow *rr_head, *rr_tail; /* rate max round robin */
+    uint32_t rr_last[RR_AHEAD];        /* slots of the last flows put on it */
+    uint64_t rr_napp;                  /* flows put on it so far */
 
     struct bt_twheel *w;
     uint64_t wnext;        /* cached earliest timer */
@@ -363,7 +369,26 @@ static void fcache_fill(const struct tg_engine *g, struct tg_flow *f, const stru
     c->coff = fv.coff;
     c->soff = fv.soff;
     c->cport = fv.cport;
-    c->anew = addr_sum(&fv, t->family);
+}
+
+/* Puts f at the round robin's tail, and tells the flow RR_AHEAD places
+ * before it where f is (its prefetch hint). */
+static void rr_append(struct tg_engine *g, struct tg_flow *f)
+{
+    uint32_t slot = slot_of(g, f);
+    unsigned i = (unsigned)(g->rr_napp % RR_AHEAD);
+
+    f->t.next = NULL;
+    f->rr.fc.skip = 0;
+    if (g->rr_napp >= RR_AHEAD)
+        flow_at(g, g->rr_last[i])->rr.fc.skip = slot + 1;
+    g->rr_last[i] = slot;
+    g->rr_napp++;
+    if (g->rr_tail)
+        g->rr_tail->t.next = &f->t;
+    else
+        g->rr_head = f;
+    g->rr_tail = f;
 }
 
 static inline void fcache_get(const struct tg_engine *g, const struct fcache *c, struct fvals *fv)
@@ -868,13 +893,8 @@ static int start_flow(struct tg_engine *g, unsigned gi, uint64_t start)
         f->start_ns = start;
         closed_run(g, f, start);
     } else if (g->p.rate_max) {
-        f->t.next = NULL;
         fcache_fill(g, f, t);
-        if (g->rr_tail)
-            g->rr_tail->t.next = &f->t;
-        else
-            g->rr_head = f;
-        g->rr_tail = f;
+        rr_append(g, f);
     } else {
         bt_timer_init(&f->t, open_fire, g);
         bt_twheel_arm(g->w, &f->t, start + scaled(g, t->p[0].rel_ns));
@@ -1538,11 +1558,16 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
             if (start_due(g, now) < 0 || !(f = g->rr_head))
                 return 0;
         }
+        /* the flows RR_AHEAD and 1 calls ahead: cache misses at many
+         * concurrent flows */
+        if (f->rr.fc.skip)
+            __builtin_prefetch(flow_at(g, f->rr.fc.skip - 1));
         if (f->t.next)
-            __builtin_prefetch(f->t.next);  /* the next call's flow, a cache miss ahead */
+            __builtin_prefetch(f->t.next);
         const struct tg_tmpl *t = tmpl_of(g, f);
         fcache_get(g, &f->rr.fc, &fv);
-        uint32_t len = build_open(g, t, f->k, &fv, f->rr.fc.anew, pkt->data, pkt->cap);
+        uint32_t len = build_open(g, t, f->k, &fv, addr_sum(&fv, t->family), pkt->data,
+                                  pkt->cap);
         if (!len || !caps_allow(g, len))
             return 0;
         uint8_t side = t->p[f->k].side;
@@ -1556,12 +1581,7 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
         if (!g->rr_head)
             g->rr_tail = NULL;
         if (++f->k < t->n) {
-            f->t.next = NULL;
-            if (g->rr_tail)
-                g->rr_tail->t.next = &f->t;
-            else
-                g->rr_head = f;
-            g->rr_tail = f;
+            rr_append(g, f);
         } else {
             f->t.next = NULL;  /* off the round robin: not an armed timer */
             flow_end(g, f, now, true, false, false);
