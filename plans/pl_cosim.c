@@ -46,6 +46,7 @@ struct cosim {
     bool trial;                  /* a capacity-search trial: stop at the first sign of overload */
     bool overloaded;
     int err;
+    char refused[320];           /* an event the cluster refused ("": none) */
 };
 
 static void q_push(struct linkq *q, struct bt_pkt *p)
@@ -264,8 +265,26 @@ static void do_event(struct cosim *s, const struct pl_event *ev, uint64_t now)
         break;
     case PL_EV_RUN: run_hook(s, ev, now); break;
     }
-    if (r < 0)
-        s->res->bad_events++;
+    if (r >= 0)
+        return;
+    /* a timeline the cluster cannot follow (a member failed twice,
+     * restored while up) is a bad plan: the run stops and says where */
+    s->res->bad_events++;
+    if (!s->refused[0]) {
+        static const char *const cmds[] = {
+            [PL_EV_FAIL] = "fail", [PL_EV_RESTORE] = "restore", [PL_EV_ADD] = "add",
+            [PL_EV_WEIGHT] = "weight",
+        };
+        char why[160];
+        if (ev->kind == PL_EV_POLICY)
+            snprintf(why, sizeof(why), "policy: %s", e.msg);
+        else
+            gw_refusal(s->g, cmds[ev->kind], ev->sgm, r, why, sizeof(why));
+        snprintf(s->refused, sizeof(s->refused), "%s:%u:%u: at %.6f s the cluster refused the event: %s",
+                 s->p->file, ev->line, ev->col, (double)now / 1e9, why);
+        if (!s->err)
+            s->err = -EINVAL;
+    }
 }
 
 static void to_cluster(struct cosim *s, uint16_t port, struct bt_pkt **v, unsigned n, uint64_t now)
@@ -484,7 +503,9 @@ out:
         if (r == 0 && cr < 0)
             r = cr;
     }
-    if (r == 0 && s.err)
+    if (r == 0 && s.refused[0])
+        r = bt_err_setr(e, -EINVAL, "%s", s.refused);
+    else if (r == 0 && s.err)
         r = bt_err_setr(e, s.err, "%s: write failed: %s", out, strerror(-s.err));
     /* packets the cluster still holds return to tgen's pool before it goes */
     s.g = gw_cluster_free(s.g);

@@ -175,7 +175,12 @@ int main(int argc, char **argv)
 
         snprintf(dir, sizeof(dir), "%s/%s", outdir, p->name);
         if (pl_run_sim(p, dir, &res, &e) < 0) {
-            fprintf(stderr, "baton-plan: %s: %s\n", p->file, e.msg);
+            /* a message that names a place in the plan names the file already */
+            size_t fl = strlen(p->file);
+            if (!strncmp(e.msg, p->file, fl) && e.msg[fl] == ':')
+                fprintf(stderr, "baton-plan: %s\n", e.msg);
+            else
+                fprintf(stderr, "baton-plan: %s: %s\n", p->file, e.msg);
             rc = 2;
             goto out;
         }

@@ -475,7 +475,15 @@ static struct pl_plan *plan_load(const char *path, const char *buf, size_t len, 
         bt_y_error(pp->doc, root, e, "name: a plan needs a name");
         goto bad;
     }
-    if (bt_y_str(pp->doc, n, "name", &s, e) < 0 || !(p->name = strdup(s)))
+    if (bt_y_str(pp->doc, n, "name", &s, e) < 0)
+        goto bad;
+    /* the name is the capture set's directory under --out */
+    if (!s[0] || strchr(s, '/') || !strcmp(s, ".") || !strcmp(s, "..")) {
+        bt_y_error(pp->doc, n, e, "name: '%s' must be a file name (not empty, no '/', not '.' or '..'): "
+                   "it names the plan's directory under --out", s);
+        goto bad;
+    }
+    if (!(p->name = strdup(s)))
         goto bad;
     if ((n = bt_y_get(root, "seed"))) {
         if (bt_y_int(pp->doc, n, "seed", 0, UINT32_MAX, &v, e) < 0)

@@ -91,6 +91,14 @@ expect:
   failed_flows: 0"
 want stuck 1
 grep -q 'still unfinished when the run ended' "$OUT/stuck.txt" || { echo "FAIL stuck flows not named"; fail=1; }
+# an event the cluster refuses (member 2 failed twice) is a bad plan: exit 2
+# naming the file, the event's line:col and why
+base twice "events:
+  - {at: 50ms, fail: 2}
+  - {at: 60ms, fail: 2}"
+want twice 2
+grep -q "twice.yaml:[0-9]*:[0-9]*: at 0.060000 s the cluster refused the event: fail: sgm 2 is already down" \
+    "$OUT/twice.txt" || { echo "FAIL refused event not named: $(cat "$OUT/twice.txt")"; fail=1; }
 # reject answers with RSTs: unexpected RSTs over 0.001 %
 base rejected "events:
   - at: 50ms

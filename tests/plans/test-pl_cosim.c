@@ -2,6 +2,7 @@
 /* The co-simulation (plans/pl_cosim.c): tgen and the cluster on one clock,
  * deterministic, link delays in the latency, events at their times, run
  * hooks with their status and timeout, the capacity model. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,11 +94,16 @@ TEST(events_at_their_times)
     CHECK_EQ_INT(r.bad_events, 0);
     CHECK_EQ_INT(r.tg.flows_failed, 0);  /* HyperSync carried member 2's flows */
     pl_plan_free(p);
-    /* a refused control call is counted: member 2 fails twice */
+    /* a refused control call is a bad plan: member 2 fails twice; the run
+     * stops and names the event's line:col and why */
     p = load_text(PLAN("events:\n  - {at: 50ms, fail: 2}\n  - {at: 60ms, fail: 2}\n"));
     REQUIRE(p != NULL);
-    REQUIRE(run(p, &r) == 0);
+    struct bt_err e = {{0}};
+    CHECK_EQ_INT(pl_cosim_run(p, p->prof, NULL, &r, &e), -EINVAL);
     CHECK_EQ_INT(r.bad_events, 1);
+    if (!strstr(e.msg, "the cluster refused the event: fail: sgm 2 is already down") ||
+        !strstr(e.msg, ":12:5: at 0.060000 s"))
+        BT_FAIL_AT("message: %s", e.msg);
     pl_plan_free(p);
 }
 
