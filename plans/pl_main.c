@@ -267,6 +267,7 @@ int main(int argc, char **argv)
     }
     if (json) {
         json_t *top = json_object();
+        json_object_set_new(top, "schema", json_integer(1));
         json_object_set(top, "plans", jplans);
         json_dumpf(top, stdout, JSON_COMPACT);
         putchar('\n');

@@ -37,8 +37,8 @@ diff -r "$OUT/a/healthy" "$OUT/c/healthy" >/dev/null 2>&1 && { echo "FAIL anothe
 # --json: exactly one object on stdout
 "$BIN" run --json --out "$OUT/j" "$OUT/healthy.yaml" > "$OUT/j.json"
 /usr/bin/python3 -c "
-import json,sys; d=json.load(open(sys.argv[1])); p=d['plans'][0]
-assert set(['name','file','pass','sgms','checks','tgen','sim_s','wall_s']) <= set(p), p.keys()
+import json,sys; d=json.load(open(sys.argv[1])); assert d['schema'] == 1, d.keys(); p=d['plans'][0]
+assert set(['name','file','pass','sgms','checks','tgen','sim_s','wall_s','sim_wall_s','verify_wall_s']) <= set(p), p.keys()
 assert p['pass'] is True and p['sgms'] >= 1
 " "$OUT/j.json" || { echo "FAIL --json"; fail=1; }
 [ $fail -eq 0 ] && echo "ok: expect_fail semantics, determinism, --json"
