@@ -308,6 +308,17 @@ def scenario(name, out):
                "failover.events.5.affected": 3, "failover.events.5.survived": 3,
                "failover.affected": 18, "failover.survived": 18, "failover.lost": 0,
                "affinity.violations": 0, "symmetry.violations": 0, "pass": True}
+    elif name == "rejoin":
+        # sgm 2 goes down at 0.5 s and joins again at 1.0 s; after that, 20
+        # flows start on it, 4 of which have their replies on sgm 1: the
+        # rejoined member is alive, so they are asymmetric
+        s = Set(out, [1, 2])
+        s.event(0.5, "sgm_down", 2)
+        s.event(1.0, "sgm_join", 2, weight=100)
+        for i in range(20):
+            s.tcp_flow(client(i), "192.0.2.23", 48000 + i, 80, 1.1 + i * 0.001, 2, 1 if i < 4 else 2)
+        exp = {"flows": 20, "symmetry.violations": 4, "affinity.violations": 0,
+               "balance.per_sgm.1.flows": 20, "pass": False}
     elif name == "backwards":
         # member 1's capture ends with three packets of one UDP flow stamped
         # 5 s, 4 s, 3 s: two go back in time, counted and judged as stamped
