@@ -8,7 +8,11 @@
  * State per flow: struct tg_flow, 64 bytes (the wheel's intrusive timer,
  * the flow number, its start, the next template packet); everything else
  * (addresses, ports, ISN offsets, tag) is derived from the flow number and
- * the seed when a packet is built. Closed loop adds struct tg_cflow (the
+ * the seed when a packet is built (rate max keeps them, computed once at
+ * the flow's start, in the timer fields it does not use). Each template
+ * packet carries its rewrite plan (the checksum terms of the words that
+ * change, summed at load), so an open-loop packet is a frame copy, a few
+ * stores and one RFC 1624 update per checksum. Closed loop adds struct tg_cflow (the
  * window of packets in flight, the learned translation) and three hash
  * entries of 8 bytes.
  */
