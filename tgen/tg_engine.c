@@ -347,18 +347,41 @@ static void flow_values(const struct tg_engine *g, uint64_t idx, const struct tg
 /* The sum of the words a flow writes into the address fields (the same
  * set on both sides: client and server swap places), as build_open adds
  * them. */
-static uint32_t addr_sum(const struct fvals *fv, unsigned family)
+/* A flow's addresses as build_open takes them: the high and low 8 bytes of
+ * each (the high ones are the pool's in rate max), its port and offsets. */
+struct fview {
+    const uint8_t *chi, *clo, *shi, *slo;
+    uint16_t cport;
+    uint32_t coff, soff;
+};
+
+static uint32_t addr_sum(const struct fview *a, unsigned family)
 {
-    unsigned o = family == 4 ? 12 : 0;
     uint32_t s = 0;
 
-    for (unsigned i = o; i < 16; i += 2) {
-        uint16_t a, b;
-        memcpy(&a, fv->caddr + i, 2);
-        memcpy(&b, fv->saddr + i, 2);
-        s += (uint32_t)a + b;
+    for (unsigned i = family == 4 ? 4 : 0; i < 8; i += 2) {
+        uint16_t w[4];
+        memcpy(&w[0], a->clo + i, 2);
+        memcpy(&w[1], a->slo + i, 2);
+        s += (uint32_t)w[0] + w[1];
+        if (family == 6) {
+            memcpy(&w[2], a->chi + i, 2);
+            memcpy(&w[3], a->shi + i, 2);
+            s += (uint32_t)w[2] + w[3];
+        }
     }
     return s;
+}
+
+static inline void fview_of(const struct fvals *fv, struct fview *a)
+{
+    a->chi = fv->caddr;
+    a->clo = fv->caddr + 8;
+    a->shi = fv->saddr;
+    a->slo = fv->saddr + 8;
+    a->cport = fv->cport;
+    a->coff = fv->coff;
+    a->soff = fv->soff;
 }
 
 /* Open loop only (no tag). */
@@ -395,16 +418,15 @@ static void rr_append(struct tg_engine *g, struct tg_flow *f)
     g->rr_tail = f;
 }
 
-static inline void fcache_get(const struct tg_engine *g, const struct fcache *c, struct fvals *fv)
+static inline void fcache_view(const struct tg_engine *g, const struct fcache *c, struct fview *a)
 {
-    memcpy(fv->caddr, g->p.clients[c->cpool].addr, 8);
-    memcpy(fv->caddr + 8, c->clo, 8);
-    memcpy(fv->saddr, g->p.servers[c->spool].addr, 8);
-    memcpy(fv->saddr + 8, c->slo, 8);
-    fv->cport = c->cport;
-    fv->coff = c->coff;
-    fv->soff = c->soff;
-    fv->tag = 0;
+    a->chi = g->p.clients[c->cpool].addr;
+    a->clo = c->clo;
+    a->shi = g->p.servers[c->spool].addr;
+    a->slo = c->slo;
+    a->cport = c->cport;
+    a->coff = c->coff;
+    a->soff = c->soff;
 }
 
 /* ---------------------------------------------------------------- build */
@@ -549,10 +571,10 @@ static inline uint32_t word_sum32(uint32_t host)
 /* build without a closed-loop flow (open loop), from the template packet's
  * rewrite plan (tg_tpkt.cs_*): the frame copied, the fields stored and the
  * checksums updated by sums computed once (the template's words at load,
- * the flow's addresses, anew = addr_sum, at its start). The same bytes as
+ * the flow's address words, addr_sum, per packet). The same bytes as
  * build (the same terms summed). */
 static uint32_t build_open(const struct tg_engine *g, const struct tg_tmpl *t, uint32_t k,
-                           const struct fvals *fv, uint32_t anew, uint8_t *out, uint32_t cap)
+                           const struct fview *fv, uint8_t *out, uint32_t cap)
 {
     const struct tg_tpkt *tp = &t->p[k];
     const uint8_t *src = t->blob + tp->off;
@@ -574,17 +596,19 @@ static uint32_t build_open(const struct tg_engine *g, const struct tg_tmpl *t, u
     memcpy(out, server ? g->p.server_dst_mac : g->p.client_dst_mac, 6);
     memcpy(out + 6, server ? g->p.server_mac : g->p.client_mac, 6);
     uint8_t *ip = out + ETH_HLEN + v, *l4 = out + tp->l4 + v;
-    uint32_t sl4 = tp->cs_addr + anew;
+    uint32_t sl4 = tp->cs_addr + addr_sum(fv, t->family);
     if (t->family == 4) {
-        memcpy(ip + (server ? 16 : 12), fv->caddr + 12, 4);
-        memcpy(ip + (server ? 12 : 16), fv->saddr + 12, 4);
+        memcpy(ip + (server ? 16 : 12), fv->clo + 4, 4);
+        memcpy(ip + (server ? 12 : 16), fv->slo + 4, 4);
         uint16_t c;
         memcpy(&c, ip + 10, 2);
         c = apply(c, sl4);
         memcpy(ip + 10, &c, 2);
     } else {
-        memcpy(ip + (server ? 24 : 8), fv->caddr, 16);
-        memcpy(ip + (server ? 8 : 24), fv->saddr, 16);
+        memcpy(ip + (server ? 24 : 8), fv->chi, 8);
+        memcpy(ip + (server ? 32 : 16), fv->clo, 8);
+        memcpy(ip + (server ? 8 : 24), fv->shi, 8);
+        memcpy(ip + (server ? 16 : 32), fv->slo, 8);
     }
     uint8_t cpb[2] = {(uint8_t)(fv->cport >> 8), (uint8_t)fv->cport};
     uint16_t cpw;
@@ -1569,9 +1593,9 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
         if (f->t.next)
             __builtin_prefetch(f->t.next);
         const struct tg_tmpl *t = tmpl_of(g, f);
-        fcache_get(g, &f->rr.fc, &fv);
-        uint32_t len = build_open(g, t, f->k, &fv, addr_sum(&fv, t->family), pkt->data,
-                                  pkt->cap);
+        struct fview a;
+        fcache_view(g, &f->rr.fc, &a);
+        uint32_t len = build_open(g, t, f->k, &a, pkt->data, pkt->cap);
         if (!len || !caps_allow(g, len))
             return 0;
         uint8_t side = t->p[f->k].side;
@@ -1607,9 +1631,10 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
             cf = cflow_at(g, e->slot);
         }
         flow_values(g, e->idx, t, &fv);
+        struct fview a;
+        fview_of(&fv, &a);
         uint32_t len = cf ? build(g, t, e->k, &fv, cf, pkt->data, pkt->cap)
-                          : build_open(g, t, e->k, &fv, addr_sum(&fv, t->family), pkt->data,
-                                       pkt->cap);
+                          : build_open(g, t, e->k, &a, pkt->data, pkt->cap);
         if (!len || !caps_allow(g, len))
             return 0;
         uint8_t side = t->p[e->k].side;
