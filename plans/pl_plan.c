@@ -321,6 +321,36 @@ static int load_expect(const struct bt_ydoc *d, const struct bt_ynode *x, struct
     return 0;
 }
 
+/* A check named in expect_fail that the plan's own fields leave unjudged
+ * can never fail, so the plan could never pass: say so at load time. Only
+ * checks whose judging the plan decides alone (thresholds, a ramp, a run
+ * hook); verify's checks depend on the capture set. */
+static int expect_fail_judged(const struct bt_ydoc *d, const struct bt_ynode *x,
+                              const struct pl_plan *p, struct bt_err *e)
+{
+    for (unsigned i = 0; i < x->n; i++) {
+        const char *s = x->items[i]->str, *need = NULL;
+        bool runs = false;
+        for (unsigned k = 0; k < p->nevents; k++)
+            runs |= p->ev[k].kind == PL_EV_RUN;
+        if (!strcmp(s, "latency") && p->max_latency_p99_ns == 0)
+            need = "expect.latency_p99";
+        else if (!strcmp(s, "cps") && p->min_cps < 0)
+            need = "expect.cps";
+        else if (!strcmp(s, "failed_flows") && p->max_failed_flows < 0)
+            need = "expect.failed_flows";
+        else if (!strcmp(s, "capacity") && p->ramp.kind == PL_RAMP_NONE)
+            need = "a ramp: section";
+        else if (!strcmp(s, "run") && !runs)
+            need = "a run: event";
+        if (need)
+            return bt_y_error(d, x->items[i], e,
+                              "expect_fail: '%s' is not judged by this plan (it needs %s), so it "
+                              "could never fail", s, need);
+    }
+    return 0;
+}
+
 static int load_expect_fail(const struct bt_ydoc *d, const struct bt_ynode *x, struct pl_plan *p,
                             struct bt_err *e)
 {
@@ -504,6 +534,8 @@ static struct pl_plan *plan_load(const char *path, const char *buf, size_t len, 
     if ((n = bt_y_get(root, "expect")) && load_expect(pp->doc, n, p, e) < 0)
         goto bad;
     if ((n = bt_y_get(root, "expect_fail")) && load_expect_fail(pp->doc, n, p, e) < 0)
+        goto bad;
+    if (n && expect_fail_judged(pp->doc, n, p, e) < 0)
         goto bad;
     return p;
 bad:

@@ -65,8 +65,14 @@ expect_fail: [latency]"
 want latency 0
 base latency-wrong "expect:
   latency_p99: 10us
+  failed_flows: 0
 expect_fail: [latency, failed_flows]"
 want latency-wrong 1
+# naming a check the plan does not judge: refused at load (it could never fail)
+base latency-unjudged "expect_fail: [latency]"
+want latency-unjudged 2
+grep -q "expect_fail: 'latency' is not judged by this plan" "$OUT/latency-unjudged.txt" \
+    || { echo "FAIL unjudged expect_fail not named"; fail=1; }
 # flows that fail: a policy dropping every TCP packet from 50 ms on
 base dropped "events:
   - at: 50ms

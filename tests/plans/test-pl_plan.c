@@ -68,6 +68,14 @@ TEST(errors_have_positions)
     CHECK(strstr(e.msg, "speed") != NULL);
     CHECK(load_text("name: x\nexpect_fail: []\n", &e, path, sizeof(path)) == NULL);
     CHECK(strstr(e.msg, "expect_fail") != NULL);
+    /* a check the plan leaves unjudged could never fail: refused at its place */
+    CHECK(load_text("name: x\nexpect_fail: [balance, latency]\n", &e, path, sizeof(path)) == NULL);
+    CHECK(strstr(e.msg, ":2:24: expect_fail: 'latency' is not judged by this plan (it needs "
+                        "expect.latency_p99)") != NULL);
+    CHECK(load_text("name: x\nexpect_fail: [capacity]\n", &e, path, sizeof(path)) == NULL);
+    CHECK(strstr(e.msg, "needs a ramp: section") != NULL);
+    CHECK(load_text("name: x\nexpect_fail: [run]\n", &e, path, sizeof(path)) == NULL);
+    CHECK(strstr(e.msg, "needs a run: event") != NULL);
     CHECK(load_text("name: x\nevents: {at: 1}\n", &e, path, sizeof(path)) == NULL);
     CHECK(strstr(e.msg, "events: expected a list") != NULL);
     CHECK(pl_plan_free(NULL) == NULL);
@@ -82,7 +90,7 @@ TEST(tgen_plan_fields)
                                      "events:\n  - {at: 1s, run: 'true', timeout: 2s, status: 0}\n"
                                      "  - at: 2s\n    policy: {default: drop}\n  - {at: 3s, add: 3}\n"
                                      "expect:\n  cps: 100\n  rst_pct: 0.5\n  latency_p99: 3ms\n"
-                                     "expect_fail: [capacity, run]\n", &e);
+                                     "expect_fail: [latency, run]\n", &e);
     REQUIRE(p != NULL);
     CHECK(p->tgen);
     CHECK(p->prof->cps == 3000);
