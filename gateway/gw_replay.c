@@ -472,6 +472,12 @@ int gw_replay_run(const struct gw_replay_opts *o, struct gw_replay_result *res, 
         r = -EIO;
         goto out;
     }
+    /* both link captures, even if a side gets nothing (100 % loss, not a
+     * missing file) */
+    if ((r = bt_capset_writer_links(s.w)) < 0) {
+        r = bt_err_setr(e, r, "%s: cannot create the link captures: %s", o->out, strerror(-r));
+        goto out;
+    }
     if (o->stats)
         snprintf(path, sizeof(path), "%s", o->stats);
     else

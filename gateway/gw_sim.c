@@ -471,6 +471,12 @@ int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt
         r = -EIO;
         goto out;
     }
+    /* both link captures, even if a side gets nothing (100 % loss, not a
+     * missing file) */
+    if ((r = bt_capset_writer_links(s.w)) < 0) {
+        r = bt_err_setr(e, r, "%s: cannot create the link captures: %s", o->out, strerror(-r));
+        goto out;
+    }
     gw_set_tap(s.g, tap, &s);
     gw_set_correction_cb(s.g, on_correction, &s);
     gw_set_event_cb(s.g, on_event, &s);

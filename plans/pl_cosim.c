@@ -412,6 +412,12 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
             r = -EIO;
             goto out;
         }
+        /* both link captures exist even when nothing reached a side (that
+         * is 100 % loss, which verify must see, not a missing file) */
+        if (!s.p->no_links && (r = bt_capset_writer_links(s.w)) < 0) {
+            r = bt_err_setr(e, r, "%s: cannot create the link captures: %s", out, strerror(-r));
+            goto out;
+        }
         gw_set_tap(s.g, tap, &s);
         gw_set_event_cb(s.g, on_event, &s);
         gw_set_correction_cb(s.g, on_correction, &s);

@@ -97,6 +97,24 @@ expect:
   failed_flows: 0"
 want stuck 1
 grep -q 'still unfinished when the run ended' "$OUT/stuck.txt" || { echo "FAIL stuck flows not named"; fail=1; }
+# nothing reaches the server side (a policy dropping all TCP from the start):
+# both link captures still exist and loss is judged (100 %), not skipped for
+# a missing server.pcap
+base blackhole "sim:
+  duration: 1s
+events:
+  - at: 0s
+    policy:
+      rules:
+        - {name: all, action: drop, proto: tcp}
+expect:
+  failed_flows: 0
+  loss_pct: 0
+expect_fail: [loss, failed_flows]"
+want blackhole 0
+[ -e "$OUT/o/blackhole/server.pcap" ] || { echo "FAIL blackhole: no server.pcap"; fail=1; }
+grep -q "loss .*FAIL .*100.000% loss client-to-server" "$OUT/blackhole.txt" \
+    || { echo "FAIL blackhole: loss not judged 100 %: $(grep loss "$OUT/blackhole.txt")"; fail=1; }
 # an event the cluster refuses (member 2 failed twice) is a bad plan: exit 2
 # naming the file, the event's line:col and why
 base twice "events:
