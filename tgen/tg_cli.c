@@ -157,7 +157,7 @@ int tg_cli_parse(int argc, char **argv, struct tg_opts *o, struct bt_err *e)
     };
     struct tg_profile *p = &o->prof;
     bool clients_set = false, servers_set = false, profile_seen = false;
-    uint64_t u;
+    uint64_t u = 0;  /* (-O3 cannot see want_u64 set it on success) */
     double d = 0;
     int c, r;
 
