@@ -36,6 +36,9 @@ tg() { # tg PREFIX-SUFFIX EAL-ARGS... -- OPTIONS...
 }
 # json FILE EXPR: evaluates a Python expression over the JSON object d
 json() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$1" "$2"; }
+# waits (at most 15 s: EAL start-up on a loaded CI machine) until FILE has a
+# line, i.e. tgen's loop is running and its signal handlers are in place
+wait_line() { local i; for i in $(seq 150); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
 show() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print({k: d.get(k) for k in sys.argv[2:]})' "$@"; }
 
 # --- 1. net_null, open loop: port counters, --json, --stats
@@ -54,13 +57,14 @@ tg n2 --vdev net_null0 --vdev net_null1 -l 0 -- --synth udp --flows 3000 --cps 2
     --stats "$T/n2.jsonl" --json --quiet > "$T/n2.json"
 rc=$?
 lines=$(wc -l < "$T/n2.jsonl")
+# (never faster than the rate; slower only by what a loaded machine adds)
 if [ $rc -eq 0 ] && [ "$lines" -ge 2 ] && json "$T/n2.json" 'd["flows_completed"] == 3000 and
-        1.4 < d["duration_s"] < 2.0' &&
+        1.4 < d["duration_s"] < 6.0' &&
     /usr/bin/python3 -c 'import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 assert all(r["schema"] == 1 for r in rows)
 assert rows[-1]["tx_packets"] == json.load(open(sys.argv[2]))["tx_packets"]
-assert 1500 < rows[0]["cps"] < 2500, rows[0]' "$T/n2.jsonl" "$T/n2.json"; then
+assert 500 < rows[0]["cps"] < 2500, rows[0]' "$T/n2.jsonl" "$T/n2.json"; then
     ok "net_null paced at 2000 cps on the main lcore: $lines --stats lines, the last one = the summary"
 else
     bad "net_null paced (exit $rc, $lines stats lines)"; show "$T/n2.json" flows_completed duration_s
@@ -77,9 +81,13 @@ else
     bad "two workers (exit $rc)"; show "$T/n3.json" workers flows_started flows_completed
 fi
 # SIGINT: no new flow, the active ones finish, then the summary
-timeout --preserve-status -s INT -k 10 1.5 "$TG" "${EAL[@]}" --file-prefix "${P}n4" --vdev net_null0 \
+timeout -k 5 30 "$TG" "${EAL[@]}" --file-prefix "${P}n4" --vdev net_null0 \
     --vdev net_null1 -l 0,1 -- --synth tcp,rtt=100ms --duration 60s --cps 500 --no-rx --json --quiet \
-    > "$T/n4.json"
+    --stats "$T/n4.jsonl" > "$T/n4.json" &
+tgpid=$!
+wait_line "$T/n4.jsonl"
+kill -INT $tgpid
+wait $tgpid
 rc=$?
 if [ $rc -eq 0 ] && json "$T/n4.json" 'd["interrupted"] and 0 < d["flows_started"] < 2000 and
         d["flows_completed"] == d["flows_started"] and d["flows_active"] == 0 and d["duration_s"] < 5'; then
@@ -89,11 +97,11 @@ else
 fi
 # twice: the active flows are aborted (rate max: they sit on its round robin)
 "$TG" "${EAL[@]}" --file-prefix "${P}n6" --vdev net_null0 --vdev net_null1 -l 0,1 -- --synth tcp,resp=1000x2000 \
-    --flows 100M --rate max --no-rx --json --quiet > "$T/n6.json" &
+    --flows 100M --rate max --no-rx --json --quiet --stats "$T/n6.jsonl" > "$T/n6.json" &
 tgpid=$!
-( sleep 20; kill -9 $tgpid 2> /dev/null ) &
+( sleep 30; kill -9 $tgpid 2> /dev/null ) &
 guard=$!
-sleep 1.5
+wait_line "$T/n6.jsonl"
 kill -INT $tgpid
 sleep 0.1
 kill -INT $tgpid
@@ -215,9 +223,9 @@ brmac=$($X cat /sys/class/net/br0/address)
 tg0mac=$($X cat /sys/class/net/tg0/address)
 $X timeout -k 2 20 "$TG" "${EAL[@]}" --file-prefix "${P}a1" "${AFP[@]}" -- --synth udp --flows 100 --cps 40 \
     --client-ip 10.99.0.2 --client-ip fd00:99::2 --client-gw 10.99.0.1 \
-    --server-ip fd00:99::3 --server-gw fd00:99::1 --json --quiet > "$T/a1.json" &
+    --server-ip fd00:99::3 --server-gw fd00:99::1 --json --quiet --stats "$T/a1.jsonl" > "$T/a1.json" &
 tgpid=$!
-sleep 1.2
+wait_line "$T/a1.jsonl"   # running: it has resolved its next hops
 # (the kernel learned tgen's MAC from its ARP request: forget it) a datagram
 # from the kernel to each of tgen's addresses makes it ask
 $X ip neigh flush dev br0
