@@ -16,7 +16,8 @@
 #include "bt_err.h"
 #include "bt_yaml.h"
 
-static int check(const struct tg_profile *p, bool need_templates, struct bt_err *e);
+static int check(const struct tg_profile *p, bool need_templates, struct bt_err *e,
+                 const char **field);
 
 static void mac_set(uint8_t m[6], uint8_t last)
 {
@@ -221,6 +222,28 @@ static int load_template(const struct bt_ydoc *d, const struct bt_ynode *n, cons
     return 0;
 }
 
+/* The node a cross-field error points at: the value of the key check() names
+ * (for "retransmit.max", whichever of timeout and max comes later in the file),
+ * or the mapping when the profile did not give that key (a default is wrong). */
+static const struct bt_ynode *field_node(const struct bt_ynode *n, const char *field)
+{
+    const struct bt_ynode *v, *t, *m;
+
+    if (!field)
+        return n;
+    if (!strcmp(field, "retransmit.max")) {
+        if (!(v = bt_y_get(n, "retransmit")))
+            return n;
+        t = bt_y_get(v, "timeout");
+        m = bt_y_get(v, "max");
+        if (!t || !m)
+            return t ? t : m ? m : v;
+        return t->line > m->line || (t->line == m->line && t->col > m->col) ? t : m;
+    }
+    v = bt_y_get(n, field);
+    return v ? v : n;
+}
+
 int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg_profile *out,
                     struct bt_err *e)
 {
@@ -371,6 +394,9 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
             r = bt_y_error(d, v, e, "retransmit: timeout must be > 0");
             goto out;
         }
+        /* like --rto: a timeout above a ceiling nobody set raises the ceiling */
+        if (bt_y_get(v, "timeout") && !bt_y_get(v, "max") && p->rto_max_ns < p->rto_ns)
+            p->rto_max_ns = p->rto_ns;
     }
     if ((v = bt_y_get(n, "pool_packets"))) {
         if ((r = bt_y_quantity(d, v, "pool_packets", 64, 16777216, &q, e)) < 0)
@@ -379,8 +405,9 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
     }
     {
         struct bt_err ce;
-        if (check(p, false, &ce) < 0) {
-            r = bt_y_error(d, n, e, "%s", ce.msg);
+        const char *field;
+        if (check(p, false, &ce, &field) < 0) {
+            r = bt_y_error(d, field_node(n, field), e, "%s", ce.msg);
             goto out;
         }
     }
@@ -423,51 +450,82 @@ static bool has_family(const struct bt_cidr *c, unsigned n, int fam)
 }
 
 /* The checks of tg_profile_check; a profile file may leave the templates to
- * the flags (need_templates false). */
-static int check(const struct tg_profile *p, bool need_templates, struct bt_err *e)
+ * the flags (need_templates false).  *field names the profile key whose
+ * value is wrong ("retransmit.max": the timeout or max given last), or NULL
+ * when none is (the partition). */
+static int bad(const char **field, const char *f, int r)
 {
+    *field = f;
+    return r;
+}
+
+static int check(const struct tg_profile *p, bool need_templates, struct bt_err *e,
+                 const char **field)
+{
+    const char *f_;
+
+    if (!field)
+        field = &f_;
+    *field = NULL;
     if (need_templates && p->ntemplates == 0)
-        return bt_err_set(e, "no template: give --template FILE, --synth SPEC or templates:");
+        return bad(field, "templates",
+                   bt_err_set(e, "no template: give --template FILE, --synth SPEC or templates:"));
     if (!(p->cps > 0) || !isfinite(p->cps) || p->cps > 1e9)
-        return bt_err_set(e, "cps %g is impossible: give 0 < cps <= 1e9", p->cps);
+        return bad(field, "cps", bt_err_set(e, "cps %g is impossible: give 0 < cps <= 1e9", p->cps));
     if (!(p->cps_mult > 0) || !isfinite(p->cps_mult))
-        return bt_err_set(e, "cps multiplier %g is impossible: give a value > 0", p->cps_mult);
+        return bad(field, "cps_multiplier",
+                   bt_err_set(e, "cps multiplier %g is impossible: give a value > 0", p->cps_mult));
     if (!(p->speed > 0) || !isfinite(p->speed))
-        return bt_err_set(e, "speed %g is impossible: give a value > 0", p->speed);
-    if (p->pps < 0 || p->bps < 0 || !isfinite(p->pps) || !isfinite(p->bps))
-        return bt_err_set(e, "pps/bps caps must be >= 0");
+        return bad(field, "speed",
+                   bt_err_set(e, "speed %g is impossible: give a value > 0", p->speed));
+    if (p->pps < 0 || !isfinite(p->pps))
+        return bad(field, "pps", bt_err_set(e, "pps/bps caps must be >= 0"));
+    if (p->bps < 0 || !isfinite(p->bps))
+        return bad(field, "bps", bt_err_set(e, "pps/bps caps must be >= 0"));
     if (p->pps > 0 && p->pps < 1)
-        return bt_err_set(e, "a pps cap under 1 packet per second is impossible");
+        return bad(field, "pps",
+                   bt_err_set(e, "a pps cap under 1 packet per second is impossible"));
     if (p->bps > 0 && p->bps < 8 * 1600)
-        return bt_err_set(e, "a bps cap of %g cannot carry one 1.5 kB packet a second: give >= 12800",
-                          p->bps);
+        return bad(field, "bps",
+                   bt_err_set(e, "a bps cap of %g cannot carry one 1.5 kB packet a second: "
+                              "give >= 12800", p->bps));
     if (p->cport_lo == 0 || p->cport_hi < p->cport_lo)
-        return bt_err_set(e, "client ports %u-%u: need 1 <= LO <= HI", p->cport_lo, p->cport_hi);
-    if (p->nclients == 0 || p->nservers == 0)
-        return bt_err_set(e, "give at least one client and one server CIDR");
+        return bad(field, "client_ports",
+                   bt_err_set(e, "client ports %u-%u: need 1 <= LO <= HI", p->cport_lo,
+                              p->cport_hi));
+    if (p->nclients == 0)
+        return bad(field, "clients", bt_err_set(e, "give at least one client and one server CIDR"));
+    if (p->nservers == 0)
+        return bad(field, "servers", bt_err_set(e, "give at least one client and one server CIDR"));
     if (!has_family(p->clients, p->nclients, 4) && !has_family(p->clients, p->nclients, 6))
-        return bt_err_set(e, "client pool has no usable CIDR");
+        return bad(field, "clients", bt_err_set(e, "client pool has no usable CIDR"));
     if (p->nparts == 0 || p->part >= p->nparts)
         return bt_err_set(e, "partition %u of %u is impossible", p->part, p->nparts);
     if (p->pool_pkts < 64)
-        return bt_err_set(e, "pool of %u packets is too small: give >= 64", p->pool_pkts);
+        return bad(field, "pool_packets",
+                   bt_err_set(e, "pool of %u packets is too small: give >= 64", p->pool_pkts));
     if (p->mode == TG_MODE_CLOSED && p->rto_ns == 0)
-        return bt_err_set(e, "closed loop needs a retransmission timeout > 0");
+        return bad(field, "retransmit",
+                   bt_err_set(e, "closed loop needs a retransmission timeout > 0"));
     if (p->rto_max_ns < p->rto_ns)
-        return bt_err_set(e, "retransmit max (%llu ns) is below the timeout (%llu ns)",
-                          (unsigned long long)p->rto_max_ns, (unsigned long long)p->rto_ns);
+        return bad(field, "retransmit.max",
+                   bt_err_set(e, "retransmit max (%llu ns) is below the timeout (%llu ns): "
+                              "raise max or lower the timeout",
+                              (unsigned long long)p->rto_max_ns, (unsigned long long)p->rto_ns));
     for (unsigned i = 0; i < p->ntemplates; i++) {
         const struct tg_tmpl_cfg *t = &p->tmpl[i];
         if (!t->pcap[0] == !t->synth[0])
-            return bt_err_set(e, "template %u (%s): give exactly one of a pcap or a synth spec",
-                              i + 1, t->origin);
+            return bad(field, "templates",
+                       bt_err_set(e, "template %u (%s): give exactly one of a pcap or a synth spec",
+                                  i + 1, t->origin));
         if (t->cps < 0 || !(t->weight > 0))
-            return bt_err_set(e, "template %u (%s): cps >= 0 and weight > 0", i + 1, t->origin);
+            return bad(field, "templates",
+                       bt_err_set(e, "template %u (%s): cps >= 0 and weight > 0", i + 1, t->origin));
     }
     return 0;
 }
 
 int tg_profile_check(const struct tg_profile *p, struct bt_err *e)
 {
-    return check(p, true, e);
+    return check(p, true, e, NULL);
 }

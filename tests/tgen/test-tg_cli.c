@@ -101,6 +101,16 @@ TEST(every_flag)
     CHECK_EQ_INT(O.wire_ns, 0);
 }
 
+/* --rto above the default ceiling raises it, as retransmit: {timeout:} does */
+TEST(rto_raises_the_default_max)
+{
+    struct bt_err e;
+
+    REQUIRE(parse(&e, "--synth", "tcp", "--rto", "5s", NULL) == 0);
+    CHECK_EQ_INT(O.prof.rto_ns, 5000000000ull);
+    CHECK_EQ_INT(O.prof.rto_max_ns, 5000000000ull);
+}
+
 TEST(profile_then_flags)
 {
     char path[] = "/tmp/bt-tgcli-XXXXXX";

@@ -233,7 +233,8 @@ TEST(errors_at_line_col)
         {"concurrency: 0\n", "concurrency"},
         {"pps: 0.5\n", "pps"},
         {"bps: 10\n", "bps"},
-        {"bps: 5000\n", "p.yaml:1:1: a bps cap of 5000 cannot carry"},
+        {"bps: 5000\n", "p.yaml:1:6: a bps cap of 5000 cannot carry"},
+        {"cps: 10\nbps: 5000\n", "p.yaml:2:6: a bps cap of 5000 cannot carry"},
         {"rate: fast\n", "p.yaml:1:7: rate: 'fast': max or template"},
         {"vlan: 4095\n", "p.yaml:1:7: vlan"},
         {"macs: {client: \"zz:00:00:00:00:01\"}\n", "p.yaml:1:16: macs: client: expected a MAC"},
@@ -241,7 +242,11 @@ TEST(errors_at_line_col)
         {"isn_offset: maybe\n", "p.yaml:1:13: isn_offset"},
         {"retransmit: {timeout: 0}\n", "retransmit: timeout must be > 0"},
         {"retransmit: {retries: 31}\n", "retries"},
-        {"retransmit: {timeout: 2s, max: 1s}\n", "p.yaml:1:1: retransmit max"},
+        {"retransmit: {timeout: 2s, max: 1s}\n", "p.yaml:1:32: retransmit max"},
+        {"retransmit: {max: 1s, timeout: 2s}\n", "p.yaml:1:32: retransmit max"},
+        {"retransmit:\n  max: 1s\n  timeout: 2s\n", "p.yaml:3:12: retransmit max"},
+        {"retransmit:\n  timeout: 2s\n  max: 1s\n", "p.yaml:3:8: retransmit max"},
+        {"retransmit: {max: 100ms}\n", "p.yaml:1:19: retransmit max (100000000 ns) is below"},
         {"pool_packets: 10\n", "p.yaml:1:15: pool_packets"},
         {"schema: 2\n", "p.yaml:1:9: schema: 2 is out of range 1..1"},
         {"cps: 1\n  bad indent: x\n", "p.yaml:"},
@@ -262,6 +267,23 @@ TEST(errors_at_line_col)
         if (memcmp(&P, &Q, sizeof(P)))
             BT_FAIL_AT("'%s': the profile changed on failure", bad[i].yaml);
     }
+}
+
+/* Like --rto: a timeout above the default ceiling (4 s) raises a ceiling the
+ * profile did not set; a ceiling it did set is kept (and judged). */
+TEST(retransmit_timeout_raises_an_unset_max)
+{
+    struct bt_err e;
+
+    CHECK(load("p.yaml", "retransmit: {timeout: 5s}\n", &e) == 0);
+    CHECK_EQ_INT(P.rto_ns, 5000000000ull);
+    CHECK_EQ_INT(P.rto_max_ns, 5000000000ull);
+    CHECK(load("p.yaml", "retransmit: {timeout: 1s}\n", &e) == 0);
+    CHECK_EQ_INT(P.rto_max_ns, 4000000000ull);
+    CHECK(load("p.yaml", "retransmit: {timeout: 5s, max: 8s}\n", &e) == 0);
+    CHECK_EQ_INT(P.rto_max_ns, 8000000000ull);
+    CHECK(load("p.yaml", "retransmit: {timeout: 5s, max: 4s}\n", &e) < 0);
+    CHECK(strstr(e.msg, "p.yaml:1:32: retransmit max (4000000000 ns) is below the timeout") != NULL);
 }
 
 TEST(flag_helpers_and_checks)
