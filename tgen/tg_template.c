@@ -338,14 +338,19 @@ int tg_tset_add_pcap(struct tg_tset *s, const struct tg_tmpl_cfg *cfg, unsigned 
                            "capture with a 1500 MTU and offloads off)", path, (unsigned long long)pn);
             goto out;
         }
-        if ((uint64_t)p.l3_off + p.ip_len > rec.caplen || rec.caplen < rec.wire_len) {
-            /* Ethernet padding is fine; a cut-off datagram is not */
-            if ((uint64_t)p.l3_off + p.ip_len > rec.caplen) {
+        /* Ethernet padding is fine; a cut-off datagram is not: cut by the
+         * snaplen, or whole but shorter than its own IP header says */
+        if ((uint64_t)p.l3_off + p.ip_len > rec.caplen) {
+            if (rec.caplen < rec.wire_len)
                 r = bt_err_set(e, "%s: packet %llu: captured %u of %u bytes (recapture with "
                                "snaplen 0 / -s 0)", path, (unsigned long long)pn, rec.caplen,
                                rec.wire_len);
-                goto out;
-            }
+            else
+                r = bt_err_set(e, "%s: packet %llu: IP total length %u exceeds the frame's %u "
+                               "bytes (%u after the link header): a malformed packet",
+                               path, (unsigned long long)pn, p.ip_len, rec.caplen,
+                               rec.caplen - p.l3_off);
+            goto out;
         }
         if (p.ip_len + ETH_HLEN > MAX_FRAME) {
             r = bt_err_set(e, "%s: packet %llu: %u-byte IP datagram is over %d (capture with "

@@ -421,6 +421,21 @@ TEST(bad_input_named)
     write_recs("cut.pcap", 1, R, NR);
     CHECK(load("cut.pcap", -1, NULL, &s, &e) == -EINVAL);
     CHECK(strstr(e.msg, "cut.pcap: packet 4: ") && strstr(e.msg, "snaplen 0"));
+    /* an IP total length past the whole (not cut) frame: packet 3, 100 bytes too long */
+    from_synth("tcp", 40052);
+    {
+        unsigned il = ((unsigned)R[2].d[14 + 2] << 8 | R[2].d[14 + 3]) + 100;
+        char want[160];
+        R[2].d[14 + 2] = (uint8_t)(il >> 8);
+        R[2].d[14 + 3] = (uint8_t)il;
+        write_recs("iplen.pcap", 1, R, NR);
+        CHECK(load("iplen.pcap", -1, NULL, &s, &e) == -EINVAL);
+        snprintf(want, sizeof(want), "iplen.pcap: packet 3: IP total length %u exceeds the frame's %u bytes",
+                 il, R[2].len);
+        if (!strstr(e.msg, want))
+            BT_FAIL_AT("message \"%s\" lacks \"%s\"", e.msg, want);
+        CHECK(strstr(e.msg, "snaplen") == NULL);
+    }
     /* a fragment: packet 2 with MF set */
     from_synth("tcp", 40051);
     R[1].d[14 + 6] |= 0x20;
