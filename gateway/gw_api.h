@@ -55,10 +55,11 @@ enum {
     GW_FAULT_NO_CORRECTION   = 1U << 3, /* packets reaching a non-owner are dropped */
     GW_FAULT_SYNC_LOSS       = 1U << 4, /* sync messages lost with cfg.sync_loss_pct */
     GW_FAULT_SLOW_DETECTION  = 1U << 5, /* failure detected cfg.detect_delay_ns late */
+    GW_FAULT_STALE_POLICY    = 1U << 6, /* SMO skips joining/restored members: old version */
 };
 
 /* "no-sync", "asymmetric", "ignore-weights", "no-correction", "sync-loss",
- * "slow-detection" -> GW_FAULT_*. 0 or -EINVAL. */
+ * "slow-detection", "stale-policy" -> GW_FAULT_*. 0 or -EINVAL. */
 int gw_fault_parse(const char *s, uint32_t *bit);
 /* The name of one GW_FAULT_* bit, NULL if unknown. */
 const char *gw_fault_name(uint32_t bit);

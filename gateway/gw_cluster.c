@@ -919,6 +919,7 @@ int gw_fail(struct gw_cluster *g, uint64_t now_ns, int sgm)
 int gw_restore(struct gw_cluster *g, uint64_t now_ns, int sgm)
 {
     struct gw_member *m;
+    uint32_t had;
     int r;
 
     if ((r = check_id(g, sgm)) < 0)
@@ -931,8 +932,13 @@ int gw_restore(struct gw_cluster *g, uint64_t now_ns, int sgm)
      * lost the member's state, which its backups hold) */
     if (!m->detected_dead)
         declare_dead(g, m, g->now);
+    had = m->policy_version;
     if (member_init(g, m, sgm, g->now) < 0)
         return -ENOMEM;
+    /* SMO hands the rebooted member the current policy, unless the
+     * stale-policy fault: it comes back with the version it had */
+    if (g->cfg.faults & GW_FAULT_STALE_POLICY)
+        m->policy_version = had;
     m->syncing_until = g->now + g->cfg.sync_batch_ns + g->cfg.sync_delay_ns;
     rebuild(g, g->now);
     gw_event(g, g->now, BT_EV_SGM_UP, sgm, -1, -1, NULL);
@@ -962,6 +968,10 @@ int gw_add(struct gw_cluster *g, uint64_t now_ns, int sgm, unsigned weight)
         g->mmin_ok = false;
         return -ENOMEM;
     }
+    /* SMO hands a joining member the current policy, unless the
+     * stale-policy fault: it has none (version 0) */
+    if (g->cfg.faults & GW_FAULT_STALE_POLICY)
+        m->policy_version = 0;
     m->syncing_until = g->now + g->cfg.sync_batch_ns + g->cfg.sync_delay_ns;
     rebuild(g, g->now);
     gw_event(g, g->now, BT_EV_SGM_JOIN, sgm, (int)weight, -1, NULL);

@@ -28,6 +28,7 @@ static const struct {
     {"no-correction", GW_FAULT_NO_CORRECTION},
     {"sync-loss", GW_FAULT_SYNC_LOSS},
     {"slow-detection", GW_FAULT_SLOW_DETECTION},
+    {"stale-policy", GW_FAULT_STALE_POLICY},
 };
 
 #define NFAULTS (sizeof(fault_names) / sizeof(fault_names[0]))
@@ -328,7 +329,7 @@ int gw_config_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct gw_
     if ((k = bt_y_get(n, "faults"))) {
         if (k->kind != BT_Y_SEQ) {
             bt_y_error(d, k, e, "cluster.faults: expected a list (no-sync, asymmetric, ignore-weights, "
-                                "no-correction, sync-loss, slow-detection)");
+                                "no-correction, sync-loss, slow-detection, stale-policy)");
             goto out;
         }
         for (unsigned i = 0; i < k->n; i++) {
@@ -338,7 +339,7 @@ int gw_config_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct gw_
             if (gw_fault_parse(s, &bit) < 0) {
                 bt_y_error(d, k->items[i], e,
                            "cluster.faults: '%s' is not no-sync, asymmetric, ignore-weights, "
-                           "no-correction, sync-loss or slow-detection", s);
+                           "no-correction, sync-loss, slow-detection or stale-policy", s);
                 goto out;
             }
             c->faults |= bit;

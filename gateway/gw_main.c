@@ -26,7 +26,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: baton-gateway sim --out DIR [--config CLUSTER.yaml] [--members N] [--weights W1,W2,...]\n"
             "           [--mode general|user|network|auto] [--no-l4] [--seed N] [--dead DUR]\n"
-            "           [--fault no-sync|asymmetric|ignore-weights|no-correction|sync-loss|slow-detection]...\n"
+            "           [--fault no-sync|asymmetric|ignore-weights|no-correction|sync-loss|slow-detection|\n"
+            "                    stale-policy]...\n"
             "           [--sync-loss PCT] [--detect-delay DUR] [--stats FILE] [--stats-interval DUR]\n"
             "           [--serve PATH [--speed X] [--duration DUR]] [--json]\n"
             "         closed loop (default): [--flows N] [--cps N] [--exchanges K] [--interval DUR]\n"
@@ -297,7 +298,7 @@ static int cmd_sim(int argc, char **argv)
             uint32_t bit;
             if (gw_fault_parse(optarg, &bit) < 0)
                 return bad("--fault", optarg, "must be no-sync, asymmetric, ignore-weights, no-correction, "
-                                              "sync-loss or slow-detection");
+                                              "sync-loss, slow-detection or stale-policy");
             o.cluster.faults |= bit;
             break;
         }

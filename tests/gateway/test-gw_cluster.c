@@ -360,6 +360,44 @@ TEST(policy_reaches_restored_and_joining_members)
     gw_cluster_free(g);
 }
 
+/* The stale-policy fault: SMO skips the restored member (it keeps version 1,
+ * from before the install it missed) and the joining one (none, 0); without
+ * the fault both get version 2. Live members get it either way, and so do
+ * the stale ones at the next install. */
+TEST(fault_stale_policy_leaves_restored_and_joining_members_behind)
+{
+    for (int fault = 0; fault <= 1; fault++) {
+        struct gw_config cfg;
+        struct bt_err e = {""};
+        struct gw_policy p;
+        struct gw_member_stats ms;
+        gw_config_default(&cfg);
+        if (fault)
+            cfg.faults |= GW_FAULT_STALE_POLICY;
+        struct gw_cluster *g = gw_cluster_new(&cfg, 1);
+        REQUIRE(g);
+        REQUIRE(gw_fail(g, 0, 3) == 0);
+        gw_policy_default(&p);
+        REQUIRE(gw_policy_install(g, MS, &p, &e) == 2);
+        REQUIRE(gw_restore(g, 2 * MS, 3) == 0);
+        REQUIRE(gw_add(g, 3 * MS, 5, 100) == 0);
+        gw_member_stats(g, 1, &ms);
+        CHECK_EQ_INT(ms.policy_version, 2);
+        gw_member_stats(g, 3, &ms);
+        CHECK(ms.alive);
+        CHECK_EQ_INT(ms.policy_version, fault ? 1 : 2);
+        gw_member_stats(g, 5, &ms);
+        CHECK(ms.alive);
+        CHECK_EQ_INT(ms.policy_version, fault ? 0 : 2);
+        REQUIRE(gw_policy_install(g, 4 * MS, &p, &e) == 3);
+        gw_member_stats(g, 3, &ms);
+        CHECK_EQ_INT(ms.policy_version, 3);
+        gw_member_stats(g, 5, &ms);
+        CHECK_EQ_INT(ms.policy_version, 3);
+        gw_cluster_free(g);
+    }
+}
+
 TEST(bad_config_rejected)
 {
     struct gw_config cfg;

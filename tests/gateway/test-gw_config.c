@@ -74,6 +74,7 @@ TEST(errors_name_line_column_and_field)
     }
     uint32_t bit;
     CHECK(gw_fault_parse("no-sync", &bit) == 0 && bit == GW_FAULT_NO_SYNC);
+    CHECK(gw_fault_parse("stale-policy", &bit) == 0 && bit == GW_FAULT_STALE_POLICY);
     CHECK(gw_fault_parse("nope", &bit) < 0);
 }
 
@@ -148,6 +149,7 @@ TEST(the_full_model_errors)
             BT_FAIL_AT("case %u: '%s' lacks '%s'", i, e.msg, bad[i].want);
     }
     CHECK_EQ_STR(gw_fault_name(GW_FAULT_SLOW_DETECTION), "slow-detection");
+    CHECK_EQ_STR(gw_fault_name(GW_FAULT_STALE_POLICY), "stale-policy");
     CHECK(gw_fault_name(1U << 20) == NULL);
 }
 
