@@ -521,11 +521,16 @@ static void apply_events(struct pass *ps, uint64_t now)
         case BT_EV_SGM_JOIN:
             /* a member that went down and joins again is alive from now */
             ps->down_mask &= ~(1ULL << (ev->sgm - 1));
-            /* fall through */
-        case BT_EV_WEIGHT:
             ps->last_rebalance = ev->t_ns ? ev->t_ns : 1;
             set_member(ps, ev->sgm, true, ev->weight);
             break;
+        case BT_EV_WEIGHT: {
+            /* a new weight; a member that is down stays down */
+            int mi = member_index(r, ev->sgm);
+            ps->last_rebalance = ev->t_ns ? ev->t_ns : 1;
+            set_member(ps, ev->sgm, mi >= 0 && r->m[mi].up, ev->weight);
+            break;
+        }
         case BT_EV_POLICY:
             break;
         }

@@ -391,6 +391,18 @@ def scenario(name, out):
             s.put(m, 0.0001 * i, E() / IP(src=client(i), dst="192.0.2.61") / UDP(sport=1024 + i % 60000, dport=9))
         exp = {"flows": 2050, "balance.judged": True, "balance.pass": False,
                "balance.max_deviation_pct": 5000.0, "balance.per_sgm.2.flows": 50, "pass": False}
+    elif name == "weight_down":
+        # member 3 goes down at 0.05 s, then gets a weight change at 0.1 s
+        # (the event does not revive it); 3,000 flows from 0.2 s split evenly
+        # over members 1 and 2, the two alive: balanced (counting member 3 as
+        # up would expect 1,000 each and see members 1 and 2 50 % over)
+        s = Set(out, [1, 2, 3])
+        s.event(0.05, "sgm_down", 3)
+        s.event(0.1, "weight", 3, weight=50)
+        for i in range(3000):
+            s.put(1 + i % 2, 0.2 + 0.0001 * i, E() / IP(src=client(i), dst="192.0.2.62") / UDP(sport=1024 + i % 60000, dport=9))
+        exp = {"flows": 3000, "balance.judged": True, "balance.pass": True,
+               "balance.per_sgm.1.flows": 1500, "balance.max_deviation_pct": 0.0, "pass": True}
     elif name in ("reuse", "reuse_idle"):
         # a 5-tuple used again: 10 TCP conversations closed by FIN and 4 reset,
         # each opened again 0.1 s later by a new SYN on the other member; 5
