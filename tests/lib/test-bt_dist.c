@@ -82,6 +82,28 @@ TEST(join_moves_only_what_the_new_member_wins_near_ideal_fraction)
  *    over several sizes and seeds is 1 +- 15 % (~5 sd of the estimate).
  * Measured (seed 42): 12.5 % at 64 members, 13.0 % at 52 (docs/benchmarks.md).
  */
+/* The bound lib/bt_dist.h states for the default table: every member within
+ * 4 sd (11.2 % at 52 members), whatever the seed; one sample is no bound. */
+TEST(default_table_within_4_sigma_at_52_members)
+{
+    const double nb = BT_DIST_DEFAULT_BUCKETS;
+    const int n = 52;
+    double sigma = sqrt((1 - 1.0 / n) / (nb / n)) * 100;
+
+    CHECK(fabs(4 * sigma - 11.2) < 0.05); /* the figure the header gives */
+    for (uint32_t seed = 1; seed <= 4; seed++) {
+        struct bt_dist *d = bt_dist_new(BT_DIST_DEFAULT_BUCKETS, seed);
+        REQUIRE(d);
+        for (int id = 1; id <= n; id++)
+            bt_dist_set(d, id, 100, true);
+        REQUIRE(bt_dist_build(d) >= 0);
+        double dev = bt_dist_max_deviation_pct(d);
+        if (dev >= 4 * sigma)
+            BT_FAIL_AT("seed %u: max deviation %.2f%% >= 4 sigma %.2f%%", seed, dev, 4 * sigma);
+        bt_dist_free(d);
+    }
+}
+
 TEST(balance_within_bound_up_to_64_members)
 {
     const double nb = 16384;
