@@ -103,6 +103,26 @@ run nat 0 "s['violations'] == 0 and a['corrected'] > 500 and r['flows'] > 0" \
     -- --config "$T/nat.yaml" --flows 2000 --exchanges 3
 # (verify does not join the two halves of a translated flow yet, so the
 # no-correction fault under NAT is shown by tests/gateway/test-properties.c)
+# stale-policy (SMO skips joining members): verify does not judge policy
+# versions (the plan runner's policy check does), so the stats stream shows
+# it: member 5, joining at 0.5 s, holds version 1 (the cluster's) without
+# the fault and none (0) with it
+case $GROUP in all|faults)
+    for f in off on; do
+        n=$((n + 1))
+        args=(); [ $f = on ] && args=(--fault stale-policy)
+        if ! "$GW" sim --out "$T/stale-$f" --members 4 --flows 300 --join 5@0.5s "${args[@]}" > "$T/stale-$f.sim" 2>&1; then
+            echo "FAIL fault-stale-policy-$f: sim failed: $(cat "$T/stale-$f.sim")"; fail=1; continue
+        fi
+        want=1; [ $f = on ] && want=0
+        if /usr/bin/python3 -c "
+import json, sys
+l = [json.loads(x) for x in open(sys.argv[1])][-1]
+v = [m['policy_version'] for m in l['sgms']]
+assert l['cluster']['policy_version'] == 1 and v == [1, 1, 1, 1, int(sys.argv[2])], v
+" "$T/stale-$f/stats.jsonl" "$want"; then echo "ok   fault-stale-policy-$f"; else echo "FAIL fault-stale-policy-$f"; fail=1; fi
+    done ;;
+esac
 
 if [ "$GROUP" != misc ] && [ "$GROUP" != all ]; then
     exit $fail
