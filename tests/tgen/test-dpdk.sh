@@ -39,6 +39,12 @@ json() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
 # waits (at most 15 s: EAL start-up on a loaded CI machine) until FILE has a
 # line, i.e. tgen's loop is running and its signal handlers are in place
 wait_line() { local i; for i in $(seq 150); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
+# a watchdog that kills PID after 30 s; its output goes nowhere, so it cannot
+# hold the test's stdout open, and unguard ends its sleep too. (Not timeout(1)
+# around tgen: timeout forwards a signal to the child and to its process
+# group, so tgen would see one SIGINT twice and abort instead of draining.)
+guard() { ( exec 1>/dev/null 2>&1; sleep 30; kill -9 "$1" ) & guard_pid=$!; }
+unguard() { pkill -P "$guard_pid" sleep 2> /dev/null; kill "$guard_pid" 2> /dev/null; wait "$guard_pid" 2> /dev/null; }
 show() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print({k: d.get(k) for k in sys.argv[2:]})' "$@"; }
 
 # --- 1. net_null, open loop: port counters, --json, --stats
@@ -81,14 +87,16 @@ else
     bad "two workers (exit $rc)"; show "$T/n3.json" workers flows_started flows_completed
 fi
 # SIGINT: no new flow, the active ones finish, then the summary
-timeout -k 5 30 "$TG" "${EAL[@]}" --file-prefix "${P}n4" --vdev net_null0 \
+"$TG" "${EAL[@]}" --file-prefix "${P}n4" --vdev net_null0 \
     --vdev net_null1 -l 0,1 -- --synth tcp,rtt=100ms --duration 60s --cps 500 --no-rx --json --quiet \
     --stats "$T/n4.jsonl" > "$T/n4.json" &
 tgpid=$!
-wait_line "$T/n4.jsonl"
+guard $tgpid
+wait_line "$T/n4.jsonl" || bad "SIGINT: no --stats line from tgen within 15 s"
 kill -INT $tgpid
 wait $tgpid
 rc=$?
+unguard
 if [ $rc -eq 0 ] && json "$T/n4.json" 'd["interrupted"] and 0 < d["flows_started"] < 2000 and
         d["flows_completed"] == d["flows_started"] and d["flows_active"] == 0 and d["duration_s"] < 5'; then
     ok "SIGINT: stopped, drained, summarized ($(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["flows_completed"])' "$T/n4.json") flows completed)"
@@ -99,15 +107,14 @@ fi
 "$TG" "${EAL[@]}" --file-prefix "${P}n6" --vdev net_null0 --vdev net_null1 -l 0,1 -- --synth tcp,resp=1000x2000 \
     --flows 100M --rate max --no-rx --json --quiet --stats "$T/n6.jsonl" > "$T/n6.json" &
 tgpid=$!
-( sleep 30; kill -9 $tgpid 2> /dev/null ) &
-guard=$!
-wait_line "$T/n6.jsonl"
+guard $tgpid
+wait_line "$T/n6.jsonl" || bad "SIGINT twice: no --stats line from tgen within 15 s"
 kill -INT $tgpid
 sleep 0.1
 kill -INT $tgpid
 wait $tgpid
 rc=$?
-kill $guard 2> /dev/null
+unguard
 if [ $rc -eq 0 ] && json "$T/n6.json" 'd["interrupted"] and d["flows_aborted"] > 0 and d["flows_active"] == 0 and
         d["flows_started"] == d["flows_completed"] + d["flows_aborted"]'; then
     ok "SIGINT twice: the active flows aborted, counted"
@@ -225,7 +232,7 @@ $X timeout -k 2 20 "$TG" "${EAL[@]}" --file-prefix "${P}a1" "${AFP[@]}" -- --syn
     --client-ip 10.99.0.2 --client-ip fd00:99::2 --client-gw 10.99.0.1 \
     --server-ip fd00:99::3 --server-gw fd00:99::1 --json --quiet --stats "$T/a1.jsonl" > "$T/a1.json" &
 tgpid=$!
-wait_line "$T/a1.jsonl"   # running: it has resolved its next hops
+wait_line "$T/a1.jsonl" || bad "port addresses: no --stats line from tgen within 15 s"   # running: next hops resolved
 # (the kernel learned tgen's MAC from its ARP request: forget it) a datagram
 # from the kernel to each of tgen's addresses makes it ask
 $X ip neigh flush dev br0
