@@ -380,6 +380,7 @@ struct gw_sim_result {
     uint64_t flows, flows_completed, flows_failed, retransmits, pool_empty, bad_events;
     uint64_t end_ns;
     struct gw_stats gw;
+    unsigned refused_event;    /* the timeline event (1-based) the cluster refused; 0: none */
 };
 
 void gw_sim_opts_default(struct gw_sim_opts *o);

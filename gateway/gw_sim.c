@@ -350,6 +350,7 @@ static void do_event(void *arg, uint64_t now)
                  (unsigned)(fe - fe->s->fails) + 1, cmd, fe->sgm, (double)now / 1e9,
                  gw_refusal(fe->s->g, cmd, fe->sgm, r, why, sizeof(why)));
         fe->s->err = -EINVAL;
+        fe->s->res->refused_event = (unsigned)(fe - fe->s->fails) + 1;
     }
 }
 

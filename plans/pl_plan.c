@@ -330,9 +330,11 @@ static int expect_fail_judged(const struct bt_ydoc *d, const struct bt_ynode *x,
 {
     for (unsigned i = 0; i < x->n; i++) {
         const char *s = x->items[i]->str, *need = NULL;
-        bool runs = false;
-        for (unsigned k = 0; k < p->nevents; k++)
+        bool runs = false, policies = false;
+        for (unsigned k = 0; k < p->nevents; k++) {
             runs |= p->ev[k].kind == PL_EV_RUN;
+            policies |= p->ev[k].kind == PL_EV_POLICY;
+        }
         if (!strcmp(s, "latency") && p->max_latency_p99_ns == 0)
             need = "expect.latency_p99";
         else if (!strcmp(s, "cps") && p->min_cps < 0)
@@ -343,6 +345,12 @@ static int expect_fail_judged(const struct bt_ydoc *d, const struct bt_ynode *x,
             need = "a ramp: section";
         else if (!strcmp(s, "run") && !runs)
             need = "a run: event";
+        else if (!strcmp(s, "policy") && !policies)
+            need = "a policy event";
+        else if (!strcmp(s, "rsts") && !p->tgen)
+            need = "tgen traffic";
+        else if (!strcmp(s, "loss") && p->th.max_loss_pct < 0)  /* (with links off it is refused) */
+            need = "expect.loss_pct";
         if (need)
             return bt_y_error(d, x->items[i], e,
                               "expect_fail: '%s' is not judged by this plan (it needs %s), so it "

@@ -123,6 +123,12 @@ base twice "events:
 want twice 2
 grep -q "twice.yaml:[0-9]*:[0-9]*: at 0.060000 s the cluster refused the event: fail: sgm 2 is already down" \
     "$OUT/twice.txt" || { echo "FAIL refused event not named: $(cat "$OUT/twice.txt")"; fail=1; }
+# the same on the gateway's own endpoints (no traffic: section)
+printf 'name: twice-sim\ncluster:\n  members: 3\nevents:\n  - {at: 50ms, fail: 2}\n  - {at: 60ms, fail: 2}\n' \
+    > "$OUT/twice-sim.yaml"
+want twice-sim 2
+grep -q "twice-sim.yaml:6:5: event 2 of the timeline (fail sgm 2 at 0.060000 s): the cluster refused it: fail: sgm 2 is already down" \
+    "$OUT/twice-sim.txt" || { echo "FAIL refused event (sim) not named: $(cat "$OUT/twice-sim.txt")"; fail=1; }
 # reject answers with RSTs: unexpected RSTs over 0.001 %
 base rejected "events:
   - at: 50ms

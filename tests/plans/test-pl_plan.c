@@ -76,6 +76,13 @@ TEST(errors_have_positions)
     CHECK(strstr(e.msg, "needs a ramp: section") != NULL);
     CHECK(load_text("name: x\nexpect_fail: [run]\n", &e, path, sizeof(path)) == NULL);
     CHECK(strstr(e.msg, "needs a run: event") != NULL);
+    CHECK(load_text("name: x\nexpect_fail: [policy]\n", &e, path, sizeof(path)) == NULL);
+    CHECK(strstr(e.msg, "needs a policy event") != NULL);
+    CHECK(load_text("name: x\nexpect_fail: [rsts]\n", &e, path, sizeof(path)) == NULL);
+    CHECK(strstr(e.msg, "needs tgen traffic") != NULL);
+    CHECK(load_text("name: x\nexpect_fail: [loss]\n", &e, path, sizeof(path)) == NULL);
+    CHECK(strstr(e.msg, "needs expect.loss_pct") != NULL);
+
     CHECK(load_text("name: x\nevents: {at: 1}\n", &e, path, sizeof(path)) == NULL);
     CHECK(strstr(e.msg, "events: expected a list") != NULL);
     CHECK(pl_plan_free(NULL) == NULL);
