@@ -85,9 +85,35 @@ static int bt_test_skipped;  /* current test skipped */
 #define BT_CORPUS_DIR "../shared/corpus/tcpdump-tests"
 #endif
 
+/* mkdtemp whose directory main() removes (with all in it) when the tests
+ * are done, whatever they left there: tests clean up after themselves. */
+#define BT_TMPDIRS_MAX 64
+static char bt_tmpdirs[BT_TMPDIRS_MAX][256];
+static unsigned bt_ntmpdirs;
+static inline char *bt_mkdtemp(char *tmpl)
+{
+    char *d = mkdtemp(tmpl);
+    if (d && bt_ntmpdirs < BT_TMPDIRS_MAX && strlen(d) < sizeof(bt_tmpdirs[0]))
+        strcpy(bt_tmpdirs[bt_ntmpdirs++], d);
+    return d;
+}
+static void bt_rm_tmpdirs(void)
+{
+    for (unsigned i = 0; i < bt_ntmpdirs; i++) {
+        char cmd[300];
+        /* only what bt_mkdtemp made under /tmp, quoted */
+        if (strncmp(bt_tmpdirs[i], "/tmp/", 5) != 0 || strchr(bt_tmpdirs[i], '\''))
+            continue;
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", bt_tmpdirs[i]);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", bt_tmpdirs[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     unsigned failed = 0, skipped = 0, ran = 0;
+    atexit(bt_rm_tmpdirs);
     for (unsigned i = 0; i < bt_ntests; i++) {
         if (argc > 1) {
             int want = 0;

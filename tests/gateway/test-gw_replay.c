@@ -340,7 +340,7 @@ TEST(long_silences_are_shortened_and_events_keep_their_place)
 __attribute__((constructor)) static void mkdir_tmp(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/bt-gwreplay-XXXXXX");
-    if (!mkdtemp(dir))
+    if (!bt_mkdtemp(dir))
         abort();
 }
 

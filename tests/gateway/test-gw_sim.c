@@ -14,7 +14,7 @@ TEST(small_run_completes_and_writes_a_capture_set)
     struct gw_sim_result r;
     struct bt_err e;
     struct bt_capset_meta m;
-    REQUIRE(mkdtemp(dir));
+    REQUIRE(bt_mkdtemp(dir));
     gw_sim_opts_default(&o);
     o.flows = 200;
     o.exchanges = 2;
@@ -39,7 +39,7 @@ TEST(failure_without_sync_fails_the_flows_it_carried)
     struct gw_sim_opts o;
     struct gw_sim_result r;
     struct bt_err e;
-    REQUIRE(mkdtemp(dir));
+    REQUIRE(bt_mkdtemp(dir));
     gw_sim_opts_default(&o);
     o.flows = 400;
     o.out = dir;
@@ -77,7 +77,7 @@ TEST(sixty_four_members)
     struct gw_sim_result r;
     struct bt_err e;
     struct bt_capset_meta m;
-    REQUIRE(mkdtemp(dir));
+    REQUIRE(bt_mkdtemp(dir));
     gw_sim_opts_default(&o);
     o.flows = 3000;
     o.cps = 3000;
@@ -97,7 +97,7 @@ TEST(sixty_four_members)
     CHECK(r.gw.promoted > 0);
     CHECK_EQ_INT(r.bad_events, 0);
     char dir2[] = "/tmp/bt-gwsim65-XXXXXX";
-    REQUIRE(mkdtemp(dir2));
+    REQUIRE(bt_mkdtemp(dir2));
     o.out = dir2;
     o.nfails = 2;
     CHECK_EQ_INT(gw_sim_run(&o, &r, &e), -EINVAL);

@@ -10,11 +10,18 @@
 #include "bt_capset.h"
 #include "bt_err.h"
 
+static char dir[64];   /* the scratch directory, made on the first input */
+
+static void rm_dir(void)
+{
+    if (dir[0])
+        rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char dir[64];
     char path[128];
     struct bt_err e;
     struct bt_capset_meta m;
@@ -28,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!mkdtemp(strcpy(path, "/tmp/bt-fuzz-capset-XXXXXX")))
             return 0;
         snprintf(dir, sizeof(dir), "%s", path);
+        atexit(rm_dir);   /* each input's file is unlinked: the directory is empty */
     }
     snprintf(path, sizeof(path), "%s/capset.json", dir);
     if (!(f = fopen(path, "wb")))

@@ -14,7 +14,7 @@ static char dir[256];
 static const char *mkdir_tmp(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/bt-test-capset-XXXXXX");
-    if (!mkdtemp(dir))
+    if (!bt_mkdtemp(dir))
         abort();
     return dir;
 }

@@ -16,7 +16,7 @@ static const char *tmp(const char *name)
     static char p[512];
     if (!tmpdir[0]) {
         snprintf(tmpdir, sizeof(tmpdir), "/tmp/bt-test-pcap-XXXXXX");
-        if (!mkdtemp(tmpdir))
+        if (!bt_mkdtemp(tmpdir))
             abort();
     }
     snprintf(p, sizeof(p), "%s/%s", tmpdir, name);

@@ -165,7 +165,7 @@ TEST(files_and_the_traffic_wrapper)
     struct bt_err e = {{0}};
     FILE *f;
 
-    REQUIRE(mkdtemp(dir));
+    REQUIRE(bt_mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/p.yaml", dir);
     REQUIRE((f = fopen(path, "w")));
     fputs("traffic:\n  templates: [{pcap: t.pcap}]\n  cps: 7\n", f);

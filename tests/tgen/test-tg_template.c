@@ -130,7 +130,7 @@ static void setup(void)
 {
     if (!DIR_[0]) {
         snprintf(DIR_, sizeof(DIR_), "/tmp/bt-tgtmpl-XXXXXX");
-        if (!mkdtemp(DIR_))
+        if (!bt_mkdtemp(DIR_))
             abort();
         atexit(cleanup);
     }

@@ -64,7 +64,7 @@ static struct vf_report *run(const char *dir)
 TEST(clean_set_passes_and_json_has_the_schema)
 {
     char dir[] = "/tmp/bt-vfc-XXXXXX";
-    REQUIRE(mkdtemp(dir));
+    REQUIRE(bt_mkdtemp(dir));
     make(dir, 0, 0);
     struct vf_report *r = run(dir);
     REQUIRE(r);
@@ -86,7 +86,7 @@ TEST(clean_set_passes_and_json_has_the_schema)
 TEST(split_flow_is_a_symmetry_violation)
 {
     char dir[] = "/tmp/bt-vfc-XXXXXX";
-    REQUIRE(mkdtemp(dir));
+    REQUIRE(bt_mkdtemp(dir));
     make(dir, 1, 0);
     struct vf_report *r = run(dir);
     REQUIRE(r);
@@ -107,7 +107,7 @@ TEST(split_flow_is_a_symmetry_violation)
 TEST(failover_survivors_counted_with_their_gap)
 {
     char dir[] = "/tmp/bt-vfc-XXXXXX";
-    REQUIRE(mkdtemp(dir));
+    REQUIRE(bt_mkdtemp(dir));
     make(dir, 0, 1);
     struct vf_report *r = run(dir);
     REQUIRE(r);
@@ -127,7 +127,7 @@ TEST(failover_survivors_counted_with_their_gap)
 TEST(failover_with_only_the_client_retrying_is_lost)
 {
     char dir[] = "/tmp/bt-vfc-XXXXXX";
-    REQUIRE(mkdtemp(dir));
+    REQUIRE(bt_mkdtemp(dir));
     make(dir, 0, 2); /* member 2's flows: the client retries on 1, no answer */
     struct vf_report *r = run(dir);
     REQUIRE(r);
@@ -148,7 +148,7 @@ TEST(nothing_on_the_server_side_is_total_loss)
     char dir[] = "/tmp/bt-vfc-XXXXXX";
     struct bt_err e;
     uint8_t f[128];
-    REQUIRE(mkdtemp(dir));
+    REQUIRE(bt_mkdtemp(dir));
     struct bt_capset_writer *w = bt_capset_writer_open(dir, &e);
     REQUIRE(w);
     REQUIRE(bt_capset_writer_links(w) == 0);

@@ -31,7 +31,7 @@ static void write_pcap(const char *path, int n, int k, int skip, int extra_on)
 TEST(counts_only_in_and_changed)
 {
     char dir[] = "/tmp/bt-vfd-XXXXXX", a[300], b[300];
-    REQUIRE(mkdtemp(dir));
+    REQUIRE(bt_mkdtemp(dir));
     snprintf(a, sizeof(a), "%s/a.pcap", dir);
     snprintf(b, sizeof(b), "%s/b.pcap", dir);
     write_pcap(a, 20, 3, -1, -1);

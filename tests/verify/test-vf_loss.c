@@ -22,7 +22,7 @@ TEST(loss_latency_and_injected_rst)
     char dir[] = "/tmp/bt-vfl-XXXXXX", cp[300], sp[300];
     struct bt_err e;
     uint8_t f[80];
-    REQUIRE(mkdtemp(dir));
+    REQUIRE(bt_mkdtemp(dir));
     snprintf(cp, sizeof(cp), "%s/client.pcap", dir);
     snprintf(sp, sizeof(sp), "%s/server.pcap", dir);
     struct bt_pcap_writer *c = bt_pcap_writer_open(cp, 1, 0, &e), *s = bt_pcap_writer_open(sp, 1, 0, &e);

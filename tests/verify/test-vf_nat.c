@@ -98,7 +98,7 @@ TEST(load_reads_nat_jsonl_and_names_bad_lines)
 {
     char dir[] = "/tmp/bt-vfn-XXXXXX", p[300];
     struct bt_err e;
-    REQUIRE(mkdtemp(dir));
+    REQUIRE(bt_mkdtemp(dir));
     snprintf(p, sizeof(p), "%s/nat.jsonl", dir);
     FILE *f = fopen(p, "w");
     REQUIRE(f);
