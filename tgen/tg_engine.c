@@ -473,6 +473,41 @@ static inline uint16_t apply(uint16_t csum, uint32_t delta)
     return (uint16_t)~s;
 }
 
+/* The end of both builders (build and build_open): the SACK blocks
+ * acknowledge the other side's data (shifted by its offset), then the TCP
+ * checksum takes the summed delta. f is the frame (VLAN included). */
+static inline void sack_and_tcp_csum(const struct tg_tpkt *tp, uint8_t *f, uint8_t *l4,
+                                     uint32_t other, uint32_t sl4)
+{
+    if (other && tp->sack_off) {
+        uint8_t *o = f + tp->sack_off;
+        for (unsigned i = 2; i + 4 <= tp->sack_len; i += 4) {
+            uint32_t x = (uint32_t)o[i] << 24 | (uint32_t)o[i + 1] << 16 |
+                         (uint32_t)o[i + 2] << 8 | o[i + 3];
+            put32_cs(o + i, x + other, &sl4);
+        }
+    }
+    uint16_t c;
+    memcpy(&c, l4 + 16, 2);
+    c = apply(c, sl4);
+    memcpy(l4 + 16, &c, 2);
+}
+
+/* The UDP checksum takes the delta; UDP over IPv4 without a checksum stays
+ * so, and a computed 0 is sent as 0xffff. */
+static inline void udp_csum(const struct tg_tmpl *t, uint8_t *l4, uint32_t sl4)
+{
+    uint16_t c;
+    memcpy(&c, l4 + 6, 2);
+    if (c != 0 || t->family == 6) {
+        c = apply(c, sl4);
+        if (c == 0)
+            c = 0xffff;
+        memcpy(l4 + 6, &c, 2);
+    }
+}
+
+
 /* Builds packet k of template t for a flow into out (cap bytes). Returns
  * the frame length, 0 if it does not fit. */
 static uint32_t build(const struct tg_engine *g, const struct tg_tmpl *t, uint32_t k,
@@ -537,28 +572,9 @@ static uint32_t build(const struct tg_engine *g, const struct tg_tmpl *t, uint32
             put32_cs(l4 + 4, tp->seq + own, &sl4);
         if (other && (tp->tcp_flags & BT_TCP_ACK))
             put32_cs(l4 + 8, tp->ack + other, &sl4);
-        if (other && tp->sack_off) {
-            /* SACK blocks acknowledge the other side's data */
-            uint8_t *o = out + tp->sack_off + v;
-            for (unsigned i = 2; i + 4 <= tp->sack_len; i += 4) {
-                uint32_t x = (uint32_t)o[i] << 24 | (uint32_t)o[i + 1] << 16 |
-                             (uint32_t)o[i + 2] << 8 | o[i + 3];
-                put32_cs(o + i, x + other, &sl4);
-            }
-        }
-        uint16_t c;
-        memcpy(&c, l4 + 16, 2);
-        c = apply(c, sl4);
-        memcpy(l4 + 16, &c, 2);
+        sack_and_tcp_csum(tp, out + v, l4, other, sl4);
     } else {
-        uint16_t c;
-        memcpy(&c, l4 + 6, 2);
-        if (c != 0 || t->family == 6) {  /* UDP over IPv4 without a checksum stays so */
-            c = apply(c, sl4);
-            if (c == 0)
-                c = 0xffff;
-            memcpy(l4 + 6, &c, 2);
-        }
+        udp_csum(t, l4, sl4);
     }
     return len;
 }
@@ -629,27 +645,9 @@ static uint32_t build_open(const struct tg_engine *g, const struct tg_tmpl *t, u
             memcpy(l4 + 8, &be, 4);
             sl4 += tp->cs_ack + word_sum32(x);
         }
-        if (other && tp->sack_off) {
-            uint8_t *o = out + tp->sack_off + v;
-            for (unsigned i = 2; i + 4 <= tp->sack_len; i += 4) {
-                uint32_t x = (uint32_t)o[i] << 24 | (uint32_t)o[i + 1] << 16 |
-                             (uint32_t)o[i + 2] << 8 | o[i + 3];
-                put32_cs(o + i, x + other, &sl4);
-            }
-        }
-        uint16_t c;
-        memcpy(&c, l4 + 16, 2);
-        c = apply(c, sl4);
-        memcpy(l4 + 16, &c, 2);
+        sack_and_tcp_csum(tp, out + v, l4, other, sl4);
     } else {
-        uint16_t c;
-        memcpy(&c, l4 + 6, 2);
-        if (c != 0 || t->family == 6) {
-            c = apply(c, sl4);
-            if (c == 0)
-                c = 0xffff;
-            memcpy(l4 + 6, &c, 2);
-        }
+        udp_csum(t, l4, sl4);
     }
     return len;
 }
