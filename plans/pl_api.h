@@ -26,6 +26,8 @@
 #include "vf_api.h"
 
 struct bt_err;
+struct bt_ydoc;
+struct bt_ynode;
 
 #define PL_MAX_EXPECT_FAIL 12
 #define PL_MAX_EVENTS 64
@@ -71,6 +73,27 @@ struct pl_ramp {
     double tolerance_pct;          /* found within this much of the model (5) */
 };
 
+/* `live:` how --live reaches an external device (docs/plans.md). Strings
+ * are owned by the plan; NULL when not given (the command line may give
+ * them: pl_live_opts). */
+#define PL_LIVE_MAX_SGM 64
+struct pl_live {
+    bool given;                    /* the plan has a live: section */
+    char *client, *server;         /* port SPECs: an interface, a DPDK vdev, a PCI address */
+    char *eal;                     /* EAL arguments, separated by spaces */
+    char *tgen_args;               /* more baton-tgen options, separated by spaces */
+    uint64_t timeout_ns;           /* bound on the whole run (0: the default) */
+    char *capset;                  /* member captures taken by a lab tap (a capture set) */
+    unsigned nsgm;                 /* member captures by hand */
+    int sgm_id[PL_LIVE_MAX_SGM];
+    char *sgm_path[PL_LIVE_MAX_SGM];
+    unsigned line, col;            /* where the section is */
+    /* what the loader keeps for --live (not part of the section) */
+    char *profile_path;            /* traffic: profile: PATH, resolved */
+    const struct bt_ydoc *doc;     /* the plan's document (owned by the plan) */
+    const struct bt_ynode *traffic;/* its traffic: mapping (inline profile) */
+};
+
 struct pl_plan {
     char *file;
     char *name;
@@ -92,6 +115,7 @@ struct pl_plan {
     uint64_t max_latency_p99_ns;   /* tgen: p99 latency through the cluster (0: unjudged) */
     unsigned nexpect_fail;
     const char *expect_fail[PL_MAX_EXPECT_FAIL]; /* names from pl_check_names */
+    struct pl_live live;
 };
 
 /* Loads and checks path. NULL with e = "file:line:col: field: problem". */
@@ -104,6 +128,7 @@ struct pl_plan *pl_plan_free(struct pl_plan *p);
 struct pl_check {
     const char *name;
     bool judged, pass, expected_fail;
+    bool not_applicable;           /* --live: nothing it needs was there (no member captures) */
     char message[512];
 };
 
@@ -138,6 +163,13 @@ struct pl_result {
     double ramp_pkts, ramp_sync;   /* per connection at the low load (the model's terms) */
     double wall_s;
     double sim_wall_s, verify_wall_s; /* wall time of the simulation (capture set written) and of the checks */
+    /* --live (pl_live.c) */
+    bool live;
+    int tgen_exit;                 /* baton-tgen's exit status (0 or 1) */
+    double start_s;                /* baton-tgen's launch to its traffic's start (EAL, ports) */
+    uint64_t foreign[2];           /* frames the device sent of its own (ARP, ICMPv6...) left
+                                    * out of client.pcap and server.pcap */
+    unsigned member_captures;      /* live.sgm captures, 1 for a live.capset (0: member checks n/a) */
     void *verify_json;             /* json_t *, owned by the result */
     void *tgen_json;               /* json_t *, owned by the result */
 };
@@ -160,5 +192,12 @@ double pl_capacity_model(const struct gw_config *c, enum pl_ramp_kind kind, doub
  * 0 with *res filled, or -errno with e (bad plan / I/O: exit 2). */
 int pl_run_sim(const struct pl_plan *p, const char *out, struct pl_result *res, struct bt_err *e);
 void pl_result_clear(struct pl_result *res);
+
+/* The judging both runners share (pl_run.c): verify's five checks from
+ * rep, the tgen figures and run hooks from res->co, then expect_fail over
+ * every check (sets res->pass). */
+void pl_verify_checks(const struct vf_report *rep, struct pl_result *res);
+void pl_tgen_checks(const struct pl_plan *p, struct pl_result *res);
+void pl_verdict(const struct pl_plan *p, struct pl_result *res);
 
 #endif

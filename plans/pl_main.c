@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * baton-plan run [--sim | --live] [--junit FILE] [--json] [--out DIR] PLAN...
+ * baton-plan run [--sim | --live [--client-port SPEC] [--server-port SPEC]
+ *                [--eal ARGS]] [--junit FILE] [--json] [--out DIR] PLAN...
  * Exit 0 every plan passed, 1 a plan failed, 2 bad plan or bad usage.
  */
 #include <errno.h>
@@ -10,17 +11,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "bt_err.h"
 #include "bt_junit.h"
 #include "pl_api.h"
+#include "pl_live.h"
 
 static int usage(void)
 {
     fprintf(stderr, "usage: baton-plan run [--sim | --live] [--junit FILE] [--json] [--out DIR] PLAN...\n"
-                    "       baton-plan check PLAN...   (load and validate only)\n");
+                    "         --live: [--client-port SPEC] [--server-port SPEC] [--eal ARGS]\n"
+                    "                 (SPEC: an interface, a DPDK vdev net_..., a PCI address)\n"
+                    "       baton-plan check [--live ...] PLAN...   (load and validate only)\n");
     return 2;
 }
 
@@ -52,10 +57,61 @@ static double wall_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-
-static void print_result(const struct pl_plan *p, const struct pl_result *r, const char *out)
+/* baton-tgen for --live: $BATON_TGEN, else next to this binary (installed),
+ * else ../tgen/ from it (the build tree). */
+static const char *find_tgen(char *buf, size_t n)
 {
-    if (p->ramp.kind != PL_RAMP_NONE) {
+    const char *env = getenv("BATON_TGEN");
+    char self[4096];
+    ssize_t l;
+
+    if (env && *env)
+        return env;
+    if ((l = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+        return "baton-tgen";
+    self[l] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return "baton-tgen";
+    *slash = '\0';
+    snprintf(buf, n, "%s/baton-tgen", self);
+    if (access(buf, X_OK) == 0)
+        return buf;
+    snprintf(buf, n, "%s/../tgen/baton-tgen", self);
+    if (access(buf, X_OK) == 0)
+        return buf;
+    return NULL;
+}
+
+static void print_live(const struct pl_plan *p, const struct pl_result *r, const struct pl_live_opts *o)
+{
+    const struct tg_summary *t = &r->co.tg;
+    const char *cs = o->client ? o->client : p->live.client;
+    const char *ss = o->server ? o->server : p->live.server;
+
+    printf("plan %s (%s): live, client port %s, server port %s; %llu flows (tgen, %s loop) in %.2f s "
+           "(%.2f s to start), %.2f s in all\n", p->name, p->file, cs, ss,
+           (unsigned long long)t->flows_started, p->prof->mode == TG_MODE_CLOSED ? "closed" : "open",
+           t->duration_s, r->start_s, r->wall_s);
+    printf("  traffic: %llu completed, %llu failed, %llu unfinished, %llu retransmits, %llu RSTs, "
+           "%.0f conn/s, %.0f pkt/s, p99 latency %.3f ms (baton-tgen exit %d)\n",
+           (unsigned long long)t->flows_completed, (unsigned long long)t->flows_failed,
+           (unsigned long long)t->flows_aborted, (unsigned long long)t->retransmits,
+           (unsigned long long)t->rsts_seen, t->completed_cps, t->tx_pps, t->lat_p99_ns / 1e6,
+           r->tgen_exit);
+    printf("  links: %llu client-side and %llu server-side frames of the device's own left out "
+           "(not TCP/UDP); members: %s\n", (unsigned long long)r->foreign[0],
+           (unsigned long long)r->foreign[1],
+           r->member_captures ? "from the lab's captures" : "no captures, their checks not applicable");
+}
+
+
+static void print_result(const struct pl_plan *p, const struct pl_result *r, const char *out,
+                         const struct pl_live_opts *o)
+{
+    if (r->live) {
+        print_live(p, r, o);
+    } else if (p->ramp.kind != PL_RAMP_NONE) {
         printf("plan %s (%s): %u members, capacity search (%s) in %u trials, %.2f s\n", p->name,
                p->file, p->sim.cluster.nmembers,
                p->ramp.kind == PL_RAMP_CPS ? "RFC 9411 7.2, connections per second"
@@ -89,7 +145,8 @@ static void print_result(const struct pl_plan *p, const struct pl_result *r, con
                (unsigned long long)r->sim.retransmits);
     }
     for (unsigned k = 0; k < r->nchecks; k++) {
-        const char *v = !r->check[k].judged ? "not judged" : r->check[k].pass ? "pass" : "FAIL";
+        const char *v = r->check[k].not_applicable ? "n/a" : !r->check[k].judged ? "not judged"
+                        : r->check[k].pass ? "pass" : "FAIL";
         const char *want = r->check[k].expected_fail ? " (this plan expects it to fail)" : "";
         printf("  %-12s %-10s %s%s\n", r->check[k].name, v, r->check[k].message, want);
     }
@@ -104,7 +161,11 @@ int main(int argc, char **argv)
         {"sim", no_argument, NULL, 's'},   {"live", no_argument, NULL, 'l'},
         {"junit", required_argument, NULL, 'j'}, {"json", no_argument, NULL, 'J'},
         {"out", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+        {"client-port", required_argument, NULL, 'C'}, {"server-port", required_argument, NULL, 'S'},
+        {"eal", required_argument, NULL, 'E'},
         {NULL, 0, NULL, 0}};
+    struct pl_live_opts lo = {0};
+    char tgenbuf[4096];
     const char *junit_path = NULL, *outdir = "out/plans";
     bool json = false, live = false, check_only;
     struct bt_junit *ju = NULL;
@@ -127,13 +188,16 @@ int main(int argc, char **argv)
         case 'j': junit_path = optarg; break;
         case 'J': json = true; break;
         case 'o': outdir = optarg; break;
+        case 'C': lo.client = optarg; break;
+        case 'S': lo.server = optarg; break;
+        case 'E': lo.eal = optarg; break;
         default: return usage();
         }
     }
     if (optind >= argc)
         return usage();
-    if (live) {
-        fprintf(stderr, "baton-plan: --live is not available yet (issue: live runner); use --sim\n");
+    if (!live && (lo.client || lo.server || lo.eal)) {
+        fprintf(stderr, "baton-plan: --client-port, --server-port and --eal go with --live\n");
         return 2;
     }
     /* Load every plan first: a bad plan is exit 2 before anything runs. */
@@ -147,6 +211,22 @@ int main(int argc, char **argv)
             fprintf(stderr, "baton-plan: %s\n", e.msg);
             rc = 2;
             goto out;
+        }
+    }
+    if (live) {
+        if (!check_only && !(lo.tgen = find_tgen(tgenbuf, sizeof(tgenbuf)))) {
+            fprintf(stderr, "baton-plan: --live: baton-tgen not found next to baton-plan nor in "
+                            "../tgen/; set BATON_TGEN\n");
+            rc = 2;
+            goto out;
+        }
+        for (int i = 0; i < nplans; i++) {
+            struct bt_err e = {{0}};
+            if (pl_live_check(plans[i], &lo, &e) < 0) {
+                fprintf(stderr, "baton-plan: %s\n", e.msg);
+                rc = 2;
+                goto out;
+            }
         }
     }
     if (check_only) {
@@ -174,7 +254,7 @@ int main(int argc, char **argv)
         double t0 = wall_now();
 
         snprintf(dir, sizeof(dir), "%s/%s", outdir, p->name);
-        if (pl_run_sim(p, dir, &res, &e) < 0) {
+        if ((live ? pl_run_live(p, &lo, dir, &res, &e) : pl_run_sim(p, dir, &res, &e)) < 0) {
             /* a message that names a place in the plan names the file already */
             size_t fl = strlen(p->file);
             if (!strncmp(e.msg, p->file, fl) && e.msg[fl] == ':')
@@ -198,7 +278,9 @@ int main(int argc, char **argv)
                          failed ? "it failed" : "it passed", res.check[k].message);
                 fail = msg;
             }
-            if (!res.check[k].judged && !res.check[k].expected_fail)
+            if (res.check[k].not_applicable && !res.check[k].expected_fail)
+                bt_junit_skip(ju, p->name, res.check[k].name, res.check[k].message);
+            else if (!res.check[k].judged && !res.check[k].expected_fail)
                 bt_junit_skip(ju, p->name, res.check[k].name, res.check[k].message);
             else
                 bt_junit_case(ju, p->name, res.check[k].name, 0, fail);
@@ -207,12 +289,29 @@ int main(int argc, char **argv)
             json_t *jp = json_object();
             json_object_set_new(jp, "name", json_string(p->name));
             json_object_set_new(jp, "file", json_string(p->file));
+            json_object_set_new(jp, "mode", json_string(live ? "live" : "sim"));
             json_object_set_new(jp, "pass", json_boolean(res.pass));
-            json_object_set_new(jp, "sgms", json_integer(p->sim.cluster.nmembers));
+            if (!live)
+                json_object_set_new(jp, "sgms", json_integer(p->sim.cluster.nmembers));
+            else   /* the lab's members: by hand, or in its capture set (verify's report) */
+                json_object_set_new(jp, "sgms", p->live.capset ? json_null() : json_integer(p->live.nsgm));
             json_object_set_new(jp, "checks", res.verify_json ? json_incref((json_t *)res.verify_json) : json_null());
             json_object_set_new(jp, "tgen", res.tgen_json ? json_incref((json_t *)res.tgen_json) : json_null());
-            json_object_set_new(jp, "sim_s", json_real((p->tgen ? res.co.end_ns : res.sim.end_ns) / 1e9));
-            if (p->tgen) {
+            if (live)
+                json_object_set_new(jp, "sim_s", json_null());
+            else
+                json_object_set_new(jp, "sim_s", json_real((p->tgen ? res.co.end_ns : res.sim.end_ns) / 1e9));
+            if (live) {
+                json_t *jl = json_object();
+                json_object_set_new(jl, "client_port", json_string(lo.client ? lo.client : p->live.client));
+                json_object_set_new(jl, "server_port", json_string(lo.server ? lo.server : p->live.server));
+                json_object_set_new(jl, "tgen_exit", json_integer(res.tgen_exit));
+                json_object_set_new(jl, "start_s", json_real(res.start_s));
+                json_object_set_new(jl, "foreign_client", json_integer((json_int_t)res.foreign[0]));
+                json_object_set_new(jl, "foreign_server", json_integer((json_int_t)res.foreign[1]));
+                json_object_set_new(jl, "member_captures", json_integer(res.member_captures));
+                json_object_set_new(jp, "live", jl);
+            } else if (p->tgen) {
                 const struct gw_stats *g = &res.co.gw;
                 json_t *jg = json_object();
                 json_object_set_new(jg, "members", json_integer(res.co.members));
@@ -241,6 +340,7 @@ int main(int argc, char **argv)
                 for (unsigned k = 0; k < res.nchecks; k++) {
                     json_t *one = json_object();
                     json_object_set_new(one, "judged", json_boolean(res.check[k].judged));
+                    json_object_set_new(one, "applicable", json_boolean(!res.check[k].not_applicable));
                     json_object_set_new(one, "pass", json_boolean(res.check[k].pass));
                     json_object_set_new(one, "expected_fail", json_boolean(res.check[k].expected_fail));
                     json_object_set_new(one, "message", json_string(res.check[k].message));
@@ -253,7 +353,7 @@ int main(int argc, char **argv)
             json_object_set_new(jp, "verify_wall_s", json_real(res.verify_wall_s));
             json_array_append_new(jplans, jp);
         } else {
-            print_result(p, &res, dir);
+            print_result(p, &res, dir, &lo);
         }
         pl_result_clear(&res);
     }

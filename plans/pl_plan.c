@@ -65,6 +65,8 @@ static int load_profile(const struct bt_ydoc *d, const struct bt_ynode *t, struc
     }
     if (access(buf, R_OK) < 0)
         return bt_y_error(d, pf, e, "traffic.profile: cannot read '%s': %s", buf, strerror(errno));
+    if (!(p->live.profile_path = strdup(buf)))     /* --live hands it to baton-tgen */
+        return bt_err_setr(e, -ENOMEM, "out of memory");
     return tg_profile_load_file(buf, p->prof, e);
 }
 
@@ -476,12 +478,130 @@ static int load_ramp(const struct bt_ydoc *d, const struct bt_ynode *x, struct p
     return 0;
 }
 
+/* A path of the live: section, relative to the plan's directory. */
+static int live_path(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field, char **out,
+                     struct bt_err *e)
+{
+    const char *s;
+    char buf[4096];
+    int r;
+
+    if ((r = bt_y_str(d, n, field, &s, e)) < 0)
+        return r;
+    if (!*s)
+        return bt_y_error(d, n, e, "%s: an empty path", field);
+    if (s[0] == '/' || !strchr(d->path, '/'))
+        snprintf(buf, sizeof(buf), "%s", s);
+    else
+        snprintf(buf, sizeof(buf), "%.*s/%s", (int)(strrchr(d->path, '/') - d->path), d->path, s);
+    if (access(buf, R_OK) < 0)
+        return bt_y_error(d, n, e, "%s: cannot read '%s': %s", field, buf, strerror(errno));
+    if (!(*out = strdup(buf)))
+        return bt_err_setr(e, -ENOMEM, "out of memory");
+    return 0;
+}
+
+/* Arguments: one string (split at spaces by the runner) or a list of
+ * strings without spaces; kept as one string. */
+static int live_args(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field, char **out,
+                     struct bt_err *e)
+{
+    const char *s;
+    size_t len = 1;
+    int r;
+
+    if (n->kind == BT_Y_SCALAR) {
+        if ((r = bt_y_str(d, n, field, &s, e)) < 0)
+            return r;
+        if (!(*out = strdup(s)))
+            return bt_err_setr(e, -ENOMEM, "out of memory");
+        return 0;
+    }
+    if (n->kind != BT_Y_SEQ)
+        return bt_y_error(d, n, e, "%s: expected a string of arguments or a list of them", field);
+    for (unsigned i = 0; i < n->n; i++) {
+        if ((r = bt_y_str(d, n->items[i], field, &s, e)) < 0)
+            return r;
+        if (!*s || strpbrk(s, " \t"))
+            return bt_y_error(d, n->items[i], e, "%s: '%s': one argument an item, without spaces",
+                              field, s);
+        len += strlen(s) + 1;
+    }
+    if (!(*out = calloc(1, len)))
+        return bt_err_setr(e, -ENOMEM, "out of memory");
+    for (unsigned i = 0; i < n->n; i++) {
+        if (i)
+            strcat(*out, " ");
+        strcat(*out, n->items[i]->str);
+    }
+    return 0;
+}
+
+/* `live:` the external device --live runs the traffic through. */
+static int load_live(const struct bt_ydoc *d, const struct bt_ynode *x, struct pl_plan *p,
+                     struct bt_err *e)
+{
+    static const char *const keys[] = {"client", "server", "eal", "tgen_args", "timeout",
+                                       "capset", "sgm", NULL};
+    struct pl_live *l = &p->live;
+    const struct bt_ynode *n;
+    const char *s;
+    int r;
+
+    if ((r = bt_y_check_keys(d, x, "live", keys, e)) < 0)
+        return r;
+    l->given = true;
+    l->line = x->line;
+    l->col = x->col;
+    for (unsigned k = 0; k < 2; k++) {
+        const char *key = k ? "server" : "client";
+        if (!(n = bt_y_get(x, key)))
+            continue;
+        if ((r = bt_y_str(d, n, k ? "live.server" : "live.client", &s, e)) < 0)
+            return r;
+        if (!*s || strpbrk(s, " \t"))
+            return bt_y_error(d, n, e, "live.%s: '%s': give an interface name, a DPDK vdev "
+                                       "(net_...) or a PCI address, without spaces", key, s);
+        if (!(*(k ? &l->server : &l->client) = strdup(s)))
+            return bt_err_setr(e, -ENOMEM, "out of memory");
+    }
+    if ((n = bt_y_get(x, "eal")) && (r = live_args(d, n, "live.eal", &l->eal, e)) < 0)
+        return r;
+    if ((n = bt_y_get(x, "tgen_args")) && (r = live_args(d, n, "live.tgen_args", &l->tgen_args, e)) < 0)
+        return r;
+    if ((n = bt_y_get(x, "timeout"))) {
+        if ((r = bt_y_duration_ns(d, n, "live.timeout", &l->timeout_ns, e)) < 0)
+            return r;
+        if (l->timeout_ns < 1000000000ULL || l->timeout_ns > 86400000000000ULL)
+            return bt_y_error(d, n, e, "live.timeout: give 1s..24h");
+    }
+    if ((n = bt_y_get(x, "capset")) && (r = live_path(d, n, "live.capset", &l->capset, e)) < 0)
+        return r;
+    if ((n = bt_y_get(x, "sgm"))) {
+        if (n->kind != BT_Y_MAP || n->n == 0)
+            return bt_y_error(d, n, e, "live.sgm: expected a mapping of member id to capture file "
+                                       "({1: sgm-1.pcap, 2: sgm-2.pcap})");
+        for (unsigned i = 0; i < n->n; i++) {
+            int64_t id;
+            if ((r = bt_y_int(d, n->keynodes[i], "live.sgm", 1, 64, &id, e)) < 0)
+                return r;
+            for (unsigned k = 0; k < l->nsgm; k++)
+                if (l->sgm_id[k] == (int)id)
+                    return bt_y_error(d, n->keynodes[i], e, "live.sgm: member %d named twice", (int)id);
+            if ((r = live_path(d, n->items[i], "live.sgm", &l->sgm_path[l->nsgm], e)) < 0)
+                return r;
+            l->sgm_id[l->nsgm++] = (int)id;
+        }
+    }
+    return 0;
+}
+
 /* path names the plan in messages; buf (len bytes) is its text, or NULL
  * to read path. */
 static struct pl_plan *plan_load(const char *path, const char *buf, size_t len, struct bt_err *e)
 {
     static const char *const keys[] = {"name", "seed", "cluster", "traffic", "sim", "events",
-                                       "ramp", "expect", "expect_fail", NULL};
+                                       "ramp", "expect", "expect_fail", "live", NULL};
     struct pl_plan_priv *pp = calloc(1, sizeof(*pp));
     struct pl_plan *p = pp ? &pp->p : NULL;
     const struct bt_ynode *root, *n;
@@ -533,6 +653,8 @@ static struct pl_plan *plan_load(const char *path, const char *buf, size_t len, 
         goto bad;
     if ((n = bt_y_get(root, "traffic")) && load_traffic(pp->doc, n, p, e) < 0)
         goto bad;
+    p->live.doc = pp->doc;
+    p->live.traffic = n;
     if ((n = bt_y_get(root, "sim")) && load_simsec(pp->doc, n, p, e) < 0)
         goto bad;
     if ((n = bt_y_get(root, "events")) && load_events(pp->doc, n, p, e) < 0)
@@ -544,6 +666,8 @@ static struct pl_plan *plan_load(const char *path, const char *buf, size_t len, 
     if ((n = bt_y_get(root, "expect_fail")) && load_expect_fail(pp->doc, n, p, e) < 0)
         goto bad;
     if (n && expect_fail_judged(pp->doc, n, p, e) < 0)
+        goto bad;
+    if ((n = bt_y_get(root, "live")) && load_live(pp->doc, n, p, e) < 0)
         goto bad;
     return p;
 bad:
@@ -572,6 +696,14 @@ struct pl_plan *pl_plan_free(struct pl_plan *p)
         free(p->ev[k].cmd);
         free(p->ev[k].policy);
     }
+    free(p->live.client);
+    free(p->live.server);
+    free(p->live.eal);
+    free(p->live.tgen_args);
+    free(p->live.capset);
+    free(p->live.profile_path);
+    for (unsigned k = 0; k < p->live.nsgm; k++)
+        free(p->live.sgm_path[k]);
     free(p->prof);
     free(p->file);
     free(p->name);

@@ -149,7 +149,7 @@ static int ramp(const struct pl_plan *p, struct pl_result *res, struct bt_err *e
 
 /* ---------------------------------------------------------------- checks */
 
-static void verify_checks(const struct vf_report *rep, struct pl_result *res)
+void pl_verify_checks(const struct vf_report *rep, struct pl_result *res)
 {
     for (unsigned k = 0; k < VF_NCHECKS; k++) {
         const char *msg = NULL;
@@ -160,7 +160,7 @@ static void verify_checks(const struct vf_report *rep, struct pl_result *res)
     }
 }
 
-static void tgen_checks(const struct pl_plan *p, struct pl_result *res)
+void pl_tgen_checks(const struct pl_plan *p, struct pl_result *res)
 {
     const struct tg_summary *t = &res->co.tg;
     const struct pl_cosim_result *co = &res->co;
@@ -288,12 +288,21 @@ int pl_run_sim(const struct pl_plan *p, const char *out, struct pl_result *res, 
         goto out;
     res->verify_wall_s = wall_now() - t0;
     res->verify_json = vf_report_json(rep);
-    verify_checks(rep, res);
+    pl_verify_checks(rep, res);
     if (p->tgen)
-        tgen_checks(p, res);
+        pl_tgen_checks(p, res);
     else
         legacy_checks(p, res);
 verdict:
+    pl_verdict(p, res);
+    r = 0;
+out:
+    vf_report_free(rep);
+    return r;
+}
+
+void pl_verdict(const struct pl_plan *p, struct pl_result *res)
+{
     /* A plan passes when exactly the checks named in expect_fail fail; a
      * named check that was never judged fails the plan too. */
     res->pass = true;
@@ -313,10 +322,6 @@ verdict:
         if (want_fail != failed)
             res->pass = false;
     }
-    r = 0;
-out:
-    vf_report_free(rep);
-    return r;
 }
 
 void pl_result_clear(struct pl_result *res)

@@ -46,6 +46,11 @@ expect expect-fail-twice.yaml "named twice"
 expect bad-synth.yaml "must start with tcp or udp"
 expect ramp-with-events.yaml "a capacity search runs the traffic alone"
 expect loss-without-links.yaml "expect.loss_pct: loss is judged from the link captures"
+expect live-unknown-field.yaml "unknown field 'colour' in live"
+expect live-bad-port.yaml "live.client: 'veth0 veth1': give an interface name"
+expect live-sgm-missing.yaml "live.sgm: cannot read '$DIR/no-such-tap.pcap'"
+expect live-bad-timeout.yaml "live.timeout: give 1s..24h"
+expect live-bad-eal.yaml "live.eal: '-m 512': one argument an item"
 # a tgen profile by path, relative to the plan's directory, loads; an error
 # inside the profile names the profile's file:line:col
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -57,6 +62,22 @@ printf 'templates:\n  - synth: tcp\ncps: -1\n' > "$tmp/p/web.yaml"
 out=$("$BIN" check "$tmp/plan.yaml" 2>&1); rc=$?
 case "$rc:$out" in 2:*"$tmp/p/web.yaml:3:6: cps"*) echo "ok   profile error: $out";; *) echo "FAIL profile error: rc $rc: $out"; fail=1;; esac
 "$BIN" check "$GOOD" >/dev/null || { echo "FAIL a good plan did not load: $GOOD"; fail=1; }
-"$BIN" run --live "$GOOD" 2>/dev/null; [ $? -eq 2 ] || { echo "FAIL --live must exit 2 (not available)"; fail=1; }
+# --live refuses what needs a cluster or a simulation, before anything runs
+live2() { # file, text the message must contain, more args
+    local f=$1 want=$2
+    shift 2
+    out=$("$BIN" run --live "$@" "$f" 2>&1); rc=$?
+    case "$rc:$out" in 2:*"$want"*) echo "ok   --live $(basename "$f"): $out";;
+        *) echo "FAIL --live $f: exit $rc, want 2 and '$want': $out"; fail=1;; esac
+}
+live2 "$DIR/live-member-event.yaml" "live-member-event.yaml:10:5: events: 'fail' at 0.050 s: member events need a live cluster; use run: hooks to act on an external device"
+live2 "$GOOD" "--live needs tgen traffic"
+printf 'name: live-ok\ntraffic:\n  templates:\n    - synth: tcp\nlive:\n  client: lo\n' > "$tmp/live.yaml"
+live2 "$tmp/live.yaml" "--live: no server port: give --server-port SPEC or live.server"
+live2 "$tmp/live.yaml" "no such network interface" --client-port bt-none$$ --server-port lo
+live2 "$tmp/live.yaml" "the client and server ports are both 'lo'" --client-port lo --server-port lo
+live2 "$tmp/live.yaml" "the server port is PCI and the client port a vdev" --client-port lo --server-port 0000:3b:00.0
+out=$("$BIN" run --client-port lo "$GOOD" 2>&1); rc=$?
+case "$rc:$out" in 2:*"go with --live"*) echo "ok   --client-port without --live: $out";; *) echo "FAIL --client-port without --live: $rc $out"; fail=1;; esac
 "$BIN" frobnicate 2>/dev/null; [ $? -eq 2 ] || { echo "FAIL bad usage must exit 2"; fail=1; }
 exit $fail
