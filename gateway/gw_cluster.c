@@ -30,9 +30,10 @@
 
 /* ---------------------------------------------------------------- heaps */
 
-static bool ent_before(const struct gw_hent *a, const struct gw_hent *b)
+/* Without branches: the heap's comparisons are coin flips to a predictor. */
+static inline bool ent_before(const struct gw_hent *a, const struct gw_hent *b)
 {
-    return a->ts < b->ts || (a->ts == b->ts && a->meta < b->meta);
+    return (a->ts < b->ts) | ((a->ts == b->ts) & (a->meta < b->meta));
 }
 
 static void heap_up(struct gw_hent *h, unsigned i)
@@ -64,6 +65,26 @@ static void heap_down(struct gw_hent *h, unsigned n, unsigned i)
         i = m;
     }
     h[i] = x;
+}
+
+/* Removes the top of the heap h[0..n], n + 1 entries before the call:
+ * Floyd's way, the hole walks down to a leaf by the smaller child (one
+ * comparison a level, a branch the CPU need not guess), then the last entry
+ * climbs from there (usually not at all: it left last). The order entries
+ * leave in is the order of (ts, meta), whatever the heap's shape. */
+static void heap_pop(struct gw_hent *h, unsigned n)
+{
+    struct gw_hent x = h[n];
+    unsigned i = 0, l;
+
+    while ((l = 2 * i + 1) < n) {
+        /* h[n] (x's old place) is still there to compare with: no branch */
+        unsigned m = l + ((l + 1 < n) & ent_before(&h[l + 1], &h[l]));
+        h[i] = h[m];
+        i = m;
+    }
+    h[i] = x;
+    heap_up(h, i);
 }
 
 void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, uint16_t port)
@@ -779,61 +800,107 @@ void gw_set_nat_cb(struct gw_cluster *g, gw_nat_fn fn, void *arg)
     g->nat_arg = arg;
 }
 
+/* A packet of a burst after the distributor's first pass. */
+struct rx_slot {
+    struct bt_parsed p;
+    struct gw_pkey pk;
+    uint32_t h;
+    int id;                      /* its member; 0: none up; -1: not a packet we can key */
+};
+
+#define RX_CHUNK 32              /* packets keyed and prefetched together */
+#define RX_AHEAD 4               /* the LRU neighbours prefetched this many packets ahead */
+
+static struct bt_flowtab *rx_table(const struct gw_cluster *g, const struct rx_slot *x)
+{
+    const struct gw_member *m = x->id > 0 ? &g->m[x->id] : NULL;
+
+    return m && m->alive ? m->conns : NULL;
+}
+
+/* DPDK l3fwd style: first every packet of a chunk is parsed, keyed, hashed
+ * and given its member, with the member's table slot prefetched; then the
+ * entries those slots point at are prefetched; then the packets are handled
+ * in order as before (the bucket table and the members' liveness do not
+ * change while a burst is handled, so what the first pass found holds), the
+ * entries' LRU neighbours prefetched a few packets ahead. The connection
+ * lookups of a chunk wait for memory once, not once per packet. */
 void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt **pkts,
            unsigned n)
 {
+    struct rx_slot s[RX_CHUNK];
+    enum bt_dist_mode mode = (enum bt_dist_mode)g->cfg.mode;
+    enum bt_side side = port == 0 ? BT_SIDE_INTERNAL : BT_SIDE_EXTERNAL;
     uint64_t qlim;
 
     run_timers(g, now_ns);
     now_ns = g->now;
     qlim = queue_limit_ns(g);
-    for (unsigned i = 0; i < n; i++) {
-        struct bt_pkt *pkt = pkts[i];
-        struct bt_parsed p;
-        struct bt_flow_key k;
-        struct gw_member *m;
-        uint32_t h;
-        int id;
-        enum bt_dist_mode mode = (enum bt_dist_mode)g->cfg.mode;
-
-        g->st.rx++;
-        if (bt_parse(pkt->data, pkt->len, BT_LINK_ETHERNET, &p) != BT_PARSE_OK ||
-            bt_flow_key_from_parsed(&p, &k) < 0) {
-            g->st.drops_bad++;
-            g->st.drops_state++;
-            bt_pkt_free(pkt);
-            continue;
+    if ((g->cfg.faults & GW_FAULT_ASYMMETRIC) && mode == BT_DIST_GENERAL)
+        mode = BT_DIST_NETWORK; /* keys on the source: the reply lands elsewhere */
+    for (unsigned b = 0; b < n; b += RX_CHUNK) {
+        unsigned k = n - b < RX_CHUNK ? n - b : RX_CHUNK;
+        for (unsigned i = 0; i < k; i++) {
+            struct rx_slot *x = &s[i];
+            struct bt_pkt *pkt = pkts[b + i];
+            struct bt_flowtab *t;
+            if (bt_parse(pkt->data, pkt->len, BT_LINK_ETHERNET, &x->p) != BT_PARSE_OK ||
+                bt_flow_key_from_parsed(&x->p, &x->pk.k) < 0) {
+                x->id = -1;
+                continue;
+            }
+            x->h = bt_dist_hash(&x->pk.k, mode, g->cfg.l4, side, g->cfg.seed);
+            x->id = bt_dist_primary(g->dist, x->h);
+            x->pk.swapped = bt_flow_key_canon(&x->pk.k, &x->pk.ck);
+            x->pk.fh = bt_flowtab_hash(&x->pk.ck);
+            if ((t = rx_table(g, x)))
+                bt_flowtab_prefetch(t, x->pk.fh, 0);
         }
-        if ((g->cfg.faults & GW_FAULT_ASYMMETRIC) && mode == BT_DIST_GENERAL)
-            mode = BT_DIST_NETWORK; /* keys on the source: the reply lands elsewhere */
-        h = bt_dist_hash(&k, mode, g->cfg.l4, port == 0 ? BT_SIDE_INTERNAL : BT_SIDE_EXTERNAL,
-                         g->cfg.seed);
-        id = bt_dist_primary(g->dist, h);
-        if (id == 0) {
-            g->st.drops_dead++;
-            bt_pkt_free(pkt);
-            continue;
+        for (unsigned i = 0; i < k; i++) {
+            struct bt_flowtab *t = rx_table(g, &s[i]);
+            if (t)
+                bt_flowtab_prefetch(t, s[i].pk.fh, 1);
         }
-        m = &g->m[id];
-        pkt->ts_ns = now_ns;
-        if (g->tap)
-            g->tap(g->tap_arg, id, pkt);
-        m->st.pkts++;
-        m->st.bytes += pkt->wire_len;
-        if (!m->alive) {
-            m->st.drops++;
-            g->st.drops_dead++;
-            bt_pkt_free(pkt);
-            continue;
+        for (unsigned i = 0; i < k; i++) {
+            struct rx_slot *x = &s[i];
+            struct bt_pkt *pkt = pkts[b + i];
+            struct gw_member *m;
+            struct bt_flowtab *t;
+            if (i + RX_AHEAD < k && (t = rx_table(g, &s[i + RX_AHEAD])))
+                bt_flowtab_prefetch(t, s[i + RX_AHEAD].pk.fh, 2);
+            g->st.rx++;
+            if (x->id < 0) {
+                g->st.drops_bad++;
+                g->st.drops_state++;
+                bt_pkt_free(pkt);
+                continue;
+            }
+            if (x->id == 0) {
+                g->st.drops_dead++;
+                bt_pkt_free(pkt);
+                continue;
+            }
+            m = &g->m[x->id];
+            pkt->ts_ns = now_ns;
+            if (g->tap)
+                g->tap(g->tap_arg, x->id, pkt);
+            m->st.pkts++;
+            m->st.bytes += pkt->wire_len;
+            if (!m->alive) {
+                m->st.drops++;
+                g->st.drops_dead++;
+                bt_pkt_free(pkt);
+                continue;
+            }
+            if (m->busy_until > now_ns && m->busy_until - now_ns > qlim) {
+                m->st.drops++;
+                m->st.drops_queue++;
+                g->st.drops_queue++;
+                bt_pkt_free(pkt);
+                continue;
+            }
+            gw_member_rx(g, m, now_ns, port, x->h, &x->p, &x->pk, pkt);
         }
-        if (m->busy_until > now_ns && m->busy_until - now_ns > qlim) {
-            m->st.drops++;
-            m->st.drops_queue++;
-            g->st.drops_queue++;
-            bt_pkt_free(pkt);
-            continue;
-        }
-        gw_member_rx(g, m, now_ns, port, h, &p, &k, pkt);
     }
     outbox_flush(g);   /* the CREATEs of this burst, one message per backup */
 }
@@ -845,9 +912,7 @@ unsigned gw_tx(struct gw_cluster *g, uint64_t now_ns, struct bt_pkt **out, unsig
     run_timers(g, now_ns);
     while (n < max && g->heap_n && g->heap[0].ts <= g->now) {
         struct bt_pkt *p = g->heap[0].p;
-        g->heap[0] = g->heap[--g->heap_n];
-        if (g->heap_n)
-            heap_down(g->heap, g->heap_n, 0);
+        heap_pop(g->heap, --g->heap_n);
         p->meta = 0;
         out[n++] = p;
         g->st.tx++;

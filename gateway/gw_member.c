@@ -29,6 +29,7 @@ struct pctx {
     uint32_t hash;             /* its distribution hash */
     struct bt_flow_key k;      /* directional */
     struct bt_flow_key ck;     /* canonical */
+    uint64_t fh;               /* bt_flowtab_hash(&ck) */
     int swapped;               /* k was not canonical */
     bool via_alias;            /* found through the hide-NAT alias (a reply to a translation) */
     struct bt_flow_key okey;   /* the connection's key (canonical, original tuple) */
@@ -347,14 +348,14 @@ static void send_rst(struct gw_cluster *g, struct gw_member *m, const struct pct
  * fills x->okey and x->via_alias. */
 static struct gw_conn *find_local(struct gw_member *m, struct pctx *x)
 {
-    struct gw_conn *c = bt_flowtab_lookup(m->conns, &x->ck);
+    struct gw_conn *c = bt_flowtab_lookup_hashed(m->conns, &x->ck, x->fh);
     const struct bt_flow_key *ok;
 
     x->via_alias = false;
     x->okey = x->ck;
     if (c || !m->alias || x->port != 1)
         return c;
-    if (!(ok = bt_flowtab_lookup(m->alias, &x->ck)))
+    if (!(ok = bt_flowtab_lookup_hashed(m->alias, &x->ck, x->fh)))
         return NULL;
     x->okey = *ok;
     x->via_alias = true;
@@ -507,7 +508,7 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
         }
         nat = true;
     }
-    c = bt_flowtab_insert(m->conns, &x->ck, now, &created);
+    c = bt_flowtab_insert_hashed(m->conns, &x->ck, x->fh, now, &created);
     if (!c) {
         drop(g, m, x->pkt, 2);
         return;
@@ -681,7 +682,7 @@ static void stateless(struct gw_cluster *g, struct gw_member *m, struct pctx *x,
 }
 
 void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint16_t port,
-                  uint32_t hash, struct bt_parsed *p, const struct bt_flow_key *k, struct bt_pkt *pkt)
+                  uint32_t hash, struct bt_parsed *p, const struct gw_pkey *pk, struct bt_pkt *pkt)
 {
     struct pctx x;
     struct gw_conn *c;
@@ -691,8 +692,10 @@ void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint1
     x.pkt = pkt;
     x.port = port;
     x.hash = hash;
-    x.k = *k;   /* made once, by the distributor */
-    x.swapped = bt_flow_key_canon(&x.k, &x.ck);
+    x.k = pk->k;   /* made once, by the distributor */
+    x.ck = pk->ck;
+    x.fh = pk->fh;
+    x.swapped = pk->swapped;
     gw_member_expire_lru(g, m, now);
     c = find_local(m, &x);
     if (c && c->role == ROLE_OWNER) {

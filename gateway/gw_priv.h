@@ -188,10 +188,18 @@ void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_
 void gw_tq_push(struct gw_member *m, int q, uint64_t deadline, uint32_t gen,
                 const struct bt_flow_key *k);
 
+/* A packet's flow keys as the distributor made them once: k directional,
+ * ck canonical (swapped: k was not), fh = bt_flowtab_hash(&ck) (every
+ * member's table probes with it; the distributor prefetched with it). */
+struct gw_pkey {
+    struct bt_flow_key k, ck;
+    uint64_t fh;
+    int swapped;
+};
+
 /* gw_member.c */
-/* k: the packet's flow key as the distributor made it from p. */
 void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint16_t port,
-                  uint32_t hash, struct bt_parsed *p, const struct bt_flow_key *k, struct bt_pkt *pkt);
+                  uint32_t hash, struct bt_parsed *p, const struct gw_pkey *pk, struct bt_pkt *pkt);
 void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
                      const struct gw_sync_hdr *h, const struct gw_sync_rec *r);
 void gw_member_timer(struct gw_cluster *g, struct gw_member *m, int q, uint64_t t);
