@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The live runner without a device: port SPECs, the checks before a run,
+ * the profile handed to baton-tgen, the merge of its link captures, and
+ * pl_run_live driving a stand-in baton-tgen (a shell script written here
+ * that records its arguments, writes the captures and the summary it is
+ * told to) through its exit statuses, the timeline and the bound. The real
+ * device is tests/plans/test-live.sh (root). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "bt_err.h"
+#include "bt_parse.h"
+#include "bt_pcap.h"
+#include "bt_test.h"
+#include "pl_api.h"
+#include "pl_live.h"
+
+static char dir[256];
+
+static const char *tmpdir(void)
+{
+    if (!dir[0]) {
+        snprintf(dir, sizeof(dir), "/tmp/test-pl_live-XXXXXX");
+        if (!bt_mkdtemp(dir))
+            dir[0] = '\0';
+    }
+    return dir;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* A plan written under the test's directory (relative paths from there). */
+static struct pl_plan *plan(const char *name, const char *text, struct bt_err *e)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s.yaml", tmpdir(), name);
+    write_file(path, text);
+    return pl_plan_load(path, e);
+}
+
+#define TRAFFIC "traffic:\n  templates:\n    - synth: tcp\n  flows: 10\n  cps: 100\n"
+
+TEST(port_args)
+{
+    char buf[128];
+    const char *a[2];
+
+    CHECK_EQ_INT(pl_live_port_args("veth0", 0, buf, sizeof(buf), a), 0);
+    CHECK_EQ_STR(a[0], "--vdev");
+    CHECK_EQ_STR(a[1], "net_af_packet0,iface=veth0");
+    CHECK_EQ_INT(pl_live_port_args("eth1", 1, buf, sizeof(buf), a), 0);
+    CHECK_EQ_STR(a[1], "net_af_packet1,iface=eth1");
+    CHECK_EQ_INT(pl_live_port_args("net_memif0,role=server,socket=/tmp/m", 0, buf, sizeof(buf), a), 0);
+    CHECK_EQ_STR(a[0], "--vdev");
+    CHECK_EQ_STR(a[1], "net_memif0,role=server,socket=/tmp/m");
+    CHECK_EQ_INT(pl_live_port_args("0000:3b:00.1", 0, buf, sizeof(buf), a), 1);
+    CHECK_EQ_STR(a[0], "-a");
+    CHECK_EQ_STR(a[1], "0000:3b:00.1");
+    CHECK_EQ_INT(pl_live_port_args("3b:00.0", 1, buf, sizeof(buf), a), 1);
+    CHECK(pl_live_port_args("a b", 0, buf, sizeof(buf), a) < 0);
+    CHECK(pl_live_port_args("", 0, buf, sizeof(buf), a) < 0);
+    CHECK(pl_live_port_args("averyveryverylongname", 0, buf, sizeof(buf), a) < 0);
+    CHECK(pl_live_port_args("eth0,x=1", 0, buf, sizeof(buf), a) < 0);
+}
+
+TEST(live_section)
+{
+    struct bt_err e = {{0}};
+    char path[512];
+    snprintf(path, sizeof(path), "%s/tap1.pcap", tmpdir());
+    write_file(path, "");
+    struct pl_plan *p = plan("sect", "name: s\n" TRAFFIC
+                            "live:\n  client: veth0\n  server: net_null1\n"
+                            "  eal: [--no-huge, -m, '512']\n  tgen_args: --client-ip 10.0.0.2\n"
+                            "  timeout: 90s\n  capset: .\n  sgm: {1: tap1.pcap, 3: tap1.pcap}\n", &e);
+    REQUIRE(p != NULL);
+    CHECK(p->live.given);
+    CHECK_EQ_STR(p->live.client, "veth0");
+    CHECK_EQ_STR(p->live.server, "net_null1");
+    CHECK_EQ_STR(p->live.eal, "--no-huge -m 512");
+    CHECK_EQ_STR(p->live.tgen_args, "--client-ip 10.0.0.2");
+    CHECK_EQ_INT(p->live.timeout_ns, 90000000000ULL);
+    CHECK_EQ_INT(p->live.nsgm, 2);
+    CHECK_EQ_INT(p->live.sgm_id[1], 3);
+    CHECK(p->live.sgm_path[0] && strstr(p->live.sgm_path[0], "/tap1.pcap"));
+    CHECK(p->live.capset != NULL);
+    pl_plan_free(p);
+    /* every field refused with its place */
+    static const struct { const char *yaml, *want; } bad[] = {
+        {"live:\n  colour: red\n", ":8:3: unknown field 'colour' in live"},
+        {"live:\n  client: 'a b'\n", ":8:11: live.client: 'a b'"},
+        {"live:\n  timeout: 100ms\n", ":8:12: live.timeout: give 1s..24h"},
+        {"live:\n  sgm: {0: tap1.pcap}\n", ":8:9: live.sgm"},
+        {"live:\n  sgm: {1: tap1.pcap, 01: tap1.pcap}\n", "member 1 named twice"},
+        {"live:\n  sgm: {1: none.pcap}\n", "live.sgm: cannot read"},
+        {"live:\n  sgm: [a]\n", "live.sgm: expected a mapping"},
+        {"live:\n  capset: nowhere\n", "live.capset: cannot read"},
+        {"live:\n  eal: {a: b}\n", "live.eal: expected a string"},
+        {"live:\n  tgen_args: ['--x y']\n", "one argument an item"},
+    };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[512];
+        memset(&e, 0, sizeof(e));
+        snprintf(text, sizeof(text), "name: b\n" TRAFFIC "%s", bad[i].yaml);
+        p = plan("bad", text, &e);
+        CHECK(p == NULL);
+        if (!strstr(e.msg, bad[i].want))
+            BT_FAIL_AT("case %u: '%s' not in '%s'", i, bad[i].want, e.msg);
+        pl_plan_free(p);
+    }
+}
+
+TEST(check_refusals)
+{
+    struct bt_err e = {{0}};
+    struct pl_live_opts o = {0};
+    struct pl_plan *p = plan("ev", "name: ev\n" TRAFFIC "events:\n  - at: 1s\n    run: 'true'\n"
+                            "  - at: 2s\n    set_weight: 1\n    weight: 5\n", &e);
+    REQUIRE(p != NULL);
+    o.client = "lo";
+    o.server = "net_null0";
+    CHECK(pl_live_check(p, &o, &e) == -EINVAL);
+    CHECK(strstr(e.msg, "ev.yaml:10:5: events: 'set_weight' at 2.000 s: member events need a live "
+                        "cluster; use run: hooks to act on an external device") != NULL);
+    p = pl_plan_free(p);
+    p = plan("legacy", "name: l\ntraffic:\n  flows: 10\n", &e);
+    REQUIRE(p != NULL);
+    CHECK(pl_live_check(p, &o, &e) == -EINVAL && strstr(e.msg, "needs tgen traffic"));
+    p = pl_plan_free(p);
+    p = plan("ok", "name: ok\n" TRAFFIC "live:\n  client: lo\n", &e);
+    REQUIRE(p != NULL);
+    struct pl_live_opts none = {0};
+    CHECK(pl_live_check(p, &none, &e) == -EINVAL && strstr(e.msg, "no server port"));
+    none.server = "net_null0";
+    CHECK_EQ_INT(pl_live_check(p, &none, &e), 0);   /* client from the plan */
+    none.client = "bt-no-such9";
+    CHECK(pl_live_check(p, &none, &e) == -EINVAL && strstr(e.msg, "no such network interface"));
+    none.client = "0000:3b:00.1";
+    none.server = "0000:3b:00.0";
+    CHECK(pl_live_check(p, &none, &e) == -EINVAL && strstr(e.msg, "sorts after the server port"));
+    none.server = "0000:3c:00.0";
+    CHECK_EQ_INT(pl_live_check(p, &none, &e), 0);
+    none.client = "net_null0";
+    CHECK(pl_live_check(p, &none, &e) == -EINVAL && strstr(e.msg, "server port is PCI"));
+    none.server = "net_null0";
+    CHECK(pl_live_check(p, &none, &e) == -EINVAL && strstr(e.msg, "both 'net_null0'"));
+    pl_plan_free(p);
+}
+
+TEST(profile_written)
+{
+    struct bt_err e = {{0}};
+    char path[512], tpl[512];
+    /* a pcap template relative to the plan: absolute in the profile */
+    snprintf(tpl, sizeof(tpl), "%s/../pcaps/templates/http.pcap", BT_TESTS_DIR);
+    if (access(tpl, R_OK) < 0)
+        SKIP("no %s", tpl);
+    char text[2048], link[600];
+    snprintf(link, sizeof(link), "%s/http.pcap", tmpdir());
+    CHECK(symlink(tpl, link) == 0 || errno == EEXIST);
+    snprintf(text, sizeof(text), "name: prof\ntraffic:\n  mode: open\n  templates:\n"
+             "    - synth: \"tcp,req=300,resp=1400x3\"\n      weight: 2\n    - pcap: http.pcap\n"
+             "  cps: 1.5k\n  flows: 300\n  retransmit: {timeout: 20ms, retries: 2}\n");
+    struct pl_plan *p = plan("prof", text, &e);
+    REQUIRE(p != NULL);
+    snprintf(path, sizeof(path), "%s/profile.json", tmpdir());
+    CHECK_EQ_INT(pl_live_write_profile(p, path, &e), 0);
+    struct tg_profile back;
+    tg_profile_default(&back);
+    if (tg_profile_load_file(path, &back, &e) < 0)
+        BT_FAIL_AT("the profile does not load back: %s", e.msg);
+    CHECK_EQ_INT(back.ntemplates, 2);
+    CHECK(back.cps == 1500);
+    CHECK_EQ_INT(back.flows, 300);
+    CHECK_EQ_INT(back.rto_ns, 20000000);
+    CHECK_EQ_INT(back.retries, 2);
+    CHECK_EQ_INT(back.mode, TG_MODE_OPEN);
+    CHECK_EQ_INT(back.tmpl[0].weight, 2);
+    json_t *j = json_load_file(path, 0, NULL);
+    const char *pc = json_string_value(json_object_get(json_array_get(json_object_get(j, "templates"), 1), "pcap"));
+    CHECK_EQ_STR(pc, link);                        /* relative to the plan: made absolute */
+    json_decref(j);
+    pl_plan_free(p);
+}
+
+/* ---- captures ---- */
+
+/* An Ethernet/IPv4/TCP frame from a to b (last octets), or an ARP frame. */
+static unsigned frame(uint8_t *f, int a, int b, uint8_t flags, bool arp)
+{
+    memset(f, 0, 60);
+    f[0] = 2; f[5] = (uint8_t)b; f[6] = 2; f[11] = (uint8_t)a;
+    if (arp) {
+        f[12] = 0x08; f[13] = 0x06;
+        return 42;
+    }
+    f[12] = 0x08; f[13] = 0x00;
+    uint8_t *ip = f + 14;
+    ip[0] = 0x45; ip[3] = 40; ip[8] = 64; ip[9] = 6;
+    ip[12] = 10; ip[15] = (uint8_t)a; ip[16] = 10; ip[19] = (uint8_t)b;
+    uint8_t *tcp = ip + 20;
+    tcp[0] = a == 1 ? 0x9c : 0x00; tcp[1] = a == 1 ? 0x40 : 80;
+    tcp[2] = a == 1 ? 0x00 : 0x9c; tcp[3] = a == 1 ? 80 : 0x40;
+    tcp[12] = 0x50; tcp[13] = flags; tcp[15] = 0xff;
+    return 54;
+}
+
+struct rec { uint64_t ts; int a, b; uint8_t flags; bool arp; };
+
+static void write_pcap(const char *path, const struct rec *r, unsigned n)
+{
+    struct bt_err e = {{0}};
+    struct bt_pcap_writer *w = bt_pcap_writer_open(path, BT_LINK_ETHERNET, 65535, &e);
+    uint8_t f[64];
+    for (unsigned i = 0; w && i < n; i++) {
+        unsigned len = frame(f, r[i].a, r[i].b, r[i].flags, r[i].arp);
+        bt_pcap_write(w, r[i].ts, f, len, len);
+    }
+    bt_pcap_writer_close(w);
+}
+
+/* A SYN / SYN-ACK through a device: what tgen's --capture would hold. */
+static void captures(const char *d, bool server_gets_nothing)
+{
+    char path[600];
+    const struct rec c_tx[] = {{1000, 1, 2, 0x02, false}, {5000, 1, 2, 0x10, false}};
+    const struct rec c_rx[] = {{900, 9, 1, 0, true}, {4000, 2, 1, 0x12, false}};
+    const struct rec s_rx[] = {{2000, 1, 2, 0x02, false}, {6000, 1, 2, 0x10, false}};
+    const struct rec s_tx[] = {{3000, 2, 1, 0x12, false}};
+    snprintf(path, sizeof(path), "%s/port0-tx.pcap", d);
+    write_pcap(path, c_tx, 2);
+    snprintf(path, sizeof(path), "%s/port0-rx.pcap", d);
+    write_pcap(path, c_rx, server_gets_nothing ? 1 : 2);
+    snprintf(path, sizeof(path), "%s/port1-rx.pcap", d);
+    write_pcap(path, s_rx, server_gets_nothing ? 0 : 2);
+    snprintf(path, sizeof(path), "%s/port1-tx.pcap", d);
+    write_pcap(path, s_tx, server_gets_nothing ? 0 : 1);
+}
+
+TEST(merge_link)
+{
+    struct bt_err e = {{0}};
+    char d[300], out[400];
+    uint64_t foreign = 99;
+    snprintf(d, sizeof(d), "%s/cap", tmpdir());
+    mkdir(d, 0777);
+    captures(d, false);
+    snprintf(out, sizeof(out), "%s/client.pcap", d);
+    REQUIRE(pl_live_merge_link(d, 0, out, &foreign, &e) == 0);
+    CHECK_EQ_INT(foreign, 1);                      /* the ARP frame */
+    struct bt_pcap_reader *r = bt_pcap_open(out, &e);
+    REQUIRE(r != NULL);
+    struct bt_pcap_rec rec;
+    uint64_t want[] = {1000, 4000, 5000}, n = 0;
+    while (bt_pcap_next(r, &rec, &e) == 1) {
+        if (n < 3)
+            CHECK_EQ_INT(rec.ts_ns, want[n]);      /* both directions, by time */
+        n++;
+    }
+    CHECK_EQ_INT(n, 3);
+    bt_pcap_close(r);
+    /* a port whose captures are missing is an error that names the file */
+    CHECK(pl_live_merge_link(d, 2, out, &foreign, &e) < 0);
+    CHECK(strstr(e.msg, "port2-tx.pcap") != NULL);
+}
+
+/* ---- pl_run_live with a stand-in baton-tgen ---- */
+
+static const char fake_tgen[] =
+    "#!/bin/sh\n"
+    "# records its arguments; --capture DIR, --stats FILE; FAKE_* from the test\n"
+    "echo \"$@\" > \"$FAKE_ARGS\"\n"
+    "cap=; stats=\n"
+    "while [ $# -gt 0 ]; do case $1 in --capture) cap=$2; shift;; --stats) stats=$2; shift;; esac; shift; done\n"
+    "[ \"$FAKE_EXIT\" = 2 ] && { echo 'baton-tgen: bad EAL arguments' >&2; exit 2; }\n"
+    "cp \"$FAKE_CAP\"/port*.pcap \"$cap\"/\n"
+    "interrupted=false\n"
+    "trap 'interrupted=true' INT\n"
+    ": > \"$stats\"\n"
+    "i=0; while [ $i -lt \"$FAKE_SLEEP\" ] && [ $interrupted = false ]; do sleep 0.1; i=$((i + 1)); done\n"
+    "echo '{\"schema\":1,\"t\":1.0}' >> \"$stats\"\n"
+    "echo \"{\\\"schema\\\":1,\\\"backend\\\":\\\"dpdk\\\",\\\"flows_started\\\":10,\\\"flows_completed\\\":$((10 - FAKE_FAILED)),"
+    "\\\"flows_failed\\\":$FAKE_FAILED,\\\"completed_cps\\\":100.0,\\\"cps\\\":100.0,\\\"rsts_seen\\\":0,"
+    "\\\"lat_samples\\\":20,\\\"lat_p99_ns\\\":150000,\\\"interrupted\\\":$interrupted}\"\n"
+    "[ \"$FAKE_FAILED\" -gt 0 ] && exit 1\n"
+    "exit 0\n";
+
+struct fake {
+    char tgen[400], args[400], cap[400], out[400];
+};
+
+static void fake_setup(struct fake *f, const char *name, int exitc, int failed, int sleep_ds,
+                       bool server_gets_nothing)
+{
+    char v[32];
+    snprintf(f->tgen, sizeof(f->tgen), "%s/baton-tgen", tmpdir());
+    write_file(f->tgen, fake_tgen);
+    chmod(f->tgen, 0755);
+    snprintf(f->args, sizeof(f->args), "%s/%s.args", tmpdir(), name);
+    snprintf(f->cap, sizeof(f->cap), "%s/%s-cap", tmpdir(), name);
+    snprintf(f->out, sizeof(f->out), "%s/out-%s", tmpdir(), name);
+    mkdir(f->cap, 0777);
+    captures(f->cap, server_gets_nothing);
+    setenv("FAKE_ARGS", f->args, 1);
+    setenv("FAKE_CAP", f->cap, 1);
+    snprintf(v, sizeof(v), "%d", exitc);
+    setenv("FAKE_EXIT", v, 1);
+    snprintf(v, sizeof(v), "%d", failed);
+    setenv("FAKE_FAILED", v, 1);
+    snprintf(v, sizeof(v), "%d", sleep_ds);
+    setenv("FAKE_SLEEP", v, 1);
+}
+
+static const struct pl_check *check_of(const struct pl_result *r, const char *name)
+{
+    for (unsigned k = 0; k < r->nchecks; k++)
+        if (!strcmp(r->check[k].name, name))
+            return &r->check[k];
+    return NULL;
+}
+
+static char *slurp(const char *path)
+{
+    static char buf[4096];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+TEST(run_healthy_and_broken)
+{
+    struct bt_err e = {{0}};
+    struct fake f;
+    struct pl_result res;
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0"};
+    char hook[600], text[1024];
+    snprintf(hook, sizeof(hook), "%s/hook.t", tmpdir());
+    snprintf(text, sizeof(text), "name: h\nseed: 5\n" TRAFFIC "events:\n  - at: 200ms\n"
+             "    run: echo $BATON_T $BATON_MODE > %s\n    status: 0\n"
+             "expect:\n  loss_pct: 0\n  failed_flows: 0\n  cps: 50\n  latency_p99: 1ms\n", hook);
+    struct pl_plan *p = plan("h", text, &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "h", 0, 0, 5, false);
+    o.tgen = f.tgen;
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK(res.pass);
+    CHECK(res.live);
+    CHECK_EQ_INT(res.tgen_exit, 0);
+    CHECK_EQ_INT(res.foreign[0], 1);
+    CHECK_EQ_INT(res.co.tg.flows_completed, 10);
+    const struct pl_check *c = check_of(&res, "affinity");
+    CHECK(c && c->not_applicable && !c->judged && strstr(c->message, "not applicable"));
+    CHECK((c = check_of(&res, "loss")) && c->judged && c->pass);
+    CHECK((c = check_of(&res, "failed_flows")) && c->judged && c->pass);
+    CHECK((c = check_of(&res, "cps")) && c->judged && c->pass);
+    CHECK((c = check_of(&res, "latency")) && c->judged && c->pass);
+    CHECK((c = check_of(&res, "run")) && c->judged && c->pass);
+    /* the arguments baton-tgen got */
+    const char *args = slurp(f.args);
+    CHECK(strstr(args, "--no-huge -m 512 --no-pci --file-prefix=baton-plan-") != NULL);
+    CHECK(strstr(args, "--vdev net_af_packet0,iface=lo --vdev net_null0 -- --profile ") != NULL);
+    CHECK(strstr(args, "--mode closed --seed 5 --capture ") != NULL);
+    CHECK(strstr(args, "--json --quiet") != NULL);
+    /* the hook ran at 0.2 s of the traffic (the --stats file's creation), live */
+    double t = 0;
+    char mode[16] = "";
+    CHECK(sscanf(slurp(hook), "%lf %15s", &t, mode) == 2);
+    CHECK(t >= 0.2 && t < 0.45);
+    CHECK_EQ_STR(mode, "live");
+    CHECK(json_is_true(json_object_get(json_object_get((json_t *)res.verify_json, "affinity"), "applicable")) == 0);
+    pl_result_clear(&res);
+
+    /* the server side got nothing, three flows failed: loss and failed_flows fail */
+    fake_setup(&f, "b", 0, 3, 2, true);
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK(!res.pass);
+    CHECK_EQ_INT(res.tgen_exit, 1);
+    CHECK((c = check_of(&res, "loss")) && c->judged && !c->pass);
+    CHECK((c = check_of(&res, "failed_flows")) && c->judged && !c->pass && strstr(c->message, "saw 3 of 10"));
+    CHECK((c = check_of(&res, "rsts")) && c->pass);
+    pl_result_clear(&res);
+
+    /* baton-tgen refusing the run (exit 2) is exit 2 for the plan */
+    fake_setup(&f, "r", 2, 0, 1, false);
+    CHECK(pl_run_live(p, &o, f.out, &res, &e) == -EINVAL);
+    CHECK(strstr(e.msg, "baton-tgen refused the run (exit 2") != NULL);
+    pl_result_clear(&res);
+    pl_plan_free(p);
+}
+
+TEST(run_bounded)
+{
+    struct bt_err e = {{0}};
+    struct fake f;
+    struct pl_result res;
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0", .eal = "-l 0 --file-prefix x"};
+    struct pl_plan *p = plan("bd", "name: bd\n" TRAFFIC "events:\n  - at: 100ms\n    run: sleep 20\n"
+                             "    timeout: 200ms\n  - at: 30s\n    run: 'true'\n"
+                             "live:\n  timeout: 1s\n  tgen_args: [--client-ip, 10.0.0.2]\n", &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "bd", 0, 0, 300, false);        /* would run 30 s */
+    o.tgen = f.tgen;
+    double t0 = (double)time(NULL);
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK((double)time(NULL) - t0 < 10);
+    CHECK(json_is_true(json_object_get((json_t *)res.tgen_json, "stopped_by_bound")));
+    CHECK(json_is_true(json_object_get((json_t *)res.tgen_json, "interrupted")));
+    const struct pl_check *c = check_of(&res, "run");
+    CHECK(c && c->judged && !c->pass);
+    CHECK(c && strstr(c->message, "timed out after 0.200 s (killed)"));
+    CHECK(c && strstr(c->message, "not run: the run's bound (live.timeout) came first"));
+    CHECK(!res.pass);
+    const char *args = slurp(f.args);
+    /* --eal as given (its own file prefix), live.tgen_args after the options */
+    CHECK(strstr(args, "-l 0 --file-prefix x --vdev") == args);
+    CHECK(strstr(args, "--quiet --client-ip 10.0.0.2") != NULL);
+    pl_result_clear(&res);
+    pl_plan_free(p);
+}
