@@ -17,6 +17,10 @@ for i, b in enumerate(blocks):
 PY
 # the profile the by-path example names
 printf 'templates:\n  - synth: tcp\ncps: 100\n' > "$OUT/web-profile.yaml"
+# the lab captures the live: example names (they must be readable to load)
+mkdir -p "$OUT/lab/tap"
+: > "$OUT/lab/sgm-1.pcap"
+: > "$OUT/lab/sgm-2.pcap"
 fail=0
 for f in "$OUT"/doc*.yaml; do
     "$BIN" check "$f" >/dev/null || { echo "FAIL $f (from docs/plans.md) does not load"; fail=1; }
