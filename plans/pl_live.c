@@ -12,6 +12,7 @@
  * checks as --sim; verify's member checks only when member captures were
  * given (live.capset / live.sgm), otherwise they are "not applicable".
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -451,6 +452,28 @@ static uint64_t bound_ns(const struct pl_plan *p)
     return traffic + GRACE_NS;
 }
 
+/* The EAL's runtime directory of a file prefix we made up (DPDK leaves it,
+ * several MB without hugepages): removed after the run. */
+static void remove_runtime(const char *prefix)
+{
+    char path[512];
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    DIR *d;
+    struct dirent *de;
+
+    if (getuid() == 0)
+        snprintf(path, sizeof(path), "/var/run/dpdk/%s", prefix);
+    else
+        snprintf(path, sizeof(path), "%s/dpdk/%s", xdg && *xdg ? xdg : "/tmp", prefix);
+    if (!(d = opendir(path)))
+        return;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            unlinkat(dirfd(d), de->d_name, 0);
+    closedir(d);
+    rmdir(path);
+}
+
 static int make_dir(const char *path, struct bt_err *e)
 {
     if (mkdir(path, 0777) < 0 && errno != EEXIST)
@@ -503,7 +526,7 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
             if (L->anchor >= 0)
                 *start_s = L->anchor - t0;
             else if (done)
-                L->anchor = now;   /* no line at all: tgen ended before its loop ran */
+                break;             /* ended before its loop ran (EAL, ports): no timeline */
         }
         /* hooks due by now (none after the bound) */
         while (L->anchor >= 0 && next < p->nevents && now < bound &&
@@ -536,7 +559,8 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
         L->co->runs++;
         L->co->runs_failed++;
         note(L->co, p->ev[next].at_ns / 1e9, p->ev[next].cmd,
-             "not run: the run's bound (live.timeout) came first");
+             L->anchor < 0 ? "not run: the traffic never started"
+                           : "not run: the run's bound (live.timeout) came first");
     }
     if (WIFSIGNALED(*status))
         return bt_err_setr(e, -EINTR, "baton-tgen was killed by signal %d %s", WTERMSIG(*status),
@@ -591,7 +615,7 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
     struct live L = {p, o, out, &res->co, -1};
     double t0 = wall_now();
     int argc = 0, r, status = 0, pci = 0;
-    bool interrupted = false;
+    bool interrupted = false, own_prefix = false;
     json_t *tj = NULL;
 
     memset(res, 0, sizeof(*res));
@@ -623,7 +647,7 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
     const char *ealsrc = o->eal ? o->eal : p->live.eal;
     snprintf(eal, sizeof(eal), "%s",
              ealsrc ? ealsrc : pci ? "-l 0,1" : "-l 0,1 --no-huge -m 512 --no-pci");
-    if ((argc = split_args(eal, argv, argc, MAX_ARGS)) < 0)
+    if ((argc = split_args(eal, argv, argc, MAX_ARGS - 32)) < 0)   /* room for the rest */
         return bt_err_setr(e, -E2BIG, "%s: --live: too many EAL arguments", p->file);
     bool has_prefix = false;
     for (int k = 1; k < argc; k++)
@@ -632,6 +656,7 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
         /* runs in parallel (meson, several CI jobs) must not share EAL files */
         snprintf(prefix, sizeof(prefix), "--file-prefix=baton-plan-%d", (int)getpid());
         argv[argc++] = prefix;
+        own_prefix = true;
     }
     for (unsigned port = 0; port < 2; port++) {
         argv[argc++] = pa[port][0];
@@ -657,7 +682,10 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
             return bt_err_setr(e, -E2BIG, "%s: --live: too many live.tgen_args", p->file);
     }
     argv[argc] = NULL;
-    if ((r = run_tgen(&L, argv, jpath, stats, &status, &interrupted, &res->start_s, e)) < 0)
+    r = run_tgen(&L, argv, jpath, stats, &status, &interrupted, &res->start_s, e);
+    if (own_prefix)
+        remove_runtime(prefix + strlen("--file-prefix="));
+    if (r < 0)
         goto out;
     res->tgen_exit = WEXITSTATUS(status);
     if (res->tgen_exit != 0 && res->tgen_exit != 1) {
