@@ -208,6 +208,19 @@ struct tg_flow_info {
 typedef void (*tg_flow_fn)(void *arg, const struct tg_flow_info *fi);
 void tg_set_flow_cb(struct tg_engine *g, tg_flow_fn fn, void *arg);
 
+/* Changes a port's source (src) and destination (dst) MACs for every
+ * packet built from now on (a next hop that moved); NULL leaves one as it
+ * is. Allocates nothing. */
+void tg_set_macs(struct tg_engine *g, uint16_t port, const uint8_t *src, const uint8_t *dst);
+
+/* Closed loop with several engines (profile part / nparts): the part that
+ * owns a received Ethernet frame. Each flow's packets, both directions,
+ * carry its tag (v4 IP identification, v6 flow label) and tag % nparts is
+ * the flow's part, so a receiver can hand the frame to the engine whose
+ * flow it is. 0 when nparts <= 1; nparts when the frame is no IP (ARP...),
+ * for the receiver to keep. */
+unsigned tg_frame_part(const uint8_t *frame, uint32_t len, unsigned nparts);
+
 /* What the engine loaded. */
 struct tg_tmpl_info {
     char name[TG_PATH_MAX + 32];  /* "file#k" or "synth:SPEC" */

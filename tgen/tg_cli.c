@@ -64,6 +64,7 @@ void tg_cli_usage(FILE *f)
 "  --client-gw ADDR     port 0's next hop: its MAC (ARP / NS) is the destination MAC\n"
 "  --server-ip ADDR     the same for port 1\n"
 "  --server-gw ADDR\n"
+"  --neigh-refresh DUR  ask the next hops again every DUR (default 1s; 0: never)\n"
 "exit: 0 done, 1 some flows failed, 2 bad usage or input\n", f);
 }
 
@@ -94,7 +95,7 @@ enum {
     O_PROFILE = 256, O_TEMPLATE, O_SYNTH, O_FLOWS, O_CPS, O_RATE, O_BPS, O_DURATION, O_CONC,
     O_MODE, O_SPEED, O_CLIENTS, O_SERVERS, O_CPORTS, O_VLAN, O_NOISN, O_SEED, O_JSON, O_STATS,
     O_QUIET, O_PCAPOUT, O_WIRE, O_LINE, O_WORKERS, O_MBUFS, O_CAPTURE, O_HELP, O_RTO,
-    O_RETRIES, O_NORX, O_CIP, O_SIP, O_CGW, O_SGW,
+    O_RETRIES, O_NORX, O_CIP, O_SIP, O_CGW, O_SGW, O_REFRESH,
 };
 
 /* --client-ip / --server-ip / --client-gw / --server-gw */
@@ -153,6 +154,7 @@ int tg_cli_parse(int argc, char **argv, struct tg_opts *o, struct bt_err *e)
         {"server-ip", required_argument, NULL, O_SIP},
         {"client-gw", required_argument, NULL, O_CGW},
         {"server-gw", required_argument, NULL, O_SGW},
+        {"neigh-refresh", required_argument, NULL, O_REFRESH},
         {NULL, 0, NULL, 0},
     };
     struct tg_profile *p = &o->prof;
@@ -165,6 +167,7 @@ int tg_cli_parse(int argc, char **argv, struct tg_opts *o, struct bt_err *e)
     tg_profile_default(p);
     o->seed = 1;
     o->workers = 1;
+    o->neigh_refresh_ns = 1000000000ull;
     o->line_bps = 10000000000ull;
     optind = 1;
     opterr = 0;
@@ -321,6 +324,12 @@ int tg_cli_parse(int argc, char **argv, struct tg_opts *o, struct bt_err *e)
             break;
         case O_NORX:
             o->no_rx = true;
+            break;
+        case O_REFRESH:
+            if (bt_parse_duration_ns(optarg, &o->neigh_refresh_ns) < 0 ||
+                (o->neigh_refresh_ns && o->neigh_refresh_ns < 1000000))
+                r = bt_err_set(e, "--neigh-refresh '%s': give a period >= 1ms (1s, 500ms), "
+                               "or 0 for never", optarg);
             break;
         case O_CIP:
         case O_SIP:

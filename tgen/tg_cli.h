@@ -39,6 +39,7 @@ struct tg_opts {
     uint64_t line_bps;         /* offline rate max: the virtual line (default 10G) */
     bool no_rx;                /* DPDK open loop: do not poll the rx queues */
     struct tg_port_ip port_ip[2]; /* DPDK: --client-ip/-gw (port 0), --server-ip/-gw (port 1) */
+    uint64_t neigh_refresh_ns; /* DPDK: next hops asked again this often (0: never; default 1 s) */
 };
 
 /* Parses argv (the part after EAL arguments, program name first) into *o

@@ -73,6 +73,7 @@
 #define NB_TXD 1024
 #define MP_CACHE 256
 #define CAP_RING 8192               /* capture ring entries per port and direction */
+#define STEER_RING 2048             /* closed loop, several workers: frames handed to their owner */
 #define MAX_WORKERS 64
 
 /* ================================================================ neighbours */
@@ -325,6 +326,29 @@ struct ctl {
 
 static struct ctl ctl;
 
+/* The next hops' MACs (48 bits in a word, stored atomically): a worker
+ * that hears the next hop from a new MAC stores it and bumps the count;
+ * every worker compares it with its own copy each turn and tells its
+ * engine (tg_set_macs). */
+static struct {
+    uint64_t mac[2];
+    uint64_t changes[2];
+} hop __rte_cache_aligned;
+
+static uint64_t mac_word(const uint8_t *m)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 6; i++)
+        v = v << 8 | m[i];
+    return v;
+}
+
+static void mac_bytes(uint64_t v, uint8_t *m)
+{
+    for (unsigned i = 0; i < 6; i++)
+        m[i] = (uint8_t)(v >> (8 * (5 - i)));
+}
+
 static inline uint64_t now_ns(void)
 {
     return tg_tsc_ns(rte_rdtsc() - ctl.tsc0, ctl.mult);
@@ -332,11 +356,15 @@ static inline uint64_t now_ns(void)
 
 struct port {
     uint16_t id;
+    uint16_t idx;          /* 0 client side, 1 server side */
     uint16_t nrxd, ntxd;
     bool neigh_on;
     struct tg_neigh nb;
     uint8_t dst_mac[6];
     bool resolved;
+    int gw_fam;            /* 4 or 6: the next hop to keep refreshed (0: none) */
+    uint8_t gw[16];
+    uint16_t vlan;
     char name[RTE_ETH_NAME_MAX_LEN];
     const char *driver;
 };
@@ -357,7 +385,13 @@ struct worker {
     struct rte_mbuf *pend[2][TX_PEND];
     struct bt_pkt pk[BURST];
     struct rte_ring *cap[2][2];      /* [port][0 tx, 1 rx] */
+    unsigned idx, nw;                /* this worker, of nw */
+    bool finished;                   /* its engine is done, its summary published */
+    struct rte_ring *steer;          /* closed loop, nw > 1: frames of our flows others got */
+    uint64_t mac_seen[2];            /* the next hops' MACs the engine builds with */
+    uint64_t refresh_ns, next_refresh;   /* worker 0: re-ARP / NS period (0: never) */
     uint64_t tx_dropped, alloc_failed, capture_dropped, arp_replies, nd_replies;
+    uint64_t steered, steer_dropped, neigh_requests;
     uint64_t end_ns;
     uint64_t cpu_ns;                 /* the worker thread's CPU time (remote lcores) */
     unsigned lcore;
@@ -370,6 +404,7 @@ struct worker {
 
 static struct worker *workers;
 static unsigned nworkers;
+static unsigned nfinished;           /* workers whose engines are done */
 static volatile sig_atomic_t signals;
 
 static void on_signal(int sig)
@@ -431,10 +466,85 @@ static void flush(struct worker *w, unsigned p, uint64_t now)
     }
 }
 
+/* Queues a frame of our own (an ARP reply, a neighbour request) on port p:
+ * 1 queued, 0 no mbuf or no room (counted). */
+static int tx_own(struct worker *w, unsigned p, const uint8_t *buf, uint32_t l, uint64_t now)
+{
+    struct rte_mbuf *r = rte_pktmbuf_alloc(w->mp);
+
+    if (!r || w->npend[p] >= TX_PEND) {
+        if (r)
+            rte_pktmbuf_free(r);
+        w->alloc_failed++;
+        return 0;
+    }
+    memcpy(rte_pktmbuf_mtod(r, uint8_t *), buf, l);
+    r->data_len = (uint16_t)l;
+    r->pkt_len = l;
+    w->pend[p][w->npend[p]++] = r;
+    if (w->capture)
+        cap_put(w, p, 0, &r, 1, now, true);
+    return 1;
+}
+
+/* An ARP or neighbour frame on port p: answered when it asks for our
+ * address (true: consumed); the next hop's MAC learned when it is from the
+ * next hop, published when it moved. */
+static bool rx_neigh(struct worker *w, unsigned p, const uint8_t *d, uint32_t len, uint64_t now)
+{
+    const struct port *pt = &w->ports[p];
+    uint8_t buf[TG_NEIGH_FRAME], mac[6];
+
+    if (pt->gw_fam && tg_neigh_learn(d, len, pt->gw_fam, pt->gw, mac)) {
+        uint64_t v = mac_word(mac), cur = __atomic_load_n(&hop.mac[p], __ATOMIC_ACQUIRE);
+        if (v != cur && __atomic_compare_exchange_n(&hop.mac[p], &cur, v, false,
+                                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            __atomic_add_fetch(&hop.changes[p], 1, __ATOMIC_RELAXED);
+    }
+    uint32_t l = tg_neigh_answer(&pt->nb, d, len, buf, sizeof(buf));
+    if (!l)
+        return false;
+    if (tx_own(w, p, buf, l, now)) {
+        if (buf[12] == 0x08 || (buf[12] == 0x81 && buf[16] == 0x08))
+            w->arp_replies++;
+        else
+            w->nd_replies++;
+    }
+    return true;
+}
+
+/* Frames received for flows of other workers go to their owners' rings
+ * (the port in the pointer's low bit: mbufs are cache-line aligned). */
+static void steer_out(struct worker *w, unsigned p, struct rte_mbuf **m, const uint8_t *own,
+                      unsigned n)
+{
+    void *objs[BURST];
+
+    for (unsigned o = 0; o < w->nw; o++) {
+        unsigned k = 0;
+        if (o == w->idx)
+            continue;
+        for (unsigned i = 0; i < n; i++)
+            if (own[i] == o)
+                objs[k++] = (void *)((uintptr_t)m[i] | p);
+        if (!k)
+            continue;
+        unsigned q = rte_ring_mp_enqueue_burst(workers[o].steer, objs, k, NULL);
+        w->steered += q;
+        for (unsigned i = q; i < k; i++) {
+            rte_pktmbuf_free((struct rte_mbuf *)((uintptr_t)objs[i] & ~(uintptr_t)1));
+            w->steer_dropped++;
+        }
+    }
+}
+
 static unsigned rx_port(struct worker *w, unsigned p, uint64_t now)
 {
-    struct rte_mbuf *rx[BURST];
+    struct rte_mbuf *rx[BURST], *mine[BURST], *other[BURST];
+    uint8_t own[BURST];
+    unsigned nmine = 0, nother = 0;
     uint16_t n = rte_eth_rx_burst(w->ports[p].id, w->q, rx, BURST);
+    bool steer = w->steer != NULL;
 
     if (!n)
         return 0;
@@ -446,37 +556,82 @@ static unsigned rx_port(struct worker *w, unsigned p, uint64_t now)
         uint32_t len = m->data_len;
         if (unlikely(w->ports[p].neigh_on) && len >= 18 &&
             ((d[12] == 0x08 && d[13] == 0x06) || (d[12] == 0x86 && d[13] == 0xdd) ||
-             (d[12] == 0x81 && d[13] == 0x00))) {
-            uint8_t buf[TG_NEIGH_FRAME];
-            uint32_t l = tg_neigh_answer(&w->ports[p].nb, d, len, buf, sizeof(buf));
-            if (l) {
-                struct rte_mbuf *r = rte_pktmbuf_alloc(w->mp);
-                if (r && w->npend[p] < TX_PEND) {
-                    memcpy(rte_pktmbuf_mtod(r, uint8_t *), buf, l);
-                    r->data_len = (uint16_t)l;
-                    r->pkt_len = l;
-                    w->pend[p][w->npend[p]++] = r;
-                    if (w->capture)
-                        cap_put(w, p, 0, &r, 1, now, true);
-                    if (buf[12] == 0x08 || (buf[12] == 0x81 && buf[16] == 0x08))
-                        w->arp_replies++;
-                    else
-                        w->nd_replies++;
-                } else {
-                    if (r)
-                        rte_pktmbuf_free(r);
-                    w->alloc_failed++;
-                }
+             (d[12] == 0x81 && d[13] == 0x00)) && rx_neigh(w, p, d, len, now)) {
+            mine[nmine++] = m;
+            continue;
+        }
+        if (steer) {
+            unsigned o = tg_frame_part(d, len, w->nw);
+            if (o < w->nw && o != w->idx) {
+                own[nother] = (uint8_t)o;
+                other[nother++] = m;
                 continue;
             }
         }
         tg_rx_frame(w->g, now, (uint16_t)p, d, len);
+        mine[nmine++] = m;
+    }
+    if (w->capture && !steer) {
+        cap_put(w, p, 1, rx, n, now, false);  /* handed over: the writer frees them */
+        return n;
     }
     if (w->capture)
-        cap_put(w, p, 1, rx, n, now, false);
-    else
-        rte_pktmbuf_free_bulk(rx, n);
+        cap_put(w, p, 1, rx, n, now, true);   /* a reference of its own: others read them */
+    if (nmine)
+        rte_pktmbuf_free_bulk(mine, nmine);
+    if (nother)
+        steer_out(w, p, other, own, nother);
     return n;
+}
+
+/* Frames of our flows that other workers received. */
+static unsigned rx_steered(struct worker *w, uint64_t now)
+{
+    void *objs[BURST];
+    struct rte_mbuf *m[BURST];
+    unsigned n = rte_ring_sc_dequeue_burst(w->steer, objs, BURST, NULL);
+
+    for (unsigned i = 0; i < n; i++) {
+        uintptr_t v = (uintptr_t)objs[i];
+        m[i] = (struct rte_mbuf *)(v & ~(uintptr_t)1);
+        tg_rx_frame(w->g, now, (uint16_t)(v & 1), rte_pktmbuf_mtod(m[i], const uint8_t *),
+                    m[i]->data_len);
+    }
+    if (n)
+        rte_pktmbuf_free_bulk(m, n);
+    return n;
+}
+
+/* Worker 0, every refresh period: asks each next hop again (ARP request or
+ * neighbour solicitation); the answer is learned in rx_neigh. Other
+ * workers follow the published MAC. */
+static void neigh_turn(struct worker *w, uint64_t now)
+{
+    if (w->refresh_ns && now >= w->next_refresh) {
+        w->next_refresh = now + w->refresh_ns;
+        for (unsigned p = 0; p < 2; p++) {
+            const struct port *pt = &w->ports[p];
+            uint8_t buf[TG_NEIGH_FRAME];
+            uint32_t l;
+            if (!pt->gw_fam)
+                continue;
+            l = tg_neigh_request(&pt->nb, pt->gw_fam, pt->gw, pt->vlan, buf, sizeof(buf));
+            if (l && tx_own(w, p, buf, l, now))
+                w->neigh_requests++;
+        }
+    }
+    for (unsigned p = 0; p < 2; p++) {
+        uint64_t v;
+        if (!w->ports[p].gw_fam)
+            continue;
+        v = __atomic_load_n(&hop.mac[p], __ATOMIC_ACQUIRE);
+        if (v != w->mac_seen[p]) {
+            uint8_t mac[6];
+            mac_bytes(v, mac);
+            tg_set_macs(w->g, (uint16_t)p, NULL, mac);
+            w->mac_seen[p] = v;
+        }
+    }
 }
 
 static void tx_fill(struct worker *w, uint64_t now)
@@ -577,14 +732,27 @@ static bool worker_poll(struct worker *w, unsigned iters)
                 ;
             for (unsigned k = 0; k < 8 && rx_port(w, 1, now) == BURST; k++)
                 ;
+            if (w->steer)
+                for (unsigned k = 0; k < 8 && rx_steered(w, now) == BURST; k++)
+                    ;
         }
+        if (unlikely(w->ports[0].gw_fam || w->ports[1].gw_fam))
+            neigh_turn(w, now);
         if (w->npend[0])
             flush(w, 0, now);
         if (w->npend[1])
             flush(w, 1, now);
         if (unlikely(tg_done(w->g))) {
-            worker_finish(w, now);
-            return true;
+            if (!w->finished) {
+                worker_finish(w, now);
+                w->finished = true;
+                __atomic_add_fetch(&nfinished, 1, __ATOMIC_ACQ_REL);
+            }
+            /* steering: the frames of the others' flows may land on our
+             * queues (the PMD spreads them): serve them until all end */
+            if (!w->steer || __atomic_load_n(&nfinished, __ATOMIC_ACQUIRE) == w->nw)
+                return true;
+            continue;
         }
         if (tg_next_ns(w->g) <= now) {
             tx_fill(w, now);
@@ -853,8 +1021,13 @@ static json_t *port_json(const struct port *pt)
     fmt_mac(pt->nb.mac, mac, sizeof(mac));
     json_object_set_new(o, "mac", json_string(mac));
     if (pt->resolved) {
-        fmt_mac(pt->dst_mac, mac, sizeof(mac));
+        uint8_t m[6];
+        mac_bytes(__atomic_load_n(&hop.mac[pt->idx], __ATOMIC_ACQUIRE), m);
+        fmt_mac(m, mac, sizeof(mac));
         json_object_set_new(o, "next_hop_mac", json_string(mac));
+        json_object_set_new(o, "next_hop_changes",
+                            json_integer((json_int_t)__atomic_load_n(&hop.changes[pt->idx],
+                                                                     __ATOMIC_RELAXED)));
     }
     json_object_set_new(o, "opackets", json_integer((json_int_t)st.opackets));
     json_object_set_new(o, "obytes", json_integer((json_int_t)st.obytes));
@@ -907,11 +1080,6 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
                 "EAL arguments and '--' (DPDK: --capture DIR)\n");
         return 2;
     }
-    if (o.prof.mode == TG_MODE_CLOSED && o.workers > 1) {
-        fprintf(stderr, "baton-tgen: --mode closed needs --workers 1: received packets must "
-                "reach the engine that owns their flow, and no PMD steers them so\n");
-        return 2;
-    }
     if (o.prof.mode == TG_MODE_CLOSED && o.no_rx) {
         fprintf(stderr, "baton-tgen: --no-rx: closed loop lives on what it receives\n");
         return 2;
@@ -941,8 +1109,10 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
     {
         uint16_t pid, n = 0;
         RTE_ETH_FOREACH_DEV(pid) {
-            if (n < 2)
+            if (n < 2) {
                 ports[n].id = pid;
+                ports[n].idx = n;
+            }
             n++;
         }
         if (n < 2) {
@@ -959,6 +1129,7 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
     {
         unsigned nwl = rte_lcore_count() - 1;
         nworkers = o.workers;
+        nfinished = 0;
         if (nwl == 0 && nworkers == 1) {
             inline_worker = true;
         } else if (nwl < nworkers) {
@@ -987,14 +1158,20 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
     tg_mbuf_plan(nworkers, rte_lcore_count(), nrxd, ntxd,
                  MP_CACHE, o.capture_dir ? CAP_RING : 0, o.prof.mode == TG_MODE_CLOSED, conc,
                  &plan);
+    bool steering = o.prof.mode == TG_MODE_CLOSED && nworkers > 1;
+    if (steering) {
+        /* frames waiting in the owners' rings */
+        plan.steer = (uint64_t)nworkers * STEER_RING;
+        plan.total += plan.steer;
+    }
     uint64_t nmbufs = o.mbufs ? o.mbufs : plan.total;
     if (nmbufs < plan.total) {
         bt_err_set(&err, "not enough mbufs for the requested flows: --mbufs %" PRIu64 " < %"
                    PRIu64 " needed (descriptors %" PRIu64 ", caches %" PRIu64 ", bursts %" PRIu64
-                   ", capture %" PRIu64 ", in flight %" PRIu64 " for ~%" PRIu64 " concurrent "
-                   "flows): raise --mbufs (and -m), or lower --concurrency / --cps",
-                   nmbufs, plan.total, plan.desc, plan.cache, plan.burst, plan.capture,
-                   plan.inflight, plan.conc);
+                   ", capture %" PRIu64 ", steering %" PRIu64 ", in flight %" PRIu64 " for ~%"
+                   PRIu64 " concurrent flows): raise --mbufs (and -m), or lower --concurrency / "
+                   "--cps", nmbufs, plan.total, plan.desc, plan.cache, plan.burst, plan.capture,
+                   plan.steer, plan.inflight, plan.conc);
         rc = fail(&err);
         goto out;
     }
@@ -1045,8 +1222,15 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         }
         if (ports[p].neigh_on)
             memcpy(p ? o.prof.server_mac : o.prof.client_mac, ports[p].nb.mac, 6);
-        if (ports[p].resolved)
+        if (ports[p].resolved) {
             memcpy(p ? o.prof.server_dst_mac : o.prof.client_dst_mac, ports[p].dst_mac, 6);
+            /* kept fresh from now on (neigh_turn) */
+            ports[p].gw_fam = pi->gw4_set ? 4 : 6;
+            memcpy(ports[p].gw, pi->gw4_set ? pi->gw4 : pi->gw6, pi->gw4_set ? 4 : 16);
+            ports[p].vlan = o.prof.vlan;
+            hop.mac[p] = mac_word(ports[p].dst_mac);
+            hop.changes[p] = 0;
+        }
     }
 
     /* workers */
@@ -1083,6 +1267,22 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         w->q = (uint16_t)i;
         w->closed = o.prof.mode == TG_MODE_CLOSED;
         w->rx_on = !o.no_rx;
+        w->idx = i;
+        w->nw = nworkers;
+        for (unsigned p = 0; p < 2; p++)
+            w->mac_seen[p] = hop.mac[p];
+        w->refresh_ns = i == 0 ? o.neigh_refresh_ns : 0;
+        w->next_refresh = o.neigh_refresh_ns;
+        if (steering) {
+            char name[RTE_RING_NAMESIZE];
+            snprintf(name, sizeof(name), "tg_steer%u", i);
+            w->steer = rte_ring_create(name, STEER_RING, (int)rte_socket_id(), RING_F_SC_DEQ);
+            if (!w->steer) {
+                fprintf(stderr, "baton-tgen: no steering ring (%s): raise -m\n",
+                        rte_strerror(rte_errno));
+                goto out;
+            }
+        }
         w->capture = o.capture_dir != NULL;
         if (w->capture) {
             for (unsigned p = 0; p < 2; p++)
@@ -1211,7 +1411,8 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
     /* the summary, from the engines themselves now that they rest */
     memset(&sum, 0, sizeof(sum));
     tx_dropped = 0;
-    uint64_t end = 0, cap_dropped = 0, arp = 0, nd = 0, cpu = 0;
+    uint64_t end = 0, cap_dropped = 0, arp = 0, nd = 0, cpu = 0, steered = 0, steer_drop = 0;
+    uint64_t nreq = 0;
     nomem = 0;
     for (unsigned i = 0; i < nworkers; i++) {
         struct tg_summary s;
@@ -1223,6 +1424,9 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         nd += workers[i].nd_replies;
         nomem += workers[i].alloc_failed;
         cpu += workers[i].cpu_ns;
+        steered += workers[i].steered;
+        steer_drop += workers[i].steer_dropped;
+        nreq += workers[i].neigh_requests;
         if (workers[i].end_ns > end)
             end = workers[i].end_ns;
     }
@@ -1237,6 +1441,11 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         json_object_set_new(extra, "mbuf_alloc_failed", json_integer((json_int_t)nomem));
         json_object_set_new(extra, "arp_replies", json_integer((json_int_t)arp));
         json_object_set_new(extra, "nd_replies", json_integer((json_int_t)nd));
+        json_object_set_new(extra, "neigh_requests", json_integer((json_int_t)nreq));
+        if (steering) {
+            json_object_set_new(extra, "rx_steered", json_integer((json_int_t)steered));
+            json_object_set_new(extra, "steer_dropped", json_integer((json_int_t)steer_drop));
+        }
         if (o.capture_dir)
             json_object_set_new(extra, "capture_dropped", json_integer((json_int_t)cap_dropped));
         json_object_set_new(extra, "interrupted", json_boolean(signals != 0));
@@ -1276,6 +1485,13 @@ out:
             for (unsigned p = 0; p < 2; p++)
                 for (unsigned d = 0; d < 2; d++)
                     rte_ring_free(workers[i].cap[p][d]);
+            if (workers[i].steer) {
+                /* what a worker that had ended was still handed */
+                void *obj;
+                while (rte_ring_sc_dequeue(workers[i].steer, &obj) == 0)
+                    rte_pktmbuf_free((struct rte_mbuf *)((uintptr_t)obj & ~(uintptr_t)1));
+                rte_ring_free(workers[i].steer);
+            }
         }
         rte_free(workers);
         workers = NULL;

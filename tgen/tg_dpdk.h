@@ -58,6 +58,7 @@ struct tg_mbuf_plan {
     uint64_t burst;      /* per worker: the stash, tx retries and an rx burst */
     uint64_t capture;    /* --capture: the rings to the writer */
     uint64_t inflight;   /* closed loop: packets in flight per concurrent flow */
+    uint64_t steer;      /* closed loop, several workers: the steering rings (the caller's) */
     uint64_t conc;       /* the concurrent flows that estimate assumes */
     uint64_t total;
 };

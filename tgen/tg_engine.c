@@ -297,6 +297,23 @@ static inline uint64_t fastmod(uint64_t a, unsigned __int128 m, uint64_t d)
     return (uint64_t)((top + bot) >> 64);
 }
 
+/* A closed-loop flow's tag (v4 IP id, v6 flow label). With several parts
+ * (per-lcore engines) tag mod nparts is the flow's part, so whoever
+ * receives a packet knows the engine that owns it (tg_frame_part). */
+static uint32_t tag_of(const struct tg_engine *g, uint64_t idx, unsigned fam)
+{
+    uint32_t mask = fam == 4 ? 0xffffu : 0xfffffu;
+    uint32_t tag = (uint32_t)flow_seed(g, idx, 3) & mask;
+    uint32_t np = g->p.nparts;
+
+    if (np > 1) {
+        tag = tag - tag % np + (uint32_t)(idx % np);
+        if (tag > mask)
+            tag -= np;
+    }
+    return tag;
+}
+
 static void flow_values_at(const struct tg_engine *g, uint64_t idx, const struct tg_tmpl *t,
                            struct fvals *fv, uint8_t *cpool, uint8_t *spool)
 {
@@ -332,7 +349,7 @@ static void flow_values_at(const struct tg_engine *g, uint64_t idx, const struct
     } else {
         fv->coff = fv->soff = 0;
     }
-    fv->tag = g->closed ? (uint32_t)flow_seed(g, idx, 3) & (fam == 4 ? 0xffffu : 0xfffffu) : 0;
+    fv->tag = g->closed ? tag_of(g, idx, fam) : 0;
     *cpool = (uint8_t)ci;
     *spool = (uint8_t)si;
 }
@@ -547,7 +564,7 @@ static uint32_t build(const struct tg_engine *g, const struct tg_tmpl *t, uint32
     if (t->family == 4) {
         put_cs(ip + (server ? 16 : 12), cad + 12, 4, &sip, &sl4);
         put_cs(ip + (server ? 12 : 16), fv->saddr + 12, 4, &sip, &sl4);
-        if (cf && !server) {
+        if (cf && (!server || g->p.nparts > 1)) {
             uint8_t id[2] = {(uint8_t)(fv->tag >> 8), (uint8_t)fv->tag};
             put_cs(ip + 4, id, 2, &sip, NULL);
         }
@@ -558,7 +575,7 @@ static uint32_t build(const struct tg_engine *g, const struct tg_tmpl *t, uint32
     } else {
         put_cs(ip + (server ? 24 : 8), cad, 16, NULL, &sl4);
         put_cs(ip + (server ? 8 : 24), fv->saddr, 16, NULL, &sl4);
-        if (cf && !server) {
+        if (cf && (!server || g->p.nparts > 1)) {
             /* flow label: low 20 bits of the first word (not in any checksum) */
             ip[1] = (uint8_t)((ip[1] & 0xf0) | ((fv->tag >> 16) & 0x0f));
             ip[2] = (uint8_t)(fv->tag >> 8);
@@ -1792,6 +1809,36 @@ void tg_abort(struct tg_engine *g, uint64_t now_ns)
     }
     g->qn = 0;
     refresh_next(g);
+}
+
+void tg_set_macs(struct tg_engine *g, uint16_t port, const uint8_t *src, const uint8_t *dst)
+{
+    if (src)
+        memcpy(port ? g->p.server_mac : g->p.client_mac, src, 6);
+    if (dst)
+        memcpy(port ? g->p.server_dst_mac : g->p.client_dst_mac, dst, 6);
+}
+
+unsigned tg_frame_part(const uint8_t *f, uint32_t len, unsigned nparts)
+{
+    uint32_t o = ETH_HLEN, tag;
+
+    if (nparts <= 1)
+        return 0;
+    if (len < ETH_HLEN)
+        return nparts;
+    uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
+    if (type == 0x8100 && len >= ETH_HLEN + 4) {
+        type = (uint16_t)(f[16] << 8 | f[17]);
+        o += 4;
+    }
+    if (type == 0x0800 && len >= o + 20 && (f[o] >> 4) == 4)
+        tag = (uint32_t)f[o + 4] << 8 | f[o + 5];
+    else if (type == 0x86dd && len >= o + 40 && (f[o] >> 4) == 6)
+        tag = (uint32_t)(f[o + 1] & 0x0f) << 16 | (uint32_t)f[o + 2] << 8 | f[o + 3];
+    else
+        return nparts;
+    return tag % nparts;
 }
 
 void tg_set_flow_cb(struct tg_engine *g, tg_flow_fn fn, void *arg)

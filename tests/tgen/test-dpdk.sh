@@ -16,36 +16,19 @@
 #  6. bad EAL or port setups exit 2 with a message saying what to change.
 set -uo pipefail
 TG=$1
-if [ "$(id -u)" -ne 0 ] || ! ip netns list > /dev/null 2>&1; then
-    echo "skip: needs root and network namespaces"
-    exit 77
-fi
-T=$(mktemp -d /tmp/bt-tgdpdk-XXXXXX)
-NS=bt-tgdpdk-$$
-P=tgd$$
-cleanup() { ip netns del "$NS" 2> /dev/null; rm -rf "$T" /var/run/dpdk/"$P"*; }
-trap cleanup EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-EAL=(--no-huge -m 256 --no-pci --log-level=lib.eal:error)
+. "$(dirname "$0")/dpdk-common.sh"
+dpdk_init tgdpdk tgd
 tg() { # tg PREFIX-SUFFIX EAL-ARGS... -- OPTIONS...
     local pfx=$1
     shift
     timeout -k 2 20 "$TG" "${EAL[@]}" --file-prefix "$P$pfx" "$@"
 }
-# json FILE EXPR: evaluates a Python expression over the JSON object d
-json() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$1" "$2"; }
-# waits (at most 15 s: EAL start-up on a loaded CI machine) until FILE has a
-# line, i.e. tgen's loop is running and its signal handlers are in place
-wait_line() { local i; for i in $(seq 150); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
 # a watchdog that kills PID after 30 s; its output goes nowhere, so it cannot
 # hold the test's stdout open, and unguard ends its sleep too. (Not timeout(1)
 # around tgen: timeout forwards a signal to the child and to its process
 # group, so tgen would see one SIGINT twice and abort instead of draining.)
 guard() { ( exec 1>/dev/null 2>&1; sleep 30; kill -9 "$1" ) & guard_pid=$!; }
 unguard() { pkill -P "$guard_pid" sleep 2> /dev/null; kill "$guard_pid" 2> /dev/null; wait "$guard_pid" 2> /dev/null; }
-show() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print({k: d.get(k) for k in sys.argv[2:]})' "$@"; }
 
 # --- 1. net_null, open loop: port counters, --json, --stats
 tg n1 --vdev net_null0 --vdev net_null1 -l 0,1 -- --synth tcp --flows 20000 --rate max --no-rx \
@@ -276,8 +259,6 @@ check2 mbufs "not enough mbufs for the requested flows" --vdev net_null0 --vdev 
     --synth tcp --mode closed --concurrency 100000 --flows 100000 --mbufs 8192
 check2 memory "raise -m" --vdev net_null0 --vdev net_null1 -l 0 -- --synth tcp --mode closed \
     --concurrency 1000000 --flows 1000000
-check2 closed-workers "needs --workers 1" --vdev net_null0 --vdev net_null1 -l 0-2 -- --synth tcp \
-    --mode closed --workers 2
 check2 eal "EAL arguments" --bogus-eal-flag --vdev net_null0 -- --synth tcp
 check2 offline-flag "offline options" --vdev net_null0 --vdev net_null1 -- --synth tcp --pcap-out "$T/x"
 check2 bad-option "unknown" --vdev net_null0 --vdev net_null1 -- --synth tcp --frobnicate

@@ -43,7 +43,12 @@ TEST(defaults)
     CHECK(!O.json && !O.quiet && !O.wire);
     CHECK(O.stats_path == NULL && O.pcap_out == NULL && O.capture_dir == NULL);
     CHECK_EQ_INT(O.workers, 1);
+    CHECK_EQ_INT(O.neigh_refresh_ns, 1000000000ull);
     CHECK_EQ_INT(O.line_bps, 10000000000ull);
+    REQUIRE(parse(&e, "--synth", "tcp", "--neigh-refresh", "250ms", NULL) == 0);
+    CHECK_EQ_INT(O.neigh_refresh_ns, 250000000ull);
+    REQUIRE(parse(&e, "--synth", "tcp", "--neigh-refresh", "0", NULL) == 0);
+    CHECK_EQ_INT(O.neigh_refresh_ns, 0);
     CHECK_EQ_INT(O.prof.ntemplates, 1);
     CHECK_NEAR(O.prof.cps, 100, 0);
     CHECK_EQ_INT(O.prof.mode, TG_MODE_OPEN);
@@ -170,6 +175,8 @@ TEST(bad_flags_say_what_to_change)
         {"--line-rate", "10", "--line-rate '10'"},
         {"--workers", "0", "--workers '0'"},
         {"--mbufs", "10", "--mbufs '10'"},
+        {"--neigh-refresh", "10us", "--neigh-refresh '10us': give a period >= 1ms"},
+        {"--neigh-refresh", "soon", "--neigh-refresh 'soon'"},
         {"--synth", "sctp", "must start with tcp or udp"},
         {"--template", NULL, "unknown option or missing value"},
         {"--frobnicate", NULL, "unknown option or missing value: '--frobnicate'"},
