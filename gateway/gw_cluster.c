@@ -327,11 +327,32 @@ int gw_desired_backup(const struct gw_cluster *g, int owner, uint32_t hash)
 
 /* ---------------------------------------------------------------- sync net */
 
-static void net_send(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
-                     const uint8_t *buf, size_t len, unsigned nrec, bool bulk)
+/* A message buffer: from the free list, else malloc. NULL on ENOMEM. */
+static struct gw_msg *msg_get(struct gw_cluster *g)
 {
-    struct gw_msg *msg;
+    struct gw_msg *msg = g->msg_free;
 
+    if (msg)
+        g->msg_free = msg->next;
+    else
+        msg = malloc(sizeof(*msg));
+    return msg;
+}
+
+static void msg_put(struct gw_cluster *g, struct gw_msg *msg)
+{
+    msg->next = g->msg_free;
+    g->msg_free = msg;
+}
+
+/* Sends msg (its records encoded from GW_SYNC_HDR_LEN to len; the header is
+ * written here, with the sender's next sequence number) from `from` to `to`
+ * at t; takes msg. */
+static void net_send(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
+                     struct gw_msg *msg, size_t len, unsigned nrec, bool bulk)
+{
+    gw_sync_begin(msg->data, (uint8_t)from->id, (uint8_t)to, from->sync_seq++);
+    gw_sync_end(msg->data, len, (uint16_t)nrec);
     from->st.sync_tx += nrec;
     from->st.sync_tx_msgs++;
     from->st.sync_tx_bytes += len + GW_SYNC_WIRE_OVERHEAD;
@@ -341,12 +362,7 @@ static void net_send(struct gw_cluster *g, struct gw_member *from, int to, uint6
     if ((g->cfg.faults & GW_FAULT_SYNC_LOSS) &&
         (double)(rng_next(g) >> 11) * (1.0 / 9007199254740992.0) * 100.0 < g->cfg.sync_loss_pct) {
         g->st.sync_lost++;
-        return;
-    }
-    if ((msg = g->msg_free))
-        g->msg_free = msg->next;
-    else if (!(msg = malloc(sizeof(*msg)))) {
-        g->st.sync_lost++;
+        msg_put(g, msg);
         return;
     }
     msg->at = t + g->cfg.sync_delay_ns;
@@ -354,7 +370,6 @@ static void net_send(struct gw_cluster *g, struct gw_member *from, int to, uint6
     msg->from = (uint8_t)from->id;
     msg->to = (uint8_t)to;
     msg->len = (uint16_t)len;
-    memcpy(msg->data, buf, len);
     if (bulk && msg->at > g->m[to].syncing_until)
         g->m[to].syncing_until = msg->at;
     net_push(g, msg);
@@ -369,7 +384,10 @@ void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_
         struct gw_outrec *o;
         if (g->nout == g->out_cap) {
             unsigned cap = g->out_cap ? g->out_cap * 2 : 256;
-            o = realloc(g->outbox, cap * sizeof(*o));
+            struct gw_obuild *ob = realloc(g->ob, cap * sizeof(*ob));
+            if (ob)
+                g->ob = ob;   /* outbox_flush opens at most a message per record */
+            o = ob ? realloc(g->outbox, cap * sizeof(*o)) : NULL;
             if (!o) {
                 g->st.sync_lost++;
                 return;
@@ -404,37 +422,56 @@ void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_
 }
 
 /* Sends the records of the outbox: one message per (from, to) in the order
- * the pairs first appear (split at the MTU), leaving when its last record
- * is ready. A burst of SYNs costs a message per backup, not one per SYN. */
+ * the pairs first appear (split at the MTU: the rest of a pair's records
+ * open its next message where the first of them stands), each leaving when
+ * its last record is ready. One pass: each record is encoded straight into
+ * its pair's message buffer, found through g->pair (pair -> message + 1,
+ * cleared again at the end). A burst of SYNs costs a message per backup,
+ * not one per SYN. */
 static void outbox_flush(struct gw_cluster *g)
 {
+    struct gw_obuild *ob = g->ob;
+    unsigned nob = 0;
+
     for (unsigned i = 0; i < g->nout; i++) {
         const struct gw_outrec *o = &g->outbox[i];
-        struct gw_member *m;
-        uint8_t buf[GW_SYNC_MTU], from = o->from, to = o->to;
-        size_t len, nl;
-        unsigned nrec = 0;
-        uint64_t t = 0;
-        bool bulk = false;
-        if (!from)
-            continue;
-        m = &g->m[from];
-        len = gw_sync_begin(buf, from, to, m->sync_seq++);
-        for (unsigned j = i; j < g->nout; j++) {
-            struct gw_outrec *q = &g->outbox[j];
-            if (q->from != from || q->to != to)
+        uint32_t *slot = &g->pair[o->from * (GW_MAX_MEMBERS + 1) + o->to];
+        struct gw_obuild *b = *slot ? &ob[*slot - 1] : NULL;
+        size_t nl = 0;
+        if (b && (!b->msg || (nl = gw_sync_add(b->msg->data, b->len, &o->rec)))) {
+            if (!b->msg) {
+                g->st.sync_lost++;
                 continue;
-            if (!(nl = gw_sync_add(buf, len, &q->rec)))
-                break;   /* full: the rest go in the next message */
-            len = nl;
-            nrec++;
-            if (q->t > t)
-                t = q->t;
-            bulk |= q->rec.type == GW_SYNC_BULK;
-            q->from = 0;
+            }
+        } else {
+            /* the pair's first record, or its message is full: a new one
+             * (at most one per record: ob has room for g->nout) */
+            b = &ob[nob++];
+            *slot = nob;
+            b->msg = msg_get(g);
+            b->len = GW_SYNC_HDR_LEN;
+            b->t = 0;
+            b->nrec = 0;
+            b->from = o->from;
+            b->to = o->to;
+            b->bulk = false;
+            if (!b->msg) {
+                g->st.sync_lost++;
+                continue;
+            }
+            nl = gw_sync_add(b->msg->data, b->len, &o->rec);
         }
-        gw_sync_end(buf, len, (uint16_t)nrec);
-        net_send(g, m, to, t, buf, len, nrec, bulk);
+        b->len = nl;
+        b->nrec++;
+        if (o->t > b->t)
+            b->t = o->t;
+        b->bulk |= o->rec.type == GW_SYNC_BULK;
+    }
+    for (unsigned i = 0; i < nob; i++) {
+        struct gw_obuild *b = &ob[i];
+        g->pair[b->from * (GW_MAX_MEMBERS + 1) + b->to] = 0;
+        if (b->msg)
+            net_send(g, &g->m[b->from], b->to, b->t, b->msg, b->len, b->nrec, b->bulk);
     }
     g->nout = 0;
 }
@@ -464,37 +501,33 @@ static void flush(struct gw_cluster *g, struct gw_member *m, uint64_t t)
     for (unsigned i = 0; i < m->npend; i++)
         sorted[count[m->pend[i].to]++] = m->pend[i];
     for (unsigned i = 0; i < m->npend;) {
-        uint8_t buf[GW_SYNC_MTU];
+        struct gw_msg *msg = msg_get(g);
         int to = sorted[i].to;
-        size_t len = gw_sync_begin(buf, (uint8_t)m->id, (uint8_t)to, m->sync_seq++), nl;
+        size_t len = GW_SYNC_HDR_LEN, nl;
         unsigned nrec = 0;
         bool bulk = false;
-        while (i < m->npend && sorted[i].to == to && (nl = gw_sync_add(buf, len, &sorted[i].rec))) {
+        if (!msg) {
+            for (; i < m->npend && sorted[i].to == to; i++)
+                g->st.sync_lost++;
+            continue;
+        }
+        while (i < m->npend && sorted[i].to == to &&
+               (nl = gw_sync_add(msg->data, len, &sorted[i].rec))) {
             len = nl;
             bulk |= sorted[i].rec.type == GW_SYNC_BULK;
             nrec++;
             i++;
         }
-        gw_sync_end(buf, len, (uint16_t)nrec);
-        net_send(g, m, to, f, buf, len, nrec, bulk);
+        net_send(g, m, to, f, msg, len, nrec, bulk);
     }
     free(sorted);
     m->npend = 0;
 }
 
-struct deliver_ctx {
-    struct gw_cluster *g;
-    struct gw_member *m;
-    uint64_t t;
-};
-
-static void apply_cb(void *arg, const struct gw_sync_hdr *h, const struct gw_sync_rec *r)
-{
-    struct deliver_ctx *d = arg;
-
-    gw_member_apply(d->g, d->m, d->t, h, r);
-}
-
+/* A sync message lands: its records are decoded together, their keys
+ * hashed and the receiver's table slots and entries prefetched, then applied
+ * in order (the CREATEs of a burst insert backup entries, the ACKs find
+ * their owner entries: a message's misses overlap instead of queueing). */
 static void deliver(struct gw_cluster *g)
 {
     struct gw_msg *msg = net_pop(g);
@@ -502,19 +535,32 @@ static void deliver(struct gw_cluster *g)
     struct gw_sync_hdr h;
 
     if (m->present && m->alive && gw_sync_decode_hdr(msg->data, msg->len, &h) == 0) {
-        struct deliver_ctx d = {g, m, 0};
+        struct gw_sync_rec r[GW_SYNC_MAXREC];
+        struct bt_flow_key k[GW_SYNC_MAXREC];
+        uint64_t fh[GW_SYNC_MAXREC], t;
+        int n;
         m->st.sync_rx += h.nrec;
         m->st.sync_rx_msgs++;
         m->st.sync_rx_bytes += msg->len + GW_SYNC_WIRE_OVERHEAD;
         /* applying costs the receiver; its answers (ACKs) leave when done */
-        d.t = gw_charge(g, m, msg->at, (uint64_t)h.nrec * g->cfg.cost.ns_per_sync);
-        if (gw_sync_decode(msg->data, msg->len, apply_cb, &d) < 0)
+        t = gw_charge(g, m, msg->at, (uint64_t)h.nrec * g->cfg.cost.ns_per_sync);
+        if ((n = gw_sync_decode_recs(msg->data, msg->len, &h, r, GW_SYNC_MAXREC)) < 0) {
             g->st.sync_lost++;
+        } else {
+            for (int i = 0; i < n; i++) {
+                gw_sync_rec_key(&r[i], &k[i]);
+                fh[i] = bt_flowtab_hash(&k[i]);
+                bt_flowtab_prefetch(m->conns, fh[i], 0);
+            }
+            for (int i = 0; i < n; i++)
+                bt_flowtab_prefetch(m->conns, fh[i], 1);
+            for (int i = 0; i < n; i++)
+                gw_member_apply(g, m, t, &h, &r[i], &k[i], fh[i]);
+        }
         outbox_flush(g);   /* the ACKs of this message, in one message back */
         member_next(m, g);
     }
-    msg->next = g->msg_free;
-    g->msg_free = msg;
+    msg_put(g, msg);
 }
 
 /* ---------------------------------------------------------------- members */
@@ -763,6 +809,7 @@ struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
         free(g->net[i]);
     free(g->net);
     free(g->outbox);
+    free(g->ob);
     while (g->msg_free) {
         struct gw_msg *n = g->msg_free->next;
         free(g->msg_free);

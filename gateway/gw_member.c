@@ -749,26 +749,31 @@ void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint1
 
 /* ---------------------------------------------------------------- sync */
 
-void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
-                     const struct gw_sync_hdr *h, const struct gw_sync_rec *r)
+void gw_sync_rec_key(const struct gw_sync_rec *r, struct bt_flow_key *k)
 {
-    struct bt_flow_key k;
+    memset(k, 0, sizeof(*k));
+    memcpy(k->src, r->src, 16);
+    memcpy(k->dst, r->dst, 16);
+    k->sport = r->sport;
+    k->dport = r->dport;
+    k->proto = r->proto;
+    k->family = r->family;
+}
+
+void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
+                     const struct gw_sync_hdr *h, const struct gw_sync_rec *r,
+                     const struct bt_flow_key *kp, uint64_t fh)
+{
+    const struct bt_flow_key k = *kp;
     struct gw_conn *c;
     bool created;
 
-    memset(&k, 0, sizeof(k));
-    memcpy(k.src, r->src, 16);
-    memcpy(k.dst, r->dst, 16);
-    k.sport = r->sport;
-    k.dport = r->dport;
-    k.proto = r->proto;
-    k.family = r->family;
     switch (r->type) {
     case GW_SYNC_CREATE:
     case GW_SYNC_BULK:
     case GW_SYNC_UPDATE:
         /* one probe: the entry found, or a new one */
-        if (!(c = bt_flowtab_insert(m->conns, &k, t, &created))) {
+        if (!(c = bt_flowtab_insert_hashed(m->conns, &k, fh, t, &created))) {
             g->st.drops_full++;
             return;
         }
@@ -821,12 +826,12 @@ void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
         }
         return;
     case GW_SYNC_DELETE:
-        c = bt_flowtab_lookup(m->conns, &k);
+        c = bt_flowtab_lookup_hashed(m->conns, &k, fh);
         if (c && c->role == ROLE_BACKUP && c->peer == h->from)
             gw_member_remove(g, m, c, t, false);
         return;
     case GW_SYNC_ACK:
-        c = bt_flowtab_lookup(m->conns, &k);
+        c = bt_flowtab_lookup_hashed(m->conns, &k, fh);
         if (c && c->role == ROLE_OWNER && c->deferred) {
             struct bt_pkt *p = c->deferred;
             struct gw_tq *tq = &m->tq[TQ_DEFER];

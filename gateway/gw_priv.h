@@ -111,6 +111,16 @@ struct gw_outrec {
     struct gw_sync_rec rec;
 };
 
+/* A message being filled by outbox_flush (gw_cluster.c). */
+struct gw_obuild {
+    struct gw_msg *msg;          /* NULL: no buffer (its records are lost) */
+    size_t len;
+    uint64_t t;
+    unsigned nrec;
+    uint8_t from, to;
+    bool bulk;
+};
+
 /* An entry of the out heap: the packet's (ts_ns, meta) and the packet. */
 struct gw_hent {
     uint64_t ts, meta;
@@ -155,6 +165,8 @@ struct gw_cluster {
     uint64_t msg_seq;
     struct gw_outrec *outbox;    /* records to send at the end of this burst */
     unsigned nout, out_cap;
+    struct gw_obuild *ob;        /* out_cap messages being filled by outbox_flush */
+    uint32_t pair[(GW_MAX_MEMBERS + 1) * (GW_MAX_MEMBERS + 1)]; /* (from, to) -> ob index + 1 */
     struct bt_pktpool *pool;     /* RSTs of reject rules */
     struct gw_cpolicy *pol;
     uint32_t pol_version;
@@ -200,8 +212,12 @@ struct gw_pkey {
 /* gw_member.c */
 void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint16_t port,
                   uint32_t hash, struct bt_parsed *p, const struct gw_pkey *pk, struct bt_pkt *pkt);
+/* Applies record r of message h; k: its key (gw_sync_rec_key), fh its
+ * bt_flowtab_hash. */
 void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
-                     const struct gw_sync_hdr *h, const struct gw_sync_rec *r);
+                     const struct gw_sync_hdr *h, const struct gw_sync_rec *r,
+                     const struct bt_flow_key *k, uint64_t fh);
+void gw_sync_rec_key(const struct gw_sync_rec *r, struct bt_flow_key *k);
 void gw_member_timer(struct gw_cluster *g, struct gw_member *m, int q, uint64_t t);
 void gw_member_expire_lru(struct gw_cluster *g, struct gw_member *m, uint64_t t);
 void gw_member_remove(struct gw_cluster *g, struct gw_member *m, struct gw_conn *c, uint64_t t,

@@ -8,6 +8,7 @@
 #include "gw_sync.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 static const uint8_t zeros[GW_SYNC_MAC_LEN];
@@ -45,14 +46,16 @@ size_t gw_sync_begin(uint8_t *buf, uint8_t from, uint8_t to, uint32_t seq)
     return GW_SYNC_HDR_LEN;
 }
 
+/* Fixed-size stores only (the compiler turns them into a few moves): this
+ * runs once per record on the owner and once more per ACK. */
 size_t gw_sync_add(uint8_t *buf, size_t len, const struct gw_sync_rec *r)
 {
-    size_t rl = (r->flags & GW_SYNC_F_NAT) ? GW_SYNC_REC_NAT_LEN : GW_SYNC_REC_LEN;
+    bool nat = r->flags & GW_SYNC_F_NAT;
+    size_t rl = nat ? GW_SYNC_REC_NAT_LEN : GW_SYNC_REC_LEN;
     uint8_t *p = buf + len;
 
     if (len + rl > GW_SYNC_MTU)
         return 0;
-    memset(p, 0, rl);
     p[0] = r->type;
     p[1] = (uint8_t)rl;
     p[2] = r->proto;
@@ -66,10 +69,12 @@ size_t gw_sync_add(uint8_t *buf, size_t len, const struct gw_sync_rec *r)
     memcpy(p + 28, r->dst, 16);
     put16(p + 44, r->sport);
     put16(p + 46, r->dport);
+    memset(p + 48, 0, 8);
     p[48] = r->family;
-    if (r->flags & GW_SYNC_F_NAT) {
+    if (nat) {
         put32(p + 56, r->nat_addr);
         put16(p + 60, r->nat_port);
+        p[62] = p[63] = 0;
     }
     return len + rl;
 }
@@ -107,7 +112,9 @@ int gw_sync_decode_hdr(const uint8_t *buf, size_t len, struct gw_sync_hdr *h)
     return 0;
 }
 
-int gw_sync_decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sync_rec *r)
+/* The record decoder, inlined into the loop of gw_sync_decode_recs: it
+ * runs once per record a backup applies and once per ACK. */
+static inline int decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sync_rec *r)
 {
     size_t o = *off;
     const uint8_t *p;
@@ -125,7 +132,7 @@ int gw_sync_decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sy
         return -EBADMSG;
     if (!!(p[5] & GW_SYNC_F_NAT) != (rl == GW_SYNC_REC_NAT_LEN))
         return -EBADMSG;
-    if ((p[48] != 4 && p[48] != 6) || memcmp(p + 49, zeros, 7) != 0)
+    if ((p[48] != 4 && p[48] != 6) || (p[49] | p[50] | p[51] | p[52] | p[53] | p[54] | p[55]))
         return -EBADMSG;
     if (p[6] > 64 || p[7] > 64)
         return -EBADMSG;
@@ -154,26 +161,41 @@ int gw_sync_decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sy
     return 1;
 }
 
-int gw_sync_decode(const uint8_t *buf, size_t len, gw_sync_rec_fn fn, void *arg)
+int gw_sync_decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sync_rec *r)
 {
-    enum { MAXREC = (GW_SYNC_MTU - GW_SYNC_HDR_LEN) / GW_SYNC_REC_LEN };
-    struct gw_sync_hdr h;
-    struct gw_sync_rec r[MAXREC];
+    return decode_rec(buf, len, off, r);
+}
+
+int gw_sync_decode_recs(const uint8_t *buf, size_t len, const struct gw_sync_hdr *h,
+                        struct gw_sync_rec *r, unsigned max)
+{
     size_t off = GW_SYNC_HDR_LEN;
     unsigned n = 0;
     int rc;
 
-    if (gw_sync_decode_hdr(buf, len, &h) < 0)
-        return -EBADMSG;
+    if (max == 0)
+        return -EINVAL;
     /* decode everything first (one pass, into r[]): a damaged message
      * applies nothing */
-    while ((rc = gw_sync_decode_rec(buf, len, &off, &r[n < MAXREC ? n : MAXREC - 1])) == 1)
+    while ((rc = decode_rec(buf, len, &off, &r[n < max ? n : max - 1])) == 1)
         n++;
-    if (rc < 0 || n != h.nrec || n > MAXREC)
+    if (rc < 0 || n != h->nrec || n > max)
         return -EBADMSG;
-    for (unsigned i = 0; fn && i < n; i++)
-        fn(arg, &h, &r[i]);
     return (int)n;
+}
+
+int gw_sync_decode(const uint8_t *buf, size_t len, gw_sync_rec_fn fn, void *arg)
+{
+    struct gw_sync_hdr h;
+    struct gw_sync_rec r[GW_SYNC_MAXREC];
+    int n;
+
+    if (gw_sync_decode_hdr(buf, len, &h) < 0 ||
+        (n = gw_sync_decode_recs(buf, len, &h, r, GW_SYNC_MAXREC)) < 0)
+        return -EBADMSG;
+    for (int i = 0; fn && i < n; i++)
+        fn(arg, &h, &r[i]);
+    return n;
 }
 
 const char *gw_sync_type_name(enum gw_sync_type t)

@@ -19,6 +19,8 @@
 #define GW_SYNC_REC_LEN 56             /* a record without NAT */
 #define GW_SYNC_REC_NAT_LEN 64         /* with the NAT extension */
 #define GW_SYNC_MAC_LEN 16
+/* records in one message at most */
+#define GW_SYNC_MAXREC ((GW_SYNC_MTU - GW_SYNC_HDR_LEN) / GW_SYNC_REC_LEN)
 
 enum gw_sync_type {
     GW_SYNC_CREATE = 1,  /* a new connection (the owner waits for the ACK when deferring) */
@@ -75,6 +77,11 @@ int gw_sync_decode_hdr(const uint8_t *buf, size_t len, struct gw_sync_hdr *h);
  * beyond the message, unknown type or flags, NAT flag and length disagree,
  * bad family). */
 int gw_sync_decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sync_rec *r);
+/* Decodes every record of the message whose header *h decode_hdr gave,
+ * into r[0..max). The count, or -EBADMSG (a damaged record, or a count other
+ * than h->nrec: what r holds then is not to be used), -EINVAL when max is 0. */
+int gw_sync_decode_recs(const uint8_t *buf, size_t len, const struct gw_sync_hdr *h,
+                        struct gw_sync_rec *r, unsigned max);
 /* Decodes a whole message: header, then every record through fn. Returns the
  * number of records, or -EBADMSG (no record is passed to fn then). */
 typedef void (*gw_sync_rec_fn)(void *arg, const struct gw_sync_hdr *h, const struct gw_sync_rec *r);
