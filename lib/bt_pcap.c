@@ -2,12 +2,18 @@
 /*
  * Capture I/O. Reading: libpcap in nanosecond precision (it converts micro-
  * second files and reads pcapng). Plain pcap files of version 2.4 with a
- * link type libpcap does not post-process are then read by our own
- * read(2)-buffered record walker, which hands out records in place (libpcap
- * does two stdio freads and a copy per record, most of the cost of reading);
- * the first record that walker does not take as it stands (longer than the
- * snap length, cut short, an I/O error) hands the stream back to libpcap
- * positioned at that record, so its verdict and message are libpcap's.
+ * link type libpcap does not post-process are then read by our own record
+ * walker, which hands out records in place (libpcap does two stdio freads
+ * and a copy per record, most of the cost of reading): over an mmap(2) of a
+ * regular file (no copy at all; a window of pages ahead is populated in one
+ * madvise and the pages left behind are dropped, so the file's pages do not
+ * pile up in the RSS), else through a read(2) buffer. The first record that
+ * walker does not take as it stands (longer than the snap length, cut
+ * short, the end of the mapping, an I/O error) hands the stream back to
+ * libpcap positioned at that record, so its verdict and message are
+ * libpcap's. A mapped file that is truncated while it is read raises
+ * SIGBUS, as with any mmap reader: captures are read once they are
+ * written.
  * Writing: a plain buffered writer of classic pcap with the nanosecond
  * magic, because libpcap's dumper would need a pcap_t of the right precision
  * and does its own stdio buffering anyway.
@@ -23,10 +29,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define RBUF (1024 * 1024)   /* >= 16 + the largest record the walker takes */
+#define MAP_WIN (512u << 10) /* pages populated ahead of, and kept behind, the walker */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14; an older kernel says EINVAL and faults them in */
+#endif
 #define FAST_MAX_CAPLEN 262144
 
 struct bt_pcap_reader {
@@ -43,6 +54,11 @@ struct bt_pcap_reader {
     uint8_t *buf;
     size_t blen, bpos;  /* bytes in buf, next record */
     uint64_t buf_off;   /* file offset of buf[0] */
+    /* mmap(2) in place of the buffer: buf is the whole file, blen its size */
+    int mapped;
+    size_t map_next;    /* bpos at which the window moves next */
+    size_t map_ready;   /* populated up to here */
+    size_t map_dropped; /* pages before this dropped */
 };
 
 static uint32_t rd32(const uint8_t *p, int swapped)
@@ -66,6 +82,11 @@ static void fast_open(struct bt_pcap_reader *r)
     return; /* the signedness rules below are those of a little-endian host */
 #endif
     if (!r->f)
+        return;
+    /* a pipe or a FIFO has one stream, libpcap's: a second open would
+     * take records from it */
+    struct stat pst;
+    if (fstat(fileno(r->f), &pst) != 0 || !S_ISREG(pst.st_mode))
         return;
     int fd = open(r->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -101,17 +122,42 @@ static void fast_open(struct bt_pcap_reader *r)
     default:
         goto no;
     }
-    if (!(r->buf = malloc(RBUF)))
-        goto no;
     r->fast_max = (uint32_t)pcap_snapshot(r->p);
     if (r->fast_max > FAST_MAX_CAPLEN)
         r->fast_max = FAST_MAX_CAPLEN;
-    r->buf_off = 24;
     r->fd = fd;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 24 &&
+        (uint64_t)st.st_size <= SIZE_MAX) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m != MAP_FAILED) {
+            r->buf = m;
+            r->blen = (size_t)st.st_size;
+            r->bpos = 24;
+            r->buf_off = 0;
+            r->mapped = 1;
+            return;
+        }
+    }
+    if (!(r->buf = malloc(RBUF))) {
+        r->fd = -1;
+        goto no;
+    }
+    r->buf_off = 24;
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return;
 no:
     close(fd);
+}
+
+static void fast_release(struct bt_pcap_reader *r)
+{
+    if (r->mapped)
+        munmap(r->buf, r->blen);
+    else
+        free(r->buf);
+    r->buf = NULL;
+    r->mapped = 0;
 }
 
 /* The walker stops; libpcap goes on from the record at buf[bpos]. */
@@ -121,10 +167,34 @@ static void fast_stop(struct bt_pcap_reader *r)
 
     close(r->fd);
     r->fd = -1;
-    free(r->buf);
-    r->buf = NULL;
+    fast_release(r);
     if (fseeko(r->f, (off_t)off, SEEK_SET) != 0)
         r->f = NULL; /* cannot happen on a regular file; libpcap reads on regardless */
+}
+
+/* Mapped: the walker has reached map_next. Populates the page tables of
+ * the window ahead in one call (instead of a fault per 64 KiB) and drops
+ * the pages more than a window behind (a record handed out, the one before
+ * the next call, is never that far back). */
+static void map_advance(struct bt_pcap_reader *r)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), to = r->bpos + 2 * (size_t)MAP_WIN;
+
+    if (to > r->blen)
+        to = r->blen;
+    if (to > r->map_ready) {
+        size_t from = r->map_ready & ~(pg - 1);
+        (void)madvise(r->buf + from, to - from, MADV_POPULATE_READ);
+        r->map_ready = to;
+    }
+    if (r->bpos > 2 * (size_t)MAP_WIN) {
+        size_t drop = (r->bpos - MAP_WIN) & ~(pg - 1);
+        if (drop > r->map_dropped) {
+            (void)madvise(r->buf + r->map_dropped, drop - r->map_dropped, MADV_DONTNEED);
+            r->map_dropped = drop;
+        }
+    }
+    r->map_next = r->bpos + MAP_WIN;
 }
 
 /* Makes at least want bytes available at buf[bpos]; fewer only at the end
@@ -132,6 +202,8 @@ static void fast_stop(struct bt_pcap_reader *r)
 static void fast_fill(struct bt_pcap_reader *r, size_t want)
 {
     if (r->blen - r->bpos >= want)
+        return;
+    if (r->mapped)
         return;
     memmove(r->buf, r->buf + r->bpos, r->blen - r->bpos);
     r->buf_off += r->bpos;
@@ -153,6 +225,14 @@ static int fast_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec)
     const uint8_t *h;
     uint32_t caplen, len, frac;
 
+    if (r->mapped) {
+        if (r->bpos >= r->map_next)
+            map_advance(r);
+        /* the end of the mapping: libpcap says whether that is the end
+         * (or reads on, should the file have grown) */
+        if (r->blen - r->bpos < 16)
+            return -1;
+    }
     fast_fill(r, 16);
     if (r->blen - r->bpos < 16)
         return r->blen == r->bpos ? 0 : -1;
@@ -245,7 +325,7 @@ struct bt_pcap_reader *bt_pcap_close(struct bt_pcap_reader *r)
     if (r) {
         if (r->fd >= 0)
             close(r->fd);
-        free(r->buf);
+        fast_release(r);
         if (r->p)
             pcap_close(r->p);
         free(r->path);

@@ -14,6 +14,7 @@
 #include "vf_api.h"
 #include "vf_loss.h"
 #include "vf_nat.h"
+#include "vf_pkt.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -195,6 +196,8 @@ struct pass {
     uint64_t next_sweep_ns;   /* sweep idle flows out when the stream gets here */
     uint64_t since_sweep;     /* packets since the last sweep */
     uint64_t left_by_sweep;   /* flows the last sweep left in the table */
+    uint64_t min_last;        /* no flow in the table was last seen before this
+                               * (UINT64_MAX: none); last_ns only grows */
     struct bt_flow_key *swept;
     size_t nswept, capswept;
 };
@@ -390,13 +393,19 @@ static void sweep_cb(const struct bt_flow_key *k, void *v, void *arg)
     struct sweep_ctx *c = arg;
     struct pass *ps = c->ps;
 
-    if (!idle_ended(ps, v, c->now))
+    const struct vf_flow *f = v;
+
+    if (!idle_ended(ps, f, c->now)) {
+        if (f->last_ns < ps->min_last)
+            ps->min_last = f->last_ns;
         return;
+    }
     if (ps->nswept == ps->capswept) {
         size_t cap = ps->capswept ? ps->capswept * 2 : 4096;
         struct bt_flow_key *n = realloc(ps->swept, cap * sizeof(*n));
         if (!n) {
             ps->oom = true;
+            ps->min_last = 0;
             return;
         }
         ps->swept = n;
@@ -406,21 +415,21 @@ static void sweep_cb(const struct bt_flow_key *k, void *v, void *arg)
     ps->swept[ps->nswept++] = *k;
 }
 
-/* Judges and frees the flows that ended by idling, in batches: when the
- * stream has advanced by a quarter of the idle timeout and at least as many
- * packets came as the last sweep left flows (a sweep walks those and at most
- * one new flow per packet since: O(1) per packet), or when the table is
- * full (force). */
-static void sweep(struct pass *ps, uint64_t now, bool force)
+static void sweep_walk(struct pass *ps, uint64_t now)
 {
     struct sweep_ctx c = {ps, now};
 
-    ps->since_sweep++;
-    if (!force && (now < ps->next_sweep_ns || ps->since_sweep < ps->left_by_sweep))
-        return;
     ps->next_sweep_ns = now + ps->idle_ns / 4;
     ps->since_sweep = 0;
     ps->nswept = 0;
+    /* no flow was last seen before now - idle: the walk would find nothing
+     * (and change nothing), so it is left out; a random cache line per
+     * flow in the table saved */
+    if (!(now > ps->idle_ns && ps->min_last < now - ps->idle_ns)) {
+        ps->left_by_sweep = bt_flowtab_count(ps->ft);
+        return;
+    }
+    ps->min_last = UINT64_MAX;  /* sweep_cb takes it down to the flows that stay */
     bt_flowtab_foreach(ps->ft, sweep_cb, &c);
     for (size_t i = 0; i < ps->nswept; i++) {
         void *v = bt_flowtab_lookup(ps->ft, &ps->swept[i]);
@@ -428,6 +437,19 @@ static void sweep(struct pass *ps, uint64_t now, bool force)
             bt_flowtab_remove(ps->ft, v);
     }
     ps->left_by_sweep = bt_flowtab_count(ps->ft);
+}
+
+/* Judges and frees the flows that ended by idling, in batches: when the
+ * stream has advanced by a quarter of the idle timeout and at least as many
+ * packets came as the last sweep left flows (a sweep walks those and at most
+ * one new flow per packet since: O(1) per packet), or when the table is
+ * full (force). */
+static inline void sweep(struct pass *ps, uint64_t now, bool force)
+{
+    ps->since_sweep++;
+    if (!force && (now < ps->next_sweep_ns || ps->since_sweep < ps->left_by_sweep))
+        return;
+    sweep_walk(ps, now);
 }
 
 struct mark_ctx {
@@ -537,33 +559,31 @@ static void apply_events(struct pass *ps, uint64_t now)
     }
 }
 
-/* A packet read ahead of the one being judged: parsed, keyed and hashed
- * (none of which depends on the flows), so that the flow table entry can be
- * prefetched a few packets before it is needed. */
-struct slot {
-    uint64_t ts;
-    unsigned which;
-    int member;
-    struct bt_parsed p;
-    struct bt_flow_key k, ck;   /* directional and canonical keys (NAT joined) */
-    struct bt_flow_key wk;      /* with NAT only: the directional key as on the wire */
-    uint64_t hash;              /* of ck */
-    int swapped;                /* k is not canonical */
-};
+/* The directional key of a packet as on the wire: with NAT the one read
+ * ahead (wk), else the canonical key turned back. */
+static const struct bt_flow_key *wire_key(const struct vf_pkt *pk, const struct bt_flow_key *wk,
+                                          struct bt_flow_key *buf)
+{
+    if (wk)
+        return wk;
+    vf_pkt_wire_key(pk, buf);
+    return buf;
+}
 
-static void on_packet(struct pass *ps, const struct slot *sl)
+/* One flow packet (pk read ahead; wk: with NAT, its key as on the wire,
+ * else NULL). */
+static void on_packet(struct pass *ps, const struct vf_pkt *pk, const struct bt_flow_key *wk)
 {
     struct vf_report *r = ps->r;
-    const struct bt_parsed *p = &sl->p;
-    const struct bt_flow_key *wire = ps->nat ? &sl->wk : &sl->k;
-    const struct bt_flow_key *ckp = &sl->ck;
-    int member = sl->member;
-    uint64_t ts = sl->ts;
+    const struct vf_pkt *p = pk;
+    const struct bt_flow_key *ckp = &pk->ck;
+    int member = pk->member;
+    uint64_t ts = pk->ts;
     struct vf_flow *f;
     bool created;
-    int swapped = sl->swapped, dir;
+    int swapped = (pk->flags & VF_PKT_SWAPPED) != 0, dir;
 
-    f = bt_flowtab_lookup_hashed(ps->ft, ckp, sl->hash);
+    f = bt_flowtab_lookup_hashed(ps->ft, ckp, pk->hash);
     /* idle for longer than the timeout: that flow ended, this starts one */
     if (f && idle_ended(ps, f, ts)) {
         finalize(ps, ckp, f);
@@ -578,16 +598,18 @@ static void on_packet(struct pass *ps, const struct slot *sl)
         f = NULL;
     }
     if (!f) {
-        f = bt_flowtab_insert_hashed(ps->ft, ckp, sl->hash, ts, &created);
+        f = bt_flowtab_insert_hashed(ps->ft, ckp, pk->hash, ts, &created);
         if (!f) {
             sweep(ps, ts, true);
-            f = bt_flowtab_insert_hashed(ps->ft, ckp, sl->hash, ts, &created);
+            f = bt_flowtab_insert_hashed(ps->ft, ckp, pk->hash, ts, &created);
         }
         if (!f) {
             r->not_parsed++;  /* table full: counted, never silently */
             return;
         }
         f->first_ns = ts;
+        if (ts < ps->min_last)
+            ps->min_last = ts;
         /* the owner is the first member that saw it alive: a SYN the
          * distributor still sent to a dead member did not open it there */
         bool dead_now = (ps->down_mask & (1ULL << (member - 1))) && ps->down_since[member] <= ts;
@@ -599,7 +621,10 @@ static void on_packet(struct pass *ps, const struct slot *sl)
                 if (r->m[i].up)
                     r->m[i].expected += r->m[i].cur_weight / ps->up_weight;
         f->epoch = ps->epoch;
-        enum bt_client_verdict v = bt_client_side(p, NULL, 0);
+        /* the header bits bt_client_side reads without client networks */
+        struct bt_parsed hp = {.proto = p->proto, .tcp_flags = p->tcp_flags,
+                               .flags = p->flags & VF_PKT_PORTS ? BT_PF_PORTS : 0};
+        enum bt_client_verdict v = bt_client_side(&hp, NULL, 0);
         /* the first packet's source is the client unless a SYN says otherwise */
         bool src_is_client = v != BT_CLIENT_DST;
         f->client_is_canon_src = (uint8_t)(src_is_client == !swapped);
@@ -616,7 +641,11 @@ static void on_packet(struct pass *ps, const struct slot *sl)
     int mi = ps->midx[member];
     if (mi >= 0)
         r->m[mi].packets++;
-    bool corrected = is_corrected(ps, wire, member, ts);
+    bool corrected = false;
+    if (ps->ncorr) {
+        struct bt_flow_key wbuf;
+        corrected = is_corrected(ps, wire_key(pk, wk, &wbuf), member, ts);
+    }
     /* a member that an event says is dead saw nothing: what the distributor
      * still sends it before noticing does not make a flow asymmetric */
     bool into_dead = (ps->down_mask & (1ULL << (member - 1))) && ps->down_since[member] <= ts;
@@ -841,6 +870,7 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
     int rc = 0;
 
     memset(&ps, 0, sizeof(ps));
+    ps.min_last = UINT64_MAX;
     if (!r)
         return bt_err_setr(e, -ENOMEM, "out of memory");
     r->t = *t;
@@ -1025,73 +1055,76 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         rc = bt_err_setr(e, -ENOMEM, "out of memory");
         goto out;
     }
-    /* A pipeline of PIPE packets read ahead: each one's index slot is
-     * prefetched when it is read, its entry PF_ENTRY packets before it is
-     * judged. */
-    enum { PIPE = 16, PF_ENTRY = 8 };
-    struct slot ring[PIPE];
+    /* A pipeline of packets read ahead (DPDK l3fwd style): BURST at a time
+     * are read, decoded, keyed and hashed (none of which depends on the
+     * flows) and their flows' index slots prefetched; PF_ENTRY packets
+     * before one is judged, the entry its slot points at. The ring holds
+     * between PIPE - BURST and PIPE packets, so a slot is prefetched at
+     * least PIPE - BURST - PF_ENTRY packets before its entry is. */
+    enum { PIPE = 64, BURST = 32, PF_ENTRY = 16 };
+    struct vf_pkt ring[PIPE];
+    struct bt_flow_key wring[PIPE];  /* with NAT: the keys as on the wire */
     unsigned head = 0, queued = 0;
     uint64_t last_ts[VF_MAX_MEMBERS] = {0};
     bool eof = false;
     for (;;) {
-        while (!eof && queued < PIPE) {
-            struct bt_pcap_rec rec;
-            unsigned which;
-            struct slot *sl = &ring[(head + queued) % PIPE];
-            int got = bt_pcap_merge_next(m, &rec, &which, e);
-            if (got < 0) {
-                rc = got;
-                goto out;
-            }
-            if (got == 0) {
-                eof = true;
-                break;
-            }
-            if (rec.ts_ns < last_ts[which]) {
-                /* judged at the time it carries, in its file's order */
-                if (!r->ts_backwards++) {
-                    r->back_sgm = ids[which];
-                    r->back_pkt = rec.index + 1;
+        if (!eof && queued <= PIPE - BURST) {
+            for (unsigned b = 0; b < BURST; b++) {
+                struct bt_pcap_rec rec;
+                unsigned which, at = (head + queued) & (PIPE - 1);
+                struct vf_pkt *pk = &ring[at];
+                int got = bt_pcap_merge_next(m, &rec, &which, e);
+                if (got < 0) {
+                    rc = got;
+                    goto out;
                 }
-            } else {
-                last_ts[which] = rec.ts_ns;
-            }
-            sl->ts = rec.ts_ns;
-            sl->which = which;
-            sl->member = ids[which];
-            bt_parse(rec.data, rec.caplen, links[which], &sl->p);
-            if (sl->p.ip_version != 0 && sl->p.status != BT_PARSE_NOT_IP &&
-                sl->p.status != BT_PARSE_UNSUPPORTED_LINK) {
-                bt_flow_key_from_parsed(&sl->p, &sl->k);
-                if (ps.nat) {
-                    sl->wk = sl->k;
-                    vf_nat_untranslate(ps.nat, &sl->k, sl->ts);
+                if (got == 0) {
+                    eof = true;
+                    break;
                 }
-                sl->swapped = bt_flow_key_canon(&sl->k, &sl->ck);
-                sl->hash = bt_flowtab_hash(&sl->ck);
-                bt_flowtab_prefetch(ps.ft, sl->hash, 0);
+                if (rec.ts_ns < last_ts[which]) {
+                    /* judged at the time it carries, in its file's order */
+                    if (!r->ts_backwards++) {
+                        r->back_sgm = ids[which];
+                        r->back_pkt = rec.index + 1;
+                    }
+                } else {
+                    last_ts[which] = rec.ts_ns;
+                }
+                vf_pkt_decode(rec.data, rec.caplen, links[which], pk);
+                pk->ts = rec.ts_ns;
+                pk->which = (uint8_t)which;
+                pk->member = (uint8_t)ids[which];
+                if (pk->kind == VF_PKT_IP) {
+                    if (ps.nat) {
+                        struct bt_flow_key k;
+                        vf_pkt_wire_key(pk, &wring[at]);
+                        k = wring[at];
+                        vf_nat_untranslate(ps.nat, &k, pk->ts);
+                        vf_pkt_set_key(pk, &k);
+                    }
+                    bt_flowtab_prefetch(ps.ft, pk->hash, 0);
+                }
+                queued++;
             }
-            queued++;
         }
         if (!queued)
             break;
-        struct slot *sl = &ring[head];
-        if (queued > PF_ENTRY)
-            bt_flowtab_prefetch(ps.ft, ring[(head + PF_ENTRY) % PIPE].hash, 1);
-        head = (head + 1) % PIPE;
-        queued--;
-        apply_events(&ps, sl->ts);
-        sweep(&ps, sl->ts, false);
+        struct vf_pkt *pk = &ring[head];
+        if (queued > PF_ENTRY && ring[(head + PF_ENTRY) & (PIPE - 1)].kind == VF_PKT_IP)
+            bt_flowtab_prefetch(ps.ft, ring[(head + PF_ENTRY) & (PIPE - 1)].hash, 1);
+        if (ps.next_event < ps.nevents && ps.events[ps.next_event].t_ns <= pk->ts)
+            apply_events(&ps, pk->ts);
+        sweep(&ps, pk->ts, false);
         r->packets++;
-        if (sl->p.status == BT_PARSE_NOT_IP) {
+        if (pk->kind == VF_PKT_IP)
+            on_packet(&ps, pk, ps.nat ? &wring[head] : NULL);
+        else if (pk->kind == VF_PKT_NON_IP)
             r->non_ip++;
-            continue;
-        }
-        if (sl->p.ip_version == 0 || sl->p.status == BT_PARSE_UNSUPPORTED_LINK) {
+        else
             r->not_parsed++;
-            continue;
-        }
-        on_packet(&ps, sl);
+        head = (head + 1) & (PIPE - 1);
+        queued--;
     }
     apply_events(&ps, UINT64_MAX);
     bt_flowtab_foreach(ps.ft, expire_cb, &ps);

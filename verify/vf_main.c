@@ -215,7 +215,7 @@ static int cmd_diff(int argc, char **argv)
     struct vf_diff_opts o;
     struct bt_err e = {""};
     bool json = false;
-    uint64_t v, ns;
+    uint64_t v = 0, ns;
     int c, rc;
     void *out = NULL;
 

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <dirent.h>
 #include <errno.h>
+#include <pcap/pcap.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bt_test.h"
@@ -584,4 +587,128 @@ TEST(tcpdump_corpus)
             damaged, (unsigned long long)packets);
     CHECK(opened > 300);
     CHECK(packets > 1000);
+}
+
+/* Every record as libpcap itself gives it (time stamp, lengths, bytes)
+ * against bt_pcap's: 1 when they agree to the end (or to the same
+ * damaged record), 0 with a message otherwise. */
+static int same_as_libpcap(const char *path, uint64_t *count)
+{
+    char eb[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, eb);
+    struct bt_err e;
+    struct bt_pcap_reader *r = bt_pcap_open(path, &e);
+    int ok = 1;
+
+    *count = 0;
+    if (!p || !r) {
+        ok = !p && !r;
+        goto out;
+    }
+    for (;;) {
+        struct pcap_pkthdr *h;
+        const u_char *d;
+        struct bt_pcap_rec rec;
+        int a = pcap_next_ex(p, &h, &d), b = bt_pcap_next(r, &rec, &e);
+        if (a != 1 || b != 1) {
+            ok = (a == 1) == (b == 1) && (a == PCAP_ERROR_BREAK) == (b == 0);
+            if (!ok)
+                fprintf(stderr, "%s: record %llu: libpcap %d, bt_pcap %d\n", path,
+                        (unsigned long long)*count + 1, a, b);
+            break;
+        }
+        uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+        if (ts != rec.ts_ns || h->caplen != rec.caplen ||
+            (h->len < h->caplen ? h->caplen : h->len) != rec.wire_len ||
+            memcmp(d, rec.data, h->caplen) != 0) {
+            fprintf(stderr, "%s: record %llu differs from libpcap's\n", path,
+                    (unsigned long long)*count + 1);
+            ok = 0;
+            break;
+        }
+        (*count)++;
+    }
+out:
+    if (p)
+        pcap_close(p);
+    bt_pcap_close(r);
+    return ok;
+}
+
+/* A file several mapping windows long: every record comes out as libpcap
+ * reads it, also after the pages behind the walker were dropped. */
+TEST(mapped_walker_matches_libpcap_over_a_large_file)
+{
+    struct bt_err e;
+    struct bt_pcap_writer *w = bt_pcap_writer_open(tmp("large.pcap"), 1, 0, &e);
+    uint8_t d[1500];
+    uint64_t n = 0;
+    REQUIRE(w);
+    for (uint32_t i = 0; i < 12000; i++) {
+        uint32_t len = 60 + (i * 7919) % 1400;
+        for (uint32_t k = 0; k < len; k++)
+            d[k] = (uint8_t)(i * 31 + k);
+        REQUIRE(bt_pcap_write(w, 1000000000ULL + i * 1000ULL, d, len, len + (i % 3)) == 0);
+    }
+    REQUIRE(bt_pcap_writer_close(w) == 0);
+    struct stat st;
+    REQUIRE(stat(tmp("large.pcap"), &st) == 0);
+    CHECK(st.st_size > 8 * 1024 * 1024);
+    CHECK(same_as_libpcap(tmp("large.pcap"), &n));
+    CHECK_EQ_INT(n, 12000);
+}
+
+TEST(corpus_records_match_libpcap)
+{
+    DIR *dir = opendir(BT_CORPUS_DIR);
+    struct dirent *de;
+    uint64_t total = 0;
+    unsigned files = 0;
+    if (!dir)
+        SKIP("%s absent", BT_CORPUS_DIR);
+    while ((de = readdir(dir))) {
+        char path[4096];
+        uint64_t n;
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", BT_CORPUS_DIR, de->d_name);
+        CHECK(same_as_libpcap(path, &n));
+        total += n;
+        files++;
+    }
+    closedir(dir);
+    CHECK(files > 300);
+    CHECK(total > 1000);
+}
+
+/* A FIFO has one stream, libpcap's: every record comes through. */
+TEST(reads_a_fifo)
+{
+    struct bt_err e;
+    struct bt_pcap_writer *w = bt_pcap_writer_open(tmp("fifo-src.pcap"), 1, 0, &e);
+    uint8_t d[200] = {0};
+    REQUIRE(w);
+    for (uint32_t i = 0; i < 3000; i++) {
+        d[0] = (uint8_t)i;
+        REQUIRE(bt_pcap_write(w, 5000000000ULL + i, d, 200, 200) == 0);
+    }
+    REQUIRE(bt_pcap_writer_close(w) == 0);
+    REQUIRE(mkfifo(tmp("fifo"), 0600) == 0);
+    char src[512], fifo[512];
+    snprintf(src, sizeof(src), "%s", tmp("fifo-src.pcap"));
+    snprintf(fifo, sizeof(fifo), "%s", tmp("fifo"));
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        execlp("cp", "cp", src, fifo, (char *)NULL);
+        _exit(127);
+    }
+    uint64_t ts[1] = {0};
+    int n = read_all(fifo, ts, NULL, 1, &e);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK_EQ_INT(n, 3000);
+    CHECK(ts[0] == 5000000000ULL);
+    unlink(fifo);
 }
