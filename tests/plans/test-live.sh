@@ -17,7 +17,9 @@
 #  4. member captures given (live.sgm, as a lab tap would): the member
 #     checks are judged;
 #  5. a run: hook longer than its timeout is killed and fails the run check;
-#     live.timeout stops a run that would go on (SIGINT: tgen drains).
+#     live.timeout stops a run that would go on (SIGINT: tgen drains);
+#  6. the namespace as a router (IP forwarding) instead of a bridge, tgen's
+#     port addresses and next hops given by live.tgen_args: the plan passes.
 set -uo pipefail
 PLAN=$1 TG=$2 OUT=$3
 if [ "$(id -u)" -ne 0 ] || ! ip netns list > /dev/null 2>&1; then
@@ -226,5 +228,33 @@ if [ $rc -eq 1 ] && [ "$took" -lt 20 ] && json "$T/bounded.json" 'not d["verdict
     ok "a hook past its timeout killed (run fails); live.timeout 2s stopped a 60 s run by SIGINT (${took} s in all)"
 else
     bad "bounded (exit $rc, $took s): $(tail -3 "$T/bounded.err")"; [ -s "$T/bounded.json" ] && show "$T/bounded.json"
+fi
+
+# --- 6. a router instead of a bridge: IP forwarding in the namespace, tgen
+# answering ARP for its port addresses and resolving the router as its next
+# hop on each side (live.tgen_args); TTLs and MACs change on the way, which
+# loss ignores
+$X ip link set c0 nomaster
+$X ip link set s0 nomaster
+$X ip addr add 10.1.0.1/24 dev c0
+$X ip addr add 10.2.0.1/24 dev s0
+$X sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0
+$X ip route add 16.0.0.0/8 via 10.1.0.2 dev c0
+$X ip route add 48.0.0.0/16 via 10.2.0.2 dev s0
+plan routed "expect:
+  loss_pct: 0
+  failed_flows: 0
+live:
+  client: $C
+  server: $S
+  eal: $EAL
+  tgen_args: --client-ip 10.1.0.2 --client-gw 10.1.0.1 --server-ip 10.2.0.2 --server-gw 10.2.0.1"
+run routed
+if [ $rc -eq 0 ] && json "$T/routed.json" 'd["pass"] and d["tgen"]["flows_completed"] == 500 and
+        d["verdicts"]["loss"]["judged"] and d["verdicts"]["loss"]["pass"] and
+        d["tgen"]["ports"][0]["next_hop_mac"] == "'"$($X cat /sys/class/net/c0/address)"'"'; then
+    ok "a router (IP forwarding): the plan passes, loss judged through TTL and MAC rewriting, tgen's next hop the router's MAC"
+else
+    bad "router (exit $rc): $(tail -3 "$T/routed.err")"; [ -s "$T/routed.json" ] && show "$T/routed.json"
 fi
 exit $fail
