@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Hashed timer wheel: nslots lists, a timer goes in slot
- * (deadline / tick) % nslots. Advancing walks the slots between the last
- * tick and now; a timer whose deadline is more than one turn away stays in
- * its slot until its turn (checked on each pass). Timers due in the same
+ * (deadline / tick) % nslots. Advancing walks the occupied slots between the
+ * last tick and now (none when the earliest deadline, which next_ns keeps,
+ * is later than now); a timer whose deadline is more than one turn away
+ * stays in its slot until its turn (checked on each pass). Timers due in the same
  * advance fire in deadline order, equal deadlines in the order they were
  * armed: they are moved to a "firing" list and merge-sorted there (stable,
  * no allocation). Equal deadlines always share a slot, where timers sit in
@@ -169,6 +170,8 @@ static struct bt_timer *sort_by_deadline(struct bt_timer *head, unsigned n)
     return out;
 }
 
+static uint64_t scan_next(const struct bt_twheel *w);
+
 unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
 {
     uint64_t now_tick = now_ns / w->tick_ns, span;
@@ -177,25 +180,46 @@ unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
 
     if (now_tick < w->cur_tick)
         return 0;
-    /* Walk the slots of the ticks not yet processed, but never more than one
-     * full turn: after a turn every slot has been seen once. */
+    /* Nothing due (the earliest deadline is later, and no advance is under
+     * way): the walk below would take nothing, so only the clock moves. A
+     * driver calls this after every packet, mostly with nothing due. */
+    if (w->firing.next == &w->firing && bt_twheel_next_ns(w) > now_ns) {
+        w->cur_tick = now_tick;
+        return 0;
+    }
+    /* Walk the occupied slots (the bitmap, a word at a time) of the ticks
+     * not yet processed, in tick order, but never more than one full turn:
+     * after a turn every slot has been seen once. */
     span = now_tick - w->cur_tick + 1;
     if (span > w->nslots)
         span = w->nslots;
-    for (uint64_t k = 0; k < span; k++) {
-        struct bt_timer *h = &w->slots[(w->cur_tick + k) & (w->nslots - 1)];
-        for (struct bt_timer *t = h->next, *nx; t != h; t = nx) {
-            nx = t->next;
-            if (t->deadline_ns > now_ns)
-                continue;  /* a later turn */
-            t->prev->next = t->next;
-            t->next->prev = t->prev;
-            t->next = NULL;
-            *tail = t;
-            tail = &t->next;
-            ndue++;
+    for (uint64_t k = 0; k < span;) {
+        uint32_t i = (uint32_t)((w->cur_tick + k) & (w->nslots - 1));
+        uint32_t room = 64 - (i & 63);          /* slots i.. in i's word */
+        uint64_t bits;
+        if (room > w->nslots - i)
+            room = w->nslots - i;               /* a wheel of fewer than 64 slots */
+        if (room > span - k)
+            room = (uint32_t)(span - k);
+        bits = w->occ[i >> 6] >> (i & 63);
+        if (room < 64)
+            bits &= (1ULL << room) - 1;
+        for (; bits; bits &= bits - 1) {
+            struct bt_timer *h = &w->slots[i + (uint32_t)__builtin_ctzll(bits)];
+            for (struct bt_timer *t = h->next, *nx; t != h; t = nx) {
+                nx = t->next;
+                if (t->deadline_ns > now_ns)
+                    continue;  /* a later turn */
+                t->prev->next = t->next;
+                t->next->prev = t->prev;
+                t->next = NULL;
+                *tail = t;
+                tail = &t->next;
+                ndue++;
+            }
+            occ_update(w, h);
         }
-        occ_update(w, h);
+        k += room;
     }
     /* the current tick may still get timers later in it: keep it open */
     w->cur_tick = now_tick;
@@ -225,8 +249,6 @@ unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
     }
     return fired;
 }
-
-static uint64_t scan_next(const struct bt_twheel *w);
 
 uint64_t bt_twheel_next_ns(const struct bt_twheel *w)
 {
@@ -262,11 +284,16 @@ static uint64_t scan_next(const struct bt_twheel *w)
             bits &= (start & 63) ? ~(~0ULL << (start & 63)) : 0;
         while (bits) {
             uint32_t i = wi * 64 + (uint32_t)__builtin_ctzll(bits);
-            uint64_t tick = w->cur_tick + ((i - start) & mask);
+            uint64_t tick = w->cur_tick + ((i - start) & mask), end;
             const struct bt_timer *h = &w->slots[i];
             bits &= bits - 1;
+            /* a timer of this turn (or overdue): deadline / tick_ns <= tick,
+             * i.e. deadline < end, without a division per timer */
+            if (__builtin_mul_overflow(tick + 1, w->tick_ns, &end))
+                end = UINT64_MAX;
             for (const struct bt_timer *t = h->next; t != h; t = t->next)
-                if (t->deadline_ns / w->tick_ns <= tick && t->deadline_ns < best)
+                if ((end != UINT64_MAX ? t->deadline_ns < end : t->deadline_ns / w->tick_ns <= tick) &&
+                    t->deadline_ns < best)
                     best = t->deadline_ns;
             if (best != UINT64_MAX)
                 return best;

@@ -101,9 +101,11 @@ static void on_fire_idx(struct bt_timer *t, uint64_t now, void *arg)
     fired_idx[nfired_idx++] = (int)(intptr_t)arg;
 }
 
-TEST(random_against_reference_model)
+/* Random arms, cancels and advances against a reference model: deadlines
+ * up to `ahead` ns on, advances of up to `step` ns. */
+static void random_model(uint64_t tick, uint32_t nslots, uint64_t ahead, uint64_t step_max)
 {
-    struct bt_twheel *w = bt_twheel_new(100, 256, 0);
+    struct bt_twheel *w = bt_twheel_new(tick, nslots, 0);
     uint64_t x = 0x9E3779B97F4A7C15ULL, now = 0;
     unsigned total = 0;
     REQUIRE(w);
@@ -117,7 +119,7 @@ TEST(random_against_reference_model)
         case 0: case 1:
             /* deadlines up to 4 turns ahead, some in the past, many ties
              * (multiples of 50 ns) */
-            rdl[i] = now + (x >> 32) % 100000 / 50 * 50;
+            rdl[i] = now + (x >> 32) % ahead / 50 * 50;
             if ((x >> 50) % 16 == 0 && now > 500)
                 rdl[i] = now - 500;
             bt_twheel_arm(w, &rt[i], rdl[i]);
@@ -129,7 +131,7 @@ TEST(random_against_reference_model)
             rarmed[i] = 0;
             break;
         default: {
-            uint64_t next = now + (x >> 40) % 3000;
+            uint64_t next = now + (x >> 40) % step_max;
             /* expected: armed with deadline <= next, by (deadline, seq) */
             static int exp[2000];
             unsigned ne = 0;
@@ -172,6 +174,20 @@ TEST(random_against_reference_model)
     CHECK_EQ_INT(bt_twheel_count(w), left);
     CHECK(total > 1000); /* the model was exercised */
     bt_twheel_free(w);
+}
+
+TEST(random_against_reference_model)
+{
+    /* 4 slot words, deadlines up to 4 turns ahead, advances of up to 30 slots */
+    random_model(100, 256, 100000, 3000);
+}
+
+TEST(random_small_wheel_and_long_advances)
+{
+    /* fewer slots than a bitmap word; advances of several turns at once */
+    random_model(100, 16, 20000, 5000);
+    /* tgen's wheel (1024 ns ticks, 65,536 slots): advances over many words */
+    random_model(1024, 65536, 200000000, 3000000);
 }
 
 /* A callback that cancels one timer and re-arms another, both due in the
