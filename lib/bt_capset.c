@@ -918,6 +918,13 @@ struct bt_capset_writer *bt_capset_writer_open(const char *dir, struct bt_err *e
     return w;
 }
 
+/* A pcap write failed with r: the writer's first error, named. */
+static int wfail(struct bt_capset_writer *w, const char *name, int r)
+{
+    bt_err_set(&w->e, "%s/%s: write failed: %s", w->dir, name, strerror(-r));
+    return w->err = r;
+}
+
 static int wpcap(struct bt_capset_writer *w, struct bt_pcap_writer **pw, const char *name,
                  uint64_t ts, const uint8_t *d, uint32_t caplen, uint32_t wl)
 {
@@ -931,11 +938,7 @@ static int wpcap(struct bt_capset_writer *w, struct bt_pcap_writer **pw, const c
             return w->err = -EIO;
     }
     int r = bt_pcap_write(*pw, ts, d, caplen, wl);
-    if (r < 0) {
-        bt_err_set(&w->e, "%s/%s: write failed: %s", w->dir, name, strerror(-r));
-        w->err = r;
-    }
-    return r;
+    return r < 0 ? wfail(w, name, r) : r;
 }
 
 int bt_capset_writer_sgm(struct bt_capset_writer *w, int id, uint64_t ts_ns,
@@ -945,6 +948,15 @@ int bt_capset_writer_sgm(struct bt_capset_writer *w, int id, uint64_t ts_ns,
 
     if (id < 1 || id > BT_CAPSET_MAX_MEMBERS)
         return -EINVAL;
+    /* the name only when the file is opened or a write failed: this runs
+     * for every packet a member gets */
+    if (w->sgm[id] && !w->err) {
+        int r = bt_pcap_write(w->sgm[id], ts_ns, data, caplen, wire_len);
+        if (r >= 0)
+            return r;
+        snprintf(name, sizeof(name), "sgm-%d.pcap", id);
+        return wfail(w, name, r);
+    }
     snprintf(name, sizeof(name), "sgm-%d.pcap", id);
     return wpcap(w, &w->sgm[id], name, ts_ns, data, caplen, wire_len);
 }
