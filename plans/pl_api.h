@@ -170,6 +170,7 @@ struct pl_result {
     uint64_t foreign[2];           /* frames the device sent of its own (ARP, ICMPv6...) left
                                     * out of client.pcap and server.pcap */
     unsigned member_captures;      /* live.sgm captures, 1 for a live.capset (0: member checks n/a) */
+    bool interrupted;              /* a signal to baton-plan stopped the run (the plan fails) */
     void *verify_json;             /* json_t *, owned by the result */
     void *tgen_json;               /* json_t *, owned by the result */
 };

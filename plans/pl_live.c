@@ -481,17 +481,30 @@ static int make_dir(const char *path, struct bt_err *e)
     return 0;
 }
 
+/* SIGINT / SIGTERM to baton-plan during a live run: counted here, handed to
+ * baton-tgen one by one by the run's loop (tgen runs in its own process
+ * group, so a terminal's Ctrl-C reaches it only that way, once). */
+static volatile sig_atomic_t user_signals;
+
+static void on_user_signal(int sig)
+{
+    (void)sig;
+    user_signals++;
+}
+
 /* Runs baton-tgen and the timeline; fills L->co's run figures, *status with
- * tgen's wait status, *interrupted when the bound stopped it. */
+ * tgen's wait status, *interrupted when the bound stopped it, *user when a
+ * signal to this process did. */
 static int run_tgen(struct live *L, const char **argv, const char *json_path, const char *stats,
-                    int *status, bool *interrupted, double *start_s, struct bt_err *e)
+                    int *status, bool *interrupted, bool *user, double *start_s, struct bt_err *e)
 {
     const struct pl_plan *p = L->p;
     struct hook hooks[PL_MAX_EVENTS];
     unsigned next = 0, nhooks = 0;
     double t0 = wall_now(), bound = t0 + bound_ns(p) / 1e9, stop_at = 0;
-    int stage = 0;
+    int stage = 0, forwarded = 0, r = 0;
     bool done = false;
+    struct sigaction sa, old_int, old_term;
     pid_t pid;
 
     if (p->live.timeout_ns)
@@ -501,6 +514,7 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
     if ((pid = fork()) < 0)
         return bt_err_setr(e, -errno, "cannot fork baton-tgen: %s", strerror(errno));
     if (pid == 0) {
+        setpgid(0, 0);
         int fd = open(json_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
         if (fd < 0 || dup2(fd, 1) < 0)
             _exit(126);
@@ -509,17 +523,41 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
         fprintf(stderr, "baton-plan: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
-    *interrupted = false;
+    setpgid(pid, pid);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_user_signal;
+    sigemptyset(&sa.sa_mask);
+    user_signals = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    *interrupted = *user = false;
     *start_s = -1;
     L->anchor = -1;
     for (;;) {
         double now = wall_now();
         if (!done) {
             pid_t w = waitpid(pid, status, WNOHANG);
-            if (w == pid)
+            if (w == pid) {
                 done = true;
-            else if (w < 0 && errno != EINTR)
-                return bt_err_setr(e, -errno, "waitpid: %s", strerror(errno));
+            } else if (w < 0 && errno != EINTR) {
+                r = bt_err_setr(e, -errno, "waitpid: %s", strerror(errno));
+                kill(pid, SIGKILL);
+                waitpid(pid, status, 0);
+                break;
+            }
+        }
+        /* a signal to us: the first one drains the traffic (no new flow, no
+         * further hook), a second aborts the flows and kills the hooks, a
+         * third kills baton-tgen */
+        while (forwarded < user_signals) {
+            forwarded++;
+            *user = true;
+            if (!done)
+                kill(pid, forwarded <= 2 ? SIGINT : SIGKILL);
+            if (forwarded >= 2)
+                for (unsigned k = 0; k < nhooks; k++)
+                    if (hooks[k].pid > 0)
+                        kill(-hooks[k].pid, SIGKILL);
         }
         if (L->anchor < 0) {
             find_anchor(L, stats, now);
@@ -529,7 +567,7 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
                 break;             /* ended before its loop ran (EAL, ports): no timeline */
         }
         /* hooks due by now (none after the bound) */
-        while (L->anchor >= 0 && next < p->nevents && now < bound &&
+        while (L->anchor >= 0 && next < p->nevents && now < bound && !*user &&
                now >= L->anchor + p->ev[next].at_ns / 1e9) {
             hooks[nhooks].ev = &p->ev[next++];
             hook_start(L, &hooks[nhooks++], now);
@@ -538,7 +576,7 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
         for (unsigned k = 0; k < nhooks; k++)
             if (hooks[k].pid > 0 && !hook_poll(L, &hooks[k], now))
                 running = true;
-        if (done && !running && (next == p->nevents || now >= bound))
+        if (done && !running && (next == p->nevents || now >= bound || *user))
             break;
         if (!done && now >= bound && now >= stop_at) {
             /* SIGINT: no new flow, the active ones drain; again: they are
@@ -555,12 +593,17 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
     }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (r < 0)
+        return r;
     for (; next < p->nevents; next++) {
         L->co->runs++;
         L->co->runs_failed++;
         note(L->co, p->ev[next].at_ns / 1e9, p->ev[next].cmd,
-             L->anchor < 0 ? "not run: the traffic never started"
-                           : "not run: the run's bound (live.timeout) came first");
+             *user ? "not run: interrupted"
+             : L->anchor < 0 ? "not run: the traffic never started"
+                             : "not run: the run's bound (live.timeout) came first");
     }
     if (WIFSIGNALED(*status))
         return bt_err_setr(e, -EINTR, "baton-tgen was killed by signal %d %s", WTERMSIG(*status),
@@ -615,7 +658,7 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
     struct live L = {p, o, out, &res->co, -1};
     double t0 = wall_now();
     int argc = 0, r, status = 0, pci = 0;
-    bool interrupted = false, own_prefix = false;
+    bool interrupted = false, user = false, own_prefix = false;
     json_t *tj = NULL;
 
     memset(res, 0, sizeof(*res));
@@ -682,7 +725,8 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
             return bt_err_setr(e, -E2BIG, "%s: --live: too many live.tgen_args", p->file);
     }
     argv[argc] = NULL;
-    r = run_tgen(&L, argv, jpath, stats, &status, &interrupted, &res->start_s, e);
+    r = run_tgen(&L, argv, jpath, stats, &status, &interrupted, &user, &res->start_s, e);
+    res->interrupted = user;
     if (own_prefix)
         remove_runtime(prefix + strlen("--file-prefix="));
     if (r < 0)
@@ -700,6 +744,8 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
     summary_from_json(tj, &res->co.tg);
     if (interrupted)
         json_object_set_new(tj, "stopped_by_bound", json_true());
+    if (user)
+        json_object_set_new(tj, "stopped_by_signal", json_true());
     res->tgen_json = tj;
     tj = NULL;
     res->sim_wall_s = wall_now() - t0;
@@ -757,6 +803,8 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
         not_applicable(res, (json_t *)res->verify_json);
     pl_tgen_checks(p, res);
     pl_verdict(p, res);
+    if (user)
+        res->pass = false;         /* a run cut short proves nothing */
     r = 0;
 out:
     if (tmpdir[0])

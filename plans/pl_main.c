@@ -99,6 +99,9 @@ static void print_live(const struct pl_plan *p, const struct pl_result *r, const
            (unsigned long long)t->flows_aborted, (unsigned long long)t->retransmits,
            (unsigned long long)t->rsts_seen, t->completed_cps, t->tx_pps, t->lat_p99_ns / 1e6,
            r->tgen_exit);
+    if (r->interrupted)
+        printf("  INTERRUPTED by a signal: the traffic was stopped, what ran is judged, the plan "
+               "fails\n");
     printf("  links: %llu client-side and %llu server-side frames of the device's own left out "
            "(not TCP/UDP); members: %s\n", (unsigned long long)r->foreign[0],
            (unsigned long long)r->foreign[1],
@@ -310,6 +313,7 @@ int main(int argc, char **argv)
                 json_object_set_new(jl, "foreign_client", json_integer((json_int_t)res.foreign[0]));
                 json_object_set_new(jl, "foreign_server", json_integer((json_int_t)res.foreign[1]));
                 json_object_set_new(jl, "member_captures", json_integer(res.member_captures));
+                json_object_set_new(jl, "interrupted", json_boolean(res.interrupted));
                 json_object_set_new(jp, "live", jl);
             } else if (p->tgen) {
                 const struct gw_stats *g = &res.co.gw;
@@ -355,7 +359,15 @@ int main(int argc, char **argv)
         } else {
             print_result(p, &res, dir, &lo);
         }
+        bool stop = res.interrupted;
         pl_result_clear(&res);
+        if (stop) {
+            /* the user wants out: the report so far, no further plan */
+            if (i + 1 < nplans)
+                fprintf(stderr, "baton-plan: interrupted: %d plan%s not run\n", nplans - i - 1,
+                        nplans - i - 1 == 1 ? "" : "s");
+            break;
+        }
     }
     if (junit_path) {
         struct bt_err e = {{0}};

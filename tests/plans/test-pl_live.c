@@ -6,6 +6,7 @@
  * told to) through its exit statuses, the timeline and the bound. The real
  * device is tests/plans/test-live.sh (root). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,4 +434,35 @@ TEST(run_bounded)
     CHECK(strstr(args, "--quiet --client-ip 10.0.0.2") != NULL);
     pl_result_clear(&res);
     pl_plan_free(p);
+}
+
+TEST(run_interrupted)
+{
+    struct bt_err e = {{0}};
+    struct fake f;
+    struct pl_result res;
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0"};
+    /* the first hook signals the runner (its parent), as Ctrl-C would; the
+     * second one is then not started */
+    struct pl_plan *p = plan("intr", "name: intr\n" TRAFFIC "events:\n  - at: 100ms\n"
+                             "    run: kill -INT $PPID\n  - at: 20s\n    run: 'true'\n", &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "intr", 0, 0, 300, false);      /* would run 30 s */
+    o.tgen = f.tgen;
+    double t0 = (double)time(NULL);
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK((double)time(NULL) - t0 < 10);
+    CHECK(res.interrupted);
+    CHECK(!res.pass);
+    /* baton-tgen got the signal once: it drained and summarized */
+    CHECK(json_is_true(json_object_get((json_t *)res.tgen_json, "interrupted")));
+    CHECK(json_is_true(json_object_get((json_t *)res.tgen_json, "stopped_by_signal")));
+    const struct pl_check *c = check_of(&res, "run");
+    CHECK(c && strstr(c->message, "not run: interrupted"));
+    pl_result_clear(&res);
+    pl_plan_free(p);
+    /* the runner's own handling is over: SIGINT is the default again */
+    struct sigaction sa;
+    sigaction(SIGINT, NULL, &sa);
+    CHECK(sa.sa_handler == SIG_DFL);
 }
