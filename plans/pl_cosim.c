@@ -30,6 +30,14 @@
 
 #define BURST 64
 
+/* Long plans capture the first 128 bytes of each packet unless the plan
+ * says sim.snaplen (docs/plans.md): a plan whose traffic lasts this long
+ * (its profile's duration, else flows / cps) writes and reads back
+ * gigabytes of payload that no check looks at beyond the headers.
+ * `snaplen: 65535` keeps whole packets. */
+#define LONG_TRAFFIC_NS (10 * 1000000000ULL)
+#define LONG_SNAPLEN 128
+
 struct linkq {
     struct bt_pkt *head, *tail;  /* FIFO; pkt->ts_ns = when it lands */
     unsigned n;
@@ -43,6 +51,7 @@ struct cosim {
     struct linkq to_gw[2], to_tg[2];
     struct pl_cosim_result *res;
     const char *out;
+    uint32_t snaplen;            /* bytes captured of each packet (0: all) */
     bool trial;                  /* a capacity-search trial: stop at the first sign of overload */
     bool overloaded;
     int err;
@@ -90,8 +99,20 @@ static void q_free(struct linkq *q)
 /* Bytes of p written to a capture (sim.snaplen; the wire length stays). */
 static uint32_t snap(const struct cosim *s, const struct bt_pkt *p)
 {
-    uint32_t n = s->p->snaplen;
+    uint32_t n = s->snaplen;
     return n && p->len > n ? n : p->len;
+}
+
+/* sim.snaplen, or LONG_SNAPLEN when the traffic is long and the plan gave none. */
+static uint32_t plan_snaplen(const struct pl_plan *p, const struct tg_profile *prof)
+{
+    double cps = prof->cps * (prof->cps_mult > 0 ? prof->cps_mult : 1);
+    double len_ns = prof->duration_ns ? (double)prof->duration_ns
+                    : cps > 0 && prof->flows ? (double)prof->flows / cps * 1e9 : 0;
+
+    if (p->snaplen)
+        return p->snaplen;
+    return len_ns >= (double)LONG_TRAFFIC_NS ? LONG_SNAPLEN : 0;
 }
 
 /* What crosses the client-side (port 0) or server-side (port 1) link, seen
@@ -396,6 +417,7 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
     s.p = p;
     s.res = res;
     s.out = out;
+    s.snaplen = plan_snaplen(p, prof);
     if (!(s.g = gw_cluster_new(&p->sim.cluster, p->seed)))
         return bt_err_set(e, "%s: cluster: bad configuration (members 1..64, weights 0..512, "
                              "an IPv4 NAT pool, a policy PCRE2 accepts)", p->file);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bt_err.h"
+#include "bt_pcap.h"
 #include "bt_test.h"
 #include "pl_api.h"
 #include "pl_test.h"
@@ -174,4 +175,67 @@ TEST(trials_stop_at_overload)
     CHECK(r.overloaded);
     CHECK(r.end_ns < 200000000);         /* stopped at the first drop */
     pl_plan_free(p);
+}
+
+/* The largest caplen in dir/name and whether some packet was longer on the wire. */
+static uint32_t max_caplen(const char *dir, const char *name, bool *cut)
+{
+    char path[300];
+    struct bt_err e = {{0}};
+    struct bt_pcap_rec rec;
+    struct bt_pcap_reader *rd;
+    uint32_t m = 0;
+
+    *cut = false;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (!(rd = bt_pcap_open(path, &e))) {
+        BT_FAIL_AT("%s", e.msg);
+        return 0;
+    }
+    while (bt_pcap_next(rd, &rec, &e) == 1) {
+        if (rec.caplen > m)
+            m = rec.caplen;
+        *cut |= rec.caplen < rec.wire_len;
+    }
+    bt_pcap_close(rd);
+    return m;
+}
+
+/* Traffic of 10 s or more (flows / cps, or a duration) is captured 128
+ * bytes a packet unless sim.snaplen says otherwise; shorter traffic whole. */
+TEST(long_plans_capture_128_bytes_unless_told)
+{
+    static const struct {
+        const char *traffic, *sim;
+        uint32_t want;              /* largest caplen expected (0: a whole packet, > 128) */
+    } cases[] = {
+        {"  cps: 20\n  flows: 200\n", "", 128},                /* 10 s */
+        {"  cps: 20\n  flows: 199\n", "", 0},                  /* 9.95 s */
+        {"  cps: 10\n  duration: 10s\n", "", 128},
+        {"  cps: 20\n  flows: 200\n", "sim:\n  snaplen: 65535\n", 0},
+        {"  cps: 20\n  flows: 199\n", "sim:\n  snaplen: 200\n", 200},
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[600], tmpl[] = "/tmp/test-pl_cosim-XXXXXX", *dir = bt_mkdtemp(tmpl);
+        struct pl_cosim_result r;
+        struct bt_err e = {{0}};
+        REQUIRE(dir != NULL);
+        snprintf(text, sizeof(text), "name: s\nseed: 3\ncluster:\n  members: 2\n"
+                 "traffic:\n  templates:\n    - synth: tcp,req=100,resp=800,rounds=1\n%s%s",
+                 cases[i].traffic, cases[i].sim);
+        struct pl_plan *p = load_text(text);
+        REQUIRE(p != NULL);
+        if (pl_cosim_run(p, p->prof, dir, &r, &e) < 0)
+            BT_FAIL_AT("case %u: %s", i, e.msg);
+        static const char *const files[] = {"sgm-1.pcap", "client.pcap", "server.pcap"};
+        for (unsigned k = 0; k < 3; k++) {
+            bool cut;
+            uint32_t m = max_caplen(dir, files[k], &cut);
+            if (cases[i].want ? m != cases[i].want || !cut : m <= 128 || cut)
+                BT_FAIL_AT("case %u: %s: largest caplen %u (%s), expected %s %u", i, files[k], m,
+                           cut ? "cut" : "whole", cases[i].want ? "cut at" : "whole, over",
+                           cases[i].want ? cases[i].want : 128);
+        }
+        pl_plan_free(p);
+    }
 }
