@@ -3,9 +3,9 @@
 # Plan runner speed: virtual seconds simulated (and judged) per wall second
 # and per CPU second (user + sys: the machine is shared, so wall time depends
 # on the others' load), median of N runs, for the 60 s 4-member ~100k pps
-# plan on the gateway's own endpoints and co-simulated with tgen (full
-# captures, cut to 128 bytes a packet, and member captures only), and the
-# 52-member plan; with the
+# plan on the gateway's own endpoints and co-simulated with tgen (every
+# capture at the default 128 bytes a packet of a long plan, whole packets,
+# and member captures only), and the 52-member plan; with the
 # wall time split between the simulation (capture set written) and the checks.
 # The reference is real time (a live run takes sim_s seconds). Capture sets are
 # large (~9 GB for the 60 s plans); they go to a temp dir removed after each run.
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 B=${1:-build}; N=${2:-3}
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD)"
 med() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-for plan in bench/plans/sim-60s-4m.yaml bench/plans/cosim-60s-4m.yaml bench/plans/cosim-60s-4m-snap.yaml \
+for plan in bench/plans/sim-60s-4m.yaml bench/plans/cosim-60s-4m.yaml bench/plans/cosim-60s-4m-full.yaml \
             bench/plans/cosim-60s-4m-members.yaml bench/plans/sim-52m.yaml; do
     walls=(); cpus=(); sims=(); vers=(); sim=0; size=0
     for _ in $(seq "$N"); do
