@@ -55,7 +55,7 @@ struct flow_ev {
  * records of the few flows a member failure affects live in a side pool. */
 struct vf_flow {
     uint64_t first_ns, last_ns;
-    uint64_t c2s_mask, s2c_mask;      /* members per direction in this epoch */
+    uint64_t mask[2];                 /* members per direction (DIR_*) in this epoch */
     uint32_t evblock;                 /* 1 + block of the failover records in the pool, 0: none */
     uint32_t epoch;                   /* failover epoch of the masks */
     uint8_t owner;                    /* member of the first packet */
@@ -308,16 +308,16 @@ static void close_epoch(struct pass *ps, struct vf_flow *f, const struct bt_flow
 {
     struct vf_report *r = ps->r;
 
-    if (f->c2s_mask && f->s2c_mask && !(f->c2s_mask & f->s2c_mask) && !f->sym_bad) {
+    if (f->mask[DIR_C2S] && f->mask[DIR_S2C] && !(f->mask[DIR_C2S] & f->mask[DIR_S2C]) && !f->sym_bad) {
         if (!f->corrected) {
             int mem[4];
-            unsigned n = mask_members(f->c2s_mask, mem, 2);
-            n += mask_members(f->s2c_mask, mem + n, 2);
+            unsigned n = mask_members(f->mask[DIR_C2S], mem, 2);
+            n += mask_members(f->mask[DIR_S2C], mem + n, 2);
             f->sym_bad = 1;
             add_offender(r, &r->chk[1], k, f->first_ns, mem, n);
         }
     }
-    f->c2s_mask = f->s2c_mask = 0;
+    f->mask[DIR_C2S] = f->mask[DIR_S2C] = 0;
 }
 
 /* A flow ends: judge what only its end can tell, then forget it. */
@@ -652,7 +652,7 @@ static void on_packet(struct pass *ps, const struct vf_pkt *pk, const struct bt_
     if (corrected)
         f->corrected = 1;
     else if (!into_dead)
-        *(dir == DIR_C2S ? &f->c2s_mask : &f->s2c_mask) |= 1ULL << (member - 1);
+        f->mask[dir] |= 1ULL << (member - 1);
 
     /* failover bookkeeping for events this flow is affected by */
     struct flow_ev *evs = flow_evs(ps, f);
