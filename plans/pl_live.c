@@ -689,7 +689,9 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
                                  pa[port]) == 1;
     const char *ealsrc = o->eal ? o->eal : p->live.eal;
     snprintf(eal, sizeof(eal), "%s",
-             ealsrc ? ealsrc : pci ? "-l 0,1" : "-l 0,1 --no-huge -m 512 --no-pci");
+             ealsrc ? ealsrc
+             : pci  ? "-l 0,1 --log-level=lib.eal:error"
+                    : "-l 0,1 --log-level=lib.eal:error --no-huge -m 512 --no-pci");
     if ((argc = split_args(eal, argv, argc, MAX_ARGS - 32)) < 0)   /* room for the rest */
         return bt_err_setr(e, -E2BIG, "%s: --live: too many EAL arguments", p->file);
     bool has_prefix = false;
