@@ -114,6 +114,10 @@ int pl_live_check(const struct pl_plan *p, const struct pl_live_opts *o, struct 
     const char *a[2][2];
     int pci[2];
 
+    if (!p->tgen && p->live.traffic)
+        return bt_err_setr(e, -EINVAL, "%s:%u:%u: traffic: --live needs tgen traffic (traffic: with "
+                           "templates: or profile:); the gateway's built-in endpoints exist only in "
+                           "--sim", p->file, p->live.traffic->line, p->live.traffic->col);
     if (!p->tgen)
         return bt_err_setr(e, -EINVAL, "%s: --live needs tgen traffic (traffic: with templates: or "
                            "profile:); the gateway's built-in endpoints exist only in --sim", p->file);
