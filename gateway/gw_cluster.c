@@ -108,18 +108,12 @@ void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, ui
     heap_up(g->heap, g->heap_n++);
 }
 
-static bool msg_before(const struct gw_msg *a, const struct gw_msg *b)
-{
-    return a->at < b->at || (a->at == b->at && a->seq < b->seq);
-}
-
+/* The sync network: the same heap, keyed on (arrival, sequence). */
 static void net_push(struct gw_cluster *g, struct gw_msg *m)
 {
-    unsigned i;
-
     if (g->net_n == g->net_cap) {
         unsigned cap = g->net_cap ? g->net_cap * 2 : 256;
-        struct gw_msg **h = realloc(g->net, cap * sizeof(*h));
+        struct gw_hent *h = realloc(g->net, cap * sizeof(*h));
         if (!h) {
             m->next = g->msg_free;
             g->msg_free = m;
@@ -129,38 +123,15 @@ static void net_push(struct gw_cluster *g, struct gw_msg *m)
         g->net = h;
         g->net_cap = cap;
     }
-    i = g->net_n++;
-    g->net[i] = m;
-    while (i > 0) {
-        unsigned p = (i - 1) / 2;
-        if (!msg_before(g->net[i], g->net[p]))
-            break;
-        struct gw_msg *t = g->net[i];
-        g->net[i] = g->net[p];
-        g->net[p] = t;
-        i = p;
-    }
+    g->net[g->net_n] = (struct gw_hent){m->at, m->seq, m};
+    heap_up(g->net, g->net_n++);
 }
 
 static struct gw_msg *net_pop(struct gw_cluster *g)
 {
-    struct gw_msg *top = g->net[0];
-    unsigned i = 0, n = --g->net_n;
+    struct gw_msg *top = g->net[0].p;
 
-    g->net[0] = g->net[n];
-    for (;;) {
-        unsigned l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && msg_before(g->net[l], g->net[m]))
-            m = l;
-        if (r < n && msg_before(g->net[r], g->net[m]))
-            m = r;
-        if (m == i)
-            break;
-        struct gw_msg *t = g->net[i];
-        g->net[i] = g->net[m];
-        g->net[m] = t;
-        i = m;
-    }
+    heap_pop(g->net, --g->net_n);
     return top;
 }
 
@@ -708,7 +679,7 @@ static void run_timers(struct gw_cluster *g, uint64_t now)
     if (g->nout)
         outbox_flush(g);
     for (;;) {
-        uint64_t tn = g->net_n ? g->net[0]->at : UINT64_MAX, tm, t;
+        uint64_t tn = g->net_n ? g->net[0].ts : UINT64_MAX, tm, t;
         struct gw_member *mm;
         if (!g->mmin_ok)
             mmin_scan(g);
@@ -806,7 +777,7 @@ struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
         bt_pkt_free(g->heap[i].p);
     free(g->heap);
     for (unsigned i = 0; i < g->net_n; i++)
-        free(g->net[i]);
+        free(g->net[i].p);
     free(g->net);
     free(g->outbox);
     free(g->ob);
@@ -976,8 +947,8 @@ uint64_t gw_next_ns(const struct gw_cluster *g)
 
     if (g->heap_n)
         t = g->heap[0].ts;
-    if (g->net_n && g->net[0]->at < t)
-        t = g->net[0]->at;
+    if (g->net_n && g->net[0].ts < t)
+        t = g->net[0].ts;
     if (g->mmin_ok) {
         if (g->mmin_ns < t)
             t = g->mmin_ns;

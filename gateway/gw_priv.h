@@ -121,10 +121,12 @@ struct gw_obuild {
     bool bulk;
 };
 
-/* An entry of the out heap: the packet's (ts_ns, meta) and the packet. */
+/* An entry of the out heap (p a struct bt_pkt: the packet's (ts_ns, meta))
+ * and of the sync network's (p a struct gw_msg: its (at, seq)): the keys
+ * held in the heap so that sifting does not touch what they point at. */
 struct gw_hent {
     uint64_t ts, meta;
-    struct bt_pkt *p;
+    void *p;
 };
 
 /* A sync message on the sync network. */
@@ -159,7 +161,7 @@ struct gw_cluster {
     unsigned heap_n, heap_cap;
     uint64_t out_seq;
     /* the sync network: min-heap on (at, seq) */
-    struct gw_msg **net;
+    struct gw_hent *net;
     unsigned net_n, net_cap;
     struct gw_msg *msg_free;
     uint64_t msg_seq;

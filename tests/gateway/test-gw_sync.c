@@ -120,7 +120,10 @@ TEST(damaged_messages_rejected)
         {"record flag unknown", 41, 0x80, 0},
         {"NAT flag without NAT length", 41, GW_SYNC_F_CLIENT_SRC | GW_SYNC_F_NAT, 0},
         {"family 5", 36 + 48, 5, 0},
+        {"record reserved (first byte)", 36 + 49, 1, 0},
         {"record reserved", 36 + 50, 1, 0},
+        {"record reserved (last byte)", 36 + 55, 1, 0},
+        {"NAT extension reserved", 36 + 56 + 62, 1, 0},
         {"owner 65", 42, 65, 0},
         {"truncated", 0, 0, 1},
         {"short header", 0, 0, 20},
@@ -140,4 +143,37 @@ TEST(damaged_messages_rejected)
     }
     /* and the untouched message still decodes (the cases damage it, not the test) */
     CHECK_EQ_INT(gw_sync_decode(good, len, NULL, NULL), 2);
+}
+
+/* The records of a message into the caller's array, the header decoded once. */
+TEST(decode_recs_into_an_array)
+{
+    uint8_t buf[GW_SYNC_MTU];
+    struct gw_sync_hdr h;
+    struct gw_sync_rec r[GW_SYNC_MAXREC], want;
+    size_t len = build(buf, 3);
+
+    memset(r, 0, sizeof(r));   /* the padding, which the decoder leaves */
+    REQUIRE(gw_sync_decode_hdr(buf, len, &h) == 0);
+    CHECK_EQ_INT(gw_sync_decode_recs(buf, len, &h, r, GW_SYNC_MAXREC), 3);
+    for (int i = 0; i < 3; i++) {
+        rec(&want, GW_SYNC_CREATE, i & 1, i);
+        CHECK(memcmp(&r[i], &want, sizeof(want)) == 0);
+    }
+    /* fewer places than records, no place, a count the header does not say */
+    CHECK_EQ_INT(gw_sync_decode_recs(buf, len, &h, r, 2), -EBADMSG);
+    CHECK_EQ_INT(gw_sync_decode_recs(buf, len, &h, r, 0), -EINVAL);
+    h.nrec = 2;
+    CHECK_EQ_INT(gw_sync_decode_recs(buf, len, &h, r, GW_SYNC_MAXREC), -EBADMSG);
+    /* a full message of the smallest records fits GW_SYNC_MAXREC */
+    len = gw_sync_begin(buf, 1, 2, 0);
+    unsigned n = 0;
+    size_t nl;
+    rec(&want, GW_SYNC_UPDATE, 0, 0);
+    while ((nl = gw_sync_add(buf, len, &want)))
+        len = nl, n++;
+    gw_sync_end(buf, len, (uint16_t)n);
+    CHECK_EQ_INT(n, GW_SYNC_MAXREC);
+    REQUIRE(gw_sync_decode_hdr(buf, len, &h) == 0);
+    CHECK_EQ_INT(gw_sync_decode_recs(buf, len, &h, r, GW_SYNC_MAXREC), (int)n);
 }
