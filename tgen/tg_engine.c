@@ -164,7 +164,10 @@ struct tg_engine {
     struct qent *q;
     uint32_t qcap, qhead, qn;
 
+    /* each port's destination and source MACs, as a frame starts */
+    uint8_t macs[2][12];
     /* caps */
+    bool capped;           /* a pps or bps cap */
     double tok_pkts, tok_bytes, depth_pkts, depth_bytes;
     uint64_t tok_ns;
 
@@ -372,11 +375,20 @@ struct fview {
     uint32_t coff, soff;
 };
 
-static uint32_t addr_sum(const struct fview *a, unsigned family)
+static inline uint16_t w16(const uint8_t *p)
+{
+    uint16_t w;
+    memcpy(&w, p, 2);
+    return w;
+}
+
+static inline uint32_t addr_sum(const struct fview *a, unsigned family)
 {
     uint32_t s = 0;
 
-    for (unsigned i = family == 4 ? 4 : 0; i < 8; i += 2) {
+    if (family == 4)
+        return (uint32_t)w16(a->clo + 4) + w16(a->clo + 6) + w16(a->slo + 4) + w16(a->slo + 6);
+    for (unsigned i = 0; i < 8; i += 2) {
         uint16_t w[4];
         memcpy(&w[0], a->clo + i, 2);
         memcpy(&w[1], a->slo + i, 2);
@@ -417,7 +429,7 @@ static void fcache_fill(const struct tg_engine *g, struct tg_flow *f, const stru
 
 /* Puts f at the round robin's tail, and tells the flow RR_AHEAD places
  * before it where f is (its prefetch hint). */
-static void rr_append(struct tg_engine *g, struct tg_flow *f)
+static inline void rr_append(struct tg_engine *g, struct tg_flow *f)
 {
     uint32_t slot = slot_of(g, f);
     unsigned i = (unsigned)(g->rr_napp % RR_AHEAD);
@@ -525,6 +537,21 @@ static inline void udp_csum(const struct tg_tmpl *t, uint8_t *l4, uint32_t sl4)
 }
 
 
+/* A frame's bytes (n >= 32: every IP frame is): up to 64 as two
+ * overlapping 32-byte moves inline, longer ones by memcpy. */
+static inline void copy_frame(uint8_t *out, const uint8_t *src, uint32_t n)
+{
+    if (n <= 64 && n >= 32) {
+        uint8_t a[32], b[32];
+        memcpy(a, src, 32);
+        memcpy(b, src + n - 32, 32);
+        memcpy(out, a, 32);
+        memcpy(out + n - 32, b, 32);
+    } else {
+        memcpy(out, src, n);
+    }
+}
+
 /* Builds packet k of template t for a flow into out (cap bytes). Returns
  * the frame length, 0 if it does not fit. */
 static uint32_t build(const struct tg_engine *g, const struct tg_tmpl *t, uint32_t k,
@@ -547,10 +574,9 @@ static uint32_t build(const struct tg_engine *g, const struct tg_tmpl *t, uint32
         out[14] = (uint8_t)(g->p.vlan >> 8);
         out[15] = (uint8_t)g->p.vlan;
     } else {
-        memcpy(out, src, tp->len);
+        copy_frame(out, src, tp->len);
     }
-    memcpy(out, server ? g->p.server_dst_mac : g->p.client_dst_mac, 6);
-    memcpy(out + 6, server ? g->p.server_mac : g->p.client_mac, 6);
+    memcpy(out, g->macs[server], 12);
     ip = out + ETH_HLEN + v;
     l4 = out + tp->l4 + v;
 
@@ -606,8 +632,9 @@ static inline uint32_t word_sum32(uint32_t host)
  * checksums updated by sums computed once (the template's words at load,
  * the flow's address words, addr_sum, per packet). The same bytes as
  * build (the same terms summed). */
-static uint32_t build_open(const struct tg_engine *g, const struct tg_tmpl *t, uint32_t k,
-                           const struct fview *fv, uint8_t *out, uint32_t cap)
+static inline __attribute__((always_inline)) uint32_t
+build_open(const struct tg_engine *g, const struct tg_tmpl *t, uint32_t k, const struct fview *fv,
+           uint8_t *out, uint32_t cap)
 {
     const struct tg_tpkt *tp = &t->p[k];
     const uint8_t *src = t->blob + tp->off;
@@ -624,10 +651,9 @@ static uint32_t build_open(const struct tg_engine *g, const struct tg_tmpl *t, u
         out[14] = (uint8_t)(g->p.vlan >> 8);
         out[15] = (uint8_t)g->p.vlan;
     } else {
-        memcpy(out, src, tp->len);
+        copy_frame(out, src, tp->len);
     }
-    memcpy(out, server ? g->p.server_dst_mac : g->p.client_dst_mac, 6);
-    memcpy(out + 6, server ? g->p.server_mac : g->p.client_mac, 6);
+    memcpy(out, g->macs[server], 12);
     uint8_t *ip = out + ETH_HLEN + v, *l4 = out + tp->l4 + v;
     uint32_t sl4 = tp->cs_addr + addr_sum(fv, t->family);
     if (t->family == 4) {
@@ -1312,6 +1338,14 @@ static void refresh_next(struct tg_engine *g)
     g->wnext = bt_twheel_next_ns(g->w);
 }
 
+static void macs_set(struct tg_engine *g)
+{
+    memcpy(g->macs[0], g->p.client_dst_mac, 6);
+    memcpy(g->macs[0] + 6, g->p.client_mac, 6);
+    memcpy(g->macs[1], g->p.server_dst_mac, 6);
+    memcpy(g->macs[1] + 6, g->p.server_mac, 6);
+}
+
 struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struct bt_err *e)
 {
     struct tg_engine *g;
@@ -1413,6 +1447,8 @@ struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struc
             }
         }
     }
+    macs_set(g);
+    g->capped = p->pps > 0 || p->bps > 0;
     if (p->pps > 0) {
         g->depth_pkts = p->pps / 1000 > 32 ? p->pps / 1000 : 32;
         g->tok_pkts = g->depth_pkts;
@@ -1564,8 +1600,10 @@ static void refill(struct tg_engine *g, uint64_t now)
     g->tok_ns = now;
 }
 
-static bool caps_allow(const struct tg_engine *g, uint32_t len)
+static inline bool caps_allow(const struct tg_engine *g, uint32_t len)
 {
+    if (!g->capped)
+        return true;
     if (g->p.pps > 0 && g->tok_pkts < 1)
         return false;
     if (g->p.bps > 0 && g->tok_bytes < len)
@@ -1573,7 +1611,8 @@ static bool caps_allow(const struct tg_engine *g, uint32_t len)
     return true;
 }
 
-static void account(struct tg_engine *g, uint64_t now, uint32_t len, uint16_t port, bool retx)
+static inline void account(struct tg_engine *g, uint64_t now, uint32_t len, uint16_t port,
+                           bool retx)
 {
     g->sum.tx_packets++;
     g->sum.tx_bytes += len;
@@ -1581,21 +1620,24 @@ static void account(struct tg_engine *g, uint64_t now, uint32_t len, uint16_t po
         g->sum.tx_server_packets++;
     else
         g->sum.tx_client_packets++;
-    if (g->p.pps > 0)
-        g->tok_pkts -= 1;
-    if (g->p.bps > 0)
-        g->tok_bytes -= len;
+    if (g->capped) {
+        if (g->p.pps > 0)
+            g->tok_pkts -= 1;
+        if (g->p.bps > 0)
+            g->tok_bytes -= len;
+    }
     (void)retx;
     if (now > g->last_ns)
         g->last_ns = now;
 }
 
-/* Builds the next packet into pkt (data/cap given). 1 built, 0 nothing. */
-static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
+/* Rate max, open loop: the next flow on the round robin builds its next
+ * packet into pkt. 1 built, 0 nothing. (Inlined into tg_tx_fill's loop:
+ * this is the per-packet path of a --rate max run.) */
+static inline __attribute__((always_inline)) int next_rr(struct tg_engine *g, uint64_t now,
+                                                         struct bt_pkt *pkt)
 {
-    struct fvals fv;
-
-    if (g->p.rate_max && !g->closed) {
+    {
         struct tg_flow *f = g->rr_head;
         if (!f) {
             if (start_due(g, now) < 0 || !(f = g->rr_head))
@@ -1631,6 +1673,15 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
         }
         return 1;
     }
+}
+
+/* Builds the next packet into pkt (data/cap given). 1 built, 0 nothing. */
+static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
+{
+    struct fvals fv;
+
+    if (g->p.rate_max && !g->closed)
+        return next_rr(g, now, pkt);
     while (g->qn) {
         struct qent *e = &g->q[g->qhead];
         const struct tg_tmpl *t = &g->ts.t[e->tmpl];
@@ -1683,6 +1734,11 @@ unsigned tg_tx_fill(struct tg_engine *g, uint64_t now_ns, struct bt_pkt *pkts, u
     if (pump(g, now_ns) < 0)
         return 0;
     refill(g, now_ns);
+    if (g->p.rate_max && !g->closed) {
+        while (n < max && next_rr(g, now_ns, &pkts[n]))
+            n++;
+        return n;
+    }
     while (n < max && next_pkt(g, now_ns, &pkts[n]))
         n++;
     return n;
@@ -1817,6 +1873,7 @@ void tg_set_macs(struct tg_engine *g, uint16_t port, const uint8_t *src, const u
         memcpy(port ? g->p.server_mac : g->p.client_mac, src, 6);
     if (dst)
         memcpy(port ? g->p.server_dst_mac : g->p.client_dst_mac, dst, 6);
+    macs_set(g);
 }
 
 unsigned tg_frame_part(const uint8_t *f, uint32_t len, unsigned nparts)
