@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "bt_capset.h"
 #include "bt_err.h"
 #include "bt_parse.h"
 #include "bt_pcap.h"
@@ -465,4 +466,51 @@ TEST(run_interrupted)
     struct sigaction sa;
     sigaction(SIGINT, NULL, &sa);
     CHECK(sa.sa_handler == SIG_DFL);
+}
+
+TEST(run_lab_capset)
+{
+    struct bt_err e = {{0}};
+    struct fake f;
+    struct pl_result res;
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0"};
+    char lab[400], path[500];
+    /* a lab tap's capture set: member 1 saw the flow both ways, member 2 nothing */
+    snprintf(lab, sizeof(lab), "%s/lab", tmpdir());
+    mkdir(lab, 0777);
+    const struct rec seen[] = {{1500, 1, 2, 0x02, false}, {3500, 2, 1, 0x12, false},
+                               {5500, 1, 2, 0x10, false}};
+    snprintf(path, sizeof(path), "%s/sgm-1.pcap", lab);
+    write_pcap(path, seen, 3);
+    snprintf(path, sizeof(path), "%s/sgm-2.pcap", lab);
+    write_pcap(path, seen, 0);
+    struct bt_capset_meta m;
+    memset(&m, 0, sizeof(m));
+    m.schema = BT_CAPSET_SCHEMA;
+    m.nmembers = 2;
+    m.ids[0] = 1;
+    m.ids[1] = 2;
+    m.weights[0] = m.weights[1] = 1;
+    snprintf(m.mode, sizeof(m.mode), "general");
+    REQUIRE(bt_capset_write_meta(lab, &m, &e) == 0);
+    struct pl_plan *p = plan("lab", "name: lab\n" TRAFFIC "expect:\n  loss_pct: 0\nlive:\n  capset: lab\n", &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "lab", 0, 0, 2, false);
+    o.tgen = f.tgen;
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK_EQ_INT(res.member_captures, 1);
+    for (unsigned k = 0; k < 4; k++) {
+        const struct pl_check *c = check_of(&res, vf_check_names[k]);
+        CHECK(c && !c->not_applicable);
+    }
+    const struct pl_check *c = check_of(&res, "symmetry");
+    CHECK(c && c->judged && c->pass);
+    CHECK((c = check_of(&res, "loss")) && c->judged && c->pass);
+    CHECK(res.pass);
+    /* verify's report: the lab's two members, the checks as verify judged them */
+    json_t *vj = (json_t *)res.verify_json;
+    CHECK_EQ_INT(json_integer_value(json_object_get(vj, "flows")), 1);
+    CHECK(json_object_get(json_object_get(vj, "affinity"), "applicable") == NULL);
+    pl_result_clear(&res);
+    pl_plan_free(p);
 }
