@@ -14,6 +14,7 @@
 #include "vf_api.h"
 #include "vf_loss.h"
 #include "vf_nat.h"
+#include "vf_ftab.h"
 #include "vf_pkt.h"
 
 #include <errno.h>
@@ -27,7 +28,6 @@
 #include "bt_cidr.h"
 #include "bt_err.h"
 #include "bt_flow.h"
-#include "bt_flow_table.h"
 #include "bt_parse.h"
 #include "bt_pcap.h"
 
@@ -172,7 +172,7 @@ static unsigned mask_members(uint64_t mask, int *out, unsigned max)
 
 struct pass {
     struct vf_report *r;
-    struct bt_flowtab *ft;
+    struct vf_ftab *ft;
     struct bt_event *events;
     size_t nevents;
     size_t next_event;        /* first event not yet applied */
@@ -426,17 +426,17 @@ static void sweep_walk(struct pass *ps, uint64_t now)
      * (and change nothing), so it is left out; a random cache line per
      * flow in the table saved */
     if (!(now > ps->idle_ns && ps->min_last < now - ps->idle_ns)) {
-        ps->left_by_sweep = bt_flowtab_count(ps->ft);
+        ps->left_by_sweep = vf_ftab_count(ps->ft);
         return;
     }
     ps->min_last = UINT64_MAX;  /* sweep_cb takes it down to the flows that stay */
-    bt_flowtab_foreach(ps->ft, sweep_cb, &c);
+    vf_ftab_foreach(ps->ft, sweep_cb, &c);
     for (size_t i = 0; i < ps->nswept; i++) {
-        void *v = bt_flowtab_lookup(ps->ft, &ps->swept[i]);
+        void *v = vf_ftab_lookup(ps->ft, &ps->swept[i], vf_ftab_hash(&ps->swept[i]));
         if (v)
-            bt_flowtab_remove(ps->ft, v);
+            vf_ftab_remove(ps->ft, v);
     }
-    ps->left_by_sweep = bt_flowtab_count(ps->ft);
+    ps->left_by_sweep = vf_ftab_count(ps->ft);
 }
 
 /* Judges and frees the flows that ended by idling, in batches: when the
@@ -495,7 +495,7 @@ static void mark_affected(struct pass *ps, uint32_t idx, int sgm, uint64_t t)
 {
     struct mark_ctx c = {ps, idx, sgm, t};
 
-    bt_flowtab_foreach(ps->ft, mark_cb, &c);
+    vf_ftab_foreach(ps->ft, mark_cb, &c);
 }
 
 /* Who is up, with what weight: the expected shares of new flows follow it. */
@@ -580,28 +580,27 @@ static void on_packet(struct pass *ps, const struct vf_pkt *pk, const struct bt_
     int member = pk->member;
     uint64_t ts = pk->ts;
     struct vf_flow *f;
-    bool created;
     int swapped = (pk->flags & VF_PKT_SWAPPED) != 0, dir;
 
-    f = bt_flowtab_lookup_hashed(ps->ft, ckp, pk->hash);
+    f = vf_ftab_lookup(ps->ft, ckp, pk->hash);
     /* idle for longer than the timeout: that flow ended, this starts one */
     if (f && idle_ended(ps, f, ts)) {
         finalize(ps, ckp, f);
-        bt_flowtab_remove(ps->ft, f);
+        vf_ftab_remove(ps->ft, f);
         f = NULL;
     }
     /* a new SYN after the flow ended by FIN both ways or RST starts a new flow */
     if (f && (f->rst || (f->fin_c2s && f->fin_s2c)) && p->proto == 6 &&
         (p->tcp_flags & (BT_TCP_SYN | BT_TCP_ACK)) == BT_TCP_SYN) {
         finalize(ps, ckp, f);
-        bt_flowtab_remove(ps->ft, f);
+        vf_ftab_remove(ps->ft, f);
         f = NULL;
     }
     if (!f) {
-        f = bt_flowtab_insert_hashed(ps->ft, ckp, pk->hash, ts, &created);
+        f = vf_ftab_insert(ps->ft, ckp, pk->hash);
         if (!f) {
             sweep(ps, ts, true);
-            f = bt_flowtab_insert_hashed(ps->ft, ckp, pk->hash, ts, &created);
+            f = vf_ftab_insert(ps->ft, ckp, pk->hash);
         }
         if (!f) {
             r->not_parsed++;  /* table full: counted, never silently */
@@ -1048,7 +1047,7 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         }
     }
     /* no idle expiry in the table: sweep() and idle_ended() do it */
-    ps.ft = bt_flowtab_new_growable(1u << 12, FLOW_CAPACITY, sizeof(struct vf_flow), 0);
+    ps.ft = vf_ftab_new(1u << 12, FLOW_CAPACITY, sizeof(struct vf_flow));
     ps.idle_ns = t->idle_ns;
     m = bt_pcap_merge_new(rd, n);
     if (!ps.ft || !m) {
@@ -1103,7 +1102,7 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
                         vf_nat_untranslate(ps.nat, &k, pk->ts);
                         vf_pkt_set_key(pk, &k);
                     }
-                    bt_flowtab_prefetch(ps.ft, pk->hash, 0);
+                    vf_ftab_prefetch(ps.ft, pk->hash, 0);
                 }
                 queued++;
             }
@@ -1112,7 +1111,7 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
             break;
         struct vf_pkt *pk = &ring[head];
         if (queued > PF_ENTRY && ring[(head + PF_ENTRY) & (PIPE - 1)].kind == VF_PKT_IP)
-            bt_flowtab_prefetch(ps.ft, ring[(head + PF_ENTRY) & (PIPE - 1)].hash, 1);
+            vf_ftab_prefetch(ps.ft, ring[(head + PF_ENTRY) & (PIPE - 1)].hash, 1);
         if (ps.next_event < ps.nevents && ps.events[ps.next_event].t_ns <= pk->ts)
             apply_events(&ps, pk->ts);
         sweep(&ps, pk->ts, false);
@@ -1127,7 +1126,7 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         queued--;
     }
     apply_events(&ps, UINT64_MAX);
-    bt_flowtab_foreach(ps.ft, expire_cb, &ps);
+    vf_ftab_foreach(ps.ft, expire_cb, &ps);
     if (ps.oom) {
         rc = bt_err_setr(e, -ENOMEM, "out of memory");
         goto out;
@@ -1139,7 +1138,7 @@ out:
     bt_pcap_merge_free(m);
     for (unsigned i = 0; i < n; i++)
         bt_pcap_close(rd[i]);
-    bt_flowtab_free(ps.ft);
+    vf_ftab_free(ps.ft);
     free(ps.events);
     free(ps.corr);
     for (uint32_t i = 0; i < ps.nblocks; i++)

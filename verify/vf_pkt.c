@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "bt_flow_table.h"
+#include "vf_ftab.h"
 #include "bt_parse.h"
 
 static inline uint16_t rd16(const uint8_t *p)
@@ -74,7 +74,7 @@ void vf_pkt_set_key(struct vf_pkt *p, const struct bt_flow_key *k)
         p->flags |= VF_PKT_SWAPPED;
     else
         p->flags &= (uint8_t)~VF_PKT_SWAPPED;
-    p->hash = bt_flowtab_hash(&p->ck);
+    p->hash = vf_ftab_hash(&p->ck);
 }
 
 void vf_pkt_wire_key(const struct vf_pkt *p, struct bt_flow_key *out)
@@ -135,7 +135,8 @@ static inline int fast_l4(const uint8_t *l4, uint32_t avail, uint8_t proto, stru
 }
 
 /* The key stored as two 16-byte halves and an 8-byte tail, straight into
- * the slot: bt_flowtab_hash reads it back at once in those widths, and a
+ * the slot: a hash that reads it back at once in those widths (as the
+ * compiler makes of vf_ftab_hash's memcpy) gets it forwarded, and a
  * load that spans two narrower stores cannot be forwarded from the store
  * buffer (a stall of ~15 cycles per packet, measured). */
 typedef uint64_t u64x2 __attribute__((vector_size(16)));
@@ -235,10 +236,11 @@ int vf_pkt_decode(const uint8_t *d, uint32_t caplen, int link, struct vf_pkt *ou
         return vf_pkt_decode_slow(d, caplen, link, out);
     }
     uint16_t lo = (uint16_t)pick(sp, dp, m), hi = (uint16_t)pick(dp, sp, m);
-    put_key(&out->ck, pick(s0, t0, m), pick(s1, t1, m), pick(t0, s0, m), pick(t1, s1, m),
-            tail_word(lo, hi, proto, et == 0x0800 ? 4 : 6));
+    uint64_t w0 = pick(s0, t0, m), w1 = pick(s1, t1, m), w2 = pick(t0, s0, m),
+             w3 = pick(t1, s1, m), w4 = tail_word(lo, hi, proto, et == 0x0800 ? 4 : 6);
+    put_key(&out->ck, w0, w1, w2, w3, w4);
     out->flags = (uint8_t)(VF_PKT_PORTS | (m & VF_PKT_SWAPPED));
     out->kind = VF_PKT_IP;
-    out->hash = bt_flowtab_hash(&out->ck);
+    out->hash = vf_ftab_hash_words(w0, w1, w2, w3, w4);  /* from registers */
     return VF_PKT_IP;
 }

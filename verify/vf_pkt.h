@@ -29,7 +29,7 @@ enum {
 /* 64 bytes: a read-ahead ring of them stays in L1. */
 struct vf_pkt {
     struct bt_flow_key ck;   /* canonical (lower endpoint first, as bt_flow_key_canon) */
-    uint64_t hash;           /* bt_flowtab_hash(&ck) */
+    uint64_t hash;           /* vf_ftab_hash(&ck) */
     uint64_t ts;             /* set by the caller */
     uint8_t kind;            /* enum vf_pkt_kind */
     uint8_t flags;           /* VF_PKT_* */

@@ -12,9 +12,9 @@
 #include "bt_test.h"
 #include "bt_err.h"
 #include "bt_flow.h"
-#include "bt_flow_table.h"
 #include "bt_parse.h"
 #include "bt_pcap.h"
+#include "vf_ftab.h"
 #include "vf_pkt.h"
 
 /* The reference, spelled out from the library: bt_parse, the directional
@@ -41,7 +41,7 @@ static void reference(const uint8_t *d, uint32_t caplen, int link, struct vf_pkt
     out->flags = (uint8_t)((p.flags & BT_PF_PORTS) ? VF_PKT_PORTS : 0);
     if (bt_flow_key_canon(&k, &out->ck))
         out->flags |= VF_PKT_SWAPPED;
-    out->hash = bt_flowtab_hash(&out->ck);
+    out->hash = vf_ftab_hash(&out->ck);
 }
 
 /* 1 when both decoders agree with the reference on this frame. */
@@ -148,7 +148,7 @@ TEST(a_plain_tcp_frame_gives_the_expected_key)
     CHECK_EQ_INT(p.ck.zero, 0);
     CHECK_EQ_INT(p.flags, VF_PKT_SWAPPED | VF_PKT_PORTS);
     CHECK_EQ_INT(p.tcp_flags, BT_TCP_SYN | BT_TCP_ACK);
-    CHECK(p.hash == bt_flowtab_hash(&p.ck));
+    CHECK(p.hash == vf_ftab_hash(&p.ck));
     /* the wire key is the directional one */
     struct bt_flow_key w;
     vf_pkt_wire_key(&p, &w);

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * verify's flow table (see vf_ftab.h). Entries live in one slab mapped at
+ * its largest size up front (address space only: pages come as they are
+ * first written, as transparent huge pages where the kernel allows, which
+ * also spares a TLB miss per random lookup), so growing never copies
+ * entries and only the index is rebuilt, from a sequential walk of the
+ * slab. Freed entries are reused through a free list; the insertion-order
+ * list is doubly linked through the entries (a removal writes its two
+ * neighbours: once per flow, not per packet). Deletion from the index
+ * shifts later probe-chain members back (no tombstones).
+ */
+#include "vf_ftab.h"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define NIL UINT32_MAX
+#define FREE (UINT32_MAX - 1)  /* prev of an entry on the free list */
+#define ENT 128u
+#define VALUE_MAX (ENT - 48u)
+
+struct ent {
+    struct bt_flow_key key;   /* 40 bytes */
+    uint32_t prev, next;      /* insertion order (next: the free list once freed) */
+    uint8_t value[VALUE_MAX];
+};
+_Static_assert(sizeof(struct ent) == ENT, "an entry is two cache lines");
+
+struct vf_ftab {
+    struct ent *slab;         /* page-aligned, max_cap entries of address space */
+    size_t slab_bytes;
+    uint32_t *index;          /* entry number + 1 | tag; 0: empty */
+    size_t index_bytes;
+    uint32_t index_mask;
+    uint32_t ent_mask;        /* the slot bits of entry number + 1; the rest: tag */
+    uint32_t cap, max_cap, count;
+    uint32_t value_size;
+    uint32_t next_unused;     /* entries never used start here */
+    uint32_t free_head;
+    uint32_t head, tail;      /* oldest, newest */
+};
+
+static inline uint32_t tag_of(const struct vf_ftab *t, uint64_t h)
+{
+    return (uint32_t)(h >> 32) & ~t->ent_mask;
+}
+
+static inline uint32_t ent_of_value(const struct vf_ftab *t, const void *v)
+{
+    return (uint32_t)(((const uint8_t *)v - (const uint8_t *)t->slab) / ENT);
+}
+
+static inline int key_eq(const struct bt_flow_key *a, const struct bt_flow_key *b)
+{
+    uint64_t x[5], y[5];
+
+    memcpy(x, a, sizeof(x));
+    memcpy(y, b, sizeof(y));
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+}
+
+/* Anonymous zeroed memory, as huge pages where the kernel allows. */
+static void *map_bytes(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+
+    if (p == MAP_FAILED)
+        return NULL;
+    (void)madvise(p, n, MADV_HUGEPAGE);
+    return p;
+}
+
+/* A fresh index of 2 x cap slots (at most half full), filled from a
+ * sequential walk of the entries in use. */
+static int reindex(struct vf_ftab *t)
+{
+    uint64_t isz = 16;
+
+    while (isz < (uint64_t)t->cap * 2)
+        isz <<= 1;
+    uint32_t *ix = map_bytes(isz * sizeof(*ix));
+    if (!ix)
+        return -1;
+    if (t->index)
+        munmap(t->index, t->index_bytes);
+    t->index = ix;
+    t->index_bytes = isz * sizeof(*ix);
+    t->index_mask = (uint32_t)(isz - 1);
+    for (uint32_t i = 0; i < t->next_unused; i++) {
+        if (t->slab[i].prev == FREE)
+            continue;
+        uint64_t h = vf_ftab_hash(&t->slab[i].key);
+        uint32_t s = (uint32_t)h & t->index_mask;
+        while (ix[s])
+            s = (s + 1) & t->index_mask;
+        ix[s] = (i + 1) | tag_of(t, h);
+    }
+    return 0;
+}
+
+struct vf_ftab *vf_ftab_new(uint32_t initial, uint32_t max_entries, uint32_t value_size)
+{
+    struct vf_ftab *t;
+
+    if (initial == 0 || max_entries < initial || max_entries > (1U << 30) ||
+        value_size > VALUE_MAX)
+        return NULL;
+    if (!(t = calloc(1, sizeof(*t))))
+        return NULL;
+    t->cap = initial;
+    t->max_cap = max_entries;
+    t->value_size = value_size;
+    t->ent_mask = 1;
+    while (t->ent_mask < max_entries)
+        t->ent_mask = t->ent_mask << 1 | 1;
+    t->free_head = t->head = t->tail = NIL;
+    t->slab_bytes = (size_t)max_entries * ENT;
+    t->slab = map_bytes(t->slab_bytes);
+    if (!t->slab || reindex(t) < 0)
+        return vf_ftab_free(t);
+    return t;
+}
+
+struct vf_ftab *vf_ftab_free(struct vf_ftab *t)
+{
+    if (t) {
+        if (t->slab)
+            munmap(t->slab, t->slab_bytes);
+        if (t->index)
+            munmap(t->index, t->index_bytes);
+        free(t);
+    }
+    return NULL;
+}
+
+/* Doubles the entries the index is sized for (the slab is mapped whole). */
+static int grow(struct vf_ftab *t)
+{
+    uint64_t cap = (uint64_t)t->cap * 2;
+
+    if (cap > t->max_cap)
+        cap = t->max_cap;
+    uint32_t old = t->cap;
+    t->cap = (uint32_t)cap;
+    if (reindex(t) < 0) {
+        t->cap = old;
+        return -1;
+    }
+    return 0;
+}
+
+void vf_ftab_prefetch(const struct vf_ftab *t, uint64_t hash, int stage)
+{
+    uint32_t s = (uint32_t)hash & t->index_mask;
+
+    if (stage == 0) {
+        __builtin_prefetch(&t->index[s]);
+        return;
+    }
+    uint32_t tag = tag_of(t, hash);
+    for (unsigned n = 0; n < 4; n++, s = (s + 1) & t->index_mask) {
+        uint32_t v = t->index[s];
+        if (v == 0)
+            return;
+        if ((v & ~t->ent_mask) == tag) {
+            const uint8_t *e = (const uint8_t *)&t->slab[(v & t->ent_mask) - 1];
+            __builtin_prefetch(e);
+            __builtin_prefetch(e + 64);
+            return;
+        }
+    }
+}
+
+/* The slot holding key, or the empty one where it would go (*found 0). */
+static inline uint32_t probe(const struct vf_ftab *t, const struct bt_flow_key *key, uint64_t h,
+                             int *found)
+{
+    uint32_t s = (uint32_t)h & t->index_mask, tag = tag_of(t, h);
+
+    for (;;) {
+        uint32_t v = t->index[s];
+        if (v == 0) {
+            *found = 0;
+            return s;
+        }
+        if ((v & ~t->ent_mask) == tag && key_eq(&t->slab[(v & t->ent_mask) - 1].key, key)) {
+            *found = 1;
+            return s;
+        }
+        s = (s + 1) & t->index_mask;
+    }
+}
+
+void *vf_ftab_lookup(const struct vf_ftab *t, const struct bt_flow_key *key, uint64_t hash)
+{
+    int found;
+    uint32_t s = probe(t, key, hash, &found);
+
+    return found ? t->slab[(t->index[s] & t->ent_mask) - 1].value : NULL;
+}
+
+void *vf_ftab_insert(struct vf_ftab *t, const struct bt_flow_key *key, uint64_t hash)
+{
+    int found;
+    uint32_t i;
+
+    if (t->free_head != NIL) {
+        i = t->free_head;
+        t->free_head = t->slab[i].next;
+    } else {
+        if (t->next_unused == t->cap && (t->cap >= t->max_cap || grow(t) < 0))
+            return NULL;
+        i = t->next_unused++;
+    }
+    uint32_t s = probe(t, key, hash, &found);
+    struct ent *e = &t->slab[i];
+    e->key = *key;
+    e->prev = t->tail;
+    e->next = NIL;
+    if (t->tail != NIL)
+        t->slab[t->tail].next = i;
+    else
+        t->head = i;
+    t->tail = i;
+    memset(e->value, 0, t->value_size);
+    t->index[s] = (i + 1) | tag_of(t, hash);
+    t->count++;
+    return e->value;
+}
+
+void vf_ftab_remove(struct vf_ftab *t, void *value)
+{
+    uint32_t i = ent_of_value(t, value);
+    struct ent *e = &t->slab[i];
+    uint32_t hole = (uint32_t)vf_ftab_hash(&e->key) & t->index_mask, s;
+
+    while ((t->index[hole] & t->ent_mask) != i + 1)
+        hole = (hole + 1) & t->index_mask;
+    t->index[hole] = 0;
+    /* backward-shift deletion: a later chain member moves into the hole
+     * unless its home slot lies (cyclically) after the hole */
+    for (s = hole;;) {
+        s = (s + 1) & t->index_mask;
+        uint32_t v = t->index[s];
+        if (v == 0)
+            break;
+        uint32_t home = (uint32_t)vf_ftab_hash(&t->slab[(v & t->ent_mask) - 1].key) &
+                        t->index_mask;
+        if (((s - home) & t->index_mask) >= ((s - hole) & t->index_mask)) {
+            t->index[hole] = v;
+            t->index[s] = 0;
+            hole = s;
+        }
+    }
+    if (e->prev != NIL)
+        t->slab[e->prev].next = e->next;
+    else
+        t->head = e->next;
+    if (e->next != NIL)
+        t->slab[e->next].prev = e->prev;
+    else
+        t->tail = e->prev;
+    e->prev = FREE;
+    e->next = t->free_head;
+    t->free_head = i;
+    t->count--;
+}
+
+void vf_ftab_foreach(struct vf_ftab *t, vf_ftab_fn fn, void *arg)
+{
+    for (uint32_t i = t->head; i != NIL;) {
+        uint32_t nx = t->slab[i].next;
+        if (nx != NIL)
+            __builtin_prefetch(&t->slab[nx]);
+        fn(&t->slab[i].key, t->slab[i].value, arg);
+        i = nx;
+    }
+}
+
+uint32_t vf_ftab_count(const struct vf_ftab *t)
+{
+    return t->count;
+}

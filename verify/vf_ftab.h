@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * verify's flow table: canonical 5-tuple -> a fixed-size value (at most 80
+ * bytes), iterated in insertion order. Built for one thing, a pass over
+ * captures with up to millions of open flows, where each packet's lookup
+ * is a cache miss: an entry (key, list links, value) is exactly two cache
+ * lines, 128-byte aligned, so the two prefetches of a lookup are all it
+ * touches; an open-addressing index of 32-bit slots (entry number | hash
+ * tag, linear probing, at most half full) finds it. No idle expiry (verify
+ * sweeps itself) and no last-use order, which would write two more random
+ * lines per packet. lib/bt_flow_table is the general table (gateway, tgen);
+ * this one iterates in the same order (insertion, oldest first), so results
+ * do not depend on which of the two holds the flows.
+ */
+#ifndef VF_FTAB_H
+#define VF_FTAB_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "bt_flow.h"
+#include "bt_hash.h"
+
+struct vf_ftab;
+
+typedef void (*vf_ftab_fn)(const struct bt_flow_key *key, void *value, void *arg);
+
+/* The hash the table places key by (k canonical): the five key words
+ * multiplied in parallel, one finaliser. Inline, so a caller that has the
+ * words in registers hashes them without storing and reloading. */
+static inline uint64_t vf_ftab_hash_words(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3,
+                                          uint64_t w4)
+{
+    return bt_mix64((w0 * 0x9e3779b97f4a7c15ULL) ^ (w1 * 0xc2b2ae3d27d4eb4fULL) ^
+                    (w2 * 0x165667b19e3779f9ULL) ^ (w3 * 0xd6e8feb86659fd93ULL) ^
+                    (w4 * 0xff51afd7ed558ccdULL) ^ (w1 >> 29) ^ (w3 >> 31));
+}
+
+static inline uint64_t vf_ftab_hash(const struct bt_flow_key *k)
+{
+    uint64_t w[5];
+
+    memcpy(w, k, sizeof(w));
+    return vf_ftab_hash_words(w[0], w[1], w[2], w[3], w[4]);
+}
+
+/* initial entries, doubling up to max_entries when full; value_size <= 80.
+ * The slab is max_entries x 128 bytes of address space, mapped up front
+ * (pages come as they are used), so a value stays where it is until its
+ * entry is removed. NULL on EINVAL/ENOMEM. */
+struct vf_ftab *vf_ftab_new(uint32_t initial, uint32_t max_entries, uint32_t value_size);
+struct vf_ftab *vf_ftab_free(struct vf_ftab *t);
+
+/* Prefetch hints (change nothing): stage 0 the index slot of hash; stage 1,
+ * issued once that slot is likely cached, the entry it points at. */
+void vf_ftab_prefetch(const struct vf_ftab *t, uint64_t hash, int stage);
+
+/* hash = vf_ftab_hash(key). The value, or NULL. */
+void *vf_ftab_lookup(const struct vf_ftab *t, const struct bt_flow_key *key, uint64_t hash);
+/* Adds key (which must not be in the table) with a zeroed value; NULL when
+ * the table holds max_entries (or cannot grow). */
+void *vf_ftab_insert(struct vf_ftab *t, const struct bt_flow_key *key, uint64_t hash);
+/* Removes value's entry. */
+void vf_ftab_remove(struct vf_ftab *t, void *value);
+/* Calls fn for every entry, oldest insert first; fn must not insert or
+ * remove. */
+void vf_ftab_foreach(struct vf_ftab *t, vf_ftab_fn fn, void *arg);
+uint32_t vf_ftab_count(const struct vf_ftab *t);
+
+#endif
