@@ -507,7 +507,7 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
     unsigned next = 0, nhooks = 0;
     double t0 = wall_now(), bound = t0 + bound_ns(p) / 1e9, stop_at = 0;
     int stage = 0, forwarded = 0, r = 0;
-    bool done = false;
+    bool done = false, no_start = false;
     struct sigaction sa, old_int, old_term;
     pid_t pid;
 
@@ -582,17 +582,23 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
                 running = true;
         if (done && !running && (next == p->nevents || now >= bound || *user))
             break;
-        if (!done && now >= bound && now >= stop_at) {
+        if (!done && now >= bound && now >= stop_at && stage < 3) {
             /* SIGINT: no new flow, the active ones drain; again: they are
-             * aborted (counted); then SIGKILL: no summary */
-            if (stage < 2) {
+             * aborted (counted); then SIGKILL: no summary. Not before the
+             * traffic started: a SIGINT during EAL set-up kills baton-tgen
+             * (its handlers are not in place yet), so wait for the start as
+             * long as the two steps would have taken. */
+            bool started = L->anchor >= 0;
+            if (stage < 2 && started) {
                 kill(pid, SIGINT);
                 *interrupted = true;
-            } else if (stage == 2) {
+                stage++;
+                stop_at = now + STOP_STEP_S;
+            } else if (stage == 2 || now >= bound + 2 * STOP_STEP_S) {
                 kill(pid, SIGKILL);
+                stage = 3;
+                no_start = !started;
             }
-            stage++;
-            stop_at = now + STOP_STEP_S;
         }
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
@@ -611,8 +617,10 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
     }
     if (WIFSIGNALED(*status))
         return bt_err_setr(e, -EINTR, "baton-tgen was killed by signal %d %s", WTERMSIG(*status),
-                           stage > 2 ? "(it did not end within 20 s of the run's bound: raise "
-                                       "live.timeout?)" : "");
+                           no_start ? "(its traffic had not started 20 s after the run's bound: "
+                                      "EAL or port set-up stuck?)"
+                           : stage > 2 ? "(it did not end within 20 s of the run's bound: raise "
+                                         "live.timeout?)" : "");
     return 0;
 }
 

@@ -290,6 +290,7 @@ static const char fake_tgen[] =
     "while [ $# -gt 0 ]; do case $1 in --capture) cap=$2; shift;; --stats) stats=$2; shift;; esac; shift; done\n"
     "[ \"$FAKE_EXIT\" = 2 ] && { echo 'baton-tgen: bad EAL arguments' >&2; exit 2; }\n"
     "cp \"$FAKE_CAP\"/port*.pcap \"$cap\"/\n"
+    "i=0; while [ $i -lt \"${FAKE_PRE:-0}\" ]; do sleep 0.1; i=$((i + 1)); done   # EAL set-up\n"
     "interrupted=false\n"
     "trap 'interrupted=true' INT\n"
     ": > \"$stats\"\n"
@@ -511,6 +512,30 @@ TEST(run_lab_capset)
     json_t *vj = (json_t *)res.verify_json;
     CHECK_EQ_INT(json_integer_value(json_object_get(vj, "flows")), 1);
     CHECK(json_object_get(json_object_get(vj, "affinity"), "applicable") == NULL);
+    pl_result_clear(&res);
+    pl_plan_free(p);
+}
+
+TEST(run_bound_waits_for_start)
+{
+    struct bt_err e = {{0}};
+    struct fake f;
+    struct pl_result res;
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0"};
+    /* the bound (1 s) comes while baton-tgen still sets up (1.5 s, no
+     * signal handler yet): the runner waits for the traffic to start, then
+     * stops it by SIGINT, which it drains */
+    struct pl_plan *p = plan("slow", "name: slow\n" TRAFFIC "live:\n  timeout: 1s\n", &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "slow", 0, 0, 300, false);
+    setenv("FAKE_PRE", "15", 1);
+    o.tgen = f.tgen;
+    int r = pl_run_live(p, &o, f.out, &res, &e);
+    unsetenv("FAKE_PRE");
+    if (r < 0)
+        BT_FAIL_AT("pl_run_live: %s", e.msg);
+    CHECK(r == 0 && json_is_true(json_object_get((json_t *)res.tgen_json, "stopped_by_bound")));
+    CHECK(r == 0 && res.start_s >= 1.4);
     pl_result_clear(&res);
     pl_plan_free(p);
 }
