@@ -379,6 +379,7 @@ struct worker {
     uint32_t stop_seen;
     uint32_t nstash;
     uint32_t room;                   /* data room of a fresh mbuf */
+    uint64_t rearm;                  /* a fresh mbuf's data_off, refcnt, nb_segs, port */
     uint32_t npend[2];
     uint64_t stall_since[2];
     struct rte_mbuf *stash[BURST];
@@ -645,8 +646,9 @@ static void tx_fill(struct worker *w, uint64_t now)
     if (!room)
         return;
     if (w->nstash < room) {
-        /* top the stash up (all or nothing, like the PMDs' own refills) */
-        if (rte_pktmbuf_alloc_bulk(w->mp, w->stash + w->nstash, BURST - w->nstash) == 0) {
+        /* top the stash up (all or nothing, like the PMDs' own refills);
+         * raw: the fields are set below, once, with the lengths */
+        if (rte_mempool_get_bulk(w->mp, (void **)(w->stash + w->nstash), BURST - w->nstash) == 0) {
             w->nstash = BURST;
         } else {
             w->alloc_failed++;
@@ -656,15 +658,22 @@ static void tx_fill(struct worker *w, uint64_t now)
         }
     }
     for (uint32_t i = 0; i < room; i++) {
-        w->pk[i].data = rte_pktmbuf_mtod(w->stash[i], uint8_t *);
+        w->pk[i].data = (uint8_t *)w->stash[i]->buf_addr + RTE_PKTMBUF_HEADROOM;
         w->pk[i].cap = w->room;
     }
     unsigned n = tg_tx_fill(w->g, now, w->pk, room);
     for (unsigned i = 0; i < n; i++) {
         struct rte_mbuf *m = w->stash[i];
         unsigned p = w->pk[i].port & 1;
+        /* rte_pktmbuf_reset's work, in whole words as the PMDs' rearm
+         * does: a pool's mbufs already have next NULL, one segment and a
+         * reference (rte_mbuf_raw_alloc) */
+        *(uint64_t *)(void *)((char *)m + offsetof(struct rte_mbuf, rearm_data)) = w->rearm;
+        m->ol_flags = 0;
+        m->packet_type = 0;
         m->data_len = (uint16_t)w->pk[i].len;
         m->pkt_len = w->pk[i].len;
+        m->vlan_tci = 0;
         w->pend[p][w->npend[p]++] = m;
         if (w->capture)
             out[p][nout[p]++] = m;
@@ -1263,6 +1272,16 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         }
         w->mp = mp;
         w->room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
+        {
+            struct rte_mbuf mb;
+            memset(&mb, 0, sizeof(mb));
+            mb.data_off = RTE_PKTMBUF_HEADROOM;
+            mb.nb_segs = 1;
+            mb.port = RTE_MBUF_PORT_INVALID;
+            rte_mbuf_refcnt_set(&mb, 1);
+            memcpy(&w->rearm, (char *)&mb + offsetof(struct rte_mbuf, rearm_data),
+                   sizeof(w->rearm));
+        }
         w->ports = ports;
         w->q = (uint16_t)i;
         w->closed = o.prof.mode == TG_MODE_CLOSED;
