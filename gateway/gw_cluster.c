@@ -264,13 +264,13 @@ void gw_tq_push(struct gw_member *m, int q, uint64_t deadline, uint32_t gen,
         if (!ne)
             return; /* the connection then waits for the LRU */
         for (uint32_t i = 0; i < tq->n; i++)
-            ne[i] = tq->e[(tq->head + i) % tq->cap];
+            ne[i] = tq->e[(tq->head + i) & (tq->cap - 1)];
         free(tq->e);
         tq->e = ne;
         tq->head = 0;
         tq->cap = cap;
     }
-    e = &tq->e[(tq->head + tq->n++) % tq->cap];
+    e = &tq->e[(tq->head + tq->n++) & (tq->cap - 1)];
     e->deadline = deadline;
     e->gen = gen;
     e->key = *k;
@@ -515,6 +515,7 @@ static void deliver(struct gw_cluster *g)
         m->st.sync_rx_bytes += msg->len + GW_SYNC_WIRE_OVERHEAD;
         /* applying costs the receiver; its answers (ACKs) leave when done */
         t = gw_charge(g, m, msg->at, (uint64_t)h.nrec * g->cfg.cost.ns_per_sync);
+        bool acks = false;
         if ((n = gw_sync_decode_recs(msg->data, msg->len, &h, r, GW_SYNC_MAXREC)) < 0) {
             g->st.sync_lost++;
         } else {
@@ -525,11 +526,16 @@ static void deliver(struct gw_cluster *g)
             }
             for (int i = 0; i < n; i++)
                 bt_flowtab_prefetch(m->conns, fh[i], 1);
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < n; i++) {
                 gw_member_apply(g, m, t, &h, &r[i], &k[i], fh[i]);
+                acks |= r[i].type == GW_SYNC_ACK;
+            }
         }
         outbox_flush(g);   /* the ACKs of this message, in one message back */
-        member_next(m, g);
+        /* only an ACK moves a deadline of m later (its defer timer goes);
+         * whatever else applying queued made next_ns earlier already */
+        if (acks)
+            member_next(m, g);
     }
     msg_put(g, msg);
 }

@@ -229,7 +229,7 @@ void gw_member_timer(struct gw_cluster *g, struct gw_member *m, int q, uint64_t 
     struct gw_tent e = tq->e[tq->head];
     struct gw_conn *c;
 
-    tq->head = (tq->head + 1) % tq->cap;
+    tq->head = (tq->head + 1) & (tq->cap - 1);
     tq->n--;
     if (e.gen == 0)
         return;   /* cancelled (an acknowledged defer) */
@@ -844,14 +844,14 @@ void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
              * is not also a burst of timer events 20 ms later (the ACKs of
              * one backup come back in order, those of several interleave) */
             for (uint32_t i = 0; i < tq->n && i < 256; i++) {
-                struct gw_tent *e = &tq->e[(tq->head + i) % tq->cap];
+                struct gw_tent *e = &tq->e[(tq->head + i) & (tq->cap - 1)];
                 if (e->gen == c->gen) {
                     e->gen = 0;
                     break;
                 }
             }
             while (tq->n && tq->e[tq->head].gen == 0) {
-                tq->head = (tq->head + 1) % tq->cap;
+                tq->head = (tq->head + 1) & (tq->cap - 1);
                 tq->n--;
             }
         }

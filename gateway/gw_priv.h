@@ -57,7 +57,7 @@ struct gw_tent {
 };
 struct gw_tq {
     struct gw_tent *e;
-    uint32_t head, n, cap;
+    uint32_t head, n, cap;       /* cap: 0 or a power of two (indices masked) */
 };
 
 /* Timer classes of a member: the connection timeouts and the defer timeout. */

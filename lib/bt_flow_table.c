@@ -17,12 +17,14 @@
 #include <string.h>
 
 #define NIL UINT32_MAX
+#define FREE (UINT32_MAX - 1)   /* prev of an entry on the free list */
+#define GROW_AHEAD 8            /* grow: index slots prefetched this many entries ahead */
 
 /* 56 bytes: the index slot of an entry is found by probing on removal
  * rather than stored, to keep entries small. */
 struct ent_hdr {
     struct bt_flow_key key;   /* 40 bytes */
-    uint32_t prev, next;      /* LRU (or free list in next) */
+    uint32_t prev, next;      /* LRU (or FREE, and the free list in next) */
     uint64_t last_ns;
 };
 _Static_assert(sizeof(struct ent_hdr) == 56, "flow table entry header grew");
@@ -151,13 +153,24 @@ static int grow(struct bt_flowtab *t)
     t->index = index;
     t->index_mask = (uint32_t)(isz - 1);
     t->capacity = (uint32_t)cap;
-    for (uint32_t i = t->lru_head; i != NIL; i = ent(t, i)->next) {
-        struct ent_hdr *e = ent(t, i);
-        uint64_t h = key_hash(&e->key);
+    /* every entry in use, in slab order (a sequential walk, where the LRU
+     * order would miss the cache at each entry), its slot prefetched a few
+     * entries ahead; where an entry lands in the index changes nothing but
+     * the probe lengths */
+    uint64_t hs[GROW_AHEAD] = {0};
+    for (uint32_t i = 0; i < t->next_unused + GROW_AHEAD; i++) {
+        uint64_t h = hs[i % GROW_AHEAD];   /* entry i - GROW_AHEAD's, when i >= GROW_AHEAD */
+        if (i < t->next_unused) {
+            const struct ent_hdr *a = ent(t, i);
+            hs[i % GROW_AHEAD] = a->prev == FREE ? 0 : key_hash(&a->key);
+            __builtin_prefetch(&index[(uint32_t)hs[i % GROW_AHEAD] & t->index_mask], 1);
+        }
+        if (i < GROW_AHEAD || ent(t, i - GROW_AHEAD)->prev == FREE)
+            continue;
         uint32_t sl = (uint32_t)h & t->index_mask;
-        while (t->index[sl])
+        while (index[sl])
             sl = (sl + 1) & t->index_mask;
-        t->index[sl] = (i + 1) | slot_tag(t, h);
+        index[sl] = (i - GROW_AHEAD + 1) | slot_tag(t, h);
     }
     return 0;
 }
@@ -360,6 +373,7 @@ static void remove_ent(struct bt_flowtab *t, uint32_t i)
             hole = s;
         }
     }
+    e->prev = FREE;
     e->next = t->free_head;
     t->free_head = i;
     t->count--;
