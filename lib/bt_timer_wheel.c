@@ -29,6 +29,7 @@ struct bt_twheel {
      * state: next_ns fills it through a const pointer) */
     uint64_t min_ns;
     bool min_valid;
+    int tick_shift;           /* log2(tick_ns) when a power of two, else -1 */
 };
 
 static void occ_set(struct bt_twheel *w, uint32_t i)
@@ -36,14 +37,33 @@ static void occ_set(struct bt_twheel *w, uint32_t i)
     w->occ[i >> 6] |= 1ULL << (i & 63);
 }
 
+static bool occ_test(const struct bt_twheel *w, uint32_t i)
+{
+    return (w->occ[i >> 6] >> (i & 63)) & 1;
+}
+
+/* h: a list node whose list is empty now; if it is a slot's sentinel,
+ * clear the slot's bit. */
+static void occ_clear(struct bt_twheel *w, const struct bt_timer *h)
+{
+    if (h >= w->slots && h < w->slots + w->nslots) {
+        uint32_t i = (uint32_t)(h - w->slots);
+        w->occ[i >> 6] &= ~(1ULL << (i & 63));
+    }
+}
+
 /* h: a list node whose list may just have become empty; if it is a slot's
  * sentinel and the slot is empty, clear its bit. */
 static void occ_update(struct bt_twheel *w, const struct bt_timer *h)
 {
-    if (h->next == h && h >= w->slots && h < w->slots + w->nslots) {
-        uint32_t i = (uint32_t)(h - w->slots);
-        w->occ[i >> 6] &= ~(1ULL << (i & 63));
-    }
+    if (h->next == h)
+        occ_clear(w, h);
+}
+
+/* The tick of time t (a shift for tgen's power-of-two tick). */
+static uint64_t tick_of(const struct bt_twheel *w, uint64_t t)
+{
+    return w->tick_shift >= 0 ? t >> w->tick_shift : t / w->tick_ns;
 }
 
 static void list_init(struct bt_timer *h)
@@ -75,6 +95,7 @@ struct bt_twheel *bt_twheel_new(uint64_t tick_ns, uint32_t nslots, uint64_t star
         list_init(&w->slots[i]);
     w->nslots = nslots;
     w->tick_ns = tick_ns;
+    w->tick_shift = (tick_ns & (tick_ns - 1)) ? -1 : __builtin_ctzll(tick_ns);
     w->cur_tick = start_ns / tick_ns;
     list_init(&w->firing);
     return w;
@@ -105,35 +126,48 @@ bool bt_timer_armed(const struct bt_timer *t)
 
 void bt_twheel_cancel(struct bt_twheel *w, struct bt_timer *t)
 {
-    struct bt_timer *prev;
+    struct bt_timer *prev, *next;
 
     if (!bt_timer_armed(t))
         return;
     prev = t->prev;
+    next = t->next;
     if (t->deadline_ns <= w->min_ns)
         w->min_valid = false;
     unlink_t(t);
-    occ_update(w, prev);
+    /* t was alone with the sentinel: its slot is empty now (known from
+     * t, without loading the sentinel, often a cache miss) */
+    if (prev == next)
+        occ_clear(w, prev);
     w->count--;
 }
 
 void bt_twheel_arm(struct bt_twheel *w, struct bt_timer *t, uint64_t deadline_ns)
 {
     uint64_t tick;
+    uint32_t i;
     struct bt_timer *h;
 
     bt_twheel_cancel(w, t);
     t->deadline_ns = deadline_ns;
-    tick = deadline_ns / w->tick_ns;
+    tick = tick_of(w, deadline_ns);
     /* a deadline in an already processed tick fires at the next advance */
     if (tick < w->cur_tick)
         tick = w->cur_tick;
-    h = &w->slots[tick & (w->nslots - 1)];
-    t->next = h;
-    t->prev = h->prev;
-    h->prev->next = t;
-    h->prev = t;
-    occ_set(w, (uint32_t)(tick & (w->nslots - 1)));
+    i = (uint32_t)(tick & (w->nslots - 1));
+    h = &w->slots[i];
+    if (!occ_test(w, i)) {
+        /* an empty slot (most are): its sentinel is only written, not
+         * read (a load there is a cache miss the arm would wait for) */
+        t->next = t->prev = h;
+        h->next = h->prev = t;
+    } else {
+        t->next = h;
+        t->prev = h->prev;
+        h->prev->next = t;
+        h->prev = t;
+    }
+    occ_set(w, i);
     w->count++;
     if (w->min_valid && deadline_ns < w->min_ns)
         w->min_ns = deadline_ns;
@@ -174,7 +208,7 @@ static uint64_t scan_next(const struct bt_twheel *w);
 
 unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
 {
-    uint64_t now_tick = now_ns / w->tick_ns, span;
+    uint64_t now_tick = tick_of(w, now_ns), span;
     struct bt_timer *chain = NULL, **tail = &chain, *prev;
     unsigned fired = 0, ndue = 0;
 
