@@ -50,22 +50,32 @@ struct flow_ev {
     uint64_t first_after; /* first packet at or after T */
 };
 
-/* Inline value of the flow table: kept small (48 bytes; with the table's
- * 56-byte header two cache lines), there can be millions. The failover
- * records of the few flows a member failure affects live in a side pool. */
+/* The hot value of a flow in the table, what every packet reads or
+ * writes: 24 bytes, so that with its key it is one cache line (there can be
+ * millions, each packet's a cache miss). What only a flow's start, its end
+ * or a move reads is in its cold record (struct vf_cold); the failover
+ * records of the few flows a member failure affects live in a side pool.
+ * The members seen per direction in this epoch: none, one (one[dir]) or,
+ * from the second on, a mask in the cold record (many bit). */
 struct vf_flow {
-    uint64_t first_ns, last_ns;
-    uint64_t mask[2];                 /* members per direction (DIR_*) in this epoch */
+    uint64_t last_ns;
     uint32_t evblock;                 /* 1 + block of the failover records in the pool, 0: none */
-    uint32_t epoch;                   /* failover epoch of the masks */
+    uint32_t epoch;                   /* failover epoch of the member sets */
     uint8_t owner;                    /* member of the first packet */
     uint8_t cur[2];                   /* current member per direction */
-    uint8_t client_is_canon_src;      /* canonical src is the client */
+    uint8_t one[2];                   /* the member seen per direction (0: none), unless many */
+    uint8_t pending_rebal;            /* a move after join/weight awaiting the other direction */
     uint8_t fin_c2s : 1, fin_s2c : 1, rst : 1, affinity_bad : 1, sym_bad : 1,
         corrected : 1, rebalanced : 1, moved_failover : 1;
-    uint8_t pending_rebal;            /* a move after join/weight awaiting the other direction */
+    uint8_t client_is_canon_src : 1;  /* canonical src is the client */
+    uint8_t many : 2;                 /* bit dir: that direction's members are in cold.mask */
 };
-_Static_assert(sizeof(struct vf_flow) <= 48, "the per-flow record grew");
+_Static_assert(sizeof(struct vf_flow) <= 24, "the per-flow record grew past a cache line");
+
+struct vf_cold {
+    uint64_t first_ns;
+    uint64_t mask[2];                 /* members per direction, where many says so */
+};
 
 struct offender {
     char cid[40];
@@ -303,21 +313,51 @@ static bool is_corrected(const struct pass *ps, const struct bt_flow_key *k, int
     return false;
 }
 
+static struct vf_cold *cold_of(const struct pass *ps, const struct vf_flow *f)
+{
+    return vf_ftab_cold(ps->ft, f);
+}
+
+/* The members that saw direction dir of f in this epoch, as a mask. */
+static uint64_t dir_members(const struct pass *ps, const struct vf_flow *f, int dir)
+{
+    if (f->many & (1u << dir))
+        return cold_of(ps, f)->mask[dir];
+    return f->one[dir] ? 1ULL << (f->one[dir] - 1) : 0;
+}
+
+/* member saw direction dir of f */
+static inline void dir_add(const struct pass *ps, struct vf_flow *f, int dir, int member)
+{
+    if (f->one[dir] == member && !(f->many & (1u << dir)))
+        return;  /* the common case: the member it has been on */
+    if (f->many & (1u << dir)) {
+        cold_of(ps, f)->mask[dir] |= 1ULL << (member - 1);
+    } else if (!f->one[dir]) {
+        f->one[dir] = (uint8_t)member;
+    } else {
+        cold_of(ps, f)->mask[dir] = 1ULL << (f->one[dir] - 1) | 1ULL << (member - 1);
+        f->many |= 1u << dir;
+    }
+}
+
 /* Symmetry is judged per epoch (the period between failover events). */
 static void close_epoch(struct pass *ps, struct vf_flow *f, const struct bt_flow_key *k)
 {
     struct vf_report *r = ps->r;
+    uint64_t c2s = dir_members(ps, f, DIR_C2S), s2c = dir_members(ps, f, DIR_S2C);
 
-    if (f->mask[DIR_C2S] && f->mask[DIR_S2C] && !(f->mask[DIR_C2S] & f->mask[DIR_S2C]) && !f->sym_bad) {
+    if (c2s && s2c && !(c2s & s2c) && !f->sym_bad) {
         if (!f->corrected) {
             int mem[4];
-            unsigned n = mask_members(f->mask[DIR_C2S], mem, 2);
-            n += mask_members(f->mask[DIR_S2C], mem + n, 2);
+            unsigned n = mask_members(c2s, mem, 2);
+            n += mask_members(s2c, mem + n, 2);
             f->sym_bad = 1;
-            add_offender(r, &r->chk[1], k, f->first_ns, mem, n);
+            add_offender(r, &r->chk[1], k, cold_of(ps, f)->first_ns, mem, n);
         }
     }
-    f->mask[DIR_C2S] = f->mask[DIR_S2C] = 0;
+    f->one[DIR_C2S] = f->one[DIR_S2C] = 0;
+    f->many = 0;
 }
 
 /* A flow ends: judge what only its end can tell, then forget it. */
@@ -606,7 +646,7 @@ static void on_packet(struct pass *ps, const struct vf_pkt *pk, const struct bt_
             r->not_parsed++;  /* table full: counted, never silently */
             return;
         }
-        f->first_ns = ts;
+        cold_of(ps, f)->first_ns = ts;
         if (ts < ps->min_last)
             ps->min_last = ts;
         /* the owner is the first member that saw it alive: a SYN the
@@ -651,7 +691,7 @@ static void on_packet(struct pass *ps, const struct vf_pkt *pk, const struct bt_
     if (corrected)
         f->corrected = 1;
     else if (!into_dead)
-        f->mask[dir] |= 1ULL << (member - 1);
+        dir_add(ps, f, dir, member);
 
     /* failover bookkeeping for events this flow is affected by */
     struct flow_ev *evs = flow_evs(ps, f);
@@ -687,7 +727,7 @@ static void on_packet(struct pass *ps, const struct vf_pkt *pk, const struct bt_
             r->failover_moves++;
             f->moved_failover = 1;
         } else if (ps->last_rebalance && ps->last_rebalance <= ts &&
-                   ps->last_rebalance > f->first_ns) {
+                   ps->last_rebalance > cold_of(ps, f)->first_ns) {
             /* both directions must move together */
             uint8_t other = f->cur[!dir];
             if (f->pending_rebal && f->pending_rebal == member) {
@@ -1047,7 +1087,7 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         }
     }
     /* no idle expiry in the table: sweep() and idle_ended() do it */
-    ps.ft = vf_ftab_new(1u << 12, FLOW_CAPACITY, sizeof(struct vf_flow));
+    ps.ft = vf_ftab_new(1u << 12, FLOW_CAPACITY, sizeof(struct vf_flow), sizeof(struct vf_cold));
     ps.idle_ns = t->idle_ns;
     m = bt_pcap_merge_new(rd, n);
     if (!ps.ft || !m) {

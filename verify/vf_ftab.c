@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * verify's flow table (see vf_ftab.h). Entries live in one slab mapped at
- * its largest size up front (address space only: pages come as they are
- * first written, as transparent huge pages where the kernel allows, which
- * also spares a TLB miss per random lookup), so growing never copies
- * entries and only the index is rebuilt, from a sequential walk of the
- * slab. Freed entries are reused through a free list; the insertion-order
- * list is doubly linked through the entries (a removal writes its two
- * neighbours: once per flow, not per packet). Deletion from the index
- * shifts later probe-chain members back (no tombstones).
+ * verify's flow table (see vf_ftab.h). Entries (key and hot value, one
+ * cache line) live in one slab, and beside it, at the same entry number,
+ * a side record (list links, the key's hash, the cold value): each array
+ * mapped at its largest size up front (address space only: pages come as
+ * they are first written, as transparent huge pages where the kernel
+ * allows, which also spares a TLB miss per random lookup), so growing never
+ * copies entries and only the index is rebuilt, from a sequential walk of
+ * the side records. Freed entries are reused through a free list; the
+ * insertion-order list is doubly linked through the side records (a
+ * removal writes its two neighbours: once per flow, not per packet).
+ * Deletion from the index shifts later probe-chain members back (no
+ * tombstones).
  */
 #include "vf_ftab.h"
 
@@ -17,19 +20,28 @@
 
 #define NIL UINT32_MAX
 #define FREE (UINT32_MAX - 1)  /* prev of an entry on the free list */
-#define ENT 128u
-#define VALUE_MAX (ENT - 48u)
+#define ENT 64u
+#define VALUE_MAX (ENT - 40u)
 
 struct ent {
     struct bt_flow_key key;   /* 40 bytes */
-    uint32_t prev, next;      /* insertion order (next: the free list once freed) */
     uint8_t value[VALUE_MAX];
 };
-_Static_assert(sizeof(struct ent) == ENT, "an entry is two cache lines");
+_Static_assert(sizeof(struct ent) == ENT, "an entry is one cache line");
+
+struct side {
+    uint32_t prev, next;      /* insertion order (next: the free list once freed) */
+    uint64_t hash;
+    uint8_t cold[];           /* cold_size bytes */
+};
 
 struct vf_ftab {
     struct ent *slab;         /* page-aligned, max_cap entries of address space */
     size_t slab_bytes;
+    uint8_t *side;            /* max_cap side records of side_size bytes */
+    size_t side_bytes;
+    uint32_t side_size;
+    uint32_t cold_size;
     uint32_t *index;          /* entry number + 1 | tag; 0: empty */
     size_t index_bytes;
     uint32_t index_mask;
@@ -49,6 +61,11 @@ static inline uint32_t tag_of(const struct vf_ftab *t, uint64_t h)
 static inline uint32_t ent_of_value(const struct vf_ftab *t, const void *v)
 {
     return (uint32_t)(((const uint8_t *)v - (const uint8_t *)t->slab) / ENT);
+}
+
+static inline struct side *side_of(const struct vf_ftab *t, uint32_t i)
+{
+    return (struct side *)(t->side + (size_t)i * t->side_size);
 }
 
 static inline int key_eq(const struct bt_flow_key *a, const struct bt_flow_key *b)
@@ -89,9 +106,10 @@ static int reindex(struct vf_ftab *t)
     t->index_bytes = isz * sizeof(*ix);
     t->index_mask = (uint32_t)(isz - 1);
     for (uint32_t i = 0; i < t->next_unused; i++) {
-        if (t->slab[i].prev == FREE)
+        const struct side *sd = side_of(t, i);
+        if (sd->prev == FREE)
             continue;
-        uint64_t h = vf_ftab_hash(&t->slab[i].key);
+        uint64_t h = sd->hash;
         uint32_t s = (uint32_t)h & t->index_mask;
         while (ix[s])
             s = (s + 1) & t->index_mask;
@@ -100,12 +118,13 @@ static int reindex(struct vf_ftab *t)
     return 0;
 }
 
-struct vf_ftab *vf_ftab_new(uint32_t initial, uint32_t max_entries, uint32_t value_size)
+struct vf_ftab *vf_ftab_new(uint32_t initial, uint32_t max_entries, uint32_t value_size,
+                            uint32_t cold_size)
 {
     struct vf_ftab *t;
 
     if (initial == 0 || max_entries < initial || max_entries > (1U << 30) ||
-        value_size > VALUE_MAX)
+        value_size > VALUE_MAX || cold_size > 1024)
         return NULL;
     if (!(t = calloc(1, sizeof(*t))))
         return NULL;
@@ -116,9 +135,13 @@ struct vf_ftab *vf_ftab_new(uint32_t initial, uint32_t max_entries, uint32_t val
     while (t->ent_mask < max_entries)
         t->ent_mask = t->ent_mask << 1 | 1;
     t->free_head = t->head = t->tail = NIL;
+    t->cold_size = cold_size;
+    t->side_size = (uint32_t)((sizeof(struct side) + cold_size + 7) & ~7u);
     t->slab_bytes = (size_t)max_entries * ENT;
+    t->side_bytes = (size_t)max_entries * t->side_size;
     t->slab = map_bytes(t->slab_bytes);
-    if (!t->slab || reindex(t) < 0)
+    t->side = map_bytes(t->side_bytes);
+    if (!t->slab || !t->side || reindex(t) < 0)
         return vf_ftab_free(t);
     return t;
 }
@@ -128,6 +151,8 @@ struct vf_ftab *vf_ftab_free(struct vf_ftab *t)
     if (t) {
         if (t->slab)
             munmap(t->slab, t->slab_bytes);
+        if (t->side)
+            munmap(t->side, t->side_bytes);
         if (t->index)
             munmap(t->index, t->index_bytes);
         free(t);
@@ -165,9 +190,7 @@ void vf_ftab_prefetch(const struct vf_ftab *t, uint64_t hash, int stage)
         if (v == 0)
             return;
         if ((v & ~t->ent_mask) == tag) {
-            const uint8_t *e = (const uint8_t *)&t->slab[(v & t->ent_mask) - 1];
-            __builtin_prefetch(e);
-            __builtin_prefetch(e + 64);
+            __builtin_prefetch(&t->slab[(v & t->ent_mask) - 1]);
             return;
         }
     }
@@ -208,7 +231,7 @@ void *vf_ftab_insert(struct vf_ftab *t, const struct bt_flow_key *key, uint64_t 
 
     if (t->free_head != NIL) {
         i = t->free_head;
-        t->free_head = t->slab[i].next;
+        t->free_head = side_of(t, i)->next;
     } else {
         if (t->next_unused == t->cap && (t->cap >= t->max_cap || grow(t) < 0))
             return NULL;
@@ -216,15 +239,18 @@ void *vf_ftab_insert(struct vf_ftab *t, const struct bt_flow_key *key, uint64_t 
     }
     uint32_t s = probe(t, key, hash, &found);
     struct ent *e = &t->slab[i];
+    struct side *sd = side_of(t, i);
     e->key = *key;
-    e->prev = t->tail;
-    e->next = NIL;
+    sd->prev = t->tail;
+    sd->next = NIL;
+    sd->hash = hash;
     if (t->tail != NIL)
-        t->slab[t->tail].next = i;
+        side_of(t, t->tail)->next = i;
     else
         t->head = i;
     t->tail = i;
     memset(e->value, 0, t->value_size);
+    memset(sd->cold, 0, t->cold_size);
     t->index[s] = (i + 1) | tag_of(t, hash);
     t->count++;
     return e->value;
@@ -233,8 +259,8 @@ void *vf_ftab_insert(struct vf_ftab *t, const struct bt_flow_key *key, uint64_t 
 void vf_ftab_remove(struct vf_ftab *t, void *value)
 {
     uint32_t i = ent_of_value(t, value);
-    struct ent *e = &t->slab[i];
-    uint32_t hole = (uint32_t)vf_ftab_hash(&e->key) & t->index_mask, s;
+    struct side *sd = side_of(t, i);
+    uint32_t hole = (uint32_t)sd->hash & t->index_mask, s;
 
     while ((t->index[hole] & t->ent_mask) != i + 1)
         hole = (hole + 1) & t->index_mask;
@@ -246,24 +272,23 @@ void vf_ftab_remove(struct vf_ftab *t, void *value)
         uint32_t v = t->index[s];
         if (v == 0)
             break;
-        uint32_t home = (uint32_t)vf_ftab_hash(&t->slab[(v & t->ent_mask) - 1].key) &
-                        t->index_mask;
+        uint32_t home = (uint32_t)side_of(t, (v & t->ent_mask) - 1)->hash & t->index_mask;
         if (((s - home) & t->index_mask) >= ((s - hole) & t->index_mask)) {
             t->index[hole] = v;
             t->index[s] = 0;
             hole = s;
         }
     }
-    if (e->prev != NIL)
-        t->slab[e->prev].next = e->next;
+    if (sd->prev != NIL)
+        side_of(t, sd->prev)->next = sd->next;
     else
-        t->head = e->next;
-    if (e->next != NIL)
-        t->slab[e->next].prev = e->prev;
+        t->head = sd->next;
+    if (sd->next != NIL)
+        side_of(t, sd->next)->prev = sd->prev;
     else
-        t->tail = e->prev;
-    e->prev = FREE;
-    e->next = t->free_head;
+        t->tail = sd->prev;
+    sd->prev = FREE;
+    sd->next = t->free_head;
     t->free_head = i;
     t->count--;
 }
@@ -271,12 +296,19 @@ void vf_ftab_remove(struct vf_ftab *t, void *value)
 void vf_ftab_foreach(struct vf_ftab *t, vf_ftab_fn fn, void *arg)
 {
     for (uint32_t i = t->head; i != NIL;) {
-        uint32_t nx = t->slab[i].next;
-        if (nx != NIL)
+        uint32_t nx = side_of(t, i)->next;
+        if (nx != NIL) {
             __builtin_prefetch(&t->slab[nx]);
+            __builtin_prefetch(side_of(t, nx));
+        }
         fn(&t->slab[i].key, t->slab[i].value, arg);
         i = nx;
     }
+}
+
+void *vf_ftab_cold(const struct vf_ftab *t, const void *value)
+{
+    return side_of(t, ent_of_value(t, value))->cold;
 }
 
 uint32_t vf_ftab_count(const struct vf_ftab *t)

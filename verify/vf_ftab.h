@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * verify's flow table: canonical 5-tuple -> a fixed-size value (at most 80
- * bytes), iterated in insertion order. Built for one thing, a pass over
- * captures with up to millions of open flows, where each packet's lookup
- * is a cache miss: an entry (key, list links, value) is exactly two cache
- * lines, 128-byte aligned, so the two prefetches of a lookup are all it
- * touches; an open-addressing index of 32-bit slots (entry number | hash
- * tag, linear probing, at most half full) finds it. No idle expiry (verify
+ * verify's flow table: canonical 5-tuple -> a hot value of at most 24 bytes
+ * beside the key, and a cold value kept apart, iterated in insertion order.
+ * Built for one thing, a pass over captures with up to millions of open
+ * flows, where each packet's lookup is a cache miss: an entry (key and hot
+ * value) is exactly one aligned cache line, so one prefetch is all a
+ * lookup needs; an open-addressing index of 32-bit slots (entry number |
+ * hash tag, linear probing, at most half full) finds it; list links, the
+ * hash and the cold value (what only a flow's start, end or a rare event
+ * reads) sit in a side array at the same entry number. No idle expiry (verify
  * sweeps itself) and no last-use order, which would write two more random
  * lines per packet. lib/bt_flow_table is the general table (gateway, tgen);
  * this one iterates in the same order (insertion, oldest first), so results
@@ -44,11 +46,12 @@ static inline uint64_t vf_ftab_hash(const struct bt_flow_key *k)
     return vf_ftab_hash_words(w[0], w[1], w[2], w[3], w[4]);
 }
 
-/* initial entries, doubling up to max_entries when full; value_size <= 80.
- * The slab is max_entries x 128 bytes of address space, mapped up front
- * (pages come as they are used), so a value stays where it is until its
- * entry is removed. NULL on EINVAL/ENOMEM. */
-struct vf_ftab *vf_ftab_new(uint32_t initial, uint32_t max_entries, uint32_t value_size);
+/* initial entries, doubling up to max_entries when full; value_size <= 24,
+ * cold_size <= 1024. The arrays are max_entries entries of address space,
+ * mapped up front (pages come as they are used), so a value stays where it
+ * is until its entry is removed. NULL on EINVAL/ENOMEM. */
+struct vf_ftab *vf_ftab_new(uint32_t initial, uint32_t max_entries, uint32_t value_size,
+                            uint32_t cold_size);
 struct vf_ftab *vf_ftab_free(struct vf_ftab *t);
 
 /* Prefetch hints (change nothing): stage 0 the index slot of hash; stage 1,
@@ -57,7 +60,7 @@ void vf_ftab_prefetch(const struct vf_ftab *t, uint64_t hash, int stage);
 
 /* hash = vf_ftab_hash(key). The value, or NULL. */
 void *vf_ftab_lookup(const struct vf_ftab *t, const struct bt_flow_key *key, uint64_t hash);
-/* Adds key (which must not be in the table) with a zeroed value; NULL when
+/* Adds key (which must not be in the table) with zeroed values; NULL when
  * the table holds max_entries (or cannot grow). */
 void *vf_ftab_insert(struct vf_ftab *t, const struct bt_flow_key *key, uint64_t hash);
 /* Removes value's entry. */
@@ -66,5 +69,7 @@ void vf_ftab_remove(struct vf_ftab *t, void *value);
  * remove. */
 void vf_ftab_foreach(struct vf_ftab *t, vf_ftab_fn fn, void *arg);
 uint32_t vf_ftab_count(const struct vf_ftab *t);
+/* The cold value of the entry whose (hot) value is value. */
+void *vf_ftab_cold(const struct vf_ftab *t, const void *value);
 
 #endif

@@ -47,7 +47,7 @@ static void collect(const struct bt_flow_key *k, void *v, void *arg)
 
 TEST(random_operations_match_a_model)
 {
-    struct vf_ftab *t = vf_ftab_new(4, 1u << 16, 16);
+    struct vf_ftab *t = vf_ftab_new(4, 1u << 16, 16, 12);
     static uint32_t live[4096];   /* the model: ids in insertion order */
     static uint8_t in[20000];
     unsigned nlive = 0;
@@ -66,11 +66,17 @@ TEST(random_operations_match_a_model)
             v = vf_ftab_insert(t, &k, h);
             REQUIRE(v);
             CHECK(v[0] == 0 && v[1] == 0 && v[2] == 0 && v[3] == 0);  /* zeroed */
+            uint32_t *c = vf_ftab_cold(t, v);
+            CHECK(c[0] == 0 && c[1] == 0 && c[2] == 0);
             v[0] = id;
+            c[0] = ~id;
+            c[2] = id;
             in[id] = 1;
             live[nlive++] = id;
         } else if (v) {
             CHECK(*v == id);
+            uint32_t *c = vf_ftab_cold(t, v);
+            CHECK(c[0] == ~id && c[2] == id);
             if (seed & 0x20000) {
                 vf_ftab_remove(t, v);
                 in[id] = 0;
@@ -101,7 +107,7 @@ TEST(random_operations_match_a_model)
  * iterate in the same order: verify's results do not depend on the table. */
 TEST(iterates_as_bt_flow_table_does)
 {
-    struct vf_ftab *t = vf_ftab_new(8, 1024, 8);
+    struct vf_ftab *t = vf_ftab_new(8, 1024, 8, 0);
     struct bt_flowtab *b = bt_flowtab_new_growable(8, 1024, 8, 0);
     struct order ot = {.n = 0}, ob = {.n = 0};
     REQUIRE(t && b);
@@ -133,7 +139,7 @@ TEST(iterates_as_bt_flow_table_does)
 TEST(removal_keeps_probe_chains_whole)
 {
     for (int order = 0; order < 3; order++) {
-        struct vf_ftab *t = vf_ftab_new(64, 64, 4);
+        struct vf_ftab *t = vf_ftab_new(64, 64, 4, 8);
         void *v[64];
         REQUIRE(t);
         for (uint32_t i = 0; i < 64; i++) {
@@ -164,26 +170,30 @@ TEST(removal_keeps_probe_chains_whole)
 
 TEST(values_stay_put_across_growth)
 {
-    struct vf_ftab *t = vf_ftab_new(2, 1u << 14, 80);
+    struct vf_ftab *t = vf_ftab_new(2, 1u << 14, 24, 100);
     uint8_t *first;
     struct bt_flow_key k0 = key_of(0);
     REQUIRE(t);
     REQUIRE((first = vf_ftab_insert(t, &k0, vf_ftab_hash(&k0))));
-    memset(first, 0x5a, 80);
+    memset(first, 0x5a, 24);
+    memset(vf_ftab_cold(t, first), 0xa5, 100);
     for (uint32_t i = 1; i < (1u << 14); i++) {
         struct bt_flow_key k = key_of(i);
         REQUIRE(vf_ftab_insert(t, &k, vf_ftab_hash(&k)));
     }
     CHECK(vf_ftab_lookup(t, &k0, vf_ftab_hash(&k0)) == first);
-    CHECK(first[0] == 0x5a && first[79] == 0x5a);
-    CHECK(((uintptr_t)first & 127) == 48);  /* the value starts 48 bytes into a 128-byte entry */
+    CHECK(first[0] == 0x5a && first[23] == 0x5a);
+    uint8_t *cold = vf_ftab_cold(t, first);
+    CHECK(cold[0] == 0xa5 && cold[99] == 0xa5);
+    CHECK(((uintptr_t)first & 63) == 40);  /* the value: the last 24 bytes of a 64-byte entry */
     vf_ftab_free(t);
 }
 
 TEST(bad_arguments)
 {
-    CHECK(vf_ftab_new(0, 8, 8) == NULL);
-    CHECK(vf_ftab_new(16, 8, 8) == NULL);
-    CHECK(vf_ftab_new(8, 8, 81) == NULL);
+    CHECK(vf_ftab_new(0, 8, 8, 0) == NULL);
+    CHECK(vf_ftab_new(16, 8, 8, 0) == NULL);
+    CHECK(vf_ftab_new(8, 8, 25, 0) == NULL);
+    CHECK(vf_ftab_new(8, 8, 24, 1025) == NULL);
     CHECK(vf_ftab_free(NULL) == NULL);
 }
