@@ -3,11 +3,15 @@
 # baton-tgen's DPDK backend against its peers, side by side in one run:
 #  1. one worker lcore, two net_null ports, a small TCP template replayed over
 #     1M flows at max rate, vs `dpdk-testpmd --forward-mode=txonly` on the
-#     same vdevs and lcores (tgen pps / testpmd pps, goal >= 0.7);
+#     same vdevs and lcores, --txpkts the template's mean frame size (tgen
+#     pps / testpmd pps, goal >= 0.7); and testpmd --txonly-multi-flow (a
+#     new source address per packet, its IP checksum computed) for scale;
 #  2. the kernel path: tgen on net_af_packet over veths vs
 #     `tcpreplay --topspeed` of the same packets (the offline backend's
 #     client.pcap + server.pcap, split back by tcpprep) on the same veths
-#     (pps ratio, goal >= 1.5); and tgen on net_af_xdp for comparison;
+#     (pps ratio, goal >= 1.5), tcpreplay also with --preload-pcap (its
+#     best wall rate: no file reads while it sends; its CPU time then counts
+#     the preload); and tgen on net_af_xdp for comparison;
 #  3. state per concurrent flow (the engine's figure, and the peak RSS with
 #     1M concurrent flows minus that with 1000, per flow; goal <= 64 bytes),
 #     1M concurrent flows with -m 1024 (3M flows, 1M at a time).
@@ -28,16 +32,22 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 pyget() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 
 # --- 1. net_null: tgen vs testpmd txonly
-TPL=tcp,req=10,resp=10x1   # frames of 54 and 64 bytes (testpmd's default: 64)
+TPL=tcp,req=10,resp=10x1   # frames of 54 and 64 bytes
+# testpmd's packets as long as the template's on average (net_null does
+# not read them either way; testpmd writes 42 bytes of headers)
+TXPKTS=$("$TG" --synth "$TPL" --flows 10 --json --quiet | /usr/bin/python3 -c \
+    'import json, sys; d = json.loads(sys.stdin.read()); print(round(d["tx_bytes"] / d["tx_packets"]))')
 touch "$T/res"
-for i in $(seq "$RUNS"); do
-    [[ $PARTS == *1* ]] || break
+# testpmd_run NAME ARGS...: appends "NAME wall cpu" (Mpps) to $T/res
+testpmd_run() {
+    local name=$1
+    shift
     dpdk-testpmd "${EAL[@]}" --file-prefix "${P}tp" "${NULLS[@]}" -- --forward-mode=txonly \
-        --total-num-mbufs=8192 --stats-period 1 < /dev/null > "$T/tp.out" 2>&1 &
-    tpid=$!
+        --txpkts="$TXPKTS" --total-num-mbufs=8192 --stats-period 1 "$@" < /dev/null > "$T/tp.out" 2>&1 &
+    local tpid=$!
     sleep 6
     # the forwarding thread's CPU time (ticks), read just before it stops
-    cpu=0
+    local cpu=0 t
     for t in /proc/$tpid/task/*; do
         [ "$(cat "$t/comm")" = rte-worker-1 ] && cpu=$(awk '{print $14 + $15}' "$t/stat")
     done
@@ -45,24 +55,33 @@ for i in $(seq "$RUNS"); do
     wait $tpid || true
     # wall: per period Tx-pps of port 0 + port 1, the median after the first
     # period; CPU: packets sent / the forwarding thread's CPU seconds
-    read -r tp tpc < <(/usr/bin/python3 - "$T/tp.out" "$cpu" "$(getconf CLK_TCK)" <<'PY'
+    /usr/bin/python3 - "$T/tp.out" "$cpu" "$(getconf CLK_TCK)" "$name" >> "$T/tpres" <<'PY'
 import re, statistics, sys
 txt = open(sys.argv[1]).read()
 v = [int(x) for x in re.findall(r"Tx-pps:\s+(\d+)", txt)]
 s = [v[i] + v[i + 1] for i in range(0, len(v) - 1, 2)][1:]
 pk = int(re.findall(r"Accumulated forward statistics.*?TX-packets:\s+(\d+)", txt, re.S)[0])
-print(statistics.median(s), pk / (int(sys.argv[2]) / int(sys.argv[3])))
+print(sys.argv[4], statistics.median(s), pk / (int(sys.argv[2]) / int(sys.argv[3])))
 PY
-)
+}
+for i in $(seq "$RUNS"); do
+    [[ $PARTS == *1* ]] || break
+    : > "$T/tpres"
+    testpmd_run single
+    testpmd_run multi --txonly-multi-flow
+    read -r _ tp tpc < <(grep '^single' "$T/tpres")
+    read -r _ tpm tpmc < <(grep '^multi' "$T/tpres")
     "$TG" "${EAL[@]}" --file-prefix "${P}tg" "${NULLS[@]}" -- --synth "$TPL" --flows 1000000 \
         --rate max --no-rx --json --quiet > "$T/tg.json"
     tg=$(pyget "$T/tg.json" 'd["tx_pps"]')
     tgc=$(pyget "$T/tg.json" 'd["tx_packets"] / d["worker_cpu_s"]')
     echo "null $tg $tp" >> "$T/res"
     echo "nullcpu $tgc $tpc" >> "$T/res"
-    awk -v i="$i" -v a="$tg" -v b="$tgc" -v c="$tp" -v d="$tpc" 'BEGIN {
-        printf "run %d: net_null: tgen %.2f Mpps (%.2f per CPU second of its worker), testpmd txonly %.2f Mpps (%.2f)\n",
-            i, a / 1e6, b / 1e6, c / 1e6, d / 1e6 }'
+    echo "nullmf $tg $tpm" >> "$T/res"
+    echo "nullmfcpu $tgc $tpmc" >> "$T/res"
+    awk -v i="$i" -v a="$tg" -v b="$tgc" -v c="$tp" -v d="$tpc" -v e="$tpm" -v f="$tpmc" -v l="$TXPKTS" 'BEGIN {
+        printf "run %d: net_null: tgen %.2f Mpps (%.2f per CPU second of its worker), testpmd txonly --txpkts=%d %.2f Mpps (%.2f), --txonly-multi-flow %.2f (%.2f)\n",
+            i, a / 1e6, b / 1e6, l, c / 1e6, d / 1e6, e / 1e6, f / 1e6 }'
 done
 
 # --- 2. kernel path: veths, tgen on net_af_packet vs tcpreplay --topspeed.
@@ -81,25 +100,37 @@ KOPTS=(--synth tcp --flows 100000 --rate max --seed 7)
 mergecap -F pcap -w "$T/k/all.pcap" "$T/k/client.pcap" "$T/k/server.pcap"
 tcpprep --cidr=16.0.0.0/8 -i "$T/k/all.pcap" -o "$T/k/all.cache"
 AFP=framecnt=4096,blocksz=65536
+# tcpreplay is one thread the scheduler puts on either core; tgen's worker
+# lcore may run on either too (EAL pins lcores to one CPU by default: on a
+# shared machine that alone decides the wall figures)
+KEAL=(--no-huge -m 1024 --no-pci --log-level=lib.eal:error --lcores '0@0,1@(0-1)')
 for i in $(seq "$RUNS"); do
     $X /usr/bin/time -f "%U %S" -o "$T/tr.cpu" tcpreplay --topspeed --intf1=vA --intf2=vB \
         --cachefile="$T/k/all.cache" "$T/k/all.pcap" > "$T/tr.out" 2>&1
     tr=$(sed -n 's/.*Rated: .* \([0-9.]*\) pps.*/\1/p' "$T/tr.out")
     trn=$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' "$T/tr.out")
     trc=$(awk -v n="$trn" '{print n / ($1 + $2)}' "$T/tr.cpu")
-    $X "$TG" "${EAL[@]}" --file-prefix "${P}ka" --vdev "net_af_packet0,iface=vA,$AFP" \
+    $X /usr/bin/time -f "%U %S" -o "$T/trk.cpu" tcpreplay --preload-pcap --topspeed --intf1=vA \
+        --intf2=vB --cachefile="$T/k/all.cache" "$T/k/all.pcap" > "$T/trk.out" 2>&1
+    trk=$(sed -n 's/.*Rated: .* \([0-9.]*\) pps.*/\1/p' "$T/trk.out")
+    trkn=$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' "$T/trk.out")
+    trkc=$(awk -v n="$trkn" '{print n / ($1 + $2)}' "$T/trk.cpu")
+    [ "$trn" = "$trkn" ] || echo "tcpreplay sent $trn and $trkn packets" >&2
+    $X "$TG" "${KEAL[@]}" --file-prefix "${P}ka" --vdev "net_af_packet0,iface=vA,$AFP" \
         --vdev "net_af_packet1,iface=vB,$AFP" -- "${KOPTS[@]}" --no-rx --json --quiet > "$T/ka.json"
     ka=$(pyget "$T/ka.json" 'd["tx_pps"] if d["tx_dropped"] == 0 else 0')
     kac=$(pyget "$T/ka.json" 'd["tx_packets"] / d["worker_cpu_s"]')
     echo "kernel $ka $tr" >> "$T/res"
     echo "kernelcpu $kac $trc" >> "$T/res"
+    echo "kernelpre $ka $trk" >> "$T/res"
+    echo "kernelprecpu $kac $trkc" >> "$T/res"
     # (and net_af_xdp on the same veths, copy mode: not the issue's PMD, for comparison)
-    $X "$TG" "${EAL[@]}" --file-prefix "${P}kx" --vdev net_af_xdp0,iface=vA --vdev net_af_xdp1,iface=vB \
+    $X "$TG" "${KEAL[@]}" --file-prefix "${P}kx" --vdev net_af_xdp0,iface=vA --vdev net_af_xdp1,iface=vB \
         -- "${KOPTS[@]}" --no-rx --json --quiet > "$T/kx.json" 2> /dev/null
     kx=$(pyget "$T/kx.json" 'd["tx_pps"] if d["tx_dropped"] == 0 else 0')
     echo "kernelxdp $kx $tr" >> "$T/res"
-    printf 'run %d: veth: tgen on net_af_packet %.0f pps (%.0f per CPU second), tcpreplay --topspeed %.0f pps (%.0f)\n' \
-        "$i" "$ka" "$kac" "$tr" "$trc"
+    printf 'run %d: veth: tgen on net_af_packet %.0f pps (%.0f per CPU second), tcpreplay --topspeed %.0f pps (%.0f), with --preload-pcap %.0f pps (%.0f)\n' \
+        "$i" "$ka" "$kac" "$tr" "$trc" "$trk" "$trkc"
 done
 fi
 
@@ -119,8 +150,12 @@ for line in open(t + "/res"):
     r.setdefault(k, []).append((float(a), float(b)))
 for k, name, peer in (("null", "net_null, 1 worker", "testpmd txonly"),
                       ("nullcpu", "net_null, per CPU second of the worker", "testpmd txonly"),
+                      ("nullmf", "net_null, 1 worker", "testpmd txonly --txonly-multi-flow"),
+                      ("nullmfcpu", "net_null, per CPU second of the worker", "testpmd txonly --txonly-multi-flow"),
                       ("kernel", "veth, net_af_packet", "tcpreplay --topspeed"),
                       ("kernelcpu", "veth, per CPU second (user+sys)", "tcpreplay --topspeed"),
+                      ("kernelpre", "veth, net_af_packet", "tcpreplay --topspeed --preload-pcap"),
+                      ("kernelprecpu", "veth, per CPU second (user+sys)", "tcpreplay --topspeed --preload-pcap"),
                       ("kernelxdp", "veth, net_af_xdp", "tcpreplay --topspeed")):
     if k not in r:
         continue
