@@ -83,6 +83,8 @@ struct pl_live {
     char *eal;                     /* EAL arguments, separated by spaces */
     char *tgen_args;               /* more baton-tgen options, separated by spaces */
     uint64_t timeout_ns;           /* bound on the whole run (0: the default) */
+    double capacity;               /* with ramp: the device's rated capacity (cps, or
+                                    * connections) the search must find (0: not given) */
     char *capset;                  /* member captures taken by a lab tap (a capture set) */
     unsigned nsgm;                 /* member captures by hand */
     int sgm_id[PL_LIVE_MAX_SGM];
@@ -173,6 +175,7 @@ struct pl_result {
     bool interrupted;              /* a signal to baton-plan stopped the run (the plan fails) */
     void *verify_json;             /* json_t *, owned by the result */
     void *tgen_json;               /* json_t *, owned by the result */
+    void *ramp_json;               /* --live ramp: its steps (json_t array), owned by the result */
 };
 
 /* Co-simulates p's tgen traffic through its cluster. out: capture set

@@ -542,7 +542,7 @@ static int load_live(const struct bt_ydoc *d, const struct bt_ynode *x, struct p
                      struct bt_err *e)
 {
     static const char *const keys[] = {"client", "server", "eal", "tgen_args", "timeout",
-                                       "capset", "sgm", NULL};
+                                       "capset", "sgm", "capacity", NULL};
     struct pl_live *l = &p->live;
     const struct bt_ynode *n;
     const char *s;
@@ -574,6 +574,13 @@ static int load_live(const struct bt_ydoc *d, const struct bt_ynode *x, struct p
             return r;
         if (l->timeout_ns < 1000000000ULL || l->timeout_ns > 86400000000000ULL)
             return bt_y_error(d, n, e, "live.timeout: give 1s..24h");
+    }
+    if ((n = bt_y_get(x, "capacity"))) {
+        if (p->ramp.kind == PL_RAMP_NONE)
+            return bt_y_error(d, n, e, "live.capacity: goes with a ramp: (the capacity the "
+                                       "search must find)");
+        if ((r = bt_y_quantity(d, n, "live.capacity", 1, 1e9, &l->capacity, e)) < 0)
+            return r;
     }
     if ((n = bt_y_get(x, "capset")) && (r = live_path(d, n, "live.capset", &l->capset, e)) < 0)
         return r;

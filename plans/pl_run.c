@@ -330,5 +330,7 @@ void pl_result_clear(struct pl_result *res)
         json_decref((json_t *)res->verify_json);
     if (res->tgen_json)
         json_decref((json_t *)res->tgen_json);
-    res->verify_json = res->tgen_json = NULL;
+    if (res->ramp_json)
+        json_decref((json_t *)res->ramp_json);
+    res->verify_json = res->tgen_json = res->ramp_json = NULL;
 }
