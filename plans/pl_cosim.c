@@ -328,19 +328,33 @@ static bool land(struct cosim *s, struct linkq q[2], uint64_t now, bool engine)
     bool moved = false;
 
     for (uint16_t port = 0; port < 2; port++) {
-        struct bt_pkt *v[BURST];
-        unsigned n = 0;
-        while (q_due(&q[port]) <= now) {
-            v[n++] = q_pop(&q[port]);
-            if (n == BURST) {
-                engine ? to_engine(s, port, v, n, now) : to_cluster(s, port, v, n, now);
-                n = 0;
-            }
-            moved = true;
-        }
-        engine ? to_engine(s, port, v, n, now) : to_cluster(s, port, v, n, now);
+        if (q_due(&q[port]) > now)
+            continue;   /* most steps: nothing lands on this port */
+        moved = true;
+        do {
+            struct bt_pkt *v[BURST];
+            unsigned n = 0;
+            while (n < BURST && q_due(&q[port]) <= now)
+                v[n++] = q_pop(&q[port]);
+            engine ? to_engine(s, port, v, n, now) : to_cluster(s, port, v, n, now);
+        } while (q_due(&q[port]) <= now);
     }
     return moved;
+}
+
+/* Links without delay: what one side sent reaches the other now, port 0's
+ * packets first. */
+static void hand_over(struct cosim *s, struct bt_pkt **v, unsigned n, uint64_t now,
+                      bool from_engine)
+{
+    struct bt_pkt *by[2][BURST];
+    unsigned nb[2] = {0, 0};
+
+    for (unsigned i = 0; i < n; i++)
+        by[v[i]->port][nb[v[i]->port]++] = v[i];
+    for (uint16_t port = 0; port < 2; port++)
+        from_engine ? to_cluster(s, port, by[port], nb[port], now)
+                    : to_engine(s, port, by[port], nb[port], now);
 }
 
 /* Everything one side sends by now onto its links (from_engine: tgen to
@@ -351,10 +365,14 @@ static bool pump(struct cosim *s, uint64_t now, bool from_engine)
     struct linkq *q = from_engine ? s->to_gw : s->to_tg;
     bool moved = false;
 
-    for (;;) {
-        struct bt_pkt *v[BURST], *by[2][BURST];
-        unsigned n = from_engine ? tg_tx(s->tg, now, v, BURST) : gw_tx(s->g, now, v, BURST);
-        unsigned nb[2] = {0, 0};
+    unsigned n;
+
+    do {
+        struct bt_pkt *v[BURST];
+        n = from_engine ? tg_tx(s->tg, now, v, BURST) : gw_tx(s->g, now, v, BURST);
+        if (!n)
+            break;
+        moved = true;
         for (unsigned i = 0; i < n; i++) {
             uint16_t port = v[i]->port ? 1 : 0;
             v[i]->port = port;
@@ -363,17 +381,12 @@ static bool pump(struct cosim *s, uint64_t now, bool from_engine)
             if (d) {
                 v[i]->ts_ns = now + d;
                 q_push(&q[port], v[i]);
-            } else {
-                by[port][nb[port]++] = v[i];
             }
         }
-        for (uint16_t port = 0; port < 2; port++)
-            from_engine ? to_cluster(s, port, by[port], nb[port], now)
-                        : to_engine(s, port, by[port], nb[port], now);
-        moved |= n > 0;
-        if (n < BURST)
-            return moved;
-    }
+        if (!d)
+            hand_over(s, v, n, now, from_engine);
+    } while (n == BURST);
+    return moved;
 }
 
 static void fill_meta(const struct cosim *s, struct bt_capset_meta *m)
@@ -448,11 +461,10 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
     for (;;) {
         uint64_t tn = tg_done(s.tg) ? UINT64_MAX : tg_next_ns(s.tg);
         uint64_t t, ev_t = next_ev < p->nevents ? p->ev[next_ev].at_ns : UINT64_MAX;
-        bool moved = false, links_empty = true;
+        bool moved = false;
 
-        for (int k = 0; k < 2; k++)
-            links_empty &= !s.to_gw[k].n && !s.to_tg[k].n;
-        if (tg_done(s.tg) && links_empty && gw_idle(s.g) && ev_t == UINT64_MAX)
+        if (tg_done(s.tg) && ev_t == UINT64_MAX && !s.to_gw[0].n && !s.to_gw[1].n &&
+            !s.to_tg[0].n && !s.to_tg[1].n && gw_idle(s.g))
             break;
         /* an engine that wants to send now but cannot (its pool is empty:
          * every buffer is in flight) waits for the others */
