@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,9 +122,6 @@ int pl_live_check(const struct pl_plan *p, const struct pl_live_opts *o, struct 
     if (!p->tgen)
         return bt_err_setr(e, -EINVAL, "%s: --live needs tgen traffic (traffic: with templates: or "
                            "profile:); the gateway's built-in endpoints exist only in --sim", p->file);
-    if (p->ramp.kind != PL_RAMP_NONE)
-        return bt_err_setr(e, -EINVAL, "%s: ramp: a capacity search runs in --sim only (not yet "
-                           "live)", p->file);
     for (unsigned k = 0; k < p->nevents; k++)
         if (p->ev[k].kind != PL_EV_RUN)
             return bt_err_setr(e, -EINVAL, "%s:%u:%u: events: '%s' at %.3f s: member events need a "
@@ -320,6 +318,7 @@ struct live {
     const struct pl_live_opts *o;
     const char *out;
     struct pl_cosim_result *co;
+    struct pl_result *res;
     double anchor;                 /* wall time of the traffic's start (<0: not known yet) */
 };
 
@@ -439,9 +438,8 @@ static int split_args(char *s, const char **argv, int argc, int max)
 
 /* The default bound: the traffic's length, every retransmission of its
  * last flows, the last hook's end, and a grace for EAL and the drain. */
-static uint64_t bound_ns(const struct pl_plan *p)
+static uint64_t bound_ns(const struct pl_plan *p, const struct tg_profile *t)
 {
-    const struct tg_profile *t = p->prof;
     double rate = t->cps * (t->cps_mult > 0 ? t->cps_mult : 1);
     uint64_t traffic = t->duration_ns;
     uint64_t flows = t->flows ? t->flows : (t->duration_ns ? 0 : 1000);
@@ -496,23 +494,22 @@ static void on_user_signal(int sig)
     user_signals++;
 }
 
-/* Runs baton-tgen and the timeline; fills L->co's run figures, *status with
- * tgen's wait status, *interrupted when the bound stopped it, *user when a
- * signal to this process did. */
+/* Runs baton-tgen and the timeline until bound (wall_now's clock); fills
+ * L->co's run figures, *status with tgen's wait status, *interrupted when
+ * the bound stopped it, *user when a signal to this process did. */
 static int run_tgen(struct live *L, const char **argv, const char *json_path, const char *stats,
-                    int *status, bool *interrupted, bool *user, double *start_s, struct bt_err *e)
+                    double bound, int *status, bool *interrupted, bool *user, double *start_s,
+                    struct bt_err *e)
 {
     const struct pl_plan *p = L->p;
     struct hook hooks[PL_MAX_EVENTS];
     unsigned next = 0, nhooks = 0;
-    double t0 = wall_now(), bound = t0 + bound_ns(p) / 1e9, stop_at = 0;
+    double t0 = wall_now(), stop_at = 0;
     int stage = 0, forwarded = 0, r = 0;
     bool done = false, no_start = false;
     struct sigaction sa, old_int, old_term;
     pid_t pid;
 
-    if (p->live.timeout_ns)
-        bound = t0 + p->live.timeout_ns / 1e9;
     memset(hooks, 0, sizeof(hooks));
     fflush(NULL);
     if ((pid = fork()) < 0)
@@ -658,42 +655,42 @@ static void not_applicable(struct pl_result *res, json_t *vj)
     }
 }
 
-int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const char *out,
-                struct pl_result *res, struct bt_err *e)
-{
-    const char *argv[MAX_ARGS];
-    char eal[4096] = "", extra[4096] = "", portbuf[2][128], prof[4096], capdir[4096], jpath[4096],
-         stats[4096], client[4096], server[4096], prefix[64], seed[16], tmpdir[64] = "";
-    const char *pa[2][2];
-    struct vf_input in;
-    struct vf_report *rep = NULL;
-    struct live L = {p, o, out, &res->co, -1};
-    double t0 = wall_now();
-    int argc = 0, r, status = 0, pci = 0;
-    bool interrupted = false, user = false, own_prefix = false;
-    json_t *tj = NULL;
+/* ---------------------------------------------------------------- one baton-tgen run */
 
-    memset(res, 0, sizeof(*res));
-    res->live = true;
-    if ((r = pl_live_check(p, o, e)) < 0)
+/* What one baton-tgen run left (its files are under its directory). */
+struct once {
+    int tgen_exit;
+    bool interrupted;              /* the bound stopped it (SIGINT) */
+    bool user;                     /* a signal to baton-plan did */
+    double start_s;
+    json_t *tj;                    /* its --json summary (owned), with stopped_by_* added */
+};
+
+/* Runs baton-tgen once on profile prof, its files under dir (created):
+ * tgen/ (the port captures), tgen.json, tgen-stats.jsonl. bound: when to
+ * stop it (wall_now's clock). Fills L->co->tg and the run figures. 0, or
+ * -errno with e (baton-tgen refused the run, was killed, I/O). */
+static int tgen_once(struct live *L, const char *prof, const char *dir, double bound, struct once *w,
+                     struct bt_err *e)
+{
+    const struct pl_plan *p = L->p;
+    const struct pl_live_opts *o = L->o;
+    const char *argv[MAX_ARGS];
+    char eal[4096] = "", extra[4096] = "", portbuf[2][128], capdir[4096], jpath[4096],
+         stats[4096], prefix[64], seed[16];
+    const char *pa[2][2];
+    int argc = 0, r, status = 0, pci = 0;
+    bool own_prefix = false;
+
+    memset(w, 0, sizeof(*w));
+    if ((r = make_dir(dir, e)) < 0)
         return r;
-    if ((r = make_dir(out, e)) < 0)
-        return r;
-    snprintf(capdir, sizeof(capdir), "%s/tgen", out);
-    snprintf(jpath, sizeof(jpath), "%s/tgen.json", out);
-    snprintf(stats, sizeof(stats), "%s/tgen-stats.jsonl", out);
-    snprintf(client, sizeof(client), "%s/client.pcap", out);
-    snprintf(server, sizeof(server), "%s/server.pcap", out);
+    snprintf(capdir, sizeof(capdir), "%s/tgen", dir);
+    snprintf(jpath, sizeof(jpath), "%s/tgen.json", dir);
+    snprintf(stats, sizeof(stats), "%s/tgen-stats.jsonl", dir);
     if ((r = make_dir(capdir, e)) < 0)
         return r;
     unlink(stats);
-    if (p->live.profile_path) {
-        snprintf(prof, sizeof(prof), "%s", p->live.profile_path);
-    } else {
-        snprintf(prof, sizeof(prof), "%s/profile.json", out);
-        if ((r = pl_live_write_profile(p, prof, e)) < 0)
-            return r;
-    }
     /* baton-tgen EAL-ARGS -- OPTIONS */
     argv[argc++] = o->tgen;
     for (unsigned port = 0; port < 2; port++)
@@ -739,76 +736,417 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
             return bt_err_setr(e, -E2BIG, "%s: --live: too many live.tgen_args", p->file);
     }
     argv[argc] = NULL;
-    r = run_tgen(&L, argv, jpath, stats, &status, &interrupted, &user, &res->start_s, e);
-    res->interrupted = user;
+    r = run_tgen(L, argv, jpath, stats, bound, &status, &w->interrupted, &w->user, &w->start_s, e);
     if (own_prefix)
         remove_runtime(prefix + strlen("--file-prefix="));
     if (r < 0)
-        goto out;
-    res->tgen_exit = WEXITSTATUS(status);
-    if (res->tgen_exit != 0 && res->tgen_exit != 1) {
-        r = bt_err_setr(e, -EINVAL, "%s: --live: baton-tgen refused the run (exit %d; its message "
-                        "is above): %s ... -- --profile %s", p->file, res->tgen_exit, o->tgen, prof);
-        goto out;
+        return r;
+    w->tgen_exit = WEXITSTATUS(status);
+    if (w->tgen_exit != 0 && w->tgen_exit != 1)
+        return bt_err_setr(e, -EINVAL, "%s: --live: baton-tgen refused the run (exit %d; its message "
+                           "is above): %s ... -- --profile %s", p->file, w->tgen_exit, o->tgen, prof);
+    if (!(w->tj = json_load_file(jpath, 0, NULL)) || !json_is_object(w->tj)) {
+        json_decref(w->tj);
+        w->tj = NULL;
+        return bt_err_setr(e, -EINVAL, "%s: baton-tgen's --json summary is not a JSON object", jpath);
     }
-    if (!(tj = json_load_file(jpath, 0, NULL)) || !json_is_object(tj)) {
-        r = bt_err_setr(e, -EINVAL, "%s: baton-tgen's --json summary is not a JSON object", jpath);
-        goto out;
-    }
-    summary_from_json(tj, &res->co.tg);
-    if (interrupted)
-        json_object_set_new(tj, "stopped_by_bound", json_true());
-    if (user)
-        json_object_set_new(tj, "stopped_by_signal", json_true());
-    res->tgen_json = tj;
-    tj = NULL;
-    res->sim_wall_s = wall_now() - t0;
-    if ((r = pl_live_merge_link(capdir, 0, client, &res->foreign[0], e)) < 0 ||
-        (r = pl_live_merge_link(capdir, 1, server, &res->foreign[1], e)) < 0)
-        goto out;
-    /* verify: the links always; the members when a lab tap gave them */
-    double tv = wall_now();
+    summary_from_json(w->tj, &L->co->tg);
+    if (w->interrupted)
+        json_object_set_new(w->tj, "stopped_by_bound", json_true());
+    if (w->user)
+        json_object_set_new(w->tj, "stopped_by_signal", json_true());
+    return 0;
+}
+
+/* Merges dir's link captures into dir/client.pcap and dir/server.pcap and
+ * runs verify on them with th (the members from the lab's captures when
+ * members, else one empty capture stands in: the caller reports their
+ * checks not applicable). 0 with *rep (the caller's), or -errno with e. */
+static int judge_links(const struct pl_plan *p, const char *dir, const struct vf_thresholds *th,
+                       bool members, uint64_t foreign[2], struct vf_report **rep, struct bt_err *e)
+{
+    char capdir[4096], client[4096], server[4096], tmpdir[64] = "";
+    struct vf_input in;
+    int r;
+
+    snprintf(capdir, sizeof(capdir), "%s/tgen", dir);
+    snprintf(client, sizeof(client), "%s/client.pcap", dir);
+    snprintf(server, sizeof(server), "%s/server.pcap", dir);
+    if ((r = pl_live_merge_link(capdir, 0, client, &foreign[0], e)) < 0 ||
+        (r = pl_live_merge_link(capdir, 1, server, &foreign[1], e)) < 0)
+        return r;
     memset(&in, 0, sizeof(in));
     in.client = client;
     in.server = server;
-    in.capset = p->live.capset;
-    for (unsigned k = 0; k < p->live.nsgm; k++) {
-        in.sgm_id[in.nsgm] = p->live.sgm_id[k];
-        in.sgm_path[in.nsgm++] = p->live.sgm_path[k];
+    if (members) {
+        in.capset = p->live.capset;
+        for (unsigned k = 0; k < p->live.nsgm; k++) {
+            in.sgm_id[in.nsgm] = p->live.sgm_id[k];
+            in.sgm_path[in.nsgm++] = p->live.sgm_path[k];
+        }
+        return vf_check(&in, th, rep, e);
     }
-    res->member_captures = p->live.capset ? 1 : p->live.nsgm;
-    bool members = p->live.capset || p->live.nsgm;
-    if (!members) {
-        /* verify judges members; with none, one empty capture stands in
-         * and its checks are reported not applicable below */
-        static const uint8_t empty[24] = {0x4d, 0x3c, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
-                                          0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0};
-        char ph[128];
-        int fd;
-        snprintf(tmpdir, sizeof(tmpdir), "/tmp/baton-plan-live-XXXXXX");
-        if (!mkdtemp(tmpdir)) {
-            tmpdir[0] = '\0';
-            r = bt_err_setr(e, -errno, "mkdtemp: %s", strerror(errno));
-            goto out;
-        }
-        snprintf(ph, sizeof(ph), "%s/none.pcap", tmpdir);
-        if ((fd = open(ph, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0 ||
-            write(fd, empty, sizeof(empty)) != (ssize_t)sizeof(empty)) {
-            r = bt_err_setr(e, -EIO, "%s: cannot write", ph);
-            if (fd >= 0)
-                close(fd);
-            goto out;
-        }
-        close(fd);
+    /* verify judges members; with none, one empty capture stands in */
+    static const uint8_t empty[24] = {0x4d, 0x3c, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
+                                      0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0};
+    char ph[128];
+    int fd;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/baton-plan-live-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return bt_err_setr(e, -errno, "mkdtemp: %s", strerror(errno));
+    snprintf(ph, sizeof(ph), "%s/none.pcap", tmpdir);
+    if ((fd = open(ph, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0 ||
+        write(fd, empty, sizeof(empty)) != (ssize_t)sizeof(empty)) {
+        r = bt_err_setr(e, -EIO, "%s: cannot write", ph);
+    } else {
         in.sgm_id[0] = 1;
         in.sgm_path[0] = ph;
         in.nsgm = 1;
-        r = vf_check(&in, &p->th, &rep, e);
-        unlink(ph);
-    } else {
-        r = vf_check(&in, &p->th, &rep, e);
+        r = vf_check(&in, th, rep, e);
     }
+    if (fd >= 0)
+        close(fd);
+    unlink(ph);
+    rmdir(tmpdir);
+    return r;
+}
+
+/* ---------------------------------------------------------------- ramps */
+
+/* The step's traffic, as the sim's trials have it (pl_run.c): find: cps
+ * offers `load` new connections a second for ramp.trial; find: concurrent
+ * opens `load` connections at the profile's own rate; every template
+ * shares the rate by weight. */
+static void step_profile(const struct pl_plan *p, double load, struct tg_profile *t)
+{
+    *t = *p->prof;
+    if (p->ramp.kind == PL_RAMP_CPS) {
+        t->cps = load;
+        t->cps_mult = 1;
+        t->flows = 0;
+        t->duration_ns = p->ramp.trial_ns;
+    } else {
+        t->flows = (uint64_t)load;
+        t->duration_ns = 0;
+    }
+}
+
+int pl_live_write_step_profile(const struct pl_plan *p, double load, const char *path,
+                               struct bt_err *e)
+{
+    struct bt_ydoc *doc = NULL;
+    char dir[PATH_MAX], buf[64];
+    json_t *j = NULL, *tm;
+    int r = 0;
+
+    if (p->ramp.kind == PL_RAMP_NONE)
+        return bt_err_setr(e, -EINVAL, "%s: no ramp: to take a step of", p->file);
+    if (p->live.profile_path) {
+        /* a profile file: its mapping at the top level or under traffic:,
+         * its pcaps relative to its own directory */
+        const struct bt_ynode *root, *n;
+        const char *slash = strrchr(p->live.profile_path, '/');
+        if (!(doc = bt_yaml_load(p->live.profile_path, e)))
+            return -EINVAL;
+        root = doc->root;
+        if ((n = bt_y_get(root, "traffic")) && n->kind == BT_Y_MAP)
+            root = n;
+        if (!root || root->kind != BT_Y_MAP) {
+            r = bt_err_setr(e, -EINVAL, "%s: no profile mapping", p->live.profile_path);
+            goto out;
+        }
+        snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - p->live.profile_path) : 1,
+                 slash ? p->live.profile_path : ".");
+        j = node_json(root, dir, false);
+    } else {
+        if (!p->live.traffic || p->live.traffic->kind != BT_Y_MAP)
+            return bt_err_setr(e, -EINVAL, "%s: no traffic: mapping to run", p->file);
+        plan_dir(p, dir, sizeof(dir));
+        j = node_json(p->live.traffic, dir, false);
+    }
+    if (!j) {
+        r = bt_err_setr(e, -ENOMEM, "out of memory");
+        goto out;
+    }
+    json_object_del(j, "flows");
+    json_object_del(j, "duration");
+    if (p->ramp.kind == PL_RAMP_CPS) {
+        json_object_del(j, "cps_multiplier");
+        snprintf(buf, sizeof(buf), "%.10g", load);
+        json_object_set_new(j, "cps", json_string(buf));
+        snprintf(buf, sizeof(buf), "%lluns", (unsigned long long)p->ramp.trial_ns);
+        json_object_set_new(j, "duration", json_string(buf));
+    } else {
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long)load);
+        json_object_set_new(j, "flows", json_string(buf));
+    }
+    if ((tm = json_object_get(j, "templates")) && json_is_array(tm))
+        for (size_t i = 0; i < json_array_size(tm); i++)
+            json_object_del(json_array_get(tm, i), "cps");
+    if (json_dump_file(j, path, JSON_INDENT(2)) < 0)
+        r = bt_err_setr(e, -EIO, "%s: cannot write the traffic profile", path);
+out:
+    json_decref(j);
+    bt_yaml_free(doc);
+    return r;
+}
+
+/* One step's loss figures from verify's report (JSON): lost packets and %
+ * per direction. */
+static void step_loss(const json_t *vj, uint64_t lost[2], double pct[2])
+{
+    const json_t *l = json_object_get(vj, "loss");
+    for (unsigned d = 0; d < 2; d++) {
+        const json_t *x = json_object_get(l, d ? "s2c" : "c2s");
+        lost[d] = (uint64_t)json_integer_value(json_object_get(x, "lost"));
+        pct[d] = json_number_value(json_object_get(x, "loss_pct"));
+    }
+}
+
+/* A step of the search at load: one baton-tgen run of the step's traffic
+ * through the device, judged from its summary and the link captures.
+ * Appends its figures to steps; *clean; *stop when the search must end
+ * here (the bound, a signal). */
+static int ramp_step(struct live *L, unsigned k, double load, double search_bound, json_t *steps,
+                     bool *clean, bool *stop, char *why, size_t nwhy, struct bt_err *e)
+{
+    const struct pl_plan *p = L->p;
+    char dir[4096], prof[4096 + 16];
+    struct tg_profile t;
+    struct vf_thresholds th = p->th;
+    struct vf_report *rep = NULL;
+    struct once w;
+    uint64_t foreign[2] = {0, 0}, lost[2] = {0, 0};
+    double pct[2] = {0, 0}, t0 = wall_now();
+    int r;
+
+    *clean = *stop = false;
+    snprintf(dir, sizeof(dir), "%s/step-%u", L->out, k);
+    if ((r = make_dir(dir, e)) < 0)
+        return r;
+    snprintf(prof, sizeof(prof), "%s/profile.json", dir);
+    if ((r = pl_live_write_step_profile(p, load, prof, e)) < 0)
+        return r;
+    step_profile(p, load, &t);
+    double bound = t0 + bound_ns(p, &t) / 1e9;
+    if (bound > search_bound)
+        bound = search_bound;
+    memset(&L->co->tg, 0, sizeof(L->co->tg));
+    if ((r = tgen_once(L, prof, dir, bound, &w, e)) < 0)
+        goto out;
+    th.max_loss_pct = 0;                 /* the device drops nothing */
+    if ((r = judge_links(p, dir, &th, p->live.capset || p->live.nsgm, foreign, &rep, e)) < 0)
+        goto out;
+    json_t *vj = vf_report_json(rep);
+    step_loss(vj, lost, pct);
+    json_decref(vj);
+    const struct tg_summary *s = &L->co->tg;
+    double rst_pct = s->flows_started ? (double)s->rsts_seen * 100 / (double)s->flows_started : 0;
+    double max_rst = p->max_rst_pct >= 0 ? p->max_rst_pct : 0.001;
+    uint64_t bad = s->flows_failed + s->flows_aborted;
+    if (w.user || w.interrupted)
+        snprintf(why, nwhy, "stopped by %s", w.user ? "a signal" : "the search's bound (live.timeout)");
+    else if (s->flows_started == 0)
+        snprintf(why, nwhy, "no flow started");
+    else if (bad)
+        snprintf(why, nwhy, "%llu of %llu flows did not complete (%llu failed, %llu unfinished)",
+                 (unsigned long long)bad, (unsigned long long)s->flows_started,
+                 (unsigned long long)s->flows_failed, (unsigned long long)s->flows_aborted);
+    else if (rst_pct > max_rst)
+        snprintf(why, nwhy, "%llu unexpected RSTs (%.4f%% of flows, more than %g%%)",
+                 (unsigned long long)s->rsts_seen, rst_pct, max_rst);
+    else if (lost[0] || lost[1])
+        snprintf(why, nwhy, "the device dropped packets: %llu client-to-server (%.3f%%), %llu "
+                 "server-to-client (%.3f%%)", (unsigned long long)lost[0], pct[0],
+                 (unsigned long long)lost[1], pct[1]);
+    else
+        snprintf(why, nwhy, "clean");
+    *clean = !strcmp(why, "clean");
+    *stop = w.user || w.interrupted;
+    json_t *js = json_object();
+    json_object_set_new(js, "step", json_integer(k));
+    json_object_set_new(js, "load", json_real(load));
+    json_object_set_new(js, "clean", json_boolean(*clean));
+    json_object_set_new(js, "why", json_string(why));
+    json_object_set_new(js, "flows_started", json_integer((json_int_t)s->flows_started));
+    json_object_set_new(js, "flows_completed", json_integer((json_int_t)s->flows_completed));
+    json_object_set_new(js, "flows_failed", json_integer((json_int_t)s->flows_failed));
+    json_object_set_new(js, "flows_aborted", json_integer((json_int_t)s->flows_aborted));
+    json_object_set_new(js, "rsts_seen", json_integer((json_int_t)s->rsts_seen));
+    json_object_set_new(js, "retransmits", json_integer((json_int_t)s->retransmits));
+    json_object_set_new(js, "cps", json_real(s->cps));
+    json_object_set_new(js, "completed_cps", json_real(s->completed_cps));
+    json_object_set_new(js, "lat_p99_ms", json_real(s->lat_p99_ns / 1e6));
+    json_object_set_new(js, "lost_c2s", json_integer((json_int_t)lost[0]));
+    json_object_set_new(js, "lost_s2c", json_integer((json_int_t)lost[1]));
+    json_object_set_new(js, "loss_c2s_pct", json_real(pct[0]));
+    json_object_set_new(js, "loss_s2c_pct", json_real(pct[1]));
+    json_object_set_new(js, "foreign_client", json_integer((json_int_t)foreign[0]));
+    json_object_set_new(js, "foreign_server", json_integer((json_int_t)foreign[1]));
+    json_object_set_new(js, "tgen_exit", json_integer(w.tgen_exit));
+    json_object_set_new(js, "start_s", json_real(w.start_s));
+    json_object_set_new(js, "wall_s", json_real(wall_now() - t0));
+    json_object_set_new(js, "dir", json_string(dir));
+    json_array_append_new(steps, js);
+    L->res->interrupted |= w.user;
+    L->res->start_s += w.start_s;
+    L->res->foreign[0] += foreign[0];
+    L->res->foreign[1] += foreign[1];
+    L->res->tgen_exit = w.tgen_exit;
+    r = 0;
+out:
+    if (w.tj) {
+        /* the last step's summary is the plan's tgen object */
+        if (L->res->tgen_json)
+            json_decref((json_t *)L->res->tgen_json);
+        L->res->tgen_json = w.tj;
+    }
+    vf_report_free(rep);
+    return r;
+}
+
+static struct pl_check *live_check(struct pl_result *res, const char *name, bool pass)
+{
+    struct pl_check *c = &res->check[res->nchecks++];
+
+    memset(c, 0, sizeof(*c));
+    c->name = name;
+    c->judged = true;
+    c->pass = pass;
+    return c;
+}
+
+/* The capacity search through the device: the sim's search (pl_run.c),
+ * each trial a step of baton-tgen; the capacity check compares the
+ * highest load carried cleanly with live.capacity. */
+static int live_ramp(struct live *L, struct pl_result *res, struct bt_err *e)
+{
+    const struct pl_plan *p = L->p;
+    const char *what = p->ramp.kind == PL_RAMP_CPS ? "connections/s" : "concurrent connections";
+    double lo = p->ramp.from, hi = p->ramp.to, cap = p->live.capacity;
+    double search_bound = p->live.timeout_ns ? wall_now() + p->live.timeout_ns / 1e9 : 1e300;
+    char why[256], ends[200];
+    bool clean, stop;
+    unsigned k = 0;
+    struct pl_check *c;
+    json_t *steps = json_array();
+    int r;
+
+    if (!steps)
+        return bt_err_setr(e, -ENOMEM, "out of memory");
+    res->ramp_json = steps;
+    if ((r = ramp_step(L, k++, lo, search_bound, steps, &clean, &stop, why, sizeof(why), e)) < 0)
+        return r;
+    res->ramp_trials = k;
+    if (!clean) {
+        c = live_check(res, "capacity", false);
+        snprintf(c->message, sizeof(c->message), "the search's lower end %.0f %s is not carried "
+                 "cleanly through the device (%s): lower ramp.from, or mend the device", lo, what,
+                 why);
+        return 0;
+    }
+    if ((r = ramp_step(L, k++, hi, search_bound, steps, &clean, &stop, why, sizeof(why), e)) < 0)
+        return r;
+    res->ramp_trials = k;
+    if (clean) {
+        c = live_check(res, "capacity", false);
+        snprintf(c->message, sizeof(c->message), "the search's upper end %.0f %s is still carried "
+                 "cleanly through the device: raise ramp.to", hi, what);
+        return 0;
+    }
+    snprintf(ends, sizeof(ends), "%s", why);
+    for (unsigned i = 0; i < p->ramp.trials && !stop; i++) {
+        double mid = (lo + hi) / 2;
+        if (wall_now() >= search_bound) {
+            stop = true;
+            snprintf(why, sizeof(why), "the search's bound (live.timeout) came before step %u", k);
+            break;
+        }
+        if ((r = ramp_step(L, k++, mid, search_bound, steps, &clean, &stop, why, sizeof(why), e)) < 0)
+            return r;
+        res->ramp_trials = k;
+        if (stop)
+            break;
+        if (clean) {
+            lo = mid;
+        } else {
+            hi = mid;
+            snprintf(ends, sizeof(ends), "%s", why);
+        }
+    }
+    res->ramp_found = lo;
+    res->ramp_model = cap;
+    if (stop) {
+        c = live_check(res, "capacity", false);
+        snprintf(c->message, sizeof(c->message), "the search did not finish: %s, after %u steps "
+                 "(bracket %.0f..%.0f %s)", why, k, lo, hi, what);
+        return 0;
+    }
+    if (cap > 0) {
+        double dev = fabs(lo - cap) * 100 / cap;
+        c = live_check(res, "capacity", dev <= p->ramp.tolerance_pct);
+        snprintf(c->message, sizeof(c->message), "expected the device's capacity %.0f %s "
+                 "(live.capacity) within %.1f%%; found %.0f (%.2f%% off, %u steps, bracket "
+                 "%.0f..%.0f; at %.0f: %s)", cap, what, p->ramp.tolerance_pct, lo, dev, k, lo, hi,
+                 hi, ends);
+    } else {
+        c = live_check(res, "capacity", true);
+        snprintf(c->message, sizeof(c->message), "found %.0f %s through the device (%u steps, "
+                 "bracket %.0f..%.0f; at %.0f: %s); no live.capacity to compare it with", lo,
+                 what, k, lo, hi, hi, ends);
+    }
+    return 0;
+}
+
+int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const char *out,
+                struct pl_result *res, struct bt_err *e)
+{
+    char prof[4096];
+    struct vf_report *rep = NULL;
+    struct live L = {p, o, out, &res->co, res, -1};
+    struct once w = {0};
+    double t0 = wall_now();
+    int r;
+
+    memset(res, 0, sizeof(*res));
+    res->live = true;
+    if ((r = pl_live_check(p, o, e)) < 0)
+        return r;
+    if ((r = make_dir(out, e)) < 0)
+        return r;
+    if (p->ramp.kind != PL_RAMP_NONE) {
+        /* the search's steps, one baton-tgen run each under out/step-<k>/;
+         * the verdict is the capacity */
+        if ((r = live_ramp(&L, res, e)) < 0)
+            return r;
+        res->member_captures = p->live.capset ? 1 : p->live.nsgm;
+        res->sim_wall_s = wall_now() - t0;
+        pl_verdict(p, res);
+        if (res->interrupted)
+            res->pass = false;
+        return 0;
+    }
+    if (p->live.profile_path) {
+        snprintf(prof, sizeof(prof), "%s", p->live.profile_path);
+    } else {
+        snprintf(prof, sizeof(prof), "%s/profile.json", out);
+        if ((r = pl_live_write_profile(p, prof, e)) < 0)
+            return r;
+    }
+    double bound = t0 + (p->live.timeout_ns ? p->live.timeout_ns : bound_ns(p, p->prof)) / 1e9;
+    r = tgen_once(&L, prof, out, bound, &w, e);
+    res->interrupted = w.user;
+    res->tgen_exit = w.tgen_exit;
+    res->start_s = w.start_s;
+    res->tgen_json = w.tj;
     if (r < 0)
+        goto out;
+    res->sim_wall_s = wall_now() - t0;
+    /* verify: the links always; the members when a lab tap gave them */
+    double tv = wall_now();
+    bool members = p->live.capset || p->live.nsgm;
+    res->member_captures = p->live.capset ? 1 : p->live.nsgm;
+    if ((r = judge_links(p, out, &p->th, members, res->foreign, &rep, e)) < 0)
         goto out;
     res->verify_wall_s = wall_now() - tv;
     res->verify_json = vf_report_json(rep);
@@ -817,13 +1155,10 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
         not_applicable(res, (json_t *)res->verify_json);
     pl_tgen_checks(p, res);
     pl_verdict(p, res);
-    if (user)
+    if (w.user)
         res->pass = false;         /* a run cut short proves nothing */
     r = 0;
 out:
-    if (tmpdir[0])
-        rmdir(tmpdir);
-    json_decref(tj);
     vf_report_free(rep);
     return r;
 }

@@ -22,7 +22,7 @@ struct pl_live_opts {
     const char *tgen;              /* the baton-tgen binary to run */
 };
 
-/* Whether p can run live with o: tgen traffic, no ramp, no event that needs
+/* Whether p can run live with o: tgen traffic, no event that needs
  * a cluster (fail, restore, add, set_weight, policy), both ports known and
  * well formed. 0, or -EINVAL with e = "file:line:col: problem". */
 int pl_live_check(const struct pl_plan *p, const struct pl_live_opts *o, struct bt_err *e);
@@ -38,6 +38,14 @@ int pl_live_port_args(const char *spec, unsigned port, char *buf, size_t n, cons
  * reads) to path, relative pcap paths made absolute. 0 or -errno with e. */
 int pl_live_write_profile(const struct pl_plan *p, const char *path, struct bt_err *e);
 
+/* Writes the traffic of one step of p's ramp at load (find: cps: load new
+ * connections a second for ramp.trial; find: concurrent: load connections
+ * at the profile's own rate; the templates' own cps taken out, so they
+ * share the rate by weight) as a baton-tgen profile to path. 0 or -errno
+ * with e. */
+int pl_live_write_step_profile(const struct pl_plan *p, double load, const char *path,
+                               struct bt_err *e);
+
 /* Merges tgen's port<port>-tx.pcap and port<port>-rx.pcap of dir into out
  * (both directions of one link, by time), leaving out the frames that are
  * no TCP or UDP over IP (the device's own ARP, ICMPv6, LLDP...): *foreign
@@ -45,8 +53,9 @@ int pl_live_write_profile(const struct pl_plan *p, const char *path, struct bt_e
 int pl_live_merge_link(const char *dir, unsigned port, const char *out, uint64_t *foreign,
                        struct bt_err *e);
 
-/* Runs p live: out is its directory (created). 0 with *res filled (the
- * verdicts), or -errno with e (bad plan, baton-tgen refused the run or did
+/* Runs p live: out is its directory (created). A ramp: runs its search,
+ * one baton-tgen run a step under out/step-<k>/, res->ramp_json its steps.
+ * 0 with *res filled (the verdicts), or -errno with e (bad plan, baton-tgen refused the run or did
  * not end, I/O: exit 2). */
 int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const char *out,
                 struct pl_result *res, struct bt_err *e);

@@ -109,10 +109,44 @@ static void print_live(const struct pl_plan *p, const struct pl_result *r, const
 }
 
 
+/* A live capacity search: the ports, then one line a step. */
+static void print_live_ramp(const struct pl_plan *p, const struct pl_result *r,
+                            const struct pl_live_opts *o)
+{
+    const json_t *steps = r->ramp_json;
+    const char *unit = p->ramp.kind == PL_RAMP_CPS ? "conn/s" : "connections";
+
+    printf("plan %s (%s): live, client port %s, server port %s; capacity search (%s) in %u steps "
+           "of baton-tgen, %.2f s in all (%.2f s of it to start them)\n", p->name, p->file,
+           o->client ? o->client : p->live.client, o->server ? o->server : p->live.server,
+           p->ramp.kind == PL_RAMP_CPS ? "RFC 9411 7.2, connections per second"
+                                       : "RFC 9411 7.5, concurrent connections",
+           r->ramp_trials, r->wall_s, r->start_s);
+    for (size_t k = 0; k < json_array_size(steps); k++) {
+        const json_t *s = json_array_get(steps, k);
+#define SI(f) (unsigned long long)json_integer_value(json_object_get(s, f))
+#define SD(f) json_number_value(json_object_get(s, f))
+        printf("  step %llu: %.0f %s: %-5s %llu/%llu completed, %llu retransmits, %llu+%llu lost, "
+               "%.0f conn/s, p99 %.3f ms%s%s\n", SI("step"), SD("load"), unit,
+               json_is_true(json_object_get(s, "clean")) ? "clean" : "NOT",
+               SI("flows_completed"), SI("flows_started"), SI("retransmits"), SI("lost_c2s"),
+               SI("lost_s2c"), SD("completed_cps"), SD("lat_p99_ms"),
+               json_is_true(json_object_get(s, "clean")) ? "" : ": ",
+               json_is_true(json_object_get(s, "clean")) ? ""
+                   : json_string_value(json_object_get(s, "why")));
+#undef SI
+#undef SD
+    }
+    if (r->interrupted)
+        printf("  INTERRUPTED by a signal: the search was stopped, the plan fails\n");
+}
+
 static void print_result(const struct pl_plan *p, const struct pl_result *r, const char *out,
                          const struct pl_live_opts *o)
 {
-    if (r->live) {
+    if (r->live && p->ramp.kind != PL_RAMP_NONE) {
+        print_live_ramp(p, r, o);
+    } else if (r->live) {
         print_live(p, r, o);
     } else if (p->ramp.kind != PL_RAMP_NONE) {
         printf("plan %s (%s): %u members, capacity search (%s) in %u trials, %.2f s\n", p->name,
@@ -155,6 +189,8 @@ static void print_result(const struct pl_plan *p, const struct pl_result *r, con
     }
     if (p->ramp.kind == PL_RAMP_NONE)
         printf("  capture set: %s\n", out);
+    else if (r->live)
+        printf("  steps: %s/step-<k>/ (each a capture set of its links)\n", out);
     printf("  => %s\n\n", r->pass ? "PASS" : "FAIL");
 }
 
@@ -335,8 +371,18 @@ int main(int argc, char **argv)
                 json_t *jr = json_object();
                 json_object_set_new(jr, "find", json_string(p->ramp.kind == PL_RAMP_CPS ? "cps" : "concurrent"));
                 json_object_set_new(jr, "found", json_real(res.ramp_found));
-                json_object_set_new(jr, "model", json_real(res.ramp_model));
+                json_object_set_new(jr, "model", live ? json_null() : json_real(res.ramp_model));
                 json_object_set_new(jr, "trials", json_integer(res.ramp_trials));
+                json_object_set_new(jr, "from", json_real(p->ramp.from));
+                json_object_set_new(jr, "to", json_real(p->ramp.to));
+                json_object_set_new(jr, "tolerance_pct", json_real(p->ramp.tolerance_pct));
+                if (live) {
+                    /* the device's rated capacity, and each step's figures */
+                    json_object_set_new(jr, "capacity", p->live.capacity > 0
+                                        ? json_real(p->live.capacity) : json_null());
+                    json_object_set_new(jr, "steps", res.ramp_json
+                                        ? json_incref((json_t *)res.ramp_json) : json_array());
+                }
                 json_object_set_new(jp, "ramp", jr);
             }
             {
