@@ -33,17 +33,27 @@ for i in tg0 tg1 a0 b0; do $X ethtool -K "$i" tx off rx off tso off gso off gro 
 # (lcores 1 and 2 share a core: CI has two)
 for spec in "tcp,req=200,resp=1400x3" "udp,req=100,resp=300x2,v6"; do
     n=600
-    $X timeout -k 2 30 "$TG" "${EAL[@]}" --file-prefix "${P}w" --lcores 0@0,1@1,2@1 \
+    # (-m 512: the capture rings of two workers hold 2 x 4 x 8192 mbufs)
+    $X timeout -k 2 30 "$TG" --no-huge -m 512 --no-pci --log-level=lib.eal:error \
+        --file-prefix "${P}w" --lcores 0@0,1@1,2@1 \
         --vdev net_af_packet0,iface=tg0,qpairs=2 --vdev net_af_packet1,iface=tg1,qpairs=2 -- \
-        --workers 2 --synth "$spec" --flows $n --cps 3000 --mode closed --json --quiet > "$T/w.json"
+        --workers 2 --synth "$spec" --flows $n --cps 3000 --mode closed --capture "$T/wcap" \
+        --json --quiet > "$T/w.json"
     rc=$?
+    # (--capture: what one worker received for the other is captured by
+    # the one that received it, with a reference of its own)
+    r0=$(tshark -r "$T/wcap/port0-rx.pcap" 2> /dev/null | wc -l)
+    r1=$(tshark -r "$T/wcap/port1-rx.pcap" 2> /dev/null | wc -l)
     if [ $rc -eq 0 ] && json "$T/w.json" "d['workers'] == 2 and d['flows_completed'] == $n and
             d['flows_failed'] == 0 and d['rx_matched'] >= d['tx_packets'] and
-            d['rx_steered'] > d['rx_packets'] / 5 and d['steer_dropped'] == 0"; then
-        ok "closed loop, 2 workers, $spec: $n flows completed, $(show "$T/w.json" rx_steered rx_packets)"
+            d['rx_steered'] > d['rx_packets'] / 5 and d['steer_dropped'] == 0 and
+            d['capture_dropped'] == 0 and $r0 == d['ports'][0]['ipackets'] and
+            $r1 == d['ports'][1]['ipackets']"; then
+        ok "closed loop, 2 workers, $spec: $n flows completed, $(show "$T/w.json" rx_steered rx_packets), rx captures $r0 + $r1"
     else
-        bad "closed loop, 2 workers, $spec (exit $rc)"; show "$T/w.json" flows_completed flows_failed rx_matched tx_packets rx_steered steer_dropped retransmits
+        bad "closed loop, 2 workers, $spec (exit $rc, rx captures $r0 $r1)"; show "$T/w.json" flows_completed flows_failed rx_matched tx_packets rx_steered steer_dropped retransmits capture_dropped ports
     fi
+    rm -rf "$T/wcap"
 done
 
 # --- 2. next hops refreshed: the bridge is the next hop, its MAC moves
