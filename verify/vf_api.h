@@ -61,6 +61,8 @@ struct vf_input {
     unsigned weight[VF_MAX_MEMBERS];
     const char *client, *server;            /* link captures (override the capset's) */
     const char *nat;                        /* nat.jsonl (overrides the capset's) */
+    unsigned threads;                       /* 1: one thread; 2: a reader thread beside
+                                             * the checks; 0: 2 on a machine with 2+ CPUs */
 };
 
 /* Runs every check. 0 with *out set (caller frees with vf_report_free), or

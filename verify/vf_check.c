@@ -20,9 +20,11 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bt_capset.h"
 #include "bt_cidr.h"
@@ -890,6 +892,223 @@ static void judge(struct vf_report *r)
         r->pass = r->pass && r->chk[i].pass;
 }
 
+/* ---- reading and judging packets ---- */
+
+/* What the reading side of the pass needs (in the checks' thread or in its
+ * own). */
+struct feed {
+    struct bt_pcap_merge *m;
+    const int *links, *ids;
+    const struct vf_nat *nat;
+    struct vf_report *r;      /* ts_backwards and its first packet: written here only */
+    struct bt_err *e;
+    uint64_t last_ts[VF_MAX_MEMBERS];
+};
+
+/* Reads the next packet of the merged stream, decoded, keyed and hashed
+ * (none of which depends on the flows) into *pk, and with NAT its key as
+ * on the wire into *wk. 1, 0 at the end, -EBADMSG (e filled). */
+static int feed_next(struct feed *fd, struct vf_pkt *pk, struct bt_flow_key *wk)
+{
+    struct bt_pcap_rec rec;
+    unsigned which;
+    int got = bt_pcap_merge_next(fd->m, &rec, &which, fd->e);
+
+    if (got <= 0)
+        return got;
+    if (rec.ts_ns < fd->last_ts[which]) {
+        /* judged at the time it carries, in its file's order */
+        if (!fd->r->ts_backwards++) {
+            fd->r->back_sgm = fd->ids[which];
+            fd->r->back_pkt = rec.index + 1;
+        }
+    } else {
+        fd->last_ts[which] = rec.ts_ns;
+    }
+    vf_pkt_decode(rec.data, rec.caplen, fd->links[which], pk);
+    pk->ts = rec.ts_ns;
+    pk->which = (uint8_t)which;
+    pk->member = (uint8_t)fd->ids[which];
+    if (fd->nat && pk->kind == VF_PKT_IP) {
+        struct bt_flow_key k;
+        vf_pkt_wire_key(pk, wk);
+        k = *wk;
+        vf_nat_untranslate(fd->nat, &k, pk->ts);
+        vf_pkt_set_key(pk, &k);
+    }
+    return 1;
+}
+
+/* One packet, in stream order: the events and sweeps its time reaches,
+ * then the checks. */
+static inline void judge_packet(struct pass *ps, const struct vf_pkt *pk,
+                                const struct bt_flow_key *wk)
+{
+    struct vf_report *r = ps->r;
+
+    if (ps->next_event < ps->nevents && ps->events[ps->next_event].t_ns <= pk->ts)
+        apply_events(ps, pk->ts);
+    sweep(ps, pk->ts, false);
+    r->packets++;
+    if (pk->kind == VF_PKT_IP)
+        on_packet(ps, pk, ps->nat ? wk : NULL);
+    else if (pk->kind == VF_PKT_NON_IP)
+        r->non_ip++;
+    else
+        r->not_parsed++;
+}
+
+/* Prefetch distances (in packets) of a flow's index slot and of its entry
+ * before the packet is judged: the slot must be in cache when the entry's
+ * prefetch reads it. */
+enum { PF_SLOT = 48, PF_ENTRY = 16 };
+
+static inline void prefetch_flow(const struct pass *ps, const struct vf_pkt *pk, int stage)
+{
+    if (pk->kind == VF_PKT_IP)
+        vf_ftab_prefetch(ps->ft, pk->hash, stage);
+}
+
+/* The pass in one thread: a ring of packets read ahead (DPDK l3fwd
+ * style), BURST at a time read and decoded with their flows' index slots
+ * prefetched; PF_ENTRY packets before one is judged, the entry its slot
+ * points at. The ring holds between PIPE - BURST and PIPE packets. */
+static int pass_one_thread(struct pass *ps, struct feed *fd)
+{
+    enum { PIPE = 64, BURST = 32 };
+    _Static_assert(PIPE - BURST > PF_ENTRY, "the ring covers the entry prefetch");
+    struct vf_pkt ring[PIPE];
+    struct bt_flow_key wring[PIPE];  /* with NAT: the keys as on the wire */
+    unsigned head = 0, queued = 0;
+    bool eof = false;
+
+    for (;;) {
+        if (!eof && queued <= PIPE - BURST) {
+            for (unsigned b = 0; b < BURST; b++) {
+                unsigned at = (head + queued) & (PIPE - 1);
+                int got = feed_next(fd, &ring[at], &wring[at]);
+                if (got < 0)
+                    return got;
+                if (got == 0) {
+                    eof = true;
+                    break;
+                }
+                prefetch_flow(ps, &ring[at], 0);
+                queued++;
+            }
+        }
+        if (!queued)
+            return 0;
+        if (queued > PF_ENTRY)
+            prefetch_flow(ps, &ring[(head + PF_ENTRY) & (PIPE - 1)], 1);
+        judge_packet(ps, &ring[head], &wring[head]);
+        head = (head + 1) & (PIPE - 1);
+        queued--;
+    }
+}
+
+/* The pass in two threads: a reader thread reads and decodes blocks of
+ * packets while this one judges the blocks before, in order (results are
+ * those of one thread: the reader computes only what depends on the
+ * packet alone). Blocks, not packets, are handed over, through a mutex and
+ * a condition variable: a wait per few thousand packets, no spinning on a
+ * machine whose cores other jobs want too. */
+enum { HBLK = 2048, NHBLK = 4 };
+
+struct hand {
+    struct feed *fd;
+    struct vf_pkt *pk;          /* NHBLK x HBLK */
+    struct bt_flow_key *wk;     /* the same, with NAT */
+    unsigned n[NHBLK];
+    bool last[NHBLK];
+    unsigned full;              /* blocks read, not yet judged */
+    int rc;                     /* the reader's error */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static void *reader_main(void *arg)
+{
+    struct hand *h = arg;
+
+    for (unsigned b = 0;; b = (b + 1) % NHBLK) {
+        pthread_mutex_lock(&h->mu);
+        while (h->full == NHBLK)
+            pthread_cond_wait(&h->cv, &h->mu);
+        pthread_mutex_unlock(&h->mu);
+        struct vf_pkt *pk = h->pk + (size_t)b * HBLK;
+        struct bt_flow_key *wk = h->wk + (size_t)b * HBLK;
+        unsigned n = 0;
+        int got = 1;
+        while (n < HBLK && (got = feed_next(h->fd, &pk[n], &wk[n])) > 0)
+            n++;
+        pthread_mutex_lock(&h->mu);
+        h->n[b] = n;
+        h->last[b] = got <= 0;
+        if (got < 0)
+            h->rc = got;
+        h->full++;
+        pthread_cond_broadcast(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+        if (got <= 0)
+            return NULL;
+    }
+}
+
+static int pass_two_threads(struct pass *ps, struct feed *fd)
+{
+    struct hand h = {.fd = fd};
+    pthread_t th;
+    int rc = 0;
+
+    h.pk = malloc((size_t)NHBLK * HBLK * sizeof(*h.pk));
+    h.wk = malloc((size_t)NHBLK * HBLK * sizeof(*h.wk));
+    if (!h.pk || !h.wk) {
+        free(h.pk);
+        free(h.wk);
+        return pass_one_thread(ps, fd);
+    }
+    pthread_mutex_init(&h.mu, NULL);
+    pthread_cond_init(&h.cv, NULL);
+    if (pthread_create(&th, NULL, reader_main, &h) != 0) {
+        rc = pass_one_thread(ps, fd);
+        goto out;
+    }
+    for (unsigned b = 0;; b = (b + 1) % NHBLK) {
+        pthread_mutex_lock(&h.mu);
+        while (h.full == 0)
+            pthread_cond_wait(&h.cv, &h.mu);
+        unsigned n = h.n[b];
+        bool last = h.last[b];
+        pthread_mutex_unlock(&h.mu);
+        const struct vf_pkt *pk = h.pk + (size_t)b * HBLK;
+        const struct bt_flow_key *wk = h.wk + (size_t)b * HBLK;
+        for (unsigned i = 0; i < n && i < PF_SLOT; i++)
+            prefetch_flow(ps, &pk[i], 0);
+        for (unsigned i = 0; i < n; i++) {
+            if (i + PF_SLOT < n)
+                prefetch_flow(ps, &pk[i + PF_SLOT], 0);
+            if (i + PF_ENTRY < n)
+                prefetch_flow(ps, &pk[i + PF_ENTRY], 1);
+            judge_packet(ps, &pk[i], &wk[i]);
+        }
+        pthread_mutex_lock(&h.mu);
+        h.full--;
+        pthread_cond_broadcast(&h.cv);
+        pthread_mutex_unlock(&h.mu);
+        if (last)
+            break;
+    }
+    pthread_join(th, NULL);
+    rc = h.rc;
+out:
+    pthread_cond_destroy(&h.cv);
+    pthread_mutex_destroy(&h.mu);
+    free(h.pk);
+    free(h.wk);
+    return rc;
+}
+
 struct src {
     int id;
     char *path;
@@ -1094,77 +1313,13 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         rc = bt_err_setr(e, -ENOMEM, "out of memory");
         goto out;
     }
-    /* A pipeline of packets read ahead (DPDK l3fwd style): BURST at a time
-     * are read, decoded, keyed and hashed (none of which depends on the
-     * flows) and their flows' index slots prefetched; PF_ENTRY packets
-     * before one is judged, the entry its slot points at. The ring holds
-     * between PIPE - BURST and PIPE packets, so a slot is prefetched at
-     * least PIPE - BURST - PF_ENTRY packets before its entry is. */
-    enum { PIPE = 64, BURST = 32, PF_ENTRY = 16 };
-    struct vf_pkt ring[PIPE];
-    struct bt_flow_key wring[PIPE];  /* with NAT: the keys as on the wire */
-    unsigned head = 0, queued = 0;
-    uint64_t last_ts[VF_MAX_MEMBERS] = {0};
-    bool eof = false;
-    for (;;) {
-        if (!eof && queued <= PIPE - BURST) {
-            for (unsigned b = 0; b < BURST; b++) {
-                struct bt_pcap_rec rec;
-                unsigned which, at = (head + queued) & (PIPE - 1);
-                struct vf_pkt *pk = &ring[at];
-                int got = bt_pcap_merge_next(m, &rec, &which, e);
-                if (got < 0) {
-                    rc = got;
-                    goto out;
-                }
-                if (got == 0) {
-                    eof = true;
-                    break;
-                }
-                if (rec.ts_ns < last_ts[which]) {
-                    /* judged at the time it carries, in its file's order */
-                    if (!r->ts_backwards++) {
-                        r->back_sgm = ids[which];
-                        r->back_pkt = rec.index + 1;
-                    }
-                } else {
-                    last_ts[which] = rec.ts_ns;
-                }
-                vf_pkt_decode(rec.data, rec.caplen, links[which], pk);
-                pk->ts = rec.ts_ns;
-                pk->which = (uint8_t)which;
-                pk->member = (uint8_t)ids[which];
-                if (pk->kind == VF_PKT_IP) {
-                    if (ps.nat) {
-                        struct bt_flow_key k;
-                        vf_pkt_wire_key(pk, &wring[at]);
-                        k = wring[at];
-                        vf_nat_untranslate(ps.nat, &k, pk->ts);
-                        vf_pkt_set_key(pk, &k);
-                    }
-                    vf_ftab_prefetch(ps.ft, pk->hash, 0);
-                }
-                queued++;
-            }
-        }
-        if (!queued)
-            break;
-        struct vf_pkt *pk = &ring[head];
-        if (queued > PF_ENTRY && ring[(head + PF_ENTRY) & (PIPE - 1)].kind == VF_PKT_IP)
-            vf_ftab_prefetch(ps.ft, ring[(head + PF_ENTRY) & (PIPE - 1)].hash, 1);
-        if (ps.next_event < ps.nevents && ps.events[ps.next_event].t_ns <= pk->ts)
-            apply_events(&ps, pk->ts);
-        sweep(&ps, pk->ts, false);
-        r->packets++;
-        if (pk->kind == VF_PKT_IP)
-            on_packet(&ps, pk, ps.nat ? &wring[head] : NULL);
-        else if (pk->kind == VF_PKT_NON_IP)
-            r->non_ip++;
-        else
-            r->not_parsed++;
-        head = (head + 1) & (PIPE - 1);
-        queued--;
-    }
+    struct feed fd = {.m = m, .links = links, .ids = ids, .nat = ps.nat, .r = r, .e = e};
+    unsigned threads = in->threads;
+    if (threads == 0)
+        threads = sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
+    rc = threads >= 2 ? pass_two_threads(&ps, &fd) : pass_one_thread(&ps, &fd);
+    if (rc < 0)
+        goto out;
     apply_events(&ps, UINT64_MAX);
     vf_ftab_foreach(ps.ft, expire_cb, &ps);
     if (ps.oom) {

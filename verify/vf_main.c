@@ -28,7 +28,7 @@ static void usage(FILE *f)
             "                          [--max-symmetry N] [--max-lost N] [--max-gap DUR]\n"
             "                          [--max-balance-pct X] [--min-flows-per-sgm N]\n"
             "                          [--client FILE --server FILE] [--max-loss-pct X]\n"
-            "                          [--nat FILE]\n"
+            "                          [--nat FILE] [--threads 1|2]\n"
             "Exit 0 all checks pass, 1 a check failed, 2 bad usage or input.\n"
             "See docs/verify.md.\n");
 }
@@ -89,6 +89,7 @@ static int cmd_check(int argc, char **argv)
         {"server", required_argument, NULL, 8},
         {"max-loss-pct", required_argument, NULL, 9},
         {"nat", required_argument, NULL, 10},
+        {"threads", required_argument, NULL, 11},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -140,6 +141,12 @@ static int cmd_check(int argc, char **argv)
         case 6: rc = num("--min-flows-per-sgm", optarg, &t.min_flows_per_sgm, &e); break;
         case 7: in.client = optarg; break;
         case 10: in.nat = optarg; break;
+        case 11:
+            if (strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0)
+                rc = bt_err_set(&e, "--threads: '%s' is not 1 or 2", optarg);
+            else
+                in.threads = (unsigned)(optarg[0] - '0');
+            break;
         case 8: in.server = optarg; break;
         case 9: {
             double x;
