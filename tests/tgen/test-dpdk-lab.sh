@@ -12,7 +12,8 @@
 #     and port 1's IPv6 next hop; its MAC changes during the run; tgen's
 #     periodic ARP / neighbour solicitation learns the new one and every
 #     packet from then on goes to it (--capture); with --neigh-refresh 0
-#     every packet keeps going to the old one (the check can fail).
+#     every packet keeps going to the old one (the check can fail);
+#  3. a gratuitous ARP from the next hop at a new MAC is followed at once.
 set -uo pipefail
 TG=$1
 . "$(dirname "$0")/dpdk-common.sh"
@@ -97,4 +98,38 @@ for refresh in 200ms 0; do
         show "$T/r.json" neigh_requests ports
     fi
 done
+
+# --- 3. a gratuitous ARP from the next hop with a new MAC (a cluster
+# member taking the address over) is followed without asking
+$X ip link set br0 address $old
+garp=02:00:00:00:99:03
+rm -rf "$T/cap" "$T/r.jsonl"
+$X timeout -k 2 30 "$TG" "${EAL[@]}" --file-prefix "${P}g" -l 0,1 \
+    --vdev net_af_packet0,iface=tg0 --vdev net_af_packet1,iface=tg1 -- --synth udp --flows 100 \
+    --cps 50 --client-ip 10.99.0.2 --client-gw 10.99.0.1 --neigh-refresh 0 --capture "$T/cap" \
+    --stats "$T/r.jsonl" --json --quiet > "$T/g.json" &
+pid=$!
+wait_line "$T/r.jsonl" || bad "gratuitous ARP: no --stats line within 15 s"
+sleep 0.5
+# an ARP request for its own address from 10.99.0.1 at $garp, broadcast on br0
+$X /usr/bin/python3 - "$garp" <<'PY'
+import socket, sys
+mac = bytes.fromhex(sys.argv[1].replace(":", ""))
+ip = socket.inet_aton("10.99.0.1")
+arp = b"\x00\x01\x08\x00\x06\x04\x00\x01" + mac + ip + b"\x00" * 6 + ip
+frame = b"\xff" * 6 + mac + b"\x08\x06" + arp + b"\x00" * 18
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("br0", 0))
+s.send(frame)
+PY
+wait $pid
+rc=$?
+tshark -r "$T/cap/port0-tx.pcap" -Y udp -T fields -e eth.dst 2> /dev/null | uniq > "$T/runs0"
+if [ $rc -eq 0 ] && [ "$(cat "$T/runs0")" = "$old"$'\n'"$garp" ] &&
+    json "$T/g.json" "d['neigh_requests'] == 0 and d['ports'][0]['next_hop_mac'] == '$garp' and
+        d['ports'][0]['next_hop_changes'] == 1"; then
+    ok "gratuitous ARP from the next hop: $old, then $garp only (nothing asked)"
+else
+    bad "gratuitous ARP (exit $rc): $(tr '\n' ' ' < "$T/runs0")"; show "$T/g.json" neigh_requests ports
+fi
 exit $fail
