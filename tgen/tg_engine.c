@@ -622,11 +622,6 @@ static uint32_t build(const struct tg_engine *g, const struct tg_tmpl *t, uint32
     return len;
 }
 
-static inline uint32_t word_sum32(uint32_t host)
-{
-    return (host >> 24 | (host >> 8 & 0xff00)) + ((host >> 8 & 0xff) | (host << 8 & 0xff00));
-}
-
 /* build without a closed-loop flow (open loop), from the template packet's
  * rewrite plan (tg_tpkt.cs_*): the frame copied, the fields stored and the
  * checksums updated by sums computed once (the template's words at load,
@@ -680,13 +675,14 @@ build_open(const struct tg_engine *g, const struct tg_tmpl *t, uint32_t k, const
             uint32_t x = tp->seq + own;
             uint32_t be = __builtin_bswap32(x);
             memcpy(l4 + 4, &be, 4);
-            sl4 += tp->cs_seq + word_sum32(x);
+            /* the two 16-bit words of x as they lie in the frame */
+            sl4 += tp->cs_seq + (be & 0xffff) + (be >> 16);
         }
         if (other && (tp->tcp_flags & BT_TCP_ACK)) {
             uint32_t x = tp->ack + other;
             uint32_t be = __builtin_bswap32(x);
             memcpy(l4 + 8, &be, 4);
-            sl4 += tp->cs_ack + word_sum32(x);
+            sl4 += tp->cs_ack + (be & 0xffff) + (be >> 16);
         }
         sack_and_tcp_csum(tp, out + v, l4, other, sl4);
     } else {
@@ -1635,7 +1631,7 @@ static inline void account(struct tg_engine *g, uint64_t now, uint32_t len, uint
  * packet into pkt. 1 built, 0 nothing. (Inlined into tg_tx_fill's loop:
  * this is the per-packet path of a --rate max run.) */
 static inline __attribute__((always_inline)) int next_rr(struct tg_engine *g, uint64_t now,
-                                                         struct bt_pkt *pkt)
+                                                         struct bt_pkt *pkt, bool counted)
 {
     {
         struct tg_flow *f = g->rr_head;
@@ -1661,7 +1657,8 @@ static inline __attribute__((always_inline)) int next_rr(struct tg_engine *g, ui
         pkt->flags = side ? BT_PKT_F_SERVER : BT_PKT_F_CLIENT;
         pkt->ts_ns = now;
         pkt->meta = f->idx;
-        account(g, now, len, side, false);
+        if (!counted)
+            account(g, now, len, side, false);
         g->rr_head = (struct tg_flow *)f->t.next;
         if (!g->rr_head)
             g->rr_tail = NULL;
@@ -1681,7 +1678,7 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
     struct fvals fv;
 
     if (g->p.rate_max && !g->closed)
-        return next_rr(g, now, pkt);
+        return next_rr(g, now, pkt, false);
     while (g->qn) {
         struct qent *e = &g->q[g->qhead];
         const struct tg_tmpl *t = &g->ts.t[e->tmpl];
@@ -1735,8 +1732,25 @@ unsigned tg_tx_fill(struct tg_engine *g, uint64_t now_ns, struct bt_pkt *pkts, u
         return 0;
     refill(g, now_ns);
     if (g->p.rate_max && !g->closed) {
-        while (n < max && next_rr(g, now_ns, &pkts[n]))
+        if (g->capped) {
+            while (n < max && next_rr(g, now_ns, &pkts[n], false))
+                n++;
+            return n;
+        }
+        /* no cap: the counters once per call (account's work, summed) */
+        while (n < max && next_rr(g, now_ns, &pkts[n], true))
             n++;
+        uint64_t bytes = 0, server = 0;
+        for (unsigned i = 0; i < n; i++) {
+            bytes += pkts[i].len;
+            server += pkts[i].port;
+        }
+        g->sum.tx_packets += n;
+        g->sum.tx_bytes += bytes;
+        g->sum.tx_server_packets += server;
+        g->sum.tx_client_packets += n - server;
+        if (n && now_ns > g->last_ns)
+            g->last_ns = now_ns;
         return n;
     }
     while (n < max && next_pkt(g, now_ns, &pkts[n]))
