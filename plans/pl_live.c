@@ -907,8 +907,9 @@ static void step_loss(const json_t *vj, uint64_t lost[2], double pct[2])
  * through the device, judged from its summary and the link captures.
  * Appends its figures to steps; *clean; *stop when the search must end
  * here (the bound, a signal). */
-static int ramp_step(struct live *L, unsigned k, double load, double search_bound, json_t *steps,
-                     bool *clean, bool *stop, char *why, size_t nwhy, struct bt_err *e)
+static int ramp_step(struct live *L, unsigned k, double load, double search_bound, double tail0,
+                     json_t *steps, bool *clean, bool *stop, char *why, size_t nwhy,
+                     struct bt_err *e)
 {
     const struct pl_plan *p = L->p;
     char dir[4096], prof[4096 + 16];
@@ -944,6 +945,13 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
     double rst_pct = s->flows_started ? (double)s->rsts_seen * 100 / (double)s->flows_started : 0;
     double max_rst = p->max_rst_pct >= 0 ? p->max_rst_pct : 0.001;
     uint64_t bad = s->flows_failed + s->flows_aborted;
+    /* find: cps: the rate held (RFC 9411: within 5 %): the flows done by
+     * the last one's start plus what a flow took at ramp.from plus 5 % of
+     * the trial; a closed loop offered more than the device carries is
+     * slowed down by it rather than dropped */
+    bool rate = p->ramp.kind == PL_RAMP_CPS && tail0 >= 0 && s->flows_started > 0;
+    double late = rate ? s->duration_s - ((double)s->flows_started - 1) / load - tail0 : 0;
+    double allow = 0.05 * p->ramp.trial_ns / 1e9;
     if (w.user || w.interrupted)
         snprintf(why, nwhy, "stopped by %s", w.user ? "a signal" : "the search's bound (live.timeout)");
     else if (s->flows_started == 0)
@@ -959,6 +967,10 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
         snprintf(why, nwhy, "the device dropped packets: %llu client-to-server (%.3f%%), %llu "
                  "server-to-client (%.3f%%)", (unsigned long long)lost[0], pct[0],
                  (unsigned long long)lost[1], pct[1]);
+    else if (rate && late > allow)
+        snprintf(why, nwhy, "the rate was not held: the flows took %.3f s, %.3f s longer than at "
+                 "ramp.from (more than 5%% of the trial): %.0f of %.0f conn/s completed",
+                 s->duration_s, late, s->completed_cps, load);
     else
         snprintf(why, nwhy, "clean");
     *clean = !strcmp(why, "clean");
@@ -977,6 +989,8 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
     json_object_set_new(js, "cps", json_real(s->cps));
     json_object_set_new(js, "completed_cps", json_real(s->completed_cps));
     json_object_set_new(js, "lat_p99_ms", json_real(s->lat_p99_ns / 1e6));
+    json_object_set_new(js, "duration_s", json_real(s->duration_s));
+    json_object_set_new(js, "late_s", rate ? json_real(late) : json_null());
     json_object_set_new(js, "lost_c2s", json_integer((json_int_t)lost[0]));
     json_object_set_new(js, "lost_s2c", json_integer((json_int_t)lost[1]));
     json_object_set_new(js, "loss_c2s_pct", json_real(pct[0]));
@@ -1035,9 +1049,15 @@ static int live_ramp(struct live *L, struct pl_result *res, struct bt_err *e)
     if (!steps)
         return bt_err_setr(e, -ENOMEM, "out of memory");
     res->ramp_json = steps;
-    if ((r = ramp_step(L, k++, lo, search_bound, steps, &clean, &stop, why, sizeof(why), e)) < 0)
+    if ((r = ramp_step(L, k++, lo, search_bound, -1, steps, &clean, &stop, why, sizeof(why), e)) < 0)
         return r;
     res->ramp_trials = k;
+    /* what the flows took beyond the last one's start on the device at
+     * ramp.from: the others' allowance (their own length, the round trips) */
+    const struct tg_summary *s0 = &L->co->tg;
+    double tail0 = s0->flows_started ? s0->duration_s - ((double)s0->flows_started - 1) / lo : 0;
+    if (tail0 < 0)
+        tail0 = 0;
     if (!clean) {
         c = live_check(res, "capacity", false);
         snprintf(c->message, sizeof(c->message), "the search's lower end %.0f %s is not carried "
@@ -1045,7 +1065,7 @@ static int live_ramp(struct live *L, struct pl_result *res, struct bt_err *e)
                  why);
         return 0;
     }
-    if ((r = ramp_step(L, k++, hi, search_bound, steps, &clean, &stop, why, sizeof(why), e)) < 0)
+    if ((r = ramp_step(L, k++, hi, search_bound, tail0, steps, &clean, &stop, why, sizeof(why), e)) < 0)
         return r;
     res->ramp_trials = k;
     if (clean) {
@@ -1062,7 +1082,7 @@ static int live_ramp(struct live *L, struct pl_result *res, struct bt_err *e)
             snprintf(why, sizeof(why), "the search's bound (live.timeout) came before step %u", k);
             break;
         }
-        if ((r = ramp_step(L, k++, mid, search_bound, steps, &clean, &stop, why, sizeof(why), e)) < 0)
+        if ((r = ramp_step(L, k++, mid, search_bound, tail0, steps, &clean, &stop, why, sizeof(why), e)) < 0)
             return r;
         res->ramp_trials = k;
         if (stop)

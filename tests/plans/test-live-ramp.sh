@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# baton-plan run --live of a ramp: (RFC 9411 7.2, connections per second)
+# through a device built here whose capacity is limited for real: a Linux
+# bridge in a network namespace whose server-to-client side is shaped by a
+# token bucket (tc tbf on the bridge port towards the client). Each
+# connection sends a known number of bytes that way, so the bucket's rate
+# implies a connection rate the search must find:
+#   capacity = rate (bytes/s) / server-to-client bytes of one connection,
+# the bytes measured on tgen's server port in a first plain run (what the
+# traffic is, not what the device does).
+#  1. a plain live run at a low rate: passes; gives the bytes per connection;
+#  2. the search from capacity/2 to 1.5 x capacity in 3 bisections: the plan
+#     passes with live.capacity (tolerance 25 %), the capacity found within
+#     0.6..1.15 x the configured capacity, one baton-tgen step per trial in
+#     --json ramp.steps with their figures (the lower end clean, the upper
+#     end not, for loss), JUnit one testcase capacity without failure;
+#  3. the device dropping everything (the server side off the bridge): the
+#     search stops at its lower end, capacity fails, exit 1.
+set -uo pipefail
+PLAN=$1 TG=$2 OUT=$3
+if [ "$(id -u)" -ne 0 ] || ! ip netns list > /dev/null 2>&1; then
+    echo "skip: needs root and network namespaces"
+    exit 77
+fi
+NS=bt-plr-$$
+C=brc$$ S=brs$$
+T=$(mktemp -d /tmp/bt-plramp-XXXXXX)
+PREFIX=bt-plr$$
+cleanup() {
+    ip link del "$C" 2> /dev/null
+    ip link del "$S" 2> /dev/null
+    ip netns del "$NS" 2> /dev/null
+    rm -rf "$T" "/var/run/dpdk/$PREFIX"
+}
+trap cleanup EXIT
+rm -rf "$OUT"
+mkdir -p "$OUT"
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+py() { /usr/bin/python3 -c "$@"; }
+# json FILE EXPR: a Python expression over d, the first plan of the report
+json() { py 'import json, sys; d = json.load(open(sys.argv[1]))["plans"][0]; sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$1" "$2"; }
+show() { py 'import json, sys; d = json.load(open(sys.argv[1]))["plans"][0]; print({k: (v["pass"], v["message"][:200]) for k, v in d["verdicts"].items()}); [print(s) for s in d.get("ramp", {}).get("steps", [])]' "$1"; }
+
+# --- the device: a bridge, its port towards the client shaped
+RATE_KBIT=10000                      # tbf rate, kbit/s (1000 bits)
+X="ip netns exec $NS"
+ip netns add "$NS" || { bad "ip netns add"; exit 1; }
+$X sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip link add "$C" type veth peer name c0 netns "$NS"
+ip link add "$S" type veth peer name s0 netns "$NS"
+$X ip link add br0 type bridge
+$X ip link set c0 master br0
+$X ip link set s0 master br0
+for i in "$C" "$S"; do
+    sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1"
+    ethtool -K "$i" tx off rx off tso off gso off gro off > /dev/null 2>&1
+    ip link set "$i" up
+done
+for i in lo br0 c0 s0; do $X ip link set "$i" up; done
+$X bash -c 'for i in c0 s0; do ethtool -K $i tx off rx off tso off gso off gro off > /dev/null 2>&1; done'
+# a bucket of 16 kB (~13 ms of the rate) absorbs tgen's pacing jitter; a
+# queue of 20 ms, then drops
+if ! $X tc qdisc add dev c0 root tbf rate ${RATE_KBIT}kbit burst 16kb latency 20ms; then
+    echo "skip: no tbf qdisc in this kernel"
+    exit 77
+fi
+
+EAL="--no-huge -m 512 --no-pci -l 0,1 --log-level=lib.eal:error --file-prefix $PREFIX"
+TRAFFIC="traffic:
+  templates:
+    - synth: tcp,req=100,resp=500
+  retransmit: {timeout: 50ms, retries: 3}"
+LIVE="live:
+  client: $C
+  server: $S
+  eal: $EAL"
+run() { # NAME: the report in $T/NAME.json, the exit status in rc
+    BATON_TGEN=$TG timeout -k 5 100 "$PLAN" run --live --json --out "$OUT" --junit "$T/$1.xml" \
+        "$T/$1.yaml" > "$T/$1.json" 2> "$T/$1.err"
+    rc=$?
+}
+
+# --- 1. a plain run at a low rate: the bytes one connection sends towards the client
+cat > "$T/plain.yaml" << EOF
+name: plain
+seed: 3
+$TRAFFIC
+  cps: 300
+  flows: 300
+expect:
+  loss_pct: 0
+  failed_flows: 0
+$LIVE
+EOF
+run plain
+# server-to-client bytes a connection: what tgen's server port sent, by
+# frame length (what the bucket counts), over the flows
+BPC=$(py 'import struct, sys
+f = open(sys.argv[1], "rb"); f.read(24); b = 0
+while True:
+    h = f.read(16)
+    if len(h) < 16: break
+    cap, wire = struct.unpack("<II", h[8:16]); f.seek(cap, 1); b += wire
+print(b / 300)' "$OUT/plain/tgen/port1-tx.pcap" 2> /dev/null)
+if [ $rc -eq 0 ] && [ -n "$BPC" ] && json "$T/plain.json" 'd["pass"] and d["tgen"]["flows_completed"] == 300'; then
+    ok "plain run through the shaped bridge passes; $BPC bytes a connection towards the client"
+else
+    bad "plain run (exit $rc, bytes '$BPC'): $(tail -3 "$T/plain.err")"; [ -s "$T/plain.json" ] && show "$T/plain.json"
+    exit 1
+fi
+# the capacity the bucket implies, connections per second
+CAP=$(py "print(round($RATE_KBIT * 1000 / 8 / $BPC))")
+
+# --- 2. the search
+cat > "$T/search.yaml" << EOF
+name: search
+seed: 3
+$TRAFFIC
+ramp:
+  find: cps
+  from: $((CAP / 2))
+  to: $((CAP * 3 / 2))
+  trial: 1s
+  steps: 3
+  tolerance: 25
+$LIVE
+  capacity: $CAP
+EOF
+t0=$(date +%s)
+run search
+took=$(($(date +%s) - t0))
+if [ $rc -eq 0 ] && json "$T/search.json" 'd["mode"] == "live" and d["pass"] and
+        d["ramp"]["find"] == "cps" and d["ramp"]["capacity"] == '"$CAP"' and
+        0.6 * '"$CAP"' <= d["ramp"]["found"] <= 1.15 * '"$CAP"' and
+        d["ramp"]["trials"] == 5 == len(d["ramp"]["steps"]) and
+        [s["load"] for s in d["ramp"]["steps"][:3]] == ['"$((CAP / 2)).0, $((CAP * 3 / 2)).0"', ('"$((CAP / 2)) + $((CAP * 3 / 2))"') / 2] and
+        d["ramp"]["steps"][0]["clean"] and d["ramp"]["steps"][0]["flows_completed"] == d["ramp"]["steps"][0]["flows_started"] > 0 and
+        not d["ramp"]["steps"][1]["clean"] and d["ramp"]["steps"][1]["lost_s2c"] > 0 and
+        d["ramp"]["steps"][1]["lost_c2s"] == 0 and
+        max(s["load"] for s in d["ramp"]["steps"] if s["clean"]) == d["ramp"]["found"] and
+        all(not s["clean"] for s in d["ramp"]["steps"] if s["load"] > d["ramp"]["found"]) and
+        d["verdicts"]["capacity"]["judged"] and d["verdicts"]["capacity"]["pass"] and
+        "(live.capacity)" in d["verdicts"]["capacity"]["message"]'; then
+    ok "search through a bucket of $RATE_KBIT kbit/s (capacity $CAP conn/s): found $(py 'import json; print(json.load(open("'"$T/search.json"'"))["plans"][0]["ramp"]["found"])') in 5 steps, $took s"
+else
+    bad "search (exit $rc, capacity $CAP, $took s): $(tail -3 "$T/search.err")"; [ -s "$T/search.json" ] && show "$T/search.json"
+fi
+for k in 0 1 2 3 4; do
+    [ -s "$OUT/search/step-$k/client.pcap" ] && [ -s "$OUT/search/step-$k/tgen.json" ] || bad "step-$k: no client.pcap or tgen.json"
+done
+if tr -d '\n' < "$T/search.xml" | grep -q '<testcase[^>]*name="capacity"' && ! grep -q '<failure' "$T/search.xml"; then
+    ok "JUnit: the capacity testcase, no failure"
+else
+    bad "JUnit: $(head -c 600 "$T/search.xml")"
+fi
+
+# --- 3. the device dropping everything
+ip -n "$NS" link set s0 nomaster
+cp "$T/search.yaml" "$T/dead.yaml"
+sed -i 's/^name: search/name: dead/' "$T/dead.yaml"
+run dead
+if [ $rc -eq 1 ] && json "$T/dead.json" 'not d["pass"] and len(d["ramp"]["steps"]) == 1 and
+        not d["ramp"]["steps"][0]["clean"] and not d["verdicts"]["capacity"]["pass"] and
+        "lower end" in d["verdicts"]["capacity"]["message"]'; then
+    ok "a device dropping everything: the lower end is not carried, capacity fails, exit 1"
+else
+    bad "dead device (exit $rc): $(tail -3 "$T/dead.err")"; [ -s "$T/dead.json" ] && show "$T/dead.json"
+fi
+[ -e "/var/run/dpdk/$PREFIX" ] && rm -rf "/var/run/dpdk/$PREFIX"
+exit $fail
