@@ -657,11 +657,12 @@ static void tx_fill(struct worker *w, uint64_t now)
             room = w->nstash;
         }
     }
-    for (uint32_t i = 0; i < room; i++) {
+    /* (pk[i].cap is set once, at the start: the engine leaves it) */
+    for (uint32_t i = 0; i < room; i++)
         w->pk[i].data = (uint8_t *)w->stash[i]->buf_addr + RTE_PKTMBUF_HEADROOM;
-        w->pk[i].cap = w->room;
-    }
     unsigned n = tg_tx_fill(w->g, now, w->pk, room);
+    /* (the pending counts in registers: no store-to-load chain per mbuf) */
+    uint32_t np0 = w->npend[0], np1 = w->npend[1];
     for (unsigned i = 0; i < n; i++) {
         struct rte_mbuf *m = w->stash[i];
         unsigned p = w->pk[i].port & 1;
@@ -674,10 +675,15 @@ static void tx_fill(struct worker *w, uint64_t now)
         m->data_len = (uint16_t)w->pk[i].len;
         m->pkt_len = w->pk[i].len;
         m->vlan_tci = 0;
-        w->pend[p][w->npend[p]++] = m;
+        if (p)
+            w->pend[1][np1++] = m;
+        else
+            w->pend[0][np0++] = m;
         if (w->capture)
             out[p][nout[p]++] = m;
     }
+    w->npend[0] = np0;
+    w->npend[1] = np1;
     if (n) {
         w->nstash -= n;
         if (w->nstash)
@@ -1272,6 +1278,8 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         }
         w->mp = mp;
         w->room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
+        for (unsigned k = 0; k < BURST; k++)
+            w->pk[k].cap = w->room;
         {
             struct rte_mbuf mb;
             memset(&mb, 0, sizeof(mb));
