@@ -1058,6 +1058,8 @@ static int live_ramp(struct live *L, struct pl_result *res, struct bt_err *e)
     double tail0 = s0->flows_started ? s0->duration_s - ((double)s0->flows_started - 1) / lo : 0;
     if (tail0 < 0)
         tail0 = 0;
+    if (stop)
+        goto unfinished;
     if (!clean) {
         c = live_check(res, "capacity", false);
         snprintf(c->message, sizeof(c->message), "the search's lower end %.0f %s is not carried "
@@ -1068,6 +1070,8 @@ static int live_ramp(struct live *L, struct pl_result *res, struct bt_err *e)
     if ((r = ramp_step(L, k++, hi, search_bound, tail0, steps, &clean, &stop, why, sizeof(why), e)) < 0)
         return r;
     res->ramp_trials = k;
+    if (stop)
+        goto unfinished;
     if (clean) {
         c = live_check(res, "capacity", false);
         snprintf(c->message, sizeof(c->message), "the search's upper end %.0f %s is still carried "
@@ -1097,6 +1101,7 @@ static int live_ramp(struct live *L, struct pl_result *res, struct bt_err *e)
     res->ramp_found = lo;
     res->ramp_model = cap;
     if (stop) {
+unfinished:
         c = live_check(res, "capacity", false);
         snprintf(c->message, sizeof(c->message), "the search did not finish: %s, after %u steps "
                  "(bracket %.0f..%.0f %s)", why, k, lo, hi, what);

@@ -56,6 +56,25 @@ static struct pl_plan *plan(const char *name, const char *text, struct bt_err *e
 
 #define TRAFFIC "traffic:\n  templates:\n    - synth: tcp\n  flows: 10\n  cps: 100\n"
 
+/* Plans of TRAFFIC plus yaml that must be refused with want in the message. */
+struct refusal {
+    const char *yaml, *want;
+};
+
+static void refusals(const struct refusal *bad, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct bt_err e = {{0}};
+        char text[512];
+        snprintf(text, sizeof(text), "name: b\n" TRAFFIC "%s", bad[i].yaml);
+        struct pl_plan *p = plan("bad", text, &e);
+        CHECK(p == NULL);
+        if (!strstr(e.msg, bad[i].want))
+            BT_FAIL_AT("case %u: '%s' not in '%s'", i, bad[i].want, e.msg);
+        pl_plan_free(p);
+    }
+}
+
 TEST(port_args)
 {
     char buf[128];
@@ -102,7 +121,7 @@ TEST(live_section)
     CHECK(p->live.capset != NULL);
     pl_plan_free(p);
     /* every field refused with its place */
-    static const struct { const char *yaml, *want; } bad[] = {
+    static const struct refusal bad[] = {
         {"live:\n  colour: red\n", ":8:3: unknown field 'colour' in live"},
         {"live:\n  client: 'a b'\n", ":8:11: live.client: 'a b'"},
         {"live:\n  timeout: 100ms\n", ":8:12: live.timeout: give 1s..24h"},
@@ -114,16 +133,7 @@ TEST(live_section)
         {"live:\n  eal: {a: b}\n", "live.eal: expected a string"},
         {"live:\n  tgen_args: ['--x y']\n", "one argument an item"},
     };
-    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        char text[512];
-        memset(&e, 0, sizeof(e));
-        snprintf(text, sizeof(text), "name: b\n" TRAFFIC "%s", bad[i].yaml);
-        p = plan("bad", text, &e);
-        CHECK(p == NULL);
-        if (!strstr(e.msg, bad[i].want))
-            BT_FAIL_AT("case %u: '%s' not in '%s'", i, bad[i].want, e.msg);
-        pl_plan_free(p);
-    }
+    refusals(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 TEST(check_refusals)
@@ -287,7 +297,13 @@ static const char fake_tgen[] =
     "# records its arguments; --capture DIR, --stats FILE; FAKE_* from the test\n"
     "echo \"$@\" > \"$FAKE_ARGS\"\n"
     "cap=; stats=\n"
-    "while [ $# -gt 0 ]; do case $1 in --capture) cap=$2; shift;; --stats) stats=$2; shift;; esac; shift; done\n"
+    "while [ $# -gt 0 ]; do case $1 in --capture) cap=$2; shift;; --stats) stats=$2; shift;; --profile) prof=$2; shift;; esac; shift; done\n"
+    "# a device of FAKE_CAPACITY: a step's load above it fails three flows\n"
+    "if [ -n \"$FAKE_CAPACITY\" ]; then\n"
+    "  load=$(sed -n 's/^ *\"\\(cps\\|flows\\)\": \"\\([0-9.]*\\)\".*/\\2/p' \"$prof\" | tail -1)\n"
+    "  FAKE_FAILED=$(awk -v l=\"$load\" -v c=\"$FAKE_CAPACITY\" 'BEGIN { print (l + 0 > c + 0) ? 3 : 0 }')\n"
+    "  echo \"$load\" >> \"$FAKE_ARGS.loads\"\n"
+    "fi\n"
     "[ \"$FAKE_EXIT\" = 2 ] && { echo 'baton-tgen: bad EAL arguments' >&2; exit 2; }\n"
     "cp \"$FAKE_CAP\"/port*.pcap \"$cap\"/\n"
     "i=0; while [ $i -lt \"${FAKE_PRE:-0}\" ]; do sleep 0.1; i=$((i + 1)); done   # EAL set-up\n"
@@ -537,5 +553,211 @@ TEST(run_bound_waits_for_start)
     CHECK(r == 0 && json_is_true(json_object_get((json_t *)res.tgen_json, "stopped_by_bound")));
     CHECK(r == 0 && res.start_s >= 1.4);
     pl_result_clear(&res);
+    pl_plan_free(p);
+}
+
+/* ---- ramp: live ---- */
+
+#define RAMP_TRAFFIC "traffic:\n  templates:\n    - synth: tcp\n      cps: 7\n  cps: 100\n  flows: 10\n"
+
+TEST(ramp_loader_and_step_profile)
+{
+    struct bt_err e = {{0}};
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0"};
+    char path[512];
+    struct pl_plan *p = plan("rl", "name: rl\n" RAMP_TRAFFIC "ramp: {find: cps, from: 100, to: 1k, "
+                             "trial: 300ms}\nlive:\n  capacity: 2.5k\n", &e);
+    REQUIRE(p != NULL);
+    CHECK(p->live.capacity == 2500);
+    CHECK_EQ_INT(pl_live_check(p, &o, &e), 0);     /* a ramp runs live now */
+    /* a cps step: the load for ramp.trial, the templates sharing it */
+    snprintf(path, sizeof(path), "%s/step.json", tmpdir());
+    CHECK_EQ_INT(pl_live_write_step_profile(p, 437.5, path, &e), 0);
+    struct tg_profile back;
+    tg_profile_default(&back);
+    if (tg_profile_load_file(path, &back, &e) < 0)
+        BT_FAIL_AT("the step's profile does not load back: %s", e.msg);
+    CHECK(back.cps == 437.5);
+    CHECK_EQ_INT(back.duration_ns, 300000000);
+    CHECK_EQ_INT(back.flows, 0);
+    CHECK(back.tmpl[0].cps == 0);
+    pl_plan_free(p);
+    /* a concurrent step: load flows at the profile's own rate */
+    p = plan("rc", "name: rc\n" RAMP_TRAFFIC "ramp: {find: concurrent, from: 100, to: 1k}\n", &e);
+    REQUIRE(p != NULL);
+    CHECK_EQ_INT(pl_live_write_step_profile(p, 640, path, &e), 0);
+    tg_profile_default(&back);
+    REQUIRE(tg_profile_load_file(path, &back, &e) == 0);
+    CHECK_EQ_INT(back.flows, 640);
+    CHECK(back.cps == 100);
+    CHECK_EQ_INT(back.duration_ns, 0);
+    CHECK(back.tmpl[0].cps == 0);
+    pl_plan_free(p);
+    /* no ramp: no step */
+    p = plan("nr", "name: nr\n" TRAFFIC, &e);
+    REQUIRE(p != NULL);
+    CHECK(pl_live_write_step_profile(p, 5, path, &e) == -EINVAL);
+    pl_plan_free(p);
+    /* live.capacity goes with a ramp, and is a load */
+    static const struct refusal bad[] = {
+        {"live:\n  capacity: 5k\n", ":8:13: live.capacity: goes with a ramp:"},
+        {"ramp: {find: cps, from: 1, to: 2}\nlive:\n  capacity: fast\n", ":9:13: live.capacity"},
+        {"ramp: {find: cps, from: 1, to: 2}\nlive:\n  capacity: 0\n", ":9:13: live.capacity"},
+    };
+    refusals(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+/* The loads the stand-in was run at, in order. */
+static unsigned loads_of(const struct fake *f, double *out, unsigned max)
+{
+    char path[500];
+    unsigned n = 0;
+    snprintf(path, sizeof(path), "%s.loads", f->args);
+    FILE *fp = fopen(path, "r");
+    while (fp && n < max && fscanf(fp, "%lf", &out[n]) == 1)
+        n++;
+    if (fp)
+        fclose(fp);
+    unlink(path);
+    return n;
+}
+
+TEST(ramp_search)
+{
+    struct bt_err e = {{0}};
+    struct fake f;
+    struct pl_result res;
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0"};
+    double loads[16];
+    const struct pl_check *c;
+    char text[1024];
+    /* a device of 600 conn/s, searched from 100 to 1000 in 5 bisections:
+     * 550 carried, 775, 662.5 and 606.25 not, 578.125 carried */
+    static const double want[] = {100, 1000, 550, 775, 662.5, 606.25, 578.125};
+    snprintf(text, sizeof(text), "name: rs\n" RAMP_TRAFFIC "ramp: {find: cps, from: 100, to: 1000, "
+             "trial: 200ms, steps: 5, tolerance: 10}\nlive:\n  capacity: 600\n");
+    struct pl_plan *p = plan("rs", text, &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "rs", 0, 0, 0, false);
+    setenv("FAKE_CAPACITY", "600", 1);
+    o.tgen = f.tgen;
+    unlink(strcat(strcpy(text, f.args), ".loads"));
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK_EQ_INT(loads_of(&f, loads, 16), 7);
+    for (unsigned i = 0; i < 7; i++)
+        if (loads[i] != want[i])
+            BT_FAIL_AT("step %u at %g, want %g", i, loads[i], want[i]);
+    CHECK(res.pass);
+    CHECK_EQ_INT(res.ramp_trials, 7);
+    CHECK(res.ramp_found == 578.125);
+    CHECK_EQ_INT(res.nchecks, 1);
+    CHECK((c = check_of(&res, "capacity")) && c->judged && c->pass &&
+          strstr(c->message, "expected the device's capacity 600 connections/s (live.capacity) "
+                             "within 10.0%; found 578 (3.65% off, 7 steps, bracket 578..606"));
+    /* every step in ramp_json, with its verdict and figures; its files */
+    const json_t *steps = res.ramp_json;
+    CHECK_EQ_INT(json_array_size(steps), 7);
+    const json_t *s1 = json_array_get(steps, 1);
+    CHECK(json_number_value(json_object_get(s1, "load")) == 1000);
+    CHECK(json_is_false(json_object_get(s1, "clean")));
+    CHECK(strstr(json_string_value(json_object_get(s1, "why")), "3 of 10 flows did not complete"));
+    CHECK(json_is_true(json_object_get(json_array_get(steps, 0), "clean")));
+    CHECK(json_is_null(json_object_get(json_array_get(steps, 0), "late_s")));   /* the reference */
+    CHECK(json_is_number(json_object_get(json_array_get(steps, 2), "late_s")));
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(steps, 6), "flows_completed")), 10);
+    snprintf(text, sizeof(text), "%s/step-6/client.pcap", f.out);
+    CHECK(access(text, R_OK) == 0);
+    snprintf(text, sizeof(text), "%s/step-6/tgen.json", f.out);
+    CHECK(access(text, R_OK) == 0);
+    CHECK(res.tgen_json != NULL);                  /* the last step's summary */
+    pl_result_clear(&res);
+    CHECK(res.ramp_json == NULL);
+
+    /* the device's rating far off what it carries: capacity fails */
+    p->live.capacity = 900;
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    loads_of(&f, loads, 16);
+    CHECK(!res.pass);
+    CHECK((c = check_of(&res, "capacity")) && c->judged && !c->pass &&
+          strstr(c->message, "found 578 (35.76% off"));
+    pl_result_clear(&res);
+    /* no rating: the search's figure alone */
+    p->live.capacity = 0;
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    loads_of(&f, loads, 16);
+    CHECK(res.pass);
+    CHECK((c = check_of(&res, "capacity")) && c->pass &&
+          strstr(c->message, "found 578 connections/s through the device (7 steps") &&
+          strstr(c->message, "no live.capacity to compare it with"));
+    pl_result_clear(&res);
+    /* a device that carries the upper end: raise ramp.to, two steps */
+    setenv("FAKE_CAPACITY", "5000", 1);
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK_EQ_INT(loads_of(&f, loads, 16), 2);
+    CHECK(!res.pass);
+    CHECK((c = check_of(&res, "capacity")) && !c->pass && strstr(c->message, "raise ramp.to"));
+    pl_result_clear(&res);
+    /* one that does not carry the lower end: one step */
+    setenv("FAKE_CAPACITY", "50", 1);
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK_EQ_INT(loads_of(&f, loads, 16), 1);
+    CHECK(!res.pass);
+    CHECK((c = check_of(&res, "capacity")) && !c->pass &&
+          strstr(c->message, "lower end 100 connections/s is not carried cleanly through the "
+                             "device (3 of 10 flows did not complete"));
+    pl_result_clear(&res);
+    /* expect_fail: [capacity] passes a plan whose search fails */
+    pl_plan_free(p);
+    p = plan("rf", "name: rf\n" RAMP_TRAFFIC "ramp: {find: cps, from: 100, to: 1000}\n"
+             "expect_fail: [capacity]\n", &e);
+    REQUIRE(p != NULL);
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    loads_of(&f, loads, 16);
+    CHECK(res.pass);
+    pl_result_clear(&res);
+    unsetenv("FAKE_CAPACITY");
+    pl_plan_free(p);
+}
+
+TEST(ramp_concurrent_and_bounded)
+{
+    struct bt_err e = {{0}};
+    struct fake f;
+    struct pl_result res;
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0"};
+    double loads[16];
+    const struct pl_check *c;
+    /* find: concurrent: the steps' loads are flows */
+    struct pl_plan *p = plan("rcc", "name: rcc\n" RAMP_TRAFFIC "ramp: {find: concurrent, from: 1k, "
+                             "to: 3k, steps: 2}\nlive:\n  capacity: 2k\n", &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "rcc", 0, 0, 0, false);
+    setenv("FAKE_CAPACITY", "2100", 1);
+    o.tgen = f.tgen;
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK_EQ_INT(loads_of(&f, loads, 16), 4);
+    CHECK(loads[0] == 1000 && loads[1] == 3000 && loads[2] == 2000 && loads[3] == 2500);
+    CHECK(res.pass && res.ramp_found == 2000);
+    CHECK((c = check_of(&res, "capacity")) && c->pass && strstr(c->message, "concurrent connections"));
+    pl_result_clear(&res);
+    pl_plan_free(p);
+    /* live.timeout bounds the whole search: a step that would run 30 s is
+     * stopped by SIGINT at 1 s and the search ends there */
+    p = plan("rb", "name: rb\n" RAMP_TRAFFIC "ramp: {find: cps, from: 100, to: 1000}\n"
+             "live:\n  timeout: 1s\n", &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "rb", 0, 0, 300, false);
+    setenv("FAKE_CAPACITY", "600", 1);
+    double t0 = (double)time(NULL);
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK((double)time(NULL) - t0 < 10);
+    CHECK_EQ_INT(loads_of(&f, loads, 16), 1);
+    CHECK(!res.pass);
+    CHECK((c = check_of(&res, "capacity")) && !c->pass &&
+          strstr(c->message, "the search did not finish: stopped by the search's bound "
+                             "(live.timeout), after 1 steps"));
+    CHECK(json_is_true(json_object_get((json_t *)res.tgen_json, "stopped_by_bound")));
+    pl_result_clear(&res);
+    unsetenv("FAKE_CAPACITY");
     pl_plan_free(p);
 }
