@@ -172,9 +172,10 @@ void gw_event(struct gw_cluster *g, uint64_t t, int kind, int sgm, int weight, i
 uint64_t gw_charge(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint64_t work_ns)
 {
     uint64_t cores = g->cfg.cost.cores ? g->cfg.cost.cores : 1;
-    uint64_t start = m->busy_until > t ? m->busy_until : t;
+    uint64_t start = m->busy_until > t ? m->busy_until : t, w = work_ns + cores - 1;
 
-    m->busy_until = start + (work_ns + cores - 1) / cores;
+    /* a shift for a power of two (the default 8): this runs per packet */
+    m->busy_until = start + (g->cores_shift < 64 ? w >> g->cores_shift : w / cores);
     m->st.busy_ns += work_ns;
     return m->busy_until;
 }
@@ -752,6 +753,10 @@ struct gw_cluster *gw_cluster_new(const struct gw_config *c, uint32_t seed)
     if (!g)
         return NULL;
     g->cfg = *c;
+    g->cores_shift = UINT32_MAX;
+    for (uint32_t sh = 0; sh < 64; sh++)
+        if ((uint64_t)c->cost.cores == 1ULL << sh)
+            g->cores_shift = sh;
     g->rng = bt_mix64((uint64_t)seed + 0x9e3779b97f4a7c15ULL) | 1;
     g->dist = bt_dist_new(BT_DIST_DEFAULT_BUCKETS, c->seed);
     g->prev_owner = calloc(BT_DIST_DEFAULT_BUCKETS, 1);

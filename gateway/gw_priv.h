@@ -141,6 +141,7 @@ struct gw_msg {
 
 struct gw_cluster {
     struct gw_config cfg;
+    uint32_t cores_shift;        /* cfg.cost.cores = 1 << this; UINT32_MAX: not a power of two */
     uint64_t rng;
     struct bt_dist *dist;
     uint8_t *prev_owner;         /* per bucket: its primary before the last move */

@@ -35,6 +35,8 @@ struct bt_flowtab {
     uint32_t index_mask;
     uint32_t ent_mask;        /* slot bits holding entry number + 1; the rest: tag */
     uint32_t stride;
+    uint32_t stride_shift;    /* stride = 2^stride_shift * an odd number whose inverse mod 2^64 is */
+    uint64_t stride_inv;      /* this: value_ent divides exactly without a divide instruction */
     uint32_t capacity, count;
     uint32_t max_capacity;    /* > capacity: the table may grow (values move) */
     uint32_t value_size;
@@ -54,9 +56,14 @@ static inline void *ent_value(const struct bt_flowtab *t, uint32_t i)
     return t->slab + (size_t)i * t->stride + sizeof(struct ent_hdr);
 }
 
+/* The offset is an exact multiple of the stride: shifting out its power of
+ * two and multiplying by the odd part's inverse divides exactly (a touch
+ * per packet would otherwise wait for a 64-bit divide). */
 static inline uint32_t value_ent(const struct bt_flowtab *t, const void *v)
 {
-    return (uint32_t)(((const uint8_t *)v - sizeof(struct ent_hdr) - t->slab) / t->stride);
+    uint64_t off = (uint64_t)((const uint8_t *)v - sizeof(struct ent_hdr) - t->slab);
+
+    return (uint32_t)((off >> t->stride_shift) * t->stride_inv);
 }
 
 /* The five key words multiplied by odd constants in parallel, then one
@@ -95,6 +102,17 @@ struct bt_flowtab *bt_flowtab_new(uint32_t capacity, uint32_t value_size, uint64
     while (isz < (uint64_t)capacity * 2)
         isz <<= 1;
     t->stride = (uint32_t)((sizeof(struct ent_hdr) + value_size + 7) & ~7U);
+    {
+        uint64_t odd = t->stride, inv;
+        while (!(odd & 1)) {
+            odd >>= 1;
+            t->stride_shift++;
+        }
+        inv = odd;   /* Newton's iteration: each step doubles the correct low bits */
+        for (int k = 0; k < 6; k++)
+            inv *= 2 - odd * inv;
+        t->stride_inv = inv;
+    }
     t->slab = calloc(capacity, t->stride);
     t->index = calloc(isz, sizeof(*t->index));
     if (!t->slab || !t->index)
