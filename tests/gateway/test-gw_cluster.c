@@ -14,6 +14,7 @@
 #include "bt_parse.h"
 #include "bt_pkt.h"
 #include "gw_api.h"
+#include "gw_sync.h"   /* GW_SYNC_MAXREC: records a message holds */
 #include "../lib/pktbuild.h"
 
 #define MS 1000000ULL
@@ -160,6 +161,49 @@ static uint64_t open_conns(struct gw_cluster *g, struct bt_pktpool *pool, unsign
         drain(g, t += 100000, 1);
     }
     return t + 10 * MS;  /* the batched updates land */
+}
+
+/* A burst of SYNs in one gw_rx: every CREATE of an (owner, backup) pair
+ * goes in one message, split where GW_SYNC_MAXREC records fill it, and each
+ * landing message is answered by one message of ACKs; every SYN leaves
+ * when its ACK is back (none by the defer timeout), every connection has a
+ * backup. 2 members (2 pairs) and 3 (6 pairs, interleaved in the burst). */
+TEST(a_burst_of_syns_syncs_in_one_message_per_pair_split_at_the_mtu)
+{
+    for (unsigned members = 2; members <= 3; members++) {
+        enum { N = 100 };
+        struct gw_config cfg;
+        gw_config_default(&cfg);
+        cfg.nmembers = members;
+        struct gw_cluster *g = gw_cluster_new(&cfg, 1);
+        struct bt_pktpool *pool = bt_pktpool_new(2 * N, 2048);
+        REQUIRE(g && pool);
+        struct bt_pkt *b[N];
+        for (unsigned i = 0; i < N; i++)
+            b[i] = seg(pool, 0x0a000001 + i, 2000, 0, BT_TCP_SYN);
+        gw_rx(g, 1000, 0, b, N);
+        CHECK_EQ_INT(drain(g, 1000, 1), 0);   /* all deferred */
+        CHECK_EQ_INT(drain(g, 1000 + 2 * MS, 1), N);
+        unsigned pair[4][4] = {{0}}, expect = 0;
+        for (unsigned i = 0; i < N; i++) {
+            struct bt_flow_key k = key_of(0x0a000001 + i, 2000);
+            int o, bk;
+            REQUIRE(gw_flow_where(g, &k, &o, &bk, NULL) == 0);
+            CHECK(bk >= 1 && bk <= (int)members && bk != o);
+            pair[o][bk]++;
+        }
+        for (unsigned o = 1; o <= members; o++)
+            for (unsigned bk = 1; bk <= members; bk++)
+                expect += (pair[o][bk] + GW_SYNC_MAXREC - 1) / GW_SYNC_MAXREC;
+        struct gw_stats st;
+        gw_get_stats(g, &st);
+        CHECK_EQ_INT(st.sync_records, 2 * N);   /* N CREATEs, N ACKs */
+        CHECK_EQ_INT(st.sync_msgs, 2 * expect);
+        CHECK(expect > (members == 2 ? 2u : 6u) - 1);
+        CHECK_EQ_INT(st.defer_timeouts, 0);
+        gw_cluster_free(g);
+        bt_pktpool_free(pool);
+    }
 }
 
 TEST(failure_detected_after_dead_timer_backups_promoted)
