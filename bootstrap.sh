@@ -18,7 +18,7 @@ PACKAGES=(
     libpcap-dev libnet1-dev libncurses-dev libpcre2-dev libyaml-dev libjansson-dev nettle-dev
     libdpdk-dev dpdk dpdk-dev
     tshark tcpreplay tcptrace python3 python3-scapy tmux valgrind
-    iproute2 ethtool curl openssl python3-minimal bind9-dnsutils socat procps time
+    iproute2 ethtool curl openssl python3-minimal bind9-dnsutils socat procps time nftables
 )
 
 need_root() {
