@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # baton-verify against its peers on the same pcap, side by side:
-# `baton-verify check --sgm 1=PCAP` vs `tshark -q -z conv,tcp` vs `tcptrace -n`.
-# Prints each run's wall time, CPU time (user + system) and peak RSS, then
-# medians and ratios (peer / baton-verify), the machine, load and commit.
+# `baton-verify check --sgm 1=PCAP` (its default: a reader thread beside the
+# checks on 2+ CPUs; and `--threads 1`) vs `tshark -q -z conv,tcp` vs
+# `tcptrace -n`. Prints each run's wall time, CPU time (user + system) and
+# peak RSS, then medians and ratios (peer / baton-verify, for each of its two
+# modes), the machine, load and commit.
 # Usage: bench/verify.sh [BUILD_DIR] [PACKETS] [FLOWS] [RUNS]
 set -euo pipefail
 B=${1:-build}
@@ -24,6 +26,7 @@ measure() {  # name command... -> appends "name wall_s kb cpu_s" to $T/res
 }
 for i in $(seq "$RUNS"); do
     measure baton-verify "$B/verify/baton-verify" check --sgm "1=$T/g.pcap" --json
+    measure baton-verify-1t "$B/verify/baton-verify" check --sgm "1=$T/g.pcap" --json --threads 1
     measure tshark tshark -q -z conv,tcp -r "$T/g.pcap"
     measure tcptrace tcptrace -n "$T/g.pcap"
 done
@@ -35,8 +38,10 @@ for line in open(sys.argv[1]):
     n, s, kb, cpu = line.split()
     r.setdefault(n, []).append((float(s), int(kb), float(cpu)))
 med = {n: tuple(statistics.median(x[i] for x in v) for i in range(3)) for n, v in r.items()}
-b = med["baton-verify"]
-for n, (s, kb, cpu) in med.items():
-    print(f"{n:13s} median wall {s:7.2f} s  cpu {cpu:7.2f} s  peak RSS {kb/1024:8.1f} MiB  "
-          f"ratios: wall {s/b[0]:6.1f}x  cpu {cpu/b[2]:6.1f}x  RSS {kb/b[1]:6.1f}x")
+for base in ("baton-verify", "baton-verify-1t"):
+    b = med[base]
+    print(f"ratios against {base}:")
+    for n, (s, kb, cpu) in med.items():
+        print(f"{n:15s} median wall {s:7.2f} s  cpu {cpu:7.2f} s  peak RSS {kb/1024:8.1f} MiB  "
+              f"ratios: wall {s/b[0]:6.1f}x  cpu {cpu/b[2]:6.1f}x  RSS {kb/b[1]:6.1f}x")
 PY
