@@ -912,6 +912,11 @@ static uint64_t next_start(const struct tg_engine *g, unsigned *which)
 {
     uint64_t best = UINT64_MAX;
 
+    if (g->ngrp == 1 && g->p.rate_max) {
+        /* rate max starts at once: the time only orders several entries */
+        *which = 0;
+        return g->grp[0].done ? UINT64_MAX : g->t0;
+    }
     for (unsigned i = 0; i < g->ngrp; i++) {
         const struct group *gr = &g->grp[i];
         if (gr->done)
@@ -935,7 +940,7 @@ static int start_flow(struct tg_engine *g, unsigned gi, uint64_t start)
         return -ENOMEM;
     memset(f, 0, sizeof(*f));
     f->idx = g->gidx - 1;
-    f->tmpl = (uint16_t)(gr->first + (gr->n - 1) % gr->count);
+    f->tmpl = (uint16_t)(gr->first + (gr->count == 1 ? 0 : (gr->n - 1) % gr->count));
     f->state = F_ACTIVE;
     f->start_ns = start;
     g->active++;
@@ -1004,7 +1009,7 @@ static int start_due(struct tg_engine *g, uint64_t now)
         if (gr->limit && gr->n >= gr->limit)
             gr->done = true;
         g->gidx++;
-        if ((g->gidx - 1) % g->p.nparts != g->p.part)
+        if (g->p.nparts > 1 && (g->gidx - 1) % g->p.nparts != g->p.part)
             continue;
         /* a start held back by the cap happens now, not in the past */
         int r = start_flow(g, gi, g->p.rate_max || t < now ? now : t);
