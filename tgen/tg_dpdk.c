@@ -737,7 +737,10 @@ static bool worker_poll(struct worker *w, unsigned iters)
             else
                 tg_abort(w->g, now);
         }
-        if (unlikely(req != w->served))
+        /* (a finished worker published its last summary and is marked
+         * done: the control loop reads it without waiting, so it is not
+         * written again while the worker serves its queues for others) */
+        if (unlikely(req != w->served) && !w->finished)
             publish(w, now, req);
         if (w->rx_on) {
             /* full bursts: a backlog (the thread was preempted); take up
