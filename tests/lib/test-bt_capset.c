@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "bt_test.h"
@@ -475,6 +477,41 @@ TEST(write_errors_name_the_path)
         CHECK(bt_event_write(f, &ev) < 0);
         fclose(f);
     }
+}
+
+/* A member capture whose writes fail (the file size limit) names its file,
+ * from the packet that hit it and from close. */
+TEST(member_write_errors_name_the_member_file)
+{
+    char tmpl[] = "/tmp/test-bt_capset-XXXXXX", *d = bt_mkdtemp(tmpl);
+    struct bt_capset_meta m = {.nmembers = 2, .ids = {1, 2}, .weights = {1, 1}};
+    struct bt_capset_writer *w;
+    struct bt_err e = {{0}};
+    struct rlimit old, lim;
+    static uint8_t pkt[1000];
+    int r = 0, i;
+
+    REQUIRE(d != NULL);
+    REQUIRE((w = bt_capset_writer_open(d, &e)) != NULL);
+    REQUIRE(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    lim = old;
+    lim.rlim_cur = 64 * 1024;
+    signal(SIGXFSZ, SIG_IGN);   /* write(2) fails with EFBIG instead */
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    /* ~1 MB: the writer's buffer is flushed, and fails, on the way */
+    for (i = 0; i < 1000 && r == 0; i++)
+        r = bt_capset_writer_sgm(w, 2, (uint64_t)i * 1000, pkt, sizeof(pkt), sizeof(pkt));
+    CHECK_EQ_INT(r, -EFBIG);
+    CHECK(i > 1);               /* not the first packet (which opened the file) */
+    CHECK(bt_capset_writer_sgm(w, 2, 2000000, pkt, sizeof(pkt), sizeof(pkt)) == -EFBIG);
+    /* the writer's first error is sticky: the other files refuse too */
+    CHECK(bt_capset_writer_sgm(w, 1, 2000000, pkt, sizeof(pkt), sizeof(pkt)) == -EFBIG);
+    CHECK(bt_capset_writer_client(w, 2000000, pkt, sizeof(pkt), sizeof(pkt)) == -EFBIG);
+    CHECK(bt_capset_writer_close(w, &m, &e) == -EFBIG);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    if (!strstr(e.msg, "/sgm-2.pcap: write failed: File too large"))
+        BT_FAIL_AT("message: %s", e.msg);
 }
 
 /* The examples in docs/formats.md (section capset) are read by these
