@@ -122,6 +122,10 @@ int pl_live_check(const struct pl_plan *p, const struct pl_live_opts *o, struct 
     if (!p->tgen)
         return bt_err_setr(e, -EINVAL, "%s: --live needs tgen traffic (traffic: with templates: or "
                            "profile:); the gateway's built-in endpoints exist only in --sim", p->file);
+    if (p->ramp.kind != PL_RAMP_NONE && (p->live.capset || p->live.nsgm))
+        return bt_err_setr(e, -EINVAL, "%s:%u:%u: live: a ramp's steps are judged on the links "
+                           "alone: member captures (live.capset, live.sgm) of one run cannot "
+                           "follow its steps", p->file, p->live.line, p->live.col);
     for (unsigned k = 0; k < p->nevents; k++)
         if (p->ev[k].kind != PL_EV_RUN)
             return bt_err_setr(e, -EINVAL, "%s:%u:%u: events: '%s' at %.3f s: member events need a "
@@ -936,7 +940,7 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
     if ((r = tgen_once(L, prof, dir, bound, &w, e)) < 0)
         goto out;
     th.max_loss_pct = 0;                 /* the device drops nothing */
-    if ((r = judge_links(p, dir, &th, p->live.capset || p->live.nsgm, foreign, &rep, e)) < 0)
+    if ((r = judge_links(p, dir, &th, false, foreign, &rep, e)) < 0)
         goto out;
     json_t *vj = vf_report_json(rep);
     step_loss(vj, lost, pct);
@@ -1003,7 +1007,8 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
     json_object_set_new(js, "dir", json_string(dir));
     json_array_append_new(steps, js);
     L->res->interrupted |= w.user;
-    L->res->start_s += w.start_s;
+    if (w.start_s > 0)
+        L->res->start_s += w.start_s;
     L->res->foreign[0] += foreign[0];
     L->res->foreign[1] += foreign[1];
     L->res->tgen_exit = w.tgen_exit;
@@ -1144,7 +1149,6 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
          * the verdict is the capacity */
         if ((r = live_ramp(&L, res, e)) < 0)
             return r;
-        res->member_captures = p->live.capset ? 1 : p->live.nsgm;
         res->sim_wall_s = wall_now() - t0;
         pl_verdict(p, res);
         if (res->interrupted)

@@ -593,6 +593,15 @@ TEST(ramp_loader_and_step_profile)
     CHECK_EQ_INT(back.duration_ns, 0);
     CHECK(back.tmpl[0].cps == 0);
     pl_plan_free(p);
+    /* member captures of one run do not fit a search's steps */
+    snprintf(path, sizeof(path), "%s/tap2.pcap", tmpdir());
+    write_file(path, "");
+    p = plan("rm", "name: rm\n" RAMP_TRAFFIC "ramp: {find: cps, from: 100, to: 1k}\n"
+             "live:\n  sgm: {1: tap2.pcap}\n", &e);
+    REQUIRE(p != NULL);
+    CHECK(pl_live_check(p, &o, &e) == -EINVAL);
+    CHECK(strstr(e.msg, "rm.yaml:10:3: live: a ramp's steps are judged on the links alone") != NULL);
+    pl_plan_free(p);
     /* no ramp: no step */
     p = plan("nr", "name: nr\n" TRAFFIC, &e);
     REQUIRE(p != NULL);
