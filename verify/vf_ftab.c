@@ -137,10 +137,23 @@ struct vf_ftab *vf_ftab_new(uint32_t initial, uint32_t max_entries, uint32_t val
     t->free_head = t->head = t->tail = NIL;
     t->cold_size = cold_size;
     t->side_size = (uint32_t)((sizeof(struct side) + cold_size + 7) & ~7u);
-    t->slab_bytes = (size_t)max_entries * ENT;
-    t->side_bytes = (size_t)max_entries * t->side_size;
-    t->slab = map_bytes(t->slab_bytes);
-    t->side = map_bytes(t->side_bytes);
+    /* where address space is limited (ulimit -v, strict overcommit), fewer
+     * entries rather than none: the table is then full sooner */
+    for (;;) {
+        t->slab_bytes = (size_t)t->max_cap * ENT;
+        t->side_bytes = (size_t)t->max_cap * t->side_size;
+        t->slab = map_bytes(t->slab_bytes);
+        t->side = map_bytes(t->side_bytes);
+        if ((t->slab && t->side) || t->max_cap / 2 < initial)
+            break;
+        if (t->slab)
+            munmap(t->slab, t->slab_bytes);
+        if (t->side)
+            munmap(t->side, t->side_bytes);
+        t->slab = NULL;
+        t->side = NULL;
+        t->max_cap /= 2;
+    }
     if (!t->slab || !t->side || reindex(t) < 0)
         return vf_ftab_free(t);
     return t;

@@ -7,6 +7,9 @@
  */
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bt_test.h"
 #include "bt_flow.h"
@@ -196,4 +199,31 @@ TEST(bad_arguments)
     CHECK(vf_ftab_new(8, 8, 25, 0) == NULL);
     CHECK(vf_ftab_new(8, 8, 24, 1025) == NULL);
     CHECK(vf_ftab_free(NULL) == NULL);
+}
+
+/* With little address space (ulimit -v) the table maps fewer entries
+ * instead of failing: 4M entries would need 672 MB of it. */
+TEST(limited_address_space_gives_a_smaller_table)
+{
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {256u << 20, 256u << 20};
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(3);
+        struct vf_ftab *t = vf_ftab_new(16, 1u << 22, 24, 24);
+        if (!t)
+            _exit(1);
+        for (uint32_t i = 0; i < 5000; i++) {
+            struct bt_flow_key k = key_of(i);
+            if (!vf_ftab_insert(t, &k, vf_ftab_hash(&k)))
+                _exit(2);
+        }
+        vf_ftab_free(t);
+        _exit(0);
+    }
+    int st = 0;
+    REQUIRE(waitpid(pid, &st, 0) == pid);
+    CHECK(WIFEXITED(st));
+    CHECK_EQ_INT(WEXITSTATUS(st), 0);
 }
