@@ -767,8 +767,10 @@ static bool worker_poll(struct worker *w, unsigned iters)
                 __atomic_add_fetch(&nfinished, 1, __ATOMIC_ACQ_REL);
             }
             /* steering: the frames of the others' flows may land on our
-             * queues (the PMD spreads them): serve them until all end */
-            if (!w->steer || __atomic_load_n(&nfinished, __ATOMIC_ACQUIRE) == w->nw)
+             * queues (the PMD spreads them): serve them until all end;
+             * worker 0 keeps the next hops fresh until then too */
+            if ((!w->steer && !w->refresh_ns) ||
+                __atomic_load_n(&nfinished, __ATOMIC_ACQUIRE) == w->nw)
                 return true;
             continue;
         }
