@@ -20,6 +20,12 @@
  *    take is retried on the next turns; after 1 ms without progress it is
  *    freed and counted (tx_dropped). With one lcore in all, the main lcore
  *    runs the worker loop itself between control turns.
+ *  - closed loop with several workers: every packet of a flow carries its
+ *    tag, tag mod workers is the flow's worker (tg_frame_part); a worker
+ *    hands what its queues got for another's flow to that worker's ring
+ *    (MP/SC), and serves its queues until every worker is done;
+ *  - next hops: worker 0 asks them again every --neigh-refresh; any worker
+ *    hearing one from a new MAC publishes it (hop), each engine follows;
  *  - the control loop talks to workers through two counters: `req` (a
  *    summary is wanted: the worker publishes tg_summary_get and stores
  *    `served`) and `stop` (1: tg_stop, drain, end; 2: tg_abort).
