@@ -956,9 +956,18 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
     bool rate = p->ramp.kind == PL_RAMP_CPS && tail0 >= 0 && s->flows_started > 0;
     double late = rate ? s->duration_s - ((double)s->flows_started - 1) / load - tail0 : 0;
     double allow = 0.05 * p->ramp.trial_ns / 1e9;
-    if (w.user || w.interrupted)
-        snprintf(why, nwhy, "stopped by %s", w.user ? "a signal" : "the search's bound (live.timeout)");
-    else if (s->flows_started == 0)
+    char *w0 = why;
+    size_t n0 = nwhy;
+    if (w.user || w.interrupted) {
+        /* what ran is judged all the same: a dead device shows it */
+        int l = snprintf(why, nwhy, "stopped by %s; what ran: ", w.user ? "a signal"
+                         : "its bound (live.timeout, or the step's own)");
+        if (l > 0 && (size_t)l < nwhy) {
+            why += l;
+            nwhy -= (size_t)l;
+        }
+    }
+    if (s->flows_started == 0)
         snprintf(why, nwhy, "no flow started");
     else if (bad)
         snprintf(why, nwhy, "%llu of %llu flows did not complete (%llu failed, %llu unfinished)",
@@ -977,8 +986,10 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
                  s->duration_s, late, s->completed_cps, load);
     else
         snprintf(why, nwhy, "clean");
-    *clean = !strcmp(why, "clean");
     *stop = w.user || w.interrupted;
+    *clean = !*stop && !strcmp(w0, "clean");
+    why = w0;
+    nwhy = n0;
     json_t *js = json_object();
     json_object_set_new(js, "step", json_integer(k));
     json_object_set_new(js, "load", json_real(load));

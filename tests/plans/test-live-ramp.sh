@@ -14,9 +14,11 @@
 #     passes with live.capacity (tolerance 25 %), the capacity found within
 #     0.6..1.15 x the configured capacity, one baton-tgen step per trial in
 #     --json ramp.steps with their figures (the lower end clean, the upper
-#     end not, for loss), JUnit one testcase capacity without failure;
+#     end not: server-to-client packets lost, or the rate not held), JUnit
+#     one testcase capacity without failure;
 #  3. the device dropping everything (the server side off the bridge): the
-#     search stops at its lower end, capacity fails, exit 1;
+#     search stops at its lower end, capacity fails, exit 1, within
+#     live.timeout;
 #  4. RFC 9411 7.5 (concurrent connections): the namespace a router whose
 #     nftables rule drops a new connection's SYN while N connections are
 #     open (ct count over N); open-loop connections of two 250 ms round
@@ -146,7 +148,8 @@ if [ $rc -eq 0 ] && json "$T/search.json" 'd["mode"] == "live" and d["pass"] and
         d["ramp"]["trials"] == 5 == len(d["ramp"]["steps"]) and
         [s["load"] for s in d["ramp"]["steps"][:3]] == ['"$((CAP / 2)).0, $((CAP * 3 / 2)).0"', ('"$((CAP / 2)) + $((CAP * 3 / 2))"') / 2] and
         d["ramp"]["steps"][0]["clean"] and d["ramp"]["steps"][0]["flows_completed"] == d["ramp"]["steps"][0]["flows_started"] > 0 and
-        not d["ramp"]["steps"][1]["clean"] and d["ramp"]["steps"][1]["lost_s2c"] > 0 and
+        not d["ramp"]["steps"][1]["clean"] and
+        (d["ramp"]["steps"][1]["lost_s2c"] > 0 or d["ramp"]["steps"][1]["late_s"] > 0.05) and
         d["ramp"]["steps"][1]["lost_c2s"] == 0 and
         max(s["load"] for s in d["ramp"]["steps"] if s["clean"]) == d["ramp"]["found"] and
         all(not s["clean"] for s in d["ramp"]["steps"] if s["load"] > d["ramp"]["found"]) and
@@ -169,11 +172,19 @@ fi
 ip -n "$NS" link set s0 nomaster
 cp "$T/search.yaml" "$T/dead.yaml"
 sed -i 's/^name: search/name: dead/' "$T/dead.yaml"
+# bounded: baton-tgen holds as many flows at once as the rate and the
+# template need, so flows waiting for answers that never come hold back
+# the next ones' starts and a 1 s trial can last long
+echo "  timeout: 10s" >> "$T/dead.yaml"
+t0=$(date +%s)
 run dead
-if [ $rc -eq 1 ] && json "$T/dead.json" 'not d["pass"] and len(d["ramp"]["steps"]) == 1 and
+took=$(($(date +%s) - t0))
+if [ $rc -eq 1 ] && [ "$took" -lt 30 ] && json "$T/dead.json" 'not d["pass"] and len(d["ramp"]["steps"]) == 1 and
         not d["ramp"]["steps"][0]["clean"] and not d["verdicts"]["capacity"]["pass"] and
-        "lower end" in d["verdicts"]["capacity"]["message"]'; then
-    ok "a device dropping everything: the lower end is not carried, capacity fails, exit 1"
+        d["ramp"]["steps"][0]["lost_c2s"] > 0 and
+        ("lower end" in d["verdicts"]["capacity"]["message"] or "did not finish" in d["verdicts"]["capacity"]["message"]) and
+        "flows did not complete" in d["verdicts"]["capacity"]["message"]'; then
+    ok "a device dropping everything: the lower end is not carried (its flows did not complete), capacity fails, exit 1 ($took s)"
 else
     bad "dead device (exit $rc): $(tail -3 "$T/dead.err")"; [ -s "$T/dead.json" ] && show "$T/dead.json"
 fi

@@ -763,8 +763,8 @@ TEST(ramp_concurrent_and_bounded)
     CHECK_EQ_INT(loads_of(&f, loads, 16), 1);
     CHECK(!res.pass);
     CHECK((c = check_of(&res, "capacity")) && !c->pass &&
-          strstr(c->message, "the search did not finish: stopped by the search's bound "
-                             "(live.timeout), after 1 steps"));
+          strstr(c->message, "the search did not finish: stopped by its bound (live.timeout, or "
+                             "the step's own); what ran: clean, after 1 steps"));
     CHECK(json_is_true(json_object_get((json_t *)res.tgen_json, "stopped_by_bound")));
     pl_result_clear(&res);
     unsetenv("FAKE_CAPACITY");
