@@ -33,7 +33,15 @@
 /* Without branches: the heap's comparisons are coin flips to a predictor. */
 static inline bool ent_before(const struct gw_hent *a, const struct gw_hent *b)
 {
+#ifdef __SIZEOF_INT128__
+    /* one 128-bit compare (cmp, sbb) on (ts, meta) */
+    unsigned __int128 x = (unsigned __int128)a->ts << 64 | a->meta;
+    unsigned __int128 y = (unsigned __int128)b->ts << 64 | b->meta;
+
+    return x < y;
+#else
     return (a->ts < b->ts) | ((a->ts == b->ts) & (a->meta < b->meta));
+#endif
 }
 
 static void heap_up(struct gw_hent *h, unsigned i)
