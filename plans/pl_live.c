@@ -667,6 +667,7 @@ struct once {
     bool interrupted;              /* the bound stopped it (SIGINT) */
     bool user;                     /* a signal to baton-plan did */
     double start_s;
+    bool retried;                  /* its first process refused before the traffic started */
     json_t *tj;                    /* its --json summary (owned), with stopped_by_* added */
 };
 
@@ -740,11 +741,26 @@ static int tgen_once(struct live *L, const char *prof, const char *dir, double b
             return bt_err_setr(e, -E2BIG, "%s: --live: too many live.tgen_args", p->file);
     }
     argv[argc] = NULL;
-    r = run_tgen(L, argv, jpath, stats, bound, &status, &w->interrupted, &w->user, &w->start_s, e);
-    if (own_prefix)
-        remove_runtime(prefix + strlen("--file-prefix="));
-    if (r < 0)
-        return r;
+    for (unsigned attempt = 0;; attempt++) {
+        r = run_tgen(L, argv, jpath, stats, bound, &status, &w->interrupted, &w->user, &w->start_s, e);
+        if (own_prefix)
+            remove_runtime(prefix + strlen("--file-prefix="));
+        if (r < 0)
+            return r;
+        /* baton-tgen refused before its traffic started: once more, in a
+         * new process. DPDK's af_packet PMD names its fanout group after
+         * the pid and the interface index (22.11), and a group of that id
+         * held by another process on another interface makes the port's
+         * set-up fail (EINVAL, "1 DPDK port"); nothing reached the device */
+        if (attempt > 0 || WEXITSTATUS(status) != 2 || w->start_s >= 0 || w->user ||
+            wall_now() >= bound)
+            break;
+        w->retried = true;
+        unlink(stats);
+        /* the hooks the first one never reached are the second's */
+        L->co->runs = L->co->runs_failed = L->co->runs_timeout = 0;
+        L->co->run_report[0] = '\0';
+    }
     w->tgen_exit = WEXITSTATUS(status);
     if (w->tgen_exit != 0 && w->tgen_exit != 1)
         return bt_err_setr(e, -EINVAL, "%s: --live: baton-tgen refused the run (exit %d; its message "
@@ -759,6 +775,8 @@ static int tgen_once(struct live *L, const char *prof, const char *dir, double b
         json_object_set_new(w->tj, "stopped_by_bound", json_true());
     if (w->user)
         json_object_set_new(w->tj, "stopped_by_signal", json_true());
+    if (w->retried)
+        json_object_set_new(w->tj, "setup_retried", json_true());
     return 0;
 }
 

@@ -304,7 +304,9 @@ static const char fake_tgen[] =
     "  FAKE_FAILED=$(awk -v l=\"$load\" -v c=\"$FAKE_CAPACITY\" 'BEGIN { print (l + 0 > c + 0) ? 3 : 0 }')\n"
     "  echo \"$load\" >> \"$FAKE_ARGS.loads\"\n"
     "fi\n"
+    "echo run >> \"$FAKE_ARGS.runs\"\n"
     "[ \"$FAKE_EXIT\" = 2 ] && { echo 'baton-tgen: bad EAL arguments' >&2; exit 2; }\n"
+    "[ \"$FAKE_EXIT\" = once2 ] && [ $(wc -l < \"$FAKE_ARGS.runs\") = 1 ] && { echo 'baton-tgen: 1 DPDK port' >&2; exit 2; }\n"
     "cp \"$FAKE_CAP\"/port*.pcap \"$cap\"/\n"
     "i=0; while [ $i -lt \"${FAKE_PRE:-0}\" ]; do sleep 0.1; i=$((i + 1)); done   # EAL set-up\n"
     "interrupted=false\n"
@@ -330,6 +332,11 @@ static void fake_setup(struct fake *f, const char *name, int exitc, int failed, 
     write_file(f->tgen, fake_tgen);
     chmod(f->tgen, 0755);
     snprintf(f->args, sizeof(f->args), "%s/%s.args", tmpdir(), name);
+    {
+        char runs[500];
+        snprintf(runs, sizeof(runs), "%s.runs", f->args);
+        unlink(runs);
+    }
     snprintf(f->cap, sizeof(f->cap), "%s/%s-cap", tmpdir(), name);
     snprintf(f->out, sizeof(f->out), "%s/out-%s", tmpdir(), name);
     mkdir(f->cap, 0777);
@@ -361,6 +368,20 @@ static char *slurp(const char *path)
     if (f)
         fclose(f);
     return buf;
+}
+
+/* How often the stand-in ran since fake_setup. */
+static int runs_of(const struct fake *f)
+{
+    char path[500], line[16];
+    int n = 0;
+    snprintf(path, sizeof(path), "%s.runs", f->args);
+    FILE *fp = fopen(path, "r");
+    while (fp && fgets(line, sizeof(line), fp))
+        n++;
+    if (fp)
+        fclose(fp);
+    return n;
 }
 
 TEST(run_healthy_and_broken)
@@ -416,10 +437,27 @@ TEST(run_healthy_and_broken)
     CHECK((c = check_of(&res, "rsts")) && c->pass);
     pl_result_clear(&res);
 
-    /* baton-tgen refusing the run (exit 2) is exit 2 for the plan */
+    /* baton-tgen refusing the run (exit 2) before its traffic starts is
+     * tried once more (a new process), then exit 2 for the plan */
     fake_setup(&f, "r", 2, 0, 1, false);
     CHECK(pl_run_live(p, &o, f.out, &res, &e) == -EINVAL);
     CHECK(strstr(e.msg, "baton-tgen refused the run (exit 2") != NULL);
+    CHECK_EQ_INT(runs_of(&f), 2);
+    pl_result_clear(&res);
+    /* refusing once only (a port's set-up that failed): the second runs */
+    fake_setup(&f, "r1", 0, 0, 5, false);
+    setenv("FAKE_EXIT", "once2", 1);
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK_EQ_INT(runs_of(&f), 2);
+    CHECK(res.pass);
+    CHECK(json_is_true(json_object_get((json_t *)res.tgen_json, "setup_retried")));
+    CHECK((c = check_of(&res, "run")) && c->pass && !strstr(c->message, "not run"));
+    pl_result_clear(&res);
+    /* a healthy run is not retried */
+    fake_setup(&f, "r0", 0, 0, 5, false);
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK_EQ_INT(runs_of(&f), 1);
+    CHECK(json_object_get((json_t *)res.tgen_json, "setup_retried") == NULL);
     pl_result_clear(&res);
     pl_plan_free(p);
 }
