@@ -974,40 +974,31 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
     bool rate = p->ramp.kind == PL_RAMP_CPS && tail0 >= 0 && s->flows_started > 0;
     double late = rate ? s->duration_s - ((double)s->flows_started - 1) / load - tail0 : 0;
     double allow = 0.05 * p->ramp.trial_ns / 1e9;
-    char *w0 = why;
-    size_t n0 = nwhy;
-    if (w.user || w.interrupted) {
-        /* what ran is judged all the same: a dead device shows it */
-        int l = snprintf(why, nwhy, "stopped by %s; what ran: ", w.user ? "a signal"
-                         : "its bound (live.timeout, or the step's own)");
-        if (l > 0 && (size_t)l < nwhy) {
-            why += l;
-            nwhy -= (size_t)l;
-        }
-    }
+    char reason[200];
     if (s->flows_started == 0)
-        snprintf(why, nwhy, "no flow started");
+        snprintf(reason, sizeof(reason), "no flow started");
     else if (bad)
-        snprintf(why, nwhy, "%llu of %llu flows did not complete (%llu failed, %llu unfinished)",
-                 (unsigned long long)bad, (unsigned long long)s->flows_started,
+        snprintf(reason, sizeof(reason), "%llu of %llu flows did not complete (%llu failed, %llu "
+                 "unfinished)", (unsigned long long)bad, (unsigned long long)s->flows_started,
                  (unsigned long long)s->flows_failed, (unsigned long long)s->flows_aborted);
     else if (rst_pct > max_rst)
-        snprintf(why, nwhy, "%llu unexpected RSTs (%.4f%% of flows, more than %g%%)",
+        snprintf(reason, sizeof(reason), "%llu unexpected RSTs (%.4f%% of flows, more than %g%%)",
                  (unsigned long long)s->rsts_seen, rst_pct, max_rst);
     else if (lost[0] || lost[1])
-        snprintf(why, nwhy, "the device dropped packets: %llu client-to-server (%.3f%%), %llu "
-                 "server-to-client (%.3f%%)", (unsigned long long)lost[0], pct[0],
+        snprintf(reason, sizeof(reason), "the device dropped packets: %llu client-to-server "
+                 "(%.3f%%), %llu server-to-client (%.3f%%)", (unsigned long long)lost[0], pct[0],
                  (unsigned long long)lost[1], pct[1]);
     else if (rate && late > allow)
-        snprintf(why, nwhy, "the rate was not held: the flows took %.3f s, %.3f s longer than at "
-                 "ramp.from (more than 5%% of the trial): %.0f of %.0f conn/s completed",
-                 s->duration_s, late, s->completed_cps, load);
+        snprintf(reason, sizeof(reason), "the rate was not held: the flows took %.3f s, %.3f s "
+                 "longer than at ramp.from (more than 5%% of the trial): %.0f of %.0f conn/s "
+                 "completed", s->duration_s, late, s->completed_cps, load);
     else
-        snprintf(why, nwhy, "clean");
+        snprintf(reason, sizeof(reason), "clean");
     *stop = w.user || w.interrupted;
-    *clean = !*stop && !strcmp(w0, "clean");
-    why = w0;
-    nwhy = n0;
+    *clean = !*stop && !strcmp(reason, "clean");
+    /* a step cut short is judged on what ran all the same: a dead device shows it */
+    snprintf(why, nwhy, "%s%s", !*stop ? "" : w.user ? "stopped by a signal; what ran: "
+             : "stopped by its bound (live.timeout, or the step's own); what ran: ", reason);
     json_t *js = json_object();
     json_object_set_new(js, "step", json_integer(k));
     json_object_set_new(js, "load", json_real(load));
