@@ -29,8 +29,9 @@
  *  - the control loop talks to workers through two counters: `req` (a
  *    summary is wanted: the worker publishes tg_summary_get and stores
  *    `served`) and `stop` (1: tg_stop, drain, end; 2: tg_abort).
- *  - --capture: a worker bumps the refcount of every mbuf it sends (and
- *    hands over every mbuf it received), stamps the time in the mbuf's
+ *  - --capture: a worker bumps the refcount of every mbuf it sends (only
+ *    those the port took: a frame freed after a stall is not captured as
+ *    sent; and hands over every mbuf it received), stamps the time in the mbuf's
  *    private area and enqueues it on a single-producer single-consumer ring
  *    per port and direction; the main lcore writes the pcaps and frees the
  *    mbufs. When a ring is full the copy is dropped and counted
@@ -454,7 +455,19 @@ static void flush(struct worker *w, unsigned p, uint64_t now)
 
     if (!n)
         return;
+    /* --capture: a reference taken before the PMD owns the frames; the
+     * capture gets only those the port took, so a frame freed below after
+     * a stall (tx_dropped) is not in port<p>-tx.pcap as sent */
+    if (w->capture)
+        for (uint32_t i = 0; i < n; i++)
+            rte_mbuf_refcnt_update(w->pend[p][i], 1);
     sent = rte_eth_tx_burst(w->ports[p].id, w->q, w->pend[p], (uint16_t)n);
+    if (w->capture) {
+        if (sent)
+            cap_put(w, p, 0, w->pend[p], sent, now, false);
+        for (uint32_t i = sent; i < n; i++)
+            rte_mbuf_refcnt_update(w->pend[p][i], -1);
+    }
     if (sent) {
         if (sent < n)
             memmove(w->pend[p], w->pend[p] + sent, (n - sent) * sizeof(w->pend[p][0]));
@@ -475,7 +488,7 @@ static void flush(struct worker *w, unsigned p, uint64_t now)
 
 /* Queues a frame of our own (an ARP reply, a neighbour request) on port p:
  * 1 queued, 0 no mbuf or no room (counted). */
-static int tx_own(struct worker *w, unsigned p, const uint8_t *buf, uint32_t l, uint64_t now)
+static int tx_own(struct worker *w, unsigned p, const uint8_t *buf, uint32_t l)
 {
     struct rte_mbuf *r = rte_pktmbuf_alloc(w->mp);
 
@@ -489,8 +502,6 @@ static int tx_own(struct worker *w, unsigned p, const uint8_t *buf, uint32_t l, 
     r->data_len = (uint16_t)l;
     r->pkt_len = l;
     w->pend[p][w->npend[p]++] = r;
-    if (w->capture)
-        cap_put(w, p, 0, &r, 1, now, true);
     return 1;
 }
 
@@ -511,7 +522,7 @@ static bool rx_neigh(struct worker *w, unsigned p, const uint8_t *d, uint32_t le
     uint32_t l = tg_neigh_answer(&pt->nb, d, len, buf, sizeof(buf));
     if (!l)
         return false;
-    if (tx_own(w, p, buf, l, now)) {
+    if (tx_own(w, p, buf, l)) {
         if (buf[12] == 0x08 || (buf[12] == 0x81 && buf[16] == 0x08))
             w->arp_replies++;
         else
@@ -623,7 +634,7 @@ static void neigh_turn(struct worker *w, uint64_t now)
             if (!pt->gw_fam)
                 continue;
             l = tg_neigh_request(&pt->nb, pt->gw_fam, pt->gw, pt->vlan, buf, sizeof(buf));
-            if (l && tx_own(w, p, buf, l, now))
+            if (l && tx_own(w, p, buf, l))
                 w->neigh_requests++;
         }
     }
@@ -644,8 +655,6 @@ static void neigh_turn(struct worker *w, uint64_t now)
 static void tx_fill(struct worker *w, uint64_t now)
 {
     uint32_t room = TX_PEND - (w->npend[0] > w->npend[1] ? w->npend[0] : w->npend[1]);
-    struct rte_mbuf *out[2][BURST];
-    unsigned nout[2] = {0, 0};
 
     if (room > BURST)
         room = BURST;
@@ -685,8 +694,6 @@ static void tx_fill(struct worker *w, uint64_t now)
             w->pend[1][np1++] = m;
         else
             w->pend[0][np0++] = m;
-        if (w->capture)
-            out[p][nout[p]++] = m;
     }
     w->npend[0] = np0;
     w->npend[1] = np1;
@@ -695,10 +702,6 @@ static void tx_fill(struct worker *w, uint64_t now)
         if (w->nstash)
             memmove(w->stash, w->stash + n, w->nstash * sizeof(w->stash[0]));
     }
-    if (w->capture)
-        for (unsigned p = 0; p < 2; p++)
-            if (nout[p])
-                cap_put(w, p, 0, out[p], nout[p], now, true);
 }
 
 /* The end of a worker: what is pending leaves or is freed, the stash goes

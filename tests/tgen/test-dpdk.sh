@@ -3,6 +3,8 @@
 # baton-tgen's DPDK backend, black box, on vdevs (no hugepages, no NIC):
 #  1. open loop on two net_null ports: the port counters agree with --json,
 #     --stats writes JSON lines;
+#  1b. two net_ring ports nobody reads: frames refused are tx_dropped, not
+#     captured as sent;
 #  2. net_pcap ports: tshark finds no bad checksum and exactly N
 #     conversations for --flows N in what port 0 sent;
 #  3. closed loop through a memif pair (a perfect device), and through a real
@@ -57,6 +59,25 @@ assert 500 < rows[0]["cps"] < 2500, rows[0]' "$T/n2.jsonl" "$T/n2.json"; then
     ok "net_null paced at 2000 cps on the main lcore: $lines --stats lines, the last one = the summary"
 else
     bad "net_null paced (exit $rc, $lines stats lines)"; show "$T/n2.json" flows_completed duration_s
+fi
+
+# --- 1b. a port that stops taking frames: two net_ring ports nobody reads
+# fill their rings (1023 frames each); what tx_burst then refuses for 1 ms
+# is freed and counted, and --capture holds only what the ports took
+# (a frame counted tx_dropped must not be in port<p>-tx.pcap as sent: the
+# loss check would blame the device for the tester's own drop)
+tg r1 --vdev net_ring0 --vdev net_ring1 -l 0 -- --synth tcp --flows 2000 --rate max --no-rx \
+    --capture "$T/rcap" --json --quiet > "$T/r1.json"
+rc=$?
+r0=$(capinfos -c -M "$T/rcap/port0-tx.pcap" 2> /dev/null | awk '/packets:/ {print $NF}')
+r1=$(capinfos -c -M "$T/rcap/port1-tx.pcap" 2> /dev/null | awk '/packets:/ {print $NF}')
+if [ $rc -eq 0 ] && [ -n "$r0" ] && [ -n "$r1" ] && json "$T/r1.json" "d['tx_dropped'] > 0 and
+        d['capture_dropped'] == 0 and $r0 == d['ports'][0]['opackets'] > 0 and
+        $r1 == d['ports'][1]['opackets'] > 0 and
+        $r0 + $r1 + d['tx_dropped'] == d['tx_packets']"; then
+    ok "a full ring: $r0 + $r1 frames sent and captured, the rest tx_dropped and not captured"
+else
+    bad "a full ring (exit $rc, captured $r0 / $r1)"; show "$T/r1.json" tx_packets tx_dropped capture_dropped ports
 fi
 
 # two workers on two lcores (lcore 2 shares a core): the flows split, none twice
