@@ -779,8 +779,18 @@ static bool worker_poll(struct worker *w, unsigned iters)
              * queues (the PMD spreads them): serve them until all end;
              * worker 0 keeps the next hops fresh until then too */
             if ((!w->steer && !w->refresh_ns) ||
-                __atomic_load_n(&nfinished, __ATOMIC_ACQUIRE) == w->nw)
+                __atomic_load_n(&nfinished, __ATOMIC_ACQUIRE) == w->nw) {
+                /* frames of our own queued since worker_finish (ARP
+                 * replies, neighbour requests) that the port has not
+                 * taken yet: freed and counted, not leaked */
+                for (unsigned p = 0; p < 2; p++)
+                    if (w->npend[p]) {
+                        rte_pktmbuf_free_bulk(w->pend[p], w->npend[p]);
+                        w->tx_dropped += w->npend[p];
+                        w->npend[p] = 0;
+                    }
                 return true;
+            }
             continue;
         }
         if (tg_next_ns(w->g) <= now) {
@@ -980,11 +990,102 @@ static int resolve(struct port *pt, const struct tg_port_ip *pi, struct rte_memp
 
 /* ================================================================ control */
 
+/* --capture's files. With one worker w[0] are the port files themselves;
+ * with several, each worker writes files of its own (each in time order: a
+ * drain empties one worker's ring after another, so one shared file would
+ * step back in time at every turn) and capture_merge joins them by time
+ * stamp at the end, as bt_pcap_merge and verify's loss check want. */
 struct capture {
-    struct bt_pcap_writer *w[2][2];
+    struct bt_pcap_writer *w[MAX_WORKERS][2][2];
+    unsigned nw;
     uint64_t wall0_ns;     /* CLOCK_REALTIME at tsc0 */
     int err;
 };
+
+static void capture_path(char *buf, size_t n, const char *dir, unsigned p, unsigned d,
+                         unsigned worker, unsigned nw)
+{
+    if (nw == 1)
+        snprintf(buf, n, "%s/port%u-%s.pcap", dir, p, d ? "rx" : "tx");
+    else
+        snprintf(buf, n, "%s/.port%u-%s.w%u.pcap", dir, p, d ? "rx" : "tx", worker);
+}
+
+/* Closes the workers' files and, with several, merges them into the port
+ * files and removes them. 0, or -errno with e filled. */
+static int capture_merge(struct capture *c, const char *dir, struct bt_err *e)
+{
+    int rc = 0;
+
+    for (unsigned p = 0; p < 2; p++)
+        for (unsigned d = 0; d < 2; d++) {
+            struct bt_pcap_reader *rd[MAX_WORKERS] = {0};
+            struct bt_pcap_writer *out = NULL;
+            struct bt_pcap_merge *m = NULL;
+            char path[4096];
+            int r = 0;
+
+            for (unsigned i = 0; i < c->nw; i++) {
+                int k = bt_pcap_writer_close(c->w[i][p][d]);
+                c->w[i][p][d] = NULL;
+                if (k < 0 && !r) {
+                    capture_path(path, sizeof(path), dir, p, d, i, c->nw);
+                    r = bt_err_setr(e, k, "--capture %s: %s", path, strerror(-k));
+                }
+            }
+            if (c->nw == 1 || r)
+                goto next;
+            for (unsigned i = 0; i < c->nw; i++) {
+                capture_path(path, sizeof(path), dir, p, d, i, c->nw);
+                if (!(rd[i] = bt_pcap_open(path, e))) {
+                    r = -EIO;
+                    goto next;
+                }
+            }
+            capture_path(path, sizeof(path), dir, p, d, 0, 1);
+            if (!(out = bt_pcap_writer_open(path, 1, 65535, e))) {
+                r = -EIO;
+                goto next;
+            }
+            if (!(m = bt_pcap_merge_new(rd, c->nw))) {
+                r = bt_err_setr(e, -ENOMEM, "--capture: out of memory");
+                goto next;
+            }
+            for (;;) {
+                struct bt_pcap_rec rec;
+                unsigned which;
+                int k = bt_pcap_merge_next(m, &rec, &which, e);
+                if (k == 0)
+                    break;
+                if (k < 0 ||
+                    (k = bt_pcap_write(out, rec.ts_ns, rec.data, rec.caplen, rec.wire_len)) < 0) {
+                    if (k != -EBADMSG)
+                        bt_err_setr(e, k, "--capture %s: %s", path, strerror(-k));
+                    r = k;
+                    break;
+                }
+            }
+        next:
+            bt_pcap_merge_free(m);
+            for (unsigned i = 0; i < c->nw; i++) {
+                bt_pcap_close(rd[i]);
+                if (c->nw > 1) {
+                    capture_path(path, sizeof(path), dir, p, d, i, c->nw);
+                    unlink(path);
+                }
+            }
+            if (out) {
+                int k = bt_pcap_writer_close(out);
+                if (k < 0 && !r) {
+                    capture_path(path, sizeof(path), dir, p, d, 0, 1);
+                    r = bt_err_setr(e, k, "--capture %s: %s", path, strerror(-k));
+                }
+            }
+            if (r && !rc)
+                rc = r;
+        }
+    return rc;
+}
 
 static void capture_drain(struct capture *c)
 {
@@ -1001,7 +1102,7 @@ static void capture_drain(struct capture *c)
                     for (unsigned k = 0; k < n; k++) {
                         struct rte_mbuf *m = objs[k];
                         uint64_t ts = *(uint64_t *)rte_mbuf_to_priv(m);
-                        int r2 = bt_pcap_write(c->w[p][d], c->wall0_ns + ts,
+                        int r2 = bt_pcap_write(c->w[i][p][d], c->wall0_ns + ts,
                                                rte_pktmbuf_mtod(m, const uint8_t *),
                                                m->data_len, m->pkt_len);
                         if (r2 < 0 && !c->err)
@@ -1345,17 +1446,18 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
             fprintf(stderr, "baton-tgen: --capture %s: %s\n", o.capture_dir, strerror(errno));
             goto out;
         }
-        for (unsigned p = 0; p < 2; p++)
-            for (unsigned d = 0; d < 2; d++) {
-                char path[4096];
-                snprintf(path, sizeof(path), "%s/port%u-%s.pcap", o.capture_dir, p,
-                         d ? "rx" : "tx");
-                cap.w[p][d] = bt_pcap_writer_open(path, 1, 65535, &err);
-                if (!cap.w[p][d]) {
-                    rc = fail(&err);
-                    goto out;
+        cap.nw = nworkers;
+        for (unsigned i = 0; i < nworkers; i++)
+            for (unsigned p = 0; p < 2; p++)
+                for (unsigned d = 0; d < 2; d++) {
+                    char path[4096];
+                    capture_path(path, sizeof(path), o.capture_dir, p, d, i, nworkers);
+                    cap.w[i][p][d] = bt_pcap_writer_open(path, 1, 65535, &err);
+                    if (!cap.w[i][p][d]) {
+                        rc = fail(&err);
+                        goto out;
+                    }
                 }
-            }
     }
     if (tg_cli_out_open(&out, &o, &err) < 0) {
         rc = fail(&err);
@@ -1446,8 +1548,13 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
     }
     if (!inline_worker)
         rte_eal_mp_wait_lcore();
-    if (o.capture_dir)
+    if (o.capture_dir) {
         capture_drain(&cap);
+        if (capture_merge(&cap, o.capture_dir, &err) < 0) {
+            rc = fail(&err);
+            goto out;
+        }
+    }
 
     /* the summary, from the engines themselves now that they rest */
     memset(&sum, 0, sizeof(sum));
@@ -1508,12 +1615,13 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
     if (!rc)
         rc = stuck ? 2 : sum.flows_failed ? 1 : 0;
 out:
-    for (unsigned p = 0; p < 2; p++)
-        for (unsigned d = 0; d < 2; d++)
-            if (cap.w[p][d] && bt_pcap_writer_close(cap.w[p][d]) < 0) {
-                fprintf(stderr, "baton-tgen: --capture %s: write failed\n", o.capture_dir);
-                rc = 2;
-            }
+    for (unsigned i = 0; i < cap.nw; i++)
+        for (unsigned p = 0; p < 2; p++)
+            for (unsigned d = 0; d < 2; d++)
+                if (cap.w[i][p][d] && bt_pcap_writer_close(cap.w[i][p][d]) < 0) {
+                    fprintf(stderr, "baton-tgen: --capture %s: write failed\n", o.capture_dir);
+                    rc = 2;
+                }
     if (cap.err && rc != 2) {
         fprintf(stderr, "baton-tgen: --capture %s: %s\n", o.capture_dir, strerror(-cap.err));
         rc = 2;
