@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -308,6 +309,14 @@ static void summary_from_json(const json_t *j, struct tg_summary *s)
 #undef D
 }
 
+/* A count of baton-tgen's --json summary outside struct tg_summary
+ * (capture_dropped, tx_dropped: its DPDK backend's), 0 when absent. */
+static uint64_t tj_count(const json_t *tj, const char *key)
+{
+    json_int_t v = json_integer_value(json_object_get(tj, key));
+    return v > 0 ? (uint64_t)v : 0;
+}
+
 /* ---------------------------------------------------------------- the run */
 
 struct hook {
@@ -334,9 +343,18 @@ static void note(struct pl_cosim_result *co, double t, const char *cmd, const ch
              n ? "; " : "", t, cmd, what);
 }
 
+/* In a child after fork: killed when the runner dies (kill -9 included),
+ * which the process groups of their own would otherwise outlive. false:
+ * the runner died before the request was made (the child must go). */
+static bool die_with(pid_t parent)
+{
+    return prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() == parent;
+}
+
 static void hook_start(struct live *L, struct hook *h, double now)
 {
     const struct pl_event *ev = h->ev;
+    pid_t parent = getpid();
     char tbuf[32];
 
     L->co->runs++;
@@ -352,6 +370,8 @@ static void hook_start(struct live *L, struct hook *h, double now)
     }
     if (h->pid == 0) {
         setpgid(0, 0);
+        if (!die_with(parent))
+            _exit(127);
         dup2(2, 1);                /* stdout may be --json */
         snprintf(tbuf, sizeof(tbuf), "%.6f", now - L->anchor);
         setenv("BATON_T", tbuf, 1);
@@ -487,9 +507,11 @@ static int make_dir(const char *path, struct bt_err *e)
     return 0;
 }
 
-/* SIGINT / SIGTERM to baton-plan during a live run: counted here, handed to
- * baton-tgen one by one by the run's loop (tgen runs in its own process
- * group, so a terminal's Ctrl-C reaches it only that way, once). */
+/* SIGINT / SIGTERM to baton-plan during a live run: counted here (the
+ * handler is in place for the whole of pl_run_live: before the first fork,
+ * while judging, between a ramp's steps), handed to baton-tgen one by one
+ * by the run's loop (tgen runs in its own process group, so a terminal's
+ * Ctrl-C reaches it only that way, once). */
 static volatile sig_atomic_t user_signals;
 
 static void on_user_signal(int sig)
@@ -511,15 +533,22 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
     double t0 = wall_now(), stop_at = 0;
     int stage = 0, forwarded = 0, r = 0;
     bool done = false, no_start = false;
-    struct sigaction sa, old_int, old_term;
-    pid_t pid;
+    pid_t pid, parent = getpid();
 
     memset(hooks, 0, sizeof(hooks));
+    *interrupted = *user = false;
+    *start_s = -1;
+    if (user_signals) {
+        *user = true;              /* a signal before baton-tgen started: none starts */
+        return bt_err_setr(e, -EINTR, "interrupted by a signal before baton-tgen started");
+    }
     fflush(NULL);
     if ((pid = fork()) < 0)
         return bt_err_setr(e, -errno, "cannot fork baton-tgen: %s", strerror(errno));
     if (pid == 0) {
         setpgid(0, 0);
+        if (!die_with(parent))
+            _exit(127);
         int fd = open(json_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
         if (fd < 0 || dup2(fd, 1) < 0)
             _exit(126);
@@ -529,14 +558,6 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
         _exit(127);
     }
     setpgid(pid, pid);
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_user_signal;
-    sigemptyset(&sa.sa_mask);
-    user_signals = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    *interrupted = *user = false;
-    *start_s = -1;
     L->anchor = -1;
     for (;;) {
         double now = wall_now();
@@ -604,8 +625,6 @@ static int run_tgen(struct live *L, const char **argv, const char *json_path, co
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     if (r < 0)
         return r;
     for (; next < p->nevents; next++) {
@@ -944,6 +963,13 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
     int r;
 
     *clean = *stop = false;
+    if (user_signals) {
+        /* a signal while the last step was judged, or between steps */
+        *stop = true;
+        L->res->interrupted = true;
+        snprintf(why, nwhy, "interrupted by a signal before step %u", k);
+        return 0;
+    }
     snprintf(dir, sizeof(dir), "%s/step-%u", L->out, k);
     if ((r = make_dir(dir, e)) < 0)
         return r;
@@ -963,6 +989,15 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
     json_t *vj = vf_report_json(rep);
     step_loss(vj, lost, pct);
     json_decref(vj);
+    /* frames tgen's capture ring had no room for are missing from the
+     * captures as a device's drop would be: the loss is not judged */
+    uint64_t cap_drop = tj_count(w.tj, "capture_dropped"), tx_drop = tj_count(w.tj, "tx_dropped");
+    char loss_nj[200] = "";
+    if (cap_drop && (lost[0] || lost[1]))
+        snprintf(loss_nj, sizeof(loss_nj), "captures incomplete: %llu frames not captured by "
+                 "baton-tgen (its capture ring was full), so the %llu+%llu packets missing from "
+                 "them are not judged as the device's loss", (unsigned long long)cap_drop,
+                 (unsigned long long)lost[0], (unsigned long long)lost[1]);
     const struct tg_summary *s = &L->co->tg;
     double rst_pct = s->flows_started ? (double)s->rsts_seen * 100 / (double)s->flows_started : 0;
     double max_rst = p->max_rst_pct >= 0 ? p->max_rst_pct : 0.001;
@@ -984,7 +1019,7 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
     else if (rst_pct > max_rst)
         snprintf(reason, sizeof(reason), "%llu unexpected RSTs (%.4f%% of flows, more than %g%%)",
                  (unsigned long long)s->rsts_seen, rst_pct, max_rst);
-    else if (lost[0] || lost[1])
+    else if ((lost[0] || lost[1]) && !cap_drop)
         snprintf(reason, sizeof(reason), "the device dropped packets: %llu client-to-server "
                  "(%.3f%%), %llu server-to-client (%.3f%%)", (unsigned long long)lost[0], pct[0],
                  (unsigned long long)lost[1], pct[1]);
@@ -1019,6 +1054,9 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
     json_object_set_new(js, "lost_s2c", json_integer((json_int_t)lost[1]));
     json_object_set_new(js, "loss_c2s_pct", json_real(pct[0]));
     json_object_set_new(js, "loss_s2c_pct", json_real(pct[1]));
+    json_object_set_new(js, "capture_dropped", json_integer((json_int_t)cap_drop));
+    json_object_set_new(js, "tx_dropped", json_integer((json_int_t)tx_drop));
+    json_object_set_new(js, "loss_not_judged", loss_nj[0] ? json_string(loss_nj) : json_null());
     json_object_set_new(js, "foreign_client", json_integer((json_int_t)foreign[0]));
     json_object_set_new(js, "foreign_server", json_integer((json_int_t)foreign[1]));
     json_object_set_new(js, "tgen_exit", json_integer(w.tgen_exit));
@@ -1071,9 +1109,17 @@ static int live_ramp(struct live *L, struct pl_result *res, struct bt_err *e)
     json_t *steps = json_array();
     int r;
 
+    /* find: concurrent runs whole connection counts: integer midpoints,
+     * down to a bracket of one, the count found one that ran */
+    bool whole = p->ramp.kind == PL_RAMP_CONCURRENT;
+
     if (!steps)
         return bt_err_setr(e, -ENOMEM, "out of memory");
     res->ramp_json = steps;
+    if (whole) {
+        lo = floor(lo);
+        hi = floor(hi);
+    }
     if ((r = ramp_step(L, k++, lo, search_bound, -1, steps, &clean, &stop, why, sizeof(why), e)) < 0)
         return r;
     res->ramp_trials = k;
@@ -1105,7 +1151,9 @@ static int live_ramp(struct live *L, struct pl_result *res, struct bt_err *e)
     }
     snprintf(ends, sizeof(ends), "%s", why);
     for (unsigned i = 0; i < p->ramp.trials && !stop; i++) {
-        double mid = (lo + hi) / 2;
+        if (whole && hi - lo <= 1)
+            break;
+        double mid = whole ? floor((lo + hi) / 2) : (lo + hi) / 2;
         if (wall_now() >= search_bound) {
             stop = true;
             snprintf(why, sizeof(why), "the search's bound (live.timeout) came before step %u", k);
@@ -1127,6 +1175,8 @@ static int live_ramp(struct live *L, struct pl_result *res, struct bt_err *e)
     res->ramp_model = cap;
     if (stop) {
 unfinished:
+        k = (unsigned)json_array_size(steps);      /* the steps that ran */
+        res->ramp_trials = k;
         c = live_check(res, "capacity", false);
         snprintf(c->message, sizeof(c->message), "the search did not finish: %s, after %u steps "
                  "(bracket %.0f..%.0f %s)", why, k, lo, hi, what);
@@ -1148,8 +1198,103 @@ unfinished:
     return 0;
 }
 
+/* The flows the traffic would start run to its end: flows:, else its
+ * rate for its duration (0: not known). */
+static uint64_t flows_planned(const struct tg_profile *t)
+{
+    double rate = t->cps * (t->cps_mult > 0 ? t->cps_mult : 1);
+
+    if (t->flows)
+        return t->flows;
+    return t->duration_ns && rate > 0 ? (uint64_t)(rate * t->duration_ns / 1e9 + 0.5) : 0;
+}
+
+/* complete: the traffic ran to its end; a run the bound (or a signal)
+ * stopped ran part of it, however clean that part was */
+static void complete_check(const struct pl_plan *p, const struct once *w, struct pl_result *res)
+{
+    uint64_t n = res->co.tg.flows_started, m = flows_planned(p->prof);
+    char of[64] = "";
+    struct pl_check *c;
+
+    if (res->nchecks >= PL_MAX_CHECKS)
+        return;
+    if (m)
+        snprintf(of, sizeof(of), " of %llu", (unsigned long long)m);
+    c = live_check(res, "complete", !w->interrupted && !w->user);
+    if (w->user)
+        snprintf(c->message, sizeof(c->message), "a signal to baton-plan stopped the traffic: "
+                 "%llu%s flows started", (unsigned long long)n, of);
+    else if (w->interrupted && p->live.timeout_ns)
+        snprintf(c->message, sizeof(c->message), "expected the traffic to run to its end; the "
+                 "run's bound (live.timeout %.3f s) stopped it: %llu%s flows started, the rest "
+                 "never ran: raise live.timeout", p->live.timeout_ns / 1e9, (unsigned long long)n, of);
+    else if (w->interrupted)
+        snprintf(c->message, sizeof(c->message), "expected the traffic to run to its end; the "
+                 "run's bound (its length, retransmissions and hooks plus %.0f s) stopped it: "
+                 "%llu%s flows started, the rest never ran: give a longer live.timeout",
+                 GRACE_NS / 1e9, (unsigned long long)n, of);
+    else
+        snprintf(c->message, sizeof(c->message), "the traffic ran to its end: %llu%s flows started",
+                 (unsigned long long)n, of);
+}
+
+/* capture_dropped > 0: frames baton-tgen's capture ring had no room for
+ * are missing from the link captures as the device's drops would be, so
+ * the loss check is not judged (verify's report says so too) */
+static void captures_incomplete(const struct once *w, struct pl_result *res)
+{
+    uint64_t n = tj_count(w->tj, "capture_dropped");
+    json_t *vl = json_object_get((json_t *)res->verify_json, "loss");
+
+    if (!n)
+        return;
+    for (unsigned k = 0; k < res->nchecks; k++) {
+        struct pl_check *c = &res->check[k];
+        if (strcmp(c->name, VF_CHECK_LOSS) || !c->judged)
+            continue;
+        c->judged = false;
+        c->pass = true;
+        snprintf(c->message, sizeof(c->message), "captures incomplete: %llu frames not captured "
+                 "by baton-tgen (its capture ring was full; tgen.json capture_dropped), so a frame "
+                 "missing from them is not the device's loss: not judged", (unsigned long long)n);
+        if (vl) {
+            json_object_set_new(vl, "judged", json_false());
+            json_object_set_new(vl, "pass", json_null());
+            json_object_set_new(vl, "message", json_string(c->message));
+        }
+    }
+}
+
+static int run_live(const struct pl_plan *p, const struct pl_live_opts *o, const char *out,
+                    struct pl_result *res, struct bt_err *e);
+
 int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const char *out,
                 struct pl_result *res, struct bt_err *e)
+{
+    struct sigaction sa, old_int, old_term;
+    int r;
+
+    /* SIGINT / SIGTERM counted for the whole run, from before the first
+     * fork to the end of the judging */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_user_signal;
+    sigemptyset(&sa.sa_mask);
+    user_signals = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    r = run_live(p, o, out, res, e);
+    if (r == 0 && user_signals) {
+        res->interrupted = true;   /* (while judging): a run cut short proves nothing */
+        res->pass = false;
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return r;
+}
+
+static int run_live(const struct pl_plan *p, const struct pl_live_opts *o, const char *out,
+                    struct pl_result *res, struct bt_err *e)
 {
     char prof[4096];
     struct vf_report *rep = NULL;
@@ -1200,9 +1345,11 @@ int pl_run_live(const struct pl_plan *p, const struct pl_live_opts *o, const cha
     res->verify_wall_s = wall_now() - tv;
     res->verify_json = vf_report_json(rep);
     pl_verify_checks(rep, res);
+    captures_incomplete(&w, res);
     if (!members)
         not_applicable(res, (json_t *)res->verify_json);
     pl_tgen_checks(p, res);
+    complete_check(p, &w, res);
     pl_verdict(p, res);
     if (w.user)
         res->pass = false;         /* a run cut short proves nothing */

@@ -99,9 +99,19 @@ static void print_live(const struct pl_plan *p, const struct pl_result *r, const
            (unsigned long long)t->flows_aborted, (unsigned long long)t->retransmits,
            (unsigned long long)t->rsts_seen, t->completed_cps, t->tx_pps, t->lat_p99_ns / 1e6,
            r->tgen_exit);
+    const json_t *tj = r->tgen_json;
     if (r->interrupted)
         printf("  INTERRUPTED by a signal: the traffic was stopped, what ran is judged, the plan "
                "fails\n");
+    else if (json_is_true(json_object_get(tj, "stopped_by_bound")))
+        printf("  STOPPED BY THE RUN'S BOUND (live.timeout, or the traffic's length plus a grace): "
+               "only part of the traffic ran (see complete), the plan fails\n");
+    json_int_t txd = json_integer_value(json_object_get(tj, "tx_dropped"));
+    json_int_t capd = json_integer_value(json_object_get(tj, "capture_dropped"));
+    if (txd > 0 || capd > 0)
+        printf("  tester: %lld frames baton-tgen freed after its port refused them (tx_dropped: never "
+               "sent, not in its captures), %lld frames it could not capture (capture_dropped%s)\n",
+               (long long)txd, (long long)capd, capd > 0 ? ": the loss check is not judged" : "");
     printf("  links: %llu client-side and %llu server-side frames of the device's own left out "
            "(not TCP/UDP); members: %s\n", (unsigned long long)r->foreign[0],
            (unsigned long long)r->foreign[1],
@@ -134,6 +144,9 @@ static void print_live_ramp(const struct pl_plan *p, const struct pl_result *r,
                json_is_true(json_object_get(s, "clean")) ? "" : ": ",
                json_is_true(json_object_get(s, "clean")) ? ""
                    : json_string_value(json_object_get(s, "why")));
+        const char *nj = json_string_value(json_object_get(s, "loss_not_judged"));
+        if (nj)
+            printf("          %s\n", nj);
 #undef SI
 #undef SD
     }

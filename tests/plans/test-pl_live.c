@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -314,9 +315,9 @@ static const char fake_tgen[] =
     ": > \"$stats\"\n"
     "i=0; while [ $i -lt \"$FAKE_SLEEP\" ] && [ $interrupted = false ]; do sleep 0.1; i=$((i + 1)); done\n"
     "echo '{\"schema\":1,\"t\":1.0}' >> \"$stats\"\n"
-    "echo \"{\\\"schema\\\":1,\\\"backend\\\":\\\"dpdk\\\",\\\"flows_started\\\":10,\\\"flows_completed\\\":$((10 - FAKE_FAILED)),"
+    "echo \"{\\\"schema\\\":1,\\\"backend\\\":\\\"dpdk\\\",\\\"flows_started\\\":${FAKE_STARTED:-10},\\\"flows_completed\\\":$((${FAKE_STARTED:-10} - FAKE_FAILED)),"
     "\\\"flows_failed\\\":$FAKE_FAILED,\\\"completed_cps\\\":100.0,\\\"cps\\\":100.0,\\\"rsts_seen\\\":0,"
-    "\\\"lat_samples\\\":20,\\\"lat_p99_ns\\\":150000,\\\"interrupted\\\":$interrupted}\"\n"
+    "\\\"lat_samples\\\":20,\\\"lat_p99_ns\\\":150000,\\\"interrupted\\\":$interrupted$FAKE_EXTRA}\"\n"
     "[ \"$FAKE_FAILED\" -gt 0 ] && exit 1\n"
     "exit 0\n";
 
@@ -349,6 +350,8 @@ static void fake_setup(struct fake *f, const char *name, int exitc, int failed, 
     setenv("FAKE_FAILED", v, 1);
     snprintf(v, sizeof(v), "%d", sleep_ds);
     setenv("FAKE_SLEEP", v, 1);
+    unsetenv("FAKE_STARTED");      /* flows_started (10) */
+    unsetenv("FAKE_EXTRA");        /* more of the summary: ',"capture_dropped":7' */
 }
 
 static const struct pl_check *check_of(const struct pl_result *r, const char *name)
@@ -806,5 +809,185 @@ TEST(ramp_concurrent_and_bounded)
     CHECK(json_is_true(json_object_get((json_t *)res.tgen_json, "stopped_by_bound")));
     pl_result_clear(&res);
     unsetenv("FAKE_CAPACITY");
+    pl_plan_free(p);
+}
+
+/* live.timeout stopping traffic that would go on: what ran may be clean,
+ * the plan fails all the same (complete), and says how much ran */
+TEST(run_bound_incomplete)
+{
+    struct bt_err e = {{0}};
+    struct fake f;
+    struct pl_result res;
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0"};
+    const struct pl_check *c;
+    struct pl_plan *p = plan("bi", "name: bi\ntraffic:\n  templates:\n    - synth: tcp\n"
+                             "  flows: 3000\n  cps: 100\nexpect:\n  loss_pct: 0\nlive:\n  timeout: 1s\n", &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "bi", 0, 0, 300, false);        /* would run 30 s */
+    setenv("FAKE_STARTED", "100", 1);              /* what 1 s at 100 conn/s starts */
+    o.tgen = f.tgen;
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK(json_is_true(json_object_get((json_t *)res.tgen_json, "stopped_by_bound")));
+    CHECK((c = check_of(&res, "loss")) && c->judged && c->pass);
+    CHECK((c = check_of(&res, "complete")) && c->judged && !c->pass &&
+          strstr(c->message, "100 of 3000 flows started") && strstr(c->message, "live.timeout"));
+    CHECK(!res.pass);
+    pl_result_clear(&res);
+    /* the same traffic run to its end: complete passes */
+    fake_setup(&f, "bi", 0, 0, 2, false);
+    setenv("FAKE_STARTED", "3000", 1);
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK((c = check_of(&res, "complete")) && c->judged && c->pass &&
+          strstr(c->message, "the traffic ran to its end: 3000 of 3000 flows started"));
+    CHECK(res.pass);
+    pl_result_clear(&res);
+    pl_plan_free(p);
+}
+
+/* frames baton-tgen's capture ring had no room for are not the device's
+ * loss: the loss check is not judged, a ramp step not unclean for it */
+TEST(capture_dropped)
+{
+    struct bt_err e = {{0}};
+    struct fake f;
+    struct pl_result res;
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0"};
+    const struct pl_check *c;
+    double loads[16];
+    struct pl_plan *p = plan("cd", "name: cd\n" TRAFFIC "expect:\n  loss_pct: 0\n", &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "cd", 0, 0, 2, true);           /* the server side's captures empty */
+    o.tgen = f.tgen;
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK((c = check_of(&res, "loss")) && c->judged && !c->pass);   /* a real loss */
+    CHECK(!res.pass);
+    pl_result_clear(&res);
+    setenv("FAKE_EXTRA", ",\"capture_dropped\":7,\"tx_dropped\":2", 1);
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK((c = check_of(&res, "loss")) && !c->judged &&
+          strstr(c->message, "captures incomplete: 7 frames not captured by baton-tgen"));
+    CHECK(res.pass);
+    CHECK_EQ_INT(json_integer_value(json_object_get((json_t *)res.tgen_json, "tx_dropped")), 2);
+    const json_t *vl = json_object_get((json_t *)res.verify_json, "loss");
+    CHECK(json_is_false(json_object_get(vl, "judged")));
+    pl_result_clear(&res);
+    pl_plan_free(p);
+    /* a ramp through a device of 600 conn/s whose every step's captures
+     * lack frames: the search goes on as if no loss were seen */
+    p = plan("cdr", "name: cdr\n" RAMP_TRAFFIC "ramp: {find: cps, from: 100, to: 1000, trial: "
+             "200ms, steps: 5}\n", &e);
+    REQUIRE(p != NULL);
+    setenv("FAKE_CAPACITY", "600", 1);
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    CHECK_EQ_INT(loads_of(&f, loads, 16), 7);
+    CHECK(res.ramp_found == 578.125);
+    const json_t *s0 = json_array_get((json_t *)res.ramp_json, 0);
+    CHECK(json_is_true(json_object_get(s0, "clean")));
+    CHECK_EQ_INT(json_integer_value(json_object_get(s0, "capture_dropped")), 7);
+    CHECK_EQ_INT(json_integer_value(json_object_get(s0, "tx_dropped")), 2);
+    const char *ln = json_string_value(json_object_get(s0, "loss_not_judged"));
+    CHECK(ln && strstr(ln, "captures incomplete: 7 frames not captured by baton-tgen"));
+    pl_result_clear(&res);
+    unsetenv("FAKE_CAPACITY");
+    unsetenv("FAKE_EXTRA");
+    pl_plan_free(p);
+}
+
+/* find: concurrent searches whole connection counts, and reports one it ran */
+TEST(ramp_concurrent_integer)
+{
+    struct bt_err e = {{0}};
+    struct fake f;
+    struct pl_result res;
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0"};
+    double loads[32];
+    const struct pl_check *c;
+    struct pl_plan *p = plan("rci", "name: rci\n" RAMP_TRAFFIC "ramp: {find: concurrent, from: 100, "
+                             "to: 300, steps: 12}\n", &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "rci", 0, 0, 0, false);
+    setenv("FAKE_CAPACITY", "169", 1);
+    o.tgen = f.tgen;
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    unsigned n = loads_of(&f, loads, 32);
+    bool ran = false;
+    for (unsigned i = 0; i < n; i++) {
+        if (loads[i] != (double)(long long)loads[i])
+            BT_FAIL_AT("step %u at %g connections", i, loads[i]);
+        ran |= loads[i] == res.ramp_found;
+    }
+    CHECK(res.ramp_found == 169);
+    CHECK(ran);                                    /* a load that was run */
+    CHECK_EQ_INT(n, 10);                           /* 100 300 200 150 175 162 168 171 169 170 */
+    CHECK((c = check_of(&res, "capacity")) && c->pass && strstr(c->message, "found 169 concurrent") &&
+          strstr(c->message, "bracket 169..170"));
+    pl_result_clear(&res);
+    unsetenv("FAKE_CAPACITY");
+    pl_plan_free(p);
+}
+
+/* pids of the processes whose command line matches the regex re */
+static unsigned pids_of(const char *re, pid_t *out, unsigned max)
+{
+    char cmd[600];
+    unsigned n = 0;
+    int pid;
+    snprintf(cmd, sizeof(cmd), "pgrep -f '%s'", re);
+    FILE *fp = popen(cmd, "r");
+    while (fp && n < max && fscanf(fp, "%d", &pid) == 1)
+        out[n++] = pid;
+    if (fp)
+        pclose(fp);
+    return n;
+}
+
+/* kill -9 of the runner: baton-tgen and the hooks die with it */
+TEST(runner_killed_no_orphans)
+{
+    struct bt_err e = {{0}};
+    struct fake f;
+    struct pl_result res;
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0"};
+    char text[1024], re_tgen[400], re_hook[64];
+    pid_t pids[16];
+    unsigned mark = (unsigned)getpid() % 100000;
+    snprintf(text, sizeof(text), "name: ko\n" TRAFFIC "events:\n  - at: 100ms\n"
+             "    run: exec sleep 29.%05u\n", mark);
+    struct pl_plan *p = plan("ko", text, &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "ko", 0, 0, 300, false);        /* would run 30 s */
+    o.tgen = f.tgen;
+    /* [x]: the regex does not match pgrep's own shell */
+    snprintf(re_tgen, sizeof(re_tgen), "%s/[b]aton-tgen", tmpdir());
+    snprintf(re_hook, sizeof(re_hook), "[s]leep 29.%05u", mark);
+    fflush(NULL);
+    pid_t runner = fork();
+    REQUIRE(runner >= 0);
+    if (runner == 0) {
+        pl_run_live(p, &o, f.out, &res, &e);
+        _exit(0);
+    }
+    bool up = false;
+    for (int i = 0; i < 100 && !up; i++) {
+        up = pids_of(re_tgen, pids, 16) > 0 && pids_of(re_hook, pids, 16) > 0;
+        if (!up)
+            usleep(50000);
+    }
+    CHECK(up);
+    kill(runner, SIGKILL);
+    waitpid(runner, NULL, 0);
+    unsigned left = 1;
+    for (int i = 0; i < 60 && left; i++) {
+        left = pids_of(re_tgen, pids, 16) + pids_of(re_hook, pids, 16);
+        if (left)
+            usleep(50000);
+    }
+    CHECK_EQ_INT(left, 0);
+    /* what outlived it (the bug): ended by pid */
+    unsigned n = pids_of(re_tgen, pids, 16);
+    n += pids_of(re_hook, pids + n, 16 - n);
+    for (unsigned i = 0; i < n; i++)
+        kill(pids[i], SIGKILL);
     pl_plan_free(p);
 }
