@@ -86,6 +86,11 @@ static int ramp(const struct pl_plan *p, struct pl_result *res, struct bt_err *e
     struct pl_cosim_result co;
     double lo = p->ramp.from, hi = p->ramp.to, work = 0;
     bool clean;
+
+    if (p->ramp.kind == PL_RAMP_CONCURRENT) {
+        lo = floor(lo);
+        hi = floor(hi);
+    }
     int r;
     struct pl_check *c;
     const char *what = p->ramp.kind == PL_RAMP_CPS ? "connections/s" : "concurrent connections";
@@ -116,8 +121,13 @@ static int ramp(const struct pl_plan *p, struct pl_result *res, struct bt_err *e
         MSG(c, "the search's upper end %.0f %s is still carried cleanly: raise ramp.to", hi, what);
         return 0;
     }
+    /* find: concurrent runs whole connection counts: integer midpoints,
+     * down to a bracket of one, the count found one a trial ran */
+    bool whole = p->ramp.kind == PL_RAMP_CONCURRENT;
     for (unsigned i = 0; i < p->ramp.trials; i++) {
-        double mid = (lo + hi) / 2;
+        if (whole && hi - lo <= 1)
+            break;
+        double mid = whole ? floor((lo + hi) / 2) : (lo + hi) / 2;
         if ((r = trial(p, mid, &co, &clean, e)) < 0)
             return r;
         res->ramp_trials++;
