@@ -4,16 +4,18 @@
  * second files and reads pcapng). Plain pcap files of version 2.4 with a
  * link type libpcap does not post-process are then read by our own record
  * walker, which hands out records in place (libpcap does two stdio freads
- * and a copy per record, most of the cost of reading): over an mmap(2) of a
- * regular file (no copy at all; a window of pages ahead is populated in one
- * madvise and the pages left behind are dropped, so the file's pages do not
- * pile up in the RSS), else through a read(2) buffer. The first record that
- * walker does not take as it stands (longer than the snap length, cut
- * short, the end of the mapping, an I/O error) hands the stream back to
- * libpcap positioned at that record, so its verdict and message are
- * libpcap's. A mapped file that is truncated while it is read raises
- * SIGBUS, as with any mmap reader: captures are read once they are
- * written.
+ * and a copy per record, most of the cost of reading): a regular file is
+ * read(2) into a 1 MiB buffer (posix_fadvise SEQUENTIAL), records handed
+ * out in place, a record straddling the buffer's end moved to its front
+ * before the next read. Not mmap(2): a mapped file truncated while it is
+ * read (a capture being rotated or cut) raises SIGBUS, and library code
+ * installs no signal handlers; a read(2) of a shrunk file is merely short.
+ * The first record that walker does not take as it stands (longer than the
+ * snap length, cut short, the end of the file, an I/O error) hands the
+ * stream back to libpcap positioned at that record, so its verdict and
+ * message are libpcap's. A file that has shrunk below what the walker had
+ * already read is an error of its own (libpcap, seeking past the new end,
+ * would see a clean end of file).
  * Writing: a plain buffered writer of classic pcap with the nanosecond
  * magic, because libpcap's dumper would need a pcap_t of the right precision
  * and does its own stdio buffering anyway.
@@ -29,15 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define RBUF (1024 * 1024)   /* >= 16 + the largest record the walker takes */
-#define MAP_WIN (512u << 10) /* pages populated ahead of, and kept behind, the walker */
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22 /* Linux 5.14; an older kernel says EINVAL and faults them in */
-#endif
 #define FAST_MAX_CAPLEN 262144
 
 struct bt_pcap_reader {
@@ -54,11 +51,6 @@ struct bt_pcap_reader {
     uint8_t *buf;
     size_t blen, bpos;  /* bytes in buf, next record */
     uint64_t buf_off;   /* file offset of buf[0] */
-    /* mmap(2) in place of the buffer: buf is the whole file, blen its size */
-    int mapped;
-    size_t map_next;    /* bpos at which the window moves next */
-    size_t map_ready;   /* populated up to here */
-    size_t map_dropped; /* pages before this dropped */
 };
 
 static uint32_t rd32(const uint8_t *p, int swapped)
@@ -125,24 +117,9 @@ static void fast_open(struct bt_pcap_reader *r)
     r->fast_max = (uint32_t)pcap_snapshot(r->p);
     if (r->fast_max > FAST_MAX_CAPLEN)
         r->fast_max = FAST_MAX_CAPLEN;
-    r->fd = fd;
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 24 &&
-        (uint64_t)st.st_size <= SIZE_MAX) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m != MAP_FAILED) {
-            r->buf = m;
-            r->blen = (size_t)st.st_size;
-            r->bpos = 24;
-            r->buf_off = 0;
-            r->mapped = 1;
-            return;
-        }
-    }
-    if (!(r->buf = malloc(RBUF))) {
-        r->fd = -1;
+    if (!(r->buf = malloc(RBUF)))
         goto no;
-    }
+    r->fd = fd;
     r->buf_off = 24;
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return;
@@ -152,49 +129,32 @@ no:
 
 static void fast_release(struct bt_pcap_reader *r)
 {
-    if (r->mapped)
-        munmap(r->buf, r->blen);
-    else
-        free(r->buf);
+    free(r->buf);
     r->buf = NULL;
-    r->mapped = 0;
 }
 
-/* The walker stops; libpcap goes on from the record at buf[bpos]. */
-static void fast_stop(struct bt_pcap_reader *r)
+/* The walker stops; libpcap goes on from the record at buf[bpos]. 0, or
+ * -EBADMSG with e set when the file has shrunk below what was read. */
+static int fast_stop(struct bt_pcap_reader *r, struct bt_err *e)
 {
-    uint64_t off = r->buf_off + r->bpos;
+    uint64_t off = r->buf_off + r->bpos, held = r->buf_off + r->blen;
+    struct stat st;
+    int rc = 0;
 
+    if (fstat(r->fd, &st) == 0 && (uint64_t)st.st_size < held) {
+        bt_err_set(e, "%s: packet %llu (byte offset %llu): the file shrank to %lld bytes "
+                   "while it was read (truncated or rotated under the reader)", r->path,
+                   (unsigned long long)r->index + 1, (unsigned long long)off,
+                   (long long)st.st_size);
+        r->rec_off = (long)off;
+        rc = -EBADMSG;
+    }
     close(r->fd);
     r->fd = -1;
     fast_release(r);
     if (fseeko(r->f, (off_t)off, SEEK_SET) != 0)
         r->f = NULL; /* cannot happen on a regular file; libpcap reads on regardless */
-}
-
-/* Mapped: the walker has reached map_next. Populates the page tables of
- * the window ahead in one call (instead of a fault per 64 KiB) and drops
- * the pages more than a window behind (a record handed out, the one before
- * the next call, is never that far back). */
-static void map_advance(struct bt_pcap_reader *r)
-{
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE), to = r->bpos + 2 * (size_t)MAP_WIN;
-
-    if (to > r->blen)
-        to = r->blen;
-    if (to > r->map_ready) {
-        size_t from = r->map_ready & ~(pg - 1);
-        (void)madvise(r->buf + from, to - from, MADV_POPULATE_READ);
-        r->map_ready = to;
-    }
-    if (r->bpos > 2 * (size_t)MAP_WIN) {
-        size_t drop = (r->bpos - MAP_WIN) & ~(pg - 1);
-        if (drop > r->map_dropped) {
-            (void)madvise(r->buf + r->map_dropped, drop - r->map_dropped, MADV_DONTNEED);
-            r->map_dropped = drop;
-        }
-    }
-    r->map_next = r->bpos + MAP_WIN;
+    return rc;
 }
 
 /* Makes at least want bytes available at buf[bpos]; fewer only at the end
@@ -202,8 +162,6 @@ static void map_advance(struct bt_pcap_reader *r)
 static void fast_fill(struct bt_pcap_reader *r, size_t want)
 {
     if (r->blen - r->bpos >= want)
-        return;
-    if (r->mapped)
         return;
     memmove(r->buf, r->buf + r->bpos, r->blen - r->bpos);
     r->buf_off += r->bpos;
@@ -225,17 +183,11 @@ static int fast_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec)
     const uint8_t *h;
     uint32_t caplen, len, frac;
 
-    if (r->mapped) {
-        if (r->bpos >= r->map_next)
-            map_advance(r);
-        /* the end of the mapping: libpcap says whether that is the end
-         * (or reads on, should the file have grown) */
-        if (r->blen - r->bpos < 16)
-            return -1;
-    }
     fast_fill(r, 16);
+    /* the end of what read(2) gives: libpcap says whether that is the
+     * end (or reads on, should the file have grown) */
     if (r->blen - r->bpos < 16)
-        return r->blen == r->bpos ? 0 : -1;
+        return -1;
     h = r->buf + r->bpos;
     caplen = rd32(h + 8, r->swapped);
     if (caplen > r->fast_max)
@@ -257,8 +209,8 @@ static int fast_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec)
     if (!r->nsec)
         sub *= 1000;
     rec->ts_ns = (uint64_t)sec * 1000000000ULL + (uint64_t)sub;
-    if (r->mapped && r->blen - r->bpos > 2048)
-        __builtin_prefetch(h + 2048);  /* the page cache is cold here: a few records ahead */
+    if (r->blen - r->bpos > 2048)
+        __builtin_prefetch(h + 2048);  /* a few records ahead */
     rec->data = h + 16;
     rec->caplen = caplen;
     rec->wire_len = len < caplen ? caplen : len;
@@ -346,7 +298,8 @@ int bt_pcap_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec, struct bt_er
         rc = fast_next(r, rec);
         if (rc >= 0)
             return rc;
-        fast_stop(r);
+        if ((rc = fast_stop(r, e)) < 0)
+            return rc;
     }
     rc = pcap_next_ex(r->p, &h, &data);
     if (rc == 1) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -635,9 +636,9 @@ out:
     return ok;
 }
 
-/* A file several mapping windows long: every record comes out as libpcap
- * reads it, also after the pages behind the walker were dropped. */
-TEST(mapped_walker_matches_libpcap_over_a_large_file)
+/* A file several read buffers long: every record comes out as libpcap
+ * reads it, also those straddling a buffer's end. */
+TEST(walker_matches_libpcap_over_a_large_file)
 {
     struct bt_err e;
     struct bt_pcap_writer *w = bt_pcap_writer_open(tmp("large.pcap"), 1, 0, &e);
@@ -656,6 +657,84 @@ TEST(mapped_walker_matches_libpcap_over_a_large_file)
     CHECK(st.st_size > 8 * 1024 * 1024);
     CHECK(same_as_libpcap(tmp("large.pcap"), &n));
     CHECK_EQ_INT(n, 12000);
+}
+
+/* In a child: reads a 4 MB file, cuts it to cut_to bytes after 10 records
+ * and reads on. Exit 0 when the reader ends in -EBADMSG naming the file,
+ * the packet and (when the cut is below what it had read) the shrinking. */
+static int read_while_cut(const char *path, off_t cut_to, const char *want)
+{
+    struct bt_err e;
+    struct bt_pcap_writer *w = bt_pcap_writer_open(path, 1, 0, &e);
+    uint8_t d[1000] = {0};
+    if (!w)
+        return 10;
+    for (uint32_t i = 0; i < 4000; i++)
+        if (bt_pcap_write(w, 1000000000ULL + i, d, sizeof(d), sizeof(d)) != 0)
+            return 11;
+    if (bt_pcap_writer_close(w) != 0)
+        return 12;
+    struct bt_pcap_reader *r = bt_pcap_open(path, &e);
+    struct bt_pcap_rec rec;
+    uint64_t n = 0;
+    int rc = 0;
+    if (!r)
+        return 13;
+    while (n < 10 && (rc = bt_pcap_next(r, &rec, &e)) == 1)
+        n++;
+    if (n != 10)
+        return 14;
+    int fd = open(path, O_WRONLY);
+    if (fd < 0 || ftruncate(fd, cut_to) != 0)
+        return 15;
+    close(fd);
+    while ((rc = bt_pcap_next(r, &rec, &e)) == 1)
+        n++;
+    fprintf(stderr, "cut to %lld after 10: %llu records, then %d: %s\n", (long long)cut_to,
+            (unsigned long long)n, rc, rc < 0 ? e.msg : "");
+    bt_pcap_close(r);
+    if (rc != -EBADMSG || n >= 4000)
+        return 16;
+    char at[64];
+    snprintf(at, sizeof(at), ": packet %llu ", (unsigned long long)n + 1);
+    if (!strstr(e.msg, path) || !strstr(e.msg, at) || !strstr(e.msg, want))
+        return 17;
+    return 0;
+}
+
+/* A capture truncated while it is read (being rotated, a user's truncate):
+ * an error naming the file and packet, never a signal (an mmap reader
+ * dies of SIGBUS touching the pages past the new end). */
+TEST(a_file_truncated_while_read_is_an_error_not_a_signal)
+{
+    static const struct {
+        const char *name;
+        off_t cut_to;
+        const char *want;
+    } cases[] = {
+        /* past what the reader holds, inside a record: libpcap's verdict */
+        {"cut-ahead.pcap", 2000003, "truncated"},
+        /* below what it already read */
+        {"cut-behind.pcap", 500003, "shrank to 500003 bytes"},
+        /* to the header alone */
+        {"cut-header.pcap", 24, "shrank to 24 bytes"},
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s", tmp(cases[i].name));
+        fflush(NULL);
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0)
+            _exit(read_while_cut(path, cases[i].cut_to, cases[i].want));
+        int st = 0;
+        REQUIRE(waitpid(pid, &st, 0) == pid);
+        if (WIFSIGNALED(st))
+            fprintf(stderr, "%s: the reader was killed by signal %d\n", cases[i].name,
+                    WTERMSIG(st));
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        unlink(path);
+    }
 }
 
 TEST(corpus_records_match_libpcap)
