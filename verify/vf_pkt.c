@@ -116,8 +116,10 @@ static inline int fast_l4(const uint8_t *l4, uint32_t avail, uint8_t proto, stru
                           uint16_t *sp, uint16_t *dp)
 {
     if (proto == 6) {
+        if (avail < 20) /* before the first read: the header may be cut */
+            return -1;
         uint32_t hl = (uint32_t)(l4[12] >> 4) * 4;
-        if (avail < 20 || hl < 20 || avail < hl)
+        if (hl < 20 || avail < hl)
             return -1;
         out->tcp_flags = l4[13] & 0x3f;
     } else if (proto == 17) {
