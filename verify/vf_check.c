@@ -204,6 +204,8 @@ struct pass {
     uint32_t *freeb;
     uint32_t nfree;
     bool oom;
+    uint32_t full_at;         /* flows in the table when it could take no more
+                               * short of FLOW_CAPACITY (0: never) */
     uint64_t idle_ns;
     uint64_t next_sweep_ns;   /* sweep idle flows out when the stream gets here */
     uint64_t since_sweep;     /* packets since the last sweep */
@@ -645,6 +647,12 @@ static void on_packet(struct pass *ps, const struct vf_pkt *pk, const struct bt_
             f = vf_ftab_insert(ps->ft, ckp, pk->hash);
         }
         if (!f) {
+            /* full short of FLOW_CAPACITY: the address space was limited
+             * (the table mapped fewer entries, or its index could not
+             * grow); an error, not a different result */
+            uint32_t in_table = vf_ftab_count(ps->ft);
+            if (in_table < FLOW_CAPACITY && !ps->full_at)
+                ps->full_at = in_table ? in_table : 1;
             r->not_parsed++;  /* table full: counted, never silently */
             return;
         }
@@ -1324,6 +1332,12 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
     vf_ftab_foreach(ps.ft, expire_cb, &ps);
     if (ps.oom) {
         rc = bt_err_setr(e, -ENOMEM, "out of memory");
+        goto out;
+    }
+    if (ps.full_at) {
+        rc = bt_err_setr(e, -ENOMEM,
+                         "flow table full at %u concurrent flows (address space limited: "
+                         "ulimit -v); raise the limit", ps.full_at);
         goto out;
     }
     judge(r);

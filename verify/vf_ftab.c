@@ -138,7 +138,9 @@ struct vf_ftab *vf_ftab_new(uint32_t initial, uint32_t max_entries, uint32_t val
     t->cold_size = cold_size;
     t->side_size = (uint32_t)((sizeof(struct side) + cold_size + 7) & ~7u);
     /* where address space is limited (ulimit -v, strict overcommit), fewer
-     * entries rather than none: the table is then full sooner */
+     * entries rather than none: the table is then full sooner, and
+     * vf_check makes a table full short of what it asked for an error
+     * (never flows miscounted as not parsed) */
     for (;;) {
         t->slab_bytes = (size_t)t->max_cap * ENT;
         t->side_bytes = (size_t)t->max_cap * t->side_size;
