@@ -318,6 +318,9 @@ static const char fake_tgen[] =
     "echo \"{\\\"schema\\\":1,\\\"backend\\\":\\\"dpdk\\\",\\\"flows_started\\\":${FAKE_STARTED:-10},\\\"flows_completed\\\":$((${FAKE_STARTED:-10} - FAKE_FAILED)),"
     "\\\"flows_failed\\\":$FAKE_FAILED,\\\"completed_cps\\\":100.0,\\\"cps\\\":100.0,\\\"rsts_seen\\\":0,"
     "\\\"lat_samples\\\":20,\\\"lat_p99_ns\\\":150000,\\\"interrupted\\\":$interrupted$FAKE_EXTRA}\"\n"
+    "# SIGINT to the runner once, right after it reaped this run: while it judges it\n"
+    "[ -n \"$FAKE_SIGNAL_AFTER\" ] && [ ! -e \"$FAKE_ARGS.signalled\" ] && { : > \"$FAKE_ARGS.signalled\";"
+    " (while kill -0 $$ 2>/dev/null; do :; done; kill -INT $PPID) & }\n"
     "[ \"$FAKE_FAILED\" -gt 0 ] && exit 1\n"
     "exit 0\n";
 
@@ -351,6 +354,12 @@ static void fake_setup(struct fake *f, const char *name, int exitc, int failed, 
     snprintf(v, sizeof(v), "%d", sleep_ds);
     setenv("FAKE_SLEEP", v, 1);
     unsetenv("FAKE_STARTED");      /* flows_started (10) */
+    unsetenv("FAKE_SIGNAL_AFTER"); /* SIGINT to the runner once, after the run it reaped */
+    {
+        char sig[500];
+        snprintf(sig, sizeof(sig), "%s.signalled", f->args);
+        unlink(sig);
+    }
     unsetenv("FAKE_EXTRA");        /* more of the summary: ',"capture_dropped":7' */
 }
 
@@ -835,6 +844,7 @@ TEST(run_bound_incomplete)
     CHECK(!res.pass);
     pl_result_clear(&res);
     /* the same traffic run to its end: complete passes */
+    p->live.timeout_ns = 20000000000ULL;
     fake_setup(&f, "bi", 0, 0, 2, false);
     setenv("FAKE_STARTED", "3000", 1);
     REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
@@ -989,5 +999,35 @@ TEST(runner_killed_no_orphans)
     n += pids_of(re_hook, pids + n, 16 - n);
     for (unsigned i = 0; i < n; i++)
         kill(pids[i], SIGKILL);
+    pl_plan_free(p);
+}
+
+/* a signal to the runner outside a baton-tgen run (while a step is judged,
+ * between steps) is caught all the same: the search stops, reported */
+TEST(ramp_signal_between_steps)
+{
+    struct bt_err e = {{0}};
+    struct fake f;
+    struct pl_result res;
+    struct pl_live_opts o = {.client = "lo", .server = "net_null0"};
+    double loads[16];
+    const struct pl_check *c;
+    struct pl_plan *p = plan("rsig", "name: rsig\n" RAMP_TRAFFIC "ramp: {find: cps, from: 100, to: "
+                             "1000, trial: 200ms, steps: 8}\n", &e);
+    REQUIRE(p != NULL);
+    fake_setup(&f, "rsig", 0, 0, 2, false);        /* 0.2 s a step, 10 steps */
+    setenv("FAKE_CAPACITY", "600", 1);
+    setenv("FAKE_SIGNAL_AFTER", "1", 1);           /* while step 0 is judged */
+    o.tgen = f.tgen;
+    REQUIRE(pl_run_live(p, &o, f.out, &res, &e) == 0);
+    unsetenv("FAKE_SIGNAL_AFTER");
+    unsigned n = loads_of(&f, loads, 16);
+    CHECK(n >= 1 && n < 10);
+    CHECK(res.interrupted);
+    CHECK(!res.pass);
+    CHECK((c = check_of(&res, "capacity")) && !c->pass &&
+          strstr(c->message, "the search did not finish"));
+    pl_result_clear(&res);
+    unsetenv("FAKE_CAPACITY");
     pl_plan_free(p);
 }
