@@ -535,7 +535,8 @@ struct bt_pcap_merge *bt_pcap_merge_new(struct bt_pcap_reader **readers, unsigne
     m->copy_cap = calloc(n ? n : 1, sizeof(*m->copy_cap));
     if (!m->r || !m->heap || !m->copy || !m->copy_cap)
         return bt_pcap_merge_free(m);
-    memcpy(m->r, readers, n * sizeof(*readers));
+    if (n) /* readers may be NULL then */
+        memcpy(m->r, readers, n * sizeof(*readers));
     m->n = n;
     m->distinct = 1;
     for (unsigned i = 0; i < n; i++)

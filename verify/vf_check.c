@@ -825,7 +825,8 @@ static void judge(struct vf_report *r)
     double maxgap = 0;
     for (unsigned i = 0; i < r->nev; i++) {
         struct ev_res *er = &r->ev[i];
-        qsort(er->gaps, er->ngaps, sizeof(double), dcmp);
+        if (er->ngaps) /* gaps may be NULL then: qsort's is nonnull */
+            qsort(er->gaps, er->ngaps, sizeof(double), dcmp);
         aff += er->affected;
         surv += er->survived;
         lost += er->lost;
@@ -1271,7 +1272,8 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
     if (cp) {
         if ((rc = bt_corrections_read(cp, &ps.corr, &ps.ncorr, e)) < 0)
             goto out;
-        qsort(ps.corr, ps.ncorr, sizeof(*ps.corr), corr_cmp);
+        if (ps.ncorr) /* corr may be NULL then: qsort's is nonnull */
+            qsort(ps.corr, ps.ncorr, sizeof(*ps.corr), corr_cmp);
     }
     const char *np = in->nat;
     if (!np && in->capset && (meta.files & BT_CAPSET_HAS_NAT))

@@ -276,8 +276,10 @@ int vf_diff(const char *a, const char *b, const struct vf_diff_opts *o, void **j
 
     if ((rc = summarise(a, o->idle_ns, &A, e)) < 0 || (rc = summarise(b, o->idle_ns, &B, e)) < 0)
         goto out;
-    qsort(A.f, A.n, sizeof(*A.f), dcmp);
-    qsort(B.f, B.n, sizeof(*B.f), dcmp);
+    if (A.n) /* f may be NULL for an empty side: qsort's is nonnull */
+        qsort(A.f, A.n, sizeof(*A.f), dcmp);
+    if (B.n)
+        qsort(B.f, B.n, sizeof(*B.f), dcmp);
     while (i < A.n || j < B.n) {
         int c = i >= A.n ? 1 : j >= B.n ? -1 : dcmp(&A.f[i], &B.f[j]);
         if (c < 0) {

@@ -297,7 +297,8 @@ int vf_loss(const char *client, const char *server, const struct vf_nat *nat, vo
     bt_flowtab_foreach(c.wait, count_outs, &cnt);
     unmatched_out = cnt.unmatched;
     rsts = cnt.rsts;
-    qsort(c.lat, c.nlat, sizeof(*c.lat), dcmp);
+    if (c.nlat) /* lat may be NULL then: qsort's is nonnull */
+        qsort(c.lat, c.nlat, sizeof(*c.lat), dcmp);
     {
         uint64_t lost[2];
         for (int d = 0; d < 2; d++)

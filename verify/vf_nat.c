@@ -84,7 +84,8 @@ struct vf_nat *vf_nat_new(const struct bt_nat_map *maps, size_t n)
         en->t_ns = m->t_ns;
     }
     v->n = n;
-    qsort(v->e, n, sizeof(*v->e), ent_cmp);
+    if (n) /* e may be NULL then: qsort's is nonnull */
+        qsort(v->e, n, sizeof(*v->e), ent_cmp);
     for (size_t i = 0; i < n; i++) {
         bool created;
         struct run *r = bt_flowtab_insert(v->idx, &v->e[i].cx, 0, &created);
