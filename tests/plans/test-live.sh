@@ -65,6 +65,12 @@ break_device() { ip -n "$NS" link set s0 nomaster; }
 mend_device() { ip -n "$NS" link set s0 master br0; }
 
 EAL="--no-huge -m 512 --no-pci -l 0,1 --log-level=lib.eal:error"
+# The plans that must pass allow loss_pct 0.5: DPDK 22.11's af_packet does
+# not count the frames its kernel ring dropped (no PACKET_STATISTICS; its
+# imissed stays 0), so on a loaded 2-core CI machine one frame lost in the
+# tester's own rx ring, or in the veth's backlog, looks like the bridge's
+# loss (seen once in ~6,000 frames). The broken device loses 100 %, so the
+# check still has to fail there.
 # plan NAME EXTRA-YAML: a small closed-loop plan (500 flows in 1 s)
 plan() {
     cat > "$T/$1.yaml" << EOF
@@ -93,7 +99,7 @@ plan healthy "events:
     run: echo \"\$BATON_T \$BATON_MODE \$BATON_CLIENT_PORT \$BATON_SERVER_PORT\" > \$BATON_OUT/hook.txt
     status: 0
 expect:
-  loss_pct: 0
+  loss_pct: 0.5
   failed_flows: 0
   cps: 100
   latency_p99: 100ms"
@@ -184,7 +190,7 @@ fi
 # of the healthy run's client link
 cp "$H/client.pcap" "$T/tap-sgm1.pcap"
 plan members "expect:
-  loss_pct: 0
+  loss_pct: 0.5
   min_flows_per_sgm: 100
 live:
   client: $C
@@ -244,7 +250,7 @@ $X sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0
 $X ip route add 16.0.0.0/8 via 10.1.0.2 dev c0
 $X ip route add 48.0.0.0/16 via 10.2.0.2 dev s0
 plan routed "expect:
-  loss_pct: 0
+  loss_pct: 0.5
   failed_flows: 0
 live:
   client: $C
