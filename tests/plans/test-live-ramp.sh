@@ -29,48 +29,17 @@
 #     (skipped without nft).
 set -uo pipefail
 PLAN=$1 TG=$2 OUT=$3
-if [ "$(id -u)" -ne 0 ] || ! ip netns list > /dev/null 2>&1; then
-    echo "skip: needs root and network namespaces"
-    exit 77
-fi
-NS=bt-plr-$$
-C=brc$$ S=brs$$
-T=$(mktemp -d /tmp/bt-plramp-XXXXXX)
-PREFIX=bt-plr$$
-cleanup() {
-    ip link del "$C" 2> /dev/null
-    ip link del "$S" 2> /dev/null
-    ip netns del "$NS" 2> /dev/null
-    rm -rf "$T" "/var/run/dpdk/$PREFIX"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/live-common.sh"
+live_init plr
+PREFIX=$P
 rm -rf "$OUT"
 mkdir -p "$OUT"
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
 py() { /usr/bin/python3 -c "$@"; }
-# json FILE EXPR: a Python expression over d, the first plan of the report
-json() { py 'import json, sys; d = json.load(open(sys.argv[1]))["plans"][0]; sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$1" "$2"; }
 show() { py 'import json, sys; d = json.load(open(sys.argv[1]))["plans"][0]; print({k: (v["pass"], v["message"][:200]) for k, v in d["verdicts"].items()}); [print(s) for s in d.get("ramp", {}).get("steps", [])]' "$1"; }
 
 # --- the device: a bridge, its port towards the client shaped
 RATE_KBIT=10000                      # tbf rate, kbit/s (1000 bits)
-X="ip netns exec $NS"
-ip netns add "$NS" || { bad "ip netns add"; exit 1; }
-$X sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-ip link add "$C" type veth peer name c0 netns "$NS"
-ip link add "$S" type veth peer name s0 netns "$NS"
-$X ip link add br0 type bridge
-$X ip link set c0 master br0
-$X ip link set s0 master br0
-for i in "$C" "$S"; do
-    sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1"
-    ethtool -K "$i" tx off rx off tso off gso off gro off > /dev/null 2>&1
-    ip link set "$i" up
-done
-for i in lo br0 c0 s0; do $X ip link set "$i" up; done
-$X bash -c 'for i in c0 s0; do ethtool -K $i tx off rx off tso off gso off gro off > /dev/null 2>&1; done'
+live_bridge
 # a bucket of 16 kB (~13 ms of the rate) absorbs tgen's pacing jitter; a
 # queue of 20 ms, then drops
 if ! $X tc qdisc add dev c0 root tbf rate ${RATE_KBIT}kbit burst 16kb latency 20ms; then

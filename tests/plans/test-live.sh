@@ -22,45 +22,14 @@
 #     port addresses and next hops given by live.tgen_args: the plan passes.
 set -uo pipefail
 PLAN=$1 TG=$2 OUT=$3
-if [ "$(id -u)" -ne 0 ] || ! ip netns list > /dev/null 2>&1; then
-    echo "skip: needs root and network namespaces"
-    exit 77
-fi
-NS=bt-pll-$$
-C=bpc$$ S=bps$$
-T=$(mktemp -d /tmp/bt-pllive-XXXXXX)
-cleanup() {
-    ip link del "$C" 2> /dev/null
-    ip link del "$S" 2> /dev/null
-    ip netns del "$NS" 2> /dev/null
-    rm -rf "$T" /var/run/dpdk/bt-pll$$*
-}
-trap cleanup EXIT
+. "$(dirname "$0")/live-common.sh"
+live_init pll
 rm -rf "$OUT"
 mkdir -p "$OUT"
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-# json FILE EXPR: a Python expression over d, the first plan of the report
-json() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))["plans"][0]; sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$1" "$2"; }
 show() { /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))["plans"][0]; print({k: (v["pass"], v["judged"], v["message"][:90]) for k, v in d["verdicts"].items()}); print({k: d["tgen"].get(k) for k in ("flows_started", "flows_completed", "flows_failed", "flows_aborted", "retransmits")})' "$1"; }
 
 # --- the device
-X="ip netns exec $NS"
-ip netns add "$NS" || { bad "ip netns add"; exit 1; }
-$X sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-ip link add "$C" type veth peer name c0 netns "$NS"
-ip link add "$S" type veth peer name s0 netns "$NS"
-$X ip link add br0 type bridge
-$X ip link set c0 master br0
-$X ip link set s0 master br0
-for i in "$C" "$S"; do
-    sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1"
-    ethtool -K "$i" tx off rx off tso off gso off gro off > /dev/null 2>&1
-    ip link set "$i" up
-done
-for i in lo br0 c0 s0; do $X ip link set "$i" up; done
-$X bash -c 'for i in c0 s0; do ethtool -K $i tx off rx off tso off gso off gro off > /dev/null 2>&1; done'
+live_bridge
 break_device() { ip -n "$NS" link set s0 nomaster; }
 mend_device() { ip -n "$NS" link set s0 master br0; }
 
@@ -103,7 +72,7 @@ expect:
   failed_flows: 0
   cps: 100
   latency_p99: 100ms"
-run healthy --client-port "$C" --server-port "$S" --eal "$EAL --file-prefix bt-pll$$-1"
+run healthy --client-port "$C" --server-port "$S" --eal "$EAL --file-prefix $P-1"
 H=$OUT/healthy
 if [ $rc -eq 0 ] && json "$T/healthy.json" 'd["mode"] == "live" and d["pass"] and d["sim_s"] is None and
         d["live"]["client_port"] == "'"$C"'" and d["live"]["tgen_exit"] == 0 and
