@@ -3,28 +3,9 @@
 #include "bt_flow.h"
 #include "bt_flow_table.h"
 
-/* Counts the process's heap allocations (this executable's malloc family
- * interposes glibc's for libbaton too), to show that the hot path of a
- * module allocates nothing after its constructor. */
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t sz);
-extern void *__libc_realloc(void *p, size_t n);
-static unsigned long n_allocs;
-void *malloc(size_t n)
-{
-    n_allocs++;
-    return __libc_malloc(n);
-}
-void *calloc(size_t n, size_t sz)
-{
-    n_allocs++;
-    return __libc_calloc(n, sz);
-}
-void *realloc(void *p, size_t n)
-{
-    n_allocs++;
-    return __libc_realloc(p, n);
-}
+/* (the hot path of a module allocates nothing after its constructor:
+ * bt_allocs before and after) */
+#include "bt_alloc_count.h"
 
 static struct bt_flow_key mk(uint32_t i)
 {
@@ -383,11 +364,11 @@ TEST(entry_bytes_are_small)
 
 TEST(fixed_table_allocates_nothing_after_new)
 {
-    unsigned long at_new = n_allocs;
+    unsigned long at_new = bt_allocs;
     struct bt_flowtab *t = bt_flowtab_new(512, 24, 100);
     REQUIRE(t);
-    CHECK(n_allocs > at_new); /* the counter sees libbaton's allocations */
-    unsigned long before = n_allocs;
+    CHECK(bt_allocs > at_new); /* the counter sees libbaton's allocations */
+    unsigned long before = bt_allocs;
     for (uint32_t round = 0; round < 20; round++) {
         for (uint32_t i = 0; i < 600; i++) { /* past capacity: inserts fail */
             struct bt_flow_key k = mk(round * 1000 + i);
@@ -397,6 +378,6 @@ TEST(fixed_table_allocates_nothing_after_new)
         }
         bt_flowtab_expire(t, round * 1000 + 2000, NULL, NULL, 0);
     }
-    CHECK_EQ_INT(n_allocs - before, 0);
+    CHECK_EQ_INT(bt_allocs - before, 0);
     bt_flowtab_free(t);
 }

@@ -2,28 +2,9 @@
 #include "bt_test.h"
 #include "bt_pkt.h"
 
-/* Counts the process's heap allocations (this executable's malloc family
- * interposes glibc's for libbaton too), to show that the hot path of a
- * module allocates nothing after its constructor. */
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t sz);
-extern void *__libc_realloc(void *p, size_t n);
-static unsigned long n_allocs;
-void *malloc(size_t n)
-{
-    n_allocs++;
-    return __libc_malloc(n);
-}
-void *calloc(size_t n, size_t sz)
-{
-    n_allocs++;
-    return __libc_calloc(n, sz);
-}
-void *realloc(void *p, size_t n)
-{
-    n_allocs++;
-    return __libc_realloc(p, n);
-}
+/* (the hot path of a module allocates nothing after its constructor:
+ * bt_allocs before and after) */
+#include "bt_alloc_count.h"
 
 TEST(pool_hands_out_every_buffer_once_then_runs_dry)
 {
@@ -97,14 +78,14 @@ TEST(bad_sizes_give_null)
 TEST(random_alloc_free_no_overlap_no_malloc)
 {
     enum { N = 64, SZ = 96 };
-    unsigned long at_new = n_allocs;
+    unsigned long at_new = bt_allocs;
     struct bt_pktpool *p = bt_pktpool_new(N, SZ);
     struct bt_pkt *held[N];
-    CHECK(n_allocs > at_new); /* the counter sees libbaton's allocations */
+    CHECK(bt_allocs > at_new); /* the counter sees libbaton's allocations */
     unsigned nheld = 0, dry = 0;
     uint64_t x = 0x1234567887654321ULL;
     REQUIRE(p);
-    unsigned long before = n_allocs;
+    unsigned long before = bt_allocs;
     for (int step = 0; step < 100000 && !bt_test_failed; step++) {
         x ^= x << 13; x ^= x >> 7; x ^= x << 17;
         if ((x & 1) && nheld > 0) {
@@ -134,7 +115,7 @@ TEST(random_alloc_free_no_overlap_no_malloc)
         }
         CHECK_EQ_INT(bt_pktpool_avail(p), N - nheld);
     }
-    CHECK_EQ_INT(n_allocs - before, 0);
+    CHECK_EQ_INT(bt_allocs - before, 0);
     CHECK(dry > 10); /* the pool ran dry and recovered */
     while (nheld)
         bt_pkt_free(held[--nheld]);
