@@ -46,17 +46,42 @@ enum { F_FREE = 0, F_ACTIVE = 1 };
 
 /* A flow's values, kept while it is on the rate max round robin (computed
  * once when it starts, not per packet): the low 8 bytes of its addresses
- * (the high 8 are their pools'), the pools, the port and the ISN offsets. */
+ * (the high 8 are their pools'), the pools, the port and the ISN offsets.
+ * IPv4 uses only bytes 4..7 of clo and slo; clo[0..1] then hold the sum of
+ * the four address words, folded to 16 bits (the fast path's, FC_ASUM). */
 struct fcache {
     uint8_t clo[8], slo[8];
     uint32_t coff, soff;
     uint16_t cport;
     uint8_t cpool, spool;
-    /* a prefetch hint: 1 + the slot of the flow RR_AHEAD places later on
-     * the round robin (0: not known yet); only ever prefetched, so a stale
-     * one costs a useless load, never a wrong packet */
-    uint32_t skip;
+    /* a prefetch hint: where the flow RR_AHEAD places later on the round
+     * robin lies, in 64-byte steps from this one (0: not known); only ever
+     * prefetched, so a stale one costs a useless load, never a wrong packet */
+    int32_t skip;
 };
+#define FC_ASUM 0             /* offset in clo of an IPv4 flow's address sum */
+
+/* Rate max, open loop: a template packet's plan for the fast path (one per
+ * template packet, in template order from tg_tmpl.fbase), beside its frame
+ * image (IMG bytes: MACs, VLAN tag and the template's bytes, zero after
+ * them). fast: an IPv4 TCP frame of at most IMG bytes without SACK, which
+ * build_fast writes from the image and these sums; the others go through
+ * build_open. ipb, l4b: the checksums' starting sums, ~HC plus the one's
+ * complements of every word the rewrite overwrites (addresses, client
+ * port, sequence and acknowledgment numbers), folded to 16 bits. */
+#define IMG 64
+struct fpkt {
+    uint16_t len;         /* frame bytes, the VLAN tag included */
+    uint8_t fast, side;
+    uint8_t ca, sa, cp;   /* offsets in the frame: the client and server addresses, the client port */
+    uint8_t l4;           /* the TCP header */
+    uint8_t ipc;          /* the IP checksum */
+    uint8_t pad[3];
+    uint32_t ackm;        /* ~0: the ack moves by the other side's offset (ACK set), 0: kept */
+    uint32_t ipb, l4b;
+    uint32_t seq, ack;    /* the template's, host order */
+};
+_Static_assert(sizeof(struct fpkt) == 32, "two plans per cache line");
 
 struct tg_flow {
     union {
@@ -149,8 +174,11 @@ struct tg_engine {
     struct tg_flow *freel;
     uint64_t active;
     struct tg_flow *rr_head, *rr_tail; /* rate max round robin */
-    uint32_t rr_last[RR_AHEAD];        /* slots of the last flows put on it */
+    struct tg_flow *rr_last[RR_AHEAD]; /* the last flows put on it (NULL: none yet) */
     uint64_t rr_napp;                  /* flows put on it so far */
+    struct fpkt *fpk;                  /* rate max, open loop: every template packet's plan */
+    uint8_t (*fimg)[IMG];              /* and its frame image */
+    uint32_t nfpk;
 
     struct bt_twheel *w;
     uint64_t wnext;        /* cached earliest timer */
@@ -425,21 +453,32 @@ static void fcache_fill(const struct tg_engine *g, struct tg_flow *f, const stru
     c->coff = fv.coff;
     c->soff = fv.soff;
     c->cport = fv.cport;
+    if (t->family == 4) {
+        uint32_t a = (uint32_t)w16(c->clo + 4) + w16(c->clo + 6) + w16(c->slo + 4) + w16(c->slo + 6);
+        a = (a & 0xffff) + (a >> 16);
+        a = (a & 0xffff) + (a >> 16);
+        uint16_t a16 = (uint16_t)a;
+        memcpy(c->clo + FC_ASUM, &a16, 2);
+    }
 }
 
 /* Puts f at the round robin's tail, and tells the flow RR_AHEAD places
  * before it where f is (its prefetch hint). */
 static inline void rr_append(struct tg_engine *g, struct tg_flow *f)
 {
-    uint32_t slot = slot_of(g, f);
-    unsigned i = (unsigned)(g->rr_napp % RR_AHEAD);
+    unsigned i = (unsigned)(g->rr_napp++ % RR_AHEAD);
+    struct tg_flow *h = g->rr_last[i];
 
     f->t.next = NULL;
     f->rr.fc.skip = 0;
-    if (g->rr_napp >= RR_AHEAD)
-        flow_at(g, g->rr_last[i])->rr.fc.skip = slot + 1;
-    g->rr_last[i] = slot;
-    g->rr_napp++;
+    if (h) {
+        /* (flows are 64-byte cells of chunks that live as long as the
+         * engine: h may have ended since, a hint in it is then unused) */
+        intptr_t d = ((intptr_t)f - (intptr_t)h) / (intptr_t)sizeof(*f);
+        if (d >= INT32_MIN && d <= INT32_MAX)
+            h->rr.fc.skip = (int32_t)d;
+    }
+    g->rr_last[i] = f;
     if (g->rr_tail)
         g->rr_tail->t.next = &f->t;
     else
@@ -691,6 +730,44 @@ build_open(const struct tg_engine *g, const struct tg_tmpl *t, uint32_t k, const
     return len;
 }
 
+static inline uint32_t fold16(uint32_t s)
+{
+    s = (s & 0xffff) + (s >> 16);
+    return (s & 0xffff) + (s >> 16);
+}
+
+/* build_open for a fast template packet (struct fpkt) into out (at least
+ * IMG bytes): the image copied whole, the flow's words stored, both
+ * checksums from the plan's sums. The same bytes as build_open: the
+ * sequence and acknowledgment numbers are always stored, unchanged where
+ * build_open leaves them (no offset, no ACK), whose words then add
+ * ~w + w = 0xffff each to the sum, which the fold leaves as it was (the
+ * sums are never 0: ipb and l4b hold ~HC plus the complements of the old
+ * words, folded, 0 only where every one of them was). */
+static inline __attribute__((always_inline)) uint32_t
+build_fast(const struct fpkt *fp, const uint8_t *img, const struct fcache *c, uint8_t *out)
+{
+    memcpy(out, img, IMG);
+    memcpy(out + fp->ca, c->clo + 4, 4);
+    memcpy(out + fp->sa, c->slo + 4, 4);
+    uint16_t asum, x;
+    memcpy(&asum, c->clo + FC_ASUM, 2);
+    x = (uint16_t)~fold16(fp->ipb + asum);
+    memcpy(out + fp->ipc, &x, 2);
+    uint16_t cpw = __builtin_bswap16(c->cport);
+    memcpy(out + fp->cp, &cpw, 2);
+    bool server = fp->side;
+    uint32_t own = server ? c->soff : c->coff, other = (server ? c->coff : c->soff) & fp->ackm;
+    uint32_t sb = __builtin_bswap32(fp->seq + own), ab = __builtin_bswap32(fp->ack + other);
+    uint8_t *l4 = out + fp->l4;
+    memcpy(l4 + 4, &sb, 4);
+    memcpy(l4 + 8, &ab, 4);
+    x = (uint16_t)~fold16(fp->l4b + asum + cpw + (sb & 0xffff) + (sb >> 16) + (ab & 0xffff) +
+                          (ab >> 16));
+    memcpy(l4 + 16, &x, 2);
+    return fp->len;
+}
+
 /* Sums of the one's complements of a frame's words (n bytes at p). */
 static uint32_t inv_sum(const uint8_t *p, unsigned n)
 {
@@ -718,6 +795,66 @@ static void plan_templates(struct tg_tset *ts)
             tp->cs_ack = t->proto == 6 ? inv_sum(l4 + 8, 4) : 0;
         }
     }
+}
+
+/* The MACs of the images (at their start) from g->macs. */
+static void fast_macs(struct tg_engine *g)
+{
+    for (uint32_t i = 0; i < g->nfpk; i++)
+        if (g->fpk[i].fast)
+            memcpy(g->fimg[i], g->macs[g->fpk[i].side], 12);
+}
+
+/* Rate max, open loop: every template packet's struct fpkt and image.
+ * -ENOMEM or 0. */
+static int fast_plans(struct tg_engine *g)
+{
+    unsigned v = g->p.vlan ? 4 : 0;
+    uint64_t n = 0;
+
+    for (unsigned i = 0; i < g->ts.n; i++) {
+        g->ts.t[i].fbase = (uint32_t)n;
+        n += g->ts.t[i].n;
+    }
+    if (n > UINT32_MAX)
+        return -ENOMEM;
+    g->nfpk = (uint32_t)n;
+    g->fpk = calloc(n ? n : 1, sizeof(*g->fpk));
+    g->fimg = aligned_alloc(IMG, (n ? n : 1) * IMG);
+    if (!g->fpk || !g->fimg)
+        return -ENOMEM;
+    memset(g->fimg, 0, (n ? n : 1) * IMG);
+    for (unsigned i = 0; i < g->ts.n; i++) {
+        const struct tg_tmpl *t = &g->ts.t[i];
+        for (uint32_t k = 0; k < t->n; k++) {
+            const struct tg_tpkt *tp = &t->p[k];
+            struct fpkt *fp = &g->fpk[t->fbase + k];
+            const uint8_t *src = t->blob + tp->off;
+            bool server = tp->side;
+            fp->len = (uint16_t)(tp->len + v);
+            fp->side = tp->side;
+            fp->fast = t->family == 4 && t->proto == 6 && !tp->sack_off && tp->len + v <= IMG;
+            if (!fp->fast)
+                continue;
+            copy_head(g, tp, src, v, server, g->fimg[t->fbase + k]);
+            fp->ipc = (uint8_t)(ETH_HLEN + v + 10);
+            fp->ca = (uint8_t)(ETH_HLEN + v + (server ? 16 : 12));
+            fp->sa = (uint8_t)(ETH_HLEN + v + (server ? 12 : 16));
+            fp->l4 = (uint8_t)(tp->l4 + v);
+            fp->cp = (uint8_t)(fp->l4 + (server ? 2 : 0));
+            fp->ackm = tp->tcp_flags & BT_TCP_ACK ? ~0u : 0;
+            fp->seq = tp->seq;
+            fp->ack = tp->ack;
+            uint16_t hc;
+            memcpy(&hc, src + ETH_HLEN + 10, 2);
+            fp->ipb = fold16((uint32_t)(uint16_t)~hc + fold16(tp->cs_addr));
+            memcpy(&hc, src + tp->l4 + 16, 2);
+            fp->l4b = fold16((uint32_t)(uint16_t)~hc + fold16(tp->cs_addr) + fold16(tp->cs_port) +
+                             fold16(tp->cs_seq) + fold16(tp->cs_ack));
+        }
+    }
+    fast_macs(g);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- hash */
@@ -1345,6 +1482,8 @@ static void macs_set(struct tg_engine *g)
     memcpy(g->macs[0] + 6, g->p.client_mac, 6);
     memcpy(g->macs[1], g->p.server_dst_mac, 6);
     memcpy(g->macs[1] + 6, g->p.server_mac, 6);
+    if (g->fpk)
+        fast_macs(g);
 }
 
 struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struct bt_err *e)
@@ -1449,6 +1588,10 @@ struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struc
         }
     }
     macs_set(g);
+    if (p->rate_max && !g->closed && fast_plans(g) < 0) {
+        bt_err_setr(e, -ENOMEM, "out of memory (the templates' rate max plans)");
+        goto fail;
+    }
     g->capped = p->pps > 0 || p->bps > 0;
     if (p->pps > 0) {
         g->depth_pkts = p->pps / 1000 > 32 ? p->pps / 1000 : 32;
@@ -1483,6 +1626,8 @@ struct tg_engine *tg_engine_free(struct tg_engine *g)
     free(g->cchunks);
     free(g->q);
     free(g->ht);
+    free(g->fpk);
+    free(g->fimg);
     bt_twheel_free(g->w);
     bt_pktpool_free(g->pool);
     tg_tset_clear(&g->ts);
@@ -1645,18 +1790,28 @@ static inline __attribute__((always_inline)) int next_rr(struct tg_engine *g, ui
                 return 0;
         }
         /* the flows RR_AHEAD and 1 calls ahead: cache misses at many
-         * concurrent flows */
-        if (f->rr.fc.skip)
-            __builtin_prefetch(flow_at(g, f->rr.fc.skip - 1));
-        if (f->t.next)
-            __builtin_prefetch(f->t.next);
+         * concurrent flows (a prefetch never faults: a hint of 0 is f
+         * itself, a next of NULL nothing) */
+        __builtin_prefetch((const void *)((uintptr_t)f +
+                                          (uintptr_t)((intptr_t)f->rr.fc.skip *
+                                                      (intptr_t)sizeof(*f))));
+        __builtin_prefetch(f->t.next);
         const struct tg_tmpl *t = tmpl_of(g, f);
-        struct fview a;
-        fcache_view(g, &f->rr.fc, &a);
-        uint32_t len = build_open(g, t, f->k, &a, pkt->data, pkt->cap);
-        if (!len || !caps_allow(g, len))
+        uint32_t fi = t->fbase + f->k;
+        const struct fpkt *fp = &g->fpk[fi];
+        uint32_t len;
+        if (__builtin_expect(fp->fast && pkt->cap >= IMG, 1)) {
+            len = build_fast(fp, g->fimg[fi], &f->rr.fc, pkt->data);
+        } else {
+            struct fview a;
+            fcache_view(g, &f->rr.fc, &a);
+            len = build_open(g, t, f->k, &a, pkt->data, pkt->cap);
+            if (!len)
+                return 0;
+        }
+        if (!caps_allow(g, len))
             return 0;
-        uint8_t side = t->p[f->k].side;
+        uint8_t side = fp->side;
         pkt->len = pkt->wire_len = len;
         pkt->port = side;
         pkt->flags = side ? BT_PKT_F_SERVER : BT_PKT_F_CLIENT;

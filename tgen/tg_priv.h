@@ -45,6 +45,7 @@ struct tg_tmpl {
     const uint8_t *blob;  /* shared by the templates of one pcap */
     uint64_t bytes;
     unsigned entry;       /* profile template entry it came from */
+    uint32_t fbase;       /* the engine's: index of packet 0 in its rate max plans */
 };
 
 /* A set of templates and the blobs they point into. */
