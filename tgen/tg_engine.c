@@ -76,7 +76,8 @@ struct fpkt {
     uint8_t ca, sa, cp;   /* offsets in the frame: the client and server addresses, the client port */
     uint8_t l4;           /* the TCP header */
     uint8_t ipc;          /* the IP checksum */
-    uint8_t pad[3];
+    uint8_t last;         /* the template's last packet */
+    uint16_t flags;       /* bt_pkt.flags: BT_PKT_F_CLIENT or _SERVER */
     uint32_t ackm;        /* ~0: the ack moves by the other side's offset (ACK set), 0: kept */
     uint32_t ipb, l4b;
     uint32_t seq, ack;    /* the template's, host order */
@@ -93,7 +94,7 @@ struct tg_flow {
     };
     uint64_t idx;         /* flow number */
     uint64_t start_ns;    /* open: start; closed: when packet k-1 left */
-    uint32_t k;           /* next template packet */
+    uint32_t k;           /* next template packet (rate max, open loop: its plan, g->fpk[k]) */
     uint16_t tmpl;
     uint8_t state;
     uint8_t tries;        /* closed: retransmissions of the current window */
@@ -474,9 +475,8 @@ static inline void rr_append(struct tg_engine *g, struct tg_flow *f)
     if (h) {
         /* (flows are 64-byte cells of chunks that live as long as the
          * engine: h may have ended since, a hint in it is then unused) */
-        intptr_t d = ((intptr_t)f - (intptr_t)h) / (intptr_t)sizeof(*f);
-        if (d >= INT32_MIN && d <= INT32_MAX)
-            h->rr.fc.skip = (int32_t)d;
+        /* (truncated where they lie 128 GiB apart or more: a wrong hint) */
+        h->rr.fc.skip = (int32_t)(((intptr_t)f - (intptr_t)h) / (intptr_t)sizeof(*f));
     }
     g->rr_last[i] = f;
     if (g->rr_tail)
@@ -833,6 +833,8 @@ static int fast_plans(struct tg_engine *g)
             bool server = tp->side;
             fp->len = (uint16_t)(tp->len + v);
             fp->side = tp->side;
+            fp->last = k + 1 == t->n;
+            fp->flags = server ? BT_PKT_F_SERVER : BT_PKT_F_CLIENT;
             fp->fast = t->family == 4 && t->proto == 6 && !tp->sack_off && tp->len + v <= IMG;
             if (!fp->fast)
                 continue;
@@ -1101,6 +1103,7 @@ static int start_flow(struct tg_engine *g, unsigned gi, uint64_t start)
         closed_run(g, f, start);
     } else if (g->p.rate_max) {
         fcache_fill(g, f, t);
+        f->k = t->fbase;
         rr_append(g, f);
     } else {
         bt_timer_init(&f->t, open_fire, g);
@@ -1796,16 +1799,16 @@ static inline __attribute__((always_inline)) int next_rr(struct tg_engine *g, ui
                                           (uintptr_t)((intptr_t)f->rr.fc.skip *
                                                       (intptr_t)sizeof(*f))));
         __builtin_prefetch(f->t.next);
-        const struct tg_tmpl *t = tmpl_of(g, f);
-        uint32_t fi = t->fbase + f->k;
+        uint32_t fi = f->k;
         const struct fpkt *fp = &g->fpk[fi];
         uint32_t len;
         if (__builtin_expect(fp->fast && pkt->cap >= IMG, 1)) {
             len = build_fast(fp, g->fimg[fi], &f->rr.fc, pkt->data);
         } else {
+            const struct tg_tmpl *t = tmpl_of(g, f);
             struct fview a;
             fcache_view(g, &f->rr.fc, &a);
-            len = build_open(g, t, f->k, &a, pkt->data, pkt->cap);
+            len = build_open(g, t, fi - t->fbase, &a, pkt->data, pkt->cap);
             if (!len)
                 return 0;
         }
@@ -1814,7 +1817,7 @@ static inline __attribute__((always_inline)) int next_rr(struct tg_engine *g, ui
         uint8_t side = fp->side;
         pkt->len = pkt->wire_len = len;
         pkt->port = side;
-        pkt->flags = side ? BT_PKT_F_SERVER : BT_PKT_F_CLIENT;
+        pkt->flags = fp->flags;
         pkt->ts_ns = now;
         pkt->meta = f->idx;
         if (!counted)
@@ -1822,8 +1825,13 @@ static inline __attribute__((always_inline)) int next_rr(struct tg_engine *g, ui
         g->rr_head = (struct tg_flow *)f->t.next;
         if (!g->rr_head)
             g->rr_tail = NULL;
-        if (++f->k < t->n) {
+        f->k++;
+        if (!fp->last) {
             rr_append(g, f);
+        } else if (!g->flow_cb) {
+            /* flow_end's work for an open-loop flow nobody is told of */
+            g->sum.flows_completed++;
+            flow_release(g, f);
         } else {
             f->t.next = NULL;  /* off the round robin: not an armed timer */
             flow_end(g, f, now, true, false, false);
