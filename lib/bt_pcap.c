@@ -177,11 +177,36 @@ static void fast_fill(struct bt_pcap_reader *r, size_t want)
     }
 }
 
+/* The record whose header is at h (caplen read from it, whole in the
+ * buffer, left bytes from h to the buffer's end), packet number index, into
+ * rec. */
+static inline void fast_take(const struct bt_pcap_reader *r, const uint8_t *h, uint32_t caplen,
+                             size_t left, uint64_t index, struct bt_pcap_rec *rec)
+{
+    uint32_t frac = rd32(h + 4, r->swapped), len = rd32(h + 12, r->swapped);
+
+    /* as libpcap 1.10 has it: the seconds and fraction fields of a file in
+     * host order are signed 32-bit, of a swapped file unsigned; the fraction
+     * is scaled to ns in 64 bits (time stamps past 2038 or a fraction over
+     * 2^31 come out as libpcap gives them, not "fixed") */
+    int64_t sec = r->swapped ? (int64_t)rd32(h, 1) : (int64_t)(int32_t)rd32(h, 0);
+    int64_t sub = r->swapped ? (int64_t)frac : (int64_t)(int32_t)frac;
+    if (!r->nsec)
+        sub *= 1000;
+    rec->ts_ns = (uint64_t)sec * 1000000000ULL + (uint64_t)sub;
+    if (left > 2048)
+        __builtin_prefetch(h + 2048);  /* a few records ahead */
+    rec->data = h + 16;
+    rec->caplen = caplen;
+    rec->wire_len = len < caplen ? caplen : len;
+    rec->index = index;
+}
+
 /* 1 with rec filled, 0 at the clean end, -1: let libpcap read this record. */
 static int fast_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec)
 {
     const uint8_t *h;
-    uint32_t caplen, len, frac;
+    uint32_t caplen;
 
     fast_fill(r, 16);
     /* the end of what read(2) gives: libpcap says whether that is the
@@ -198,23 +223,7 @@ static int fast_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec)
         if (r->blen - r->bpos < 16 + (size_t)caplen)
             return -1;
     }
-    frac = rd32(h + 4, r->swapped);
-    len = rd32(h + 12, r->swapped);
-    /* as libpcap 1.10 has it: the seconds and fraction fields of a file in
-     * host order are signed 32-bit, of a swapped file unsigned; the fraction
-     * is scaled to ns in 64 bits (time stamps past 2038 or a fraction over
-     * 2^31 come out as libpcap gives them, not "fixed") */
-    int64_t sec = r->swapped ? (int64_t)rd32(h, 1) : (int64_t)(int32_t)rd32(h, 0);
-    int64_t sub = r->swapped ? (int64_t)frac : (int64_t)(int32_t)frac;
-    if (!r->nsec)
-        sub *= 1000;
-    rec->ts_ns = (uint64_t)sec * 1000000000ULL + (uint64_t)sub;
-    if (r->blen - r->bpos > 2048)
-        __builtin_prefetch(h + 2048);  /* a few records ahead */
-    rec->data = h + 16;
-    rec->caplen = caplen;
-    rec->wire_len = len < caplen ? caplen : len;
-    rec->index = r->index++;
+    fast_take(r, h, caplen, r->blen - r->bpos, r->index++, rec);
     r->bpos += 16 + (size_t)caplen;
     return 1;
 }
@@ -325,6 +334,42 @@ int bt_pcap_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec, struct bt_er
         bt_err_set(e, "%s: packet %llu: %s", r->path, (unsigned long long)r->index + 1,
                    rc == -1 ? pcap_geterr(r->p) : "unexpected libpcap status");
     return -EBADMSG;
+}
+
+/* The walker's records that follow whole in the buffer, without reading
+ * (no fill, so what was handed out stays where it is): up to max into
+ * recs. Any record it would not take as it stands is left for the next
+ * call, which reads it the way bt_pcap_next does. */
+static unsigned fast_more(struct bt_pcap_reader *r, struct bt_pcap_rec *recs, unsigned max)
+{
+    const uint8_t *buf = r->buf;
+    size_t pos = r->bpos, end = r->blen;   /* locals: a store into recs[] might alias r */
+    uint64_t index = r->index;
+    unsigned n = 0;
+
+    while (n < max && end - pos >= 16) {
+        const uint8_t *h = buf + pos;
+        uint32_t caplen = rd32(h + 8, r->swapped);
+        if (caplen > r->fast_max || end - pos - 16 < caplen)
+            break;
+        fast_take(r, h, caplen, end - pos, index++, &recs[n++]);
+        pos += 16 + (size_t)caplen;
+    }
+    r->bpos = pos;
+    r->index = index;
+    return n;
+}
+
+int bt_pcap_next_batch(struct bt_pcap_reader *r, struct bt_pcap_rec *recs, unsigned max,
+                       struct bt_err *e)
+{
+    int rc;
+
+    if (max == 0)
+        return 0;
+    if ((rc = bt_pcap_next(r, &recs[0], e)) <= 0 || r->fd < 0)
+        return rc;
+    return 1 + (int)fast_more(r, recs + 1, max - 1);
 }
 
 int bt_pcap_linktype(const struct bt_pcap_reader *r)
@@ -620,4 +665,18 @@ int bt_pcap_merge_next(struct bt_pcap_merge *m, struct bt_pcap_rec *rec, unsigne
     if (m->hn)
         msift_down(m, 0);
     return 1;
+}
+
+int bt_pcap_merge_next_batch(struct bt_pcap_merge *m, struct bt_pcap_rec *recs, unsigned max,
+                             unsigned *which, struct bt_err *e)
+{
+    if (max == 0)
+        return 0;
+    if (m->n == 1) {
+        *which = 0;
+        return bt_pcap_next_batch(m->r[0], recs, max, e);
+    }
+    /* several inputs: one record at a time (a second would refill the
+     * first one's input, whose bytes the caller still holds) */
+    return bt_pcap_merge_next(m, recs, which, e);
 }

@@ -31,6 +31,14 @@ struct bt_pcap_reader *bt_pcap_close(struct bt_pcap_reader *r);
 /* 1 with *rec filled, 0 at a clean end, -EBADMSG (e filled with
  * "path: packet N (byte offset X): problem") on a damaged record. */
 int bt_pcap_next(struct bt_pcap_reader *r, struct bt_pcap_rec *rec, struct bt_err *e);
+/* Up to max records at once: the same records, in the same order and with
+ * the same errors, as as many bt_pcap_next calls, but every one of them
+ * valid until the next call on r (those that are whole in the reader's
+ * buffer after the first, which is read as bt_pcap_next reads it). The
+ * count (1 to max), 0 at a clean end (or max 0), -EBADMSG as bt_pcap_next
+ * (after a batch: the records before the damaged one came in that batch). */
+int bt_pcap_next_batch(struct bt_pcap_reader *r, struct bt_pcap_rec *recs, unsigned max,
+                       struct bt_err *e);
 int bt_pcap_linktype(const struct bt_pcap_reader *r);   /* LINKTYPE_* value */
 uint32_t bt_pcap_snaplen(const struct bt_pcap_reader *r);
 const char *bt_pcap_path(const struct bt_pcap_reader *r);
@@ -56,5 +64,11 @@ struct bt_pcap_merge *bt_pcap_merge_free(struct bt_pcap_merge *m);
  * a damaged record (e filled). */
 int bt_pcap_merge_next(struct bt_pcap_merge *m, struct bt_pcap_rec *rec, unsigned *which,
                        struct bt_err *e);
+/* Up to max records of the merged stream at once, all of input *which and
+ * all valid until the next call: with one input its bt_pcap_next_batch,
+ * with several one record (the next may be another input's). The count, 0
+ * when all are done, -EBADMSG (e filled). */
+int bt_pcap_merge_next_batch(struct bt_pcap_merge *m, struct bt_pcap_rec *recs, unsigned max,
+                             unsigned *which, struct bt_err *e);
 
 #endif

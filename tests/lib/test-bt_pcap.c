@@ -590,15 +590,19 @@ TEST(tcpdump_corpus)
     CHECK(packets > 1000);
 }
 
-/* Every record as libpcap itself gives it (time stamp, lengths, bytes)
- * against bt_pcap's: 1 when they agree to the end (or to the same
- * damaged record), 0 with a message otherwise. */
-static int same_as_libpcap(const char *path, uint64_t *count)
+/* Every record as libpcap itself gives it (time stamp, lengths, bytes,
+ * index) against bt_pcap's: 1 when they agree to the end (or to the same
+ * damaged record, with the same packet number in the message), 0 with a
+ * message otherwise. batch 0 reads with bt_pcap_next; else with
+ * bt_pcap_next_batch of up to batch records, each batch compared once it
+ * is complete (every record of it must still be valid). */
+static int same_as_libpcap_in(const char *path, uint64_t *count, unsigned batch)
 {
     char eb[PCAP_ERRBUF_SIZE];
     pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, eb);
     struct bt_err e;
     struct bt_pcap_reader *r = bt_pcap_open(path, &e);
+    struct bt_pcap_rec recs[64];
     int ok = 1;
 
     *count = 0;
@@ -606,28 +610,44 @@ static int same_as_libpcap(const char *path, uint64_t *count)
         ok = !p && !r;
         goto out;
     }
+    if (batch > 64)
+        abort();
     for (;;) {
         struct pcap_pkthdr *h;
         const u_char *d;
-        struct bt_pcap_rec rec;
-        int a = pcap_next_ex(p, &h, &d), b = bt_pcap_next(r, &rec, &e);
-        if (a != 1 || b != 1) {
-            ok = (a == 1) == (b == 1) && (a == PCAP_ERROR_BREAK) == (b == 0);
-            if (!ok)
-                fprintf(stderr, "%s: record %llu: libpcap %d, bt_pcap %d\n", path,
-                        (unsigned long long)*count + 1, a, b);
-            break;
-        }
-        uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
-        if (ts != rec.ts_ns || h->caplen != rec.caplen ||
-            (h->len < h->caplen ? h->caplen : h->len) != rec.wire_len ||
-            memcmp(d, rec.data, h->caplen) != 0) {
-            fprintf(stderr, "%s: record %llu differs from libpcap's\n", path,
-                    (unsigned long long)*count + 1);
+        int b = batch ? bt_pcap_next_batch(r, recs, batch, &e) : bt_pcap_next(r, recs, &e);
+        if (b > (int)(batch ? batch : 1)) {
+            fprintf(stderr, "%s: a batch of %d, more than %u\n", path, b, batch);
             ok = 0;
             break;
         }
-        (*count)++;
+        for (int i = 0; i < (b > 0 ? b : 1); i++) {
+            int a = pcap_next_ex(p, &h, &d);
+            if (a != 1 || b <= 0) {
+                ok = (a == 1) == (b == 1) && (a == PCAP_ERROR_BREAK) == (b == 0);
+                if (b < 0) {
+                    char want[600];
+                    snprintf(want, sizeof(want), "%s: packet %llu", path,
+                             (unsigned long long)*count + 1);
+                    ok = ok && b == -EBADMSG && strncmp(e.msg, want, strlen(want)) == 0;
+                }
+                if (!ok)
+                    fprintf(stderr, "%s: record %llu: libpcap %d, bt_pcap %d (batch %u)\n",
+                            path, (unsigned long long)*count + 1, a, b, batch);
+                goto out;
+            }
+            const struct bt_pcap_rec *rec = &recs[i];
+            uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+            if (ts != rec->ts_ns || h->caplen != rec->caplen ||
+                (h->len < h->caplen ? h->caplen : h->len) != rec->wire_len ||
+                rec->index != *count || memcmp(d, rec->data, h->caplen) != 0) {
+                fprintf(stderr, "%s: record %llu differs from libpcap's (batch %u)\n", path,
+                        (unsigned long long)*count + 1, batch);
+                ok = 0;
+                goto out;
+            }
+            (*count)++;
+        }
     }
 out:
     if (p)
@@ -635,6 +655,14 @@ out:
     bt_pcap_close(r);
     return ok;
 }
+
+static int same_as_libpcap(const char *path, uint64_t *count)
+{
+    return same_as_libpcap_in(path, count, 0);
+}
+
+/* The batches bt_pcap_next_batch is tried with: one, odd, the largest. */
+static const unsigned batches[] = {1, 7, 64};
 
 /* A file several read buffers long: every record comes out as libpcap
  * reads it, also those straddling a buffer's end. */
@@ -657,12 +685,98 @@ TEST(walker_matches_libpcap_over_a_large_file)
     CHECK(st.st_size > 8 * 1024 * 1024);
     CHECK(same_as_libpcap(tmp("large.pcap"), &n));
     CHECK_EQ_INT(n, 12000);
+    for (unsigned b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
+        CHECK(same_as_libpcap_in(tmp("large.pcap"), &n, batches[b]));
+        CHECK_EQ_INT(n, 12000);
+    }
+    /* cut inside a record: the same records, then the same error */
+    REQUIRE(truncate(tmp("large.pcap"), st.st_size / 2 + 3) == 0);
+    uint64_t whole;
+    CHECK(same_as_libpcap(tmp("large.pcap"), &whole));
+    CHECK(whole > 1000 && whole < 12000);
+    for (unsigned b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
+        CHECK(same_as_libpcap_in(tmp("large.pcap"), &n, batches[b]));
+        CHECK_EQ_INT(n, whole);
+    }
+}
+
+/* Batches: more than one record per call where the buffer holds them
+ * (else it would be bt_pcap_next under another name), never more than
+ * asked, and 0 asked is 0 read. */
+TEST(batches_hand_out_what_the_buffer_holds)
+{
+    struct bt_err e;
+    struct bt_pcap_writer *w = bt_pcap_writer_open(tmp("batch.pcap"), 1, 0, &e);
+    uint8_t d[100] = {0};
+    REQUIRE(w);
+    for (uint32_t i = 0; i < 1000; i++)
+        REQUIRE(bt_pcap_write(w, 1000000000ULL + i, d, sizeof(d), sizeof(d)) == 0);
+    REQUIRE(bt_pcap_writer_close(w) == 0);
+    struct bt_pcap_reader *r = bt_pcap_open(tmp("batch.pcap"), &e);
+    REQUIRE(r);
+    struct bt_pcap_rec recs[64];
+    CHECK_EQ_INT(bt_pcap_next_batch(r, recs, 0, &e), 0);
+    int got, calls = 0, total = 0;
+    while ((got = bt_pcap_next_batch(r, recs, 64, &e)) > 0) {
+        CHECK(got <= 64);
+        CHECK_EQ_INT(recs[0].index, total);
+        CHECK_EQ_INT(recs[got - 1].ts_ns, 1000000000ULL + (uint64_t)(total + got - 1));
+        total += got;
+        calls++;
+    }
+    CHECK_EQ_INT(got, 0);
+    CHECK_EQ_INT(total, 1000);
+    CHECK(calls <= 1000 / 64 + 2);
+    bt_pcap_close(r);
+
+    /* the merge: batches of its one input; of several, one record a call,
+     * in the order of bt_pcap_merge_next */
+    struct bt_pcap_reader *rd[2];
+    REQUIRE((rd[0] = bt_pcap_open(tmp("batch.pcap"), &e)));
+    struct bt_pcap_merge *m = bt_pcap_merge_new(rd, 1);
+    REQUIRE(m);
+    unsigned which = 9;
+    got = bt_pcap_merge_next_batch(m, recs, 64, &which, &e);
+    CHECK(got > 1);
+    CHECK_EQ_INT(which, 0);
+    CHECK_EQ_INT(bt_pcap_merge_next_batch(m, recs, 0, &which, &e), 0);
+    bt_pcap_merge_free(m);
+    bt_pcap_close(rd[0]);
+    write_merge_input("bm0.pcap", 0, 50, 3, 0);
+    write_merge_input("bm1.pcap", 1, 40, 3, 1);
+    struct bt_pcap_reader *ra[2], *rb[2];
+    REQUIRE((ra[0] = bt_pcap_open(tmp("bm0.pcap"), &e)));
+    REQUIRE((ra[1] = bt_pcap_open(tmp("bm1.pcap"), &e)));
+    REQUIRE((rb[0] = bt_pcap_open(tmp("bm0.pcap"), &e)));
+    REQUIRE((rb[1] = bt_pcap_open(tmp("bm1.pcap"), &e)));
+    struct bt_pcap_merge *ma = bt_pcap_merge_new(ra, 2), *mb = bt_pcap_merge_new(rb, 2);
+    REQUIRE(ma && mb);
+    struct bt_pcap_rec one;
+    unsigned wa, wb;
+    int n = 0, ga, gb;
+    while ((ga = bt_pcap_merge_next(ma, &one, &wa, &e)) == 1) {
+        gb = bt_pcap_merge_next_batch(mb, recs, 64, &wb, &e);
+        CHECK_EQ_INT(gb, 1);
+        CHECK_EQ_INT(wb, wa);
+        CHECK_EQ_INT(recs[0].ts_ns, one.ts_ns);
+        CHECK_EQ_INT(recs[0].index, one.index);
+        n++;
+    }
+    CHECK_EQ_INT(ga, 0);
+    CHECK_EQ_INT(bt_pcap_merge_next_batch(mb, recs, 64, &wb, &e), 0);
+    CHECK_EQ_INT(n, 90);
+    bt_pcap_merge_free(ma);
+    bt_pcap_merge_free(mb);
+    for (int k = 0; k < 2; k++) {
+        bt_pcap_close(ra[k]);
+        bt_pcap_close(rb[k]);
+    }
 }
 
 /* In a child: reads a 4 MB file, cuts it to cut_to bytes after 10 records
  * and reads on. Exit 0 when the reader ends in -EBADMSG naming the file,
  * the packet and (when the cut is below what it had read) the shrinking. */
-static int read_while_cut(const char *path, off_t cut_to, const char *want)
+static int read_while_cut(const char *path, off_t cut_to, const char *want, unsigned batch)
 {
     struct bt_err e;
     struct bt_pcap_writer *w = bt_pcap_writer_open(path, 1, 0, &e);
@@ -688,8 +802,14 @@ static int read_while_cut(const char *path, off_t cut_to, const char *want)
     if (fd < 0 || ftruncate(fd, cut_to) != 0)
         return 15;
     close(fd);
-    while ((rc = bt_pcap_next(r, &rec, &e)) == 1)
-        n++;
+    if (batch) {
+        struct bt_pcap_rec recs[64];
+        while ((rc = bt_pcap_next_batch(r, recs, batch, &e)) > 0)
+            n += (uint64_t)rc;
+    } else {
+        while ((rc = bt_pcap_next(r, &rec, &e)) == 1)
+            n++;
+    }
     fprintf(stderr, "cut to %lld after 10: %llu records, then %d: %s\n", (long long)cut_to,
             (unsigned long long)n, rc, rc < 0 ? e.msg : "");
     bt_pcap_close(r);
@@ -719,19 +839,22 @@ TEST(a_file_truncated_while_read_is_an_error_not_a_signal)
         /* to the header alone */
         {"cut-header.pcap", 24, "shrank to 24 bytes"},
     };
-    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const unsigned nc = sizeof(cases) / sizeof(cases[0]);
+    /* each case read on with bt_pcap_next, then with batches of 7 and 64 */
+    for (unsigned i = 0; i < 3 * nc; i++) {
         char path[512];
-        snprintf(path, sizeof(path), "%s", tmp(cases[i].name));
+        unsigned c = i % nc, batch = i / nc == 0 ? 0 : i / nc == 1 ? 7 : 64;
+        snprintf(path, sizeof(path), "%s", tmp(cases[c].name));
         fflush(NULL);
         pid_t pid = fork();
         REQUIRE(pid >= 0);
         if (pid == 0)
-            _exit(read_while_cut(path, cases[i].cut_to, cases[i].want));
+            _exit(read_while_cut(path, cases[c].cut_to, cases[c].want, batch));
         int st = 0;
         REQUIRE(waitpid(pid, &st, 0) == pid);
         if (WIFSIGNALED(st))
-            fprintf(stderr, "%s: the reader was killed by signal %d\n", cases[i].name,
-                    WTERMSIG(st));
+            fprintf(stderr, "%s (batch %u): the reader was killed by signal %d\n",
+                    cases[c].name, batch, WTERMSIG(st));
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
         unlink(path);
     }
@@ -752,6 +875,11 @@ TEST(corpus_records_match_libpcap)
             continue;
         snprintf(path, sizeof(path), "%s/%s", BT_CORPUS_DIR, de->d_name);
         CHECK(same_as_libpcap(path, &n));
+        for (unsigned b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
+            uint64_t nb;
+            CHECK(same_as_libpcap_in(path, &nb, batches[b]));
+            CHECK_EQ_INT(nb, n);
+        }
         total += n;
         files++;
     }
