@@ -383,6 +383,10 @@ struct worker {
     const struct port *ports;
     uint16_t q;
     bool rx_on, closed, capture;
+    /* rate max, open loop, no pps/bps cap: a port's frames wait for a full
+     * burst (testpmd's streams send 32 at a time), not one tx_burst per
+     * port per turn of ~16 each; none waits past a turn that builds none */
+    bool full_bursts;
     uint32_t stop_seen;
     uint32_t nstash;
     uint32_t room;                   /* data room of a fresh mbuf */
@@ -652,14 +656,16 @@ static void neigh_turn(struct worker *w, uint64_t now)
     }
 }
 
-static void tx_fill(struct worker *w, uint64_t now)
+/* Builds up to a burst into mbufs, onto the ports' pending arrays: the
+ * count built. */
+static unsigned tx_fill(struct worker *w, uint64_t now)
 {
     uint32_t room = TX_PEND - (w->npend[0] > w->npend[1] ? w->npend[0] : w->npend[1]);
 
     if (room > BURST)
         room = BURST;
     if (!room)
-        return;
+        return 0;
     if (w->nstash < room) {
         /* top the stash up (all or nothing, like the PMDs' own refills);
          * raw: the fields are set below, once, with the lengths */
@@ -668,7 +674,7 @@ static void tx_fill(struct worker *w, uint64_t now)
         } else {
             w->alloc_failed++;
             if (!w->nstash)
-                return;
+                return 0;
             room = w->nstash;
         }
     }
@@ -702,6 +708,7 @@ static void tx_fill(struct worker *w, uint64_t now)
         if (w->nstash)
             memmove(w->stash, w->stash + n, w->nstash * sizeof(w->stash[0]));
     }
+    return n;
 }
 
 /* The end of a worker: what is pending leaves or is freed, the stash goes
@@ -765,9 +772,10 @@ static bool worker_poll(struct worker *w, unsigned iters)
         }
         if (unlikely(w->ports[0].gw_fam || w->ports[1].gw_fam))
             neigh_turn(w, now);
-        if (w->npend[0])
+        /* (full_bursts: a short burst waits for the build below) */
+        if (w->npend[0] && (!w->full_bursts || w->npend[0] >= BURST))
             flush(w, 0, now);
-        if (w->npend[1])
+        if (w->npend[1] && (!w->full_bursts || w->npend[1] >= BURST))
             flush(w, 1, now);
         if (unlikely(tg_done(w->g))) {
             if (!w->finished) {
@@ -794,10 +802,10 @@ static bool worker_poll(struct worker *w, unsigned iters)
             continue;
         }
         if (tg_next_ns(w->g) <= now) {
-            tx_fill(w, now);
-            if (w->npend[0])
+            unsigned built = tx_fill(w, now);
+            if (w->npend[0] && (!w->full_bursts || !built || w->npend[0] >= BURST))
                 flush(w, 0, now);
-            if (w->npend[1])
+            if (w->npend[1] && (!w->full_bursts || !built || w->npend[1] >= BURST))
                 flush(w, 1, now);
         }
     }
@@ -1408,6 +1416,7 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         w->ports = ports;
         w->q = (uint16_t)i;
         w->closed = o.prof.mode == TG_MODE_CLOSED;
+        w->full_bursts = o.prof.rate_max && !w->closed && !(o.prof.pps > 0) && !(o.prof.bps > 0);
         w->rx_on = !o.no_rx;
         w->idx = i;
         w->nw = nworkers;
