@@ -250,6 +250,8 @@ static void member_next(struct gw_member *m, struct gw_cluster *g)
             for (int q = 0; q < TQ_N; q++)
                 if (m->tq[q].n && m->tq[q].e[m->tq[q].head].deadline < t)
                     t = m->tq[q].e[m->tq[q].head].deadline;
+            if (gw_defer_next(m) < t)
+                t = gw_defer_next(m);
         }
     }
     set_next(g, m, t);
@@ -355,11 +357,11 @@ static void net_send(struct gw_cluster *g, struct gw_member *from, int to, uint6
     net_push(g, msg);
 }
 
-void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
-                   const struct gw_sync_rec *r, bool now)
+struct gw_outrec *gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
+                                const struct gw_sync_rec *r, bool now)
 {
     if (to < 1 || to > GW_MAX_MEMBERS)
-        return;
+        return NULL;
     if (now) {
         struct gw_outrec *o;
         if (g->nout == g->out_cap) {
@@ -370,7 +372,7 @@ void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_
             o = ob ? realloc(g->outbox, cap * sizeof(*o)) : NULL;
             if (!o) {
                 g->st.sync_lost++;
-                return;
+                return NULL;
             }
             g->outbox = o;
             g->out_cap = cap;
@@ -379,15 +381,16 @@ void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_
         o->t = t;
         o->from = (uint8_t)from->id;
         o->to = (uint8_t)to;
+        o->dslot = GW_DSLOT_NONE;
         o->rec = *r;
-        return;
+        return o;
     }
     if (from->npend == from->pend_cap) {
         unsigned cap = from->pend_cap ? from->pend_cap * 2 : 256;
         struct gw_pend *p = realloc(from->pend, cap * sizeof(*p));
         if (!p) {
             g->st.sync_lost++;
-            return;
+            return NULL;
         }
         from->pend = p;
         from->pend_cap = cap;
@@ -399,6 +402,7 @@ void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_
         from->batch_due = t + g->cfg.sync_batch_ns;
         gw_member_touch_next(from, from->batch_due);
     }
+    return NULL;
 }
 
 /* Sends the records of the outbox: one message per (from, to) in the order
@@ -407,7 +411,8 @@ void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_
  * its last record is ready. One pass: each record is encoded straight into
  * its pair's message buffer, found through g->pair (pair -> message + 1,
  * cleared again at the end). A burst of SYNs costs a message per backup,
- * not one per SYN. */
+ * not one per SYN. The defer slots of a message's CREATEs are chained as
+ * they are added, so that its ACK releases them without a lookup. */
 static void outbox_flush(struct gw_cluster *g)
 {
     struct gw_obuild *ob = g->ob;
@@ -435,6 +440,9 @@ static void outbox_flush(struct gw_cluster *g)
             b->from = o->from;
             b->to = o->to;
             b->bulk = false;
+            b->nreq = 0;
+            b->dfirst = b->dlast = GW_DSLOT_NONE;
+            b->ddeadline = 0;
             if (!b->msg) {
                 g->st.sync_lost++;
                 continue;
@@ -446,12 +454,31 @@ static void outbox_flush(struct gw_cluster *g)
         if (o->t > b->t)
             b->t = o->t;
         b->bulk |= o->rec.type == GW_SYNC_BULK;
+        if (o->rec.flags & GW_SYNC_F_ACK_REQ) {
+            unsigned ord = b->nreq++;
+            if (o->dslot != GW_DSLOT_NONE) {
+                struct gw_defer *d = &g->m[o->from].defer;
+                struct gw_dslot *ds = &d->e[o->dslot & (d->cap - 1)];
+                ds->ord = (uint8_t)ord;
+                if (b->dlast == GW_DSLOT_NONE)
+                    b->dfirst = o->dslot;
+                else
+                    d->e[b->dlast & (d->cap - 1)].next = o->dslot;
+                b->dlast = o->dslot;
+                if (ds->deadline > b->ddeadline)
+                    b->ddeadline = ds->deadline;
+            }
+        }
     }
     for (unsigned i = 0; i < nob; i++) {
         struct gw_obuild *b = &ob[i];
+        struct gw_member *from = &g->m[b->from];
         g->pair[b->from * (GW_MAX_MEMBERS + 1) + b->to] = 0;
-        if (b->msg)
-            net_send(g, &g->m[b->from], b->to, b->t, b->msg, b->len, b->nrec, b->bulk);
+        if (!b->msg)
+            continue;
+        if (b->dfirst != GW_DSLOT_NONE)
+            gw_defer_sent(from, from->sync_seq, b->to, b->dfirst, b->dlast, b->ddeadline);
+        net_send(g, from, b->to, b->t, b->msg, b->len, b->nrec, b->bulk);
     }
     g->nout = 0;
 }
@@ -517,31 +544,56 @@ static void deliver(struct gw_cluster *g)
     if (m->present && m->alive && gw_sync_decode_hdr(msg->data, msg->len, &h) == 0) {
         struct gw_sync_rec r[GW_SYNC_MAXREC];
         struct bt_flow_key k[GW_SYNC_MAXREC];
-        uint64_t fh[GW_SYNC_MAXREC], t;
+        uint64_t fh[GW_SYNC_MAXREC], t, work = 0;
+        uint32_t bits = 0;
+        unsigned nreq = 0;
+        bool acks = false;
         int n;
         m->st.sync_rx += h.nrec;
         m->st.sync_rx_msgs++;
         m->st.sync_rx_bytes += msg->len + GW_SYNC_WIRE_OVERHEAD;
-        /* applying costs the receiver; its answers (ACKs) leave when done */
-        t = gw_charge(g, m, msg->at, (uint64_t)h.nrec * g->cfg.cost.ns_per_sync);
-        bool acks = false;
         if ((n = gw_sync_decode_recs(msg->data, msg->len, &h, r, GW_SYNC_MAXREC)) < 0) {
             g->st.sync_lost++;
+            gw_charge(g, m, msg->at, (uint64_t)h.nrec * g->cfg.cost.ns_per_sync);
         } else {
             for (int i = 0; i < n; i++) {
+                if (r[i].type == GW_SYNC_ACK) {
+                    /* the cost model's work is per connection: an ACK
+                     * costs what it releases */
+                    work += (unsigned)__builtin_popcount(r[i].ack_bits);
+                    fh[i] = 0;
+                    continue;
+                }
+                work++;
                 gw_sync_rec_key(&r[i], &k[i]);
                 fh[i] = bt_flowtab_hash(&k[i]);
                 bt_flowtab_prefetch(m->conns, fh[i], 0);
             }
+            /* applying costs the receiver; its answer (the ACK) leaves when done */
+            t = gw_charge(g, m, msg->at, work * g->cfg.cost.ns_per_sync);
             for (int i = 0; i < n; i++)
-                bt_flowtab_prefetch(m->conns, fh[i], 1);
+                if (r[i].type != GW_SYNC_ACK)
+                    bt_flowtab_prefetch(m->conns, fh[i], 1);
             for (int i = 0; i < n; i++) {
-                gw_member_apply(g, m, t, &h, &r[i], &k[i], fh[i]);
+                bool req = r[i].flags & GW_SYNC_F_ACK_REQ;
+                if (gw_member_apply(g, m, t, &h, &r[i], &k[i], fh[i]))
+                    bits |= 1U << nreq;
+                nreq += req;
                 acks |= r[i].type == GW_SYNC_ACK;
             }
+            if (bits) {
+                /* one record answers the message: its sequence number and
+                 * which of its CREATEs are stored */
+                struct gw_sync_rec ack;
+                memset(&ack, 0, sizeof(ack));
+                ack.type = GW_SYNC_ACK;
+                ack.ack_seq = h.seq;
+                ack.ack_bits = bits;
+                gw_sync_queue(g, m, h.from, t, &ack, true);
+            }
         }
-        outbox_flush(g);   /* the ACKs of this message, in one message back */
-        /* only an ACK moves a deadline of m later (its defer timer goes);
+        outbox_flush(g);   /* the ACK of this message, in one message back */
+        /* only an ACK moves a deadline of m later (its defer timers go);
          * whatever else applying queued made next_ns earlier already */
         if (acks)
             member_next(m, g);
@@ -674,6 +726,8 @@ static void member_due(struct gw_cluster *g, struct gw_member *m, uint64_t t)
     for (int q = 0; m->alive && q < TQ_N; q++)
         while (m->tq[q].n && m->tq[q].e[m->tq[q].head].deadline <= t)
             gw_member_timer(g, m, q, t);
+    if (m->alive)
+        gw_defer_expire(g, m, t);
     member_next(m, g);
 }
 
@@ -790,6 +844,8 @@ struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
         gw_member_wipe(g, m);
         for (int q = 0; q < TQ_N; q++)
             free(m->tq[q].e);
+        free(m->defer.e);
+        free(m->defer.msg);
         free(m->pend);
     }
     for (unsigned i = 0; i < g->heap_n; i++)
@@ -989,7 +1045,7 @@ bool gw_idle(const struct gw_cluster *g)
             continue;
         if (!m->alive && !m->detected_dead)
             return false;
-        if (m->alive && (m->npend || m->tq[TQ_DEFER].n))
+        if (m->alive && (m->npend || m->defer.n))
             return false;
     }
     return true;

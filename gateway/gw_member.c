@@ -54,21 +54,202 @@ int gw_member_tables(struct gw_cluster *g, struct gw_member *m)
     return 0;
 }
 
-static void free_deferred(const struct bt_flow_key *k, void *v, void *arg)
-{
-    struct gw_conn *c = v;
+/* ---------------------------------------------------------------- defer */
 
-    (void)k;
-    (void)arg;
-    bt_pkt_free(c->deferred);
-    c->deferred = NULL;
+static inline struct gw_dslot *dslot_at(const struct gw_defer *d, uint32_t a)
+{
+    return &d->e[a & (d->cap - 1)];
+}
+
+/* Is absolute slot a still in the queue? */
+static inline bool dslot_live(const struct gw_defer *d, uint32_t a)
+{
+    return a - d->base < d->n;
+}
+
+uint32_t gw_defer_push(struct gw_member *m, struct bt_pkt *p, uint64_t deadline, uint32_t gen)
+{
+    struct gw_defer *d = &m->defer;
+    struct gw_dslot *s;
+    uint32_t a;
+
+    if (d->n == d->cap) {
+        uint32_t cap = d->cap ? d->cap * 2 : 256;
+        struct gw_dslot *ne = malloc(cap * sizeof(*ne));
+        if (!ne)
+            return GW_DSLOT_NONE;
+        for (uint32_t i = 0; i < d->n; i++)
+            ne[(d->base + i) & (cap - 1)] = d->e[(d->base + i) & (d->cap - 1)];
+        free(d->e);
+        d->e = ne;
+        d->cap = cap;
+    }
+    a = d->base + d->n++;
+    s = dslot_at(d, a);
+    s->deadline = deadline;
+    s->pkt = p;
+    s->gen = gen;
+    s->next = GW_DSLOT_NONE;
+    s->mseq = 0;
+    s->mto = 0;
+    s->ord = 0;
+    s->cancelled = false;
+    gw_member_touch_next(m, deadline);
+    return a;
+}
+
+void gw_defer_sent(struct gw_member *m, uint32_t seq, uint8_t to, uint32_t first, uint32_t last,
+                   uint64_t deadline)
+{
+    struct gw_defer *d = &m->defer;
+    struct gw_dmsg *dm;
+
+    if (d->mn == d->mcap) {
+        uint32_t cap = d->mcap ? d->mcap * 2 : 64;
+        struct gw_dmsg *ne = malloc(cap * sizeof(*ne));
+        if (!ne)
+            return;   /* its ACK finds nothing: the packets wait for their timeout */
+        for (uint32_t i = 0; i < d->mn; i++)
+            ne[i] = d->msg[(d->mhead + i) & (d->mcap - 1)];
+        free(d->msg);
+        d->msg = ne;
+        d->mhead = 0;
+        d->mcap = cap;
+    }
+    dm = &d->msg[(d->mhead + d->mn++) & (d->mcap - 1)];
+    dm->deadline = deadline;
+    dm->seq = seq;
+    dm->first = first;
+    dm->last = last;
+    dm->to = to;
+    dm->done = false;
+    for (uint32_t a = first; a != GW_DSLOT_NONE && dslot_live(d, a);) {
+        struct gw_dslot *s = dslot_at(d, a);
+        s->mseq = seq;
+        s->mto = to;
+        a = s->next;
+    }
+}
+
+/* Drops the messages at the front that were acked or whose slots all timed out. */
+static void dmsg_trim(struct gw_defer *d, uint64_t t)
+{
+    while (d->mn && (d->msg[d->mhead].done || d->msg[d->mhead].deadline <= t)) {
+        d->mhead = (d->mhead + 1) & (d->mcap - 1);
+        d->mn--;
+    }
+}
+
+/* The slots at the front whose timers are moot leave (only these: a slot
+ * released otherwise keeps its timer, which then finds nothing to do). */
+static void dslot_trim(struct gw_defer *d)
+{
+    while (d->n && dslot_at(d, d->base)->cancelled) {
+        d->base++;
+        d->n--;
+    }
+}
+
+void gw_defer_ack(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint8_t from,
+                  const struct gw_sync_rec *r)
+{
+    struct gw_defer *d = &m->defer;
+    struct gw_dmsg *dm = NULL;
+    uint32_t a;
+
+    /* the ACKs of one backup come back in order, those of several
+     * interleave: the message is near the front */
+    for (uint32_t i = 0; i < d->mn; i++) {
+        struct gw_dmsg *x = &d->msg[(d->mhead + i) & (d->mcap - 1)];
+        if (x->seq == r->ack_seq && x->to == from && !x->done) {
+            dm = x;
+            break;
+        }
+    }
+    if (!dm)
+        return;   /* timed out and forgotten, or not ours */
+    dm->done = true;
+    a = dm->first;
+    if (!dslot_live(d, a)) {
+        /* its first slots timed out and left the queue (their links with
+         * them): find the first of its slots still there */
+        for (a = d->base; dslot_live(d, a) && a - d->base <= dm->last - d->base; a++)
+            if (dslot_at(d, a)->mseq == dm->seq && dslot_at(d, a)->mto == dm->to)
+                break;
+        if (!dslot_live(d, a) || a - d->base > dm->last - d->base)
+            a = GW_DSLOT_NONE;
+    }
+    while (a != GW_DSLOT_NONE && dslot_live(d, a)) {
+        struct gw_dslot *s = dslot_at(d, a);
+        uint32_t next = s->next;
+        if (s->pkt && (r->ack_bits >> s->ord & 1)) {
+            struct bt_pkt *p = s->pkt;
+            s->pkt = NULL;
+            gw_out(g, p, p->ts_ns > t ? p->ts_ns : t, m->id, p->port);
+            /* its timer is moot: marked among the oldest few, and the marked
+             * ones at the front go, so that a burst of connections is not
+             * also a burst of timer events 20 ms later */
+            if (a - d->base < 256)
+                s->cancelled = true;
+            dslot_trim(d);
+        }
+        a = next;
+    }
+    dmsg_trim(d, t);
+}
+
+void gw_defer_expire(struct gw_cluster *g, struct gw_member *m, uint64_t t)
+{
+    struct gw_defer *d = &m->defer;
+
+    while (d->n && dslot_at(d, d->base)->deadline <= t) {
+        struct gw_dslot *s = dslot_at(d, d->base);
+        d->base++;
+        d->n--;
+        if (s->pkt) {
+            /* the backup never answered: let the packet go without it */
+            struct bt_pkt *p = s->pkt;
+            s->pkt = NULL;
+            g->st.defer_timeouts++;
+            gw_out(g, p, p->ts_ns > t ? p->ts_ns : t, m->id, p->port);
+        }
+    }
+    dmsg_trim(d, t);
+}
+
+/* Is c's first packet still held? */
+static inline bool defer_held(const struct gw_member *m, const struct gw_conn *c)
+{
+    const struct gw_defer *d = &m->defer;
+    const struct gw_dslot *s;
+
+    if (!(c->flags & CONN_DEFERRED) || !dslot_live(d, c->dslot))
+        return false;
+    s = dslot_at(d, c->dslot);
+    return s->pkt && s->gen == c->gen;
+}
+
+/* c goes (or stops being an owner): its held packet with it; its timer stays. */
+static void defer_drop(struct gw_member *m, struct gw_conn *c)
+{
+    if (defer_held(m, c)) {
+        struct gw_dslot *s = dslot_at(&m->defer, c->dslot);
+        bt_pkt_free(s->pkt);
+        s->pkt = NULL;
+    }
+    c->flags &= (uint8_t)~CONN_DEFERRED;
 }
 
 void gw_member_wipe(struct gw_cluster *g, struct gw_member *m)
 {
+    struct gw_defer *d = &m->defer;
+
     (void)g;
-    if (m->conns)
-        bt_flowtab_foreach(m->conns, free_deferred, NULL);
+    for (uint32_t i = 0; i < d->n; i++)
+        bt_pkt_free(dslot_at(d, d->base + i)->pkt);
+    d->base += d->n;
+    d->n = 0;
+    d->mn = 0;
     m->conns = bt_flowtab_free(m->conns);
     m->alias = bt_flowtab_free(m->alias);
     for (int q = 0; q < TQ_N; q++)
@@ -110,8 +291,7 @@ static void nat_key(const struct bt_flow_key *ok, const struct gw_conn *c, struc
 static void conn_forget(struct gw_cluster *g, struct gw_member *m, const struct bt_flow_key *k,
                         struct gw_conn *c, uint64_t t, bool sync_delete)
 {
-    bt_pkt_free(c->deferred);
-    c->deferred = NULL;
+    defer_drop(m, c);
     if ((c->flags & CONN_NAT) && m->alias) {
         struct bt_flow_key tk;
         void *a;
@@ -231,21 +411,9 @@ void gw_member_timer(struct gw_cluster *g, struct gw_member *m, int q, uint64_t 
 
     tq->head = (tq->head + 1) & (tq->cap - 1);
     tq->n--;
-    if (e.gen == 0)
-        return;   /* cancelled (an acknowledged defer) */
     c = bt_flowtab_lookup(m->conns, &e.key);
     if (!c || c->gen != e.gen || c->role != ROLE_OWNER)
         return;
-    if (q == TQ_DEFER) {
-        if (c->deferred) {
-            /* the backup never answered: let the packet go without it */
-            struct bt_pkt *p = c->deferred;
-            c->deferred = NULL;
-            g->st.defer_timeouts++;
-            gw_out(g, p, p->ts_ns > t ? p->ts_ns : t, m->id, p->port);
-        }
-        return;
-    }
     enum gw_tmo cl = gw_conn_tmo((enum gw_conn_state)c->state);
     if (tmo_q(cl) != q)
         return;  /* it moved on to another timeout */
@@ -404,7 +572,7 @@ static void handle_owned(struct gw_cluster *g, struct gw_member *m, struct gw_co
         return;
     }
     if (p->proto == 6) {
-        if (c->deferred && (p->tcp_flags & BT_TCP_SYN)) {
+        if ((p->tcp_flags & BT_TCP_SYN) && defer_held(m, c)) {
             /* a retransmitted SYN while the first waits for the backup */
             drop(g, m, x->pkt, 0);
             return;
@@ -561,20 +729,31 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
     f = gw_charge(g, m, now, work);
     if (c->peer) {
         struct gw_sync_rec r;
+        struct gw_outrec *o;
+        uint32_t ds = GW_DSLOT_NONE;
         gw_member_fill_rec(m, &x->ck, c, GW_SYNC_CREATE, &r);
-        if (g->cfg.defer)
-            r.flags |= GW_SYNC_F_ACK_REQ;
-        gw_sync_queue(g, m, c->peer, f, &r, true);
-        c->synced_ns = now;
         if (g->cfg.defer) {
             /* pfsync's defer: the packet that creates the state waits for
-             * the backup, so no connection gets established without one */
-            c->deferred = x->pkt;
+             * the backup's ACK of the message carrying the CREATE, so no
+             * connection gets established without one */
             x->pkt->ts_ns = f;
             x->pkt->port = x->port ? 0 : 1;
-            gw_tq_push(m, TQ_DEFER, f + g->cfg.defer_ns, c->gen, &x->ck);
-            return;
+            ds = gw_defer_push(m, x->pkt, f + g->cfg.defer_ns, c->gen);
+            if (ds == GW_DSLOT_NONE) {
+                drop(g, m, x->pkt, 2);   /* no room to hold it: the client retransmits */
+                x->pkt = NULL;
+            } else {
+                r.flags |= GW_SYNC_F_ACK_REQ;
+                c->flags |= CONN_DEFERRED;
+                c->dslot = ds;
+            }
         }
+        o = gw_sync_queue(g, m, c->peer, f, &r, true);
+        if (o)
+            o->dslot = ds;
+        c->synced_ns = now;
+        if (g->cfg.defer)
+            return;
     }
     gw_out(g, x->pkt, f, m->id, x->port ? 0 : 1);
 }
@@ -760,7 +939,7 @@ void gw_sync_rec_key(const struct gw_sync_rec *r, struct bt_flow_key *k)
     k->family = r->family;
 }
 
-void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
+bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
                      const struct gw_sync_hdr *h, const struct gw_sync_rec *r,
                      const struct bt_flow_key *kp, uint64_t fh)
 {
@@ -775,7 +954,7 @@ void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
         /* one probe: the entry found, or a new one */
         if (!(c = bt_flowtab_insert_hashed(m->conns, &k, fh, t, &created))) {
             g->st.drops_full++;
-            return;
+            return false;   /* not stored: not acknowledged */
         }
         if (created) {
             memset(c, 0, sizeof(*c));
@@ -785,12 +964,11 @@ void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
         } else {
             if (c->role == ROLE_OWNER) {
                 if (r->type == GW_SYNC_UPDATE)
-                    return; /* a stale owner's news */
+                    return false; /* a stale owner's news */
                 /* another member took the connection over (or opened it
                  * anew) and makes this member its backup: the newest
                  * claim wins */
-                bt_pkt_free(c->deferred);
-                c->deferred = NULL;
+                defer_drop(m, c);
                 c->role = ROLE_BACKUP;
                 m->st.owner_conns--;
                 m->st.backup_conns++;
@@ -818,45 +996,17 @@ void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
             if ((a = bt_flowtab_insert(m->alias, &tk, t, &created)))
                 *a = k;
         }
-        if (r->flags & GW_SYNC_F_ACK_REQ) {
-            struct gw_sync_rec ack = *r;
-            ack.type = GW_SYNC_ACK;
-            ack.flags &= (uint8_t)~GW_SYNC_F_ACK_REQ;
-            gw_sync_queue(g, m, h->from, t, &ack, true);
-        }
-        return;
+        return (r->flags & GW_SYNC_F_ACK_REQ) != 0;
     case GW_SYNC_DELETE:
         c = bt_flowtab_lookup_hashed(m->conns, &k, fh);
         if (c && c->role == ROLE_BACKUP && c->peer == h->from)
             gw_member_remove(g, m, c, t, false);
-        return;
+        return false;
     case GW_SYNC_ACK:
-        c = bt_flowtab_lookup_hashed(m->conns, &k, fh);
-        if (c && c->role == ROLE_OWNER && c->deferred) {
-            struct bt_pkt *p = c->deferred;
-            struct gw_tq *tq = &m->tq[TQ_DEFER];
-            c->deferred = NULL;
-            c->flags |= CONN_ACKED;
-            gw_out(g, p, p->ts_ns > t ? p->ts_ns : t, m->id, p->port);
-            /* its defer timeout is moot: mark it (gen 0 matches no entry;
-             * gens are unique per member) among the oldest few, and drop
-             * the marked ones at the front, so that a burst of connections
-             * is not also a burst of timer events 20 ms later (the ACKs of
-             * one backup come back in order, those of several interleave) */
-            for (uint32_t i = 0; i < tq->n && i < 256; i++) {
-                struct gw_tent *e = &tq->e[(tq->head + i) & (tq->cap - 1)];
-                if (e->gen == c->gen) {
-                    e->gen = 0;
-                    break;
-                }
-            }
-            while (tq->n && tq->e[tq->head].gen == 0) {
-                tq->head = (tq->head + 1) & (tq->cap - 1);
-                tq->n--;
-            }
-        }
-        return;
+        gw_defer_ack(g, m, t, h->from, r);
+        return false;
     }
+    return false;
 }
 
 /* ---------------------------------------------------------------- resync */

@@ -29,7 +29,8 @@ enum {
     CONN_NAT        = 1U << 1, /* hide-NAT: nat_addr/nat_port translate the client */
     CONN_LOOSE      = 1U << 2, /* picked up from a backup: handshake states accept data */
     CONN_BLOCKED    = 1U << 3, /* a content rule dropped it: every later packet too */
-    CONN_ACKED      = 1U << 4, /* its backup acknowledged the CREATE */
+    CONN_DEFERRED   = 1U << 4, /* its first packet was held in defer slot dslot (still there
+                                * while that slot holds a packet of the same gen) */
 };
 
 /* The inline value of a member's connection table (key: canonical 5-tuple). */
@@ -44,9 +45,9 @@ struct gw_conn {
     uint16_t nat_port;    /* host order */
     uint32_t nat_addr;    /* host order */
     uint32_t gen;         /* changes when the entry is (re)created: stale timers skip it */
+    uint32_t dslot;       /* CONN_DEFERRED: its defer slot (absolute index) */
     uint64_t last_ns;     /* last packet (owner) or record (backup) */
     uint64_t synced_ns;   /* last record sent about it (owner) */
-    struct bt_pkt *deferred; /* its first packet, held until the backup acks */
 };
 
 /* A timer queue of one timeout class: FIFO (deadlines pushed in order). */
@@ -60,8 +61,45 @@ struct gw_tq {
     uint32_t head, n, cap;       /* cap: 0 or a power of two (indices masked) */
 };
 
-/* Timer classes of a member: the connection timeouts and the defer timeout. */
-enum { TQ_SYN = 0, TQ_FIN, TQ_UDP, TQ_ICMP, TQ_DEFER, TQ_N };
+/* Timer classes of a member: the connection timeouts (the defer timeout
+ * has its own queue, struct gw_defer). */
+enum { TQ_SYN = 0, TQ_FIN, TQ_UDP, TQ_ICMP, TQ_N };
+
+/* pfsync's defer: a connection's first packet, held until the backup
+ * acknowledges the message that carried its CREATE, at most defer_timeout.
+ * The slots are a FIFO in the order connections were created (their
+ * deadlines in order: a member's charges only grow), addressed by an
+ * absolute index (masked into the ring), so a connection finds its slot
+ * without a search and an ACK releases the slots of its message through
+ * their chain without a connection lookup. */
+struct gw_dslot {
+    uint64_t deadline;
+    struct bt_pkt *pkt;          /* NULL: released (acked, timed out) or its connection gone */
+    uint32_t gen;                /* its connection's gen */
+    uint32_t next;               /* the next slot of the same message; GW_DSLOT_NONE: last */
+    uint32_t mseq;               /* the message that carried its CREATE (once sent) */
+    uint8_t mto;                 /* and where it went (0: not sent) */
+    uint8_t ord;                 /* its CREATE's place among the message's ACK_REQ records */
+    bool cancelled;              /* acked: its timer is moot */
+};
+#define GW_DSLOT_NONE UINT32_MAX
+
+/* A message of CREATEs waiting for its ACK: its sequence number, the
+ * backup it went to, its first slot; dropped when acked or when its last
+ * slot's deadline passed. */
+struct gw_dmsg {
+    uint64_t deadline;
+    uint32_t seq, first, last;
+    uint8_t to;
+    bool done;
+};
+
+struct gw_defer {
+    struct gw_dslot *e;
+    uint32_t base, n, cap;       /* base: the head's absolute index; cap 0 or a power of two */
+    struct gw_dmsg *msg;
+    uint32_t mhead, mn, mcap;    /* mcap 0 or a power of two */
+};
 
 /* A sync record waiting for the member's next batch. */
 struct gw_pend {
@@ -91,6 +129,7 @@ struct gw_member {
     unsigned hb_head, hb_n;
     /* timers */
     struct gw_tq tq[TQ_N];
+    struct gw_defer defer;
     /* HyperSync */
     struct gw_pend *pend;
     unsigned npend, pend_cap;
@@ -108,6 +147,7 @@ struct gw_member {
 struct gw_outrec {
     uint64_t t;
     uint8_t from, to;            /* from 0: already sent */
+    uint32_t dslot;              /* a deferred CREATE: its defer slot; else GW_DSLOT_NONE */
     struct gw_sync_rec rec;
 };
 
@@ -117,6 +157,9 @@ struct gw_obuild {
     size_t len;
     uint64_t t;
     unsigned nrec;
+    unsigned nreq;               /* records with GW_SYNC_F_ACK_REQ so far */
+    uint32_t dfirst, dlast;      /* the chain of their defer slots (GW_DSLOT_NONE: empty) */
+    uint64_t ddeadline;          /* the latest deadline of those slots */
     uint8_t from, to;
     bool bulk;
 };
@@ -198,8 +241,11 @@ void gw_event(struct gw_cluster *g, uint64_t t, int kind, int sgm, int weight, i
               const char *detail);
 int gw_desired_backup(const struct gw_cluster *g, int owner, uint32_t hash);
 uint64_t gw_charge(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint64_t work_ns);
-void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
-                   const struct gw_sync_rec *r, bool now);
+/* Queues r: with now, in the outbox (sent at the end of the burst or of the
+ * message being applied), else in from's batch. Returns the outbox entry
+ * (now; NULL otherwise or when it could not be queued). */
+struct gw_outrec *gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
+                                const struct gw_sync_rec *r, bool now);
 void gw_tq_push(struct gw_member *m, int q, uint64_t deadline, uint32_t gen,
                 const struct bt_flow_key *k);
 
@@ -215,11 +261,28 @@ struct gw_pkey {
 /* gw_member.c */
 void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint16_t port,
                   uint32_t hash, struct bt_parsed *p, const struct gw_pkey *pk, struct bt_pkt *pkt);
-/* Applies record r of message h; k: its key (gw_sync_rec_key), fh its
- * bt_flowtab_hash. */
-void gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
+/* Applies connection record r of message h; k: its key (gw_sync_rec_key),
+ * fh its bt_flowtab_hash. True when r asked for an ACK and is stored (the
+ * caller acknowledges the message). */
+bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
                      const struct gw_sync_hdr *h, const struct gw_sync_rec *r,
                      const struct bt_flow_key *k, uint64_t fh);
+/* The defer queue (gw_member.c): a slot for p (ready at p->ts_ns) of the
+ * connection of gen; its absolute index, or GW_DSLOT_NONE on ENOMEM. */
+uint32_t gw_defer_push(struct gw_member *m, struct bt_pkt *p, uint64_t deadline, uint32_t gen);
+/* Message seq of m to `to` carries the CREATEs of slots first.. (chained). */
+void gw_defer_sent(struct gw_member *m, uint32_t seq, uint8_t to, uint32_t first, uint32_t last,
+                   uint64_t deadline);
+/* The ACK r from member `from` landed on m at t: the packets it names leave. */
+void gw_defer_ack(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint8_t from,
+                  const struct gw_sync_rec *r);
+/* Timeouts due by t: the packets still held leave without their backup. */
+void gw_defer_expire(struct gw_cluster *g, struct gw_member *m, uint64_t t);
+/* The earliest defer deadline of m (UINT64_MAX: none). */
+static inline uint64_t gw_defer_next(const struct gw_member *m)
+{
+    return m->defer.n ? m->defer.e[m->defer.base & (m->defer.cap - 1)].deadline : UINT64_MAX;
+}
 void gw_sync_rec_key(const struct gw_sync_rec *r, struct bt_flow_key *k);
 void gw_member_timer(struct gw_cluster *g, struct gw_member *m, int q, uint64_t t);
 void gw_member_expire_lru(struct gw_cluster *g, struct gw_member *m, uint64_t t);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * HyperSync message encoding and decoding. Big-endian fields; every length
- * is checked before it is used (OpenBGPD imsg style), and what version 1
+ * is checked before it is used (OpenBGPD imsg style), and what version 2
  * does not define is rejected rather than skipped, so a later version with
- * authentication cannot be misread as this one.
+ * authentication cannot be misread as this one (nor version 1, whose ACK
+ * was a connection record).
  */
 #include "gw_sync.h"
 
@@ -54,6 +55,17 @@ size_t gw_sync_add(uint8_t *buf, size_t len, const struct gw_sync_rec *r)
     size_t rl = nat ? GW_SYNC_REC_NAT_LEN : GW_SYNC_REC_LEN;
     uint8_t *p = buf + len;
 
+    if (r->type == GW_SYNC_ACK) {
+        if (len + GW_SYNC_ACK_LEN > GW_SYNC_MTU)
+            return 0;
+        p[0] = GW_SYNC_ACK;
+        p[1] = GW_SYNC_ACK_LEN;
+        p[2] = p[3] = 0;
+        put32(p + 4, r->ack_seq);
+        put32(p + 8, r->ack_bits);
+        memset(p + 12, 0, 4);
+        return len + GW_SYNC_ACK_LEN;
+    }
     if (len + rl > GW_SYNC_MTU)
         return 0;
     p[0] = r->type;
@@ -106,7 +118,7 @@ int gw_sync_decode_hdr(const uint8_t *buf, size_t len, struct gw_sync_hdr *h)
     if (h->from == 0 || h->from > 64 || h->to == 0 || h->to > 64 || h->from == h->to)
         return -EBADMSG;
     /* the count must be possible for the length */
-    if ((size_t)h->nrec * GW_SYNC_REC_LEN > len - GW_SYNC_HDR_LEN ||
+    if ((size_t)h->nrec * GW_SYNC_ACK_LEN > len - GW_SYNC_HDR_LEN ||
         (size_t)h->nrec * GW_SYNC_REC_NAT_LEN < len - GW_SYNC_HDR_LEN)
         return -EBADMSG;
     return 0;
@@ -126,6 +138,21 @@ static inline int decode_rec(const uint8_t *buf, size_t len, size_t *off, struct
         return -EBADMSG;
     p = buf + o;
     rl = p[1];
+    if (p[0] == GW_SYNC_ACK) {
+        uint32_t bits;
+        if (rl != GW_SYNC_ACK_LEN || len - o < rl || (p[2] | p[3]) || get32(p + 12))
+            return -EBADMSG;
+        bits = get32(p + 8);
+        /* names at least one record, none past what a message holds */
+        if (bits == 0 || (bits >> GW_SYNC_MAXCONN))
+            return -EBADMSG;
+        memset(r, 0, sizeof(*r));
+        r->type = GW_SYNC_ACK;
+        r->ack_seq = get32(p + 4);
+        r->ack_bits = bits;
+        *off = o + rl;
+        return 1;
+    }
     if ((rl != GW_SYNC_REC_LEN && rl != GW_SYNC_REC_NAT_LEN) || len - o < rl)
         return -EBADMSG;
     if (p[0] < GW_SYNC_CREATE || p[0] > GW_SYNC_BULK || (p[5] & ~GW_SYNC_F_ALL))
@@ -151,6 +178,7 @@ static inline int decode_rec(const uint8_t *buf, size_t len, size_t *off, struct
     r->family = p[48];
     r->nat_addr = 0;
     r->nat_port = 0;
+    r->ack_seq = r->ack_bits = 0;
     if (rl == GW_SYNC_REC_NAT_LEN) {
         if (get16(p + 62))
             return -EBADMSG;

@@ -3,8 +3,11 @@
  * HyperSync messages (internal to gateway_core; wire format in
  * docs/formats.md section 4): a versioned, length-checked header with fields
  * reserved for a key id, a sequence number and a MAC (authentication comes
- * later), followed by fixed-size records. The decoder checks every length
- * before use and rejects what version 1 does not define.
+ * later), followed by records of fixed sizes: 56 or 64 bytes about a
+ * connection, 16 for an ACK (version 2: the backup acknowledges a whole
+ * message by its sequence number, with a bitmap of the connections it
+ * stored, instead of one record per connection). The decoder checks every
+ * length before use and rejects what version 2 does not define.
  */
 #ifndef GW_SYNC_H
 #define GW_SYNC_H
@@ -13,20 +16,23 @@
 #include <stdint.h>
 
 #define GW_SYNC_MAGIC 0x4253594eU      /* "BSYN" */
-#define GW_SYNC_VERSION 1
+#define GW_SYNC_VERSION 2
 #define GW_SYNC_MTU 1400               /* bytes of message (UDP payload) at most */
 #define GW_SYNC_HDR_LEN 36
 #define GW_SYNC_REC_LEN 56             /* a record without NAT */
 #define GW_SYNC_REC_NAT_LEN 64         /* with the NAT extension */
+#define GW_SYNC_ACK_LEN 16             /* an ACK record */
 #define GW_SYNC_MAC_LEN 16
-/* records in one message at most */
-#define GW_SYNC_MAXREC ((GW_SYNC_MTU - GW_SYNC_HDR_LEN) / GW_SYNC_REC_LEN)
+/* connection records (CREATE, UPDATE, DELETE, BULK) in one message at most */
+#define GW_SYNC_MAXCONN ((GW_SYNC_MTU - GW_SYNC_HDR_LEN) / GW_SYNC_REC_LEN)
+/* records of any type in one message at most (all ACKs) */
+#define GW_SYNC_MAXREC ((GW_SYNC_MTU - GW_SYNC_HDR_LEN) / GW_SYNC_ACK_LEN)
 
 enum gw_sync_type {
     GW_SYNC_CREATE = 1,  /* a new connection (the owner waits for the ACK when deferring) */
     GW_SYNC_UPDATE = 2,  /* a state change, or a refresh of a long-lived connection */
     GW_SYNC_DELETE = 3,  /* the connection ended, or this member is no longer its backup */
-    GW_SYNC_ACK = 4,     /* backup -> owner: the CREATE is applied */
+    GW_SYNC_ACK = 4,     /* backup -> owner: the CREATEs of message ack_seq that ack_bits names are applied */
     GW_SYNC_BULK = 5,    /* a CREATE without ACK: new backup after failover, join, restore */
 };
 
@@ -41,7 +47,7 @@ enum {
 
 struct gw_sync_hdr {
     uint8_t version;
-    uint8_t flags;       /* 0 in version 1 (bit 0 will say "MAC present") */
+    uint8_t flags;       /* 0 in version 2 (bit 0 will say "MAC present") */
     uint16_t len;        /* header + records */
     uint8_t from, to;    /* member ids */
     uint16_t key_id;     /* reserved: 0 */
@@ -60,11 +66,17 @@ struct gw_sync_rec {
     uint16_t sport, dport;
     uint32_t nat_addr;   /* GW_SYNC_F_NAT: translated IPv4 source (host order) */
     uint16_t nat_port;
+    /* GW_SYNC_ACK only (its other fields are 0): the sequence number of the
+     * acknowledged message, and bit i set when the i-th record of that
+     * message with GW_SYNC_F_ACK_REQ was applied (at most GW_SYNC_MAXCONN
+     * such records in a message; never 0) */
+    uint32_t ack_seq, ack_bits;
 };
 
 /* Starts a message in buf (at least GW_SYNC_MTU bytes). Returns the length so far. */
 size_t gw_sync_begin(uint8_t *buf, uint8_t from, uint8_t to, uint32_t seq);
-/* Appends r; returns the new length, or 0 when it does not fit in GW_SYNC_MTU. */
+/* Appends r (an ACK: its type, ack_seq and ack_bits only); returns the new
+ * length, or 0 when it does not fit in GW_SYNC_MTU. */
 size_t gw_sync_add(uint8_t *buf, size_t len, const struct gw_sync_rec *r);
 /* Writes the final length and record count. */
 void gw_sync_end(uint8_t *buf, size_t len, uint16_t nrec);
@@ -75,7 +87,8 @@ int gw_sync_decode_hdr(const uint8_t *buf, size_t len, struct gw_sync_hdr *h);
 /* Decodes the record at *off (starting at GW_SYNC_HDR_LEN) and advances
  * *off. 1 with *r filled, 0 at the end, -EBADMSG on a damaged record (length
  * beyond the message, unknown type or flags, NAT flag and length disagree,
- * bad family). */
+ * bad family, a length not its type's, an ACK naming no record or more than
+ * a message holds). */
 int gw_sync_decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sync_rec *r);
 /* Decodes every record of the message whose header *h decode_hdr gave,
  * into r[0..max). The count, or -EBADMSG (a damaged record, or a count other

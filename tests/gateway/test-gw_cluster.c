@@ -14,7 +14,7 @@
 #include "bt_parse.h"
 #include "bt_pkt.h"
 #include "gw_api.h"
-#include "gw_sync.h"   /* GW_SYNC_MAXREC: records a message holds */
+#include "gw_sync.h"   /* GW_SYNC_MAXCONN: connection records a message holds */
 #include "../lib/pktbuild.h"
 
 #define MS 1000000ULL
@@ -163,9 +163,34 @@ static uint64_t open_conns(struct gw_cluster *g, struct bt_pktpool *pool, unsign
     return t + 10 * MS;  /* the batched updates land */
 }
 
+/* n SYNs of clients 10.0.0.1.. port 2000 in one gw_rx at 1 us into a new
+ * cluster of `members` holding max_conns each (0: the default), pool its
+ * buffers; none leaves at once (all deferred). */
+static struct gw_cluster *syn_burst(unsigned members, uint32_t max_conns, unsigned n,
+                                    struct bt_pktpool **pool, struct gw_config *cfg)
+{
+    struct bt_pkt *b[128];
+    struct gw_cluster *g;
+
+    gw_config_default(cfg);
+    cfg->nmembers = members;
+    if (max_conns)
+        cfg->max_conns = max_conns;
+    g = gw_cluster_new(cfg, 1);
+    *pool = bt_pktpool_new(2 * n, 2048);
+    if (!g || !*pool || n > 128)
+        return NULL;
+    for (unsigned i = 0; i < n; i++)
+        b[i] = seg(*pool, 0x0a000001 + i, 2000, 0, BT_TCP_SYN);
+    gw_rx(g, 1000, 0, b, n);
+    CHECK_EQ_INT(drain(g, 1000, 1), 0);   /* all deferred */
+    return g;
+}
+
 /* A burst of SYNs in one gw_rx: every CREATE of an (owner, backup) pair
- * goes in one message, split where GW_SYNC_MAXREC records fill it, and each
- * landing message is answered by one message of ACKs; every SYN leaves
+ * goes in one message, split where GW_SYNC_MAXCONN records fill it, and each
+ * landing message is answered by one message of one ACK record (its
+ * sequence number and a bit per CREATE stored); every SYN leaves
  * when its ACK is back (none by the defer timeout), every connection has a
  * backup. 2 members (2 pairs) and 3 (6 pairs, interleaved in the burst). */
 TEST(a_burst_of_syns_syncs_in_one_message_per_pair_split_at_the_mtu)
@@ -173,16 +198,9 @@ TEST(a_burst_of_syns_syncs_in_one_message_per_pair_split_at_the_mtu)
     for (unsigned members = 2; members <= 3; members++) {
         enum { N = 100 };
         struct gw_config cfg;
-        gw_config_default(&cfg);
-        cfg.nmembers = members;
-        struct gw_cluster *g = gw_cluster_new(&cfg, 1);
-        struct bt_pktpool *pool = bt_pktpool_new(2 * N, 2048);
-        REQUIRE(g && pool);
-        struct bt_pkt *b[N];
-        for (unsigned i = 0; i < N; i++)
-            b[i] = seg(pool, 0x0a000001 + i, 2000, 0, BT_TCP_SYN);
-        gw_rx(g, 1000, 0, b, N);
-        CHECK_EQ_INT(drain(g, 1000, 1), 0);   /* all deferred */
+        struct bt_pktpool *pool;
+        struct gw_cluster *g = syn_burst(members, 0, N, &pool, &cfg);
+        REQUIRE(g);
         CHECK_EQ_INT(drain(g, 1000 + 2 * MS, 1), N);
         unsigned pair[4][4] = {{0}}, expect = 0;
         for (unsigned i = 0; i < N; i++) {
@@ -194,16 +212,44 @@ TEST(a_burst_of_syns_syncs_in_one_message_per_pair_split_at_the_mtu)
         }
         for (unsigned o = 1; o <= members; o++)
             for (unsigned bk = 1; bk <= members; bk++)
-                expect += (pair[o][bk] + GW_SYNC_MAXREC - 1) / GW_SYNC_MAXREC;
+                expect += (pair[o][bk] + GW_SYNC_MAXCONN - 1) / GW_SYNC_MAXCONN;
         struct gw_stats st;
         gw_get_stats(g, &st);
-        CHECK_EQ_INT(st.sync_records, 2 * N);   /* N CREATEs, N ACKs */
+        CHECK_EQ_INT(st.sync_records, N + expect);   /* N CREATEs, an ACK a message */
         CHECK_EQ_INT(st.sync_msgs, 2 * expect);
         CHECK(expect > (members == 2 ? 2u : 6u) - 1);
         CHECK_EQ_INT(st.defer_timeouts, 0);
         gw_cluster_free(g);
         bt_pktpool_free(pool);
     }
+}
+
+/* The ACK of a message names the CREATEs its backup stored: with the
+ * backups' tables full, only those SYNs leave at the ACK; the others wait
+ * for the defer timeout (an ACK releasing its whole message would let them
+ * all go with no backup). */
+TEST(an_ack_releases_only_the_connections_its_backup_stored)
+{
+    enum { N = 60, CAP = 40 };
+    struct gw_config cfg;
+    struct bt_pktpool *pool;
+    struct gw_cluster *g = syn_burst(2, CAP, N, &pool, &cfg);
+    REQUIRE(g);
+    unsigned acked = drain(g, 1000 + 2 * MS, 1);
+    struct gw_stats st;
+    gw_get_stats(g, &st);
+    uint64_t stored = st.backups;
+    REQUIRE(st.conns == N);                /* each member owns fewer than CAP */
+    CHECK(stored > 0 && stored < N);       /* the backups filled up */
+    CHECK_EQ_INT(acked, stored);           /* acked: these only */
+    CHECK_EQ_INT(st.defer_timeouts, 0);
+    CHECK_EQ_INT(drain(g, 1000 + 2 * MS + cfg.defer_ns, 1), N - stored);
+    gw_get_stats(g, &st);
+    CHECK_EQ_INT(st.defer_timeouts, N - stored);
+    CHECK_EQ_INT(st.drops_full, N - stored);
+    CHECK(gw_idle(g));
+    gw_cluster_free(g);
+    bt_pktpool_free(pool);
 }
 
 TEST(failure_detected_after_dead_timer_backups_promoted)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* HyperSync messages: round trip, and every damaged field rejected. */
+/* HyperSync messages (version 2): round trip, the ACK of a whole message,
+ * and every damaged field rejected. */
 #include <errno.h>
 
 #include "bt_test.h"
@@ -59,7 +60,7 @@ TEST(round_trip)
 
     CHECK_EQ_INT(len, GW_SYNC_HDR_LEN + GW_SYNC_REC_LEN * 2 + GW_SYNC_REC_NAT_LEN);
     REQUIRE(gw_sync_decode_hdr(buf, len, &h) == 0);
-    CHECK_EQ_INT(h.version, 1);
+    CHECK_EQ_INT(h.version, 2);
     CHECK_EQ_INT(h.from, 2);
     CHECK_EQ_INT(h.to, 3);
     CHECK_EQ_INT(h.seq, 77);
@@ -104,7 +105,8 @@ TEST(damaged_messages_rejected)
         size_t len;  /* 0: unchanged */
     } cases[] = {
         {"magic", 0, 'X', 0},
-        {"version 2", 4, 2, 0},
+        {"version 1 (its ACK was a connection record)", 4, 1, 0},
+        {"version 3", 4, 3, 0},
         {"flags (MAC present) unknown to v1", 5, 1, 0},
         {"length field", 7, 0x10, 0},
         {"from 0", 8, 0, 0},
@@ -115,6 +117,7 @@ TEST(damaged_messages_rejected)
         {"reserved", 19, 1, 0},
         {"mac", 25, 1, 0},
         {"record type 0", 36, 0, 0},
+        {"type ACK with a connection record's length", 36, GW_SYNC_ACK, 0},
         {"record type 6", 36, 6, 0},
         {"record length", 37, 60, 0},
         {"record flag unknown", 41, 0x80, 0},
@@ -165,7 +168,7 @@ TEST(decode_recs_into_an_array)
     CHECK_EQ_INT(gw_sync_decode_recs(buf, len, &h, r, 0), -EINVAL);
     h.nrec = 2;
     CHECK_EQ_INT(gw_sync_decode_recs(buf, len, &h, r, GW_SYNC_MAXREC), -EBADMSG);
-    /* a full message of the smallest records fits GW_SYNC_MAXREC */
+    /* a full message of the smallest connection records fits GW_SYNC_MAXCONN */
     len = gw_sync_begin(buf, 1, 2, 0);
     unsigned n = 0;
     size_t nl;
@@ -173,7 +176,97 @@ TEST(decode_recs_into_an_array)
     while ((nl = gw_sync_add(buf, len, &want)))
         len = nl, n++;
     gw_sync_end(buf, len, (uint16_t)n);
-    CHECK_EQ_INT(n, GW_SYNC_MAXREC);
+    CHECK_EQ_INT(n, GW_SYNC_MAXCONN);
     REQUIRE(gw_sync_decode_hdr(buf, len, &h) == 0);
     CHECK_EQ_INT(gw_sync_decode_recs(buf, len, &h, r, GW_SYNC_MAXREC), (int)n);
+    /* and one of ACKs, the smallest records of all, fits GW_SYNC_MAXREC */
+    len = gw_sync_begin(buf, 1, 2, 0);
+    n = 0;
+    memset(&want, 0, sizeof(want));
+    want.type = GW_SYNC_ACK;
+    want.ack_bits = 1;
+    while ((nl = gw_sync_add(buf, len, &want)))
+        len = nl, n++, want.ack_seq++;
+    gw_sync_end(buf, len, (uint16_t)n);
+    CHECK_EQ_INT(n, GW_SYNC_MAXREC);
+    CHECK(GW_SYNC_MAXREC > GW_SYNC_MAXCONN);
+    REQUIRE(gw_sync_decode_hdr(buf, len, &h) == 0);
+    CHECK_EQ_INT(gw_sync_decode_recs(buf, len, &h, r, GW_SYNC_MAXREC), (int)n);
+    CHECK_EQ_INT(r[n - 1].ack_seq, n - 1);
+}
+
+/* An ACK record acknowledges a whole message: its 16 bytes, on the wire as
+ * docs/formats.md section 4 says, among connection records. */
+TEST(ack_record_round_trip_and_wire_layout)
+{
+    uint8_t buf[GW_SYNC_MTU];
+    struct gw_sync_hdr h;
+    struct gw_sync_rec r[GW_SYNC_MAXREC], ack, c;
+    size_t len = gw_sync_begin(buf, 3, 1, 5);
+
+    memset(&ack, 0, sizeof(ack));
+    ack.type = GW_SYNC_ACK;
+    ack.ack_seq = 0x01020304;
+    ack.ack_bits = 0x00800005;   /* records 0, 2 and 23 */
+    rec(&c, GW_SYNC_UPDATE, 0, 1);
+    len = gw_sync_add(buf, len, &ack);
+    CHECK_EQ_INT(len, GW_SYNC_HDR_LEN + GW_SYNC_ACK_LEN);
+    len = gw_sync_add(buf, len, &c);
+    gw_sync_end(buf, len, 2);
+    static const uint8_t wire[16] = {4, 16, 0, 0, 1, 2, 3, 4, 0, 0x80, 0, 5, 0, 0, 0, 0};
+    CHECK(memcmp(buf + GW_SYNC_HDR_LEN, wire, 16) == 0);
+    REQUIRE(gw_sync_decode_hdr(buf, len, &h) == 0);
+    CHECK_EQ_INT(h.version, GW_SYNC_VERSION);
+    CHECK_EQ_INT(gw_sync_decode_recs(buf, len, &h, r, GW_SYNC_MAXREC), 2);
+    CHECK_EQ_INT(r[0].type, GW_SYNC_ACK);
+    CHECK_EQ_INT(r[0].ack_seq, 0x01020304);
+    CHECK_EQ_INT(r[0].ack_bits, 0x00800005);
+    CHECK_EQ_INT(r[1].type, GW_SYNC_UPDATE);
+    CHECK_EQ_INT(r[1].sport, c.sport);
+    CHECK_EQ_INT(r[1].ack_bits, 0);
+    CHECK_EQ_STR(gw_sync_type_name(GW_SYNC_ACK), "ack");
+}
+
+/* Each damage of an ACK record on its own is rejected whole. */
+TEST(damaged_ack_records_rejected)
+{
+    uint8_t good[GW_SYNC_MTU], buf[GW_SYNC_MTU];
+    struct gw_sync_rec ack;
+    size_t len = gw_sync_begin(good, 3, 1, 5);
+
+    memset(&ack, 0, sizeof(ack));
+    ack.type = GW_SYNC_ACK;
+    ack.ack_seq = 9;
+    ack.ack_bits = 3;
+    len = gw_sync_add(good, len, &ack);
+    gw_sync_end(good, len, 1);
+    REQUIRE(gw_sync_decode(good, len, NULL, NULL) == 1);
+    const size_t a = GW_SYNC_HDR_LEN;
+    struct {
+        const char *what;
+        size_t off;
+        uint8_t val;
+    } cases[] = {
+        {"length 56 (version 1's ACK)", a + 1, 56},
+        {"length 15", a + 1, 15},
+        {"reserved byte 2", a + 2, 1},
+        {"reserved byte 3", a + 3, 1},
+        {"no record named (bits 0)", a + 11, 0},
+        {"a record past what a message holds (bit 24)", a + 8, 1},
+        {"a record past what a message holds (bit 31)", a + 8, 0x80},
+        {"reserved byte 12", a + 12, 1},
+        {"reserved byte 15", a + 15, 1},
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memcpy(buf, good, len);
+        buf[cases[i].off] = cases[i].val;
+        seen = 0;
+        if (gw_sync_decode(buf, len, count, NULL) != -EBADMSG || seen != 0)
+            fprintf(stderr, "accepted: %s\n", cases[i].what), bt_test_failed = 1;
+    }
+    /* an ACK cut short, and a count the length cannot hold */
+    CHECK_EQ_INT(gw_sync_decode(good, len - 1, NULL, NULL), -EBADMSG);
+    memcpy(buf, good, len);
+    buf[17] = 2;
+    CHECK_EQ_INT(gw_sync_decode(buf, len, NULL, NULL), -EBADMSG);
 }
