@@ -3,7 +3,9 @@
 #
 # Sets up a fresh Debian 12 machine for baton, builds it, and runs a job:
 #   ./bootstrap.sh demo   - the quickstart plan on the simulated cluster
-#   ./bootstrap.sh test   - every test (what CI runs)
+#   ./bootstrap.sh test   - every test (what CI runs), then the compiled
+#                           ones again under ASan and UBSan (build-san)
+#   ./bootstrap.sh sanitize - only the sanitizer pass
 #   ./bootstrap.sh build  - set up and build only
 # Idempotent: installs only the Debian packages that are missing, reuses the
 # build directory (BUILD_DIR, default ./build).
@@ -74,6 +76,28 @@ build() {
     fi
 }
 
+# The compiled tests (not the scripts: those run valgrind, time and measure
+# memory, which a sanitizer's runtime upsets) in a second build directory.
+sanitize() {
+    rm -f "${SAN_DIR:-build-san}/meson-logs/testlog.json"
+    BUILD_DIR=${SAN_DIR:-build-san} \
+        MESON_ARGS="-Dwerror=true -Ddpdk=disabled -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false" \
+        build || return 1
+    local names
+    names=$(python3 - "${SAN_DIR:-build-san}" <<'PY'
+import json, os, subprocess, sys
+d = os.path.abspath(sys.argv[1])
+for t in json.loads(subprocess.check_output(["meson", "introspect", "--tests", d])):
+    if t["cmd"][0].startswith(d + "/"):
+        print(t["name"])
+PY
+) || return 1
+    # shellcheck disable=SC2086
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C "${SAN_DIR:-build-san}" --no-rebuild --print-errorlogs \
+        --num-processes "$(nproc)" $names
+}
+
 case "${1:-demo}" in
 build)
     install_packages
@@ -88,10 +112,22 @@ test)
     install_packages
     MESON_ARGS="${MESON_ARGS} -Dwerror=true"
     build
-    meson test -C "$BUILD_DIR" --print-errorlogs --num-processes "$(nproc)" "${@:2}"
+    rc=0
+    meson test -C "$BUILD_DIR" --print-errorlogs --num-processes "$(nproc)" "${@:2}" || rc=$?
+    # With no test names given, every test also means the compiled tests and
+    # fuzzers (over their seed corpora) again under AddressSanitizer and
+    # UndefinedBehaviorSanitizer, any report fatal.
+    if [ $# -le 1 ]; then
+        sanitize || rc=1
+    fi
+    exit "$rc"
+    ;;
+sanitize)
+    install_packages
+    sanitize
     ;;
 *)
-    echo "usage: $0 [demo|test|build]" >&2
+    echo "usage: $0 [demo|test|build|sanitize]" >&2
     exit 2
     ;;
 esac

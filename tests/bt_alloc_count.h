@@ -10,12 +10,37 @@
 
 #include <stddef.h>
 
+static unsigned long bt_allocs;
+
+#ifdef __SANITIZE_ADDRESS__
+/* AddressSanitizer owns malloc and cannot be interposed (it aborts before
+ * main), so count through its allocation hook instead: it sees the same
+ * calls. Declared here since Debian's gcc ships no sanitizer headers. */
+int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
+                                              void (*f)(const volatile void *));
+
+static void bt_alloc_hook(const volatile void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    bt_allocs++;
+}
+
+/* a hook pair with a NULL free hook is never called */
+static void bt_free_hook(const volatile void *p)
+{
+    (void)p;
+}
+
+__attribute__((constructor)) static void bt_alloc_count_init(void)
+{
+    __sanitizer_install_malloc_and_free_hooks(bt_alloc_hook, bt_free_hook);
+}
+#else
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t sz);
 extern void *__libc_realloc(void *p, size_t n);
 extern void *__libc_memalign(size_t align, size_t n);
-
-static unsigned long bt_allocs;
 
 void *malloc(size_t n)
 {
@@ -40,5 +65,6 @@ void *aligned_alloc(size_t align, size_t n)
     bt_allocs++;
     return __libc_memalign(align, n);
 }
+#endif
 
 #endif
