@@ -188,6 +188,7 @@ struct pass {
     struct bt_event *events;
     size_t nevents;
     size_t next_event;        /* first event not yet applied */
+    uint64_t next_event_ns;   /* its time (UINT64_MAX: none left) */
     struct bt_correction *corr;
     size_t ncorr;
     struct vf_nat *nat;       /* hide-NAT halves to join, NULL without nat.jsonl */
@@ -601,6 +602,7 @@ static void apply_events(struct pass *ps, uint64_t now)
             break;
         }
     }
+    ps->next_event_ns = ps->next_event < ps->nevents ? ps->events[ps->next_event].t_ns : UINT64_MAX;
 }
 
 /* The directional key of a packet as on the wire: with NAT the one read
@@ -615,18 +617,18 @@ static const struct bt_flow_key *wire_key(const struct vf_pkt *pk, const struct 
 }
 
 /* One flow packet (pk read ahead; wk: with NAT, its key as on the wire,
- * else NULL). */
-static void on_packet(struct pass *ps, const struct vf_pkt *pk, const struct bt_flow_key *wk)
+ * else NULL), f its flow in the table or NULL: all but on_packet_fast's
+ * case. */
+static __attribute__((noinline)) void on_packet(struct pass *ps, const struct vf_pkt *pk,
+                                                const struct bt_flow_key *wk, struct vf_flow *f)
 {
     struct vf_report *r = ps->r;
     const struct vf_pkt *p = pk;
     const struct bt_flow_key *ckp = &pk->ck;
     int member = pk->member;
     uint64_t ts = pk->ts;
-    struct vf_flow *f;
     int swapped = (pk->flags & VF_PKT_SWAPPED) != 0, dir;
 
-    f = vf_ftab_lookup(ps->ft, ckp, pk->hash);
     /* idle for longer than the timeout: that flow ended, this starts one */
     if (f && idle_ended(ps, f, ts)) {
         finalize(ps, ckp, f);
@@ -782,6 +784,46 @@ static void on_packet(struct pass *ps, const struct vf_pkt *pk, const struct bt_
         f->last_ns = ts;  /* a time stamp that went back does not make it older */
 }
 
+/* Most packets: an open flow going on in this epoch where it was, no
+ * failover record, no correction layer, no rebalance pending, and this
+ * direction seen on this member alone so far. Everything on_packet does
+ * then comes down to the counter, the TCP flags and the time (down members
+ * change nothing there: the owner is known, the member set and the current
+ * member stay as they are, and no move is judged). Inline; every other
+ * packet goes to on_packet. */
+static inline void on_packet_fast(struct pass *ps, const struct vf_pkt *pk,
+                                  const struct bt_flow_key *wk)
+{
+    int member = pk->member;
+    uint64_t ts = pk->ts;
+    struct vf_flow *f = vf_ftab_lookup(ps->ft, &pk->ck, pk->hash);
+
+    if (f && !ps->ncorr && f->owner && !f->evblock && !f->pending_rebal && !f->rst &&
+        !(f->fin_c2s && f->fin_s2c) && f->epoch == ps->epoch && !idle_ended(ps, f, ts)) {
+        int swapped = (pk->flags & VF_PKT_SWAPPED) != 0;
+        int dir = !swapped == (bool)f->client_is_canon_src ? DIR_C2S : DIR_S2C;
+        if (f->cur[dir] == member && f->one[dir] == member && !(f->many & (1u << dir))) {
+            int mi = ps->midx[member];
+            if (mi >= 0)
+                ps->r->m[mi].packets++;
+            if (pk->proto == 6) {
+                if (pk->tcp_flags & BT_TCP_RST)
+                    f->rst = 1;
+                if (pk->tcp_flags & BT_TCP_FIN) {
+                    if (dir == DIR_C2S)
+                        f->fin_c2s = 1;
+                    else
+                        f->fin_s2c = 1;
+                }
+            }
+            if (ts > f->last_ns)
+                f->last_ns = ts;
+            return;
+        }
+    }
+    on_packet(ps, pk, wk, f);
+}
+
 static double percentile(double *v, size_t n, double p)
 {
     if (!n)
@@ -914,38 +956,49 @@ struct feed {
     uint64_t last_ts[VF_MAX_MEMBERS];
 };
 
-/* Reads the next packet of the merged stream, decoded, keyed and hashed
- * (none of which depends on the flows) into *pk, and with NAT its key as
- * on the wire into *wk. 1, 0 at the end, -EBADMSG (e filled). */
-static int feed_next(struct feed *fd, struct vf_pkt *pk, struct bt_flow_key *wk)
+/* Reads up to max packets of the merged stream (a batch of one input),
+ * decoded, keyed and hashed (none of which depends on the flows) into
+ * pk[], and with NAT their keys as on the wire into wk[]. The count, 0 at
+ * the end, -EBADMSG (e filled). */
+enum { FEED_MAX = 64 };
+
+static int feed_some(struct feed *fd, struct vf_pkt *pk, struct bt_flow_key *wk, unsigned max)
 {
-    struct bt_pcap_rec rec;
+    struct bt_pcap_rec rec[FEED_MAX];
     unsigned which;
-    int got = bt_pcap_merge_next(fd->m, &rec, &which, fd->e);
+    int got = bt_pcap_merge_next_batch(fd->m, rec, max < FEED_MAX ? max : FEED_MAX, &which,
+                                       fd->e);
 
     if (got <= 0)
         return got;
-    if (rec.ts_ns < fd->last_ts[which]) {
-        /* judged at the time it carries, in its file's order */
-        if (!fd->r->ts_backwards++) {
-            fd->r->back_sgm = fd->ids[which];
-            fd->r->back_pkt = rec.index + 1;
+    const int link = fd->links[which];
+    const uint8_t member = (uint8_t)fd->ids[which];
+    uint64_t last = fd->last_ts[which];
+    for (int i = 0; i < got; i++) {
+        const struct bt_pcap_rec *rc = &rec[i];
+        if (rc->ts_ns < last) {
+            /* judged at the time it carries, in its file's order */
+            if (!fd->r->ts_backwards++) {
+                fd->r->back_sgm = fd->ids[which];
+                fd->r->back_pkt = rc->index + 1;
+            }
+        } else {
+            last = rc->ts_ns;
         }
-    } else {
-        fd->last_ts[which] = rec.ts_ns;
+        vf_pkt_decode(rc->data, rc->caplen, link, &pk[i]);
+        pk[i].ts = rc->ts_ns;
+        pk[i].which = (uint8_t)which;
+        pk[i].member = member;
+        if (fd->nat && pk[i].kind == VF_PKT_IP) {
+            struct bt_flow_key k;
+            vf_pkt_wire_key(&pk[i], &wk[i]);
+            k = wk[i];
+            vf_nat_untranslate(fd->nat, &k, pk[i].ts);
+            vf_pkt_set_key(&pk[i], &k);
+        }
     }
-    vf_pkt_decode(rec.data, rec.caplen, fd->links[which], pk);
-    pk->ts = rec.ts_ns;
-    pk->which = (uint8_t)which;
-    pk->member = (uint8_t)fd->ids[which];
-    if (fd->nat && pk->kind == VF_PKT_IP) {
-        struct bt_flow_key k;
-        vf_pkt_wire_key(pk, wk);
-        k = *wk;
-        vf_nat_untranslate(fd->nat, &k, pk->ts);
-        vf_pkt_set_key(pk, &k);
-    }
-    return 1;
+    fd->last_ts[which] = last;
+    return got;
 }
 
 /* One packet, in stream order: the events and sweeps its time reaches,
@@ -955,12 +1008,12 @@ static inline void judge_packet(struct pass *ps, const struct vf_pkt *pk,
 {
     struct vf_report *r = ps->r;
 
-    if (ps->next_event < ps->nevents && ps->events[ps->next_event].t_ns <= pk->ts)
+    if (ps->next_event_ns <= pk->ts)
         apply_events(ps, pk->ts);
     sweep(ps, pk->ts, false);
     r->packets++;
     if (pk->kind == VF_PKT_IP)
-        on_packet(ps, pk, ps->nat ? wk : NULL);
+        on_packet_fast(ps, pk, ps->nat ? wk : NULL);
     else if (pk->kind == VF_PKT_NON_IP)
         r->non_ip++;
     else
@@ -972,7 +1025,9 @@ static inline void judge_packet(struct pass *ps, const struct vf_pkt *pk,
  * prefetch reads it. */
 enum { PF_SLOT = 48, PF_ENTRY = 16 };
 
-static inline void prefetch_flow(const struct pass *ps, const struct vf_pkt *pk, int stage)
+/* always inlined: see vf_ftab_prefetch */
+static inline __attribute__((always_inline)) void prefetch_flow(const struct pass *ps,
+                                                                const struct vf_pkt *pk, int stage)
 {
     if (pk->kind == VF_PKT_IP)
         vf_ftab_prefetch(ps->ft, pk->hash, stage);
@@ -993,17 +1048,20 @@ static int pass_one_thread(struct pass *ps, struct feed *fd)
 
     for (;;) {
         if (!eof && queued <= PIPE - BURST) {
-            for (unsigned b = 0; b < BURST; b++) {
+            for (unsigned want = BURST; want;) {
                 unsigned at = (head + queued) & (PIPE - 1);
-                int got = feed_next(fd, &ring[at], &wring[at]);
+                unsigned room = PIPE - at < want ? PIPE - at : want;
+                int got = feed_some(fd, &ring[at], &wring[at], room);
                 if (got < 0)
                     return got;
                 if (got == 0) {
                     eof = true;
                     break;
                 }
-                prefetch_flow(ps, &ring[at], 0);
-                queued++;
+                for (int k = 0; k < got; k++)
+                    prefetch_flow(ps, &ring[at + (unsigned)k], 0);
+                queued += (unsigned)got;
+                want -= (unsigned)got;
             }
         }
         if (!queued)
@@ -1049,8 +1107,8 @@ static void *reader_main(void *arg)
         struct bt_flow_key *wk = h->wk + (size_t)b * HBLK;
         unsigned n = 0;
         int got = 1;
-        while (n < HBLK && (got = feed_next(h->fd, &pk[n], &wk[n])) > 0)
-            n++;
+        while (n < HBLK && (got = feed_some(h->fd, &pk[n], &wk[n], HBLK - n)) > 0)
+            n += (unsigned)got;
         pthread_mutex_lock(&h->mu);
         h->n[b] = n;
         h->last[b] = got <= 0;
@@ -1315,6 +1373,7 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
             goto out;
         }
     }
+    ps.next_event_ns = ps.nevents ? ps.events[0].t_ns : UINT64_MAX;
     /* no idle expiry in the table: sweep() and idle_ended() do it */
     ps.ft = vf_ftab_new(1u << 12, FLOW_CAPACITY, sizeof(struct vf_flow), sizeof(struct vf_cold));
     ps.idle_ns = t->idle_ns;

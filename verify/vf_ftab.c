@@ -15,12 +15,13 @@
  */
 #include "vf_ftab.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
 #define NIL UINT32_MAX
 #define FREE (UINT32_MAX - 1)  /* prev of an entry on the free list */
-#define ENT 64u
+#define ENT VF_FTAB_ENT
 #define VALUE_MAX (ENT - 40u)
 
 struct ent {
@@ -28,6 +29,8 @@ struct ent {
     uint8_t value[VALUE_MAX];
 };
 _Static_assert(sizeof(struct ent) == ENT, "an entry is one cache line");
+_Static_assert(offsetof(struct ent, value) == sizeof(struct bt_flow_key),
+               "vf_ftab_lookup finds the value right after the key");
 
 struct side {
     uint32_t prev, next;      /* insertion order (next: the free list once freed) */
@@ -36,16 +39,14 @@ struct side {
 };
 
 struct vf_ftab {
-    struct ent *slab;         /* page-aligned, max_cap entries of address space */
+    struct vf_ftab_ix ix;     /* first: the header's inline lookups read it */
+    struct ent *slab;         /* = ix.slab: page-aligned, max_cap entries of address space */
     size_t slab_bytes;
     uint8_t *side;            /* max_cap side records of side_size bytes */
     size_t side_bytes;
     uint32_t side_size;
     uint32_t cold_size;
-    uint32_t *index;          /* entry number + 1 | tag; 0: empty */
-    size_t index_bytes;
-    uint32_t index_mask;
-    uint32_t ent_mask;        /* the slot bits of entry number + 1; the rest: tag */
+    size_t index_bytes;       /* of ix.index */
     uint32_t cap, max_cap, count;
     uint32_t value_size;
     uint32_t next_unused;     /* entries never used start here */
@@ -55,7 +56,7 @@ struct vf_ftab {
 
 static inline uint32_t tag_of(const struct vf_ftab *t, uint64_t h)
 {
-    return (uint32_t)(h >> 32) & ~t->ent_mask;
+    return (uint32_t)(h >> 32) & ~t->ix.ent_mask;
 }
 
 static inline uint32_t ent_of_value(const struct vf_ftab *t, const void *v)
@@ -66,15 +67,6 @@ static inline uint32_t ent_of_value(const struct vf_ftab *t, const void *v)
 static inline struct side *side_of(const struct vf_ftab *t, uint32_t i)
 {
     return (struct side *)(t->side + (size_t)i * t->side_size);
-}
-
-static inline int key_eq(const struct bt_flow_key *a, const struct bt_flow_key *b)
-{
-    uint64_t x[5], y[5];
-
-    memcpy(x, a, sizeof(x));
-    memcpy(y, b, sizeof(y));
-    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
 
 /* Anonymous zeroed memory, as huge pages where the kernel allows. */
@@ -100,19 +92,19 @@ static int reindex(struct vf_ftab *t)
     uint32_t *ix = map_bytes(isz * sizeof(*ix));
     if (!ix)
         return -1;
-    if (t->index)
-        munmap(t->index, t->index_bytes);
-    t->index = ix;
+    if (t->ix.index)
+        munmap(t->ix.index, t->index_bytes);
+    t->ix.index = ix;
     t->index_bytes = isz * sizeof(*ix);
-    t->index_mask = (uint32_t)(isz - 1);
+    t->ix.index_mask = (uint32_t)(isz - 1);
     for (uint32_t i = 0; i < t->next_unused; i++) {
         const struct side *sd = side_of(t, i);
         if (sd->prev == FREE)
             continue;
         uint64_t h = sd->hash;
-        uint32_t s = (uint32_t)h & t->index_mask;
+        uint32_t s = (uint32_t)h & t->ix.index_mask;
         while (ix[s])
-            s = (s + 1) & t->index_mask;
+            s = (s + 1) & t->ix.index_mask;
         ix[s] = (i + 1) | tag_of(t, h);
     }
     return 0;
@@ -131,9 +123,9 @@ struct vf_ftab *vf_ftab_new(uint32_t initial, uint32_t max_entries, uint32_t val
     t->cap = initial;
     t->max_cap = max_entries;
     t->value_size = value_size;
-    t->ent_mask = 1;
-    while (t->ent_mask < max_entries)
-        t->ent_mask = t->ent_mask << 1 | 1;
+    t->ix.ent_mask = 1;
+    while (t->ix.ent_mask < max_entries)
+        t->ix.ent_mask = t->ix.ent_mask << 1 | 1;
     t->free_head = t->head = t->tail = NIL;
     t->cold_size = cold_size;
     t->side_size = (uint32_t)((sizeof(struct side) + cold_size + 7) & ~7u);
@@ -145,6 +137,7 @@ struct vf_ftab *vf_ftab_new(uint32_t initial, uint32_t max_entries, uint32_t val
         t->slab_bytes = (size_t)t->max_cap * ENT;
         t->side_bytes = (size_t)t->max_cap * t->side_size;
         t->slab = map_bytes(t->slab_bytes);
+        t->ix.slab = (uint8_t *)t->slab;
         t->side = map_bytes(t->side_bytes);
         if ((t->slab && t->side) || t->max_cap / 2 < initial)
             break;
@@ -153,6 +146,7 @@ struct vf_ftab *vf_ftab_new(uint32_t initial, uint32_t max_entries, uint32_t val
         if (t->side)
             munmap(t->side, t->side_bytes);
         t->slab = NULL;
+        t->ix.slab = NULL;
         t->side = NULL;
         t->max_cap /= 2;
     }
@@ -168,8 +162,8 @@ struct vf_ftab *vf_ftab_free(struct vf_ftab *t)
             munmap(t->slab, t->slab_bytes);
         if (t->side)
             munmap(t->side, t->side_bytes);
-        if (t->index)
-            munmap(t->index, t->index_bytes);
+        if (t->ix.index)
+            munmap(t->ix.index, t->index_bytes);
         free(t);
     }
     return NULL;
@@ -191,52 +185,25 @@ static int grow(struct vf_ftab *t)
     return 0;
 }
 
-void vf_ftab_prefetch(const struct vf_ftab *t, uint64_t hash, int stage)
-{
-    uint32_t s = (uint32_t)hash & t->index_mask;
-
-    if (stage == 0) {
-        __builtin_prefetch(&t->index[s]);
-        return;
-    }
-    uint32_t tag = tag_of(t, hash);
-    for (unsigned n = 0; n < 4; n++, s = (s + 1) & t->index_mask) {
-        uint32_t v = t->index[s];
-        if (v == 0)
-            return;
-        if ((v & ~t->ent_mask) == tag) {
-            __builtin_prefetch(&t->slab[(v & t->ent_mask) - 1]);
-            return;
-        }
-    }
-}
-
 /* The slot holding key, or the empty one where it would go (*found 0). */
 static inline uint32_t probe(const struct vf_ftab *t, const struct bt_flow_key *key, uint64_t h,
                              int *found)
 {
-    uint32_t s = (uint32_t)h & t->index_mask, tag = tag_of(t, h);
+    uint32_t s = (uint32_t)h & t->ix.index_mask, tag = tag_of(t, h);
 
     for (;;) {
-        uint32_t v = t->index[s];
+        uint32_t v = t->ix.index[s];
         if (v == 0) {
             *found = 0;
             return s;
         }
-        if ((v & ~t->ent_mask) == tag && key_eq(&t->slab[(v & t->ent_mask) - 1].key, key)) {
+        if ((v & ~t->ix.ent_mask) == tag &&
+            vf_ftab_key_eq_(&t->slab[(v & t->ix.ent_mask) - 1].key, key)) {
             *found = 1;
             return s;
         }
-        s = (s + 1) & t->index_mask;
+        s = (s + 1) & t->ix.index_mask;
     }
-}
-
-void *vf_ftab_lookup(const struct vf_ftab *t, const struct bt_flow_key *key, uint64_t hash)
-{
-    int found;
-    uint32_t s = probe(t, key, hash, &found);
-
-    return found ? t->slab[(t->index[s] & t->ent_mask) - 1].value : NULL;
 }
 
 void *vf_ftab_insert(struct vf_ftab *t, const struct bt_flow_key *key, uint64_t hash)
@@ -266,7 +233,7 @@ void *vf_ftab_insert(struct vf_ftab *t, const struct bt_flow_key *key, uint64_t 
     t->tail = i;
     memset(e->value, 0, t->value_size);
     memset(sd->cold, 0, t->cold_size);
-    t->index[s] = (i + 1) | tag_of(t, hash);
+    t->ix.index[s] = (i + 1) | tag_of(t, hash);
     t->count++;
     return e->value;
 }
@@ -275,22 +242,22 @@ void vf_ftab_remove(struct vf_ftab *t, void *value)
 {
     uint32_t i = ent_of_value(t, value);
     struct side *sd = side_of(t, i);
-    uint32_t hole = (uint32_t)sd->hash & t->index_mask, s;
+    uint32_t hole = (uint32_t)sd->hash & t->ix.index_mask, s;
 
-    while ((t->index[hole] & t->ent_mask) != i + 1)
-        hole = (hole + 1) & t->index_mask;
-    t->index[hole] = 0;
+    while ((t->ix.index[hole] & t->ix.ent_mask) != i + 1)
+        hole = (hole + 1) & t->ix.index_mask;
+    t->ix.index[hole] = 0;
     /* backward-shift deletion: a later chain member moves into the hole
      * unless its home slot lies (cyclically) after the hole */
     for (s = hole;;) {
-        s = (s + 1) & t->index_mask;
-        uint32_t v = t->index[s];
+        s = (s + 1) & t->ix.index_mask;
+        uint32_t v = t->ix.index[s];
         if (v == 0)
             break;
-        uint32_t home = (uint32_t)side_of(t, (v & t->ent_mask) - 1)->hash & t->index_mask;
-        if (((s - home) & t->index_mask) >= ((s - hole) & t->index_mask)) {
-            t->index[hole] = v;
-            t->index[s] = 0;
+        uint32_t home = (uint32_t)side_of(t, (v & t->ix.ent_mask) - 1)->hash & t->ix.index_mask;
+        if (((s - home) & t->ix.index_mask) >= ((s - hole) & t->ix.index_mask)) {
+            t->ix.index[hole] = v;
+            t->ix.index[s] = 0;
             hole = s;
         }
     }
