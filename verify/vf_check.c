@@ -958,11 +958,16 @@ struct feed {
 
 /* Reads up to max packets of the merged stream (a batch of one input),
  * decoded, keyed and hashed (none of which depends on the flows) into
- * pk[], and with NAT their keys as on the wire into wk[]. The count, 0 at
- * the end, -EBADMSG (e filled). */
+ * pk[], and with NAT their keys as on the wire into wk[]; with pf (in the
+ * checks' own thread) each flow's index slot prefetched as soon as its
+ * packet is decoded: one at a time between decodes, not a burst of them
+ * at once (which waits for free fill buffers). The count, 0 at the end,
+ * -EBADMSG (e filled). */
 enum { FEED_MAX = 64 };
 
-static int feed_some(struct feed *fd, struct vf_pkt *pk, struct bt_flow_key *wk, unsigned max)
+static inline __attribute__((always_inline)) int feed_some(struct feed *fd, struct vf_pkt *pk,
+                                                           struct bt_flow_key *wk, unsigned max,
+                                                           const struct vf_ftab *pf)
 {
     struct bt_pcap_rec rec[FEED_MAX];
     unsigned which;
@@ -996,6 +1001,8 @@ static int feed_some(struct feed *fd, struct vf_pkt *pk, struct bt_flow_key *wk,
             vf_nat_untranslate(fd->nat, &k, pk[i].ts);
             vf_pkt_set_key(&pk[i], &k);
         }
+        if (pf && pk[i].kind == VF_PKT_IP)
+            vf_ftab_prefetch(pf, pk[i].hash, 0);
     }
     fd->last_ts[which] = last;
     return got;
@@ -1051,15 +1058,13 @@ static int pass_one_thread(struct pass *ps, struct feed *fd)
             for (unsigned want = BURST; want;) {
                 unsigned at = (head + queued) & (PIPE - 1);
                 unsigned room = PIPE - at < want ? PIPE - at : want;
-                int got = feed_some(fd, &ring[at], &wring[at], room);
+                int got = feed_some(fd, &ring[at], &wring[at], room, ps->ft);
                 if (got < 0)
                     return got;
                 if (got == 0) {
                     eof = true;
                     break;
                 }
-                for (int k = 0; k < got; k++)
-                    prefetch_flow(ps, &ring[at + (unsigned)k], 0);
                 queued += (unsigned)got;
                 want -= (unsigned)got;
             }
@@ -1107,7 +1112,7 @@ static void *reader_main(void *arg)
         struct bt_flow_key *wk = h->wk + (size_t)b * HBLK;
         unsigned n = 0;
         int got = 1;
-        while (n < HBLK && (got = feed_some(h->fd, &pk[n], &wk[n], HBLK - n)) > 0)
+        while (n < HBLK && (got = feed_some(h->fd, &pk[n], &wk[n], HBLK - n, NULL)) > 0)
             n += (unsigned)got;
         pthread_mutex_lock(&h->mu);
         h->n[b] = n;

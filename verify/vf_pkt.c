@@ -186,12 +186,30 @@ static inline uint64_t pick(uint64_t a, uint64_t b, uint64_t m)
     return a ^ ((a ^ b) & m);
 }
 
+/* The canonical key (the endpoints swapped where m is all ones), its flags
+ * and hash into out. Inlined into each family's path, where the constants
+ * fold (an IPv4 key's first and third words are 0). */
+static inline __attribute__((always_inline)) int finish(struct vf_pkt *out, uint64_t s0,
+                                                        uint64_t s1, uint64_t t0, uint64_t t1,
+                                                        uint16_t sp, uint16_t dp, uint64_t m,
+                                                        uint8_t proto, uint8_t family)
+{
+    uint16_t lo = (uint16_t)pick(sp, dp, m), hi = (uint16_t)pick(dp, sp, m);
+    uint64_t w0 = pick(s0, t0, m), w1 = pick(s1, t1, m), w2 = pick(t0, s0, m),
+             w3 = pick(t1, s1, m), w4 = tail_word(lo, hi, proto, family);
+    put_key(&out->ck, w0, w1, w2, w3, w4);
+    out->flags = (uint8_t)(VF_PKT_PORTS | (m & VF_PKT_SWAPPED));
+    out->kind = VF_PKT_IP;
+    out->hash = vf_ftab_hash_words(w0, w1, w2, w3, w4);  /* from registers */
+    return VF_PKT_IP;
+}
+
 int vf_pkt_decode(const uint8_t *d, uint32_t caplen, int link, struct vf_pkt *out)
 {
     uint32_t off = 14;
     uint16_t et, sp, dp;
     uint8_t proto;
-    uint64_t m, s0, s1, t0, t1;
+    uint64_t m;
 
     if (link != BT_LINK_ETHERNET || caplen < 14 + 20 + 8)
         return vf_pkt_decode_slow(d, caplen, link, out);
@@ -217,9 +235,8 @@ int vf_pkt_decode(const uint8_t *d, uint32_t caplen, int link, struct vf_pkt *ou
         uint64_t te = (uint64_t)__builtin_bswap32(traw) << 16 | dp;
         m = -(uint64_t)(se > te);
         /* ::ffff:a.b.c.d: bytes 8-15 of the address are 00 00 ff ff a b c d */
-        s0 = t0 = 0;
-        s1 = (uint64_t)sraw << 32 | 0xffff0000u;
-        t1 = (uint64_t)traw << 32 | 0xffff0000u;
+        uint64_t s1 = (uint64_t)sraw << 32 | 0xffff0000u, t1 = (uint64_t)traw << 32 | 0xffff0000u;
+        return finish(out, 0, s1, 0, t1, sp, dp, m, proto, 4);
     } else if (et == 0x86dd) {
         const uint8_t *ip = d + off;
         if (caplen < off + 40 || ip[0] >> 4 != 6)
@@ -227,22 +244,11 @@ int vf_pkt_decode(const uint8_t *d, uint32_t caplen, int link, struct vf_pkt *ou
         proto = ip[6];
         if (fast_l4(ip + 40, caplen - off - 40, proto, out, &sp, &dp) < 0)
             return vf_pkt_decode_slow(d, caplen, link, out);
-        s0 = ld64(ip + 8);
-        s1 = ld64(ip + 16);
-        t0 = ld64(ip + 24);
-        t1 = ld64(ip + 32);
+        uint64_t s0 = ld64(ip + 8), s1 = ld64(ip + 16), t0 = ld64(ip + 24), t1 = ld64(ip + 32);
         uint64_t x0 = __builtin_bswap64(s0), y0 = __builtin_bswap64(t0);
         uint64_t x1 = __builtin_bswap64(s1), y1 = __builtin_bswap64(t1);
         m = -(uint64_t)((x0 > y0) | ((x0 == y0) & ((x1 > y1) | ((x1 == y1) & (sp > dp)))));
-    } else {
-        return vf_pkt_decode_slow(d, caplen, link, out);
+        return finish(out, s0, s1, t0, t1, sp, dp, m, proto, 6);
     }
-    uint16_t lo = (uint16_t)pick(sp, dp, m), hi = (uint16_t)pick(dp, sp, m);
-    uint64_t w0 = pick(s0, t0, m), w1 = pick(s1, t1, m), w2 = pick(t0, s0, m),
-             w3 = pick(t1, s1, m), w4 = tail_word(lo, hi, proto, et == 0x0800 ? 4 : 6);
-    put_key(&out->ck, w0, w1, w2, w3, w4);
-    out->flags = (uint8_t)(VF_PKT_PORTS | (m & VF_PKT_SWAPPED));
-    out->kind = VF_PKT_IP;
-    out->hash = vf_ftab_hash_words(w0, w1, w2, w3, w4);  /* from registers */
-    return VF_PKT_IP;
+    return vf_pkt_decode_slow(d, caplen, link, out);
 }
