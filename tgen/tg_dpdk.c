@@ -390,6 +390,7 @@ struct worker {
     uint32_t stop_seen;
     uint32_t nstash;
     uint32_t room;                   /* data room of a fresh mbuf */
+    uint32_t data_at;                /* its data from the mbuf's address (buf_addr + headroom) */
     uint64_t rearm;                  /* a fresh mbuf's data_off, refcnt, nb_segs, port */
     uint32_t npend[2];
     uint64_t stall_since[2];
@@ -678,9 +679,13 @@ static unsigned tx_fill(struct worker *w, uint64_t now)
             room = w->nstash;
         }
     }
-    /* (pk[i].cap is set once, at the start: the engine leaves it) */
-    for (uint32_t i = 0; i < room; i++)
-        w->pk[i].data = (uint8_t *)w->stash[i]->buf_addr + RTE_PKTMBUF_HEADROOM;
+    /* (pk[i].cap is set once, at the start: the engine leaves it). The
+     * data's address from the mbuf's, not loaded from it: the header is
+     * first touched after the build, by then prefetched */
+    for (uint32_t i = 0; i < room; i++) {
+        rte_prefetch0(w->stash[i]);
+        w->pk[i].data = (uint8_t *)w->stash[i] + w->data_at;
+    }
     unsigned n = tg_tx_fill(w->g, now, w->pk, room);
     /* (the pending counts in registers: no store-to-load chain per mbuf) */
     uint32_t np0 = w->npend[0], np1 = w->npend[1];
@@ -1320,8 +1325,13 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         rc = fail(&err);
         goto out;
     }
+    /* the private area (a capture time stamp) a whole cache line: the
+     * frame then starts on one (header 128 + 64 + headroom 128), so a
+     * frame of up to 64 bytes is one line to write, not two (8 bytes
+     * there put every frame at 8 past a line); the same element size once
+     * the pool pads objects to cache lines */
     mp = rte_pktmbuf_pool_create("tg_mbufs", (unsigned)nmbufs, MP_CACHE,
-                                 RTE_ALIGN(sizeof(uint64_t), RTE_MBUF_PRIV_ALIGN),
+                                 RTE_ALIGN(sizeof(uint64_t), RTE_CACHE_LINE_SIZE),
                                  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
     if (!mp) {
         uint64_t mb = nmbufs * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf) + 64) >> 20;
@@ -1401,6 +1411,20 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         }
         w->mp = mp;
         w->room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
+        /* a pool mbuf's buffer lies at a fixed place from its header, after
+         * the private area (rte_pktmbuf_init; a detached clone gets it back) */
+        w->data_at = (uint32_t)(sizeof(struct rte_mbuf) + rte_pktmbuf_priv_size(mp) +
+                                RTE_PKTMBUF_HEADROOM);
+        {
+            struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+            if (m && (char *)m->buf_addr + RTE_PKTMBUF_HEADROOM != (char *)m + w->data_at) {
+                rte_pktmbuf_free(m);
+                fprintf(stderr, "baton-tgen: mbufs of an unexpected layout (buf_addr)\n");
+                rc = 2;
+                goto out;
+            }
+            rte_pktmbuf_free(m);
+        }
         for (unsigned k = 0; k < BURST; k++)
             w->pk[k].cap = w->room;
         {
