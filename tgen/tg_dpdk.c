@@ -75,6 +75,7 @@
 
 #define BURST 32
 #define TX_PEND (2 * BURST)         /* per port: sent-but-not-taken, retried */
+#define FILL (2 * BURST)            /* built per turn at most (full_bursts: both ports' bursts) */
 #define TX_STALL_NS 1000000ull      /* a port that takes nothing for 1 ms drops */
 #define NB_RXD 1024
 #define NB_TXD 1024
@@ -294,7 +295,7 @@ void tg_mbuf_plan(unsigned workers, unsigned lcores, unsigned nrxd, unsigned ntx
     memset(out, 0, sizeof(*out));
     out->desc = 2ull * workers * ((uint64_t)nrxd + ntxd);
     out->cache = (uint64_t)lcores * cache_size * 3 / 2;
-    out->burst = (uint64_t)workers * (BURST + 2 * TX_PEND + BURST + 2 * BURST);
+    out->burst = (uint64_t)workers * (FILL + 2 * TX_PEND + BURST + 2 * BURST);
     out->capture = cap_ring ? (uint64_t)workers * 4 * cap_ring + 256 : 0;
     out->conc = conc;
     out->inflight = closed ? 2 * conc : 0;
@@ -394,9 +395,10 @@ struct worker {
     uint64_t rearm;                  /* a fresh mbuf's data_off, refcnt, nb_segs, port */
     uint32_t npend[2];
     uint64_t stall_since[2];
-    struct rte_mbuf *stash[BURST];
+    uint32_t fill;                   /* built per turn at most: BURST, FILL with full_bursts */
+    struct rte_mbuf *stash[FILL];
     struct rte_mbuf *pend[2][TX_PEND];
-    struct bt_pkt pk[BURST];
+    struct bt_pkt pk[FILL];
     struct rte_ring *cap[2][2];      /* [port][0 tx, 1 rx] */
     unsigned idx, nw;                /* this worker, of nw */
     bool finished;                   /* its engine is done, its summary published */
@@ -663,15 +665,15 @@ static unsigned tx_fill(struct worker *w, uint64_t now)
 {
     uint32_t room = TX_PEND - (w->npend[0] > w->npend[1] ? w->npend[0] : w->npend[1]);
 
-    if (room > BURST)
-        room = BURST;
+    if (room > w->fill)
+        room = w->fill;
     if (!room)
         return 0;
     if (w->nstash < room) {
         /* top the stash up (all or nothing, like the PMDs' own refills);
          * raw: the fields are set below, once, with the lengths */
-        if (rte_mempool_get_bulk(w->mp, (void **)(w->stash + w->nstash), BURST - w->nstash) == 0) {
-            w->nstash = BURST;
+        if (rte_mempool_get_bulk(w->mp, (void **)(w->stash + w->nstash), w->fill - w->nstash) == 0) {
+            w->nstash = w->fill;
         } else {
             w->alloc_failed++;
             if (!w->nstash)
@@ -1425,7 +1427,7 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
             }
             rte_pktmbuf_free(m);
         }
-        for (unsigned k = 0; k < BURST; k++)
+        for (unsigned k = 0; k < FILL; k++)
             w->pk[k].cap = w->room;
         {
             struct rte_mbuf mb;
@@ -1441,6 +1443,10 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
         w->q = (uint16_t)i;
         w->closed = o.prof.mode == TG_MODE_CLOSED;
         w->full_bursts = o.prof.rate_max && !w->closed && !(o.prof.pps > 0) && !(o.prof.bps > 0);
+        /* (full bursts: a turn builds both ports' bursts, so each port's
+         * pending array holds 32 or more after it, and the turn's fixed
+         * costs, the TSC, the engine's pump, spread over twice the frames) */
+        w->fill = w->full_bursts ? FILL : BURST;
         w->rx_on = !o.no_rx;
         w->idx = i;
         w->nw = nworkers;

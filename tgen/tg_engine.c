@@ -175,7 +175,8 @@ struct tg_engine {
     struct tg_flow *freel;
     uint64_t active;
     struct tg_flow *rr_head, *rr_tail; /* rate max round robin */
-    struct tg_flow *rr_last[RR_AHEAD]; /* the last flows put on it (NULL: none yet) */
+    struct tg_flow *rr_last[RR_AHEAD]; /* the last flows put on it (rr_none: none yet) */
+    struct tg_flow rr_none;            /* takes the hints meant for no flow */
     uint64_t rr_napp;                  /* flows put on it so far */
     struct fpkt *fpk;                  /* rate max, open loop: every template packet's plan */
     uint8_t (*fimg)[IMG];              /* and its frame image */
@@ -346,8 +347,9 @@ static uint32_t tag_of(const struct tg_engine *g, uint64_t idx, unsigned fam)
     return tag;
 }
 
-static void flow_values_at(const struct tg_engine *g, uint64_t idx, const struct tg_tmpl *t,
-                           struct fvals *fv, uint8_t *cpool, uint8_t *spool)
+static inline __attribute__((always_inline)) void
+flow_values_in(const struct tg_engine *g, uint64_t idx, const struct tg_tmpl *t, struct fvals *fv,
+               uint8_t *cpool, uint8_t *spool)
 {
     unsigned fam = t->family;
     unsigned nc = g->ncl[fam], ns = g->nsv[fam];
@@ -384,6 +386,12 @@ static void flow_values_at(const struct tg_engine *g, uint64_t idx, const struct
     fv->tag = g->closed ? tag_of(g, idx, fam) : 0;
     *cpool = (uint8_t)ci;
     *spool = (uint8_t)si;
+}
+
+static void flow_values_at(const struct tg_engine *g, uint64_t idx, const struct tg_tmpl *t,
+                           struct fvals *fv, uint8_t *cpool, uint8_t *spool)
+{
+    flow_values_in(g, idx, t, fv, cpool, spool);
 }
 
 static void flow_values(const struct tg_engine *g, uint64_t idx, const struct tg_tmpl *t,
@@ -448,7 +456,8 @@ static void fcache_fill(const struct tg_engine *g, struct tg_flow *f, const stru
     struct fvals fv;
     struct fcache *c = &f->rr.fc;
 
-    flow_values_at(g, f->idx, t, &fv, &c->cpool, &c->spool);
+    /* (inline: a rate max flow's start; what it does not keep is dropped) */
+    flow_values_in(g, f->idx, t, &fv, &c->cpool, &c->spool);
     memcpy(c->clo, fv.caddr + 8, 8);
     memcpy(c->slo, fv.saddr + 8, 8);
     c->coff = fv.coff;
@@ -472,12 +481,11 @@ static inline void rr_append(struct tg_engine *g, struct tg_flow *f)
 
     f->t.next = NULL;
     f->rr.fc.skip = 0;
-    if (h) {
-        /* (flows are 64-byte cells of chunks that live as long as the
-         * engine: h may have ended since, a hint in it is then unused) */
-        /* (truncated where they lie 128 GiB apart or more: a wrong hint) */
-        h->rr.fc.skip = (int32_t)(((intptr_t)f - (intptr_t)h) / (intptr_t)sizeof(*f));
-    }
+    /* (h: a flow of a chunk, which lives as long as the engine, or the
+     * engine's rr_none: h may have ended since, a hint in it is then
+     * unused; truncated where they lie 128 GiB apart or more: a wrong
+     * hint, prefetched, never used otherwise) */
+    h->rr.fc.skip = (int32_t)(((intptr_t)f - (intptr_t)h) / (intptr_t)sizeof(*f));
     g->rr_last[i] = f;
     if (g->rr_tail)
         g->rr_tail->t.next = &f->t;
@@ -1112,11 +1120,65 @@ static int start_flow(struct tg_engine *g, unsigned gi, uint64_t start)
     return 0;
 }
 
+/* start_flow for rate max, open loop, from one template entry: every
+ * field of the flow set (no memset), its values computed inline. */
+static inline int start_rr_flow(struct tg_engine *g, const struct group *gr, uint64_t now)
+{
+    struct tg_flow *f = flow_alloc(g);
+
+    if (!f)
+        return -ENOMEM;
+    f->idx = g->gidx - 1;
+    f->tmpl = (uint16_t)(gr->first + (gr->count == 1 ? 0 : (gr->n - 1) % gr->count));
+    f->state = F_ACTIVE;
+    f->tries = 0;
+    f->start_ns = now;
+    g->active++;
+    g->sum.flows_started++;
+    const struct tg_tmpl *t = tmpl_of(g, f);
+    fcache_fill(g, f, t);
+    f->k = t->fbase;
+    rr_append(g, f);
+    return 0;
+}
+
+/* start_due for rate max, open loop, one template entry: the same checks
+ * in the same order (its next start is always the time origin). */
+static int start_due_rr(struct tg_engine *g, uint64_t now)
+{
+    struct group *gr = &g->grp[0];
+
+    g->blocked = false;
+    while (!g->starts_done && !g->stopped) {
+        if (gr->done || (g->flows_total && g->gidx >= g->flows_total) ||
+            (g->p.duration_ns && now - g->t0 >= g->p.duration_ns)) {
+            g->starts_done = true;
+            break;
+        }
+        if (g->conc && g->active >= g->conc) {
+            g->blocked = true;
+            break;
+        }
+        gr->n++;
+        if (gr->limit && gr->n >= gr->limit)
+            gr->done = true;
+        g->gidx++;
+        if (g->p.nparts > 1 && (g->gidx - 1) % g->p.nparts != g->p.part)
+            continue;
+        int r = start_rr_flow(g, gr, now);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* Starts every flow due by now (rate max: as many as the cap allows). */
 static int start_due(struct tg_engine *g, uint64_t now)
 {
     unsigned gi = 0;
 
+    if (g->p.rate_max && !g->closed && g->ngrp == 1)
+        return start_due_rr(g, now);
     g->blocked = false;
     while (!g->starts_done && !g->stopped) {
         uint64_t t = next_start(g, &gi);
@@ -1611,6 +1673,8 @@ struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struc
         goto fail;
     }
     g->wnext = UINT64_MAX;
+    for (unsigned i = 0; i < RR_AHEAD; i++)
+        g->rr_last[i] = &g->rr_none;
     return g;
 fail:
     tg_engine_free(g);
@@ -1906,12 +1970,11 @@ unsigned tg_tx_fill(struct tg_engine *g, uint64_t now_ns, struct bt_pkt *pkts, u
             return n;
         }
         /* no cap: the counters once per call (account's work, summed) */
-        while (n < max && next_rr(g, now_ns, &pkts[n], true))
-            n++;
         uint64_t bytes = 0, server = 0;
-        for (unsigned i = 0; i < n; i++) {
-            bytes += pkts[i].len;
-            server += pkts[i].port;
+        while (n < max && next_rr(g, now_ns, &pkts[n], true)) {
+            bytes += pkts[n].len;
+            server += pkts[n].port;
+            n++;
         }
         g->sum.tx_packets += n;
         g->sum.tx_bytes += bytes;
