@@ -9,6 +9,15 @@
  * lost. With hide-NAT (nat.jsonl) a packet is identified by its original
  * tuple and by the L4 bytes NAT leaves alone (not the ports, the checksum or
  * the ICMP echo id), so the translated copy matches the one that entered.
+ *
+ * One pass, each record decoded once (the common Ethernet IPv4/IPv6 TCP/UDP
+ * frame without the generic parser), straight from the readers' buffers:
+ * the two links are merged here (ties: the client link first, as
+ * bt_pcap_merge), records of one time stamp kept as a few words each.
+ * Two small tables of our own: flows (which side is the client) and the
+ * packets in flight, whose index holds the packet id itself, so that a
+ * probe reads one cache line and the entries, reused last-freed first,
+ * stay in cache.
  */
 #include "vf_loss.h"
 #include "vf_nat.h"
@@ -26,28 +35,114 @@
 #include "bt_parse.h"
 #include "bt_pcap.h"
 
-/* Identical packets (same id, same direction) not yet matched: n > 0 entered
- * and not yet left; n < 0 left without having entered. */
-struct inflight {
-    uint64_t ts[8];
-    struct bt_flow_key fk;   /* the packet's flow (canonical, original tuple) */
-    int8_t n;
-    uint8_t rst;
+/* Entries of either table (flows, packets in flight) at most: beyond it the
+ * pass fails with ENOMEM, as the generic flow tables it replaces did. */
+#define MAX_ENTRIES (1u << 24)
+/* What left but never entered: packets the cluster made (RSTs it injected). */
+#define MAX_OFFENDERS 20
+#define READ_BATCH 64
+
+/* What the packet id and the direction need of a record. */
+struct fpkt {
+    struct bt_flow_key k;      /* directional, as bt_flow_key_from_parsed */
+    uint32_t l3_off, l4_off, ip_len;
+    uint8_t ip_version, proto, ports, tcp_flags;
 };
 
-struct dirflow {
-    uint8_t client_is_canon_src;
-};
+static inline uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
 
-/* k: the packet's directional key in original-tuple terms. */
-static uint64_t pkt_id(const uint8_t *d, uint32_t caplen, const struct bt_parsed *p,
-                       const struct bt_flow_key *k)
+/* The common frame (Ethernet without a tag; IPv4 without options or
+ * fragmentation, or IPv6 without extension headers; a whole TCP or UDP
+ * header) decoded as bt_parse and bt_flow_key_from_parsed would: 1, or 0
+ * when the frame is another shape and needs the generic parser. */
+static int fast_decode(const uint8_t *d, uint32_t caplen, struct fpkt *o)
+{
+    uint32_t l4;
+    uint8_t proto;
+
+    if (caplen < 14)
+        return 0;
+    memset(&o->k, 0, sizeof(o->k));
+    uint16_t et = rd16(d + 12);
+    if (et == 0x0800) {
+        if (caplen < 34 || d[14] != 0x45)
+            return 0;
+        o->ip_len = rd16(d + 16);
+        if (o->ip_len < 20 || (rd16(d + 20) & 0x3fff))
+            return 0;
+        proto = d[23];
+        o->k.src[10] = o->k.src[11] = 0xff;
+        o->k.dst[10] = o->k.dst[11] = 0xff;
+        memcpy(o->k.src + 12, d + 26, 4);
+        memcpy(o->k.dst + 12, d + 30, 4);
+        o->ip_version = 4;
+        l4 = 34;
+    } else if (et == 0x86dd) {
+        if (caplen < 54 || d[14] >> 4 != 6)
+            return 0;
+        o->ip_len = 40u + rd16(d + 18);
+        proto = d[20];
+        memcpy(o->k.src, d + 22, 16);
+        memcpy(o->k.dst, d + 38, 16);
+        o->ip_version = 6;
+        l4 = 54;
+    } else {
+        return 0;
+    }
+    if (proto == 6) {
+        if (caplen < l4 + 20)
+            return 0;
+        uint32_t hl = (uint32_t)(d[l4 + 12] >> 4) * 4;
+        if (hl < 20 || caplen < l4 + hl)
+            return 0;
+        o->tcp_flags = d[l4 + 13] & 0x3f;
+    } else if (proto == 17) {
+        if (caplen < l4 + 8)
+            return 0;
+        o->tcp_flags = 0;
+    } else {
+        return 0;
+    }
+    o->k.sport = rd16(d + l4);
+    o->k.dport = rd16(d + l4 + 2);
+    o->k.proto = proto;
+    o->k.family = o->ip_version;
+    o->l3_off = 14;
+    o->l4_off = l4;
+    o->proto = proto;
+    o->ports = 1;
+    return 1;
+}
+
+/* Any frame: 1 decoded, 0 not a packet loss is judged on (bt_parse not OK,
+ * or no IP). */
+static int decode(const uint8_t *d, uint32_t caplen, int link, struct fpkt *o)
+{
+    struct bt_parsed p;
+
+    if (link == BT_LINK_ETHERNET && fast_decode(d, caplen, o))
+        return 1;
+    if (bt_parse(d, caplen, link, &p) != BT_PARSE_OK || bt_flow_key_from_parsed(&p, &o->k) < 0)
+        return 0;
+    o->l3_off = p.l3_off;
+    o->l4_off = p.l4_off;
+    o->ip_len = p.ip_len;
+    o->ip_version = p.ip_version;
+    o->proto = p.proto;
+    o->ports = (p.flags & BT_PF_PORTS) != 0;
+    o->tcp_flags = p.tcp_flags;
+    return 1;
+}
+
+/* The first part of a packet id: its directional key (p->k, original
+ * tuple), the same for every packet of a flow and direction (kept per flow). */
+static uint64_t key_id(const struct bt_flow_key *k)
 {
     uint64_t h = 0x243f6a8885a308d3ULL;
-    uint32_t end = p->l3_off + p->ip_len, o = p->l4_off;
 
-    if (end > caplen)
-        end = caplen;
     for (int i = 0; i < 16; i += 8) {
         uint64_t a, b;
         memcpy(&a, k->src + i, 8);
@@ -55,175 +150,539 @@ static uint64_t pkt_id(const uint8_t *d, uint32_t caplen, const struct bt_parsed
         h = bt_mix64(h ^ a);
         h = bt_mix64(h ^ b);
     }
-    h = bt_mix64(h ^ k->proto ^ (uint64_t)k->sport << 16 ^ (uint64_t)k->dport << 32);
+    return bt_mix64(h ^ k->proto ^ (uint64_t)k->sport << 16 ^ (uint64_t)k->dport << 32);
+}
+
+/* n bytes (8 at most) as a little-endian word, zero-padded. */
+static inline uint64_t load_le(const uint8_t *d, uint32_t n)
+{
+    uint64_t w = 0;
+
+    if (n >= 8) {
+        memcpy(&w, d, 8);
+        return w;
+    }
+    for (uint32_t b = 0; b < n; b++)
+        w |= (uint64_t)d[b] << (8 * b);
+    return w;
+}
+
+/* The packet id from h = key_id(&p->k): then the IPv4 id and the L4 bytes
+ * that NAT and a forwarder leave alone, 8 at a time (the last word
+ * zero-padded), with the bytes they change zeroed: TCP without ports and
+ * checksum, UDP without its header, ICMP echo without checksum and id (the
+ * key has ports and id). */
+static uint64_t pkt_id(uint64_t h, const uint8_t *d, uint32_t caplen, const struct fpkt *p)
+{
+    uint32_t end = p->l3_off + p->ip_len, o = p->l4_off;
+    uint64_t m0 = ~0ULL, m1 = ~0ULL;   /* masks of the first two words */
+
+    if (end > caplen)
+        end = caplen;
     if (p->ip_version == 4)
         h = bt_mix64(h ^ (uint64_t)(d[p->l3_off + 4] << 8 | d[p->l3_off + 5]));
-    /* the L4 bytes that NAT and a forwarder leave alone, 8 at a time: TCP
-     * without ports and checksum, UDP without its header, ICMP echo without
-     * checksum and id (the key has ports and id) */
-    uint32_t skip_from = 0, skip_to = 0;
-    if (p->proto == 6 && (p->flags & BT_PF_PORTS)) {
+    if (p->proto == 6 && p->ports) {
         o += 4;
-        skip_from = p->l4_off + 16;
-        skip_to = p->l4_off + 18;
-    } else if (p->proto == 17 && (p->flags & BT_PF_PORTS)) {
+        m1 = ~(0xffffULL << 32);         /* the checksum: L4 bytes 16-17 */
+    } else if (p->proto == 17 && p->ports) {
         o += 8;
     } else if (p->proto == 1 || p->proto == 58) {
-        skip_from = p->l4_off + 2;
-        skip_to = p->l4_off + 6;
+        m0 = ~(0xffffffffULL << 16);     /* checksum and id: L4 bytes 2-5 */
     }
-    while (o < end) {
-        uint64_t w = 0;
-        uint32_t n = end - o < 8 ? end - o : 8;
-        if (o < skip_to && o + n > skip_from) {
-            /* the word with the skipped bytes: those zeroed */
-            uint8_t b[8] = {0};
-            memcpy(b, d + o, n);
-            for (uint32_t i = 0; i < n; i++)
-                if (o + i >= skip_from && o + i < skip_to)
-                    b[i] = 0;
-            memcpy(&w, b, 8);
-        } else {
-            memcpy(&w, d + o, n);
-        }
+    if (o < end) {
+        h = bt_mix64(h ^ (load_le(d + o, end - o) & m0));
+        o += 8;
+    }
+    if (o < end) {
+        h = bt_mix64(h ^ (load_le(d + o, end - o) & m1));
+        o += 8;
+    }
+    for (; o + 8 <= end; o += 8) {
+        uint64_t w;
+        memcpy(&w, d + o, 8);
         h = bt_mix64(h ^ w);
-        o += n;
     }
+    if (o < end)
+        h = bt_mix64(h ^ load_le(d + o, end - o));
     return h;
 }
 
-/* What left but never entered: packets the cluster made (RSTs it injected). */
-#define MAX_OFFENDERS 20
+/* ---- flows: canonical original tuple -> which side is the client ---- */
 
-struct outs {
-    uint64_t unmatched, rsts;
-    json_t *off;                 /* flows with a packet that never left */
-    struct bt_flow_key seen[MAX_OFFENDERS];
-    unsigned nseen;
+struct flow {
+    struct bt_flow_key ck;
+    uint64_t key_id[2];     /* key_id of ck, and of ck reversed */
+    uint8_t client_is_canon_src;
 };
 
-static void count_outs(const struct bt_flow_key *k, void *v, void *arg)
-{
-    struct inflight *f = v;
-    struct outs *c = arg;
+struct fslot {
+    uint32_t tag;      /* the hash's high half */
+    uint32_t flow1;    /* flow number + 1; 0: empty */
+};
 
-    (void)k;
-    if (f->n < 0) {
-        c->unmatched += (uint64_t)-f->n;
-        if (f->rst)
-            c->rsts += (uint64_t)-f->n;
-        return;
+struct flows {
+    struct fslot *slot;
+    uint32_t mask;
+    struct flow *f;
+    uint32_t n, cap;
+};
+
+static int flows_grow(struct flows *t)
+{
+    uint32_t nslots = t->mask ? (t->mask + 1) * 2 : 1u << 12;
+    struct fslot *s = calloc(nslots, sizeof(*s));
+    struct flow *f;
+
+    if (!s)
+        return -ENOMEM;
+    f = realloc(t->f, (size_t)nslots / 2 * sizeof(*f));
+    if (!f) {
+        free(s);
+        return -ENOMEM;
     }
-    if (c->nseen >= MAX_OFFENDERS)
-        return;
-    for (unsigned i = 0; i < c->nseen; i++)
-        if (bt_flow_key_eq(&c->seen[i], &f->fk))
-            return;
-    char cid[40], tuple[128];
-    c->seen[c->nseen++] = f->fk;
-    bt_community_id(&f->fk, 0, cid, sizeof(cid));
-    bt_flow_key_fmt(&f->fk, tuple, sizeof(tuple));
-    json_array_append_new(c->off, json_pack("{s:s, s:s, s:[], s:f}", "community_id", cid,
-                                            "tuple", tuple, "members", "t",
-                                            (double)f->ts[0] / 1e9));
+    t->f = f;
+    t->cap = nslots / 2;
+    for (uint32_t i = 0; i < t->n; i++) {
+        uint64_t h = bt_flowtab_hash(&f[i].ck);
+        uint32_t j = (uint32_t)h & (nslots - 1);
+        while (s[j].flow1)
+            j = (j + 1) & (nslots - 1);
+        s[j].tag = (uint32_t)(h >> 32);
+        s[j].flow1 = i + 1;
+    }
+    free(t->slot);
+    t->slot = s;
+    t->mask = nslots - 1;
+    return 0;
 }
 
-static int dcmp(const void *a, const void *b)
+static inline bool key_eq(const struct bt_flow_key *a, const struct bt_flow_key *b)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
+    uint64_t x[5], y[5];
+
+    memcpy(x, a, sizeof(x));
+    memcpy(y, b, sizeof(y));
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
 
-struct batch_rec {
-    uint64_t ts;
-    unsigned link;
-    uint32_t caplen;
-    uint8_t *data;
+/* The flow of ck (*created when new: its key ids set, the rest zero), or
+ * NULL when full. */
+static struct flow *flows_get(struct flows *t, const struct bt_flow_key *ck, bool *created)
+{
+    uint64_t h = bt_flowtab_hash(ck);
+    uint32_t tag = (uint32_t)(h >> 32), j;
+
+    for (j = (uint32_t)h & t->mask;; j = (j + 1) & t->mask) {
+        const struct fslot *s = &t->slot[j];
+        if (!s->flow1)
+            break;
+        if (s->tag == tag && key_eq(&t->f[s->flow1 - 1].ck, ck)) {
+            *created = false;
+            return &t->f[s->flow1 - 1];
+        }
+    }
+    if (t->n == t->cap) {
+        if (t->n >= MAX_ENTRIES || flows_grow(t) < 0)
+            return NULL;
+        for (j = (uint32_t)h & t->mask; t->slot[j].flow1; j = (j + 1) & t->mask)
+            ;
+    }
+    struct flow *f = &t->f[t->n];
+    f->ck = *ck;
+    f->key_id[0] = key_id(ck);
+    struct bt_flow_key rk;
+    bt_flow_key_reverse(ck, &rk);
+    f->key_id[1] = key_id(&rk);
+    f->client_is_canon_src = 0;
+    t->slot[j].tag = tag;
+    t->slot[j].flow1 = ++t->n;
+    *created = true;
+    return f;
+}
+
+/* ---- packets in flight ---- */
+
+/* Identical packets (same id, same direction) not yet matched: n > 0 entered
+ * and not yet left; n < 0 left without having entered. */
+struct inflight {
+    uint64_t seq;       /* last touched (the order offenders are listed in);
+                         * on the free list: the next free entry */
+    uint64_t ts[8];
+    uint32_t flow;      /* the packet's flow (of the last packet with this id) */
+    int8_t n;
+    uint8_t rst;
+};
+
+struct wslot {
+    uint64_t id;
+    uint32_t ent1;      /* entry + 1; 0: empty */
+    uint32_t dir;
+};
+
+struct waits {
+    struct wslot *slot;
+    uint32_t mask, count;
+    struct inflight *e;
+    uint32_t nused, cap;    /* entries ever used; allocated */
+    uint64_t free_head;     /* entry + 1; 0: none */
+};
+
+static int waits_grow_index(struct waits *t)
+{
+    uint32_t nslots = t->mask ? (t->mask + 1) * 2 : 1u << 10;
+    struct wslot *s = calloc(nslots, sizeof(*s));
+
+    if (!s)
+        return -ENOMEM;
+    for (uint32_t i = 0; t->slot && i <= t->mask; i++) {
+        if (!t->slot[i].ent1)
+            continue;
+        uint32_t j = (uint32_t)t->slot[i].id & (nslots - 1);
+        while (s[j].ent1)
+            j = (j + 1) & (nslots - 1);
+        s[j] = t->slot[i];
+    }
+    free(t->slot);
+    t->slot = s;
+    t->mask = nslots - 1;
+    return 0;
+}
+
+/* The entry of (id, dir), a new zeroed one, or NULL when full. *slot_out:
+ * its index slot (valid until the next call). */
+static struct inflight *waits_get(struct waits *t, uint64_t id, uint32_t dir, uint32_t *slot_out)
+{
+    uint32_t j;
+
+    for (j = (uint32_t)id & t->mask;; j = (j + 1) & t->mask) {
+        const struct wslot *s = &t->slot[j];
+        if (!s->ent1)
+            break;
+        if (s->id == id && s->dir == dir) {
+            *slot_out = j;
+            return &t->e[s->ent1 - 1];
+        }
+    }
+    uint32_t i;
+    if (t->free_head) {
+        i = (uint32_t)t->free_head - 1;
+        t->free_head = t->e[i].seq;
+    } else {
+        if (t->nused == t->cap) {
+            uint32_t cap = t->cap ? t->cap * 2 : 1u << 9;
+            if (t->nused >= MAX_ENTRIES)
+                return NULL;
+            struct inflight *e = realloc(t->e, (size_t)cap * sizeof(*e));
+            if (!e)
+                return NULL;
+            t->e = e;
+            t->cap = cap;
+        }
+        i = t->nused++;
+    }
+    if ((t->count + 1) * 2 > t->mask + 1) {
+        if (waits_grow_index(t) < 0) {
+            t->e[i].seq = t->free_head;
+            t->free_head = i + 1;
+            return NULL;
+        }
+        for (j = (uint32_t)id & t->mask; t->slot[j].ent1; j = (j + 1) & t->mask)
+            ;
+    }
+    t->e[i].n = 0;    /* the rest is set by the caller before it is read */
+    t->slot[j] = (struct wslot){.id = id, .ent1 = i + 1, .dir = dir};
+    t->count++;
+    *slot_out = j;
+    return &t->e[i];
+}
+
+/* Removes the entry of index slot j (backward-shift deletion: later members
+ * of the probe chain move into the hole unless their home lies between). */
+static void waits_remove(struct waits *t, uint32_t j)
+{
+    uint32_t i = t->slot[j].ent1 - 1, hole = j;
+
+    t->slot[hole].ent1 = 0;
+    for (uint32_t s = (hole + 1) & t->mask; t->slot[s].ent1; s = (s + 1) & t->mask) {
+        uint32_t home = (uint32_t)t->slot[s].id & t->mask;
+        if (((s - home) & t->mask) >= ((s - hole) & t->mask)) {
+            t->slot[hole] = t->slot[s];
+            t->slot[s].ent1 = 0;
+            hole = s;
+        }
+    }
+    t->e[i].seq = t->free_head;
+    t->free_head = i + 1;
+    t->count--;
+}
+
+/* ---- the pass ---- */
+
+/* A record of the current time stamp, decoded. */
+struct brec {
+    uint64_t id;
+    uint32_t flow;
+    uint8_t dir;        /* 0: c2s */
+    uint8_t entering;
+    uint8_t rst;
 };
 
 struct lctx {
-    struct bt_flowtab *wait, *dirs;
+    struct flows flows;
+    struct waits wait;
     const struct vf_nat *nat;
     int links[2];
-    uint64_t in[2], out[2];
-    double *lat;
+    uint64_t in[2], out[2], seq;
+    uint64_t *lat;      /* transit times, ns */
     size_t nlat, caplat;
+    struct brec *b;     /* records of time stamp bts */
+    size_t nb, capb;
+    uint64_t bts;
 };
 
-/* Handles one record in the given phase (0: packets entering the cluster,
- * 1: leaving). Returns -ENOMEM or 0. */
-static int handle(struct lctx *c, const struct batch_rec *r, int phase)
+/* One record into the batch of its time stamp. -ENOMEM or 0. */
+static int add_rec(struct lctx *c, unsigned link, const uint8_t *d, uint32_t caplen)
 {
-    struct bt_parsed p;
-    struct bt_flow_key k, ck, idk;
+    struct fpkt p;
+    struct bt_flow_key ck;
     bool created;
 
-    if (bt_parse(r->data, r->caplen, c->links[r->link], &p) != BT_PARSE_OK ||
-        bt_flow_key_from_parsed(&p, &k) < 0)
+    if (!decode(d, caplen, c->links[link], &p))
         return 0;
-    vf_nat_untranslate(c->nat, &k, r->ts);
-    int swapped = bt_flow_key_canon(&k, &ck);
-    struct dirflow *df = bt_flowtab_insert(c->dirs, &ck, r->ts, &created);
-    if (!df)
-        return -ENOMEM;
-    if (created) {
-        /* the client rule of lib/bt_cidr.h, else the first sender */
-        bool src_client = bt_client_side(&p, NULL, 0) != BT_CLIENT_DST;
-        df->client_is_canon_src = (uint8_t)(src_client == !swapped);
-    }
-    int dir = (!swapped) == (bool)df->client_is_canon_src ? 0 : 1; /* 0: c2s */
-    /* c2s enters on the client link (0), s2c on the server link (1) */
-    bool entering = (dir == 0) == (r->link == 0);
-    if (entering != (phase == 0))
-        return 0;
-    memset(&idk, 0, sizeof(idk));
-    uint64_t id = pkt_id(r->data, r->caplen, &p, &k);
-    memcpy(idk.src, &id, 8);
-    idk.proto = (uint8_t)dir;
-    struct inflight *f = bt_flowtab_insert(c->wait, &idk, r->ts, NULL);
-    double us = -1;
+    vf_nat_untranslate(c->nat, &p.k, c->bts);
+    int swapped = bt_flow_key_canon(&p.k, &ck);
+    struct flow *f = flows_get(&c->flows, &ck, &created);
     if (!f)
         return -ENOMEM;
-    f->rst = p.proto == 6 && (p.tcp_flags & BT_TCP_RST);
-    f->fk = ck;
-    if (entering) {
-        c->in[dir]++;
-        if (f->n < 8)
-            f->ts[f->n++] = r->ts;
+    if (created) {
+        /* the client rule of lib/bt_cidr.h (no client ranges: a SYN's
+         * sender), else the first sender */
+        bool src_client = !(p.proto == 6 && p.ports && (p.tcp_flags & BT_TCP_SYN) &&
+                            (p.tcp_flags & BT_TCP_ACK));
+        f->client_is_canon_src = (uint8_t)(src_client == !swapped);
+    }
+    unsigned dir = (!swapped) == (bool)f->client_is_canon_src ? 0 : 1;
+    if (c->nb == c->capb) {
+        size_t cap = c->capb ? c->capb * 2 : 64;
+        struct brec *nb = realloc(c->b, cap * sizeof(*nb));
+        if (!nb)
+            return -ENOMEM;
+        c->b = nb;
+        c->capb = cap;
+    }
+    struct brec *r = &c->b[c->nb++];
+    r->id = pkt_id(f->key_id[swapped], d, caplen, &p);
+    r->flow = (uint32_t)(f - c->flows.f);
+    r->dir = (uint8_t)dir;
+    /* c2s enters on the client link (0), s2c on the server link (1) */
+    r->entering = (dir == 0) == (link == 0);
+    r->rst = p.proto == 6 && (p.tcp_flags & BT_TCP_RST);
+    return 0;
+}
+
+static int match(struct lctx *c, const struct brec *r)
+{
+    uint32_t j;
+    struct inflight *f = waits_get(&c->wait, r->id, r->dir, &j);
+
+    if (!f)
+        return -ENOMEM;
+    f->seq = ++c->seq;
+    f->rst = r->rst;
+    f->flow = r->flow;
+    if (r->entering) {
+        c->in[r->dir]++;
+        /* after copies that left without entering (n < 0) an entering one
+         * cancels one of them (the pass before this one stored its time at
+         * ts[n], in front of the array: with n -2 or less over the flow
+         * table's links) */
+        if (f->n < 0)
+            f->n++;
+        else if (f->n < 8)
+            f->ts[f->n++] = c->bts;
     } else if (f->n > 0) {
         /* the newest entry: a retransmission that got through is matched
          * with itself, and the dropped original stays lost */
-        us = (double)(r->ts - f->ts[f->n - 1]) / 1e3;
-        f->n--;
-        c->out[dir]++;
-    } else if (f->n > -8) {
-        f->n--;  /* left without entering: made by the cluster */
-    }
-    if (f->n == 0)
-        bt_flowtab_remove(c->wait, f);
-    if (us >= 0) {
         if (c->nlat == c->caplat) {
             size_t cap = c->caplat ? c->caplat * 2 : 4096;
-            double *nl = realloc(c->lat, cap * sizeof(*nl));
+            uint64_t *nl = realloc(c->lat, cap * sizeof(*nl));
             if (!nl)
                 return -ENOMEM;
             c->lat = nl;
             c->caplat = cap;
         }
-        c->lat[c->nlat++] = us;
+        c->lat[c->nlat++] = c->bts - f->ts[f->n - 1];
+        f->n--;
+        c->out[r->dir]++;
+    } else if (f->n > -8) {
+        f->n--;  /* left without entering: made by the cluster */
     }
+    if (f->n == 0)
+        waits_remove(&c->wait, j);
     return 0;
+}
+
+/* Records of one time stamp, entries before exits: a zero-latency forwarder
+ * stamps both alike, and the merge alone would put the client link first in
+ * both directions. */
+static int flush(struct lctx *c)
+{
+    for (int phase = 0; phase < 2; phase++)
+        for (size_t i = 0; i < c->nb; i++)
+            if (c->b[i].entering == (phase == 0) && match(c, &c->b[i]) < 0)
+                return -ENOMEM;
+    c->nb = 0;
+    return 0;
+}
+
+/* The k-th smallest of a[0..n) (k < n), a reordered: quickselect with a
+ * three-way partition (latencies repeat a lot). */
+static uint64_t select_kth(uint64_t *a, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n;
+
+    while (hi - lo > 1) {
+        uint64_t x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
+        uint64_t pv = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        size_t lt = lo, i = lo, gt = hi;
+        while (i < gt) {
+            if (a[i] < pv) {
+                uint64_t t = a[i];
+                a[i++] = a[lt];
+                a[lt++] = t;
+            } else if (a[i] > pv) {
+                uint64_t t = a[i];
+                a[i] = a[--gt];
+                a[gt] = t;
+            } else {
+                i++;
+            }
+        }
+        if (k < lt)
+            hi = lt;
+        else if (k >= gt)
+            lo = gt;
+        else
+            return pv;
+    }
+    return a[lo];
+}
+
+struct pend {
+    uint64_t seq;
+    uint32_t ent;
+};
+
+static int pend_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const struct pend *)a)->seq, y = ((const struct pend *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+static int report(struct lctx *c, void **json_out)
+{
+    struct waits *w = &c->wait;
+    uint64_t unmatched_out = 0, rsts = 0;
+    struct pend *pd = NULL;
+    size_t npd = 0;
+
+    if (w->count && !(pd = malloc(w->count * sizeof(*pd))))
+        return -ENOMEM;
+    for (uint32_t j = 0; w->slot && j <= w->mask; j++) {
+        if (!w->slot[j].ent1)
+            continue;
+        const struct inflight *f = &w->e[w->slot[j].ent1 - 1];
+        if (f->n < 0) {
+            unmatched_out += (uint64_t)-f->n;
+            if (f->rst)
+                rsts += (uint64_t)-f->n;
+        } else {
+            pd[npd++] = (struct pend){f->seq, w->slot[j].ent1 - 1};
+        }
+    }
+    /* flows with a packet that never left, the least recently touched first */
+    if (npd)
+        qsort(pd, npd, sizeof(*pd), pend_cmp);
+    json_t *off = json_array();
+    uint32_t seen[MAX_OFFENDERS];
+    unsigned nseen = 0;
+    for (size_t i = 0; i < npd && nseen < MAX_OFFENDERS; i++) {
+        const struct inflight *f = &w->e[pd[i].ent];
+        unsigned s = 0;
+        while (s < nseen && seen[s] != f->flow)
+            s++;
+        if (s < nseen)
+            continue;
+        seen[nseen++] = f->flow;
+        const struct bt_flow_key *fk = &c->flows.f[f->flow].ck;
+        char cid[40], tuple[128];
+        bt_community_id(fk, 0, cid, sizeof(cid));
+        bt_flow_key_fmt(fk, tuple, sizeof(tuple));
+        json_array_append_new(off, json_pack("{s:s, s:s, s:[], s:f}", "community_id", cid,
+                                             "tuple", tuple, "members", "t",
+                                             (double)f->ts[0] / 1e9));
+    }
+    free(pd);
+    uint64_t lost[2];
+    for (int d = 0; d < 2; d++)
+        lost[d] = c->in[d] > c->out[d] ? c->in[d] - c->out[d] : 0;
+    size_t n = c->nlat;
+    double p50 = 0, p99 = 0, mx = 0;
+    if (n) {
+        /* the order statistics of the transit times in us: ns -> us keeps
+         * the order, so they are those of the times in ns */
+        uint64_t m = c->lat[0];
+        for (size_t i = 1; i < n; i++)
+            m = c->lat[i] > m ? c->lat[i] : m;
+        mx = (double)m / 1e3;
+        p50 = (double)select_kth(c->lat, n, (n - 1) / 2) / 1e3;
+        p99 = (double)select_kth(c->lat, n, (size_t)((double)(n - 1) * 0.99)) / 1e3;
+    }
+    *json_out = json_pack(
+        "{s:{s:I, s:I, s:I, s:f}, s:{s:I, s:I, s:I, s:f}, s:{s:f, s:f, s:f}, s:I, s:I, s:o}",
+        "c2s", "in", (json_int_t)c->in[0], "out", (json_int_t)c->out[0], "lost",
+        (json_int_t)lost[0], "loss_pct",
+        c->in[0] ? 100.0 * (double)lost[0] / (double)c->in[0] : 0.0, "s2c", "in",
+        (json_int_t)c->in[1], "out", (json_int_t)c->out[1], "lost", (json_int_t)lost[1],
+        "loss_pct", c->in[1] ? 100.0 * (double)lost[1] / (double)c->in[1] : 0.0, "latency_us",
+        "p50", p50, "p99", p99, "max", mx, "injected_rsts", (json_int_t)rsts, "unmatched_out",
+        (json_int_t)unmatched_out, "offenders", off);
+    return 0;
+}
+
+/* One link's records, read a batch at a time (valid until that reader's
+ * next batch). */
+struct src {
+    struct bt_pcap_reader *rd;
+    struct bt_pcap_rec r[READ_BATCH];
+    int n, i;
+};
+
+/* 1 with s->r[s->i] the link's next record, 0 at its end, -errno. */
+static int src_head(struct src *s, struct bt_err *e)
+{
+    if (s->i < s->n)
+        return 1;
+    if (!s->rd)
+        return 0;
+    int got = bt_pcap_next_batch(s->rd, s->r, READ_BATCH, e);
+    if (got <= 0) {
+        s->n = s->i = 0;
+        if (got == 0)
+            s->rd = NULL;   /* done (the caller closes it) */
+        return got;
+    }
+    s->n = got;
+    s->i = 0;
+    return 1;
 }
 
 int vf_loss(const char *client, const char *server, const struct vf_nat *nat, void **json_out,
             struct bt_err *e)
 {
     struct bt_pcap_reader *rd[2] = {NULL, NULL};
-    struct bt_pcap_merge *m = NULL;
+    struct src *s = NULL;
     struct lctx c;
-    struct batch_rec *b = NULL;
-    size_t nb = 0, capb = 0;
-    uint64_t unmatched_out = 0, rsts = 0;
     int rc = 0;
 
     memset(&c, 0, sizeof(c));
@@ -238,92 +697,44 @@ int vf_loss(const char *client, const char *server, const struct vf_nat *nat, vo
     }
     c.links[0] = bt_pcap_linktype(rd[0]);
     c.links[1] = bt_pcap_linktype(rd[1]);
-    m = bt_pcap_merge_new(rd, 2);
-    /* keyed by a pseudo flow key holding the packet id */
-    c.wait = bt_flowtab_new_growable(4096, 1u << 24, sizeof(struct inflight), 0);
-    c.dirs = bt_flowtab_new_growable(4096, 1u << 24, sizeof(struct dirflow), 0);
-    if (!m || !c.wait || !c.dirs) {
+    s = calloc(2, sizeof(*s));
+    if (!s || flows_grow(&c.flows) < 0 || waits_grow_index(&c.wait) < 0) {
         rc = bt_err_setr(e, -ENOMEM, "out of memory");
         goto out;
     }
-    /* Records of one time stamp are handled together, entries before exits:
-     * a zero-latency forwarder stamps both alike, and the merge alone would
-     * put the client link first in both directions. */
+    s[0].rd = rd[0];
+    s[1].rd = rd[1];
     for (;;) {
-        struct bt_pcap_rec rec;
-        unsigned link;
-        int got = bt_pcap_merge_next(m, &rec, &link, e);
-        if (got < 0) {
-            rc = got;
+        /* the merge: the earlier head, the client link's on a tie */
+        int h0 = src_head(&s[0], e), h1 = h0 < 0 ? 0 : src_head(&s[1], e);
+        if (h0 < 0 || h1 < 0) {
+            rc = h0 < 0 ? h0 : h1;
             goto out;
         }
-        if (nb && (!got || rec.ts_ns != b[0].ts)) {
-            for (int phase = 0; phase < 2; phase++)
-                for (size_t i = 0; i < nb; i++)
-                    if (handle(&c, &b[i], phase) < 0) {
-                        rc = bt_err_setr(e, -ENOMEM, "out of memory");
-                        goto out;
-                    }
-            nb = 0;
-        }
-        if (!got)
+        if (!h0 && !h1)
             break;
-        if (nb == capb) {
-            size_t cap = capb ? capb * 2 : 64;
-            struct batch_rec *nbuf = realloc(b, cap * sizeof(*nbuf));
-            if (!nbuf) {
-                rc = bt_err_setr(e, -ENOMEM, "out of memory");
-                goto out;
-            }
-            memset(nbuf + capb, 0, (cap - capb) * sizeof(*nbuf));
-            b = nbuf;
-            capb = cap;
-        }
-        uint8_t *d = realloc(b[nb].data, rec.caplen ? rec.caplen : 1);
-        if (!d) {
+        unsigned l = !h0 || (h1 && s[1].r[s[1].i].ts_ns < s[0].r[s[0].i].ts_ns);
+        const struct bt_pcap_rec *r = &s[l].r[s[l].i++];
+        if (c.nb && r->ts_ns != c.bts && flush(&c) < 0) {
             rc = bt_err_setr(e, -ENOMEM, "out of memory");
             goto out;
         }
-        memcpy(d, rec.data, rec.caplen);
-        b[nb].data = d;
-        b[nb].ts = rec.ts_ns;
-        b[nb].link = link;
-        b[nb].caplen = rec.caplen;
-        nb++;
+        c.bts = r->ts_ns;
+        if (add_rec(&c, l, r->data, r->caplen) < 0) {
+            rc = bt_err_setr(e, -ENOMEM, "out of memory");
+            goto out;
+        }
     }
-    struct outs cnt;
-    memset(&cnt, 0, sizeof(cnt));
-    cnt.off = json_array();
-    bt_flowtab_foreach(c.wait, count_outs, &cnt);
-    unmatched_out = cnt.unmatched;
-    rsts = cnt.rsts;
-    if (c.nlat) /* lat may be NULL then: qsort's is nonnull */
-        qsort(c.lat, c.nlat, sizeof(*c.lat), dcmp);
-    {
-        uint64_t lost[2];
-        for (int d = 0; d < 2; d++)
-            lost[d] = c.in[d] > c.out[d] ? c.in[d] - c.out[d] : 0;
-        size_t n = c.nlat;
-        json_t *o = json_pack(
-            "{s:{s:I, s:I, s:I, s:f}, s:{s:I, s:I, s:I, s:f}, s:{s:f, s:f, s:f}, s:I, s:I, s:o}",
-            "c2s", "in", (json_int_t)c.in[0], "out", (json_int_t)c.out[0], "lost",
-            (json_int_t)lost[0], "loss_pct",
-            c.in[0] ? 100.0 * (double)lost[0] / (double)c.in[0] : 0.0, "s2c", "in",
-            (json_int_t)c.in[1], "out", (json_int_t)c.out[1], "lost", (json_int_t)lost[1],
-            "loss_pct", c.in[1] ? 100.0 * (double)lost[1] / (double)c.in[1] : 0.0, "latency_us",
-            "p50", n ? c.lat[(n - 1) / 2] : 0.0, "p99", n ? c.lat[(size_t)((double)(n - 1) * 0.99)] : 0.0,
-            "max", n ? c.lat[n - 1] : 0.0, "injected_rsts", (json_int_t)rsts, "unmatched_out",
-            (json_int_t)unmatched_out, "offenders", cnt.off);
-        *json_out = o;
-    }
+    if (flush(&c) < 0 || report(&c, json_out) < 0)
+        rc = bt_err_setr(e, -ENOMEM, "out of memory");
 out:
-    for (size_t i = 0; i < capb; i++)
-        free(b[i].data);
-    free(b);
+    free(s);
+    free(c.b);
     free(c.lat);
-    bt_flowtab_free(c.wait);
-    bt_flowtab_free(c.dirs);
-    bt_pcap_merge_free(m);
+    free(c.flows.slot);
+    free(c.flows.f);
+    free(c.wait.slot);
+    free(c.wait.e);
     bt_pcap_close(rd[0]);
     bt_pcap_close(rd[1]);
     return rc;
