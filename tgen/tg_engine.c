@@ -99,7 +99,7 @@ struct tg_flow {
     uint8_t state;
     uint8_t tries;        /* closed: retransmissions of the current window */
 };
-_Static_assert(sizeof(struct tg_flow) <= 64, "flow state over 64 bytes");
+_Static_assert(sizeof(struct tg_flow) == 64, "flow state of 64 bytes (the hints count in 64-byte steps)");
 _Static_assert(offsetof(struct tg_flow, rr.next) == offsetof(struct tg_flow, t.next) &&
                sizeof(((struct tg_flow *)0)->rr) <= sizeof(struct bt_timer),
                "the round robin's cache must leave t.next alone and fit the timer");
@@ -485,7 +485,7 @@ static inline void rr_append(struct tg_engine *g, struct tg_flow *f)
      * engine's rr_none: h may have ended since, a hint in it is then
      * unused; truncated where they lie 128 GiB apart or more: a wrong
      * hint, prefetched, never used otherwise) */
-    h->rr.fc.skip = (int32_t)(((intptr_t)f - (intptr_t)h) / (intptr_t)sizeof(*f));
+    h->rr.fc.skip = (int32_t)(uint32_t)(((uintptr_t)f - (uintptr_t)h) >> 6);
     g->rr_last[i] = f;
     if (g->rr_tail)
         g->rr_tail->t.next = &f->t;
@@ -1859,9 +1859,8 @@ static inline __attribute__((always_inline)) int next_rr(struct tg_engine *g, ui
         /* the flows RR_AHEAD and 1 calls ahead: cache misses at many
          * concurrent flows (a prefetch never faults: a hint of 0 is f
          * itself, a next of NULL nothing) */
-        __builtin_prefetch((const void *)((uintptr_t)f +
-                                          (uintptr_t)((intptr_t)f->rr.fc.skip *
-                                                      (intptr_t)sizeof(*f))));
+        __builtin_prefetch((const void *)((uintptr_t)f + (uintptr_t)((intptr_t)f->rr.fc.skip * 64)),
+                           1);
         __builtin_prefetch(f->t.next);
         uint32_t fi = f->k;
         const struct fpkt *fp = &g->fpk[fi];
