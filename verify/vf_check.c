@@ -209,6 +209,8 @@ struct pass {
                                * short of FLOW_CAPACITY (0: never) */
     uint64_t idle_ns;
     uint64_t next_sweep_ns;   /* sweep idle flows out when the stream gets here */
+    uint64_t attention_ns;    /* the lower of next_event_ns and next_sweep_ns: a
+                               * packet stamped before it reaches neither */
     uint64_t since_sweep;     /* packets since the last sweep */
     uint64_t left_by_sweep;   /* flows the last sweep left in the table */
     uint64_t min_last;        /* no flow in the table was last seen before this
@@ -460,11 +462,17 @@ static void sweep_cb(const struct bt_flow_key *k, void *v, void *arg)
     ps->swept[ps->nswept++] = *k;
 }
 
+static void set_attention(struct pass *ps)
+{
+    ps->attention_ns = ps->next_event_ns < ps->next_sweep_ns ? ps->next_event_ns : ps->next_sweep_ns;
+}
+
 static void sweep_walk(struct pass *ps, uint64_t now)
 {
     struct sweep_ctx c = {ps, now};
 
     ps->next_sweep_ns = now + ps->idle_ns / 4;
+    set_attention(ps);
     ps->since_sweep = 0;
     ps->nswept = 0;
     /* no flow was last seen before now - idle: the walk would find nothing
@@ -603,6 +611,7 @@ static void apply_events(struct pass *ps, uint64_t now)
         }
     }
     ps->next_event_ns = ps->next_event < ps->nevents ? ps->events[ps->next_event].t_ns : UINT64_MAX;
+    set_attention(ps);
 }
 
 /* The directional key of a packet as on the wire: with NAT the one read
@@ -1015,9 +1024,13 @@ static inline void judge_packet(struct pass *ps, const struct vf_pkt *pk,
 {
     struct vf_report *r = ps->r;
 
-    if (ps->next_event_ns <= pk->ts)
-        apply_events(ps, pk->ts);
-    sweep(ps, pk->ts, false);
+    if (pk->ts >= ps->attention_ns) {
+        if (ps->next_event_ns <= pk->ts)
+            apply_events(ps, pk->ts);
+        sweep(ps, pk->ts, false);
+    } else {
+        ps->since_sweep++;  /* what sweep() does before next_sweep_ns */
+    }
     r->packets++;
     if (pk->kind == VF_PKT_IP)
         on_packet_fast(ps, pk, ps->nat ? wk : NULL);
@@ -1071,11 +1084,14 @@ static int pass_one_thread(struct pass *ps, struct feed *fd)
         }
         if (!queued)
             return 0;
-        if (queued > PF_ENTRY)
-            prefetch_flow(ps, &ring[(head + PF_ENTRY) & (PIPE - 1)], 1);
-        judge_packet(ps, &ring[head], &wring[head]);
-        head = (head + 1) & (PIPE - 1);
-        queued--;
+        /* down to where the ring is refilled (at the end: all of it) */
+        for (unsigned run = eof ? queued : queued - (PIPE - BURST); run; run--) {
+            if (queued > PF_ENTRY)
+                prefetch_flow(ps, &ring[(head + PF_ENTRY) & (PIPE - 1)], 1);
+            judge_packet(ps, &ring[head], &wring[head]);
+            head = (head + 1) & (PIPE - 1);
+            queued--;
+        }
     }
 }
 
@@ -1379,6 +1395,7 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         }
     }
     ps.next_event_ns = ps.nevents ? ps.events[0].t_ns : UINT64_MAX;
+    ps.attention_ns = 0;  /* next_sweep_ns 0: the first packet sweeps (an empty table) */
     /* no idle expiry in the table: sweep() and idle_ended() do it */
     ps.ft = vf_ftab_new(1u << 12, FLOW_CAPACITY, sizeof(struct vf_flow), sizeof(struct vf_cold));
     ps.idle_ns = t->idle_ns;
