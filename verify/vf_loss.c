@@ -265,11 +265,11 @@ static inline bool key_eq(const struct bt_flow_key *a, const struct bt_flow_key 
     return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
 
-/* The flow of ck (*created when new: its key ids set, the rest zero), or
- * NULL when full. */
-static struct flow *flows_get(struct flows *t, const struct bt_flow_key *ck, bool *created)
+/* The flow of ck, h = bt_flowtab_hash(ck) (*created when new: its key ids
+ * set, the rest zero), or NULL when full. */
+static struct flow *flows_get(struct flows *t, const struct bt_flow_key *ck, uint64_t h,
+                              bool *created)
 {
-    uint64_t h = bt_flowtab_hash(ck);
     uint32_t tag = (uint32_t)(h >> 32), j;
 
     for (j = (uint32_t)h & t->mask;; j = (j + 1) & t->mask) {
@@ -440,28 +440,67 @@ struct lctx {
     uint64_t bts;
 };
 
-/* One record into the batch of its time stamp. -ENOMEM or 0. */
-static int add_rec(struct lctx *c, unsigned link, const uint8_t *d, uint32_t caplen)
-{
+static int flush(struct lctx *c);
+
+/* A record decoded ahead of its turn, its flow's index slot prefetched. */
+struct pre {
     struct fpkt p;
     struct bt_flow_key ck;
+    const uint8_t *d;       /* valid until its reader's next batch */
+    uint64_t ts, h;
+    uint32_t caplen;
+    uint8_t link, swapped, ok;
+};
+
+/* Decodes r (link l) into q and prefetches its flow's slot. */
+static void pre_decode(struct lctx *c, struct pre *q, unsigned l, const struct bt_pcap_rec *r)
+{
+    q->ts = r->ts_ns;
+    q->d = r->data;
+    q->caplen = r->caplen;
+    q->link = (uint8_t)l;
+    q->ok = (uint8_t)decode(r->data, r->caplen, c->links[l], &q->p);
+    if (!q->ok)
+        return;
+    vf_nat_untranslate(c->nat, &q->p.k, q->ts);
+    q->swapped = (uint8_t)bt_flow_key_canon(&q->p.k, &q->ck);
+    q->h = bt_flowtab_hash(&q->ck);
+    __builtin_prefetch(&c->flows.slot[(uint32_t)q->h & c->flows.mask]);
+}
+
+/* Halfway: the slot is likely cached; prefetch the flow it points at. */
+static void pre_flow(const struct lctx *c, const struct pre *q)
+{
+    if (!q->ok)
+        return;
+    const struct fslot *sl = &c->flows.slot[(uint32_t)q->h & c->flows.mask];
+    if (sl->flow1 && sl->tag == (uint32_t)(q->h >> 32))
+        __builtin_prefetch(&c->flows.f[sl->flow1 - 1]);
+}
+
+/* One record into the batch of its time stamp (the batch before it first
+ * judged when the time stamp moved). -ENOMEM or 0. */
+static int add_rec(struct lctx *c, const struct pre *q)
+{
+    const struct fpkt *p = &q->p;
     bool created;
 
-    if (!decode(d, caplen, c->links[link], &p))
+    if (c->nb && q->ts != c->bts && flush(c) < 0)
+        return -ENOMEM;
+    c->bts = q->ts;
+    if (!q->ok)
         return 0;
-    vf_nat_untranslate(c->nat, &p.k, c->bts);
-    int swapped = bt_flow_key_canon(&p.k, &ck);
-    struct flow *f = flows_get(&c->flows, &ck, &created);
+    struct flow *f = flows_get(&c->flows, &q->ck, q->h, &created);
     if (!f)
         return -ENOMEM;
     if (created) {
         /* the client rule of lib/bt_cidr.h (no client ranges: a SYN's
          * sender), else the first sender */
-        bool src_client = !(p.proto == 6 && p.ports && (p.tcp_flags & BT_TCP_SYN) &&
-                            (p.tcp_flags & BT_TCP_ACK));
-        f->client_is_canon_src = (uint8_t)(src_client == !swapped);
+        bool src_client = !(p->proto == 6 && p->ports && (p->tcp_flags & BT_TCP_SYN) &&
+                            (p->tcp_flags & BT_TCP_ACK));
+        f->client_is_canon_src = (uint8_t)(src_client == !q->swapped);
     }
-    unsigned dir = (!swapped) == (bool)f->client_is_canon_src ? 0 : 1;
+    unsigned dir = (!q->swapped) == (bool)f->client_is_canon_src ? 0 : 1;
     if (c->nb == c->capb) {
         size_t cap = c->capb ? c->capb * 2 : 64;
         struct brec *nb = realloc(c->b, cap * sizeof(*nb));
@@ -471,12 +510,12 @@ static int add_rec(struct lctx *c, unsigned link, const uint8_t *d, uint32_t cap
         c->capb = cap;
     }
     struct brec *r = &c->b[c->nb++];
-    r->id = pkt_id(f->key_id[swapped], d, caplen, &p);
+    r->id = pkt_id(f->key_id[q->swapped], q->d, q->caplen, p);
     r->flow = (uint32_t)(f - c->flows.f);
     r->dir = (uint8_t)dir;
     /* c2s enters on the client link (0), s2c on the server link (1) */
-    r->entering = (dir == 0) == (link == 0);
-    r->rst = p.proto == 6 && (p.tcp_flags & BT_TCP_RST);
+    r->entering = (dir == 0) == (q->link == 0);
+    r->rst = p->proto == 6 && (p->tcp_flags & BT_TCP_RST);
     return 0;
 }
 
@@ -658,6 +697,13 @@ struct src {
     int n, i;
 };
 
+/* Whether s needs its next batch, which ends the life of its records'
+ * bytes. */
+static bool src_empty(const struct src *s)
+{
+    return s->i >= s->n && s->rd;
+}
+
 /* 1 with s->r[s->i] the link's next record, 0 at its end, -errno. */
 static int src_head(struct src *s, struct bt_err *e)
 {
@@ -676,6 +722,8 @@ static int src_head(struct src *s, struct bt_err *e)
     s->i = 0;
     return 1;
 }
+
+#define AHEAD 8   /* records decoded ahead (a power of two) */
 
 int vf_loss(const char *client, const char *server, const struct vf_nat *nat, void **json_out,
             struct bt_err *e)
@@ -704,7 +752,19 @@ int vf_loss(const char *client, const char *server, const struct vf_nat *nat, vo
     }
     s[0].rd = rd[0];
     s[1].rd = rd[1];
+    struct pre q[AHEAD];
+    unsigned qh = 0, qn = 0;    /* oldest, count */
     for (;;) {
+        /* a reader's next batch replaces the bytes of its records still
+         * waiting here: those are judged first */
+        if (src_empty(&s[0]) || src_empty(&s[1]) || qn == AHEAD) {
+            unsigned k = qn == AHEAD && !src_empty(&s[0]) && !src_empty(&s[1]) ? 1 : qn;
+            for (; k; k--, qn--, qh = (qh + 1) % AHEAD)
+                if (add_rec(&c, &q[qh]) < 0) {
+                    rc = bt_err_setr(e, -ENOMEM, "out of memory");
+                    goto out;
+                }
+        }
         /* the merge: the earlier head, the client link's on a tie */
         int h0 = src_head(&s[0], e), h1 = h0 < 0 ? 0 : src_head(&s[1], e);
         if (h0 < 0 || h1 < 0) {
@@ -714,17 +774,16 @@ int vf_loss(const char *client, const char *server, const struct vf_nat *nat, vo
         if (!h0 && !h1)
             break;
         unsigned l = !h0 || (h1 && s[1].r[s[1].i].ts_ns < s[0].r[s[0].i].ts_ns);
-        const struct bt_pcap_rec *r = &s[l].r[s[l].i++];
-        if (c.nb && r->ts_ns != c.bts && flush(&c) < 0) {
-            rc = bt_err_setr(e, -ENOMEM, "out of memory");
-            goto out;
-        }
-        c.bts = r->ts_ns;
-        if (add_rec(&c, l, r->data, r->caplen) < 0) {
-            rc = bt_err_setr(e, -ENOMEM, "out of memory");
-            goto out;
-        }
+        pre_decode(&c, &q[(qh + qn) % AHEAD], l, &s[l].r[s[l].i++]);
+        qn++;
+        if (qn > AHEAD / 2)
+            pre_flow(&c, &q[(qh + qn - 1 - AHEAD / 2) % AHEAD]);
     }
+    for (; qn; qn--, qh = (qh + 1) % AHEAD)
+        if (add_rec(&c, &q[qh]) < 0) {
+            rc = bt_err_setr(e, -ENOMEM, "out of memory");
+            goto out;
+        }
     if (flush(&c) < 0 || report(&c, json_out) < 0)
         rc = bt_err_setr(e, -ENOMEM, "out of memory");
 out:
