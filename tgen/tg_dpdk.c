@@ -683,11 +683,10 @@ static unsigned tx_fill(struct worker *w, uint64_t now)
     }
     /* (pk[i].cap is set once, at the start: the engine leaves it). The
      * data's address from the mbuf's, not loaded from it: the header is
-     * first touched after the build, by then prefetched */
-    for (uint32_t i = 0; i < room; i++) {
-        rte_prefetch0(w->stash[i]);
+     * first touched after the build (prefetching it here, for reading or
+     * writing, made no difference outside the noise) */
+    for (uint32_t i = 0; i < room; i++)
         w->pk[i].data = (uint8_t *)w->stash[i] + w->data_at;
-    }
     unsigned n = tg_tx_fill(w->g, now, w->pk, room);
     /* (the pending counts in registers: no store-to-load chain per mbuf) */
     uint32_t np0 = w->npend[0], np1 = w->npend[1];
