@@ -189,15 +189,31 @@ static int jsonl_events(const char *path, struct action **out, size_t *nout, str
         struct action *x;
         const char *ev;
         enum bt_event_kind kind;
-        if (len < 0)
+        if (len < 0) {
+            /* a read error (a directory, EIO) is not the end of the events */
+            if (ferror(f)) {
+                int er = errno ? errno : EIO;
+                r = bt_err_setr(e, -er, "%s: cannot read after line %u: %s", path, lineno, strerror(er));
+                goto out;
+            }
             break;
+        }
         lineno++;
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
             buf[--len] = 0;
         if (len == 0)
             continue;
-        if (!(o = json_loads(buf, 0, &jerr))) {
+        if (memchr(buf, 0, (size_t)len)) {
+            bt_err_set(e, "%s:%u: NUL byte in a text line", path, lineno);
+            goto out;
+        }
+        if (!(o = json_loadb(buf, (size_t)len, JSON_REJECT_DUPLICATES, &jerr))) {
             bt_err_set(e, "%s:%u:%d: %s", path, lineno, jerr.column, jerr.text);
+            goto out;
+        }
+        if (!json_is_object(o)) {
+            json_decref(o);
+            bt_err_set(e, "%s:%u: expected a JSON object", path, lineno);
             goto out;
         }
         if (n == cap) {
@@ -215,14 +231,12 @@ static int jsonl_events(const char *path, struct action **out, size_t *nout, str
         memset(x, 0, sizeof(*x));
         x->line = lineno;
         x->weight = -1;
-        v = json_object_get(o, "t");
-        if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1e10) {
+        /* exact to the nanosecond from the decimal text, as every reader */
+        if (bt_jsonl_time_ns(buf, (size_t)len, o, &x->t_ns) < 0) {
             json_decref(o);
-            bt_err_set(e, "%s:%u: \"t\" must be seconds (a number >= 0)", path, lineno);
+            bt_err_set(e, "%s:%u: \"t\" must be seconds (a number 0..1e10)", path, lineno);
             goto out;
         }
-        /* microseconds: a double holds them exactly even at epoch times */
-        x->t_ns = (uint64_t)llround(json_number_value(v) * 1e6) * 1000;
         v = json_object_get(o, "event");
         ev = json_is_string(v) ? json_string_value(v) : "";
         if (bt_event_kind_parse(ev, &kind) < 0) {

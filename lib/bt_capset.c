@@ -586,7 +586,7 @@ static int t_exact(const char *s, size_t n, uint64_t *out)
     return 0;
 }
 
-static int jl_time(const struct jl *c, json_t *o, uint64_t *t_ns)
+int bt_jsonl_time_ns(const char *line, size_t len, json_t *o, uint64_t *t_ns)
 {
     json_t *v = json_object_get(o, "t");
     size_t pos;
@@ -594,20 +594,31 @@ static int jl_time(const struct jl *c, json_t *o, uint64_t *t_ns)
     int r;
 
     if (!v)
-        return bt_err_set(c->e, "%s:%u: missing \"t\" (seconds)", c->path, c->line);
+        return -ENOENT;
     if (!json_is_number(v))
-        return bt_err_set(c->e, "%s:%u: \"t\" must be a number (seconds)", c->path, c->line);
+        return -EINVAL;
     t = json_number_value(v);
     if (!(t >= 0) || t > (double)T_MAX_S)
-        return bt_err_set(c->e, "%s:%u: \"t\" out of range 0..%llu s: %g", c->path, c->line,
-                          T_MAX_S, t);
-    pos = js_member(c->text, c->len, 0, "t");
-    r = pos == JS_NONE ? 1 : t_exact(c->text + pos, c->len - pos, t_ns);
+        return -ERANGE;
+    pos = js_member(line, len, 0, "t");
+    r = pos == JS_NONE ? 1 : t_exact(line + pos, len - pos, t_ns);
     if (r < 0)
-        return bt_err_set(c->e, "%s:%u: \"t\" out of range 0..%llu s", c->path, c->line,
-                          T_MAX_S);
+        return r;
     if (r > 0)
         *t_ns = (uint64_t)llround(t * 1e9);
+    return 0;
+}
+
+static int jl_time(const struct jl *c, json_t *o, uint64_t *t_ns)
+{
+    int r = bt_jsonl_time_ns(c->text, c->len, o, t_ns);
+
+    if (r == -ENOENT)
+        return bt_err_set(c->e, "%s:%u: missing \"t\" (seconds)", c->path, c->line);
+    if (r == -EINVAL)
+        return bt_err_set(c->e, "%s:%u: \"t\" must be a number (seconds)", c->path, c->line);
+    if (r < 0)
+        return bt_err_set(c->e, "%s:%u: \"t\" out of range 0..%llu s", c->path, c->line, T_MAX_S);
     return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 struct bt_err;
+struct json_t;
 
 #define BT_CAPSET_SCHEMA 1
 #define BT_CAPSET_MAX_MEMBERS 64
@@ -98,6 +99,11 @@ int bt_nat_write(FILE *f, const struct bt_nat_map *n);
 int bt_events_read(const char *path, struct bt_event **out, size_t *n, struct bt_err *e);
 int bt_corrections_read(const char *path, struct bt_correction **out, size_t *n, struct bt_err *e);
 int bt_nat_read(const char *path, struct bt_nat_map **out, size_t *n, struct bt_err *e);
+
+/* The "t" of one parsed JSON line (o, parsed from line[0..len)) in integer
+ * nanoseconds, exact from its decimal text (the rule of docs/formats.md §2).
+ * 0, -ENOENT (no "t"), -EINVAL (not a number) or -ERANGE (not 0..1e10 s). */
+int bt_jsonl_time_ns(const char *line, size_t len, struct json_t *o, uint64_t *t_ns);
 
 
 /* Writer for drivers (the gateway sim, the plan runner, tgen --capture): opens
