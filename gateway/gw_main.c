@@ -192,7 +192,7 @@ static int cmd_sim(int argc, char **argv)
     struct bt_err e = {""};
     unsigned long long v = 0;
     uint64_t ns, max_gap_ns = 60000000000ULL;
-    bool json = false, closed_opts = false;
+    bool json = false, closed_opts = false, speed_given = false;
     char *weights = NULL, cpath[4096], spath[4096];
     const char *client_pcap = NULL, *server_pcap = NULL, *events = NULL, *stats = NULL;
     int c;
@@ -286,8 +286,15 @@ static int cmd_sim(int argc, char **argv)
             int okw = c == 'J' ? (!colon || ulong_arg(colon + 1, 512, &w) == 0)
                                : ulong_arg(eq + 1, 512, &w) == 0;
             int okt = bt_parse_duration_ns(at + 1, &ns) == 0;
-            if (!okid || !okw || !okt)
-                return bad(opt, at + 1, "bad member (1..64), weight (0..512) or time");
+            if (!okid || !okw || !okt) {
+                /* the argument whole again, for the message */
+                *at = '@';
+                if (colon)
+                    *colon = ':';
+                if (eq)
+                    *eq = '=';
+                return bad(opt, optarg, "bad member (1..64), weight (0..512) or time");
+            }
             o.fail_sgm[o.nfails] = (int)v;
             o.fail_kind[o.nfails] = c == 'J' ? BT_EV_SGM_JOIN : BT_EV_WEIGHT;
             o.fail_weight[o.nfails] = (unsigned)w;
@@ -313,13 +320,15 @@ static int cmd_sim(int argc, char **argv)
         case 1003: events = optarg; break;
         case 1004: stats = optarg; break;
         case 1005:
-            if (bt_parse_duration_ns(optarg, &ns) < 0 || ns == 0)
-                return bad("--stats-interval", optarg, "must be a duration more than 0 (e.g. 1s, 100ms)");
+            /* below 1 ms the stream is mostly itself (a line per member each time) */
+            if (bt_parse_duration_ns(optarg, &ns) < 0 || ns < 1000000)
+                return bad("--stats-interval", optarg, "must be a duration of at least 1ms (e.g. 1s, 100ms)");
             o.stats_interval_ns = ns;
             break;
         case 1006: o.serve = optarg; break;
         case 1007: {
             double q;
+            speed_given = true;
             if (bt_parse_quantity(optarg, &q) < 0 || !(q > 0) || q > 1e6)
                 return bad("--speed", optarg, "must be more than 0 (virtual seconds per wall second, e.g. 1, 10, 0.5)");
             o.speed = q;
@@ -374,6 +383,16 @@ static int cmd_sim(int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "baton-gateway: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (speed_given && !o.serve) {
+        fprintf(stderr, "baton-gateway: --speed paces a served run: it goes with --serve PATH\n");
+        return 2;
+    }
+    /* the same bound as a cluster file's dead_timer (gw_config.c) */
+    if (o.cluster.dead_ns < 2 * o.cluster.heartbeat_ns) {
+        fprintf(stderr, "baton-gateway: --dead: at least two heartbeats (%.3f ms)\n",
+                2e-6 * (double)o.cluster.heartbeat_ns);
         return 2;
     }
     if (!o.out) {

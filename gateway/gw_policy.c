@@ -493,14 +493,18 @@ static bool tuple_match(const struct gw_rule *r, const struct bt_parsed *p)
            p->dport <= r->dport_hi;
 }
 
-static bool payload_match(const struct gw_cpolicy *c, unsigned i, const struct bt_parsed *p,
-                          const uint8_t *frame, uint32_t caplen)
+/* 1 match, 0 no match, -1 the match failed (PCRE2's match or depth limit,
+ * the JIT stack): not knowing whether a packet matches, the policy drops it
+ * (fails closed) whatever the rule's action, so a pattern that backtracks
+ * too much never lets traffic through a drop rule. */
+static int payload_match(const struct gw_cpolicy *c, unsigned i, const struct bt_parsed *p,
+                         const uint8_t *frame, uint32_t caplen)
 {
     uint32_t n;
     int rc;
 
     if (p->payload_off >= caplen || p->payload_len == 0)
-        return false;
+        return 0;
     n = caplen - p->payload_off;
     if (n > p->payload_len)
         n = p->payload_len;
@@ -508,7 +512,9 @@ static bool payload_match(const struct gw_cpolicy *c, unsigned i, const struct b
         rc = pcre2_jit_match(c->re[i], frame + p->payload_off, n, 0, 0, c->md, NULL);
     else
         rc = pcre2_match(c->re[i], frame + p->payload_off, n, 0, 0, c->md, NULL);
-    return rc >= 0;
+    if (rc >= 0)
+        return 1;
+    return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
 }
 
 enum gw_action gw_cpolicy_first(const struct gw_cpolicy *c, const struct bt_parsed *p,
@@ -518,8 +524,15 @@ enum gw_action gw_cpolicy_first(const struct gw_cpolicy *c, const struct bt_pars
         const struct gw_rule *r = &c->p.rule[i];
         if (!tuple_match(r, p))
             continue;
-        if (c->re[i] && !payload_match(c, i, p, frame, caplen))
-            continue;
+        if (c->re[i]) {
+            int m = payload_match(c, i, p, frame, caplen);
+            if (m == 0)
+                continue;
+            if (m < 0) {
+                *rule = (int)i;
+                return GW_DROP;
+            }
+        }
         *rule = (int)i;
         return r->action;
     }
@@ -533,9 +546,10 @@ bool gw_cpolicy_content(const struct gw_cpolicy *c, const struct bt_parsed *p,
     if (!c->has_content)
         return false;
     for (unsigned i = 0; i < c->p.nrules; i++) {
-        if (!c->re[i] || !tuple_match(&c->p.rule[i], p) || !payload_match(c, i, p, frame, caplen))
+        int m;
+        if (!c->re[i] || !tuple_match(&c->p.rule[i], p) || !(m = payload_match(c, i, p, frame, caplen)))
             continue;
-        *act = c->p.rule[i].action;
+        *act = m < 0 ? GW_DROP : c->p.rule[i].action;
         *rule = (int)i;
         return true;
     }

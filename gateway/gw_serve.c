@@ -42,6 +42,8 @@ struct client {
 struct gw_serve {
     int lfd;
     char path[108];
+    dev_t dev;            /* the socket file we bound, to remove only that */
+    ino_t ino;
     double speed;
     bool started;
     uint64_t v0;          /* virtual origin */
@@ -88,16 +90,31 @@ struct gw_serve *gw_serve_open(const char *path, double speed, struct bt_err *e)
             free(s);
             return NULL;
         }
+        /* a socket someone still accepts on belongs to a running server:
+         * taking it over would leave that one unreachable; only a stale one
+         * (connection refused) is replaced */
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe >= 0 && connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0) {
+            close(probe);
+            bt_err_setr(e, -EADDRINUSE, "%s: another server is listening on this socket", path);
+            free(s);
+            return NULL;
+        }
+        if (probe >= 0)
+            close(probe);
         unlink(path);
     }
     s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s->lfd, 8) < 0) {
+    if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s->lfd, 8) < 0 ||
+        stat(path, &st) < 0) {
         bt_err_setr(e, -errno, "%s: cannot listen: %s", path, strerror(errno));
         if (s->lfd >= 0)
             close(s->lfd);
         free(s);
         return NULL;
     }
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
     return s;
 }
 
@@ -120,7 +137,10 @@ struct gw_serve *gw_serve_close(struct gw_serve *s)
         drop_client(s, 0);
     }
     close(s->lfd);
-    unlink(s->path);
+    /* only our own socket: not one a later server bound at the same path */
+    struct stat st;
+    if (stat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+        unlink(s->path);
     free(s);
     return NULL;
 }

@@ -5,6 +5,12 @@
 set -uo pipefail
 GW=$1
 fail=0
+# every case's --out lies in this scratch directory, which no refused case may
+# write into (checked at the end)
+X=$(mktemp -d /tmp/bt-gwbad-x.XXXXXX)
+T=/tmp/bt-gwbad-$$.d
+trap 'kill $SRV 2>/dev/null; rm -rf "$X" "$T" /tmp/bt-gwbad-$$ /tmp/bt-gwbad-$$.yaml' EXIT
+SRV=
 expect2() {
     local want=$1
     shift
@@ -18,27 +24,27 @@ expect2() {
 expect2 "usage"
 expect2 "unknown command" explode
 expect2 "--out DIR is required" sim
-expect2 "--members '0'" sim --out /tmp/x --members 0
-expect2 "--members '65'" sim --out /tmp/x --members 65
-expect2 "--weights" sim --out /tmp/x --members 3 --weights 1,2
-expect2 "--weights" sim --out /tmp/x --members 2 --weights 1,600
-expect2 "--weights" sim --out /tmp/x --members 1 --weights 1,2
-expect2 "--mode 'sideways'" sim --out /tmp/x --mode sideways
-expect2 "--fail" sim --out /tmp/x --fail 2
-expect2 "--fail" sim --out /tmp/x --fail 2@soon
-expect2 "no such member" sim --out /tmp/x --members 2 --fail 3@1s
-expect2 "--restore '2'" sim --out /tmp/x --restore 2
-expect2 "--fault 'gremlins'" sim --out /tmp/x --fault gremlins
-expect2 "--cps" sim --out /tmp/x --cps -5
+expect2 "--members '0'" sim --out "$X/x" --members 0
+expect2 "--members '65'" sim --out "$X/x" --members 65
+expect2 "--weights" sim --out "$X/x" --members 3 --weights 1,2
+expect2 "--weights" sim --out "$X/x" --members 2 --weights 1,600
+expect2 "--weights" sim --out "$X/x" --members 1 --weights 1,2
+expect2 "--mode 'sideways'" sim --out "$X/x" --mode sideways
+expect2 "--fail" sim --out "$X/x" --fail 2
+expect2 "--fail" sim --out "$X/x" --fail 2@soon
+expect2 "no such member" sim --out "$X/x" --members 2 --fail 3@1s
+expect2 "--restore '2'" sim --out "$X/x" --restore 2
+expect2 "--fault 'gremlins'" sim --out "$X/x" --fault gremlins
+expect2 "--cps" sim --out "$X/x" --cps -5
 expect2 "cannot create" sim --out /proc/nope/x --flows 10
 printf 'cluster:\n  members: 2\n  colour: blue\n' > /tmp/bt-gwbad-$$.yaml
-expect2 "bt-gwbad-$$.yaml:3:3: unknown field 'colour'" sim --out /tmp/x --config /tmp/bt-gwbad-$$.yaml
-expect2 "nonexistent.yaml" sim --out /tmp/x --config /nonexistent.yaml
+expect2 "bt-gwbad-$$.yaml:3:3: unknown field 'colour'" sim --out "$X/x" --config /tmp/bt-gwbad-$$.yaml
+expect2 "nonexistent.yaml" sim --out "$X/x" --config /nonexistent.yaml
 # cluster files: every problem with its file:line:col
 bad_config() {
     local want=$1
     printf '%b' "$2" > /tmp/bt-gwbad-$$.yaml
-    expect2 "bt-gwbad-$$.yaml:$want" sim --out /tmp/x --config /tmp/bt-gwbad-$$.yaml
+    expect2 "bt-gwbad-$$.yaml:$want" sim --out "$X/x" --config /tmp/bt-gwbad-$$.yaml
     expect2 "bt-gwbad-$$.yaml:$want" check-config /tmp/bt-gwbad-$$.yaml
 }
 bad_config "3:31: policy.rules[].payload: PCRE2" 'policy:\n  rules:\n    - {action: drop, payload: "a[b"}\n'
@@ -53,7 +59,6 @@ bad_config "1:10: cluster.faults: 'gremlins'" 'faults: [gremlins]\n'
 bad_config "1:1: empty cluster file" ''
 expect2 "usage: baton-gateway check-config" check-config
 # captures: not a capture, a damaged record, a link type the sim does not replay
-T=/tmp/bt-gwbad-$$.d
 mkdir -p "$T"
 echo "not a pcap" > "$T/junk.pcap"
 /usr/bin/python3 - "$T" <<'PY'
@@ -94,7 +99,42 @@ expect2 "--max-gap 'forever'" sim --out "$T/o" --pcap-in "$T" --max-gap forever
 expect2 "restore: sgm 2 is already up" sim --out "$T/o" --members 3 --flows 50 --restore 2@100ms
 expect2 "fail: sgm 2 is already down" sim --out "$T/o" --members 3 --flows 50 --fail 2@100ms --fail 2@200ms
 expect2 "--sync-loss" sim --out "$T/o" --sync-loss 150
+expect2 "--dead: at least two heartbeats" sim --out "$X/x" --dead 1ns
+expect2 "--dead: at least two heartbeats" sim --out "$X/x" --dead 15ms
+expect2 "--speed paces a served run" sim --out "$X/x" --speed 2
+expect2 "--stats-interval '1ns'" sim --out "$X/x" --stats-interval 1ns
+expect2 "--join '3@1s:9999'" sim --out "$X/x" --join 3@1s:9999
+expect2 "--weight '2=900@1s'" sim --out "$X/x" --weight 2=900@1s
+# an events file that cannot be read is an error, not "no events"
+expect2 "$T: cannot read after line 0" sim --out "$T/o" --pcap-in "$T" --events "$T"
+# events.jsonl as docs/formats.md reads it: duplicate keys and non-objects refused
+printf '{"t": 1, "event": "sgm_down", "sgm": 2, "sgm": 3}\n' > "$T/ev.jsonl"
+expect2 "ev.jsonl:1:" sim --out "$T/o" --members 3 --pcap-in "$T" --events "$T/ev.jsonl"
+printf '[1]\n' > "$T/ev.jsonl"
+expect2 "ev.jsonl:1: expected a JSON object" sim --out "$T/o" --members 3 --pcap-in "$T" --events "$T/ev.jsonl"
+# ... and t exact to the nanosecond (it was rounded to microseconds)
+printf '{"t": 0.000000400, "event": "sgm_down", "sgm": 2}\n' > "$T/ev.jsonl"
+if ! "$GW" sim --out "$T/o" --members 3 --pcap-in "$T" --events "$T/ev.jsonl" > /dev/null 2>&1 ||
+    ! grep -qF '{"t":0.000000400,"event":"sgm_down","sgm":2}' "$T/o/events.jsonl"; then
+    echo "FAIL: an event at t=0.000000400 did not come back exact: $(cat "$T/o/events.jsonl" 2>&1)"
+    fail=1
+fi
+# --serve: a socket a running gateway serves is not taken over; a stale one is
+"$GW" sim --out "$T/srv" --serve "$T/gw.sock" --speed 1 --duration 20s --members 2 > /dev/null 2>&1 &
+SRV=$!
+for _ in $(seq 50); do [ -S "$T/gw.sock" ] && break; sleep 0.1; done
+expect2 "another server is listening" sim --out "$T/o2" --serve "$T/gw.sock" --duration 1s --members 2
+[ -S "$T/gw.sock" ] || { echo "FAIL: the refused second server removed the first one's socket"; fail=1; }
+kill $SRV 2>/dev/null; wait $SRV 2>/dev/null; SRV=
+/usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$T/stale.sock"
+if ! "$GW" sim --out "$T/o3" --serve "$T/stale.sock" --speed 1000 --duration 1s --members 2 > /dev/null 2>&1; then
+    echo "FAIL: a stale socket (nobody listening) was not replaced"
+    fail=1
+fi
 # and a good replay of the small capture works (exit 0)
 if ! "$GW" sim --out "$T/o" --pcap-in "$T" > /dev/null 2>&1; then echo "FAIL: a good replay exits non-zero"; fail=1; fi
-rm -rf "$T" /tmp/bt-gwbad-$$ /tmp/bt-gwbad-$$.yaml
+if [ -n "$(ls -A "$X")" ]; then
+    echo "FAIL: refused runs wrote into their --out: $(ls -A "$X")"
+    fail=1
+fi
 exit $fail

@@ -106,6 +106,35 @@ TEST(payload_patterns_with_pcre2)
     gw_cpolicy_free(c);
 }
 
+TEST(a_pattern_that_cannot_finish_drops_the_packet)
+{
+    /* (a+)+$ on a long run of a's and a b backtracks past PCRE2's match
+     * limit: the rule's accept must not apply, nor the default's */
+    struct bt_err e = {""};
+    struct gw_cpolicy *c = load_yaml(
+        "default: accept\n"
+        "rules:\n"
+        "  - {action: accept, proto: udp, payload: '(a+)+$'}\n", &e);
+    uint8_t f[512];
+    struct bt_parsed p;
+    enum gw_action a;
+    int rule;
+    REQUIRE(c);
+    const char *evil = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab";
+    CHECK_EQ_INT(verdict(c, 17, 1, 2, 1, 2, evil, &rule), GW_DROP);
+    CHECK_EQ_INT(rule, 0);
+    unsigned len = frame4(f, 17, 1, 2, 1, 2, evil);
+    bt_parse(f, len, BT_LINK_ETHERNET, &p);
+    CHECK(gw_cpolicy_content(c, &p, f, len, &a, &rule));
+    CHECK_EQ_INT(a, GW_DROP);
+    /* the same pattern that finishes: its rule's action */
+    CHECK_EQ_INT(verdict(c, 17, 1, 2, 1, 2, "aaaa", &rule), GW_ACCEPT);
+    CHECK_EQ_INT(rule, 0);
+    CHECK_EQ_INT(verdict(c, 17, 1, 2, 1, 2, "bbbb", &rule), GW_ACCEPT);
+    CHECK_EQ_INT(rule, -1);
+    gw_cpolicy_free(c);
+}
+
 TEST(ipv6_prefixes)
 {
     struct gw_policy p;
