@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,7 @@ struct app {
     ssize_t rlen;            /* the line read ahead, waiting for its time; -1 none */
     uint64_t rline_no;
     bool replay_eof, replay_started;
+    int replay_errno;         /* a read error ended the replay (not its end) */
     double t0_stream;
     uint64_t t0_wall, pause_start;
     uint64_t due_ns;
@@ -398,8 +400,12 @@ static void replay_next(struct app *a, uint64_t now)
 
     a->rlen = -1;
     while (!a->replay_eof) {
+        errno = 0;
         ssize_t n = getline(&a->rline, &a->rcap, a->replay);
         if (n < 0) {
+            /* a line too long for memory (/dev/zero) sets only errno */
+            if (ferror(a->replay) || errno == ENOMEM || errno == EOVERFLOW)
+                a->replay_errno = errno ? errno : EIO;
             a->replay_eof = true;
             break;
         }
@@ -580,9 +586,10 @@ int main(int argc, char **argv)
     mon_view_init(&a.view, a.o.connect != NULL);
     a.view.sort = a.o.sort;
     if (a.o.replay) {
+        struct stat st;
         a.replay = fopen(a.o.replay, "r");
-        if (!a.replay) {
-            fprintf(stderr, "baton-monitor: %s: %s\n", a.o.replay, strerror(errno));
+        if (!a.replay || (fstat(fileno(a.replay), &st) == 0 && S_ISDIR(st.st_mode))) {
+            fprintf(stderr, "baton-monitor: %s: %s\n", a.o.replay, strerror(a.replay ? EISDIR : errno));
             ret = 2;
             goto out;
         }
@@ -646,6 +653,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "baton-monitor: %s: %llu malformed line%s skipped (last: %s)\n",
                 a.o.replay ? a.o.replay : a.o.connect, (unsigned long long)a.model.lines_bad,
                 a.model.lines_bad == 1 ? "" : "s", a.model.last_bad);
+    /* a replay cut short by a read error, or of a file that holds no stats
+     * line at all, showed nothing true: bad input, not a finished run */
+    if (a.o.replay && a.replay_errno) {
+        fprintf(stderr, "baton-monitor: %s: cannot read after line %llu: %s\n", a.o.replay,
+                (unsigned long long)a.rline_no, strerror(a.replay_errno));
+        ret = 2;
+    } else if (a.o.replay && a.replay_eof && a.model.lines_stats == 0 && a.model.lines_bad) {
+        fprintf(stderr, "baton-monitor: %s: not a stats stream (no stats line in %llu line%s)\n",
+                a.o.replay, (unsigned long long)a.model.lines_bad, a.model.lines_bad == 1 ? "" : "s");
+        ret = 2;
+    }
 out:
     if (a.tui) {
         tui_for_exit = NULL;

@@ -37,8 +37,11 @@ start=$(date +%s%N)
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 cmp -s "$T/paced" "$HERE/batch.ok" || { echo "FAIL: paced replay prints other frames"; fail=1; }
 [ $ms -ge 200 ] && [ $ms -lt 3000 ] || { echo "FAIL: --speed 20 over 5 s of stream took $ms ms"; fail=1; }
-# bad usage and unreadable files: exit 2 with a message
-for args in "--replay $T/none.jsonl --batch" "--batch" "--replay $HERE/stats.in --batch --count x" \
+# bad usage and unreadable files: exit 2 with a message (a directory, a
+# file with no stats line in it: binary garbage)
+mkdir -p "$T/adir"
+head -c 4096 /dev/urandom > "$T/garbage"
+for args in "--replay $T/none.jsonl --batch" "--replay $T/adir --batch" "--replay $T/garbage --batch" "--batch" "--replay $HERE/stats.in --batch --count x" \
             "--replay $HERE/stats.in --batch --count 0" "--replay $HERE/stats.in --batch --speed 0" \
             "--replay $HERE/stats.in --batch --interval -1" "--replay $HERE/stats.in --batch --sort x" \
             "--replay $HERE/stats.in --connect /tmp/x.sock" "--replay $HERE/stats.in --record $T/r" \
