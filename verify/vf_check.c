@@ -464,7 +464,8 @@ static void sweep_cb(const struct bt_flow_key *k, void *v, void *arg)
 
 static void set_attention(struct pass *ps)
 {
-    ps->attention_ns = ps->next_event_ns < ps->next_sweep_ns ? ps->next_event_ns : ps->next_sweep_ns;
+    ps->attention_ns =
+        ps->next_event_ns < ps->next_sweep_ns ? ps->next_event_ns : ps->next_sweep_ns;
 }
 
 static void sweep_walk(struct pass *ps, uint64_t now)

@@ -76,7 +76,8 @@ static inline const struct vf_ftab_ix *vf_ftab_ix_(const struct vf_ftab *t)
  * inlined: GCC takes a function that only loads and prefetches for a pure
  * one and deletes a call it does not inline (its result is unused), and
  * with it the prefetches. Callers wrapping it must be always_inline too. */
-static inline __attribute__((always_inline)) void vf_ftab_prefetch(const struct vf_ftab *t, uint64_t hash, int stage)
+static inline __attribute__((always_inline)) void vf_ftab_prefetch(const struct vf_ftab *t,
+                                                                  uint64_t hash, int stage)
 {
     const struct vf_ftab_ix *x = vf_ftab_ix_(t);
     uint32_t s = (uint32_t)hash & x->index_mask;
