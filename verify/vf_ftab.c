@@ -210,12 +210,13 @@ static inline uint32_t probe(const struct vf_ftab *t, const struct bt_flow_key *
 
 void *vf_ftab_insert(struct vf_ftab *t, const struct bt_flow_key *key, uint64_t hash)
 {
-    int found;
+    int found, reused = 0;
     uint32_t i;
 
     if (t->free_head != NIL) {
         i = t->free_head;
         t->free_head = side_of(t, i)->next;
+        reused = 1;
     } else {
         if (t->next_unused == t->cap && (t->cap >= t->max_cap || grow(t) < 0))
             return NULL;
@@ -233,8 +234,10 @@ void *vf_ftab_insert(struct vf_ftab *t, const struct bt_flow_key *key, uint64_t 
     else
         t->head = i;
     t->tail = i;
-    memset(e->value, 0, t->value_size);
-    memset(sd->cold, 0, t->cold_size);
+    if (reused) {  /* (an entry never used is as mmap gave it: zeroed) */
+        memset(e->value, 0, t->value_size);
+        memset(sd->cold, 0, t->cold_size);
+    }
     t->ix.index[s] = (i + 1) | tag_of(t, hash);
     t->count++;
     return e->value;
