@@ -659,6 +659,14 @@ static void neigh_turn(struct worker *w, uint64_t now)
 
 /* Builds up to a burst into mbufs, onto the ports' pending arrays: the
  * count built. */
+/* (tx_fill sets an mbuf's fields in three stores: the layout it relies on) */
+_Static_assert(offsetof(struct rte_mbuf, ol_flags) == offsetof(struct rte_mbuf, rearm_data) + 8,
+               "ol_flags after rearm_data");
+_Static_assert(offsetof(struct rte_mbuf, pkt_len) == offsetof(struct rte_mbuf, packet_type) + 4 &&
+               offsetof(struct rte_mbuf, vlan_tci) == offsetof(struct rte_mbuf, data_len) + 2 &&
+               RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN,
+               "packet_type, pkt_len, data_len, vlan_tci in a row (little endian)");
+
 static unsigned tx_fill(struct worker *w, uint64_t now)
 {
     uint32_t room = TX_PEND - (w->npend[0] > w->npend[1] ? w->npend[0] : w->npend[1]);
@@ -694,12 +702,12 @@ static unsigned tx_fill(struct worker *w, uint64_t now)
         /* rte_pktmbuf_reset's work, in whole words as the PMDs' rearm
          * does: a pool's mbufs already have next NULL, one segment and a
          * reference (rte_mbuf_raw_alloc) */
-        *(uint64_t *)(void *)((char *)m + offsetof(struct rte_mbuf, rearm_data)) = w->rearm;
-        m->ol_flags = 0;
-        m->packet_type = 0;
-        m->data_len = (uint16_t)w->pk[i].len;
-        m->pkt_len = w->pk[i].len;
-        m->vlan_tci = 0;
+        uint64_t ra[2] = {w->rearm, 0};                  /* rearm_data, ol_flags */
+        uint64_t pt = (uint64_t)w->pk[i].len << 32;      /* packet_type 0, pkt_len */
+        uint32_t dl = (uint16_t)w->pk[i].len;            /* data_len, vlan_tci 0 */
+        memcpy((char *)m + offsetof(struct rte_mbuf, rearm_data), ra, sizeof(ra));
+        memcpy((char *)m + offsetof(struct rte_mbuf, packet_type), &pt, sizeof(pt));
+        memcpy((char *)m + offsetof(struct rte_mbuf, data_len), &dl, sizeof(dl));
         if (p)
             w->pend[1][np1++] = m;
         else
