@@ -561,7 +561,6 @@ static void deliver(struct gw_cluster *g)
                     /* the cost model's work is per connection: an ACK
                      * costs what it releases */
                     work += (unsigned)__builtin_popcount(r[i].ack_bits);
-                    fh[i] = 0;
                     continue;
                 }
                 work++;
@@ -575,11 +574,13 @@ static void deliver(struct gw_cluster *g)
                 if (r[i].type != GW_SYNC_ACK)
                     bt_flowtab_prefetch(m->conns, fh[i], 1);
             for (int i = 0; i < n; i++) {
-                bool req = r[i].flags & GW_SYNC_F_ACK_REQ;
-                if (gw_member_apply(g, m, t, &h, &r[i], &k[i], fh[i]))
-                    bits |= 1U << nreq;
-                nreq += req;
-                acks |= r[i].type == GW_SYNC_ACK;
+                if (r[i].type == GW_SYNC_ACK) {
+                    gw_defer_ack(g, m, t, h.from, &r[i]);
+                    acks = true;
+                    continue;
+                }
+                bits |= (uint32_t)gw_member_apply(g, m, t, &h, &r[i], &k[i], fh[i]) << nreq;
+                nreq += (r[i].flags & GW_SYNC_F_ACK_REQ) != 0;
             }
             if (bits) {
                 /* one record answers the message: its sequence number and

@@ -1002,11 +1002,8 @@ bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
         if (c && c->role == ROLE_BACKUP && c->peer == h->from)
             gw_member_remove(g, m, c, t, false);
         return false;
-    case GW_SYNC_ACK:
-        gw_defer_ack(g, m, t, h->from, r);
-        return false;
     }
-    return false;
+    return false;   /* an ACK: gw_defer_ack */
 }
 
 /* ---------------------------------------------------------------- resync */

@@ -261,9 +261,9 @@ struct gw_pkey {
 /* gw_member.c */
 void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint16_t port,
                   uint32_t hash, struct bt_parsed *p, const struct gw_pkey *pk, struct bt_pkt *pkt);
-/* Applies connection record r of message h; k: its key (gw_sync_rec_key),
- * fh its bt_flowtab_hash. True when r asked for an ACK and is stored (the
- * caller acknowledges the message). */
+/* Applies connection record r of message h (not an ACK: gw_defer_ack); k:
+ * its key (gw_sync_rec_key), fh its bt_flowtab_hash. True when r asked for
+ * an ACK and is stored (the caller acknowledges the message). */
 bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
                      const struct gw_sync_hdr *h, const struct gw_sync_rec *r,
                      const struct bt_flow_key *k, uint64_t fh);
