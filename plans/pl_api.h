@@ -32,6 +32,7 @@ struct bt_ynode;
 #define PL_MAX_EXPECT_FAIL 12
 #define PL_MAX_EVENTS 64
 #define PL_MAX_CHECKS 16
+#define PL_NAME_MAX 128      /* a plan name: a directory under --out */
 
 /* The closed list of checks a plan can name in expect_fail (docs/plans.md):
  * verify's five, then the traffic figures, then the runner's own. */
@@ -126,6 +127,11 @@ struct pl_plan *pl_plan_load(const char *path, struct bt_err *e);
  * paths are taken from its directory). */
 struct pl_plan *pl_plan_load_mem(const char *name, const char *buf, size_t len, struct bt_err *e);
 struct pl_plan *pl_plan_free(struct pl_plan *p);
+/* What loading leaves for the run, checked now so that a bad input stops a
+ * run before any plan runs: the traffic's templates are read (pcaps opened
+ * and parsed, synthetic ones built). 0, or -errno with e = "file: traffic:
+ * problem". */
+int pl_plan_check_inputs(const struct pl_plan *p, struct bt_err *e);
 
 struct pl_check {
     const char *name;

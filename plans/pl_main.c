@@ -20,6 +20,29 @@
 #include "pl_api.h"
 #include "pl_live.h"
 
+/* Whether a file can be written at path (before the plans run, rather than
+ * a report lost after them): an existing file writable, or a new one in a
+ * writable directory. 0 or -errno. */
+static int writable(const char *path)
+{
+    struct stat st;
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return -EISDIR;
+        return access(path, W_OK) == 0 ? 0 : -errno;
+    }
+    if (errno != ENOENT)
+        return -errno;
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) ? (int)(slash - path) : 1, path);
+    return access(dir, W_OK | X_OK) == 0 ? 0 : -errno;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: baton-plan run [--sim | --live] [--junit FILE] [--json] [--out DIR] PLAN...\n"
@@ -259,11 +282,26 @@ int main(int argc, char **argv)
         return 2;
     for (int i = 0; i < nplans; i++) {
         struct bt_err e = {{0}};
-        if (!(plans[i] = pl_plan_load(argv[optind + i], &e))) {
+        if (!(plans[i] = pl_plan_load(argv[optind + i], &e)) || pl_plan_check_inputs(plans[i], &e) < 0) {
             fprintf(stderr, "baton-plan: %s\n", e.msg);
             rc = 2;
             goto out;
         }
+        /* the name is the capture set's directory: two plans of one name
+         * would write over each other's */
+        for (int k = 0; k < i; k++)
+            if (!strcmp(plans[k]->name, plans[i]->name)) {
+                fprintf(stderr, "baton-plan: %s: name '%s' is also the name of %s (each plan's "
+                                "capture set is --out/<name>: give each plan its own name)\n",
+                        plans[i]->file, plans[i]->name, plans[k]->file);
+                rc = 2;
+                goto out;
+            }
+    }
+    if (junit_path && !check_only && (c = writable(junit_path)) < 0) {
+        fprintf(stderr, "baton-plan: --junit %s: %s\n", junit_path, strerror(-c));
+        rc = 2;
+        goto out;
     }
     if (live) {
         if (!check_only && !(lo.tgen = find_tgen(tgenbuf, sizeof(tgenbuf)))) {

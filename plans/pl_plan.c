@@ -648,6 +648,11 @@ static struct pl_plan *plan_load(const char *path, const char *buf, size_t len, 
                    "it names the plan's directory under --out", s);
         goto bad;
     }
+    if (strlen(s) > PL_NAME_MAX) {
+        bt_y_error(pp->doc, n, e, "name: %zu characters, at most %d (it names the plan's directory "
+                   "under --out)", strlen(s), PL_NAME_MAX);
+        goto bad;
+    }
     if (!(p->name = strdup(s)))
         goto bad;
     if ((n = bt_y_get(root, "seed"))) {
@@ -670,6 +675,11 @@ static struct pl_plan *plan_load(const char *path, const char *buf, size_t len, 
         goto bad;
     if ((n = bt_y_get(root, "expect")) && load_expect(pp->doc, n, p, e) < 0)
         goto bad;
+    /* every conversation completes unless the plan says otherwise: a plan
+     * whose traffic all failed must not pass on its other checks alone (a
+     * ramp's steps overload on purpose: its capacity check judges them) */
+    if (p->max_failed_flows < 0 && p->ramp.kind == PL_RAMP_NONE)
+        p->max_failed_flows = 0;
     if ((n = bt_y_get(root, "expect_fail")) && load_expect_fail(pp->doc, n, p, e) < 0)
         goto bad;
     if (n && expect_fail_judged(pp->doc, n, p, e) < 0)
@@ -716,4 +726,17 @@ struct pl_plan *pl_plan_free(struct pl_plan *p)
     free(p->name);
     free(pp);
     return NULL;
+}
+
+int pl_plan_check_inputs(const struct pl_plan *p, struct bt_err *e)
+{
+    struct bt_err te = {""};
+    struct tg_engine *g;
+
+    if (!p->tgen)
+        return 0;
+    if (!(g = tg_engine_new(p->prof, p->seed, &te)))
+        return bt_err_setr(e, -EINVAL, "%s: traffic: %s", p->file, te.msg);
+    tg_engine_free(g);
+    return 0;
 }

@@ -8,7 +8,8 @@ fail=0
 expect() { # file, text the message must contain
     out=$("$BIN" check "$DIR/$1" 2>&1); rc=$?
     if [ $rc -ne 2 ]; then echo "FAIL $1: exit $rc, want 2 ($out)"; fail=1; return; fi
-    case "$out" in *"$DIR/$1:"[0-9]*:[0-9]*": "*) ;; *) echo "FAIL $1: no file:line:col in: $out"; fail=1; return;; esac
+    # (a regex: the glob [0-9]* would take one digit and then anything)
+    [[ $out =~ "$DIR/$1:"[0-9]+:[0-9]+": " ]] || { echo "FAIL $1: no file:line:col in: $out"; fail=1; return; }
     case "$out" in *"$2"*) echo "ok   $1: $out";; *) echo "FAIL $1: '$2' not in: $out"; fail=1;; esac
 }
 expect unknown-top-field.yaml "unknown field 'foo'"
@@ -80,4 +81,23 @@ live2 "$tmp/live.yaml" "the server port is PCI and the client port a vdev" --cli
 out=$("$BIN" run --client-port lo "$GOOD" 2>&1); rc=$?
 case "$rc:$out" in 2:*"go with --live"*) echo "ok   --client-port without --live: $out";; *) echo "FAIL --client-port without --live: $rc $out"; fail=1;; esac
 "$BIN" frobnicate 2>/dev/null; [ $? -eq 2 ] || { echo "FAIL bad usage must exit 2"; fail=1; }
+# what a run needs is checked before any plan runs: the templates' pcaps, a
+# name of its own for each plan (its capture set's directory), a name that
+# fits in a path, a JUnit file that can be written
+refused() { # label, text the message must contain, args...
+    local label=$1 want=$2
+    shift 2
+    out=$("$BIN" "$@" 2>&1); rc=$?
+    case "$rc:$out" in 2:*"$want"*) echo "ok   $label: $out";;
+        *) echo "FAIL $label: exit $rc, want 2 and '$want': $out"; fail=1;; esac
+}
+printf 'name: nopcap\ntraffic:\n  templates:\n    - pcap: %s/none.pcap\n' "$tmp" > "$tmp/nopcap.yaml"
+refused "check, missing template pcap" "$tmp/nopcap.yaml: traffic: $tmp/none.pcap: No such file" check "$tmp/nopcap.yaml"
+refused "run, missing template pcap" "$tmp/nopcap.yaml: traffic:" run --out "$tmp/o" "$GOOD" "$tmp/nopcap.yaml"
+cp "$GOOD" "$tmp/twin.yaml"
+refused "two plans of one name" "$tmp/twin.yaml: name '" run --out "$tmp/o" "$GOOD" "$tmp/twin.yaml"
+printf 'name: %s\n' "$(printf 'n%.0s' $(seq 200))" > "$tmp/long.yaml"
+refused "a 200-character name" "long.yaml:1:7: name: 200 characters, at most 128" check "$tmp/long.yaml"
+refused "--junit into a missing directory" "--junit $tmp/none/x.xml: No such file" run --out "$tmp/o" --junit "$tmp/none/x.xml" "$GOOD"
+[ -e "$tmp/o" ] && { echo "FAIL a refused run wrote its --out: $(ls "$tmp/o")"; fail=1; }
 exit $fail

@@ -53,9 +53,15 @@ TEST(defaults)
     char path[128];
     struct pl_plan *p = load_text("name: d\n", &e, path, sizeof(path));
     REQUIRE(p != NULL);
-    CHECK(p->max_failed_flows < 0); /* unjudged unless asked */
+    CHECK(p->max_failed_flows == 0); /* every conversation completes unless told */
     CHECK_EQ_INT(p->nexpect_fail, 0);
     CHECK(p->sim.cluster.nmembers >= 1);
+    pl_plan_free(p);
+    /* a ramp overloads on purpose: its capacity check judges, not failed_flows */
+    p = load_text("name: r\ntraffic:\n  templates:\n    - synth: tcp\nramp:\n  find: cps\n  from: 1k\n  to: 4k\n"
+                  "  trial: 1s\n  steps: 3\n", &e, path, sizeof(path));
+    REQUIRE(p != NULL);
+    CHECK(p->max_failed_flows < 0);
     pl_plan_free(p);
 }
 
