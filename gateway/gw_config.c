@@ -368,6 +368,14 @@ int gw_config_load_file(const char *path, struct gw_config *c, struct bt_err *e)
     }
     if (n->kind == BT_Y_MAP && n->n == 1 && bt_y_get(n, "cluster"))
         n = bt_y_get(n, "cluster");
+    else if (n->kind == BT_Y_MAP && bt_y_get(n, "cluster")) {
+        /* name the key that does not belong, not 'cluster' */
+        unsigned k = strcmp(n->keys[0], "cluster") ? 0 : 1;
+        r = bt_y_error(d, n->keynodes[k], e, "unknown field '%s' beside 'cluster:' (a cluster file is "
+                       "either its fields at the top or all of them under 'cluster:')", n->keys[k]);
+        bt_yaml_free(d);
+        return r;
+    }
     r = gw_config_load(d, n, c, e);
     bt_yaml_free(d);
     return r;

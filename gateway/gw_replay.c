@@ -34,7 +34,7 @@ struct action {
     int kind;                  /* enum bt_event_kind */
     int sgm, weight;
     struct gw_policy *policy;  /* BT_EV_POLICY */
-    unsigned line;             /* for messages */
+    unsigned line, col;        /* for messages (col 0: a JSON line, no column) */
 };
 
 struct replay {
@@ -111,6 +111,7 @@ static int yaml_events(const char *path, struct action **out, size_t *nout, bool
         if (bt_y_check_keys(d, it, "an event", keys, e) < 0)
             goto out;
         a[i].line = it->line;
+        a[i].col = it->col;
         a[i].weight = -1;
         if (!(k = bt_y_get(it, "at"))) {
             bt_y_error(d, it, e, "events: an event needs 'at'");
@@ -413,6 +414,9 @@ static int do_action(struct replay *s, const struct action *a, uint64_t now, str
         snprintf(why, sizeof(why), "policy: %s", pe.msg);
     else
         gw_refusal(s->g, cmd, a->sgm, r, why, sizeof(why));
+    if (a->col)
+        return bt_err_setr(e, -EINVAL, "%s:%u:%u: at %.6f s the cluster refused the event: %s",
+                           s->o->events, a->line, a->col, (double)now / 1e9, why);
     return bt_err_setr(e, -EINVAL, "%s:%u: at %.6f s the cluster refused the event: %s",
                        s->o->events, a->line, (double)now / 1e9, why);
 }

@@ -435,6 +435,13 @@ int tg_profile_load_file(const char *path, struct tg_profile *p, struct bt_err *
     }
     if (bt_y_get(n, "traffic") && n->n == 1)
         n = bt_y_get(n, "traffic");
+    else if (bt_y_get(n, "traffic")) {
+        /* name the key that does not belong, not 'traffic' */
+        unsigned k = strcmp(n->keys[0], "traffic") ? 0 : 1;
+        r = bt_y_error(d, n->keynodes[k], e, "unknown field '%s' beside 'traffic:' (a profile is "
+                       "either its fields at the top or all of them under 'traffic:')", n->keys[k]);
+        goto out;
+    }
     r = tg_profile_load(d, n, p, e);
 out:
     bt_yaml_free(d);

@@ -57,6 +57,7 @@ bad_config "2:9: cluster.nat.pool: '2001:db8::/64' is not an IPv4 prefix" 'nat:\
 bad_config "1:13: cluster.dead_timer: at least two heartbeats" 'dead_timer: 5ms\n'
 bad_config "1:10: cluster.faults: 'gremlins'" 'faults: [gremlins]\n'
 bad_config "1:1: empty cluster file" ''
+bad_config "3:1: unknown field 'colour' beside 'cluster:'" 'cluster:\n  members: 2\ncolour: blue\n'
 expect2 "usage: baton-gateway check-config" check-config
 # captures: not a capture, a damaged record, a link type the sim does not replay
 mkdir -p "$T"
@@ -105,6 +106,9 @@ expect2 "--speed paces a served run" sim --out "$X/x" --speed 2
 expect2 "--stats-interval '1ns'" sim --out "$X/x" --stats-interval 1ns
 expect2 "--join '3@1s:9999'" sim --out "$X/x" --join 3@1s:9999
 expect2 "--weight '2=900@1s'" sim --out "$X/x" --weight 2=900@1s
+# an event the cluster refuses when it comes: its file:line:col
+printf -- '- {at: 0s, fail: 9}\n' > "$T/ev9.yaml"
+expect2 "ev9.yaml:1:3: at " sim --out "$T/o" --pcap-in "$T" --events "$T/ev9.yaml"
 # an events file that cannot be read is an error, not "no events"
 expect2 "$T: cannot read after line 0" sim --out "$T/o" --pcap-in "$T" --events "$T"
 # events.jsonl as docs/formats.md reads it: duplicate keys and non-objects refused

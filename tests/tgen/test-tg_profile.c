@@ -194,6 +194,12 @@ TEST(files_and_the_traffic_wrapper)
     fclose(f);
     CHECK(tg_profile_load_file(path, &P, &e) == -EINVAL);
     CHECK(strstr(e.msg, ":1:1: expected a mapping") != NULL);
+    /* traffic: and another key: that key named at its place */
+    REQUIRE((f = fopen(path, "w")));
+    fputs("traffic:\n  cps: 1\ncolour: blue\n", f);
+    fclose(f);
+    CHECK(tg_profile_load_file(path, &P, &e) == -EINVAL);
+    CHECK(strstr(e.msg, ":3:1: unknown field 'colour' beside 'traffic:'") != NULL);
     unlink(path);
     CHECK(tg_profile_load_file(path, &P, &e) == -EINVAL);
     CHECK(strstr(e.msg, path) != NULL);
