@@ -357,40 +357,95 @@ static void net_send(struct gw_cluster *g, struct gw_member *from, int to, uint6
     net_push(g, msg);
 }
 
-struct gw_outrec *gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
-                                const struct gw_sync_rec *r, bool now)
+/* The outbox: records to send as soon as the current burst (gw_rx) or the
+ * current message's application (deliver) is done, CREATEs and ACKs. Each is
+ * encoded at once into the message of its (from, to) pair, found through
+ * g->pair (pair -> message + 1, cleared again by outbox_flush); a full
+ * message leaves its pair's next records to a new one, opened where the
+ * first of them stands. A burst of SYNs costs a message per backup, not one
+ * per SYN. The defer slots of a message's CREATEs are chained as they are
+ * added, so that its ACK releases them without a lookup. */
+void gw_sync_now(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
+                 const struct gw_sync_rec *r, uint32_t dslot)
+{
+    uint32_t *slot;
+    struct gw_obuild *b;
+    size_t nl = 0;
+
+    if (to < 1 || to > GW_MAX_MEMBERS)
+        return;
+    slot = &g->pair[from->id * (GW_MAX_MEMBERS + 1) + to];
+    b = *slot ? &g->ob[*slot - 1] : NULL;
+    if (b && !b->msg) {
+        g->st.sync_lost++;   /* its pair has no buffer this round */
+        return;
+    }
+    if (!b || !(nl = gw_sync_add(b->msg->data, b->len, r))) {
+        if (g->nob == g->ob_cap) {
+            unsigned cap = g->ob_cap ? g->ob_cap * 2 : 256;
+            struct gw_obuild *ob = realloc(g->ob, cap * sizeof(*ob));
+            if (!ob) {
+                g->st.sync_lost++;
+                return;
+            }
+            g->ob = ob;
+            g->ob_cap = cap;
+        }
+        b = &g->ob[g->nob++];
+        *slot = g->nob;
+        b->msg = msg_get(g);
+        b->len = GW_SYNC_HDR_LEN;
+        b->t = 0;
+        b->nrec = 0;
+        b->from = (uint8_t)from->id;
+        b->to = (uint8_t)to;
+        b->bulk = false;
+        b->nreq = 0;
+        b->dfirst = b->dlast = GW_DSLOT_NONE;
+        b->ddeadline = 0;
+        if (!b->msg) {
+            g->st.sync_lost++;
+            return;
+        }
+        nl = gw_sync_add(b->msg->data, b->len, r);
+    }
+    b->len = nl;
+    b->nrec++;
+    if (t > b->t)
+        b->t = t;
+    b->bulk |= r->type == GW_SYNC_BULK;
+    if (r->flags & GW_SYNC_F_ACK_REQ) {
+        unsigned ord = b->nreq++;
+        if (dslot != GW_DSLOT_NONE) {
+            struct gw_defer *d = &from->defer;
+            struct gw_dslot *ds = &d->e[dslot & (d->cap - 1)];
+            ds->ord = (uint8_t)ord;
+            if (b->dlast == GW_DSLOT_NONE)
+                b->dfirst = dslot;
+            else
+                d->e[b->dlast & (d->cap - 1)].next = dslot;
+            b->dlast = dslot;
+            if (ds->deadline > b->ddeadline)
+                b->ddeadline = ds->deadline;
+        }
+    }
+}
+
+void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
+                   const struct gw_sync_rec *r, bool now)
 {
     if (to < 1 || to > GW_MAX_MEMBERS)
-        return NULL;
+        return;
     if (now) {
-        struct gw_outrec *o;
-        if (g->nout == g->out_cap) {
-            unsigned cap = g->out_cap ? g->out_cap * 2 : 256;
-            struct gw_obuild *ob = realloc(g->ob, cap * sizeof(*ob));
-            if (ob)
-                g->ob = ob;   /* outbox_flush opens at most a message per record */
-            o = ob ? realloc(g->outbox, cap * sizeof(*o)) : NULL;
-            if (!o) {
-                g->st.sync_lost++;
-                return NULL;
-            }
-            g->outbox = o;
-            g->out_cap = cap;
-        }
-        o = &g->outbox[g->nout++];
-        o->t = t;
-        o->from = (uint8_t)from->id;
-        o->to = (uint8_t)to;
-        o->dslot = GW_DSLOT_NONE;
-        o->rec = *r;
-        return o;
+        gw_sync_now(g, from, to, t, r, GW_DSLOT_NONE);
+        return;
     }
     if (from->npend == from->pend_cap) {
         unsigned cap = from->pend_cap ? from->pend_cap * 2 : 256;
         struct gw_pend *p = realloc(from->pend, cap * sizeof(*p));
         if (!p) {
             g->st.sync_lost++;
-            return NULL;
+            return;
         }
         from->pend = p;
         from->pend_cap = cap;
@@ -402,76 +457,14 @@ struct gw_outrec *gw_sync_queue(struct gw_cluster *g, struct gw_member *from, in
         from->batch_due = t + g->cfg.sync_batch_ns;
         gw_member_touch_next(from, from->batch_due);
     }
-    return NULL;
 }
 
-/* Sends the records of the outbox: one message per (from, to) in the order
- * the pairs first appear (split at the MTU: the rest of a pair's records
- * open its next message where the first of them stands), each leaving when
- * its last record is ready. One pass: each record is encoded straight into
- * its pair's message buffer, found through g->pair (pair -> message + 1,
- * cleared again at the end). A burst of SYNs costs a message per backup,
- * not one per SYN. The defer slots of a message's CREATEs are chained as
- * they are added, so that its ACK releases them without a lookup. */
+/* Sends the outbox's messages in the order they were opened, each leaving
+ * when its last record is ready. */
 static void outbox_flush(struct gw_cluster *g)
 {
-    struct gw_obuild *ob = g->ob;
-    unsigned nob = 0;
-
-    for (unsigned i = 0; i < g->nout; i++) {
-        const struct gw_outrec *o = &g->outbox[i];
-        uint32_t *slot = &g->pair[o->from * (GW_MAX_MEMBERS + 1) + o->to];
-        struct gw_obuild *b = *slot ? &ob[*slot - 1] : NULL;
-        size_t nl = 0;
-        if (b && (!b->msg || (nl = gw_sync_add(b->msg->data, b->len, &o->rec)))) {
-            if (!b->msg) {
-                g->st.sync_lost++;
-                continue;
-            }
-        } else {
-            /* the pair's first record, or its message is full: a new one
-             * (at most one per record: ob has room for g->nout) */
-            b = &ob[nob++];
-            *slot = nob;
-            b->msg = msg_get(g);
-            b->len = GW_SYNC_HDR_LEN;
-            b->t = 0;
-            b->nrec = 0;
-            b->from = o->from;
-            b->to = o->to;
-            b->bulk = false;
-            b->nreq = 0;
-            b->dfirst = b->dlast = GW_DSLOT_NONE;
-            b->ddeadline = 0;
-            if (!b->msg) {
-                g->st.sync_lost++;
-                continue;
-            }
-            nl = gw_sync_add(b->msg->data, b->len, &o->rec);
-        }
-        b->len = nl;
-        b->nrec++;
-        if (o->t > b->t)
-            b->t = o->t;
-        b->bulk |= o->rec.type == GW_SYNC_BULK;
-        if (o->rec.flags & GW_SYNC_F_ACK_REQ) {
-            unsigned ord = b->nreq++;
-            if (o->dslot != GW_DSLOT_NONE) {
-                struct gw_defer *d = &g->m[o->from].defer;
-                struct gw_dslot *ds = &d->e[o->dslot & (d->cap - 1)];
-                ds->ord = (uint8_t)ord;
-                if (b->dlast == GW_DSLOT_NONE)
-                    b->dfirst = o->dslot;
-                else
-                    d->e[b->dlast & (d->cap - 1)].next = o->dslot;
-                b->dlast = o->dslot;
-                if (ds->deadline > b->ddeadline)
-                    b->ddeadline = ds->deadline;
-            }
-        }
-    }
-    for (unsigned i = 0; i < nob; i++) {
-        struct gw_obuild *b = &ob[i];
+    for (unsigned i = 0; i < g->nob; i++) {
+        struct gw_obuild *b = &g->ob[i];
         struct gw_member *from = &g->m[b->from];
         g->pair[b->from * (GW_MAX_MEMBERS + 1) + b->to] = 0;
         if (!b->msg)
@@ -480,7 +473,7 @@ static void outbox_flush(struct gw_cluster *g)
             gw_defer_sent(from, from->sync_seq, b->to, b->dfirst, b->dlast, b->ddeadline);
         net_send(g, from, b->to, b->t, b->msg, b->len, b->nrec, b->bulk);
     }
-    g->nout = 0;
+    g->nob = 0;
 }
 
 /* Sends a member's batch: one message per destination (split at the MTU). */
@@ -746,7 +739,7 @@ static void run_timers(struct gw_cluster *g, uint64_t now)
     }
     if (now < g->now)
         now = g->now;
-    if (g->nout)
+    if (g->nob)
         outbox_flush(g);
     for (;;) {
         uint64_t tn = g->net_n ? g->net[0].ts : UINT64_MAX, tm, t;
@@ -855,7 +848,6 @@ struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
     for (unsigned i = 0; i < g->net_n; i++)
         free(g->net[i].p);
     free(g->net);
-    free(g->outbox);
     free(g->ob);
     while (g->msg_free) {
         struct gw_msg *n = g->msg_free->next;

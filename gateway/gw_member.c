@@ -729,7 +729,6 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
     f = gw_charge(g, m, now, work);
     if (c->peer) {
         struct gw_sync_rec r;
-        struct gw_outrec *o;
         uint32_t ds = GW_DSLOT_NONE;
         gw_member_fill_rec(m, &x->ck, c, GW_SYNC_CREATE, &r);
         if (g->cfg.defer) {
@@ -748,9 +747,7 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
                 c->dslot = ds;
             }
         }
-        o = gw_sync_queue(g, m, c->peer, f, &r, true);
-        if (o)
-            o->dslot = ds;
+        gw_sync_now(g, m, c->peer, f, &r, ds);
         c->synced_ns = now;
         if (g->cfg.defer)
             return;

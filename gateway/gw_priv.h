@@ -141,17 +141,7 @@ struct gw_member {
     struct gw_member_stats st;
 };
 
-/* A sync record to send as soon as the current burst (gw_rx) or the
- * current message's application (deliver) is done: CREATEs and ACKs, batched
- * per (from, to) into one message, leaving when the last of them is ready. */
-struct gw_outrec {
-    uint64_t t;
-    uint8_t from, to;            /* from 0: already sent */
-    uint32_t dslot;              /* a deferred CREATE: its defer slot; else GW_DSLOT_NONE */
-    struct gw_sync_rec rec;
-};
-
-/* A message being filled by outbox_flush (gw_cluster.c). */
+/* A message of the outbox being filled (gw_sync_now, gw_cluster.c). */
 struct gw_obuild {
     struct gw_msg *msg;          /* NULL: no buffer (its records are lost) */
     size_t len;
@@ -209,9 +199,8 @@ struct gw_cluster {
     unsigned net_n, net_cap;
     struct gw_msg *msg_free;
     uint64_t msg_seq;
-    struct gw_outrec *outbox;    /* records to send at the end of this burst */
-    unsigned nout, out_cap;
-    struct gw_obuild *ob;        /* out_cap messages being filled by outbox_flush */
+    struct gw_obuild *ob;        /* the outbox: messages to send at the end of this burst */
+    unsigned nob, ob_cap;
     uint32_t pair[(GW_MAX_MEMBERS + 1) * (GW_MAX_MEMBERS + 1)]; /* (from, to) -> ob index + 1 */
     struct bt_pktpool *pool;     /* RSTs of reject rules */
     struct gw_cpolicy *pol;
@@ -242,10 +231,13 @@ void gw_event(struct gw_cluster *g, uint64_t t, int kind, int sgm, int weight, i
 int gw_desired_backup(const struct gw_cluster *g, int owner, uint32_t hash);
 uint64_t gw_charge(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint64_t work_ns);
 /* Queues r: with now, in the outbox (sent at the end of the burst or of the
- * message being applied), else in from's batch. Returns the outbox entry
- * (now; NULL otherwise or when it could not be queued). */
-struct gw_outrec *gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
-                                const struct gw_sync_rec *r, bool now);
+ * message being applied: gw_sync_now), else in from's batch. */
+void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
+                   const struct gw_sync_rec *r, bool now);
+/* Encodes r into the outbox's message from `from` to `to`, ready at t; dslot:
+ * the defer slot of a CREATE with GW_SYNC_F_ACK_REQ, else GW_DSLOT_NONE. */
+void gw_sync_now(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
+                 const struct gw_sync_rec *r, uint32_t dslot);
 void gw_tq_push(struct gw_member *m, int q, uint64_t deadline, uint32_t gen,
                 const struct bt_flow_key *k);
 
