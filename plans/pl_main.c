@@ -358,6 +358,7 @@ int main(int argc, char **argv)
         if (!res.pass && rc == 0)
             rc = 1;
         bt_junit_suite(ju, p->name, p->file);
+        bt_junit_suite_time(ju, res.wall_s);
         for (unsigned k = 0; k < res.nchecks; k++) {
             char msg[700];
             const char *fail = NULL;

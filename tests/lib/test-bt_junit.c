@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -21,6 +22,9 @@ TEST(report_is_well_formed_and_counts_right)
     CHECK(bt_junit_case(j, "plan.q", "failover", 1.25,
                         "expected survived == affected (12)\nsaw survived 11: 1 flow reset\x01") == 0);
     CHECK(bt_junit_skip(j, "plan.q", "balance", "fewer than 1000 flows per member") == 0);
+    /* the second suite's time given (a plan's run), the first's summed */
+    CHECK(bt_junit_suite_time(j, 7.5) == 0);
+    CHECK(bt_junit_suite_time(j, -1) == -EINVAL);
     CHECK_EQ_INT(bt_junit_failures(j), 1);
     REQUIRE(bt_junit_write(j, path, &e) == 0);
     bt_junit_free(j);
@@ -32,6 +36,7 @@ TEST(report_is_well_formed_and_counts_right)
              "s=r.findall('testsuite');"
              "assert r.get('tests')=='4' and r.get('failures')=='1' and r.get('skipped')=='1';"
              "assert len(s)==2 and s[1].get('name')=='plan <quick> & \\\"dirty\\\"';"
+             "assert s[0].get('time')=='0.100' and s[1].get('time')=='7.500';"
              "f=s[1].find('testcase/failure');"
              "assert f.get('message')=='expected survived == affected (12)';"
              "assert 'saw survived 11' in f.text\" %s",
