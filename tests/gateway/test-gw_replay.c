@@ -152,7 +152,7 @@ TEST(events_yaml_relative_and_jsonl_absolute)
      * there and names the event's line */
     CHECK_EQ_INT(run(out, ev, &r, &e), -EINVAL);
     CHECK_EQ_INT(r.bad_events, 1);
-    if (!strstr(e.msg, "ev.yaml:8: at ") || !strstr(e.msg, "fail: sgm 2 is already down"))
+    if (!strstr(e.msg, "ev.yaml:8:3: at ") || !strstr(e.msg, "fail: sgm 2 is already down"))
         BT_FAIL_AT("message: %s", e.msg);
     f = fopen(ev, "w");
     fputs("- at: 50ms\n  fail: 2\n- at: 80ms\n  policy: {default: drop}\n- at: 90ms\n  add: 5\n  weight: 50\n", f);
