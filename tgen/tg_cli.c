@@ -43,7 +43,7 @@ void tg_cli_usage(FILE *f)
 "  --vlan ID            add an 802.1Q tag\n"
 "  --no-isn-offset      keep the templates' sequence numbers\n"
 "  --rto DUR            closed loop: first retransmission timeout (default 200ms)\n"
-"  --retries N          closed loop: retransmissions before a flow fails (default 5)\n"
+"  --retries N          closed loop: retransmissions before a flow fails (0..30, default 5)\n"
 "  --seed N             every random choice from N (default 1)\n"
 "output:\n"
 "  --json               one JSON summary object on stdout\n"
@@ -319,7 +319,7 @@ int tg_cli_parse(int argc, char **argv, struct tg_opts *o, struct bt_err *e)
                 p->rto_max_ns = p->rto_ns;
             break;
         case O_RETRIES:
-            r = want_u64("--retries", optarg, 0, 100, &u, e);
+            r = want_u64("--retries", optarg, 0, 30, &u, e);
             p->retries = (unsigned)u;
             break;
         case O_NORX:

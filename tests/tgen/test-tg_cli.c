@@ -169,6 +169,7 @@ TEST(bad_flags_say_what_to_change)
         {"--client-ports", "0-10", "give LO-HI"},
         {"--client-ports", "10-70000", "give LO-HI"},
         {"--vlan", "4095", "--vlan '4095': give a whole number 1..4094"},
+        {"--retries", "31", "--retries '31': give a whole number 0..30"},
         {"--seed", "-1", "--seed '-1'"},
         {"--seed", "4294967296", "--seed"},
         {"--wire", "slow", "--wire 'slow': give a delay"},
