@@ -140,7 +140,7 @@ static int replay(const struct gw_sim_opts *so, const char *client, const char *
             (unsigned long long)res.gw.drops_dead, (unsigned long long)res.gw.drops_state,
             (unsigned long long)res.gw.drops_policy, (unsigned long long)res.gw.drops_queue, o.out);
     if (json) {
-        printf("{\"mode\": \"replay\", \"in_pkts\": %llu, \"out_pkts\": %llu, \"bad_events\": %llu, "
+        printf("{\"schema\": 1, \"mode\": \"replay\", \"in_pkts\": %llu, \"out_pkts\": %llu, \"bad_events\": %llu, "
                "\"pool_empty\": %llu, \"sim_s\": %.9f, ",
                (unsigned long long)res.in_pkts, (unsigned long long)res.out_pkts,
                (unsigned long long)res.bad_events, (unsigned long long)res.pool_empty,
@@ -464,7 +464,7 @@ static int cmd_sim(int argc, char **argv)
             (unsigned long long)res.gw.promoted, (unsigned long long)res.gw.corrections,
             (unsigned long long)res.gw.drops_dead, (unsigned long long)res.gw.drops_state, o.out);
     if (json) {
-        printf("{\"mode\": \"closed-loop\", \"flows\": %llu, \"flows_completed\": %llu, \"flows_failed\": %llu, "
+        printf("{\"schema\": 1, \"mode\": \"closed-loop\", \"flows\": %llu, \"flows_completed\": %llu, \"flows_failed\": %llu, "
                "\"retransmits\": %llu, \"bad_events\": %llu, \"sim_s\": %.9f, ",
                (unsigned long long)res.flows, (unsigned long long)res.flows_completed,
                (unsigned long long)res.flows_failed, (unsigned long long)res.retransmits,
