@@ -722,8 +722,12 @@ static int corr_rec(const struct jl *c, json_t *o, void *rec)
         jl_int(c, o, "sport", 0, 65535, &sp, 1) < 0 || jl_int(c, o, "dport", 0, 65535, &dp, 1) < 0 ||
         jl_int(c, o, "from", 1, 64, &k->from, 1) < 0 || jl_int(c, o, "to", 1, 64, &k->to, 1) < 0)
         return -EINVAL;
+    if (bt_addr_is_v4(k->src) != bt_addr_is_v4(k->dst))
+        return bt_err_set(c->e, "%s:%u: \"src\" and \"dst\" mix IPv4 and IPv6 addresses", c->path,
+                          c->line);
     k->sport = (uint16_t)sp;
     k->dport = (uint16_t)dp;
+    k->line = c->line;
     return 0;
 }
 

@@ -47,6 +47,7 @@ struct bt_correction {
     uint16_t sport, dport;
     uint8_t proto;
     int from, to;
+    unsigned line;             /* line in the file it was read from (0: not read from one) */
 };
 
 /* One line of nat.jsonl: original (client-side) and translated (server-side)

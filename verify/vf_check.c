@@ -1352,6 +1352,17 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
     if (cp) {
         if ((rc = bt_corrections_read(cp, &ps.corr, &ps.ncorr, e)) < 0)
             goto out;
+        /* as for events: a correction between members without captures
+         * could never be matched to a packet */
+        for (size_t i = 0; i < ps.ncorr; i++) {
+            int bad = ps.midx[ps.corr[i].from] < 0 ? ps.corr[i].from
+                      : ps.midx[ps.corr[i].to] < 0 ? ps.corr[i].to : 0;
+            if (bad) {
+                rc = bt_err_set(e, "%s:%u: correction names sgm %d, which has no capture", cp,
+                                ps.corr[i].line, bad);
+                goto out;
+            }
+        }
         if (ps.ncorr) /* corr may be NULL then: qsort's is nonnull */
             qsort(ps.corr, ps.ncorr, sizeof(*ps.corr), corr_cmp);
     }

@@ -52,7 +52,7 @@ TEST(writer_produces_a_readable_capture_set)
     struct bt_correction c = {.t_ns = 123456789, .proto = 6, .sport = 1, .dport = 2,
                               .from = 1, .to = 2};
     bt_addr_parse("10.0.0.1", c.src);
-    bt_addr_parse("2001:db8::1", c.dst);
+    bt_addr_parse("10.0.0.2", c.dst);
     CHECK(bt_capset_writer_correction(w, &c) == 0);
     struct bt_nat_map n = {.t_ns = 5, .proto = 17, .osport = 1000, .odport = 53,
                            .tsport = 40000, .tdport = 53};
@@ -347,24 +347,26 @@ TEST(corrections_and_nat_lines_are_checked)
     size_t n;
     mkdir_tmp();
     const char *good_c = "{\"t\": 1, \"proto\": \"udp\", \"src\": \"10.0.0.1\", \"sport\": 5, "
-                         "\"dst\": \"::1\", \"dport\": 6, \"from\": 1, \"to\": 2}\n";
+                         "\"dst\": \"10.0.0.9\", \"dport\": 6, \"from\": 1, \"to\": 2}\n";
     const struct {
         const char *line, *want;
     } cbad[] = {
-        {"{\"proto\": \"udp\", \"src\": \"10.0.0.1\", \"sport\": 5, \"dst\": \"::1\", \"dport\": 6, \"from\": 1, \"to\": 2}",
+        {"{\"proto\": \"udp\", \"src\": \"10.0.0.1\", \"sport\": 5, \"dst\": \"10.0.0.9\", \"dport\": 6, \"from\": 1, \"to\": 2}",
          ":2: missing \"t\""},
-        {"{\"t\": 1, \"proto\": \"gre!\", \"src\": \"10.0.0.1\", \"sport\": 5, \"dst\": \"::1\", \"dport\": 6, \"from\": 1, \"to\": 2}",
+        {"{\"t\": 1, \"proto\": \"gre!\", \"src\": \"10.0.0.1\", \"sport\": 5, \"dst\": \"10.0.0.9\", \"dport\": 6, \"from\": 1, \"to\": 2}",
          ":2: \"proto\" must be"},
-        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.300\", \"sport\": 5, \"dst\": \"::1\", \"dport\": 6, \"from\": 1, \"to\": 2}",
+        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.300\", \"sport\": 5, \"dst\": \"10.0.0.9\", \"dport\": 6, \"from\": 1, \"to\": 2}",
          ":2: \"src\" must be an IPv4 or IPv6 address"},
         {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.3\", \"sport\": 5, \"dport\": 6, \"from\": 1, \"to\": 2}",
          ":2: missing \"dst\""},
-        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.3\", \"sport\": 65536, \"dst\": \"::1\", \"dport\": 6, \"from\": 1, \"to\": 2}",
+        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.3\", \"sport\": 65536, \"dst\": \"10.0.0.9\", \"dport\": 6, \"from\": 1, \"to\": 2}",
          ":2: \"sport\" must be an integer 0..65535"},
-        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.3\", \"sport\": 5, \"dst\": \"::1\", \"dport\": 6, \"from\": 0, \"to\": 2}",
+        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.3\", \"sport\": 5, \"dst\": \"10.0.0.9\", \"dport\": 6, \"from\": 0, \"to\": 2}",
          ":2: \"from\" must be an integer 1..64"},
-        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.3\", \"sport\": 5, \"dst\": \"::1\", \"dport\": 6, \"from\": 1}",
+        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.3\", \"sport\": 5, \"dst\": \"10.0.0.9\", \"dport\": 6, \"from\": 1}",
          ":2: missing \"to\""},
+        {"{\"t\": 1, \"proto\": 47, \"src\": \"10.0.0.3\", \"sport\": 5, \"dst\": \"::1\", \"dport\": 6, \"from\": 1, \"to\": 2}",
+         ":2: \"src\" and \"dst\" mix IPv4 and IPv6 addresses"},
     };
     snprintf(p, sizeof(p), "%s/corrections.jsonl", dir);
     for (unsigned i = 0; i < sizeof(cbad) / sizeof(cbad[0]); i++) {

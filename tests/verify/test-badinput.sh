@@ -58,6 +58,13 @@ printf '{"t": 1, "event": "sgm_down", "sgm": 1}\n{"t": 1.5, "event": "sgm_up", "
 # file is sorted by time: line 2 is the first event)
 printf '{"t": 5, "event": "sgm_up", "sgm": 1}\n{"t": 1, "event": "sgm_down", "sgm": 9}\n' > "$T/ev5.jsonl"
 expect2 "ev5.jsonl:2: event names sgm 9" check --sgm 1=$T/ok.pcap --events "$T/ev5.jsonl"
+# corrections.jsonl: the members named must have captures, a tuple is of one family
+printf '\n{"t": 1, "proto": "tcp", "src": "10.0.0.1", "sport": 1, "dst": "10.0.0.2", "dport": 2, "from": 9, "to": 1}\n' > "$T/c1.jsonl"
+expect2 "c1.jsonl:2: correction names sgm 9, which has no capture" check --sgm 1=$T/ok.pcap --corrections "$T/c1.jsonl"
+printf '{"t": 1, "proto": "tcp", "src": "10.0.0.1", "sport": 1, "dst": "2001:db8::2", "dport": 2, "from": 1, "to": 1}\n' > "$T/c2.jsonl"
+expect2 "c2.jsonl:1: \"src\" and \"dst\" mix IPv4 and IPv6" check --sgm 1=$T/ok.pcap --corrections "$T/c2.jsonl"
+printf '{"t": 1, "proto": "tcp", "src": "10.0.0.1", "sport": 1, "dst": "10.0.0.2", "dport": 2, "from": 1, "to": 1}\n' > "$T/c3.jsonl"
+"$VERIFY" check --sgm 1=$T/ok.pcap --corrections "$T/c3.jsonl" > /dev/null 2>&1 || { echo "FAIL: a good corrections file refused"; fail=1; }
 # every weight 0: a balance check that cannot fail
 expect2 "--weights: every member's weight is 0" check --sgm 1=$T/ok.pcap --sgm 2=$T/ok.pcap --weights 1=0,2=0
 mkdir -p "$T/w0"
