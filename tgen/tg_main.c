@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "bt_err.h"
 #include "bt_pcap.h"
 #include "bt_pkt.h"
@@ -182,7 +184,10 @@ static int run_offline(struct tg_opts *o)
         bt_pkt_free(p);
     }
     tg_summary_get(g, now, &sum);
-    rc = tg_cli_out_close(&out, &sum, (double)now / 1e9, "offline", NULL);
+    /* as the DPDK backend: whether a signal cut the run short */
+    json_t *extra = json_pack("{s:b}", "interrupted", interrupted != 0);
+    rc = tg_cli_out_close(&out, &sum, (double)now / 1e9, "offline", extra);
+    json_decref(extra);
     if (!o->quiet)
         fprintf(stderr, "tgen: (offline, virtual time; %.3f s of wall time)\n",
                 (double)(wall_ns() - start_wall) / 1e9);

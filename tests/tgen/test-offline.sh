@@ -116,6 +116,17 @@ output)
         ok "--seed 5 twice: the same bytes" || bad "--seed 5 twice differs"
     cmp -s "$T/a/client.pcap" "$T/c/client.pcap" && bad "--seed 6 gives the same bytes" ||
         ok "--seed 6 differs"
+    # a signal: "interrupted" says the run was cut short (false otherwise)
+    "$TG" --synth tcp,rtt=10ms --flows 100000000 --cps 1000000 --json --quiet --pcap-out "$T/sig" \
+        > "$T/sig.json" 2>/dev/null &
+    pid=$!
+    sleep 1
+    kill -TERM $pid; sleep 0.3; kill -TERM $pid 2>/dev/null
+    wait $pid
+    /usr/bin/python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert d["interrupted"] is True and d["flows_started"] < 100000000' "$T/sig.json" &&
+        ok "SIGTERM: interrupted true" || bad "SIGTERM: $(tail -c 300 "$T/sig.json")"
+    "$TG" --synth tcp --flows 3 --json --quiet --pcap-out "$T/sig" > "$T/nosig.json" 2>/dev/null
+    grep -q '"interrupted":false' "$T/nosig.json" && ok "a whole run: interrupted false" || bad "no interrupted:false"
     # --json: exactly one JSON object on stdout, the issue's keys, right values
     "$TG" --synth tcp,req=200,resp=1400x10 --flows 100 --cps 1000 --json --stats "$T/s.jsonl" \
         > "$T/j" 2> "$T/err"
