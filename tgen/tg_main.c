@@ -185,9 +185,9 @@ static int run_offline(struct tg_opts *o)
     }
     tg_summary_get(g, now, &sum);
     /* as the DPDK backend: whether a signal cut the run short */
+    /* (extra is taken over by tg_cli_out_close) */
     json_t *extra = json_pack("{s:b}", "interrupted", interrupted != 0);
     rc = tg_cli_out_close(&out, &sum, (double)now / 1e9, "offline", extra);
-    json_decref(extra);
     if (!o->quiet)
         fprintf(stderr, "tgen: (offline, virtual time; %.3f s of wall time)\n",
                 (double)(wall_ns() - start_wall) / 1e9);
