@@ -169,6 +169,10 @@ void gw_defer_ack(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint8_t
     if (!dm)
         return;   /* timed out and forgotten, or not ours */
     dm->done = true;
+    if (dm->deadline < t) {
+        dmsg_trim(d, t);
+        return;   /* every one of its slots timed out (and left) before it landed */
+    }
     a = dm->first;
     if (!dslot_live(d, a)) {
         /* its first slots timed out and left the queue (their links with
