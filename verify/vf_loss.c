@@ -167,20 +167,36 @@ static inline uint64_t load_le(const uint8_t *d, uint32_t n)
     return w;
 }
 
+/* The 128-bit product of a and b folded to 64 bits. */
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+    unsigned __int128 r = (unsigned __int128)a * b;
+
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
 /* The packet id from h = key_id(&p->k): then the IPv4 id and the L4 bytes
- * that NAT and a forwarder leave alone, 8 at a time (the last word
+ * that NAT and a forwarder leave alone as 8-byte words (the last one
  * zero-padded), with the bytes they change zeroed: TCP without ports and
  * checksum, UDP without its header, ICMP echo without checksum and id (the
- * key has ports and id). */
+ * key has ports and id). Two packets of a flow and direction get one id
+ * when their IPv4 ids and word sequences are the same, as with the chained
+ * bt_mix64 of each word this replaces (whose serial chain, 1,000 bytes a
+ * packet, was ~40 % of the pass): words two at a time, each pair
+ * multiplied with secrets of its position (xxh3's 16-byte mix), the
+ * products summed, independent of each other; the word count and the IPv4
+ * id in a last product. */
 static uint64_t pkt_id(uint64_t h, const uint8_t *d, uint32_t caplen, const struct fpkt *p)
 {
     uint32_t end = p->l3_off + p->ip_len, o = p->l4_off;
     uint64_t m0 = ~0ULL, m1 = ~0ULL;   /* masks of the first two words */
+    uint64_t acc = 0, nw = 0, ipid = 0;
+    uint64_t s0 = 0x9e3779b97f4a7c15ULL, s1 = 0xc2b2ae3d27d4eb4fULL;
 
     if (end > caplen)
         end = caplen;
     if (p->ip_version == 4)
-        h = bt_mix64(h ^ (uint64_t)(d[p->l3_off + 4] << 8 | d[p->l3_off + 5]));
+        ipid = (uint64_t)(d[p->l3_off + 4] << 8 | d[p->l3_off + 5]) + 1;
     if (p->proto == 6 && p->ports) {
         o += 4;
         m1 = ~(0xffffULL << 32);         /* the checksum: L4 bytes 16-17 */
@@ -189,22 +205,27 @@ static uint64_t pkt_id(uint64_t h, const uint8_t *d, uint32_t caplen, const stru
     } else if (p->proto == 1 || p->proto == 58) {
         m0 = ~(0xffffffffULL << 16);     /* checksum and id: L4 bytes 2-5 */
     }
-    if (o < end) {
-        h = bt_mix64(h ^ (load_le(d + o, end - o) & m0));
-        o += 8;
+    for (; o < end; o += 16) {
+        uint64_t a, b = 0;
+        if (end - o >= 16) {
+            memcpy(&a, d + o, 8);
+            memcpy(&b, d + o + 8, 8);
+            nw += 2;
+        } else {
+            a = load_le(d + o, end - o);
+            if (end - o > 8)
+                b = load_le(d + o + 8, end - o - 8);
+            nw += end - o > 8 ? 2 : 1;
+        }
+        if (nw <= 2) {
+            a &= m0;
+            b &= m1;
+        }
+        acc += mum(a ^ s0, b ^ s1);
+        s0 += 0x165667b19e3779f9ULL;
+        s1 += 0xd6e8feb86659fd93ULL;
     }
-    if (o < end) {
-        h = bt_mix64(h ^ (load_le(d + o, end - o) & m1));
-        o += 8;
-    }
-    for (; o + 8 <= end; o += 8) {
-        uint64_t w;
-        memcpy(&w, d + o, 8);
-        h = bt_mix64(h ^ w);
-    }
-    if (o < end)
-        h = bt_mix64(h ^ load_le(d + o, end - o));
-    return h;
+    return bt_mix64(h ^ acc ^ mum(ipid ^ 0xff51afd7ed558ccdULL, nw ^ 0x27d4eb2f165667c5ULL));
 }
 
 /* ---- flows: canonical original tuple -> which side is the client ---- */
