@@ -1669,7 +1669,9 @@ struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struc
     g->w = bt_twheel_new(WHEEL_TICK_NS, WHEEL_SLOTS, 0);
     g->pool = bt_pktpool_new(p->pool_pkts, FRAME_MAX);
     if (!g->w || !g->pool) {
-        bt_err_setr(e, -ENOMEM, "out of memory (packet pool of %u)", p->pool_pkts);
+        bt_err_setr(e, -ENOMEM, "out of memory: a packet pool of %u packets needs %.1f GiB (%u bytes "
+                    "each): lower pool_packets", p->pool_pkts,
+                    (double)p->pool_pkts * FRAME_MAX / (1024.0 * 1024 * 1024), (unsigned)FRAME_MAX);
         goto fail;
     }
     g->wnext = UINT64_MAX;
