@@ -366,6 +366,7 @@ void gw_member_fill_rec(const struct gw_member *m, const struct bt_flow_key *k,
     r->dport = k->dport;
     r->nat_addr = c->nat_addr;
     r->nat_port = c->nat_port;
+    r->gen = c->gen;
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -963,6 +964,9 @@ bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
             m->st.backup_conns++;
             g->st.backups++;
         } else {
+            if (c->role == ROLE_BACKUP && c->peer == h->from && (int32_t)(r->gen - c->ogen) < 0)
+                return false;   /* an older incarnation's news (a batched record
+                                 * overtaken by the CREATE of the 5-tuple's reuse) */
             if (c->role == ROLE_OWNER) {
                 if (r->type == GW_SYNC_UPDATE)
                     return false; /* a stale owner's news */
@@ -989,6 +993,7 @@ bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
                              ((r->flags & GW_SYNC_F_LOOSE) ? CONN_LOOSE : 0));
         c->nat_addr = r->nat_addr;
         c->nat_port = r->nat_port;
+        c->ogen = r->gen;
         c->last_ns = t;
         bt_flowtab_touch(m->conns, c, t);
         if ((c->flags & CONN_NAT) && m->alias) {
@@ -1000,7 +1005,9 @@ bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
         return (r->flags & GW_SYNC_F_ACK_REQ) != 0;
     case GW_SYNC_DELETE:
         c = bt_flowtab_lookup_hashed(m->conns, &k, fh);
-        if (c && c->role == ROLE_BACKUP && c->peer == h->from)
+        /* not the entry of a later incarnation: the batched DELETE of a
+         * reused 5-tuple lands after the new connection's CREATE */
+        if (c && c->role == ROLE_BACKUP && c->peer == h->from && (int32_t)(r->gen - c->ogen) >= 0)
             gw_member_remove(g, m, c, t, false);
         return false;
     }

@@ -45,7 +45,10 @@ struct gw_conn {
     uint16_t nat_port;    /* host order */
     uint32_t nat_addr;    /* host order */
     uint32_t gen;         /* changes when the entry is (re)created: stale timers skip it */
-    uint32_t dslot;       /* CONN_DEFERRED: its defer slot (absolute index) */
+    union {
+        uint32_t dslot;   /* owner, CONN_DEFERRED: its defer slot (absolute index) */
+        uint32_t ogen;    /* backup: its owner's gen of the entry (the records' gen) */
+    };
     uint64_t last_ns;     /* last packet (owner) or record (backup) */
     uint64_t synced_ns;   /* last record sent about it (owner) */
 };

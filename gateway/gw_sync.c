@@ -81,8 +81,9 @@ size_t gw_sync_add(uint8_t *buf, size_t len, const struct gw_sync_rec *r)
     memcpy(p + 28, r->dst, 16);
     put16(p + 44, r->sport);
     put16(p + 46, r->dport);
-    memset(p + 48, 0, 8);
+    memset(p + 48, 0, 4);
     p[48] = r->family;
+    put32(p + 52, r->gen);
     if (nat) {
         put32(p + 56, r->nat_addr);
         put16(p + 60, r->nat_port);
@@ -159,7 +160,7 @@ static inline int decode_rec(const uint8_t *buf, size_t len, size_t *off, struct
         return -EBADMSG;
     if (!!(p[5] & GW_SYNC_F_NAT) != (rl == GW_SYNC_REC_NAT_LEN))
         return -EBADMSG;
-    if ((p[48] != 4 && p[48] != 6) || (p[49] | p[50] | p[51] | p[52] | p[53] | p[54] | p[55]))
+    if ((p[48] != 4 && p[48] != 6) || (p[49] | p[50] | p[51]))
         return -EBADMSG;
     if (p[6] > 64 || p[7] > 64)
         return -EBADMSG;
@@ -176,6 +177,7 @@ static inline int decode_rec(const uint8_t *buf, size_t len, size_t *off, struct
     r->sport = get16(p + 44);
     r->dport = get16(p + 46);
     r->family = p[48];
+    r->gen = get32(p + 52);
     r->nat_addr = 0;
     r->nat_port = 0;
     r->ack_seq = r->ack_bits = 0;

@@ -66,6 +66,12 @@ struct gw_sync_rec {
     uint16_t sport, dport;
     uint32_t nat_addr;   /* GW_SYNC_F_NAT: translated IPv4 source (host order) */
     uint16_t nat_port;
+    /* the owner's incarnation of the connection (its entry's gen, +1 per
+     * entry a member makes, serial arithmetic): a backup ignores a record
+     * older than the entry it holds from the same owner, such as the
+     * batched DELETE of a connection whose 5-tuple was reused, landing
+     * after the new one's CREATE */
+    uint32_t gen;
     /* GW_SYNC_ACK only (its other fields are 0): the sequence number of the
      * acknowledged message, and bit i set when the i-th record of that
      * message with GW_SYNC_F_ACK_REQ was applied (at most GW_SYNC_MAXCONN

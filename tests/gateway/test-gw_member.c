@@ -12,7 +12,7 @@
 #include "bt_pkt.h"
 #include "bt_yaml.h"
 #include "gw_api.h"
-#include "../lib/pktbuild.h"
+#include "gw_testpkt.h"
 
 #define MS 1000000ULL
 
@@ -21,28 +21,7 @@ static struct bt_pktpool *pool;
 /* A packet client 10.0.0.C:cp <-> 192.0.2.1:80 (reply: from the server). */
 static struct bt_pkt *pkt(uint8_t proto, uint32_t c, uint16_t cp, int reply, uint8_t fl, const char *pl)
 {
-    struct bt_pkt *p = bt_pkt_alloc(pool);
-    unsigned n = (unsigned)strlen(pl), l4 = proto == 6 ? 20 : 8;
-    unsigned o = pb_eth(p->data, 0, 0, 0, 0, 0x0800);
-    struct bt_parsed pp;
-    uint32_t s = 0x0a000000 + c, d = 0xc0000201;
-    o += pb_ip4(p->data + o, 5, (uint16_t)(20 + l4 + n), 0, proto, reply ? d : s, reply ? s : d);
-    if (proto == 6) {
-        o += pb_tcp(p->data + o, reply ? 80 : cp, reply ? cp : 80, 100, 200, fl, 20);
-    } else if (proto == 17) {
-        o += pb_udp(p->data + o, reply ? 53 : cp, reply ? cp : 53, (uint16_t)(8 + n));
-    } else {
-        memset(p->data + o, 0, 8);
-        p->data[o] = fl;            /* ICMP type */
-        p->data[o + 4] = (uint8_t)(cp >> 8);
-        p->data[o + 5] = (uint8_t)cp;
-        o += 8;
-    }
-    memcpy(p->data + o, pl, n);
-    p->len = p->wire_len = o + n;
-    bt_parse(p->data, p->len, BT_LINK_ETHERNET, &pp);
-    bt_csum_fix(p->data, p->len, &pp);
-    return p;
+    return gwt_pkt(pool, proto, c, cp, reply, fl, pl);
 }
 
 static struct bt_pkt *outp[16];

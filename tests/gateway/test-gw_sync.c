@@ -23,6 +23,7 @@ static void rec(struct gw_sync_rec *r, uint8_t type, int nat, int i)
     r->dst[15] = 9;
     r->sport = (uint16_t)(1000 + i);
     r->dport = 80;
+    r->gen = 0xfedcba00U + (uint32_t)i;
     if (nat) {
         r->nat_addr = 0xc6336401;
         r->nat_port = 4242;
@@ -72,6 +73,10 @@ TEST(round_trip)
         CHECK(memcmp(&r, &want, sizeof(r)) == 0);
     }
     CHECK_EQ_INT(gw_sync_decode_rec(buf, len, &off, &r), 0);
+    /* the generation: big-endian at record offset 52 */
+    CHECK_EQ_INT(buf[GW_SYNC_HDR_LEN + 52], 0xfe);
+    CHECK_EQ_INT(buf[GW_SYNC_HDR_LEN + 55], 0x00);
+    CHECK_EQ_INT(buf[GW_SYNC_HDR_LEN + GW_SYNC_REC_LEN + 55], 0x01);
     seen = 0;
     CHECK_EQ_INT(gw_sync_decode(buf, len, count, NULL), 3);
     CHECK_EQ_INT(seen, 3);
@@ -125,7 +130,7 @@ TEST(damaged_messages_rejected)
         {"family 5", 36 + 48, 5, 0},
         {"record reserved (first byte)", 36 + 49, 1, 0},
         {"record reserved", 36 + 50, 1, 0},
-        {"record reserved (last byte)", 36 + 55, 1, 0},
+        {"record reserved (last byte)", 36 + 51, 1, 0},
         {"NAT extension reserved", 36 + 56 + 62, 1, 0},
         {"owner 65", 42, 65, 0},
         {"truncated", 0, 0, 1},

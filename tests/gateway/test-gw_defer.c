@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * HyperSync's defer and the order of sync records (gateway/gw_member.c),
+ * looking inside the members (gw_priv.h): a reused 5-tuple keeps its
+ * backup entry. Each case is one defect a review found (issue 3,
+ * 2026-12-02).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "bt_test.h"
+#include "bt_csum.h"
+#include "bt_flow.h"
+#include "bt_flow_table.h"
+#include "bt_parse.h"
+#include "bt_pkt.h"
+#include "gw_api.h"
+#include "gw_priv.h"
+#include "gw_testpkt.h"
+
+#define MS 1000000ULL
+
+static struct bt_pktpool *pool;
+
+/* A packet client 10.0.0.C:cp <-> 192.0.2.1:80 (UDP: 53); reply: from the server. */
+static struct bt_pkt *pkt(uint8_t proto, uint32_t c, uint16_t cp, int reply, uint8_t fl, const char *pl)
+{
+    return gwt_pkt(pool, proto, c, cp, reply, fl, pl);
+}
+
+static struct bt_flow_key ckey(uint8_t proto, uint32_t c, uint16_t cp)
+{
+    struct bt_flow_key k, ck;
+    uint32_t s = GWT_CLIENT(c);
+    memset(&k, 0, sizeof(k));
+    k.src[10] = k.src[11] = k.dst[10] = k.dst[11] = 0xff;
+    for (int i = 0; i < 4; i++) {
+        k.src[12 + i] = (uint8_t)(s >> (24 - 8 * i));
+        k.dst[12 + i] = (uint8_t)(GWT_SERVER >> (24 - 8 * i));
+    }
+    k.sport = cp;
+    k.dport = proto == 6 ? 80 : 53;
+    k.proto = proto;
+    k.family = 4;
+    bt_flow_key_canon(&k, &ck);
+    return ck;
+}
+
+static void rx(struct gw_cluster *g, struct bt_pkt *p, int port, uint64_t t)
+{
+    gw_rx(g, t, (uint16_t)port, &p, 1);
+}
+
+/* What leaves by t: counted (per port) and freed; the first payload byte
+ * of each, in order, into order[] when given. */
+static unsigned tx(struct gw_cluster *g, uint64_t t, unsigned *to_server, char *order, unsigned max)
+{
+    struct bt_pkt *o[64];
+    unsigned n, got = 0, k = 0;
+    while ((n = gw_tx(g, t, o, 64)) > 0)
+        for (unsigned i = 0; i < n; i++) {
+            struct bt_parsed pp;
+            if (to_server && o[i]->port == 1)
+                (*to_server)++;
+            if (order && k + 1 < max && bt_parse(o[i]->data, o[i]->len, BT_LINK_ETHERNET, &pp) == BT_PARSE_OK &&
+                pp.payload_len)
+                order[k++] = (char)o[i]->data[pp.payload_off];
+            got++;
+            bt_pkt_free(o[i]);
+        }
+    if (order)
+        order[k] = 0;
+    return got;
+}
+
+static struct gw_cluster *cluster3(void)
+{
+    struct gw_config c;
+    gw_config_default(&c);
+    c.nmembers = 3;
+    return gw_cluster_new(&c, 1);
+}
+
+/* Does member id hold a backup entry of k from owner? */
+static bool backup_at(struct gw_cluster *g, int id, int owner, const struct bt_flow_key *k)
+{
+    struct gw_member *m = &g->m[id];
+    struct gw_conn *c = m->alive && m->conns ? bt_flowtab_lookup(m->conns, k) : NULL;
+    return c && c->role == ROLE_BACKUP && c->peer == owner;
+}
+
+/* t1 11: a connection closed long ago (RST) and its 5-tuple opened again:
+ * the old one's DELETE is batched, the new one's CREATE sent at once, the
+ * DELETE lands second and must not take the new entry away. */
+TEST(reused_port_keeps_the_new_connections_backup_entry)
+{
+    struct gw_cluster *g = cluster3();
+    struct bt_flow_key k = ckey(6, 1, 2000);
+    int o, b;
+    REQUIRE(g);
+    rx(g, pkt(6, 1, 2000, 0, BT_TCP_SYN, ""), 0, 1000);
+    tx(g, 90000, NULL, NULL, 0);
+    rx(g, pkt(6, 1, 2000, 0, BT_TCP_FIN | BT_TCP_ACK, ""), 0, 100000);
+    rx(g, pkt(6, 1, 2000, 0, BT_TCP_RST, ""), 0, 200000);
+    tx(g, 1000 * MS, NULL, NULL, 0);
+    rx(g, pkt(6, 1, 2000, 0, BT_TCP_SYN, ""), 0, 1000 * MS);
+    REQUIRE(gw_flow_where(g, &k, &o, &b, NULL) == 0);
+    REQUIRE(o > 0 && b > 0);
+    for (uint64_t t = 1000 * MS + 10000; t <= 1003 * MS; t += 10000) {
+        unsigned n = tx(g, t, NULL, NULL, 0);
+        CHECK(n == 0 || backup_at(g, b, o, &k));   /* released: the backup has it */
+    }
+    CHECK(backup_at(g, b, o, &k));   /* and keeps it after the DELETE's batch */
+    gw_cluster_free(g);
+}
+
+/* t1 9: RST, the 5-tuple reused before the DELETE's batch leaves, the
+ * handshake, the owner dies before the next flush: the backup must take
+ * the connection over and pass the client's data. */
+TEST(reused_port_survives_the_owners_death)
+{
+    struct gw_cluster *g = cluster3();
+    struct bt_flow_key k = ckey(6, 1, 2000);
+    struct gw_stats st;
+    unsigned srv = 0;
+    int o, b;
+    REQUIRE(g);
+    rx(g, pkt(6, 1, 2000, 0, BT_TCP_SYN, ""), 0, 1000);
+    tx(g, 90000, NULL, NULL, 0);
+    rx(g, pkt(6, 1, 2000, 0, BT_TCP_RST, ""), 0, 100000);
+    tx(g, 1099000, NULL, NULL, 0);
+    rx(g, pkt(6, 1, 2000, 0, BT_TCP_SYN, ""), 0, 1099500);
+    tx(g, 1200000, NULL, NULL, 0);
+    rx(g, pkt(6, 1, 2000, 1, BT_TCP_SYN | BT_TCP_ACK, ""), 1, 1250000);
+    rx(g, pkt(6, 1, 2000, 0, BT_TCP_ACK, ""), 0, 1260000);
+    tx(g, 1300000, NULL, NULL, 0);
+    REQUIRE(gw_flow_where(g, &k, &o, &b, NULL) == 0);
+    REQUIRE(o > 0 && b > 0);
+    CHECK_EQ_INT(gw_fail(g, 1800000, o), 0);
+    tx(g, 300 * MS, NULL, NULL, 0);
+    gw_get_stats(g, &st);
+    uint64_t before = st.drops_state;
+    rx(g, pkt(6, 1, 2000, 0, BT_TCP_ACK | BT_TCP_PSH, "data"), 0, 300 * MS);
+    tx(g, 301 * MS, &srv, NULL, 0);
+    CHECK_EQ_INT(srv, 1);
+    gw_get_stats(g, &st);
+    CHECK_EQ_INT(st.drops_state, before);
+    gw_cluster_free(g);
+}
+
+__attribute__((constructor)) static void pool_init(void)
+{
+    pool = bt_pktpool_new(4096, 2048);
+}
