@@ -73,27 +73,35 @@ uint32_t gw_defer_push(struct gw_member *m, struct bt_pkt *p, uint64_t deadline,
     struct gw_dslot *s;
     uint32_t a;
 
-    if (d->n == d->cap) {
-        uint32_t cap = d->cap ? d->cap * 2 : 256;
-        struct gw_dslot *ne = malloc(cap * sizeof(*ne));
-        if (!ne)
-            return GW_DSLOT_NONE;
-        for (uint32_t i = 0; i < d->n; i++)
-            ne[(d->base + i) & (cap - 1)] = d->e[(d->base + i) & (d->cap - 1)];
-        free(d->e);
-        d->e = ne;
-        d->cap = cap;
-    }
-    a = d->base + d->n++;
-    s = dslot_at(d, a);
-    s->deadline = deadline;
-    s->pkt = p;
-    s->gen = gen;
-    s->next = GW_DSLOT_NONE;
-    s->mseq = 0;
-    s->mto = 0;
-    s->ord = 0;
-    s->cancelled = false;
+    do {
+        if (d->n == d->cap) {
+            uint32_t cap = d->cap ? d->cap * 2 : 256;
+            struct gw_dslot *ne = malloc(cap * sizeof(*ne));
+            if (!ne)
+                return GW_DSLOT_NONE;
+            for (uint32_t i = 0; i < d->n; i++)
+                ne[(d->base + i) & (cap - 1)] = d->e[(d->base + i) & (d->cap - 1)];
+            free(d->e);
+            d->e = ne;
+            d->cap = cap;
+        }
+        a = d->base + d->n++;
+        s = dslot_at(d, a);
+        s->deadline = deadline;
+        s->pkt = p;
+        s->gen = gen;
+        s->next = GW_DSLOT_NONE;
+        s->mseq = 0;
+        s->mto = 0;
+        s->ord = 0;
+        s->cancelled = false;
+        /* the index wraps after 2^32 slots: the one that reads as
+         * GW_DSLOT_NONE (out of memory, the end of a chain) stays empty */
+        if (a == GW_DSLOT_NONE) {
+            s->pkt = NULL;
+            s->cancelled = true;
+        }
+    } while (a == GW_DSLOT_NONE);
     gw_member_touch_next(m, deadline);
     return a;
 }

@@ -2,8 +2,8 @@
 /*
  * HyperSync's defer and the order of sync records (gateway/gw_member.c),
  * looking inside the members (gw_priv.h): a reused 5-tuple keeps its
- * backup entry. Each case is one defect a review found (issue 3,
- * 2026-12-02).
+ * backup entry, the defer slot index wraps through 2^32. Each case is one
+ * defect a review found (issue 3, 2026-12-02).
  */
 #include <errno.h>
 #include <string.h>
@@ -146,6 +146,36 @@ TEST(reused_port_survives_the_owners_death)
     gw_get_stats(g, &st);
     CHECK_EQ_INT(st.drops_state, before);
     gw_cluster_free(g);
+}
+
+/* t1 8: the defer slot index started 40 below 2^32: slot 0xFFFFFFFF reads as
+ * "none"; every SYN leaves once, by its ACK, and the pool gets every
+ * buffer back exactly once. */
+TEST(defer_slot_index_wraps_through_2_32)
+{
+    struct gw_cluster *g = cluster3();
+    struct gw_stats st;
+    unsigned out = 0, avail = bt_pktpool_avail(pool);
+    REQUIRE(g);
+    for (unsigned id = 1; id <= 3; id++)
+        g->m[id].defer.base = UINT32_MAX - 40;
+    for (uint32_t r = 0; r < 6; r++) {
+        struct bt_pkt *b[40];
+        uint64_t t = 1000 + (uint64_t)r * 100000;
+        for (uint32_t i = 0; i < 40; i++)
+            b[i] = pkt(6, 1 + r * 40 + i, 2000, 0, BT_TCP_SYN, "");
+        gw_rx(g, t, 0, b, 40);
+        out += tx(g, t + 90000, NULL, NULL, 0);
+    }
+    CHECK_EQ_INT(out, 240);
+    CHECK(g->m[1].defer.base - (UINT32_MAX - 40) > 40);   /* it did wrap */
+    out += tx(g, 100 * MS, NULL, NULL, 0);
+    CHECK_EQ_INT(out, 240);
+    gw_get_stats(g, &st);
+    CHECK_EQ_INT(st.drops_full, 0);
+    CHECK_EQ_INT(st.defer_timeouts, 0);
+    gw_cluster_free(g);
+    CHECK_EQ_INT(bt_pktpool_avail(pool), avail);
 }
 
 __attribute__((constructor)) static void pool_init(void)
