@@ -584,12 +584,26 @@ static void handle_owned(struct gw_cluster *g, struct gw_member *m, struct gw_co
         drop(g, m, x->pkt, 1);
         return;
     }
-    if (p->proto == 6) {
-        if ((p->tcp_flags & BT_TCP_SYN) && defer_held(m, c)) {
-            /* a retransmitted SYN while the first waits for the backup */
+    if (c->flags & CONN_DEFERRED) {
+        if (defer_held(m, c)) {
+            /* its first packet waits for the backup: nothing of the
+             * connection overtakes it (dropped, counted out of state: a
+             * retransmitted SYN, a second UDP packet, anything from the
+             * server, which has seen nothing yet); a RST from the client
+             * takes the held packet with it and closes the connection,
+             * so nothing of it reaches the server */
+            if (p->proto == 6 && (p->tcp_flags & BT_TCP_RST) && from_client) {
+                m->st.drops++;
+                m->st.drops_state++;
+                g->st.drops_state++;   /* the held packet */
+                gw_member_remove(g, m, c, now, true);
+            }
             drop(g, m, x->pkt, 0);
             return;
         }
+        c->flags &= (uint8_t)~CONN_DEFERRED;   /* released: no slot to look at again */
+    }
+    if (p->proto == 6) {
         switch (gw_tcp_track(&c->state, &c->fin, p->tcp_flags, from_client, c->flags & CONN_LOOSE)) {
         case GW_TCP_INVALID:
             drop(g, m, x->pkt, 0);

@@ -2,8 +2,9 @@
 /*
  * HyperSync's defer and the order of sync records (gateway/gw_member.c),
  * looking inside the members (gw_priv.h): a reused 5-tuple keeps its
- * backup entry, the defer slot index wraps through 2^32. Each case is one
- * defect a review found (issue 3, 2026-12-02).
+ * backup entry, the defer slot index wraps through 2^32, nothing of a
+ * connection overtakes its held first packet. Each case is one defect a
+ * review found (issue 3, 2026-12-02).
  */
 #include <errno.h>
 #include <string.h>
@@ -176,6 +177,56 @@ TEST(defer_slot_index_wraps_through_2_32)
     CHECK_EQ_INT(st.defer_timeouts, 0);
     gw_cluster_free(g);
     CHECK_EQ_INT(bt_pktpool_avail(pool), avail);
+}
+
+/* t1 1: a client RST while its SYN is held: the held SYN goes with it and
+ * the connection closes, nothing reaches the server; the backup's entry
+ * goes too. */
+TEST(client_rst_while_the_syn_is_held_closes_it)
+{
+    struct gw_cluster *g = cluster3();
+    struct bt_flow_key k = ckey(6, 1, 2000);
+    struct gw_stats st;
+    unsigned srv = 0;
+    int o, b;
+    REQUIRE(g);
+    rx(g, pkt(6, 1, 2000, 0, BT_TCP_SYN, ""), 0, 1000);
+    REQUIRE(gw_flow_where(g, &k, &o, &b, NULL) == 0);
+    CHECK_EQ_INT(tx(g, 11000, NULL, NULL, 0), 0);   /* held: the ACK is 2 x 20 us away */
+    rx(g, pkt(6, 1, 2000, 0, BT_TCP_RST, ""), 0, 11000);
+    tx(g, 5 * MS, &srv, NULL, 0);
+    CHECK_EQ_INT(srv, 0);
+    CHECK_EQ_INT(gw_flow_where(g, &k, &o, &b, NULL), -ENOENT);
+    for (unsigned id = 1; id <= 3; id++) {
+        struct gw_conn *c = bt_flowtab_lookup(g->m[id].conns, &k);
+        CHECK(!c);
+    }
+    gw_get_stats(g, &st);
+    CHECK_EQ_INT(st.drops_state, 2);   /* the held SYN and the RST */
+    CHECK_EQ_INT(st.defer_timeouts, 0);
+    gw_cluster_free(g);
+}
+
+/* t1 2: a UDP flow's second packet while its first is held: dropped (out
+ * of state), never ahead of the first. */
+TEST(second_udp_packet_does_not_overtake_the_held_first)
+{
+    struct gw_cluster *g = cluster3();
+    struct gw_stats st;
+    char order[8];
+    REQUIRE(g);
+    rx(g, pkt(17, 1, 2000, 0, 0, "1"), 0, 1000);
+    rx(g, pkt(17, 1, 2000, 0, 0, "2"), 0, 5000);
+    tx(g, 10000, NULL, order, sizeof(order));
+    CHECK_EQ_STR(order, "");
+    tx(g, MS, NULL, order, sizeof(order));
+    CHECK_EQ_STR(order, "1");
+    rx(g, pkt(17, 1, 2000, 0, 0, "3"), 0, 2 * MS);   /* released: the flow goes on */
+    tx(g, 3 * MS, NULL, order, sizeof(order));
+    CHECK_EQ_STR(order, "3");
+    gw_get_stats(g, &st);
+    CHECK_EQ_INT(st.drops_state, 1);
+    gw_cluster_free(g);
 }
 
 __attribute__((constructor)) static void pool_init(void)
