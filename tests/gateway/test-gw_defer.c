@@ -90,16 +90,25 @@ static bool backup_at(struct gw_cluster *g, int id, int owner, const struct bt_f
     return c && c->role == ROLE_BACKUP && c->peer == owner;
 }
 
+/* A cluster of 3 where client 1 port 2000 sent its SYN at 1 us; *k: its key. */
+static struct gw_cluster *syn_sent(struct bt_flow_key *k)
+{
+    struct gw_cluster *g = cluster3();
+    *k = ckey(6, 1, 2000);
+    if (g)
+        rx(g, pkt(6, 1, 2000, 0, BT_TCP_SYN, ""), 0, 1000);
+    return g;
+}
+
 /* t1 11: a connection closed long ago (RST) and its 5-tuple opened again:
  * the old one's DELETE is batched, the new one's CREATE sent at once, the
  * DELETE lands second and must not take the new entry away. */
 TEST(reused_port_keeps_the_new_connections_backup_entry)
 {
-    struct gw_cluster *g = cluster3();
-    struct bt_flow_key k = ckey(6, 1, 2000);
+    struct bt_flow_key k;
+    struct gw_cluster *g = syn_sent(&k);
     int o, b;
     REQUIRE(g);
-    rx(g, pkt(6, 1, 2000, 0, BT_TCP_SYN, ""), 0, 1000);
     tx(g, 90000, NULL, NULL, 0);
     rx(g, pkt(6, 1, 2000, 0, BT_TCP_FIN | BT_TCP_ACK, ""), 0, 100000);
     rx(g, pkt(6, 1, 2000, 0, BT_TCP_RST, ""), 0, 200000);
@@ -120,13 +129,12 @@ TEST(reused_port_keeps_the_new_connections_backup_entry)
  * the connection over and pass the client's data. */
 TEST(reused_port_survives_the_owners_death)
 {
-    struct gw_cluster *g = cluster3();
-    struct bt_flow_key k = ckey(6, 1, 2000);
+    struct bt_flow_key k;
+    struct gw_cluster *g = syn_sent(&k);
     struct gw_stats st;
     unsigned srv = 0;
     int o, b;
     REQUIRE(g);
-    rx(g, pkt(6, 1, 2000, 0, BT_TCP_SYN, ""), 0, 1000);
     tx(g, 90000, NULL, NULL, 0);
     rx(g, pkt(6, 1, 2000, 0, BT_TCP_RST, ""), 0, 100000);
     tx(g, 1099000, NULL, NULL, 0);
@@ -184,13 +192,12 @@ TEST(defer_slot_index_wraps_through_2_32)
  * goes too. */
 TEST(client_rst_while_the_syn_is_held_closes_it)
 {
-    struct gw_cluster *g = cluster3();
-    struct bt_flow_key k = ckey(6, 1, 2000);
+    struct bt_flow_key k;
+    struct gw_cluster *g = syn_sent(&k);
     struct gw_stats st;
     unsigned srv = 0;
     int o, b;
     REQUIRE(g);
-    rx(g, pkt(6, 1, 2000, 0, BT_TCP_SYN, ""), 0, 1000);
     REQUIRE(gw_flow_where(g, &k, &o, &b, NULL) == 0);
     CHECK_EQ_INT(tx(g, 11000, NULL, NULL, 0), 0);   /* held: the ACK is 2 x 20 us away */
     rx(g, pkt(6, 1, 2000, 0, BT_TCP_RST, ""), 0, 11000);
