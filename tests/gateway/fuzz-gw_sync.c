@@ -2,7 +2,7 @@
 /*
  * libFuzzer entry for the HyperSync decoder (gateway/gw_sync.c): any bytes
  * either decode or are rejected whole; what decodes re-encodes to the same
- * bytes (version 1 has one encoding: reserved fields are zero), so nothing
+ * bytes (version 2 has one encoding: reserved fields are zero), so nothing
  * the decoder accepts is misread.
  */
 #include <stdint.h>
