@@ -945,6 +945,12 @@ static void judge(struct vf_report *r)
         if (c->judged && !c->pass)
             snprintf(c->message + strlen(c->message), sizeof(c->message) - strlen(c->message),
                      "; expected at most %.3f%% each way", t->max_loss_pct);
+        json_int_t early = json_integer_value(json_object_get(r->loss, "left_before_entering"));
+        if (early)
+            snprintf(c->message + strlen(c->message), sizeof(c->message) - strlen(c->message),
+                     "; %lld packets left before they entered: the link captures' clocks differ "
+                     "by up to %.3f ms (not loss)", (long long)early,
+                     json_real_value(json_object_get(r->loss, "clock_skew_max_us")) / 1e3);
     } else {
         snprintf(c->message, sizeof(c->message), "not judged: no client and server captures");
     }

@@ -454,6 +454,9 @@ struct lctx {
     const struct vf_nat *nat;
     int links[2];
     uint64_t in[2], out[2], seq;
+    /* packets seen leaving before they entered (the two captures' clocks
+     * apart by more than the transit time), and by how much at most */
+    uint64_t early, early_max_ns;
     uint64_t *lat;      /* transit times, ns */
     size_t nlat, caplat;
     struct brec *b;     /* records of time stamp bts */
@@ -553,13 +556,18 @@ static int match(struct lctx *c, const struct brec *r)
     if (r->entering) {
         c->in[r->dir]++;
         /* after copies that left without entering (n < 0) an entering one
-         * cancels one of them (the pass before this one stored its time at
-         * ts[n], in front of the array: with n -2 or less over the flow
-         * table's links) */
-        if (f->n < 0)
+         * is one of them: it went through, seen first on the far link (the
+         * pass before this one stored its time at ts[n], in front of the
+         * array: with n -2 or less over the flow table's links) */
+        if (f->n < 0) {
+            uint64_t d = c->bts - f->ts[-f->n - 1];
             f->n++;
-        else if (f->n < 8)
+            c->out[r->dir]++;
+            c->early++;
+            c->early_max_ns = d > c->early_max_ns ? d : c->early_max_ns;
+        } else if (f->n < 8) {
             f->ts[f->n++] = c->bts;
+        }
     } else if (f->n > 0) {
         /* the newest entry: a retransmission that got through is matched
          * with itself, and the dropped original stays lost */
@@ -575,7 +583,10 @@ static int match(struct lctx *c, const struct brec *r)
         f->n--;
         c->out[r->dir]++;
     } else if (f->n > -8) {
-        f->n--;  /* left without entering: made by the cluster */
+        /* left without entering: made by the cluster, or entering later on
+         * a clock behind this link's */
+        f->ts[-f->n] = c->bts;
+        f->n--;
     }
     if (f->n == 0)
         waits_remove(&c->wait, j);
@@ -699,14 +710,15 @@ static int report(struct lctx *c, void **json_out)
         p99 = (double)select_kth(c->lat, n, (size_t)((double)(n - 1) * 0.99)) / 1e3;
     }
     *json_out = json_pack(
-        "{s:{s:I, s:I, s:I, s:f}, s:{s:I, s:I, s:I, s:f}, s:{s:f, s:f, s:f}, s:I, s:I, s:o}",
+        "{s:{s:I, s:I, s:I, s:f}, s:{s:I, s:I, s:I, s:f}, s:{s:f, s:f, s:f}, s:I, s:I, s:o, s:I, s:f}",
         "c2s", "in", (json_int_t)c->in[0], "out", (json_int_t)c->out[0], "lost",
         (json_int_t)lost[0], "loss_pct",
         c->in[0] ? 100.0 * (double)lost[0] / (double)c->in[0] : 0.0, "s2c", "in",
         (json_int_t)c->in[1], "out", (json_int_t)c->out[1], "lost", (json_int_t)lost[1],
         "loss_pct", c->in[1] ? 100.0 * (double)lost[1] / (double)c->in[1] : 0.0, "latency_us",
         "p50", p50, "p99", p99, "max", mx, "injected_rsts", (json_int_t)rsts, "unmatched_out",
-        (json_int_t)unmatched_out, "offenders", off);
+        (json_int_t)unmatched_out, "offenders", off, "left_before_entering", (json_int_t)c->early,
+        "clock_skew_max_us", (double)c->early_max_ns / 1e3);
     return 0;
 }
 

@@ -137,6 +137,7 @@ struct ref_lctx {
     const struct vf_nat *nat;
     int links[2];
     uint64_t in[2], out[2];
+    uint64_t early, early_max;  /* left before they entered, by up to (ns) */
     double *lat;
     size_t nlat, caplat;
 };
@@ -179,12 +180,19 @@ static int ref_handle(struct ref_lctx *c, const struct ref_batch_rec *r, int pha
     f->fk = ck;
     if (entering) {
         c->in[dir]++;
-        /* the one change: n < 0 went to ts[n] (out of the array; with -2
-         * or less over the flow table's links), now it only counts */
-        if (f->n < 0)
+        /* the changes: n < 0 went to ts[n] (out of the array; with -2
+         * or less over the flow table's links); an entry after copies left
+         * is one of them seen late (a clock behind the other link's): it
+         * went through */
+        if (f->n < 0) {
+            uint64_t d = r->ts - f->ts[-f->n - 1];
             f->n++;
-        else if (f->n < 8)
+            c->out[dir]++;
+            c->early++;
+            c->early_max = d > c->early_max ? d : c->early_max;
+        } else if (f->n < 8) {
             f->ts[f->n++] = r->ts;
+        }
     } else if (f->n > 0) {
         /* the newest entry: a retransmission that got through is matched
          * with itself, and the dropped original stays lost */
@@ -192,7 +200,8 @@ static int ref_handle(struct ref_lctx *c, const struct ref_batch_rec *r, int pha
         f->n--;
         c->out[dir]++;
     } else if (f->n > -8) {
-        f->n--;  /* left without entering: made by the cluster */
+        f->ts[-f->n] = r->ts;
+        f->n--;  /* left without entering: made by the cluster, or early */
     }
     if (f->n == 0)
         bt_flowtab_remove(c->wait, f);
@@ -300,7 +309,7 @@ static int ref_loss(const char *client, const char *server, const struct vf_nat 
             lost[d] = c.in[d] > c.out[d] ? c.in[d] - c.out[d] : 0;
         size_t n = c.nlat;
         json_t *o = json_pack(
-            "{s:{s:I, s:I, s:I, s:f}, s:{s:I, s:I, s:I, s:f}, s:{s:f, s:f, s:f}, s:I, s:I, s:o}",
+            "{s:{s:I, s:I, s:I, s:f}, s:{s:I, s:I, s:I, s:f}, s:{s:f, s:f, s:f}, s:I, s:I, s:o, s:I, s:f}",
             "c2s", "in", (json_int_t)c.in[0], "out", (json_int_t)c.out[0], "lost",
             (json_int_t)lost[0], "loss_pct",
             c.in[0] ? 100.0 * (double)lost[0] / (double)c.in[0] : 0.0, "s2c", "in",
@@ -308,7 +317,8 @@ static int ref_loss(const char *client, const char *server, const struct vf_nat 
             "loss_pct", c.in[1] ? 100.0 * (double)lost[1] / (double)c.in[1] : 0.0, "latency_us",
             "p50", n ? c.lat[(n - 1) / 2] : 0.0, "p99", n ? c.lat[(size_t)((double)(n - 1) * 0.99)] : 0.0,
             "max", n ? c.lat[n - 1] : 0.0, "injected_rsts", (json_int_t)rsts, "unmatched_out",
-            (json_int_t)unmatched_out, "offenders", cnt.off);
+            (json_int_t)unmatched_out, "offenders", cnt.off, "left_before_entering",
+            (json_int_t)c.early, "clock_skew_max_us", (double)c.early_max / 1e3);
         *json_out = o;
     }
 out:
@@ -674,9 +684,11 @@ TEST(loss_latency_and_injected_rst)
     CHECK(strstr(e.msg, "/nonexistent.pcap") != NULL);
 }
 
-/* A packet that leaves three times before it enters three times: each
- * entry cancels one exit (the pass before stored the entry's time at
- * ts[n] with n < 0, in front of the array: under ASan a heap overflow). */
+/* A packet that leaves three times before it enters three times (the
+ * client link's clock 1 us behind the server link's): each entry is one of
+ * the exits seen late, so nothing is lost and the skew is reported (the pass
+ * before stored the entry's time at ts[n] with n < 0, in front of the
+ * array: under ASan a heap overflow; and it counted all three lost). */
 TEST(left_before_entering)
 {
     char dir[] = "/tmp/bt-vfl-XXXXXX", cp[300], sp[300];
@@ -695,8 +707,12 @@ TEST(left_before_entering)
     REQUIRE(vf_loss(cp, sp, NULL, &out, &e) == 0);
     json_t *r = out, *c2s = json_object_get(r, "c2s");
     CHECK_EQ_INT(json_integer_value(json_object_get(c2s, "in")), 3);
-    CHECK_EQ_INT(json_integer_value(json_object_get(c2s, "out")), 0);
+    CHECK_EQ_INT(json_integer_value(json_object_get(c2s, "out")), 3);
+    CHECK_EQ_INT(json_integer_value(json_object_get(c2s, "lost")), 0);
     CHECK_EQ_INT(json_integer_value(json_object_get(r, "unmatched_out")), 0);
+    CHECK_EQ_INT(json_integer_value(json_object_get(r, "left_before_entering")), 3);
+    /* each entry takes the newest exit: 2000-1002, 2001-1001, 2002-1000 ns */
+    CHECK_NEAR(json_real_value(json_object_get(r, "clock_skew_max_us")), 1.002, 1e-9);
     CHECK_EQ_INT(json_array_size(json_object_get(r, "offenders")), 0);
     json_decref(r);
 }
