@@ -165,13 +165,23 @@ void gw_defer_ack(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint8_t
     struct gw_dmsg *dm = NULL;
     uint32_t a;
 
-    /* the ACKs of one backup come back in order, those of several
-     * interleave: the message is near the front */
-    for (uint32_t i = 0; i < d->mn; i++) {
-        struct gw_dmsg *x = &d->msg[(d->mhead + i) & (d->mcap - 1)];
-        if (x->seq == r->ack_seq && x->to == from && !x->done) {
-            dm = x;
-            break;
+    /* the messages are in the order they were sent, so their sequence
+     * numbers (the sender's, one per message) grow from the head's: the
+     * head (the ACKs of one backup come back in order), else a binary
+     * search, not a scan of every message whose ACK was lost */
+    if (d->mn) {
+        uint32_t s0 = d->msg[d->mhead].seq, want = r->ack_seq - s0, lo = 0, hi = d->mn;
+        while (lo < hi) {
+            uint32_t mid = want ? lo + (hi - lo) / 2 : 0;
+            if (d->msg[(d->mhead + mid) & (d->mcap - 1)].seq - s0 < want)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < d->mn) {
+            struct gw_dmsg *x = &d->msg[(d->mhead + lo) & (d->mcap - 1)];
+            if (x->seq == r->ack_seq && x->to == from && !x->done)
+                dm = x;
         }
     }
     if (!dm)

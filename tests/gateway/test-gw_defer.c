@@ -236,6 +236,54 @@ TEST(second_udp_packet_does_not_overtake_the_held_first)
     gw_cluster_free(g);
 }
 
+/* The ACK finds its message by a binary search over the unacknowledged
+ * ones (their sequence numbers grow, through 2^32 too): 100 messages of one
+ * held packet each, numbered across the wrap, acknowledged in a scattered
+ * order, each releases its own packet once; a duplicate, a foreign (another
+ * backup's) and an unknown ACK release nothing. */
+TEST(acks_in_any_order_find_their_message_across_the_seq_wrap)
+{
+    struct gw_cluster *g = cluster3();
+    struct gw_member *m;
+    struct gw_sync_rec r;
+    unsigned out = 0;
+    REQUIRE(g);
+    m = &g->m[1];
+    for (uint32_t i = 0; i < 100; i++) {
+        struct bt_pkt *p = pkt(6, 1 + i, 2000, 0, BT_TCP_SYN, "");
+        uint32_t a;
+        p->ts_ns = 1000;
+        p->port = 1;
+        a = gw_defer_push(m, p, 20 * MS, i + 1);
+        REQUIRE(a != GW_DSLOT_NONE);
+        gw_defer_sent(m, UINT32_MAX - 49 + i, 2, a, a, 20 * MS);
+    }
+    memset(&r, 0, sizeof(r));
+    r.type = GW_SYNC_ACK;
+    r.ack_bits = 1;
+    for (uint32_t k = 0; k < 100; k++) {
+        uint32_t i = (k * 37 + 11) % 100;   /* a permutation of 0..99 */
+        unsigned n;
+        r.ack_seq = UINT32_MAX - 49 + i;
+        gw_defer_ack(g, m, 2000 + k, 3, &r);          /* foreign: not this message's backup */
+        CHECK_EQ_INT(tx(g, 2000 + k, NULL, NULL, 0), 0);
+        gw_defer_ack(g, m, 2000 + k, 2, &r);
+        n = tx(g, 2000 + k, NULL, NULL, 0);
+        if (n != 1)
+            fprintf(stderr, "ack of message %u released %u\n", i, n), bt_test_failed = 1;
+        out += n;
+        gw_defer_ack(g, m, 2000 + k, 2, &r);          /* a duplicate */
+        CHECK_EQ_INT(tx(g, 2000 + k, NULL, NULL, 0), 0);
+    }
+    r.ack_seq = UINT32_MAX - 60;                       /* before the first */
+    gw_defer_ack(g, m, 3000, 2, &r);
+    r.ack_seq = 60;                                    /* after the last */
+    gw_defer_ack(g, m, 3000, 2, &r);
+    CHECK_EQ_INT(out, 100);
+    CHECK_EQ_INT(tx(g, 30 * MS, NULL, NULL, 0), 0);   /* nothing left for the timeout */
+    gw_cluster_free(g);
+}
+
 __attribute__((constructor)) static void pool_init(void)
 {
     pool = bt_pktpool_new(4096, 2048);
