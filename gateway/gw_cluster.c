@@ -621,7 +621,10 @@ static void build_dist(struct gw_cluster *g)
     free(old);
 }
 
-/* The bucket table changed: every live member re-checks its connections. */
+/* The bucket table changed: every live member re-checks its connections,
+ * and what that queued (the BULK filling a promoted connection's new
+ * backup, DELETEs to backups no longer wanted) leaves now, not a sync batch
+ * later: until it lands a second failure would lose those connections. */
 static void rebuild(struct gw_cluster *g, uint64_t t)
 {
     build_dist(g);
@@ -629,6 +632,8 @@ static void rebuild(struct gw_cluster *g, uint64_t t)
         struct gw_member *m = &g->m[id];
         if (m->present && m->alive) {
             gw_member_resync(g, m, t);
+            if (m->npend)
+                flush(g, m, t);
             member_next(m, g);
         }
     }
