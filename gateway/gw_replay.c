@@ -171,134 +171,79 @@ out:
 
 /* ---- events: JSON lines (events.jsonl schema, absolute t) ---- */
 
+struct jsonl_ctx {
+    const char *path;
+    struct action *a;
+    size_t n, cap;
+};
+
+static int jsonl_event(void *ctx, const char *line, size_t len, json_t *o, unsigned lineno,
+                       struct bt_err *e)
+{
+    struct jsonl_ctx *c = ctx;
+    const char *path = c->path, *ev;
+    enum bt_event_kind kind;
+    struct action *x;
+    json_t *v;
+
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 64;
+        struct action *na = nc > MAX_ACTIONS ? NULL : realloc(c->a, nc * sizeof(*na));
+        if (!na)
+            return bt_err_set(e, "%s:%u: at most %d events", path, lineno, MAX_ACTIONS);
+        c->a = na;
+        c->cap = nc;
+    }
+    x = &c->a[c->n];
+    memset(x, 0, sizeof(*x));
+    x->line = lineno;
+    x->weight = -1;
+    /* exact to the nanosecond from the decimal text, as every reader */
+    if (bt_jsonl_time_ns(line, len, o, &x->t_ns) < 0)
+        return bt_err_set(e, "%s:%u: \"t\" must be seconds (a number 0..1e10)", path, lineno);
+    v = json_object_get(o, "event");
+    ev = json_is_string(v) ? json_string_value(v) : "";
+    if (bt_event_kind_parse(ev, &kind) < 0)
+        return bt_err_set(e, "%s:%u: \"event\" must be sgm_down, sgm_up, sgm_join, weight or policy",
+                          path, lineno);
+    x->kind = kind;
+    c->n++;
+    if (kind == BT_EV_POLICY) {
+        struct bt_err pe = {""};
+        if (!(x->policy = malloc(sizeof(*x->policy))))
+            return bt_err_setr(e, -ENOMEM, "out of memory");
+        if (!(v = json_object_get(o, "policy")))
+            return bt_err_set(e, "%s:%u: a policy event needs \"policy\": {\"default\", \"rules\"}",
+                              path, lineno);
+        if (gw_policy_from_json(v, x->policy, &pe) < 0)
+            return bt_err_set(e, "%s:%u: %s", path, lineno, pe.msg);
+        return 0;
+    }
+    v = json_object_get(o, "sgm");
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > GW_MAX_MEMBERS)
+        return bt_err_set(e, "%s:%u: \"sgm\" must be 1..64", path, lineno);
+    x->sgm = (int)json_integer_value(v);
+    if ((v = json_object_get(o, "weight"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 512)
+            return bt_err_set(e, "%s:%u: \"weight\" must be 0..512", path, lineno);
+        x->weight = (int)json_integer_value(v);
+    }
+    if (kind == BT_EV_WEIGHT && x->weight < 0)
+        return bt_err_set(e, "%s:%u: a weight event needs \"weight\"", path, lineno);
+    return 0;
+}
+
 static int jsonl_events(const char *path, struct action **out, size_t *nout, struct bt_err *e)
 {
-    FILE *f = fopen(path, "r");
-    struct action *a = NULL;
-    size_t n = 0, cap = 0;
-    char *buf = NULL;
-    size_t bcap = 0;
-    unsigned lineno = 0;
-    int r = -EINVAL;
+    struct jsonl_ctx c = {path, NULL, 0, 0};
+    int r = bt_jsonl_each(path, jsonl_event, &c, e);
 
-    if (!f)
-        return bt_err_setr(e, -errno, "%s: cannot open: %s", path, strerror(errno));
-    for (;;) {
-        ssize_t len = getline(&buf, &bcap, f);
-        json_error_t jerr;
-        json_t *o, *v;
-        struct action *x;
-        const char *ev;
-        enum bt_event_kind kind;
-        if (len < 0) {
-            /* a read error (a directory, EIO) is not the end of the events */
-            if (ferror(f)) {
-                int er = errno ? errno : EIO;
-                r = bt_err_setr(e, -er, "%s: cannot read after line %u: %s", path, lineno, strerror(er));
-                goto out;
-            }
-            break;
-        }
-        lineno++;
-        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
-            buf[--len] = 0;
-        if (len == 0)
-            continue;
-        if (memchr(buf, 0, (size_t)len)) {
-            bt_err_set(e, "%s:%u: NUL byte in a text line", path, lineno);
-            goto out;
-        }
-        if (!(o = json_loadb(buf, (size_t)len, JSON_REJECT_DUPLICATES, &jerr))) {
-            bt_err_set(e, "%s:%u:%d: %s", path, lineno, jerr.column, jerr.text);
-            goto out;
-        }
-        if (!json_is_object(o)) {
-            json_decref(o);
-            bt_err_set(e, "%s:%u: expected a JSON object", path, lineno);
-            goto out;
-        }
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            struct action *na = nc > MAX_ACTIONS ? NULL : realloc(a, nc * sizeof(*na));
-            if (!na) {
-                json_decref(o);
-                bt_err_set(e, "%s:%u: at most %d events", path, lineno, MAX_ACTIONS);
-                goto out;
-            }
-            a = na;
-            cap = nc;
-        }
-        x = &a[n];
-        memset(x, 0, sizeof(*x));
-        x->line = lineno;
-        x->weight = -1;
-        /* exact to the nanosecond from the decimal text, as every reader */
-        if (bt_jsonl_time_ns(buf, (size_t)len, o, &x->t_ns) < 0) {
-            json_decref(o);
-            bt_err_set(e, "%s:%u: \"t\" must be seconds (a number 0..1e10)", path, lineno);
-            goto out;
-        }
-        v = json_object_get(o, "event");
-        ev = json_is_string(v) ? json_string_value(v) : "";
-        if (bt_event_kind_parse(ev, &kind) < 0) {
-            json_decref(o);
-            bt_err_set(e, "%s:%u: \"event\" must be sgm_down, sgm_up, sgm_join, weight or policy", path, lineno);
-            goto out;
-        }
-        x->kind = kind;
-        n++;
-        if (kind == BT_EV_POLICY) {
-            struct bt_err pe = {""};
-            if (!(x->policy = malloc(sizeof(*x->policy)))) {
-                json_decref(o);
-                r = bt_err_setr(e, -ENOMEM, "out of memory");
-                goto out;
-            }
-            if (!(v = json_object_get(o, "policy"))) {
-                json_decref(o);
-                bt_err_set(e, "%s:%u: a policy event needs \"policy\": {\"default\", \"rules\"}", path, lineno);
-                goto out;
-            }
-            if (gw_policy_from_json(v, x->policy, &pe) < 0) {
-                json_decref(o);
-                bt_err_set(e, "%s:%u: %s", path, lineno, pe.msg);
-                goto out;
-            }
-            json_decref(o);
-            continue;
-        }
-        v = json_object_get(o, "sgm");
-        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > GW_MAX_MEMBERS) {
-            json_decref(o);
-            bt_err_set(e, "%s:%u: \"sgm\" must be 1..64", path, lineno);
-            goto out;
-        }
-        x->sgm = (int)json_integer_value(v);
-        if ((v = json_object_get(o, "weight"))) {
-            if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 512) {
-                json_decref(o);
-                bt_err_set(e, "%s:%u: \"weight\" must be 0..512", path, lineno);
-                goto out;
-            }
-            x->weight = (int)json_integer_value(v);
-        }
-        if (kind == BT_EV_WEIGHT && x->weight < 0) {
-            json_decref(o);
-            bt_err_set(e, "%s:%u: a weight event needs \"weight\"", path, lineno);
-            goto out;
-        }
-        json_decref(o);
-    }
-    r = 0;
-out:
-    free(buf);
-    fclose(f);
     if (r < 0) {
-        free_actions(a, n);
+        free_actions(c.a, c.n);
         return r;
     }
-    *out = a;
-    *nout = n;
+    *out = c.a;
+    *nout = c.n;
     return 0;
 }
 

@@ -765,68 +765,98 @@ static int nat_rec(const struct jl *c, json_t *o, void *rec)
     return 0;
 }
 
-static int read_jsonl(const char *path, size_t recsize, jl_record_fn fn, void **out, size_t *n,
-                      struct bt_err *e)
+int bt_jsonl_each(const char *path, bt_jsonl_fn fn, void *ctx, struct bt_err *e)
 {
     FILE *f = fopen(path, "r");
     char *line = NULL;
-    size_t cap = 0, cnt = 0, alloc = 0;
+    size_t cap = 0;
     ssize_t len;
-    uint8_t *arr = NULL;
-    struct jl c = {path, 0, NULL, 0, e};
+    unsigned lineno = 0;
     int r = 0;
 
     if (!f)
         return bt_err_setr(e, -errno, "%s: %s", path, strerror(errno));
-    while ((len = getline(&line, &cap, f)) >= 0) {
+    for (;;) {
         json_error_t je;
         json_t *o;
-        c.line++;
+        errno = 0;
+        if ((len = getline(&line, &cap, f)) < 0) {
+            /* a read error (a directory, EIO) is not the end of the file */
+            if (ferror(f)) {
+                int er = errno ? errno : EIO;
+                r = bt_err_setr(e, -er, "%s: cannot read after line %u: %s", path, lineno,
+                                strerror(er));
+            }
+            break;
+        }
+        lineno++;
         if (strspn(line, " \t\r\n") == (size_t)len)
             continue;
         if (memchr(line, 0, (size_t)len)) {
-            r = bt_err_set(e, "%s:%u: NUL byte in a text line", path, c.line);
+            r = bt_err_set(e, "%s:%u: NUL byte in a text line", path, lineno);
             break;
         }
         o = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &je);
         if (!o) {
-            r = bt_err_set(e, "%s:%u:%d: %s", path, c.line, je.column, je.text);
+            r = bt_err_set(e, "%s:%u:%d: %s", path, lineno, je.column, je.text);
             break;
         }
         if (!json_is_object(o)) {
             json_decref(o);
-            r = bt_err_set(e, "%s:%u: expected a JSON object", path, c.line);
+            r = bt_err_set(e, "%s:%u: expected a JSON object", path, lineno);
             break;
         }
-        if (cnt == alloc) {
-            size_t na = alloc ? alloc * 2 : 64;
-            uint8_t *nb = realloc(arr, na * recsize);
-            if (!nb) {
-                json_decref(o);
-                r = bt_err_setr(e, -ENOMEM, "%s: out of memory", path);
-                break;
-            }
-            arr = nb;
-            alloc = na;
-        }
-        c.text = line;
-        c.len = (size_t)len;
-        r = fn(&c, o, arr + cnt * recsize);
+        r = fn(ctx, line, (size_t)len, o, lineno, e);
         json_decref(o);
         if (r < 0)
             break;
-        cnt++;
     }
-    if (r == 0 && ferror(f))
-        r = bt_err_setr(e, -EIO, "%s: read error", path);
     free(line);
     fclose(f);
+    return r < 0 ? r : 0;
+}
+
+/* The records of one file into a growing array. */
+struct jl_array {
+    const char *path;
+    size_t recsize, cnt, alloc;
+    uint8_t *arr;
+    jl_record_fn fn;
+};
+
+static int jl_array_add(void *ctx, const char *line, size_t len, json_t *o, unsigned lineno,
+                        struct bt_err *e)
+{
+    struct jl_array *a = ctx;
+    struct jl c = {a->path, lineno, line, len, e};
+    int r;
+
+    if (a->cnt == a->alloc) {
+        size_t na = a->alloc ? a->alloc * 2 : 64;
+        uint8_t *nb = realloc(a->arr, na * a->recsize);
+        if (!nb)
+            return bt_err_setr(e, -ENOMEM, "%s: out of memory", a->path);
+        a->arr = nb;
+        a->alloc = na;
+    }
+    if ((r = a->fn(&c, o, a->arr + a->cnt * a->recsize)) < 0)
+        return r;
+    a->cnt++;
+    return 0;
+}
+
+static int read_jsonl(const char *path, size_t recsize, jl_record_fn fn, void **out, size_t *n,
+                      struct bt_err *e)
+{
+    struct jl_array a = {path, recsize, 0, 0, NULL, fn};
+    int r = bt_jsonl_each(path, jl_array_add, &a, e);
+
     if (r < 0) {
-        free(arr);
+        free(a.arr);
         return r;
     }
-    *out = arr;
-    *n = cnt;
+    *out = a.arr;
+    *n = a.cnt;
     return 0;
 }
 

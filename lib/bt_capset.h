@@ -101,6 +101,16 @@ int bt_events_read(const char *path, struct bt_event **out, size_t *n, struct bt
 int bt_corrections_read(const char *path, struct bt_correction **out, size_t *n, struct bt_err *e);
 int bt_nat_read(const char *path, struct bt_nat_map **out, size_t *n, struct bt_err *e);
 
+/* Calls fn once per object line of a JSON-lines file (blank lines skipped)
+ * with the line's text (for exact numbers: bt_jsonl_time_ns), its parsed
+ * object (borrowed) and its number. A line that is not a JSON object, a NUL
+ * byte, a duplicate key or a read error (a directory) stops it: -errno with
+ * e = "path:line[:col]: problem". fn returns 0, or -errno with e filled,
+ * which stops it too. The readers above and the gateway's events use it. */
+typedef int (*bt_jsonl_fn)(void *ctx, const char *line, size_t len, struct json_t *o,
+                           unsigned lineno, struct bt_err *e);
+int bt_jsonl_each(const char *path, bt_jsonl_fn fn, void *ctx, struct bt_err *e);
+
 /* The "t" of one parsed JSON line (o, parsed from line[0..len)) in integer
  * nanoseconds, exact from its decimal text (the rule of docs/formats.md §2).
  * 0, -ENOENT (no "t"), -EINVAL (not a number) or -ERANGE (not 0..1e10 s). */
