@@ -1142,6 +1142,17 @@ static inline int start_rr_flow(struct tg_engine *g, const struct group *gr, uin
     return 0;
 }
 
+/* Counts one start of group gr (its entry's limit, the flow index); false
+ * when the flow is another partition's (another worker starts it). */
+static inline __attribute__((always_inline)) bool take_start(struct tg_engine *g, struct group *gr)
+{
+    gr->n++;
+    if (gr->limit && gr->n >= gr->limit)
+        gr->done = true;
+    g->gidx++;
+    return g->p.nparts <= 1 || (g->gidx - 1) % g->p.nparts == g->p.part;
+}
+
 /* start_due for rate max, open loop, one template entry: the same checks
  * in the same order (its next start is always the time origin). */
 static int start_due_rr(struct tg_engine *g, uint64_t now)
@@ -1159,11 +1170,7 @@ static int start_due_rr(struct tg_engine *g, uint64_t now)
             g->blocked = true;
             break;
         }
-        gr->n++;
-        if (gr->limit && gr->n >= gr->limit)
-            gr->done = true;
-        g->gidx++;
-        if (g->p.nparts > 1 && (g->gidx - 1) % g->p.nparts != g->p.part)
+        if (!take_start(g, gr))
             continue;
         int r = start_rr_flow(g, gr, now);
         if (r < 0)
@@ -1206,12 +1213,7 @@ static int start_due(struct tg_engine *g, uint64_t now)
             g->blocked = true;
             break;
         }
-        struct group *gr = &g->grp[gi];
-        gr->n++;
-        if (gr->limit && gr->n >= gr->limit)
-            gr->done = true;
-        g->gidx++;
-        if (g->p.nparts > 1 && (g->gidx - 1) % g->p.nparts != g->p.part)
+        if (!take_start(g, &g->grp[gi]))
             continue;
         /* a start held back by the cap happens now, not in the past */
         int r = start_flow(g, gi, g->p.rate_max || t < now ? now : t);
