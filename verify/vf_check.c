@@ -58,19 +58,26 @@ struct flow_ev {
  * or a move reads is in its cold record (struct vf_cold); the failover
  * records of the few flows a member failure affects live in a side pool.
  * The members seen per direction in this epoch: none, one (one[dir]) or,
- * from the second on, a mask in the cold record (many bit). */
+ * from the second on, a mask in the cold record (many bit).
+ * fast[side] (side: the packet's VF_PKT_SWAPPED bit, 0 from the canonical
+ * src) is the one member whose packets of that side on_packet_fast may
+ * judge (0: none): set by on_packet from the rest of the record, cleared
+ * wherever that rest changes outside it (an RST or the second FIN on the
+ * fast path, a failover event marking the table). */
 struct vf_flow {
     uint64_t last_ns;
     uint32_t evblock;                 /* 1 + block of the failover records in the pool, 0: none */
-    uint32_t epoch;                   /* failover epoch of the member sets */
+    uint8_t fast[2];                  /* by side: on_packet_fast's member, 0: none */
     uint8_t owner;                    /* member of the first packet */
     uint8_t cur[2];                   /* current member per direction */
     uint8_t one[2];                   /* the member seen per direction (0: none), unless many */
     uint8_t pending_rebal;            /* a move after join/weight awaiting the other direction */
-    uint8_t fin_c2s : 1, fin_s2c : 1, rst : 1, affinity_bad : 1, sym_bad : 1,
-        corrected : 1, rebalanced : 1, moved_failover : 1;
+    uint8_t fin : 2, rst : 1, affinity_bad : 1, sym_bad : 1,
+        corrected : 1, rebalanced : 1, moved_failover : 1;  /* fin: bit side, a FIN seen */
     uint8_t client_is_canon_src : 1;  /* canonical src is the client */
     uint8_t many : 2;                 /* bit dir: that direction's members are in cold.mask */
+    uint8_t epoch_old : 1;            /* a failover event came since its member sets' epoch began
+                                       * (every one marks the whole table) */
 };
 _Static_assert(sizeof(struct vf_flow) <= 24, "the per-flow record grew past a cache line");
 
@@ -195,7 +202,7 @@ struct pass {
     uint64_t down_mask;       /* members down now */
     uint64_t down_since[65];  /* when each went down */
     uint64_t last_rebalance;  /* time of the latest sgm_join/weight event (0: none) */
-    uint32_t epoch;           /* number of sgm_down events applied */
+    uint64_t mpackets[VF_MAX_MEMBERS + 1];  /* packets per member id (into the report at the end) */
     double up_weight;         /* sum of the weights of members up now */
     int8_t midx[VF_MAX_MEMBERS + 1];  /* member id -> index in the report, -1 */
     /* failover records: a growable list per affected flow (as many events
@@ -519,10 +526,14 @@ static void mark_cb(const struct bt_flow_key *k, void *v, void *arg)
     struct vf_flow *f = v;
 
     (void)k;
+    /* a new epoch for every flow: on_packet closes the old one at its next
+     * packet, and on_packet_fast judges none of them until then */
+    f->epoch_old = 1;
+    f->fast[0] = f->fast[1] = 0;
     /* carried by the dead member, and not ended before T */
     if (f->cur[DIR_C2S] != c->sgm && f->cur[DIR_S2C] != c->sgm)
         return;
-    if (f->rst || (f->fin_c2s && f->fin_s2c) || idle_ended(c->ps, f, c->t))
+    if (f->rst || f->fin == 3 || idle_ended(c->ps, f, c->t))
         return;
     if (!f->evblock && flow_evs_alloc(c->ps, f) < 0) {
         c->ps->oom = true;
@@ -585,7 +596,6 @@ static void apply_events(struct pass *ps, uint64_t now)
             ps->down_mask |= 1ULL << (ev->sgm - 1);
             set_member(ps, ev->sgm, false, -1);
             ps->down_since[ev->sgm] = ev->t_ns;
-            ps->epoch++;
             /* mark the open flows the dead member carried */
             mark_affected(ps, idx, ev->sgm, ev->t_ns);
             break;
@@ -646,7 +656,7 @@ static __attribute__((noinline)) void on_packet(struct pass *ps, const struct vf
         f = NULL;
     }
     /* a new SYN after the flow ended by FIN both ways or RST starts a new flow */
-    if (f && (f->rst || (f->fin_c2s && f->fin_s2c)) && p->proto == 6 &&
+    if (f && (f->rst || f->fin == 3) && p->proto == 6 &&
         (p->tcp_flags & (BT_TCP_SYN | BT_TCP_ACK)) == BT_TCP_SYN) {
         finalize(ps, ckp, f);
         vf_ftab_remove(ps->ft, f);
@@ -681,7 +691,6 @@ static __attribute__((noinline)) void on_packet(struct pass *ps, const struct vf
             for (unsigned i = 0; i < r->nm; i++)
                 if (r->m[i].up)
                     r->m[i].expected += r->m[i].cur_weight / ps->up_weight;
-        f->epoch = ps->epoch;
         /* the header bits bt_client_side reads without client networks */
         struct bt_parsed hp = {.proto = p->proto, .tcp_flags = p->tcp_flags,
                                .flags = p->flags & VF_PKT_PORTS ? BT_PF_PORTS : 0};
@@ -693,15 +702,13 @@ static __attribute__((noinline)) void on_packet(struct pass *ps, const struct vf
     /* direction relative to the client */
     bool from_canon_src = !swapped;
     dir = from_canon_src == (bool)f->client_is_canon_src ? DIR_C2S : DIR_S2C;
-    if (f->epoch != ps->epoch) {
+    if (f->epoch_old) {
         close_epoch(ps, f, ckp);
-        f->epoch = ps->epoch;
+        f->epoch_old = 0;
     }
     if (!f->owner && !((ps->down_mask & (1ULL << (member - 1))) && ps->down_since[member] <= ts))
         f->owner = (uint8_t)member;
-    int mi = ps->midx[member];
-    if (mi >= 0)
-        r->m[mi].packets++;
+    ps->mpackets[member]++;
     bool corrected = false;
     if (ps->ncorr) {
         struct bt_flow_key wbuf;
@@ -783,53 +790,52 @@ static __attribute__((noinline)) void on_packet(struct pass *ps, const struct vf
         if (p->tcp_flags & BT_TCP_RST)
             f->rst = 1;
         if (p->tcp_flags & BT_TCP_FIN)
-        {
-            if (dir == DIR_C2S)
-                f->fin_c2s = 1;
-            else
-                f->fin_s2c = 1;
-        }
+            f->fin |= 1u << swapped;
     }
     if (ts > f->last_ns)
         f->last_ns = ts;  /* a time stamp that went back does not make it older */
+    /* which packets on_packet_fast may take from here: those of a side
+     * whose direction is on the one member it has been on (so far this
+     * epoch and now), of a flow not ended, owned, with no failover record,
+     * no rebalance pending and no correction layer */
+    bool ok = !ps->ncorr && f->owner && !f->evblock && !f->pending_rebal && !f->rst &&
+              f->fin != 3;
+    for (int side = 0; side < 2; side++) {
+        int d = (side == 0) == (bool)f->client_is_canon_src ? DIR_C2S : DIR_S2C;
+        f->fast[side] = ok && f->cur[d] == f->one[d] && !(f->many & (1u << d)) ? f->cur[d] : 0;
+    }
 }
 
 /* Most packets: an open flow going on in this epoch where it was, no
  * failover record, no correction layer, no rebalance pending, and this
- * direction seen on this member alone so far. Everything on_packet does
- * then comes down to the counter, the TCP flags and the time (down members
- * change nothing there: the owner is known, the member set and the current
- * member stay as they are, and no move is judged). Inline; every other
- * packet goes to on_packet. */
+ * direction seen on this member alone so far (all of which f->fast[side]
+ * says, not ended by idling). Everything on_packet does then comes down to
+ * the counter, the TCP flags and the time (down members change nothing
+ * there: the owner is known, the member set and the current member stay as
+ * they are, and no move is judged). Inline; every other packet goes to
+ * on_packet. */
 static inline void on_packet_fast(struct pass *ps, const struct vf_pkt *pk,
-                                  const struct bt_flow_key *wk)
+                                  const struct bt_flow_key *wk, const void *hint)
 {
     int member = pk->member;
     uint64_t ts = pk->ts;
-    struct vf_flow *f = vf_ftab_lookup(ps->ft, &pk->ck, pk->hash);
+    struct vf_flow *f = vf_ftab_lookup_hinted(ps->ft, &pk->ck, pk->hash, hint);
 
-    if (f && !ps->ncorr && f->owner && !f->evblock && !f->pending_rebal && !f->rst &&
-        !(f->fin_c2s && f->fin_s2c) && f->epoch == ps->epoch && !idle_ended(ps, f, ts)) {
-        int swapped = (pk->flags & VF_PKT_SWAPPED) != 0;
-        int dir = !swapped == (bool)f->client_is_canon_src ? DIR_C2S : DIR_S2C;
-        if (f->cur[dir] == member && f->one[dir] == member && !(f->many & (1u << dir))) {
-            int mi = ps->midx[member];
-            if (mi >= 0)
-                ps->r->m[mi].packets++;
-            if (pk->proto == 6) {
-                if (pk->tcp_flags & BT_TCP_RST)
-                    f->rst = 1;
-                if (pk->tcp_flags & BT_TCP_FIN) {
-                    if (dir == DIR_C2S)
-                        f->fin_c2s = 1;
-                    else
-                        f->fin_s2c = 1;
-                }
-            }
-            if (ts > f->last_ns)
-                f->last_ns = ts;
-            return;
+    unsigned side = pk->flags & VF_PKT_SWAPPED;
+
+    if (f && f->fast[side] == member && !idle_ended(ps, f, ts)) {
+        ps->mpackets[member]++;
+        if (__builtin_expect((pk->tcp_flags & (BT_TCP_RST | BT_TCP_FIN)) && pk->proto == 6, 0)) {
+            if (pk->tcp_flags & BT_TCP_RST)
+                f->rst = 1;
+            if (pk->tcp_flags & BT_TCP_FIN)
+                f->fin |= 1u << side;
+            if (f->rst || f->fin == 3)
+                f->fast[0] = f->fast[1] = 0;  /* ended: a new SYN starts a flow */
         }
+        if (ts > f->last_ns)
+            f->last_ns = ts;
+        return;
     }
     on_packet(ps, pk, wk, f);
 }
@@ -1025,9 +1031,10 @@ static inline __attribute__((always_inline)) int feed_some(struct feed *fd, stru
 }
 
 /* One packet, in stream order: the events and sweeps its time reaches,
- * then the checks. */
+ * then the checks (hint: where its flow's entry was, or NULL; see
+ * vf_ftab_lookup_hinted). */
 static inline void judge_packet(struct pass *ps, const struct vf_pkt *pk,
-                                const struct bt_flow_key *wk)
+                                const struct bt_flow_key *wk, const void *hint)
 {
     struct vf_report *r = ps->r;
 
@@ -1040,7 +1047,7 @@ static inline void judge_packet(struct pass *ps, const struct vf_pkt *pk,
     }
     r->packets++;
     if (pk->kind == VF_PKT_IP)
-        on_packet_fast(ps, pk, ps->nat ? wk : NULL);
+        on_packet_fast(ps, pk, ps->nat ? wk : NULL, hint);
     else if (pk->kind == VF_PKT_NON_IP)
         r->non_ip++;
     else
@@ -1053,11 +1060,19 @@ static inline void judge_packet(struct pass *ps, const struct vf_pkt *pk,
 enum { PF_SLOT = 48, PF_ENTRY = 16 };
 
 /* always inlined: see vf_ftab_prefetch */
-static inline __attribute__((always_inline)) void prefetch_flow(const struct pass *ps,
-                                                                const struct vf_pkt *pk, int stage)
+static inline __attribute__((always_inline)) void prefetch_slot(const struct pass *ps,
+                                                                const struct vf_pkt *pk)
 {
     if (pk->kind == VF_PKT_IP)
-        vf_ftab_prefetch(ps->ft, pk->hash, stage);
+        vf_ftab_prefetch(ps->ft, pk->hash, 0);
+}
+
+/* The entry of pk's flow prefetched, and returned as the hint its judging
+ * passes to the lookup (NULL: none). */
+static inline __attribute__((always_inline)) const void *prefetch_entry(const struct pass *ps,
+                                                                        const struct vf_pkt *pk)
+{
+    return pk->kind == VF_PKT_IP ? vf_ftab_prefetch_entry(ps->ft, pk->hash) : NULL;
 }
 
 /* The pass in one thread: a ring of packets read ahead (DPDK l3fwd
@@ -1070,6 +1085,8 @@ static int pass_one_thread(struct pass *ps, struct feed *fd)
     _Static_assert(PIPE - BURST > PF_ENTRY, "the ring covers the entry prefetch");
     struct vf_pkt ring[PIPE];
     struct bt_flow_key wring[PIPE];  /* with NAT: the keys as on the wire */
+    const void *hint[PIPE] = {0};    /* by ring slot: its packet's entry prefetched (a slot
+                                      * left from an earlier packet: a hint that misses) */
     unsigned head = 0, queued = 0;
     bool eof = false;
 
@@ -1093,9 +1110,11 @@ static int pass_one_thread(struct pass *ps, struct feed *fd)
             return 0;
         /* down to where the ring is refilled (at the end: all of it) */
         for (unsigned run = eof ? queued : queued - (PIPE - BURST); run; run--) {
-            if (queued > PF_ENTRY)
-                prefetch_flow(ps, &ring[(head + PF_ENTRY) & (PIPE - 1)], 1);
-            judge_packet(ps, &ring[head], &wring[head]);
+            if (queued > PF_ENTRY) {
+                unsigned at = (head + PF_ENTRY) & (PIPE - 1);
+                hint[at] = prefetch_entry(ps, &ring[at]);
+            }
+            judge_packet(ps, &ring[head], &wring[head], hint[head]);
             head = (head + 1) & (PIPE - 1);
             queued--;
         }
@@ -1158,6 +1177,9 @@ static int pass_two_threads(struct pass *ps, struct feed *fd)
     struct hand h = {.fd = fd};
     pthread_t th;
     int rc = 0;
+    enum { NHINT = 32 };
+    _Static_assert((int)NHINT > (int)PF_ENTRY && !(NHINT & (NHINT - 1)), "the hint ring covers PF_ENTRY");
+    const void *hint[NHINT] = {0};  /* as pass_one_thread's */
 
     h.pk = malloc((size_t)NHBLK * HBLK * sizeof(*h.pk));
     h.wk = malloc((size_t)NHBLK * HBLK * sizeof(*h.wk));
@@ -1182,13 +1204,13 @@ static int pass_two_threads(struct pass *ps, struct feed *fd)
         const struct vf_pkt *pk = h.pk + (size_t)b * HBLK;
         const struct bt_flow_key *wk = h.wk + (size_t)b * HBLK;
         for (unsigned i = 0; i < n && i < PF_SLOT; i++)
-            prefetch_flow(ps, &pk[i], 0);
+            prefetch_slot(ps, &pk[i]);
         for (unsigned i = 0; i < n; i++) {
             if (i + PF_SLOT < n)
-                prefetch_flow(ps, &pk[i + PF_SLOT], 0);
+                prefetch_slot(ps, &pk[i + PF_SLOT]);
             if (i + PF_ENTRY < n)
-                prefetch_flow(ps, &pk[i + PF_ENTRY], 1);
-            judge_packet(ps, &pk[i], &wk[i]);
+                hint[(i + PF_ENTRY) & (NHINT - 1)] = prefetch_entry(ps, &pk[i + PF_ENTRY]);
+            judge_packet(ps, &pk[i], &wk[i], hint[i & (NHINT - 1)]);
         }
         pthread_mutex_lock(&h.mu);
         h.full--;
@@ -1434,6 +1456,8 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         goto out;
     apply_events(&ps, UINT64_MAX);
     vf_ftab_foreach(ps.ft, expire_cb, &ps);
+    for (unsigned i = 0; i < r->nm; i++)
+        r->m[i].packets = ps.mpackets[r->m[i].id];
     if (ps.oom) {
         rc = bt_err_setr(e, -ENOMEM, "out of memory");
         goto out;

@@ -274,6 +274,9 @@ void vf_ftab_remove(struct vf_ftab *t, void *value)
         side_of(t, sd->next)->prev = sd->prev;
     else
         t->tail = sd->prev;
+    /* a hint (vf_ftab_lookup_hinted) taken before may point here: no key
+     * a caller looks up has zero != 0 */
+    t->slab[i].key.zero = 0xffff;
     sd->prev = FREE;
     sd->next = t->free_head;
     t->free_head = i;

@@ -71,31 +71,45 @@ static inline const struct vf_ftab_ix *vf_ftab_ix_(const struct vf_ftab *t)
     return (const struct vf_ftab_ix *)(const void *)t;
 }
 
+/* The entry the index slots of hash point at first with hash's tag, among
+ * the first four slots of its probe chain, prefetched: a hint for
+ * vf_ftab_lookup_hinted (NULL: none). Changes nothing. Always inlined:
+ * GCC takes a function that only loads and prefetches for a pure one and
+ * deletes a call whose result is unused, and with it the prefetch. */
+static inline __attribute__((always_inline)) const void *
+vf_ftab_prefetch_entry(const struct vf_ftab *t, uint64_t hash)
+{
+    const struct vf_ftab_ix *x = vf_ftab_ix_(t);
+    uint32_t s = (uint32_t)hash & x->index_mask;
+    uint32_t tag = (uint32_t)(hash >> 32) & ~x->ent_mask;
+
+    for (unsigned n = 0; n < 4; n++, s = (s + 1) & x->index_mask) {
+        uint32_t v = x->index[s];
+        if (v == 0)
+            return NULL;
+        if ((v & ~x->ent_mask) == tag) {
+            const uint8_t *e = x->slab + (size_t)((v & x->ent_mask) - 1) * VF_FTAB_ENT;
+            __builtin_prefetch(e);
+            return e;
+        }
+    }
+    return NULL;
+}
+
 /* Prefetch hints (change nothing): stage 0 the index slot of hash; stage 1,
  * issued once that slot is likely cached, the entry it points at. Always
- * inlined: GCC takes a function that only loads and prefetches for a pure
- * one and deletes a call it does not inline (its result is unused), and
- * with it the prefetches. Callers wrapping it must be always_inline too. */
+ * inlined (as vf_ftab_prefetch_entry); callers wrapping it must be
+ * always_inline too. */
 static inline __attribute__((always_inline)) void vf_ftab_prefetch(const struct vf_ftab *t,
                                                                   uint64_t hash, int stage)
 {
     const struct vf_ftab_ix *x = vf_ftab_ix_(t);
-    uint32_t s = (uint32_t)hash & x->index_mask;
 
     if (stage == 0) {
-        __builtin_prefetch(&x->index[s]);
+        __builtin_prefetch(&x->index[(uint32_t)hash & x->index_mask]);
         return;
     }
-    uint32_t tag = (uint32_t)(hash >> 32) & ~x->ent_mask;
-    for (unsigned n = 0; n < 4; n++, s = (s + 1) & x->index_mask) {
-        uint32_t v = x->index[s];
-        if (v == 0)
-            return;
-        if ((v & ~x->ent_mask) == tag) {
-            __builtin_prefetch(x->slab + (size_t)((v & x->ent_mask) - 1) * VF_FTAB_ENT);
-            return;
-        }
-    }
+    (void)vf_ftab_prefetch_entry(t, hash);
 }
 
 static inline int vf_ftab_key_eq_(const void *a, const struct bt_flow_key *b)
@@ -127,6 +141,18 @@ static inline void *vf_ftab_lookup(const struct vf_ftab *t, const struct bt_flow
         s = (s + 1) & x->index_mask;
     }
 }
+/* As vf_ftab_lookup, given a hint from vf_ftab_prefetch_entry for this
+ * key's hash taken at any time before (inserts, removals and growth since
+ * then included): the hinted entry when it holds key (a removed entry's
+ * key is spoilt, so it never does), else the lookup. */
+static inline void *vf_ftab_lookup_hinted(const struct vf_ftab *t, const struct bt_flow_key *key,
+                                          uint64_t hash, const void *hint)
+{
+    if (hint && vf_ftab_key_eq_(hint, key))
+        return (uint8_t *)(uintptr_t)hint + sizeof(struct bt_flow_key);
+    return vf_ftab_lookup(t, key, hash);
+}
+
 /* Adds key (which must not be in the table) with zeroed values; NULL when
  * the table holds max_entries (or cannot grow). */
 void *vf_ftab_insert(struct vf_ftab *t, const struct bt_flow_key *key, uint64_t hash);

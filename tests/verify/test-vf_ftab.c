@@ -53,7 +53,11 @@ TEST(random_operations_match_a_model)
     struct vf_ftab *t = vf_ftab_new(4, 1u << 16, 16, 12);
     static uint32_t live[4096];   /* the model: ids in insertion order */
     static uint8_t in[20000];
-    unsigned nlive = 0;
+    /* hints taken at random earlier steps, across removals, reuse of
+     * entries by other keys and growth: a lookup with any of them (its own
+     * key's or another's) finds what a plain lookup finds */
+    static const void *hint[20000];
+    unsigned nlive = 0, hinted = 0;
     uint32_t seed = 7;
     REQUIRE(t);
     for (int step = 0; step < 60000; step++) {
@@ -65,6 +69,13 @@ TEST(random_operations_match_a_model)
         vf_ftab_prefetch(t, h, 1);
         uint32_t *v = vf_ftab_lookup(t, &k, h);
         CHECK((v != NULL) == (in[id] != 0));
+        CHECK(vf_ftab_lookup_hinted(t, &k, h, hint[id]) == (void *)v);
+        CHECK(vf_ftab_lookup_hinted(t, &k, h, hint[(id * 7 + 1) % 20000]) == (void *)v);
+        if (v && hint[id] && vf_ftab_lookup_hinted(t, &k, h, hint[id]) ==
+                                  (uint8_t *)(uintptr_t)hint[id] + sizeof(struct bt_flow_key))
+            hinted++;
+        if (seed & 0x40000)
+            hint[id] = vf_ftab_prefetch_entry(t, h);
         if (!v && nlive < 4096 && (seed & 0x10000)) {
             v = vf_ftab_insert(t, &k, h);
             REQUIRE(v);
@@ -89,11 +100,14 @@ TEST(random_operations_match_a_model)
                 memmove(live + j, live + j + 1, (nlive - j - 1) * sizeof(*live));
                 nlive--;
                 CHECK(vf_ftab_lookup(t, &k, h) == NULL);
+                /* a hint to the entry just removed, whose bytes are still there */
+                CHECK(vf_ftab_lookup_hinted(t, &k, h, (uint8_t *)v - sizeof(k)) == NULL);
             }
         }
     }
     CHECK_EQ_INT(vf_ftab_count(t), nlive);
     CHECK(nlive > 1000);
+    CHECK(hinted > 1000);  /* the hints were taken, not all NULL */
     struct order o = {.n = 0};
     vf_ftab_foreach(t, collect, &o);
     REQUIRE(o.n == nlive);
