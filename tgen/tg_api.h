@@ -172,6 +172,14 @@ unsigned tg_tx(struct tg_engine *g, uint64_t now_ns, struct bt_pkt **out, unsign
  * (>= 1522 for Ethernet templates with a VLAN tag); fills len, wire_len,
  * port, flags, ts_ns and meta. Returns how many were filled. */
 unsigned tg_tx_fill(struct tg_engine *g, uint64_t now_ns, struct bt_pkt *pkts, unsigned max);
+/* tg_tx_fill for a driver that needs only each frame's bytes, length and
+ * port (the DPDK workers: no struct bt_pkt per packet): packet i is built
+ * at (uint8_t *)bufs[i] + off, which must hold room bytes (as pkts[i].cap
+ * above), and lp[i] = its length | its port << 16. The same packets in the
+ * same order as tg_tx_fill. Returns how many were built; nothing changes
+ * hands. */
+unsigned tg_tx_frames(struct tg_engine *g, uint64_t now_ns, void *const *bufs, uint32_t off,
+                      uint32_t room, uint32_t *lp, unsigned max);
 /* Packets received on port (what the device under test delivered) at
  * now_ns. Takes ownership of all n (frees them). */
 void tg_rx(struct tg_engine *g, uint64_t now_ns, uint16_t port, struct bt_pkt **pkts, unsigned n);

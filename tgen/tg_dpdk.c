@@ -16,7 +16,7 @@
  *    the TSC, receives bursts of 32 on both ports (ARP / neighbour
  *    solicitations answered, the rest fed to tg_rx_frame: closed loop),
  *    asks the engine for up to 32 packets due by now built straight into
- *    mbuf data (tg_tx_fill), and sends them. What rte_eth_tx_burst did not
+ *    mbuf data (tg_tx_frames), and sends them. What rte_eth_tx_burst did not
  *    take is retried on the next turns; after 1 ms without progress it is
  *    freed and counted (tx_dropped). With one lcore in all, the main lcore
  *    runs the worker loop itself between control turns.
@@ -396,7 +396,7 @@ struct worker {
     uint64_t stall_since[2];
     struct rte_mbuf *stash[BURST];
     struct rte_mbuf *pend[2][TX_PEND];
-    struct bt_pkt pk[BURST];
+    uint32_t lp[BURST];              /* what tg_tx_frames built: length | port << 16 */
     struct rte_ring *cap[2][2];      /* [port][0 tx, 1 rx] */
     unsigned idx, nw;                /* this worker, of nw */
     bool finished;                   /* its engine is done, its summary published */
@@ -687,24 +687,23 @@ static unsigned tx_fill(struct worker *w, uint64_t now)
             room = w->nstash;
         }
     }
-    /* (pk[i].cap is set once, at the start: the engine leaves it). The
-     * data's address from the mbuf's, not loaded from it: the header is
-     * first touched after the build (prefetching it here, for reading or
-     * writing, made no difference outside the noise) */
-    for (uint32_t i = 0; i < room; i++)
-        w->pk[i].data = (uint8_t *)w->stash[i] + w->data_at;
-    unsigned n = tg_tx_fill(w->g, now, w->pk, room);
+    /* the frames built where the mbufs' data lies, at data_at from the
+     * mbuf's address, not loaded from it: the header is first touched
+     * after the build (prefetching it here, for reading or writing, made
+     * no difference outside the noise) */
+    unsigned n = tg_tx_frames(w->g, now, (void *const *)w->stash, w->data_at, w->room, w->lp, room);
     /* (the pending counts in registers: no store-to-load chain per mbuf) */
     uint32_t np0 = w->npend[0], np1 = w->npend[1];
     for (unsigned i = 0; i < n; i++) {
         struct rte_mbuf *m = w->stash[i];
-        unsigned p = w->pk[i].port & 1;
+        uint32_t lp = w->lp[i];
+        unsigned p = (lp >> 16) & 1;
         /* rte_pktmbuf_reset's work, in whole words as the PMDs' rearm
          * does: a pool's mbufs already have next NULL, one segment and a
          * reference (rte_mbuf_raw_alloc) */
         uint64_t ra[2] = {w->rearm, 0};                  /* rearm_data, ol_flags */
-        uint64_t pt = (uint64_t)w->pk[i].len << 32;      /* packet_type 0, pkt_len */
-        uint32_t dl = (uint16_t)w->pk[i].len;            /* data_len, vlan_tci 0 */
+        uint64_t pt = (uint64_t)(lp & 0xffff) << 32;     /* packet_type 0, pkt_len */
+        uint32_t dl = lp & 0xffff;                       /* data_len, vlan_tci 0 */
         memcpy((char *)m + offsetof(struct rte_mbuf, rearm_data), ra, sizeof(ra));
         memcpy((char *)m + offsetof(struct rte_mbuf, packet_type), &pt, sizeof(pt));
         memcpy((char *)m + offsetof(struct rte_mbuf, data_len), &dl, sizeof(dl));
@@ -1432,8 +1431,6 @@ int tg_dpdk_main(int argc, char **argv, int dashdash)
             }
             rte_pktmbuf_free(m);
         }
-        for (unsigned k = 0; k < BURST; k++)
-            w->pk[k].cap = w->room;
         {
             struct rte_mbuf mb;
             memset(&mb, 0, sizeof(mb));

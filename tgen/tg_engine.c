@@ -40,7 +40,7 @@
 #define WHEEL_SLOTS 65536
 #define MAX_RATE_CONC_DEFAULT 65536 /* rate max without a concurrency cap */
 #define FRAME_MAX (9216 + 4)
-#define RR_AHEAD 8                  /* rate max: flows prefetched this far ahead */
+#define RR_AHEAD 8                  /* rate max: flows prefetched this far ahead (a power of 2) */
 
 enum { F_FREE = 0, F_ACTIVE = 1 };
 
@@ -54,10 +54,6 @@ struct fcache {
     uint32_t coff, soff;
     uint16_t cport;
     uint8_t cpool, spool;
-    /* a prefetch hint: where the flow RR_AHEAD places later on the round
-     * robin lies, in 64-byte steps from this one (0: not known); only ever
-     * prefetched, so a stale one costs a useless load, never a wrong packet */
-    int32_t skip;
 };
 #define FC_ASUM 0             /* offset in clo of an IPv4 flow's address sum */
 
@@ -99,7 +95,7 @@ struct tg_flow {
     uint8_t state;
     uint8_t tries;        /* closed: retransmissions of the current window */
 };
-_Static_assert(sizeof(struct tg_flow) == 64, "flow state of 64 bytes (the hints count in 64-byte steps)");
+_Static_assert(sizeof(struct tg_flow) == 64, "flow state of 64 bytes, a cache line");
 _Static_assert(offsetof(struct tg_flow, rr.next) == offsetof(struct tg_flow, t.next) &&
                sizeof(((struct tg_flow *)0)->rr) <= sizeof(struct bt_timer),
                "the round robin's cache must leave t.next alone and fit the timer");
@@ -174,10 +170,13 @@ struct tg_engine {
     uint32_t nslots;       /* slots ever used */
     struct tg_flow *freel;
     uint64_t active;
-    struct tg_flow *rr_head, *rr_tail; /* rate max round robin */
-    struct tg_flow *rr_last[RR_AHEAD]; /* the last flows put on it (rr_none: none yet) */
-    struct tg_flow rr_none;            /* takes the hints meant for no flow */
-    uint64_t rr_napp;                  /* flows put on it so far */
+    /* rate max round robin: a queue of flows kept as RR_AHEAD lists
+     * linked through t.next, the flow put on it a-th in list a % RR_AHEAD,
+     * taken in the same order: the flow after f in its list is the one
+     * RR_AHEAD turns later, prefetched when f is taken (no hints to keep) */
+    struct bt_timer *rr_head[RR_AHEAD];
+    struct bt_timer **rr_tailp[RR_AHEAD]; /* where each list's next flow is linked */
+    uint32_t rr_napp, rr_ntake;           /* flows put on it and taken off it so far (mod 2^32) */
     struct fpkt *fpk;                  /* rate max, open loop: every template packet's plan */
     uint8_t (*fimg)[IMG];              /* and its frame image */
     uint32_t nfpk;
@@ -472,26 +471,24 @@ static void fcache_fill(const struct tg_engine *g, struct tg_flow *f, const stru
     }
 }
 
-/* Puts f at the round robin's tail, and tells the flow RR_AHEAD places
- * before it where f is (its prefetch hint). */
+/* Puts f at the round robin's tail (the tail of list rr_napp % RR_AHEAD). */
 static inline void rr_append(struct tg_engine *g, struct tg_flow *f)
 {
-    unsigned i = (unsigned)(g->rr_napp++ % RR_AHEAD);
-    struct tg_flow *h = g->rr_last[i];
+    unsigned i = g->rr_napp++ & (RR_AHEAD - 1);
 
     f->t.next = NULL;
-    f->rr.fc.skip = 0;
-    /* (h: a flow of a chunk, which lives as long as the engine, or the
-     * engine's rr_none: h may have ended since, a hint in it is then
-     * unused; truncated where they lie 128 GiB apart or more: a wrong
-     * hint, prefetched, never used otherwise) */
-    h->rr.fc.skip = (int32_t)(uint32_t)(((uintptr_t)f - (uintptr_t)h) >> 6);
-    g->rr_last[i] = f;
-    if (g->rr_tail)
-        g->rr_tail->t.next = &f->t;
-    else
-        g->rr_head = f;
-    g->rr_tail = f;
+    *g->rr_tailp[i] = &f->t;
+    g->rr_tailp[i] = &f->t.next;
+}
+
+/* The round robin emptied (every list at once: tg_engine_new, tg_abort). */
+static void rr_reset(struct tg_engine *g)
+{
+    for (unsigned i = 0; i < RR_AHEAD; i++) {
+        g->rr_head[i] = NULL;
+        g->rr_tailp[i] = &g->rr_head[i];
+    }
+    g->rr_napp = g->rr_ntake = 0;
 }
 
 static inline void fcache_view(const struct tg_engine *g, const struct fcache *c, struct fview *a)
@@ -1677,8 +1674,7 @@ struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struc
         goto fail;
     }
     g->wnext = UINT64_MAX;
-    for (unsigned i = 0; i < RR_AHEAD; i++)
-        g->rr_last[i] = &g->rr_none;
+    rr_reset(g);
     return g;
 fail:
     tg_engine_free(g);
@@ -1848,34 +1844,50 @@ static inline void account(struct tg_engine *g, uint64_t now, uint32_t len, uint
         g->last_ns = now;
 }
 
+/* account's work for n packets of bytes in all, server of them on port 1
+ * (rate max without a cap: once per call, not per packet). */
+static inline void rr_count(struct tg_engine *g, uint64_t now, unsigned n, uint64_t bytes,
+                            uint64_t server)
+{
+    g->sum.tx_packets += n;
+    g->sum.tx_bytes += bytes;
+    g->sum.tx_server_packets += server;
+    g->sum.tx_client_packets += n - server;
+    if (n && now > g->last_ns)
+        g->last_ns = now;
+}
+
 /* Rate max, open loop: the next flow on the round robin builds its next
- * packet into pkt. 1 built, 0 nothing. (Inlined into tg_tx_fill's loop:
- * this is the per-packet path of a --rate max run.) */
-static inline __attribute__((always_inline)) int next_rr(struct tg_engine *g, uint64_t now,
-                                                         struct bt_pkt *pkt, bool counted)
+ * packet into data (cap bytes), and fills pkt unless it is NULL. Its
+ * length | its port << 16, 0 nothing. (Inlined into the loops of
+ * tg_tx_fill and tg_tx_frames: this is the per-packet path of a --rate max
+ * run.) */
+static inline __attribute__((always_inline)) uint32_t next_rr(struct tg_engine *g, uint64_t now,
+                                                              uint8_t *data, uint32_t cap,
+                                                              struct bt_pkt *pkt, bool counted)
 {
     {
-        struct tg_flow *f = g->rr_head;
+        unsigned li = g->rr_ntake & (RR_AHEAD - 1);
+        struct tg_flow *f = (struct tg_flow *)g->rr_head[li];
         if (!f) {
-            if (start_due(g, now) < 0 || !(f = g->rr_head))
+            /* (the queue is empty: its next flow would head list li) */
+            if (start_due(g, now) < 0 || !(f = (struct tg_flow *)g->rr_head[li]))
                 return 0;
         }
-        /* the flows RR_AHEAD and 1 calls ahead: cache misses at many
-         * concurrent flows (a prefetch never faults: a hint of 0 is f
-         * itself, a next of NULL nothing) */
-        __builtin_prefetch((const void *)((uintptr_t)f + (uintptr_t)((intptr_t)f->rr.fc.skip * 64)),
-                           1);
-        __builtin_prefetch(f->t.next);
+        /* the flow RR_AHEAD turns ahead: a cache miss at many concurrent
+         * flows (a prefetch of NULL does nothing) */
+        struct bt_timer *nx = f->t.next;
+        __builtin_prefetch(nx, 1);
         uint32_t fi = f->k;
         const struct fpkt *fp = &g->fpk[fi];
         uint32_t len;
-        if (__builtin_expect(fp->fast && pkt->cap >= IMG, 1)) {
-            len = build_fast(fp, g->fimg[fi], &f->rr.fc, pkt->data);
+        if (__builtin_expect(fp->fast && cap >= IMG, 1)) {
+            len = build_fast(fp, g->fimg[fi], &f->rr.fc, data);
         } else {
             const struct tg_tmpl *t = tmpl_of(g, f);
             struct fview a;
             fcache_view(g, &f->rr.fc, &a);
-            len = build_open(g, t, fi - t->fbase, &a, pkt->data, pkt->cap);
+            len = build_open(g, t, fi - t->fbase, &a, data, cap);
             if (!len)
                 return 0;
         }
@@ -1883,16 +1895,19 @@ static inline __attribute__((always_inline)) int next_rr(struct tg_engine *g, ui
         if (!counted && !caps_allow(g, len))
             return 0;
         uint8_t side = fp->side;
-        pkt->len = pkt->wire_len = len;
-        pkt->port = side;
-        pkt->flags = fp->flags;
-        pkt->ts_ns = now;
-        pkt->meta = f->idx;
+        if (pkt) {
+            pkt->len = pkt->wire_len = len;
+            pkt->port = side;
+            pkt->flags = fp->flags;
+            pkt->ts_ns = now;
+            pkt->meta = f->idx;
+        }
         if (!counted)
             account(g, now, len, side, false);
-        g->rr_head = (struct tg_flow *)f->t.next;
-        if (!g->rr_head)
-            g->rr_tail = NULL;
+        g->rr_head[li] = nx;
+        if (!nx)
+            g->rr_tailp[li] = &g->rr_head[li];
+        g->rr_ntake++;
         f->k++;
         if (!fp->last) {
             rr_append(g, f);
@@ -1904,7 +1919,7 @@ static inline __attribute__((always_inline)) int next_rr(struct tg_engine *g, ui
             f->t.next = NULL;  /* off the round robin: not an armed timer */
             flow_end(g, f, now, true, false, false);
         }
-        return 1;
+        return len | (uint32_t)side << 16;
     }
 }
 
@@ -1914,7 +1929,7 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
     struct fvals fv;
 
     if (g->p.rate_max && !g->closed)
-        return next_rr(g, now, pkt, false);
+        return next_rr(g, now, pkt->data, pkt->cap, pkt, false) != 0;
     while (g->qn) {
         struct qent *e = &g->q[g->qhead];
         const struct tg_tmpl *t = &g->ts.t[e->tmpl];
@@ -1969,27 +1984,52 @@ unsigned tg_tx_fill(struct tg_engine *g, uint64_t now_ns, struct bt_pkt *pkts, u
     refill(g, now_ns);
     if (g->p.rate_max && !g->closed) {
         if (g->capped) {
-            while (n < max && next_rr(g, now_ns, &pkts[n], false))
+            while (n < max && next_rr(g, now_ns, pkts[n].data, pkts[n].cap, &pkts[n], false))
                 n++;
             return n;
         }
         /* no cap: the counters once per call (account's work, summed) */
         uint64_t bytes = 0, server = 0;
-        while (n < max && next_rr(g, now_ns, &pkts[n], true)) {
+        while (n < max && next_rr(g, now_ns, pkts[n].data, pkts[n].cap, &pkts[n], true)) {
             bytes += pkts[n].len;
             server += pkts[n].port;
             n++;
         }
-        g->sum.tx_packets += n;
-        g->sum.tx_bytes += bytes;
-        g->sum.tx_server_packets += server;
-        g->sum.tx_client_packets += n - server;
-        if (n && now_ns > g->last_ns)
-            g->last_ns = now_ns;
+        rr_count(g, now_ns, n, bytes, server);
         return n;
     }
     while (n < max && next_pkt(g, now_ns, &pkts[n]))
         n++;
+    return n;
+}
+
+unsigned tg_tx_frames(struct tg_engine *g, uint64_t now_ns, void *const *bufs, uint32_t off,
+                      uint32_t room, uint32_t *lp, unsigned max)
+{
+    unsigned n = 0;
+
+    if (pump(g, now_ns) < 0)
+        return 0;
+    refill(g, now_ns);
+    if (g->p.rate_max && !g->closed && !g->capped) {
+        uint64_t bytes = 0, server = 0;
+        uint32_t r;
+        while (n < max && (r = next_rr(g, now_ns, (uint8_t *)bufs[n] + off, room, NULL, true))) {
+            lp[n] = r;
+            bytes += r & 0xffff;
+            server += r >> 16;
+            n++;
+        }
+        rr_count(g, now_ns, n, bytes, server);
+        return n;
+    }
+    /* (every other mode: tg_tx_fill's path, a packet at a time) */
+    for (; n < max; n++) {
+        struct bt_pkt pk = {.data = (uint8_t *)bufs[n] + off, .cap = room};
+        if (!next_pkt(g, now_ns, &pk))
+            break;
+        lp[n] = pk.len | (uint32_t)pk.port << 16;
+    }
     return n;
 }
 
@@ -2102,11 +2142,12 @@ void tg_abort(struct tg_engine *g, uint64_t now_ns)
     g->stopped = true;
     /* rate max links its flows through t.next: off the round robin first,
      * or flow_end takes them for armed timers */
-    for (struct tg_flow *f = g->rr_head, *nx; f; f = nx) {
-        nx = (struct tg_flow *)f->t.next;
-        f->t.next = NULL;
-    }
-    g->rr_head = g->rr_tail = NULL;
+    for (unsigned i = 0; i < RR_AHEAD; i++)
+        for (struct bt_timer *t = g->rr_head[i], *nx; t; t = nx) {
+            nx = t->next;
+            t->next = NULL;
+        }
+    rr_reset(g);
     for (uint32_t s = 0; s < g->nslots; s++) {
         struct tg_flow *f = flow_at(g, s);
         if ((s & (CHUNK - 1)) && f->state == F_ACTIVE)
