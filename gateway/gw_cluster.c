@@ -366,11 +366,10 @@ static void net_send(struct gw_cluster *g, struct gw_member *from, int to, uint6
  * per SYN. The defer slots of a message's CREATEs are chained as they are
  * added, so that its ACK releases them without a lookup. */
 void gw_sync_now(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
-                 const struct gw_sync_rec *r, uint32_t dslot)
+                 const uint8_t *rec, unsigned rl, uint32_t dslot)
 {
     uint32_t *slot;
     struct gw_obuild *b;
-    size_t nl = 0;
 
     if (to < 1 || to > GW_MAX_MEMBERS)
         return;
@@ -380,7 +379,7 @@ void gw_sync_now(struct gw_cluster *g, struct gw_member *from, int to, uint64_t 
         g->st.sync_lost++;   /* its pair has no buffer this round */
         return;
     }
-    if (!b || !(nl = gw_sync_add(b->msg->data, b->len, r))) {
+    if (!b || b->len + rl > GW_SYNC_MTU) {
         if (g->nob == g->ob_cap) {
             unsigned cap = g->ob_cap ? g->ob_cap * 2 : 256;
             struct gw_obuild *ob = realloc(g->ob, cap * sizeof(*ob));
@@ -407,14 +406,14 @@ void gw_sync_now(struct gw_cluster *g, struct gw_member *from, int to, uint64_t 
             g->st.sync_lost++;
             return;
         }
-        nl = gw_sync_add(b->msg->data, b->len, r);
     }
-    b->len = nl;
+    memcpy(b->msg->data + b->len, rec, rl);
+    b->len += rl;
     b->nrec++;
     if (t > b->t)
         b->t = t;
-    b->bulk |= r->type == GW_SYNC_BULK;
-    if (r->flags & GW_SYNC_F_ACK_REQ) {
+    b->bulk |= rec[0] == GW_SYNC_BULK;
+    if (rec[0] != GW_SYNC_ACK && (rec[5] & GW_SYNC_F_ACK_REQ)) {
         unsigned ord = b->nreq++;
         if (dslot != GW_DSLOT_NONE) {
             struct gw_defer *d = &from->defer;
@@ -432,14 +431,12 @@ void gw_sync_now(struct gw_cluster *g, struct gw_member *from, int to, uint64_t 
 }
 
 void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
-                   const struct gw_sync_rec *r, bool now)
+                   const uint8_t *rec, unsigned rl)
 {
+    struct gw_pend *pe;
+
     if (to < 1 || to > GW_MAX_MEMBERS)
         return;
-    if (now) {
-        gw_sync_now(g, from, to, t, r, GW_DSLOT_NONE);
-        return;
-    }
     if (from->npend == from->pend_cap) {
         unsigned cap = from->pend_cap ? from->pend_cap * 2 : 256;
         struct gw_pend *p = realloc(from->pend, cap * sizeof(*p));
@@ -450,9 +447,10 @@ void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_
         from->pend = p;
         from->pend_cap = cap;
     }
-    from->pend[from->npend].to = (uint8_t)to;
-    from->pend[from->npend].rec = *r;
-    from->npend++;
+    pe = &from->pend[from->npend++];
+    pe->to = (uint8_t)to;
+    pe->len = (uint8_t)rl;
+    memcpy(pe->rec, rec, GW_SYNC_REC_NAT_LEN);   /* a fixed size: a few moves */
     if (from->batch_due == UINT64_MAX) {
         from->batch_due = t + g->cfg.sync_batch_ns;
         gw_member_touch_next(from, from->batch_due);
@@ -480,7 +478,7 @@ static void outbox_flush(struct gw_cluster *g)
 static void flush(struct gw_cluster *g, struct gw_member *m, uint64_t t)
 {
     unsigned count[GW_MAX_MEMBERS + 2] = {0};
-    struct gw_pend *sorted;
+    uint32_t *sorted;
     uint64_t f;
 
     m->batch_due = UINT64_MAX;
@@ -493,30 +491,32 @@ static void flush(struct gw_cluster *g, struct gw_member *m, uint64_t t)
         m->npend = 0;
         return;
     }
-    /* counting sort by destination, stable */
+    /* counting sort of the records' indices by destination, stable */
     for (unsigned i = 0; i < m->npend; i++)
         count[m->pend[i].to + 1]++;
     for (unsigned i = 1; i <= GW_MAX_MEMBERS + 1; i++)
         count[i] += count[i - 1];
     for (unsigned i = 0; i < m->npend; i++)
-        sorted[count[m->pend[i].to]++] = m->pend[i];
+        sorted[count[m->pend[i].to]++] = i;
     for (unsigned i = 0; i < m->npend;) {
         struct gw_msg *msg = msg_get(g);
-        int to = sorted[i].to;
-        size_t len = GW_SYNC_HDR_LEN, nl;
+        int to = m->pend[sorted[i]].to;
+        size_t len = GW_SYNC_HDR_LEN;
         unsigned nrec = 0;
         bool bulk = false;
         if (!msg) {
-            for (; i < m->npend && sorted[i].to == to; i++)
+            for (; i < m->npend && m->pend[sorted[i]].to == to; i++)
                 g->st.sync_lost++;
             continue;
         }
-        while (i < m->npend && sorted[i].to == to &&
-               (nl = gw_sync_add(msg->data, len, &sorted[i].rec))) {
-            len = nl;
-            bulk |= sorted[i].rec.type == GW_SYNC_BULK;
+        for (; i < m->npend; i++) {
+            const struct gw_pend *pe = &m->pend[sorted[i]];
+            if (pe->to != to || len + pe->len > GW_SYNC_MTU)
+                break;
+            memcpy(msg->data + len, pe->rec, pe->len);
+            len += pe->len;
+            bulk |= pe->rec[0] == GW_SYNC_BULK;
             nrec++;
-            i++;
         }
         net_send(g, m, to, f, msg, len, nrec, bulk);
     }
@@ -536,7 +536,6 @@ static void deliver(struct gw_cluster *g)
 
     if (m->present && m->alive && gw_sync_decode_hdr(msg->data, msg->len, &h) == 0) {
         struct gw_sync_rec r[GW_SYNC_MAXREC];
-        struct bt_flow_key k[GW_SYNC_MAXREC];
         uint64_t fh[GW_SYNC_MAXREC], t, work = 0;
         uint32_t bits = 0;
         unsigned nreq = 0;
@@ -557,8 +556,7 @@ static void deliver(struct gw_cluster *g)
                     continue;
                 }
                 work++;
-                gw_sync_rec_key(&r[i], &k[i]);
-                fh[i] = bt_flowtab_hash(&k[i]);
+                fh[i] = bt_flowtab_hash(&r[i].key);
                 bt_flowtab_prefetch(m->conns, fh[i], 0);
             }
             /* applying costs the receiver; its answer (the ACK) leaves when done */
@@ -572,18 +570,14 @@ static void deliver(struct gw_cluster *g)
                     acks = true;
                     continue;
                 }
-                bits |= (uint32_t)gw_member_apply(g, m, t, &h, &r[i], &k[i], fh[i]) << nreq;
+                bits |= (uint32_t)gw_member_apply(g, m, t, &h, &r[i], fh[i]) << nreq;
                 nreq += (r[i].flags & GW_SYNC_F_ACK_REQ) != 0;
             }
             if (bits) {
                 /* one record answers the message: its sequence number and
                  * which of its CREATEs are stored */
-                struct gw_sync_rec ack;
-                memset(&ack, 0, sizeof(ack));
-                ack.type = GW_SYNC_ACK;
-                ack.ack_seq = h.seq;
-                ack.ack_bits = bits;
-                gw_sync_queue(g, m, h.from, t, &ack, true);
+                uint8_t ack[GW_SYNC_ACK_LEN];
+                gw_sync_now(g, m, h.from, t, ack, gw_sync_put_ack(ack, h.seq, bits), GW_DSLOT_NONE);
             }
         }
         outbox_flush(g);   /* the ACK of this message, in one message back */

@@ -325,9 +325,8 @@ static void conn_forget(struct gw_cluster *g, struct gw_member *m, const struct 
         m->st.owner_conns--;
         g->st.closed++;
         if (sync_delete && c->peer) {
-            struct gw_sync_rec r;
-            gw_member_fill_rec(m, k, c, GW_SYNC_DELETE, &r);
-            gw_sync_queue(g, m, c->peer, t, &r, false);
+            uint8_t r[GW_SYNC_REC_NAT_LEN];
+            gw_sync_queue(g, m, c->peer, t, r, gw_member_put_rec(m, k, c, GW_SYNC_DELETE, 0, r));
         }
     } else {
         m->st.backup_conns--;
@@ -363,28 +362,15 @@ void gw_member_expire_lru(struct gw_cluster *g, struct gw_member *m, uint64_t t)
     bt_flowtab_expire(m->conns, t, lru_cb, &x, 16);
 }
 
-void gw_member_fill_rec(const struct gw_member *m, const struct bt_flow_key *k,
-                        const struct gw_conn *c, uint8_t type, struct gw_sync_rec *r)
+unsigned gw_member_put_rec(const struct gw_member *m, const struct bt_flow_key *k,
+                           const struct gw_conn *c, uint8_t type, uint8_t xflags, uint8_t *p)
 {
-    memset(r, 0, sizeof(*r));
-    r->type = type;
-    r->proto = k->proto;
-    r->state = c->state;
-    r->fin = c->fin;
-    r->flags = (uint8_t)(((c->flags & CONN_CLIENT_SRC) ? GW_SYNC_F_CLIENT_SRC : 0) |
-                         ((c->flags & CONN_NAT) ? GW_SYNC_F_NAT : 0) |
-                         ((c->flags & CONN_LOOSE) ? GW_SYNC_F_LOOSE : 0));
-    r->owner = (uint8_t)m->id;
-    r->backup = c->peer;
-    r->family = k->family;
-    r->hash = c->hash;
-    memcpy(r->src, k->src, 16);
-    memcpy(r->dst, k->dst, 16);
-    r->sport = k->sport;
-    r->dport = k->dport;
-    r->nat_addr = c->nat_addr;
-    r->nat_port = c->nat_port;
-    r->gen = c->gen;
+    uint8_t fl = (uint8_t)(xflags | ((c->flags & CONN_CLIENT_SRC) ? GW_SYNC_F_CLIENT_SRC : 0) |
+                           ((c->flags & CONN_NAT) ? GW_SYNC_F_NAT : 0) |
+                           ((c->flags & CONN_LOOSE) ? GW_SYNC_F_LOOSE : 0));
+
+    return gw_sync_put_conn(p, type, fl, c->state, c->fin, (uint8_t)m->id, c->peer, c->hash,
+                            c->gen, k, c->nat_addr, c->nat_port);
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -568,10 +554,9 @@ static void promote(struct gw_cluster *g, struct gw_member *m, const struct bt_f
     arm(g, m, k, c, t, true);
     want = gw_desired_backup(g, m->id, c->hash);
     if (want) {
-        struct gw_sync_rec r;
+        uint8_t r[GW_SYNC_REC_NAT_LEN];
         c->peer = (uint8_t)want;
-        gw_member_fill_rec(m, k, c, GW_SYNC_BULK, &r);
-        gw_sync_queue(g, m, want, t, &r, false);
+        gw_sync_queue(g, m, want, t, r, gw_member_put_rec(m, k, c, GW_SYNC_BULK, 0, r));
         c->synced_ns = t;
     }
 }
@@ -640,9 +625,8 @@ static void handle_owned(struct gw_cluster *g, struct gw_member *m, struct gw_co
     }
     if (c->peer && (c->state != ost || c->fin != ofin || now - c->synced_ns > g->cfg.idle_ns / 2)) {
         /* a state change, or a refresh so the backup's entry does not idle out */
-        struct gw_sync_rec r;
-        gw_member_fill_rec(m, &x->okey, c, GW_SYNC_UPDATE, &r);
-        gw_sync_queue(g, m, c->peer, now, &r, false);
+        uint8_t r[GW_SYNC_REC_NAT_LEN];
+        gw_sync_queue(g, m, c->peer, now, r, gw_member_put_rec(m, &x->okey, c, GW_SYNC_UPDATE, 0, r));
         c->synced_ns = now;
     }
     arm(g, m, &x->okey, c, now, false);
@@ -765,9 +749,8 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
            (c->peer ? g->cfg.cost.ns_per_sync : 0);
     f = gw_charge(g, m, now, work);
     if (c->peer) {
-        struct gw_sync_rec r;
+        uint8_t r[GW_SYNC_REC_NAT_LEN], xfl = 0;
         uint32_t ds = GW_DSLOT_NONE;
-        gw_member_fill_rec(m, &x->ck, c, GW_SYNC_CREATE, &r);
         if (g->cfg.defer) {
             /* pfsync's defer: the packet that creates the state waits for
              * the backup's ACK of the message carrying the CREATE, so no
@@ -779,12 +762,12 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
                 drop(g, m, x->pkt, 2);   /* no room to hold it: the client retransmits */
                 x->pkt = NULL;
             } else {
-                r.flags |= GW_SYNC_F_ACK_REQ;
+                xfl = GW_SYNC_F_ACK_REQ;
                 c->flags |= CONN_DEFERRED;
                 c->dslot = ds;
             }
         }
-        gw_sync_now(g, m, c->peer, f, &r, ds);
+        gw_sync_now(g, m, c->peer, f, r, gw_member_put_rec(m, &x->ck, c, GW_SYNC_CREATE, xfl, r), ds);
         c->synced_ns = now;
         if (g->cfg.defer)
             return;
@@ -962,22 +945,10 @@ void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint1
 
 /* ---------------------------------------------------------------- sync */
 
-void gw_sync_rec_key(const struct gw_sync_rec *r, struct bt_flow_key *k)
-{
-    memset(k, 0, sizeof(*k));
-    memcpy(k->src, r->src, 16);
-    memcpy(k->dst, r->dst, 16);
-    k->sport = r->sport;
-    k->dport = r->dport;
-    k->proto = r->proto;
-    k->family = r->family;
-}
-
 bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
-                     const struct gw_sync_hdr *h, const struct gw_sync_rec *r,
-                     const struct bt_flow_key *kp, uint64_t fh)
+                     const struct gw_sync_hdr *h, const struct gw_sync_rec *r, uint64_t fh)
 {
-    const struct bt_flow_key k = *kp;
+    const struct bt_flow_key k = r->key;
     struct gw_conn *c;
     bool created;
 
@@ -1071,15 +1042,13 @@ static void resync_cb(const struct bt_flow_key *k, void *v, void *arg)
     if (want == c->peer)
         return;
     if (c->peer && g->m[c->peer].present && g->m[c->peer].alive) {
-        struct gw_sync_rec r;
-        gw_member_fill_rec(x->m, k, c, GW_SYNC_DELETE, &r);
-        gw_sync_queue(g, x->m, c->peer, x->t, &r, false);
+        uint8_t r[GW_SYNC_REC_NAT_LEN];
+        gw_sync_queue(g, x->m, c->peer, x->t, r, gw_member_put_rec(x->m, k, c, GW_SYNC_DELETE, 0, r));
     }
     c->peer = (uint8_t)want;
     if (want) {
-        struct gw_sync_rec r;
-        gw_member_fill_rec(x->m, k, c, GW_SYNC_BULK, &r);
-        gw_sync_queue(g, x->m, want, x->t, &r, false);
+        uint8_t r[GW_SYNC_REC_NAT_LEN];
+        gw_sync_queue(g, x->m, want, x->t, r, gw_member_put_rec(x->m, k, c, GW_SYNC_BULK, 0, r));
         c->synced_ns = x->t;
     }
 }

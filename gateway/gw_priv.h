@@ -104,10 +104,11 @@ struct gw_defer {
     uint32_t mhead, mn, mcap;    /* mcap 0 or a power of two */
 };
 
-/* A sync record waiting for the member's next batch. */
+/* A sync record waiting for the member's next batch, encoded already. */
 struct gw_pend {
     uint8_t to;
-    struct gw_sync_rec rec;
+    uint8_t len;                 /* GW_SYNC_REC_LEN or GW_SYNC_REC_NAT_LEN */
+    uint8_t rec[GW_SYNC_REC_NAT_LEN];
 };
 
 #define HB_RING 64
@@ -233,14 +234,16 @@ void gw_event(struct gw_cluster *g, uint64_t t, int kind, int sgm, int weight, i
               const char *detail);
 int gw_desired_backup(const struct gw_cluster *g, int owner, uint32_t hash);
 uint64_t gw_charge(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint64_t work_ns);
-/* Queues r: with now, in the outbox (sent at the end of the burst or of the
- * message being applied: gw_sync_now), else in from's batch. */
+/* Queues the encoded record rec[0..rl) (gw_member_put_rec) in from's batch
+ * (sent within sync_batch). */
 void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
-                   const struct gw_sync_rec *r, bool now);
-/* Encodes r into the outbox's message from `from` to `to`, ready at t; dslot:
- * the defer slot of a CREATE with GW_SYNC_F_ACK_REQ, else GW_DSLOT_NONE. */
+                   const uint8_t *rec, unsigned rl);
+/* Puts the encoded record rec[0..rl) into the outbox's message from `from`
+ * to `to` (sent at the end of the burst or of the message being applied),
+ * ready at t; dslot: the defer slot of a CREATE with GW_SYNC_F_ACK_REQ, else
+ * GW_DSLOT_NONE. */
 void gw_sync_now(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
-                 const struct gw_sync_rec *r, uint32_t dslot);
+                 const uint8_t *rec, unsigned rl, uint32_t dslot);
 void gw_tq_push(struct gw_member *m, int q, uint64_t deadline, uint32_t gen,
                 const struct bt_flow_key *k);
 
@@ -256,12 +259,11 @@ struct gw_pkey {
 /* gw_member.c */
 void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint16_t port,
                   uint32_t hash, struct bt_parsed *p, const struct gw_pkey *pk, struct bt_pkt *pkt);
-/* Applies connection record r of message h (not an ACK: gw_defer_ack); k:
- * its key (gw_sync_rec_key), fh its bt_flowtab_hash. True when r asked for
- * an ACK and is stored (the caller acknowledges the message). */
+/* Applies connection record r of message h (not an ACK: gw_defer_ack); fh:
+ * bt_flowtab_hash(&r->key). True when r asked for an ACK and is stored (the
+ * caller acknowledges the message). */
 bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
-                     const struct gw_sync_hdr *h, const struct gw_sync_rec *r,
-                     const struct bt_flow_key *k, uint64_t fh);
+                     const struct gw_sync_hdr *h, const struct gw_sync_rec *r, uint64_t fh);
 /* The defer queue (gw_member.c): a slot for p (ready at p->ts_ns) of the
  * connection of gen; its absolute index, or GW_DSLOT_NONE on ENOMEM. */
 uint32_t gw_defer_push(struct gw_member *m, struct bt_pkt *p, uint64_t deadline, uint32_t gen);
@@ -278,13 +280,15 @@ static inline uint64_t gw_defer_next(const struct gw_member *m)
 {
     return m->defer.n ? m->defer.e[m->defer.base & (m->defer.cap - 1)].deadline : UINT64_MAX;
 }
-void gw_sync_rec_key(const struct gw_sync_rec *r, struct bt_flow_key *k);
 void gw_member_timer(struct gw_cluster *g, struct gw_member *m, int q, uint64_t t);
 void gw_member_expire_lru(struct gw_cluster *g, struct gw_member *m, uint64_t t);
 void gw_member_remove(struct gw_cluster *g, struct gw_member *m, struct gw_conn *c, uint64_t t,
                       bool sync_delete);
-void gw_member_fill_rec(const struct gw_member *m, const struct bt_flow_key *k,
-                        const struct gw_conn *c, uint8_t type, struct gw_sync_rec *r);
+/* Encodes the record of type about m's connection c (key k) at p (room for
+ * GW_SYNC_REC_NAT_LEN bytes), with xflags (GW_SYNC_F_ACK_REQ) added to what
+ * c says; returns its length. */
+unsigned gw_member_put_rec(const struct gw_member *m, const struct bt_flow_key *k,
+                           const struct gw_conn *c, uint8_t type, uint8_t xflags, uint8_t *p);
 /* The resync sweep after the bucket table changed: promote backups of dead
  * owners, give owners their desired backup (bulk sync), drop stale backups. */
 void gw_member_resync(struct gw_cluster *g, struct gw_member *m, uint64_t t);

@@ -47,49 +47,18 @@ size_t gw_sync_begin(uint8_t *buf, uint8_t from, uint8_t to, uint32_t seq)
     return GW_SYNC_HDR_LEN;
 }
 
-/* Fixed-size stores only (the compiler turns them into a few moves): this
- * runs once per record on the owner and once more per ACK. */
+/* A record through the inline encoders gw_member.c and gw_cluster.c use. */
 size_t gw_sync_add(uint8_t *buf, size_t len, const struct gw_sync_rec *r)
 {
-    bool nat = r->flags & GW_SYNC_F_NAT;
-    size_t rl = nat ? GW_SYNC_REC_NAT_LEN : GW_SYNC_REC_LEN;
-    uint8_t *p = buf + len;
+    size_t rl = r->type == GW_SYNC_ACK ? GW_SYNC_ACK_LEN
+              : (r->flags & GW_SYNC_F_NAT) ? GW_SYNC_REC_NAT_LEN : GW_SYNC_REC_LEN;
 
-    if (r->type == GW_SYNC_ACK) {
-        if (len + GW_SYNC_ACK_LEN > GW_SYNC_MTU)
-            return 0;
-        p[0] = GW_SYNC_ACK;
-        p[1] = GW_SYNC_ACK_LEN;
-        p[2] = p[3] = 0;
-        put32(p + 4, r->ack_seq);
-        put32(p + 8, r->ack_bits);
-        memset(p + 12, 0, 4);
-        return len + GW_SYNC_ACK_LEN;
-    }
     if (len + rl > GW_SYNC_MTU)
         return 0;
-    p[0] = r->type;
-    p[1] = (uint8_t)rl;
-    p[2] = r->proto;
-    p[3] = r->state;
-    p[4] = r->fin;
-    p[5] = r->flags;
-    p[6] = r->owner;
-    p[7] = r->backup;
-    put32(p + 8, r->hash);
-    memcpy(p + 12, r->src, 16);
-    memcpy(p + 28, r->dst, 16);
-    put16(p + 44, r->sport);
-    put16(p + 46, r->dport);
-    memset(p + 48, 0, 4);
-    p[48] = r->family;
-    put32(p + 52, r->gen);
-    if (nat) {
-        put32(p + 56, r->nat_addr);
-        put16(p + 60, r->nat_port);
-        p[62] = p[63] = 0;
-    }
-    return len + rl;
+    if (r->type == GW_SYNC_ACK)
+        return len + gw_sync_put_ack(buf + len, r->ack_seq, r->ack_bits);
+    return len + gw_sync_put_conn(buf + len, r->type, r->flags, r->state, r->fin, r->owner,
+                                  r->backup, r->hash, r->gen, &r->key, r->nat_addr, r->nat_port);
 }
 
 void gw_sync_end(uint8_t *buf, size_t len, uint16_t nrec)
@@ -165,18 +134,19 @@ static inline int decode_rec(const uint8_t *buf, size_t len, size_t *off, struct
     if (p[6] > 64 || p[7] > 64)
         return -EBADMSG;
     r->type = p[0];
-    r->proto = p[2];
     r->state = p[3];
     r->fin = p[4];
     r->flags = p[5];
     r->owner = p[6];
     r->backup = p[7];
     r->hash = get32(p + 8);
-    memcpy(r->src, p + 12, 16);
-    memcpy(r->dst, p + 28, 16);
-    r->sport = get16(p + 44);
-    r->dport = get16(p + 46);
-    r->family = p[48];
+    memcpy(r->key.src, p + 12, 16);
+    memcpy(r->key.dst, p + 28, 16);
+    r->key.sport = get16(p + 44);
+    r->key.dport = get16(p + 46);
+    r->key.proto = p[2];
+    r->key.family = p[48];
+    r->key.zero = 0;
     r->gen = get32(p + 52);
     r->nat_addr = 0;
     r->nat_port = 0;

@@ -14,6 +14,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "bt_flow.h"
 
 #define GW_SYNC_MAGIC 0x4253594eU      /* "BSYN" */
 #define GW_SYNC_VERSION 2
@@ -58,14 +61,14 @@ struct gw_sync_hdr {
 
 struct gw_sync_rec {
     uint8_t type;        /* enum gw_sync_type */
-    uint8_t proto, state, fin, flags;
+    uint8_t state, fin, flags;
     uint8_t owner, backup;
-    uint8_t family;      /* 4 or 6 */
+    uint16_t nat_port;   /* GW_SYNC_F_NAT: translated source port */
     uint32_t hash;       /* distribution hash of the connection's bucket */
-    uint8_t src[16], dst[16];  /* canonical key, v4-mapped for IPv4 */
-    uint16_t sport, dport;
     uint32_t nat_addr;   /* GW_SYNC_F_NAT: translated IPv4 source (host order) */
-    uint16_t nat_port;
+    /* the canonical key (v4-mapped for IPv4; family 4 or 6; zero 0): the
+     * decoder fills it as the receiver's table wants it (no padding here) */
+    struct bt_flow_key key;
     /* the owner's incarnation of the connection (its entry's gen, +1 per
      * entry a member makes, serial arithmetic): a backup ignores a record
      * older than the entry it holds from the same owner, such as the
@@ -78,6 +81,67 @@ struct gw_sync_rec {
      * such records in a message; never 0) */
     uint32_t ack_seq, ack_bits;
 };
+
+/* Big-endian stores of the fixed-layout records (a byte swap and one move). */
+static inline void gw_sync_put16(uint8_t *p, uint16_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap16(v);
+#endif
+    memcpy(p, &v, 2);
+}
+
+static inline void gw_sync_put32(uint8_t *p, uint32_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    memcpy(p, &v, 4);
+}
+
+/* Encodes a connection record (CREATE, UPDATE, DELETE, BULK) at p (room for
+ * GW_SYNC_REC_NAT_LEN bytes) straight from what a member holds: the layout
+ * of docs/formats.md section 4, the only copy of it (gw_sync_add encodes a
+ * struct gw_sync_rec through it). flags: GW_SYNC_F_*; with GW_SYNC_F_NAT
+ * the extension (nat_addr, nat_port) follows. Returns the record's length. */
+static inline unsigned gw_sync_put_conn(uint8_t *p, uint8_t type, uint8_t flags, uint8_t state,
+                                        uint8_t fin, uint8_t owner, uint8_t backup, uint32_t hash,
+                                        uint32_t gen, const struct bt_flow_key *k,
+                                        uint32_t nat_addr, uint16_t nat_port)
+{
+    unsigned rl = (flags & GW_SYNC_F_NAT) ? GW_SYNC_REC_NAT_LEN : GW_SYNC_REC_LEN;
+
+    p[0] = type;
+    p[1] = (uint8_t)rl;
+    p[2] = k->proto;
+    p[3] = state;
+    p[4] = fin;
+    p[5] = flags;
+    p[6] = owner;
+    p[7] = backup;
+    gw_sync_put32(p + 8, hash);
+    memcpy(p + 12, k->src, 16);
+    memcpy(p + 28, k->dst, 16);
+    gw_sync_put16(p + 44, k->sport);
+    gw_sync_put16(p + 46, k->dport);
+    gw_sync_put32(p + 48, (uint32_t)k->family << 24);   /* family, 3 reserved zeros */
+    gw_sync_put32(p + 52, gen);
+    if (flags & GW_SYNC_F_NAT) {
+        gw_sync_put32(p + 56, nat_addr);
+        gw_sync_put32(p + 60, (uint32_t)nat_port << 16);  /* port, 2 reserved zeros */
+    }
+    return rl;
+}
+
+/* Encodes an ACK record at p (GW_SYNC_ACK_LEN bytes). */
+static inline unsigned gw_sync_put_ack(uint8_t *p, uint32_t seq, uint32_t bits)
+{
+    gw_sync_put32(p, (uint32_t)GW_SYNC_ACK << 24 | (uint32_t)GW_SYNC_ACK_LEN << 16);
+    gw_sync_put32(p + 4, seq);
+    gw_sync_put32(p + 8, bits);
+    gw_sync_put32(p + 12, 0);
+    return GW_SYNC_ACK_LEN;
+}
 
 /* Starts a message in buf (at least GW_SYNC_MTU bytes). Returns the length so far. */
 size_t gw_sync_begin(uint8_t *buf, uint8_t from, uint8_t to, uint32_t seq);

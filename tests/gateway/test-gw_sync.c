@@ -10,19 +10,19 @@ static void rec(struct gw_sync_rec *r, uint8_t type, int nat, int i)
 {
     memset(r, 0, sizeof(*r));
     r->type = type;
-    r->proto = 6;
+    r->key.proto = 6;
     r->state = 3;
     r->fin = 1;
     r->flags = GW_SYNC_F_CLIENT_SRC | (nat ? GW_SYNC_F_NAT : 0);
     r->owner = 2;
     r->backup = 3;
-    r->family = 4;
+    r->key.family = 4;
     r->hash = 0xdeadbeef + (uint32_t)i;
-    r->src[10] = r->src[11] = 0xff;
-    r->src[15] = (uint8_t)i;
-    r->dst[15] = 9;
-    r->sport = (uint16_t)(1000 + i);
-    r->dport = 80;
+    r->key.src[10] = r->key.src[11] = 0xff;
+    r->key.src[15] = (uint8_t)i;
+    r->key.dst[15] = 9;
+    r->key.sport = (uint16_t)(1000 + i);
+    r->key.dport = 80;
     r->gen = 0xfedcba00U + (uint32_t)i;
     if (nat) {
         r->nat_addr = 0xc6336401;
@@ -227,7 +227,7 @@ TEST(ack_record_round_trip_and_wire_layout)
     CHECK_EQ_INT(r[0].ack_seq, 0x01020304);
     CHECK_EQ_INT(r[0].ack_bits, 0x00800005);
     CHECK_EQ_INT(r[1].type, GW_SYNC_UPDATE);
-    CHECK_EQ_INT(r[1].sport, c.sport);
+    CHECK_EQ_INT(r[1].key.sport, c.key.sport);
     CHECK_EQ_INT(r[1].ack_bits, 0);
     CHECK_EQ_STR(gw_sync_type_name(GW_SYNC_ACK), "ack");
 }
