@@ -55,10 +55,11 @@ struct flow_ev {
 /* The hot value of a flow in the table, what every packet reads or
  * writes: 24 bytes, so that with its key it is one cache line (there can be
  * millions, each packet's a cache miss). What only a flow's start, its end
- * or a move reads is in its cold record (struct vf_cold); the failover
- * records of the few flows a member failure affects live in a side pool.
- * The members seen per direction in this epoch: none, one (one[dir]) or,
- * from the second on, a mask in the cold record (many bit).
+ * or a move reads is in its cold record (struct vf_cold, 8 bytes); the
+ * failover records of the few flows a member failure affects, and the
+ * member masks of the few seen on several members, live in a block of a
+ * side pool (evblock). The members seen per direction in this epoch: none,
+ * one (one[dir]) or, from the second on, a mask in the block (many bit).
  * fast[side] (side: the packet's VF_PKT_SWAPPED bit, 0 from the canonical
  * src) is the one member whose packets of that side on_packet_fast may
  * judge (0: none): set by on_packet from the rest of the record, cleared
@@ -66,7 +67,8 @@ struct flow_ev {
  * fast path, a failover event marking the table). */
 struct vf_flow {
     uint64_t last_ns;
-    uint32_t evblock;                 /* 1 + block of the failover records in the pool, 0: none */
+    uint32_t evblock;                 /* 1 + its block in the pool (failover records,
+                                       * member masks), 0: none */
     uint8_t fast[2];                  /* by side: on_packet_fast's member, 0: none */
     uint8_t owner;                    /* member of the first packet */
     uint8_t cur[2];                   /* current member per direction */
@@ -75,15 +77,16 @@ struct vf_flow {
     uint8_t fin : 2, rst : 1, affinity_bad : 1, sym_bad : 1,
         corrected : 1, rebalanced : 1, moved_failover : 1;  /* fin: bit side, a FIN seen */
     uint8_t client_is_canon_src : 1;  /* canonical src is the client */
-    uint8_t many : 2;                 /* bit dir: that direction's members are in cold.mask */
+    uint8_t many : 2;                 /* bit dir: that direction's members are in the block's mask */
     uint8_t epoch_old : 1;            /* a failover event came since its member sets' epoch began
                                        * (every one marks the whole table) */
 };
 _Static_assert(sizeof(struct vf_flow) <= 24, "the per-flow record grew past a cache line");
 
+/* (the table's side record of a flow: 24 bytes with its links and hash,
+ * 150k flows in two huge pages where a 16-byte mask pair made it three) */
 struct vf_cold {
     uint64_t first_ns;
-    uint64_t mask[2];                 /* members per direction, where many says so */
 };
 
 struct offender {
@@ -229,6 +232,7 @@ struct pass {
 struct fev_list {
     struct flow_ev *v;
     uint32_t n, cap;
+    uint64_t mask[2];         /* members per direction, where the flow's many says so */
 };
 
 static struct flow_ev *flow_evs(const struct pass *ps, const struct vf_flow *f)
@@ -241,7 +245,7 @@ static unsigned flow_nev(const struct pass *ps, const struct vf_flow *f)
     return f->evblock ? ps->fev[f->evblock - 1].n : 0;
 }
 
-/* Gives f a block of failover records (0), or -ENOMEM. */
+/* Gives f a block (no failover records, masks 0): 0, or -ENOMEM. */
 static int flow_evs_alloc(struct pass *ps, struct vf_flow *f)
 {
     uint32_t b;
@@ -271,7 +275,9 @@ static int flow_evs_alloc(struct pass *ps, struct vf_flow *f)
 static void flow_evs_release(struct pass *ps, struct vf_flow *f)
 {
     if (f->evblock) {
-        ps->fev[f->evblock - 1].n = 0;  /* its allocation is kept for the next */
+        struct fev_list *l = &ps->fev[f->evblock - 1];
+        l->n = 0;  /* its allocation is kept for the next */
+        l->mask[0] = l->mask[1] = 0;
         ps->freeb[ps->nfree++] = f->evblock - 1;
         f->evblock = 0;
     }
@@ -336,21 +342,25 @@ static struct vf_cold *cold_of(const struct pass *ps, const struct vf_flow *f)
 static uint64_t dir_members(const struct pass *ps, const struct vf_flow *f, int dir)
 {
     if (f->many & (1u << dir))
-        return cold_of(ps, f)->mask[dir];
+        return ps->fev[f->evblock - 1].mask[dir];
     return f->one[dir] ? 1ULL << (f->one[dir] - 1) : 0;
 }
 
 /* member saw direction dir of f */
-static inline void dir_add(const struct pass *ps, struct vf_flow *f, int dir, int member)
+static inline void dir_add(struct pass *ps, struct vf_flow *f, int dir, int member)
 {
     if (f->one[dir] == member && !(f->many & (1u << dir)))
         return;  /* the common case: the member it has been on */
     if (f->many & (1u << dir)) {
-        cold_of(ps, f)->mask[dir] |= 1ULL << (member - 1);
+        ps->fev[f->evblock - 1].mask[dir] |= 1ULL << (member - 1);
     } else if (!f->one[dir]) {
         f->one[dir] = (uint8_t)member;
     } else {
-        cold_of(ps, f)->mask[dir] = 1ULL << (f->one[dir] - 1) | 1ULL << (member - 1);
+        if (!f->evblock && flow_evs_alloc(ps, f) < 0) {
+            ps->oom = true;  /* the pass fails with ENOMEM */
+            return;
+        }
+        ps->fev[f->evblock - 1].mask[dir] = 1ULL << (f->one[dir] - 1) | 1ULL << (member - 1);
         f->many |= 1u << dir;
     }
 }
@@ -798,7 +808,7 @@ static __attribute__((noinline)) void on_packet(struct pass *ps, const struct vf
      * whose direction is on the one member it has been on (so far this
      * epoch and now), of a flow not ended, owned, with no failover record,
      * no rebalance pending and no correction layer */
-    bool ok = !ps->ncorr && f->owner && !f->evblock && !f->pending_rebal && !f->rst &&
+    bool ok = !ps->ncorr && f->owner && !flow_nev(ps, f) && !f->pending_rebal && !f->rst &&
               f->fin != 3;
     for (int side = 0; side < 2; side++) {
         int d = (side == 0) == (bool)f->client_is_canon_src ? DIR_C2S : DIR_S2C;
