@@ -45,17 +45,20 @@
 enum { F_FREE = 0, F_ACTIVE = 1 };
 
 /* A flow's values, kept while it is on the rate max round robin (computed
- * once when it starts, not per packet): the low 8 bytes of its addresses
- * (the high 8 are their pools'), the pools, the port and the ISN offsets.
- * IPv4 uses only bytes 4..7 of clo and slo; clo[0..1] then hold the sum of
- * the four address words, folded to 16 bits (the fast path's, FC_ASUM). */
+ * once when it starts, not per packet): its addresses, the pools, the port
+ * and the ISN offsets, and the fast path's sums. IPv6: ab[0] and ab[1] the
+ * low 8 bytes of the client's and the server's address (the high 8 are
+ * their pools'). IPv4: ab[s] the source and destination addresses of the
+ * packets side s sends, as they lie in the frame (ab[0] client then
+ * server, ab[1] server then client). */
 struct fcache {
-    uint8_t clo[8], slo[8];
-    uint32_t coff, soff;
-    uint16_t cport;
+    uint8_t ab[2][8];
+    uint32_t off[2];      /* the ISN offsets of the client's and the server's packets */
+    uint16_t cpn;         /* the client port, network order */
+    uint16_t asum;        /* IPv4: the four address words summed, folded to 16 bits */
+    uint16_t l4sum;       /* IPv4: asum plus the client port's word, folded */
     uint8_t cpool, spool;
 };
-#define FC_ASUM 0             /* offset in clo of an IPv4 flow's address sum */
 
 /* Rate max, open loop: a template packet's plan for the fast path (one per
  * template packet, in template order from tg_tmpl.fbase), beside its frame
@@ -66,19 +69,21 @@ struct fcache {
  * complements of every word the rewrite overwrites (addresses, client
  * port, sequence and acknowledgment numbers), folded to 16 bits. */
 #define IMG 64
+enum { FP_FAST = 1, FP_LAST = 2 };
 struct fpkt {
-    uint16_t len;         /* frame bytes, the VLAN tag included */
+    uint32_t lp;          /* frame bytes (the VLAN tag included) | side << 16: tg_tx_frames' word */
     uint8_t fast, side;
-    uint8_t ca, sa, cp;   /* offsets in the frame: the client and server addresses, the client port */
+    uint8_t last;         /* the template's last packet */
+    uint8_t ipa, cp;      /* offsets in the frame: the IP addresses (source, destination), the client port */
     uint8_t l4;           /* the TCP header */
     uint8_t ipc;          /* the IP checksum */
-    uint8_t last;         /* the template's last packet */
-    uint16_t flags;       /* bt_pkt.flags: BT_PKT_F_CLIENT or _SERVER */
+    uint8_t fl;           /* FP_FAST if fast, | FP_LAST if last: rr_burst's test */
     uint32_t ackm;        /* ~0: the ack moves by the other side's offset (ACK set), 0: kept */
     uint32_t ipb, l4b;
     uint32_t seq, ack;    /* the template's, host order */
 };
 _Static_assert(sizeof(struct fpkt) == 32, "two plans per cache line");
+_Static_assert(sizeof(struct fcache) == 32, "a flow's values in half a line");
 
 struct tg_flow {
     union {
@@ -449,6 +454,13 @@ static inline void fview_of(const struct fvals *fv, struct fview *a)
     a->soff = fv->soff;
 }
 
+/* A one's complement sum (below 2^31) folded to 16 bits. */
+static inline uint32_t fold16(uint32_t s)
+{
+    s = (s & 0xffff) + (s >> 16);
+    return (s & 0xffff) + (s >> 16);
+}
+
 /* Open loop only (no tag). */
 static void fcache_fill(const struct tg_engine *g, struct tg_flow *f, const struct tg_tmpl *t)
 {
@@ -457,17 +469,22 @@ static void fcache_fill(const struct tg_engine *g, struct tg_flow *f, const stru
 
     /* (inline: a rate max flow's start; what it does not keep is dropped) */
     flow_values_in(g, f->idx, t, &fv, &c->cpool, &c->spool);
-    memcpy(c->clo, fv.caddr + 8, 8);
-    memcpy(c->slo, fv.saddr + 8, 8);
-    c->coff = fv.coff;
-    c->soff = fv.soff;
-    c->cport = fv.cport;
+    c->off[0] = fv.coff;
+    c->off[1] = fv.soff;
+    c->cpn = __builtin_bswap16(fv.cport);
     if (t->family == 4) {
-        uint32_t a = (uint32_t)w16(c->clo + 4) + w16(c->clo + 6) + w16(c->slo + 4) + w16(c->slo + 6);
-        a = (a & 0xffff) + (a >> 16);
-        a = (a & 0xffff) + (a >> 16);
-        uint16_t a16 = (uint16_t)a;
-        memcpy(c->clo + FC_ASUM, &a16, 2);
+        memcpy(c->ab[0], fv.caddr + 12, 4);
+        memcpy(c->ab[0] + 4, fv.saddr + 12, 4);
+        memcpy(c->ab[1], fv.saddr + 12, 4);
+        memcpy(c->ab[1] + 4, fv.caddr + 12, 4);
+        uint32_t a = (uint32_t)w16(c->ab[0]) + w16(c->ab[0] + 2) + w16(c->ab[0] + 4) +
+                     w16(c->ab[0] + 6);
+        c->asum = (uint16_t)fold16(a);
+        c->l4sum = (uint16_t)fold16((uint32_t)c->asum + c->cpn);
+    } else {
+        memcpy(c->ab[0], fv.caddr + 8, 8);
+        memcpy(c->ab[1], fv.saddr + 8, 8);
+        c->asum = c->l4sum = 0;
     }
 }
 
@@ -491,15 +508,18 @@ static void rr_reset(struct tg_engine *g)
     g->rr_napp = g->rr_ntake = 0;
 }
 
-static inline void fcache_view(const struct tg_engine *g, const struct fcache *c, struct fview *a)
+static inline void fcache_view(const struct tg_engine *g, const struct fcache *c, unsigned family,
+                               struct fview *a)
 {
     a->chi = g->p.clients[c->cpool].addr;
-    a->clo = c->clo;
     a->shi = g->p.servers[c->spool].addr;
-    a->slo = c->slo;
-    a->cport = c->cport;
-    a->coff = c->coff;
-    a->soff = c->soff;
+    /* (IPv4: build_open takes bytes 4..7: the client's in ab[1], the
+     * server's in ab[0]) */
+    a->clo = c->ab[family == 4];
+    a->slo = c->ab[family != 4];
+    a->cport = __builtin_bswap16(c->cpn);
+    a->coff = c->off[0];
+    a->soff = c->off[1];
 }
 
 /* ---------------------------------------------------------------- build */
@@ -735,12 +755,6 @@ build_open(const struct tg_engine *g, const struct tg_tmpl *t, uint32_t k, const
     return len;
 }
 
-static inline uint32_t fold16(uint32_t s)
-{
-    s = (s & 0xffff) + (s >> 16);
-    return (s & 0xffff) + (s >> 16);
-}
-
 /* build_open for a fast template packet (struct fpkt) into out (at least
  * IMG bytes): the image copied whole, the flow's words stored, both
  * checksums from the plan's sums. The same bytes as build_open: the
@@ -752,25 +766,28 @@ static inline uint32_t fold16(uint32_t s)
 static inline __attribute__((always_inline)) uint32_t
 build_fast(const struct fpkt *fp, const uint8_t *img, const struct fcache *c, uint8_t *out)
 {
+    unsigned side = fp->side;
     memcpy(out, img, IMG);
-    memcpy(out + fp->ca, c->clo + 4, 4);
-    memcpy(out + fp->sa, c->slo + 4, 4);
-    uint16_t asum, x;
-    memcpy(&asum, c->clo + FC_ASUM, 2);
-    x = (uint16_t)~fold16(fp->ipb + asum);
+    memcpy(out + fp->ipa, c->ab[side], 8);
+    /* (ipb + asum < 0x1ffff: one fold step is the whole fold) */
+    uint32_t s = fp->ipb + c->asum;
+    uint16_t x = (uint16_t)~((s & 0xffff) + (s >> 16));
     memcpy(out + fp->ipc, &x, 2);
-    uint16_t cpw = __builtin_bswap16(c->cport);
-    memcpy(out + fp->cp, &cpw, 2);
-    bool server = fp->side;
-    uint32_t own = server ? c->soff : c->coff, other = (server ? c->coff : c->soff) & fp->ackm;
-    uint32_t sb = __builtin_bswap32(fp->seq + own), ab = __builtin_bswap32(fp->ack + other);
+    memcpy(out + fp->cp, &c->cpn, 2);
+    uint32_t sb = __builtin_bswap32(fp->seq + c->off[side]);
+    uint32_t ab = __builtin_bswap32(fp->ack + (c->off[side ^ 1] & fp->ackm));
     uint8_t *l4 = out + fp->l4;
     memcpy(l4 + 4, &sb, 4);
     memcpy(l4 + 8, &ab, 4);
-    x = (uint16_t)~fold16(fp->l4b + asum + cpw + (sb & 0xffff) + (sb >> 16) + (ab & 0xffff) +
-                          (ab >> 16));
+    /* the two numbers' words summed as two 32-bit words (2^16 = 1 in one's
+     * complement): below 2^34, folded to 32 bits (below 2^32 + 3), then
+     * to 17 (below 0x1ffff) and to 16 */
+    uint64_t t = (uint64_t)fp->l4b + c->l4sum + sb + ab;
+    t = (t & 0xffffffff) + (t >> 32);
+    t = (t & 0xffff) + (t >> 16);
+    x = (uint16_t)~((t & 0xffff) + (t >> 16));
     memcpy(l4 + 16, &x, 2);
-    return fp->len;
+    return fp->lp & 0xffff;
 }
 
 /* Sums of the one's complements of a frame's words (n bytes at p). */
@@ -836,17 +853,16 @@ static int fast_plans(struct tg_engine *g)
             struct fpkt *fp = &g->fpk[t->fbase + k];
             const uint8_t *src = t->blob + tp->off;
             bool server = tp->side;
-            fp->len = (uint16_t)(tp->len + v);
+            fp->lp = (uint32_t)(tp->len + v) | (uint32_t)tp->side << 16;
             fp->side = tp->side;
             fp->last = k + 1 == t->n;
-            fp->flags = server ? BT_PKT_F_SERVER : BT_PKT_F_CLIENT;
             fp->fast = t->family == 4 && t->proto == 6 && !tp->sack_off && tp->len + v <= IMG;
+            fp->fl = (uint8_t)((fp->fast ? FP_FAST : 0) | (fp->last ? FP_LAST : 0));
             if (!fp->fast)
                 continue;
             copy_head(g, tp, src, v, server, g->fimg[t->fbase + k]);
             fp->ipc = (uint8_t)(ETH_HLEN + v + 10);
-            fp->ca = (uint8_t)(ETH_HLEN + v + (server ? 16 : 12));
-            fp->sa = (uint8_t)(ETH_HLEN + v + (server ? 12 : 16));
+            fp->ipa = (uint8_t)(ETH_HLEN + v + 12);
             fp->l4 = (uint8_t)(tp->l4 + v);
             fp->cp = (uint8_t)(fp->l4 + (server ? 2 : 0));
             fp->ackm = tp->tcp_flags & BT_TCP_ACK ? ~0u : 0;
@@ -1886,7 +1902,7 @@ static inline __attribute__((always_inline)) uint32_t next_rr(struct tg_engine *
         } else {
             const struct tg_tmpl *t = tmpl_of(g, f);
             struct fview a;
-            fcache_view(g, &f->rr.fc, &a);
+            fcache_view(g, &f->rr.fc, t->family, &a);
             len = build_open(g, t, fi - t->fbase, &a, data, cap);
             if (!len)
                 return 0;
@@ -1898,7 +1914,7 @@ static inline __attribute__((always_inline)) uint32_t next_rr(struct tg_engine *
         if (pkt) {
             pkt->len = pkt->wire_len = len;
             pkt->port = side;
-            pkt->flags = fp->flags;
+            pkt->flags = side ? BT_PKT_F_SERVER : BT_PKT_F_CLIENT;
             pkt->ts_ns = now;
             pkt->meta = f->idx;
         }
@@ -2003,6 +2019,64 @@ unsigned tg_tx_fill(struct tg_engine *g, uint64_t now_ns, struct bt_pkt *pkts, u
     return n;
 }
 
+/* next_rr's work for a run of fast packets (frames into bufs[i] + off, of
+ * at least IMG bytes each), without a cap, with the engine's hot values in
+ * locals (the frames' byte stores may alias anything the engine holds):
+ * stops before a packet it does not build (the round robin empty, a frame
+ * for build_open) and before a flow's end that flow_end must see (a flow
+ * callback), which next_rr then takes. Adds to *bytes and *server; the
+ * count built. */
+static __attribute__((noinline)) unsigned rr_burst(struct tg_engine *g, void *const *bufs,
+                                                   uint32_t off, uint32_t *lp, unsigned max,
+                                                   uint64_t *bytes, uint64_t *server)
+{
+    const struct fpkt *fpk = g->fpk;
+    const uint8_t(*fimg)[IMG] = g->fimg;
+    uint32_t ntake = g->rr_ntake, napp = g->rr_napp;
+    /* a plan whose fl & stop is not FP_FAST is next_rr's */
+    unsigned stop = FP_FAST | (g->flow_cb ? FP_LAST : 0);
+    uint32_t *o = lp, *end = lp + max, b = 0, sv = 0;
+
+    for (; o < end; o++, bufs++) {
+        unsigned li = ntake & (RR_AHEAD - 1);
+        struct bt_timer *t = g->rr_head[li];
+        if (__builtin_expect(!t, 0))
+            break;
+        struct tg_flow *f = (struct tg_flow *)t;
+        uint32_t fi = f->k;
+        const struct fpkt *fp = &fpk[fi];
+        if (__builtin_expect((fp->fl & stop) != FP_FAST, 0))
+            break;
+        struct bt_timer *nx = t->next;
+        __builtin_prefetch(nx, 1);
+        build_fast(fp, fimg[fi], &f->rr.fc, (uint8_t *)*bufs + off);
+        uint32_t w = fp->lp;
+        *o = w;
+        b += w & 0xffff;
+        sv += w >> 16;
+        g->rr_head[li] = nx;
+        if (!nx)
+            g->rr_tailp[li] = &g->rr_head[li];
+        ntake++;
+        f->k = fi + 1;
+        if (__builtin_expect(!(fp->fl & FP_LAST), 1)) {
+            unsigned i = napp++ & (RR_AHEAD - 1);
+            t->next = NULL;
+            *g->rr_tailp[i] = t;
+            g->rr_tailp[i] = &t->next;
+        } else {
+            /* flow_end's work for an open-loop flow nobody is told of */
+            g->sum.flows_completed++;
+            flow_release(g, f);
+        }
+    }
+    g->rr_ntake = ntake;
+    g->rr_napp = napp;
+    *bytes += b;
+    *server += sv;
+    return (unsigned)(o - lp);
+}
+
 unsigned tg_tx_frames(struct tg_engine *g, uint64_t now_ns, void *const *bufs, uint32_t off,
                       uint32_t room, uint32_t *lp, unsigned max)
 {
@@ -2013,12 +2087,16 @@ unsigned tg_tx_frames(struct tg_engine *g, uint64_t now_ns, void *const *bufs, u
     refill(g, now_ns);
     if (g->p.rate_max && !g->closed && !g->capped) {
         uint64_t bytes = 0, server = 0;
-        uint32_t r;
-        while (n < max && (r = next_rr(g, now_ns, (uint8_t *)bufs[n] + off, room, NULL, true))) {
-            lp[n] = r;
+        while (n < max) {
+            if (room >= IMG && (n += rr_burst(g, bufs + n, off, lp + n, max - n, &bytes, &server)) == max)
+                break;
+            /* (what rr_burst leaves: starts, build_open, flow_end) */
+            uint32_t r = next_rr(g, now_ns, (uint8_t *)bufs[n] + off, room, NULL, true);
+            if (!r)
+                break;
+            lp[n++] = r;
             bytes += r & 0xffff;
             server += r >> 16;
-            n++;
         }
         rr_count(g, now_ns, n, bytes, server);
         return n;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The engine alone: tg_tx_fill into plain buffers (no DPDK, no I/O) at
+ * The engine alone: tg_tx_frames (as the DPDK worker calls it) into plain
+ * buffers (no DPDK, no I/O) at
  * --rate max, open loop, ns per packet. What bench/tgen.sh's net_null run
  * costs on top is the PMD and the mbufs. Times are the process's CPU time.
  * Usage: bench-tg_engine [SYNTH [FLOWS [CONCURRENCY [RUNS]]]]
@@ -35,13 +36,16 @@ int main(int argc, char **argv)
     unsigned conc = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 0) : 65536;
     unsigned runs = argc > 4 ? (unsigned)strtoul(argv[4], NULL, 0) : 3;
     static uint8_t bufs[32][2048];
-    struct bt_pkt pk[32];
+    void *bp[32];
+    uint32_t lp[32];
     struct tg_profile p;
     struct bt_err e;
     double ns[64];
 
     if (runs == 0 || runs > 64)
         runs = 3;
+    for (unsigned i = 0; i < 32; i++)
+        bp[i] = bufs[i];
     tg_profile_default(&p);
     if (tg_profile_add_synth(&p, synth, &e) < 0) {
         fprintf(stderr, "bench-tg_engine: --synth %s: %s\n", synth, e.msg);
@@ -60,13 +64,9 @@ int main(int argc, char **argv)
         uint64_t sum = 0;
         double t0 = now_s();
         while (!tg_done(g)) {
-            for (unsigned i = 0; i < 32; i++) {
-                pk[i].data = bufs[i];
-                pk[i].cap = sizeof(bufs[i]);
-            }
-            unsigned k = tg_tx_fill(g, n, pk, 32);
+            unsigned k = tg_tx_frames(g, n, bp, 0, sizeof(bufs[0]), lp, 32);
             for (unsigned i = 0; i < k; i++)
-                sum += pk[i].data[pk[i].len - 1];  /* the frames are used */
+                sum += bufs[i][(lp[i] & 0xffff) - 1];  /* the frames are used */
             n += k;
         }
         double dt = now_s() - t0;
