@@ -44,12 +44,19 @@ static inline bool ent_before(const struct gw_hent *a, const struct gw_hent *b)
 #endif
 }
 
+/* The heaps are 4-ary: half the levels of a binary heap, and a level's
+ * smallest child found by three branch-free comparisons (a pop walks the
+ * whole depth, so the depth is what it costs: the out queue holds a burst or
+ * two, the sync network a few dozen messages). The order entries leave in is
+ * the order of (ts, meta), whatever the heap's shape. */
+#define HEAP_D 4
+
 static void heap_up(struct gw_hent *h, unsigned i)
 {
     struct gw_hent x = h[i];
 
     while (i > 0) {
-        unsigned p = (i - 1) / 2;
+        unsigned p = (i - 1) / HEAP_D;
         if (!ent_before(&x, &h[p]))
             break;
         h[i] = h[p];
@@ -58,15 +65,30 @@ static void heap_up(struct gw_hent *h, unsigned i)
     h[i] = x;
 }
 
+/* The smallest of the children c.. of a node in a heap of n entries. */
+static inline unsigned heap_min_child(const struct gw_hent *h, unsigned c, unsigned n)
+{
+    if (c + 3 < n) {
+        unsigned a = c + ent_before(&h[c + 1], &h[c]);
+        unsigned b = c + 2 + ent_before(&h[c + 3], &h[c + 2]);
+        return ent_before(&h[b], &h[a]) ? b : a;
+    }
+    unsigned m = c;
+    for (unsigned k = c + 1; k < n; k++)
+        if (ent_before(&h[k], &h[m]))
+            m = k;
+    return m;
+}
+
 static void heap_down(struct gw_hent *h, unsigned n, unsigned i)
 {
     struct gw_hent x = h[i];
 
     for (;;) {
-        unsigned l = 2 * i + 1, r = l + 1, m;
-        if (l >= n)
+        unsigned c = HEAP_D * i + 1, m;
+        if (c >= n)
             break;
-        m = r < n && ent_before(&h[r], &h[l]) ? r : l;
+        m = heap_min_child(h, c, n);
         if (!ent_before(&h[m], &x))
             break;
         h[i] = h[m];
@@ -76,18 +98,16 @@ static void heap_down(struct gw_hent *h, unsigned n, unsigned i)
 }
 
 /* Removes the top of the heap h[0..n], n + 1 entries before the call:
- * Floyd's way, the hole walks down to a leaf by the smaller child (one
- * comparison a level, a branch the CPU need not guess), then the last entry
- * climbs from there (usually not at all: it left last). The order entries
- * leave in is the order of (ts, meta), whatever the heap's shape. */
+ * Floyd's way, the hole walks down to a leaf by the smallest child (no
+ * comparison with the entry that will fill it), then the last entry climbs
+ * from there (usually not at all: it left last). */
 static void heap_pop(struct gw_hent *h, unsigned n)
 {
     struct gw_hent x = h[n];
-    unsigned i = 0, l;
+    unsigned i = 0, c;
 
-    while ((l = 2 * i + 1) < n) {
-        /* h[n] (x's old place) is still there to compare with: no branch */
-        unsigned m = l + ((l + 1 < n) & ent_before(&h[l + 1], &h[l]));
+    while ((c = HEAP_D * i + 1) < n) {
+        unsigned m = heap_min_child(h, c, n);
         h[i] = h[m];
         i = m;
     }

@@ -702,9 +702,10 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
         drop(g, m, x->pkt, 2);
         return;
     }
-    if (!created) /* a stale entry (a backup of a connection its owner forgot) */
+    if (!created) { /* a stale entry (a backup of a connection its owner forgot) */
         conn_forget(g, m, &x->ck, c, now, false);
-    memset(c, 0, sizeof(*c));
+        memset(c, 0, sizeof(*c));
+    } /* else the table zeroed it */
     c->role = ROLE_OWNER;
     c->state = (uint8_t)gw_conn_initial(p->proto);
     c->hash = x->hash;
@@ -962,7 +963,7 @@ bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
             return false;   /* not stored: not acknowledged */
         }
         if (created) {
-            memset(c, 0, sizeof(*c));
+            /* zeroed by the table, last used at t, the LRU's newest */
             c->gen = ++m->gen ? m->gen : ++m->gen;   /* never 0: a cancelled timer */
             m->st.backup_conns++;
             g->st.backups++;
@@ -997,8 +998,7 @@ bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
         c->nat_addr = r->nat_addr;
         c->nat_port = r->nat_port;
         c->ogen = r->gen;
-        c->last_ns = t;
-        bt_flowtab_touch(m->conns, c, t);
+        c->last_ns = t;   /* the insert touched the entry at t already */
         if ((c->flags & CONN_NAT) && m->alias) {
             struct bt_flow_key tk, *a;
             nat_key(&k, c, &tk);
