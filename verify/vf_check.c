@@ -1024,7 +1024,6 @@ static inline __attribute__((always_inline)) int feed_some(struct feed *fd, stru
         }
         vf_pkt_decode(rc->data, rc->caplen, link, &pk[i]);
         pk[i].ts = rc->ts_ns;
-        pk[i].which = (uint8_t)which;
         pk[i].member = member;
         if (fd->nat && pk[i].kind == VF_PKT_IP) {
             struct bt_flow_key k;
@@ -1091,7 +1090,7 @@ static inline __attribute__((always_inline)) const void *prefetch_entry(const st
  * points at. The ring holds between PIPE - BURST and PIPE packets. */
 static int pass_one_thread(struct pass *ps, struct feed *fd)
 {
-    enum { PIPE = 64, BURST = 32 };
+    enum { PIPE = 128, BURST = 64 };
     _Static_assert(PIPE - BURST > PF_ENTRY, "the ring covers the entry prefetch");
     struct vf_pkt ring[PIPE];
     struct bt_flow_key wring[PIPE];  /* with NAT: the keys as on the wire */

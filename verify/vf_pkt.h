@@ -40,8 +40,7 @@ struct vf_pkt {
     uint8_t proto;           /* L4 protocol (bt_parsed.proto) */
     uint8_t tcp_flags;       /* bt_parsed.tcp_flags */
     uint8_t member;          /* set by the caller */
-    uint8_t which;           /* set by the caller */
-    uint16_t pad;
+    uint8_t pad[3];
 };
 _Static_assert(sizeof(struct vf_pkt) == 64, "struct vf_pkt is one cache line");
 
