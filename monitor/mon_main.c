@@ -412,6 +412,13 @@ static void replay_next(struct app *a, uint64_t now)
         a->rline_no++;
         if (strspn(a->rline, " \t\r\n") == (size_t)n)
             continue;
+        /* the same limit as a live stream's, so a replay of what a server
+         * sent counts what the live screen counted */
+        if ((size_t)n - (a->rline[n - 1] == '\n') > MAX_LINE) {
+            mon_model_bad(&a->model, "line longer than 1 MiB");
+            a->dirty = true;
+            continue;
+        }
         a->rlen = n;
         break;
     }
@@ -659,9 +666,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "baton-monitor: %s: cannot read after line %llu: %s\n", a.o.replay,
                 (unsigned long long)a.rline_no, strerror(a.replay_errno));
         ret = 2;
-    } else if (a.o.replay && a.replay_eof && a.model.lines_stats == 0 && a.model.lines_bad) {
-        fprintf(stderr, "baton-monitor: %s: not a stats stream (no stats line in %llu line%s)\n",
-                a.o.replay, (unsigned long long)a.model.lines_bad, a.model.lines_bad == 1 ? "" : "s");
+    } else if (a.o.replay && a.replay_eof && a.model.lines_stats == 0) {
+        /* an empty or blank file too: it showed nothing, it is not a replay */
+        if (a.rline_no == 0)
+            fprintf(stderr, "baton-monitor: %s: not a stats stream (the file is empty)\n",
+                    a.o.replay);
+        else
+            fprintf(stderr, "baton-monitor: %s: not a stats stream (no stats line in %llu line%s)\n",
+                    a.o.replay, (unsigned long long)a.rline_no, a.rline_no == 1 ? "" : "s");
         ret = 2;
     }
 out:

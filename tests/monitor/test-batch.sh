@@ -41,7 +41,10 @@ cmp -s "$T/paced" "$HERE/batch.ok" || { echo "FAIL: paced replay prints other fr
 # file with no stats line in it: binary garbage)
 mkdir -p "$T/adir"
 head -c 4096 /dev/urandom > "$T/garbage"
-for args in "--replay $T/none.jsonl --batch" "--replay $T/adir --batch" "--replay $T/garbage --batch" "--batch" "--replay $HERE/stats.in --batch --count x" \
+: > "$T/empty"
+printf '\n  \n\t\n' > "$T/blank"
+for args in "--replay $T/none.jsonl --batch" "--replay $T/adir --batch" "--replay $T/garbage --batch" \
+            "--replay $T/empty --batch" "--replay $T/blank --batch" "--batch" "--replay $HERE/stats.in --batch --count x" \
             "--replay $HERE/stats.in --batch --count 0" "--replay $HERE/stats.in --batch --speed 0" \
             "--replay $HERE/stats.in --batch --interval -1" "--replay $HERE/stats.in --batch --sort x" \
             "--replay $HERE/stats.in --connect /tmp/x.sock" "--replay $HERE/stats.in --record $T/r" \
@@ -53,6 +56,18 @@ for args in "--replay $T/none.jsonl --batch" "--replay $T/adir --batch" "--repla
     [ -s "$T/err" ] || { echo "FAIL: '$args' gave no message"; fail=1; }
     [ -s "$T/out" ] && { echo "FAIL: '$args' printed on stdout"; fail=1; }
 done
+grep -q "empty.*the file is empty" <("$MON" --replay "$T/empty" --batch 2>&1) || { echo "FAIL: empty replay message"; fail=1; }
+grep -q "blank.*no stats line in 3 lines" <("$MON" --replay "$T/blank" --batch 2>&1) || { echo "FAIL: blank replay message"; fail=1; }
+# a line over 1 MiB is a malformed line in a replay as it is live, and the
+# replay goes on with the next one
+{ printf '{"pad":"'; head -c 1100000 /dev/zero | tr '\0' x; printf '",'; head -n 1 "$HERE/stats.in" | cut -c 2-
+  head -n 1 "$HERE/stats.in"; } > "$T/big"
+[ "$(head -n 1 "$T/big" | wc -c)" -gt 1048577 ] || { echo "FAIL: the test's long line is short"; fail=1; }
+"$MON" --replay "$T/big" --batch > "$T/out" 2> "$T/err"
+rc=$?
+[ $rc -eq 0 ] && grep -q "1 malformed line skipped (last: line 1: line longer than 1 MiB)" "$T/err" \
+    && [ "$(grep -c '^baton-monitor' "$T/out")" -eq 1 ] \
+    || { echo "FAIL: long replay line: exit $rc, $(cat "$T/err")"; fail=1; }
 # the live screen needs a terminal
 "$MON" --replay "$HERE/stats.in" < /dev/null > "$T/out" 2> "$T/err"
 rc=$?
