@@ -166,8 +166,17 @@ static int summarise(const char *path, uint64_t idle_ns, struct side *s, struct 
             return -EINVAL;
         ids[n++] = 1;
     }
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
+        struct bt_parsed probe;
         links[i] = bt_pcap_linktype(rd[i]);
+        /* every frame of such a capture would be "not IP": a diff of two of
+         * them would say "same" over nothing */
+        if (bt_parse(NULL, 0, links[i], &probe) == BT_PARSE_UNSUPPORTED_LINK) {
+            rc = bt_err_set(e, "%s: unsupported link type %d (use Ethernet, Linux SLL/SLL2, "
+                            "raw IP or BSD loopback captures)", bt_pcap_path(rd[i]), links[i]);
+            goto out;
+        }
+    }
     p.ft = bt_flowtab_new_growable(1024, 1u << 24, sizeof(struct dflow), idle_ns);
     p.occ = bt_flowtab_new_growable(1024, 1u << 24, sizeof(uint32_t), 0);
     m = bt_pcap_merge_new(rd, n);
@@ -329,8 +338,11 @@ int vf_diff(const char *a, const char *b, const struct vf_diff_opts *o, void **j
     }
     bool pass = only_a == 0 && only_b == 0 && moved == 0 && changed == 0;
     json_t *root = json_pack(
-        "{s:i, s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "schema", 1,
-        "same", pass, "a", a, "b", b, "flows_a", (json_int_t)A.n, "flows_b", (json_int_t)B.n,
+        "{s:i, s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, "
+        "s:o}",
+        "schema", 1, "same", pass, "a", a, "b", b, "packets_a", (json_int_t)A.packets, "packets_b",
+        (json_int_t)B.packets, "non_ip_a", (json_int_t)A.non_ip, "non_ip_b", (json_int_t)B.non_ip,
+        "flows_a", (json_int_t)A.n, "flows_b", (json_int_t)B.n,
         "identical", (json_int_t)same, "only_in_a", (json_int_t)only_a, "only_in_b",
         (json_int_t)only_b, "moved", (json_int_t)moved, "changed", (json_int_t)changed,
         "only_in_a_flows", la, "only_in_b_flows", lb, "moved_flows", lm, "changed_flows", lc);

@@ -74,6 +74,25 @@ for f in sys.argv[2:]:
 if missing:
     sys.exit("undocumented keys: " + ", ".join(sorted(missing)))
 PY
+# frames it cannot read are counted, and a link type it cannot read at all
+# is bad input (two such captures are not "the same")
+/usr/bin/python3 - "$T" <<'PY'
+import struct, sys
+def pcap(path, link, frames):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, link))
+        for i, fr in enumerate(frames):
+            f.write(struct.pack("<IIII", 1, i, len(fr), len(fr)) + fr)
+arp = b"\xff" * 6 + b"\x02" * 6 + b"\x08\x06" + bytes(28)
+pcap(sys.argv[1] + "/arp.pcap", 1, [arp, arp])
+pcap(sys.argv[1] + "/wpan.pcap", 195, [bytes(20)])
+PY
+check non-ip-counted 0 "r['same'] and r['flows_a'] == 0 and r['packets_a'] == 2 and r['non_ip_a'] == 2 and r['non_ip_b'] == 2" "$T/arp.pcap" "$T/arp.pcap"
+check ip-counted 0 "r['packets_a'] == r['packets_b'] > 0 and r['non_ip_a'] == 0" "$T/a.pcap" "$T/a.pcap"
+"$VF" diff "$T/wpan.pcap" "$T/wpan.pcap" > /dev/null 2> "$T/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "wpan.pcap: unsupported link type 195" "$T/err" && echo "ok   unsupported link" \
+    || { echo "FAIL unsupported link: exit $rc $(cat "$T/err")"; fail=1; }
 # bad input
 for args in "$T/a.pcap" "$T/a.pcap $T/missing.pcap" "--tolerance-packets x $T/a.pcap $T/a.pcap" "--tolerance-time soon $T/a.pcap $T/a.pcap" "$T/a.pcap $T"; do
     # shellcheck disable=SC2086
