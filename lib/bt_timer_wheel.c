@@ -12,6 +12,12 @@
  *
  * A timer on the firing list is still armed: a callback that cancels or
  * re-arms it takes it off that list, so it does not fire in this advance.
+ *
+ * Each occupied slot keeps the earliest deadline of its timers in a dense
+ * array (smin), so that next_ns reads one word of the first occupied slot
+ * instead of its sentinel and its timers (two cache misses that were most
+ * of its time). A timer leaving a slot with that deadline marks the slot
+ * stale (a bit); next_ns then walks that one slot again.
  */
 #include "bt_timer_wheel.h"
 
@@ -25,6 +31,8 @@ struct bt_twheel {
     unsigned count;           /* armed, including the firing list */
     struct bt_timer firing;   /* sentinel: due in the current advance, in order */
     uint64_t *occ;            /* bit per slot: its list is not empty (next_ns skips empty ones) */
+    uint64_t *smin;           /* per occupied slot: at most its earliest deadline, */
+    uint64_t *stale;          /* ...exactly that unless the slot's bit is set here */
     /* next_ns's answer, kept until the earliest timer leaves (a cache, not
      * state: next_ns fills it through a const pointer) */
     uint64_t min_ns;
@@ -60,6 +68,47 @@ static void occ_update(struct bt_twheel *w, const struct bt_timer *h)
         occ_clear(w, h);
 }
 
+/* The earliest deadline of slot i's timers, from its list (UINT64_MAX: empty). */
+static uint64_t slot_walk(const struct bt_twheel *w, uint32_t i)
+{
+    const struct bt_timer *h = &w->slots[i];
+    uint64_t m = UINT64_MAX;
+
+    for (const struct bt_timer *t = h->next; t != h; t = t->next)
+        m = t->deadline_ns < m ? t->deadline_ns : m;
+    return m;
+}
+
+/* The earliest deadline of occupied slot i, walking it again if stale. */
+static uint64_t slot_min(const struct bt_twheel *w, uint32_t i)
+{
+    struct bt_twheel *cw = (struct bt_twheel *)w;  /* the cache only */
+
+    if ((w->stale[i >> 6] >> (i & 63)) & 1) {
+        cw->smin[i] = slot_walk(w, i);
+        cw->stale[i >> 6] &= ~(1ULL << (i & 63));
+    }
+    return w->smin[i];
+}
+
+/* The slot a timer still in a list of several sits in: a neighbour is the
+ * sentinel (compared by address, not loaded) in lists of two, else the walk. */
+static bool is_sentinel(const struct bt_twheel *w, const struct bt_timer *h)
+{
+    return h >= w->slots && h < w->slots + w->nslots;
+}
+
+static int32_t slot_of(const struct bt_twheel *w, const struct bt_timer *t)
+{
+    const struct bt_timer *h = t->next;
+
+    if (is_sentinel(w, t->prev))
+        return (int32_t)(t->prev - w->slots);
+    while (!is_sentinel(w, h) && h != &w->firing)
+        h = h->next;
+    return h == &w->firing ? -1 : (int32_t)(h - w->slots);
+}
+
 /* The tick of time t (a shift for tgen's power-of-two tick). */
 static uint64_t tick_of(const struct bt_twheel *w, uint64_t t)
 {
@@ -89,7 +138,9 @@ struct bt_twheel *bt_twheel_new(uint64_t tick_ns, uint32_t nslots, uint64_t star
         return NULL;
     w->slots = calloc(nslots, sizeof(*w->slots));
     w->occ = calloc((nslots + 63) / 64, sizeof(*w->occ));
-    if (!w->slots || !w->occ)
+    w->stale = calloc((nslots + 63) / 64, sizeof(*w->stale));
+    w->smin = malloc(nslots * sizeof(*w->smin));
+    if (!w->slots || !w->occ || !w->stale || !w->smin)
         return bt_twheel_free(w);
     for (uint32_t i = 0; i < nslots; i++)
         list_init(&w->slots[i]);
@@ -106,6 +157,8 @@ struct bt_twheel *bt_twheel_free(struct bt_twheel *w)
     if (w) {
         free(w->slots);
         free(w->occ);
+        free(w->stale);
+        free(w->smin);
         free(w);
     }
     return NULL;
@@ -134,11 +187,18 @@ void bt_twheel_cancel(struct bt_twheel *w, struct bt_timer *t)
     next = t->next;
     if (t->deadline_ns <= w->min_ns)
         w->min_valid = false;
-    unlink_t(t);
     /* t was alone with the sentinel: its slot is empty now (known from
-     * t, without loading the sentinel, often a cache miss) */
-    if (prev == next)
+     * t, without loading the sentinel, often a cache miss); else a slot
+     * whose earliest deadline leaves is stale */
+    if (prev == next) {
+        unlink_t(t);
         occ_clear(w, prev);
+    } else {
+        int32_t i = slot_of(w, t);
+        if (i >= 0 && t->deadline_ns <= w->smin[i])
+            w->stale[i >> 6] |= 1ULL << (i & 63);
+        unlink_t(t);
+    }
     w->count--;
 }
 
@@ -161,11 +221,15 @@ void bt_twheel_arm(struct bt_twheel *w, struct bt_timer *t, uint64_t deadline_ns
          * read (a load there is a cache miss the arm would wait for) */
         t->next = t->prev = h;
         h->next = h->prev = t;
+        w->smin[i] = deadline_ns;
+        w->stale[i >> 6] &= ~(1ULL << (i & 63));
     } else {
         t->next = h;
         t->prev = h->prev;
         h->prev->next = t;
         h->prev = t;
+        if (deadline_ns < w->smin[i])
+            w->smin[i] = deadline_ns;   /* stale or not, still at most the earliest */
     }
     occ_set(w, i);
     w->count++;
@@ -239,11 +303,17 @@ unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
         if (room < 64)
             bits &= (1ULL << room) - 1;
         for (; bits; bits &= bits - 1) {
-            struct bt_timer *h = &w->slots[i + (uint32_t)__builtin_ctzll(bits)];
+            uint32_t si = i + (uint32_t)__builtin_ctzll(bits);
+            struct bt_timer *h = &w->slots[si];
+            uint64_t m = UINT64_MAX;
+            if (slot_min(w, si) > now_ns)
+                continue;      /* only later turns here */
             for (struct bt_timer *t = h->next, *nx; t != h; t = nx) {
                 nx = t->next;
-                if (t->deadline_ns > now_ns)
+                if (t->deadline_ns > now_ns) {
+                    m = t->deadline_ns < m ? t->deadline_ns : m;
                     continue;  /* a later turn */
+                }
                 t->prev->next = t->next;
                 t->next->prev = t->prev;
                 t->next = NULL;
@@ -251,6 +321,7 @@ unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
                 tail = &t->next;
                 ndue++;
             }
+            w->smin[si] = m;   /* what stays (the slot is not stale now) */
             occ_update(w, h);
         }
         k += room;
@@ -322,13 +393,23 @@ static uint64_t scan_next(const struct bt_twheel *w)
             const struct bt_timer *h = &w->slots[i];
             bits &= bits - 1;
             /* a timer of this turn (or overdue): deadline / tick_ns <= tick,
-             * i.e. deadline < end, without a division per timer */
+             * i.e. deadline < end, without a division per timer; the other
+             * timers of the slot are a turn later or more (deadline >=
+             * end), so the slot's earliest is this turn's when below end */
             if (__builtin_mul_overflow(tick + 1, w->tick_ns, &end))
                 end = UINT64_MAX;
-            for (const struct bt_timer *t = h->next; t != h; t = t->next)
-                if ((end != UINT64_MAX ? t->deadline_ns < end : t->deadline_ns / w->tick_ns <= tick) &&
-                    t->deadline_ns < best)
-                    best = t->deadline_ns;
+            if (end != UINT64_MAX) {
+                uint64_t m = slot_min(w, i);
+                if (m < end && m < best)
+                    best = m;
+                /* the advance that fires it walks this slot: its sentinel
+                 * on the way meanwhile */
+                __builtin_prefetch(h);
+            } else {
+                for (const struct bt_timer *t = h->next; t != h; t = t->next)
+                    if (t->deadline_ns / w->tick_ns <= tick && t->deadline_ns < best)
+                        best = t->deadline_ns;
+            }
             if (best != UINT64_MAX)
                 return best;
         }
@@ -336,10 +417,9 @@ static uint64_t scan_next(const struct bt_twheel *w)
     /* every timer is more than a turn away */
     for (uint32_t wi = 0; wi < nwords; wi++) {
         for (uint64_t bits = w->occ[wi]; bits; bits &= bits - 1) {
-            const struct bt_timer *h = &w->slots[wi * 64 + (uint32_t)__builtin_ctzll(bits)];
-            for (const struct bt_timer *t = h->next; t != h; t = t->next)
-                if (t->deadline_ns < best)
-                    best = t->deadline_ns;
+            uint64_t m = slot_min(w, wi * 64 + (uint32_t)__builtin_ctzll(bits));
+            if (m < best)
+                best = m;
         }
     }
     return best;

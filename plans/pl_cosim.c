@@ -38,10 +38,67 @@
 #define LONG_TRAFFIC_NS (10 * 1000000000ULL)
 #define LONG_SNAPLEN 128
 
+/* A link's packets in flight, a FIFO ring of (landing time, packet): the
+ * loop asks each link for its next landing every step, which reads the ring
+ * and not the packet (its struct is cold by then), and a push writes no
+ * other packet. Grows by doubling; the order is the order of push. */
 struct linkq {
-    struct bt_pkt *head, *tail;  /* FIFO; pkt->ts_ns = when it lands */
-    unsigned n;
+    struct lq_ent {
+        uint64_t due;
+        struct bt_pkt *p;
+    } *e;
+    unsigned head, n, cap;   /* cap: 0 or a power of two */
+    int err;                 /* -ENOMEM once the ring could not grow */
 };
+
+static void q_push(struct linkq *q, struct bt_pkt *p, uint64_t due)
+{
+    if (q->n == q->cap) {
+        unsigned cap = q->cap ? q->cap * 2 : 256;
+        struct lq_ent *e = malloc((size_t)cap * sizeof(*e));
+        if (!e) {
+            q->err = -ENOMEM;
+            bt_pkt_free(p);
+            return;
+        }
+        for (unsigned i = 0; i < q->n; i++)
+            e[i] = q->e[(q->head + i) & (q->cap - 1)];
+        free(q->e);
+        q->e = e;
+        q->head = 0;
+        q->cap = cap;
+    }
+    q->e[(q->head + q->n) & (q->cap - 1)] = (struct lq_ent){due, p};
+    q->n++;
+}
+
+static struct bt_pkt *q_pop(struct linkq *q)
+{
+    struct bt_pkt *p;
+
+    if (!q->n)
+        return NULL;
+    p = q->e[q->head].p;
+    q->head = (q->head + 1) & (q->cap - 1);
+    q->n--;
+    return p;
+}
+
+static uint64_t q_due(const struct linkq *q)
+{
+    return q->n ? q->e[q->head].due : UINT64_MAX;
+}
+
+static void q_free(struct linkq *q)
+{
+    struct bt_pkt *p;
+
+    while ((p = q_pop(q)))
+        bt_pkt_free(p);
+    free(q->e);
+    q->e = NULL;
+    q->cap = 0;
+}
 
 struct cosim {
     const struct pl_plan *p;
@@ -55,46 +112,9 @@ struct cosim {
     bool trial;                  /* a capacity-search trial: stop at the first sign of overload */
     bool overloaded;
     int err;
+    int oom;                     /* a link's ring could not grow (err is -ENOMEM too) */
     char refused[320];           /* an event the cluster refused ("": none) */
 };
-
-static void q_push(struct linkq *q, struct bt_pkt *p)
-{
-    p->next = NULL;
-    if (q->tail)
-        q->tail->next = p;
-    else
-        q->head = p;
-    q->tail = p;
-    q->n++;
-}
-
-static struct bt_pkt *q_pop(struct linkq *q)
-{
-    struct bt_pkt *p = q->head;
-
-    if (p) {
-        q->head = p->next;
-        if (!q->head)
-            q->tail = NULL;
-        q->n--;
-        p->next = NULL;
-    }
-    return p;
-}
-
-static uint64_t q_due(const struct linkq *q)
-{
-    return q->head ? q->head->ts_ns : UINT64_MAX;
-}
-
-static void q_free(struct linkq *q)
-{
-    struct bt_pkt *p;
-
-    while ((p = q_pop(q)))
-        bt_pkt_free(p);
-}
 
 /* Bytes of p written to a capture (sim.snaplen; the wire length stays). */
 static uint32_t snap(const struct cosim *s, const struct bt_pkt *p)
@@ -380,7 +400,9 @@ static bool pump(struct cosim *s, uint64_t now, bool from_engine)
                 cap_link(s, port, now, v[i]);
             if (d) {
                 v[i]->ts_ns = now + d;
-                q_push(&q[port], v[i]);
+                q_push(&q[port], v[i], now + d);
+                if (q[port].err && !s->err)
+                    s->err = s->oom = q[port].err;
             }
         }
         if (!d)
@@ -459,11 +481,12 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
         gw_set_nat_cb(s.g, on_nat, &s);
     }
     for (;;) {
-        uint64_t tn = tg_done(s.tg) ? UINT64_MAX : tg_next_ns(s.tg);
+        bool done = tg_done(s.tg);
+        uint64_t tn = done ? UINT64_MAX : tg_next_ns(s.tg);
         uint64_t t, ev_t = next_ev < p->nevents ? p->ev[next_ev].at_ns : UINT64_MAX;
         bool moved = false;
 
-        if (tg_done(s.tg) && ev_t == UINT64_MAX && !s.to_gw[0].n && !s.to_gw[1].n &&
+        if (done && ev_t == UINT64_MAX && !s.to_gw[0].n && !s.to_gw[1].n &&
             !s.to_tg[0].n && !s.to_tg[1].n && gw_idle(s.g))
             break;
         /* an engine that wants to send now but cannot (its pool is empty:
@@ -474,7 +497,7 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
         for (int k = 0; k < 2; k++)
             t = min64(t, min64(q_due(&s.to_gw[k]), q_due(&s.to_tg[k])));
         if (t == UINT64_MAX) {
-            if (!tg_done(s.tg))
+            if (!done)
                 tg_abort(s.tg, now);
             break;
         }
@@ -545,6 +568,8 @@ out:
     }
     if (r == 0 && s.refused[0])
         r = bt_err_setr(e, -EINVAL, "%s", s.refused);
+    else if (r == 0 && s.oom)
+        r = bt_err_setr(e, s.oom, "%s: out of memory (packets in flight on the links)", p->file);
     else if (r == 0 && s.err)
         r = bt_err_setr(e, s.err, "%s: write failed: %s", out, strerror(-s.err));
     /* packets the cluster still holds return to tgen's pool before it goes */

@@ -148,6 +148,19 @@ static void random_model(uint64_t tick, uint32_t nslots, uint64_t ahead, uint64_
             now = next;
         }
         }
+        /* half the steps ask next_ns after an arm or a cancel too (a
+         * slot's earliest deadline leaving it, a later one arriving) */
+        if ((x >> 61) & 1) {
+            uint64_t m = UINT64_MAX;
+            for (int j = 0; j < 2000; j++)
+                if (rarmed[j] && rdl[j] < m)
+                    m = rdl[j];
+            if (bt_twheel_next_ns(w) != m) {
+                BT_FAIL_AT("step %d: next_ns %llu, expected %llu", step,
+                           (unsigned long long)bt_twheel_next_ns(w), (unsigned long long)m);
+                break;
+            }
+        }
     }
     unsigned left = 0;
     for (int j = 0; j < 2000; j++)
