@@ -73,7 +73,7 @@ enum { FP_FAST = 1, FP_LAST = 2 };
 struct fpkt {
     uint32_t lp;          /* frame bytes (the VLAN tag included) | side << 16: tg_tx_frames' word */
     uint8_t fast, side;
-    uint8_t last;         /* the template's last packet */
+    uint8_t oside;        /* side ^ 1 */
     uint8_t ipa, cp;      /* offsets in the frame: the IP addresses (source, destination), the client port */
     uint8_t l4;           /* the TCP header */
     uint8_t ipc;          /* the IP checksum */
@@ -82,7 +82,18 @@ struct fpkt {
     uint32_t ipb, l4b;
     uint32_t seq, ack;    /* the template's, host order */
 };
-_Static_assert(sizeof(struct fpkt) == 32, "two plans per cache line");
+_Static_assert(sizeof(struct fpkt) == 32, "a plan in half a line");
+
+/* A template packet's plan beside its image, one record of two lines:
+ * one base address and one index for both. acct: its frame bytes | 1 << 32
+ * if it leaves from the server side (the counters' sum, a word a packet). */
+struct fplan {
+    uint8_t img[IMG];
+    struct fpkt p;
+    uint64_t acct;
+    uint8_t pad[24];
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct fplan) == 128, "two lines a plan");
 _Static_assert(sizeof(struct fcache) == 32, "a flow's values in half a line");
 
 struct tg_flow {
@@ -95,7 +106,7 @@ struct tg_flow {
     };
     uint64_t idx;         /* flow number */
     uint64_t start_ns;    /* open: start; closed: when packet k-1 left */
-    uint32_t k;           /* next template packet (rate max, open loop: its plan, g->fpk[k]) */
+    uint32_t k;           /* next template packet (rate max, open loop: its plan, g->fpl[k]) */
     uint16_t tmpl;
     uint8_t state;
     uint8_t tries;        /* closed: retransmissions of the current window */
@@ -182,8 +193,7 @@ struct tg_engine {
     struct bt_timer *rr_head[RR_AHEAD];
     struct bt_timer **rr_tailp[RR_AHEAD]; /* where each list's next flow is linked */
     uint32_t rr_napp, rr_ntake;           /* flows put on it and taken off it so far (mod 2^32) */
-    struct fpkt *fpk;                  /* rate max, open loop: every template packet's plan */
-    uint8_t (*fimg)[IMG];              /* and its frame image */
+    struct fplan *fpl;                 /* rate max, open loop: every template packet's plan and image */
     uint32_t nfpk;
 
     struct bt_twheel *w;
@@ -461,12 +471,63 @@ static inline uint32_t fold16(uint32_t s)
     return (s & 0xffff) + (s >> 16);
 }
 
+static inline uint32_t be32_at(const uint8_t *p)
+{
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return __builtin_bswap32(x);
+}
+
+/* fcache_fill for an IPv4 template with one client and one server pool
+ * of its family: flow_values_in's values for IPv4 computed on the 32 bits
+ * that are kept (cidr_nth's sum of the low 64 bits, whose bytes 12..15
+ * are those of the 32-bit sum), the port without the division while the
+ * port index is below the port count (no wrap yet); the same values. */
+static void fcache_fill_v4(const struct tg_engine *g, struct tg_flow *f, const struct tg_tmpl *t)
+{
+    struct fcache *c = &f->rr.fc;
+    uint64_t idx = f->idx;
+    unsigned ci = g->cl[4][0], si = g->sv[4][0];
+    const struct bt_cidr *cp = &g->p.clients[ci], *sp = &g->p.servers[si];
+    unsigned host = 128u - cp->plen;   /* (IPv4: at most 32) */
+    uint64_t k = (idx & ((1ull << host) - 1)) + 1;
+    uint32_t ca = be32_at(cp->addr + 12) + (uint32_t)(k >> host ? 0 : k);
+    uint64_t q = idx >> host;
+    uint16_t cport = (uint16_t)(g->p.cport_lo + (q < g->nports ? q : fastmod(q, g->nports_m, g->nports)));
+    uint64_t h = flow_seed(g, idx, 1);
+    uint32_t sa = be32_at(sp->addr + 12) +
+                  (uint32_t)(g->svmod[si] ? 1 + fastmod(h, g->svmod_m[si], g->svmod[si]) : 0);
+    if (g->p.isn_offset && t->proto == 6) {
+        uint64_t o = flow_seed(g, idx, 2);
+        c->off[0] = (uint32_t)o;
+        c->off[1] = (uint32_t)(o >> 32);
+    } else {
+        c->off[0] = c->off[1] = 0;
+    }
+    c->cpool = (uint8_t)ci;
+    c->spool = (uint8_t)si;
+    c->cpn = __builtin_bswap16(cport);
+    uint64_t cb = __builtin_bswap32(ca), sb = __builtin_bswap32(sa);
+    uint64_t w0 = cb | sb << 32, w1 = sb | cb << 32;
+    memcpy(c->ab[0], &w0, 8);
+    memcpy(c->ab[1], &w1, 8);
+    /* (the words as they lie in the frame: each 32-bit half byte-swapped) */
+    uint32_t a = (uint32_t)(cb & 0xffff) + (uint32_t)(cb >> 16) + (uint32_t)(sb & 0xffff) +
+                 (uint32_t)(sb >> 16);
+    c->asum = (uint16_t)fold16(a);
+    c->l4sum = (uint16_t)fold16((uint32_t)c->asum + c->cpn);
+}
+
 /* Open loop only (no tag). */
 static void fcache_fill(const struct tg_engine *g, struct tg_flow *f, const struct tg_tmpl *t)
 {
     struct fvals fv;
     struct fcache *c = &f->rr.fc;
 
+    if (t->family == 4 && g->ncl[4] == 1 && g->nsv[4] == 1) {
+        fcache_fill_v4(g, f, t);
+        return;
+    }
     /* (inline: a rate max flow's start; what it does not keep is dropped) */
     flow_values_in(g, f->idx, t, &fv, &c->cpool, &c->spool);
     c->off[0] = fv.coff;
@@ -775,7 +836,7 @@ build_fast(const struct fpkt *fp, const uint8_t *img, const struct fcache *c, ui
     memcpy(out + fp->ipc, &x, 2);
     memcpy(out + fp->cp, &c->cpn, 2);
     uint32_t sb = __builtin_bswap32(fp->seq + c->off[side]);
-    uint32_t ab = __builtin_bswap32(fp->ack + (c->off[side ^ 1] & fp->ackm));
+    uint32_t ab = __builtin_bswap32(fp->ack + (c->off[fp->oside] & fp->ackm));
     uint8_t *l4 = out + fp->l4;
     memcpy(l4 + 4, &sb, 4);
     memcpy(l4 + 8, &ab, 4);
@@ -823,8 +884,8 @@ static void plan_templates(struct tg_tset *ts)
 static void fast_macs(struct tg_engine *g)
 {
     for (uint32_t i = 0; i < g->nfpk; i++)
-        if (g->fpk[i].fast)
-            memcpy(g->fimg[i], g->macs[g->fpk[i].side], 12);
+        if (g->fpl[i].p.fast)
+            memcpy(g->fpl[i].img, g->macs[g->fpl[i].p.side], 12);
 }
 
 /* Rate max, open loop: every template packet's struct fpkt and image.
@@ -841,26 +902,26 @@ static int fast_plans(struct tg_engine *g)
     if (n > UINT32_MAX)
         return -ENOMEM;
     g->nfpk = (uint32_t)n;
-    g->fpk = calloc(n ? n : 1, sizeof(*g->fpk));
-    g->fimg = aligned_alloc(IMG, (n ? n : 1) * IMG);
-    if (!g->fpk || !g->fimg)
+    g->fpl = aligned_alloc(sizeof(*g->fpl), (n ? n : 1) * sizeof(*g->fpl));
+    if (!g->fpl)
         return -ENOMEM;
-    memset(g->fimg, 0, (n ? n : 1) * IMG);
+    memset(g->fpl, 0, (n ? n : 1) * sizeof(*g->fpl));
     for (unsigned i = 0; i < g->ts.n; i++) {
         const struct tg_tmpl *t = &g->ts.t[i];
         for (uint32_t k = 0; k < t->n; k++) {
             const struct tg_tpkt *tp = &t->p[k];
-            struct fpkt *fp = &g->fpk[t->fbase + k];
+            struct fpkt *fp = &g->fpl[t->fbase + k].p;
             const uint8_t *src = t->blob + tp->off;
             bool server = tp->side;
             fp->lp = (uint32_t)(tp->len + v) | (uint32_t)tp->side << 16;
             fp->side = tp->side;
-            fp->last = k + 1 == t->n;
+            fp->oside = tp->side ^ 1;
             fp->fast = t->family == 4 && t->proto == 6 && !tp->sack_off && tp->len + v <= IMG;
-            fp->fl = (uint8_t)((fp->fast ? FP_FAST : 0) | (fp->last ? FP_LAST : 0));
+            fp->fl = (uint8_t)((fp->fast ? FP_FAST : 0) | (k + 1 == t->n ? FP_LAST : 0));
+            g->fpl[t->fbase + k].acct = (uint64_t)(tp->len + v) | (uint64_t)tp->side << 32;
             if (!fp->fast)
                 continue;
-            copy_head(g, tp, src, v, server, g->fimg[t->fbase + k]);
+            copy_head(g, tp, src, v, server, g->fpl[t->fbase + k].img);
             fp->ipc = (uint8_t)(ETH_HLEN + v + 10);
             fp->ipa = (uint8_t)(ETH_HLEN + v + 12);
             fp->l4 = (uint8_t)(tp->l4 + v);
@@ -1562,7 +1623,7 @@ static void macs_set(struct tg_engine *g)
     memcpy(g->macs[0] + 6, g->p.client_mac, 6);
     memcpy(g->macs[1], g->p.server_dst_mac, 6);
     memcpy(g->macs[1] + 6, g->p.server_mac, 6);
-    if (g->fpk)
+    if (g->fpl)
         fast_macs(g);
 }
 
@@ -1709,8 +1770,7 @@ struct tg_engine *tg_engine_free(struct tg_engine *g)
     free(g->cchunks);
     free(g->q);
     free(g->ht);
-    free(g->fpk);
-    free(g->fimg);
+    free(g->fpl);
     bt_twheel_free(g->w);
     bt_pktpool_free(g->pool);
     tg_tset_clear(&g->ts);
@@ -1895,10 +1955,10 @@ static inline __attribute__((always_inline)) uint32_t next_rr(struct tg_engine *
         struct bt_timer *nx = f->t.next;
         __builtin_prefetch(nx, 1);
         uint32_t fi = f->k;
-        const struct fpkt *fp = &g->fpk[fi];
+        const struct fpkt *fp = &g->fpl[fi].p;
         uint32_t len;
         if (__builtin_expect(fp->fast && cap >= IMG, 1)) {
-            len = build_fast(fp, g->fimg[fi], &f->rr.fc, data);
+            len = build_fast(fp, g->fpl[fi].img, &f->rr.fc, data);
         } else {
             const struct tg_tmpl *t = tmpl_of(g, f);
             struct fview a;
@@ -1925,7 +1985,7 @@ static inline __attribute__((always_inline)) uint32_t next_rr(struct tg_engine *
             g->rr_tailp[li] = &g->rr_head[li];
         g->rr_ntake++;
         f->k++;
-        if (!fp->last) {
+        if (!(fp->fl & FP_LAST)) {
             rr_append(g, f);
         } else if (!g->flow_cb) {
             /* flow_end's work for an open-loop flow nobody is told of */
@@ -2026,16 +2086,14 @@ unsigned tg_tx_fill(struct tg_engine *g, uint64_t now_ns, struct bt_pkt *pkts, u
  * for build_open) and before a flow's end that flow_end must see (a flow
  * callback), which next_rr then takes. Adds to *bytes and *server; the
  * count built. */
-static __attribute__((noinline)) unsigned rr_burst(struct tg_engine *g, void *const *bufs,
-                                                   uint32_t off, uint32_t *lp, unsigned max,
-                                                   uint64_t *bytes, uint64_t *server)
+static inline __attribute__((always_inline)) unsigned
+rr_burst_in(struct tg_engine *g, void *const *bufs, uint32_t off, uint32_t *lp, unsigned max,
+            uint64_t *acct, bool cb)
 {
-    const struct fpkt *fpk = g->fpk;
-    const uint8_t(*fimg)[IMG] = g->fimg;
+    const struct fplan *fpl = g->fpl;
     uint32_t ntake = g->rr_ntake, napp = g->rr_napp;
-    /* a plan whose fl & stop is not FP_FAST is next_rr's */
-    unsigned stop = FP_FAST | (g->flow_cb ? FP_LAST : 0);
-    uint32_t *o = lp, *end = lp + max, b = 0, sv = 0;
+    uint32_t *o = lp, *end = lp + max;
+    uint64_t acc = 0;
 
     for (; o < end; o++, bufs++) {
         unsigned li = ntake & (RR_AHEAD - 1);
@@ -2044,22 +2102,21 @@ static __attribute__((noinline)) unsigned rr_burst(struct tg_engine *g, void *co
             break;
         struct tg_flow *f = (struct tg_flow *)t;
         uint32_t fi = f->k;
-        const struct fpkt *fp = &fpk[fi];
-        if (__builtin_expect((fp->fl & stop) != FP_FAST, 0))
+        const struct fplan *pl = &fpl[fi];
+        /* (a flow callback: a flow's end is next_rr's) */
+        if (__builtin_expect(cb ? (pl->p.fl & (FP_FAST | FP_LAST)) != FP_FAST : !(pl->p.fl & FP_FAST), 0))
             break;
         struct bt_timer *nx = t->next;
         __builtin_prefetch(nx, 1);
-        build_fast(fp, fimg[fi], &f->rr.fc, (uint8_t *)*bufs + off);
-        uint32_t w = fp->lp;
-        *o = w;
-        b += w & 0xffff;
-        sv += w >> 16;
+        build_fast(&pl->p, pl->img, &f->rr.fc, (uint8_t *)*bufs + off);
+        *o = pl->p.lp;
+        acc += pl->acct;
         g->rr_head[li] = nx;
         if (!nx)
             g->rr_tailp[li] = &g->rr_head[li];
         ntake++;
         f->k = fi + 1;
-        if (__builtin_expect(!(fp->fl & FP_LAST), 1)) {
+        if (__builtin_expect(!(pl->p.fl & FP_LAST), 1)) {
             unsigned i = napp++ & (RR_AHEAD - 1);
             t->next = NULL;
             *g->rr_tailp[i] = t;
@@ -2072,9 +2129,25 @@ static __attribute__((noinline)) unsigned rr_burst(struct tg_engine *g, void *co
     }
     g->rr_ntake = ntake;
     g->rr_napp = napp;
-    *bytes += b;
-    *server += sv;
+    *acct += acc;
     return (unsigned)(o - lp);
+}
+
+/* next_rr's work for a run of fast packets (frames into bufs[i] + off, of
+ * at least IMG bytes each), without a cap, with the engine's hot values in
+ * locals (the frames' byte stores may alias anything the engine holds):
+ * stops before a packet it does not build (the round robin empty, a frame
+ * for build_open) and before a flow's end that flow_end must see (a flow
+ * callback), which next_rr then takes. Adds the plans' acct words to
+ * *acct (max <= 65536: the bytes' sum stays below 2^32); the count
+ * built. */
+static __attribute__((noinline)) unsigned rr_burst(struct tg_engine *g, void *const *bufs,
+                                                   uint32_t off, uint32_t *lp, unsigned max,
+                                                   uint64_t *acct)
+{
+    if (g->flow_cb)
+        return rr_burst_in(g, bufs, off, lp, max, acct, true);
+    return rr_burst_in(g, bufs, off, lp, max, acct, false);
 }
 
 unsigned tg_tx_frames(struct tg_engine *g, uint64_t now_ns, void *const *bufs, uint32_t off,
@@ -2088,8 +2161,14 @@ unsigned tg_tx_frames(struct tg_engine *g, uint64_t now_ns, void *const *bufs, u
     if (g->p.rate_max && !g->closed && !g->capped) {
         uint64_t bytes = 0, server = 0;
         while (n < max) {
-            if (room >= IMG && (n += rr_burst(g, bufs + n, off, lp + n, max - n, &bytes, &server)) == max)
-                break;
+            if (room >= IMG) {
+                uint64_t acct = 0;
+                n += rr_burst(g, bufs + n, off, lp + n, max - n < 65536 ? max - n : 65536, &acct);
+                bytes += (uint32_t)acct;
+                server += acct >> 32;
+                if (n == max)
+                    break;
+            }
             /* (what rr_burst leaves: starts, build_open, flow_end) */
             uint32_t r = next_rr(g, now_ns, (uint8_t *)bufs[n] + off, room, NULL, true);
             if (!r)

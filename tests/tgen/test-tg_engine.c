@@ -617,8 +617,23 @@ TEST(tx_fill_equals_tx)
  * than max when fewer are due; nothing into a room too small. flip: one
  * frame's bit flipped, the comparison must see it (returns the packets
  * that differ). */
-static unsigned frames_vs_fill(bool rate_max, double pps, unsigned mode, bool flip)
+/* a flow callback's record: flows told of and a hash of what it was told */
+struct cbrec {
+    uint64_t n, h;
+};
+
+static void cb_note(void *arg, const struct tg_flow_info *fi)
 {
+    struct cbrec *r = arg;
+    r->n++;
+    r->h = r->h * 1000003 ^ (fi->flow * 31 + fi->ok + fi->cport * 7 + fi->end_ns * 13 +
+                             fi->start_ns * 17 + fi->client[15]);
+}
+
+/* (cb: both engines tell a flow callback of their flows' ends) */
+static unsigned frames_vs_fill(bool rate_max, double pps, unsigned mode, bool flip, bool cb)
+{
+    struct cbrec ra = {0, 0}, rb = {0, 0};
     static uint8_t ba[32][1600], bb[32][1600 + 100];
     struct bt_pkt fa[32];
     void *bufs[32];
@@ -636,6 +651,10 @@ static unsigned frames_vs_fill(bool rate_max, double pps, unsigned mode, bool fl
     CHECK(a && b);
     if (!a || !b)
         return 1000;
+    if (cb) {
+        tg_set_flow_cb(a, cb_note, &ra);
+        tg_set_flow_cb(b, cb_note, &rb);
+    }
     for (unsigned i = 0; i < 32; i++)
         bufs[i] = bb[i];
     uint64_t now = 0;
@@ -676,6 +695,9 @@ static unsigned frames_vs_fill(bool rate_max, double pps, unsigned mode, bool fl
     CHECK_EQ_INT(sb.tx_server_packets, sa.tx_server_packets);
     CHECK_EQ_INT(sb.flows_completed, sa.flows_completed);
     CHECK_EQ_INT(sb.flows_failed, sa.flows_failed);
+    CHECK_EQ_INT(rb.n, ra.n);
+    CHECK_EQ_INT(rb.h, ra.h);
+    CHECK_EQ_INT(ra.n, cb ? sa.flows_completed + sa.flows_failed : 0);
     tg_engine_free(a);
     tg_engine_free(b);
     return bad;
@@ -683,12 +705,13 @@ static unsigned frames_vs_fill(bool rate_max, double pps, unsigned mode, bool fl
 
 TEST(tx_frames_equals_tx_fill)
 {
-    CHECK_EQ_INT(frames_vs_fill(true, 0, 0, false), 0);      /* rate max, no cap */
-    CHECK_EQ_INT(frames_vs_fill(true, 2e6, 0, false), 0);    /* rate max, a pps cap */
-    CHECK_EQ_INT(frames_vs_fill(false, 0, 0, false), 0);     /* paced */
-    CHECK_EQ_INT(frames_vs_fill(false, 0, 1, false), 0);     /* closed loop */
+    CHECK_EQ_INT(frames_vs_fill(true, 0, 0, false, false), 0);   /* rate max, no cap */
+    CHECK_EQ_INT(frames_vs_fill(true, 0, 0, false, true), 0);    /* and a flow callback */
+    CHECK_EQ_INT(frames_vs_fill(true, 2e6, 0, false, false), 0); /* rate max, a pps cap */
+    CHECK_EQ_INT(frames_vs_fill(false, 0, 0, false, true), 0);   /* paced */
+    CHECK_EQ_INT(frames_vs_fill(false, 0, 1, false, false), 0);  /* closed loop */
     /* the check can fail */
-    CHECK_EQ_INT(frames_vs_fill(true, 0, 0, true), 1);
+    CHECK_EQ_INT(frames_vs_fill(true, 0, 0, true, false), 1);
     /* a room too small for the frame gets nothing */
     prof("tcp,req=10,resp=10x1", 10, 1000);
     P.rate_max = true;
@@ -701,6 +724,66 @@ TEST(tx_frames_equals_tx_fill)
     CHECK_EQ_INT(tg_tx_frames(g, 0, b1, 0, 63, lp, 1), 1);
     CHECK_EQ_INT(lp[0] & 0xffff, 54);
     tg_engine_free(g);
+}
+
+static int memcmp64(const void *a, const void *b)
+{
+    return memcmp(a, b, 64);
+}
+
+/* Every frame of a run of P (flows of one template entry), sorted: the
+ * same multiset whatever the order the flows take turns in. */
+static unsigned frames_of(uint32_t seed, uint8_t (*out)[64], unsigned cap)
+{
+    struct bt_pkt *pk[32];
+    struct tg_engine *g = engine(seed);
+    unsigned n = 0;
+    uint64_t now = 0;
+
+    if (!g)
+        return 0;
+    while (!tg_done(g)) {
+        uint64_t t = tg_next_ns(g);
+        now = t > now ? t : now + 1000;
+        unsigned k = tg_tx(g, now, pk, 32);
+        for (unsigned i = 0; i < k; i++) {
+            if (n < cap) {
+                memset(out[n], 0, 64);
+                memcpy(out[n++], pk[i]->data, pk[i]->len < 64 ? pk[i]->len : 64);
+            }
+            bt_pkt_free(pk[i]);
+        }
+    }
+    tg_engine_free(g);
+    qsort(out, n, 64, memcmp64);
+    return n;
+}
+
+/* A rate max flow's values (an IPv4 template with one pool each side: a
+ * path of their own, computed once at the flow's start) are those of a
+ * paced run's flows (flow_values per packet): the same frames, client
+ * addresses wrapping past host 0 and ports past the last, servers from
+ * a /29 and from a single address. */
+TEST(rate_max_flow_values_as_paced)
+{
+    static uint8_t fa[20000][64], fb[20000][64];
+    const char *servers[] = {"48.0.0.0/29", "48.0.0.9/32"};
+
+    for (unsigned c = 0; c < 2; c++) {
+        prof("tcp,req=5,resp=5x1", 16 * 70, 1e6);
+        P.nclients = P.nservers = 1;
+        bt_cidr_parse("10.9.0.16/28", &P.clients[0]);
+        bt_cidr_parse(servers[c], &P.servers[0]);
+        P.cport_lo = 2000;
+        P.cport_hi = 2069;
+        unsigned na = frames_of(41, fa, 20000);
+        P.rate_max = true;
+        P.concurrency = 300;
+        unsigned nb = frames_of(41, fb, 20000);
+        CHECK_EQ_INT(na, 16 * 70 * 9);
+        CHECK_EQ_INT(nb, na);
+        CHECK(na == nb && !memcmp(fa, fb, (size_t)na * 64));
+    }
 }
 
 /* Rate max: a small IPv4 TCP frame is built from its prebuilt image and
