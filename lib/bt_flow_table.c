@@ -18,7 +18,7 @@
 
 #define NIL UINT32_MAX
 #define FREE (UINT32_MAX - 1)   /* prev of an entry on the free list */
-#define GROW_AHEAD 8            /* grow: index slots prefetched this many entries ahead */
+#define GROW_CHUNK 32           /* grow: entries hashed (their index slots prefetched) together */
 
 /* 56 bytes: the index slot of an entry is found by probing on removal
  * rather than stored, to keep entries small. */
@@ -172,23 +172,28 @@ static int grow(struct bt_flowtab *t)
     t->index_mask = (uint32_t)(isz - 1);
     t->capacity = (uint32_t)cap;
     /* every entry in use, in slab order (a sequential walk, where the LRU
-     * order would miss the cache at each entry), its slot prefetched a few
-     * entries ahead; where an entry lands in the index changes nothing but
+     * order would miss the cache at each entry), a chunk at a time: the
+     * chunk's keys hashed and their new slots prefetched, then placed in
+     * the same order; where an entry lands in the index changes nothing but
      * the probe lengths */
-    uint64_t hs[GROW_AHEAD] = {0};
-    for (uint32_t i = 0; i < t->next_unused + GROW_AHEAD; i++) {
-        uint64_t h = hs[i % GROW_AHEAD];   /* entry i - GROW_AHEAD's, when i >= GROW_AHEAD */
-        if (i < t->next_unused) {
-            const struct ent_hdr *a = ent(t, i);
-            hs[i % GROW_AHEAD] = a->prev == FREE ? 0 : key_hash(&a->key);
-            __builtin_prefetch(&index[(uint32_t)hs[i % GROW_AHEAD] & t->index_mask], 1);
+    for (uint32_t b = 0; b < t->next_unused; b += GROW_CHUNK) {
+        uint32_t k = t->next_unused - b < GROW_CHUNK ? t->next_unused - b : GROW_CHUNK;
+        uint64_t hs[GROW_CHUNK];
+        uint32_t used = 0;
+        for (uint32_t j = 0; j < k; j++) {
+            const struct ent_hdr *a = ent(t, b + j);
+            if (a->prev == FREE)
+                continue;
+            used |= 1U << j;
+            hs[j] = key_hash(&a->key);
+            __builtin_prefetch(&index[(uint32_t)hs[j] & t->index_mask], 1);
         }
-        if (i < GROW_AHEAD || ent(t, i - GROW_AHEAD)->prev == FREE)
-            continue;
-        uint32_t sl = (uint32_t)h & t->index_mask;
-        while (index[sl])
-            sl = (sl + 1) & t->index_mask;
-        index[sl] = (i - GROW_AHEAD + 1) | slot_tag(t, h);
+        for (; used; used &= used - 1) {
+            uint32_t j = (uint32_t)__builtin_ctz(used), sl = (uint32_t)hs[j] & t->index_mask;
+            while (index[sl])
+                sl = (sl + 1) & t->index_mask;
+            index[sl] = (b + j + 1) | slot_tag(t, hs[j]);
+        }
     }
     return 0;
 }
