@@ -28,12 +28,12 @@ static void usage(FILE *f)
             "           [--mode general|user|network|auto] [--no-l4] [--seed N] [--dead DUR]\n"
             "           [--fault no-sync|asymmetric|ignore-weights|no-correction|sync-loss|slow-detection|\n"
             "                    stale-policy]...\n"
-            "           [--sync-loss PCT] [--detect-delay DUR] [--stats FILE] [--stats-interval DUR]\n"
+            "           [--sync-loss PCT] [--detect-delay DUR] [--stats-interval DUR]\n"
             "           [--serve PATH [--speed X] [--duration DUR]] [--json]\n"
             "         closed loop (default): [--flows N] [--cps N] [--exchanges K] [--interval DUR]\n"
             "           [--fail ID@TIME]... [--join ID@TIME[:W]]... [--weight ID=W@TIME]... [--restore ID@TIME]...\n"
             "         replay: --client-pcap FILE --server-pcap FILE | --pcap-in DIR (client.pcap, server.pcap)\n"
-            "           [--events EVENTS.yaml|EVENTS.jsonl] [--max-gap DUR]\n"
+            "           [--events EVENTS.yaml|EVENTS.jsonl] [--max-gap DUR] [--stats FILE]\n"
             "       baton-gateway check-config CLUSTER.yaml\n"
             "Simulates the cluster on a virtual clock and writes a capture set to DIR\n"
             "(docs/formats.md) and DIR/stats.jsonl. See docs/gateway.md.\n");
@@ -192,12 +192,32 @@ static int cmd_sim(int argc, char **argv)
     struct bt_err e = {""};
     unsigned long long v = 0;
     uint64_t ns, max_gap_ns = 60000000000ULL;
-    bool json = false, closed_opts = false, speed_given = false;
+    bool json = false, closed_opts = false, speed_given = false, max_gap_given = false;
     char *weights = NULL, cpath[4096], spath[4096];
     const char *client_pcap = NULL, *server_pcap = NULL, *events = NULL, *stats = NULL;
     int c;
 
     gw_sim_opts_default(&o);
+    /* the cluster file first, wherever it stands: it is the base the flags
+     * change (loading it sets every cluster field, so read in order it would
+     * drop the flags before it); bad options are reported by the pass below */
+    const char *config = NULL;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c != 'C')
+            continue;
+        if (config) {
+            fprintf(stderr, "baton-gateway: --config given twice ('%s', '%s')\n", config, optarg);
+            return 2;
+        }
+        config = optarg;
+    }
+    opterr = 1;
+    if (config && gw_config_load_file(config, &o.cluster, &e) < 0) {
+        fprintf(stderr, "baton-gateway: %s\n", e.msg);
+        return 2;
+    }
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -357,6 +377,7 @@ static int cmd_sim(int argc, char **argv)
             if (bt_parse_duration_ns(optarg, &ns) < 0)
                 return bad("--max-gap", optarg, "must be a duration (e.g. 60s; 0 keeps every gap)");
             max_gap_ns = ns;
+            max_gap_given = true;
             break;
         case 'd':
             if (bt_parse_duration_ns(optarg, &ns) < 0)
@@ -370,13 +391,7 @@ static int cmd_sim(int argc, char **argv)
             o.seed = (uint32_t)v;
             break;
         case 'j': json = true; break;
-        case 'C':
-            /* a cluster file: options after it on the command line override it */
-            if (gw_config_load_file(optarg, &o.cluster, &e) < 0) {
-                fprintf(stderr, "baton-gateway: %s\n", e.msg);
-                return 2;
-            }
-            break;
+        case 'C': break;   /* loaded above */
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -429,6 +444,10 @@ static int cmd_sim(int argc, char **argv)
         fprintf(stderr, "baton-gateway: --stats goes with a replay; the closed loop writes DIR/stats.jsonl\n");
         return 2;
     }
+    if (max_gap_given) {
+        fprintf(stderr, "baton-gateway: --max-gap goes with a replay (the closed loop has no capture gaps)\n");
+        return 2;
+    }
     unsigned members = o.cluster.nmembers;
     for (unsigned k = 0; k < o.nfails; k++)
         if (o.fail_kind[k] == BT_EV_SGM_JOIN && (unsigned)o.fail_sgm[k] == members + 1)
@@ -453,10 +472,10 @@ static int cmd_sim(int argc, char **argv)
     }
     FILE *f = json ? stderr : stdout;
     fprintf(f,
-            "baton-gateway sim: %u members, %llu flows: %llu completed, %llu failed, %llu retransmits; "
+            "baton-gateway sim: %u members%s, %llu flows: %llu completed, %llu failed, %llu retransmits; "
             "virtual time %.3f s\n  cluster: %llu packets in, %llu out, %llu connections, %llu backups synced, "
             "%llu promoted, %llu corrected, %llu dropped (dead member), %llu dropped (out of state)\n  capture set: %s\n",
-            o.cluster.nmembers, (unsigned long long)res.flows,
+            members, members > o.cluster.nmembers ? " (after joins)" : "", (unsigned long long)res.flows,
             (unsigned long long)res.flows_completed, (unsigned long long)res.flows_failed,
             (unsigned long long)res.retransmits, (double)res.end_ns / 1e9,
             (unsigned long long)res.gw.rx, (unsigned long long)res.gw.tx,

@@ -40,6 +40,19 @@ expect2 "cannot create" sim --out /proc/nope/x --flows 10
 printf 'cluster:\n  members: 2\n  colour: blue\n' > /tmp/bt-gwbad-$$.yaml
 expect2 "bt-gwbad-$$.yaml:3:3: unknown field 'colour'" sim --out "$X/x" --config /tmp/bt-gwbad-$$.yaml
 expect2 "nonexistent.yaml" sim --out "$X/x" --config /nonexistent.yaml
+printf 'cluster:\n  members: 2\n' > /tmp/bt-gwbad-$$.yaml
+expect2 "--config given twice" sim --out "$X/x" --config /tmp/bt-gwbad-$$.yaml --config /tmp/bt-gwbad-$$.yaml
+expect2 "--max-gap goes with a replay" sim --out "$X/x" --flows 10 --max-gap 5s
+# cluster flags override the file wherever they stand (before it too)
+mkdir -p "$T"
+for order in before after; do
+    if [ $order = before ]; then args=(--members 3 --mode user --config /tmp/bt-gwbad-$$.yaml)
+    else args=(--config /tmp/bt-gwbad-$$.yaml --members 3 --mode user); fi
+    "$GW" sim --out "$T/ord-$order" --flows 20 "${args[@]}" > /dev/null 2>&1
+    /usr/bin/python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); sys.exit(not (len(m["members"]) == 3 and m["mode"] == "user"))' \
+        "$T/ord-$order/capset.json" || { echo "FAIL: flags $order --config not kept"; fail=1; }
+done
+rm -rf "$T"
 # cluster files: every problem with its file:line:col
 bad_config() {
     local want=$1
