@@ -516,6 +516,83 @@ TEST(member_write_errors_name_the_member_file)
         BT_FAIL_AT("message: %s", e.msg);
 }
 
+static uint8_t *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *b = NULL;
+    long len;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (b = malloc((size_t)len + 1)) && fread(b, 1, (size_t)len, f) == (size_t)len)
+        *n = (size_t)len;
+    else
+        free(b), b = NULL;
+    fclose(f);
+    return b;
+}
+
+/* The capture set's own record writer gives the bytes of bt_pcap_write:
+ * records of every size (empty, a few bytes, more than the writer's buffer,
+ * more than the snaplen: cut at 262144, the wire length kept), a wire
+ * length below the captured one, times up to the format's last second; a
+ * time past it is refused (-EINVAL) and sticks. */
+TEST(writer_pcaps_are_the_bytes_of_bt_pcap_write)
+{
+    char tmpl[] = "/tmp/test-bt_capset-XXXXXX", *d = bt_mkdtemp(tmpl), ref[320], got[320];
+    static uint8_t pkt[300000];
+    static const uint32_t lens[] = {0, 1, 60, 128, 1514, 70000, 262143, 262144, 262145, 299999};
+    struct bt_capset_meta m = {.nmembers = 1, .ids = {1}, .weights = {1}};
+    struct bt_capset_writer *w;
+    struct bt_pcap_writer *pw;
+    struct bt_err e = {{0}};
+    uint64_t x = 88172645463325252ULL;
+
+    REQUIRE(d != NULL);
+    for (size_t i = 0; i < sizeof(pkt); i++)
+        pkt[i] = (uint8_t)(i * 131 + (i >> 9));
+    snprintf(ref, sizeof(ref), "%s/ref.pcap", d);
+    REQUIRE((w = bt_capset_writer_open(d, &e)) != NULL);
+    REQUIRE((pw = bt_pcap_writer_open(ref, 1, 0, &e)) != NULL);
+    for (int i = 0; i < 3000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint32_t len = i < 10 ? lens[i] : (uint32_t)(x % 1600);
+        if (i % 97 == 5)
+            len = 100000 + (uint32_t)(x % 200000);
+        uint32_t wl = (x >> 40) % 3 == 0 ? len / 2 : len + (uint32_t)(x >> 50) % 100;
+        uint64_t ts = i == 2999 ? (uint64_t)UINT32_MAX * 1000000000ULL + 999999999ULL
+                                : (uint64_t)i * 1234567ULL + (x >> 44);
+        CHECK(bt_capset_writer_client(w, ts, pkt + (x >> 20) % 1000, len, wl) == 0);
+        CHECK(bt_pcap_write(pw, ts, pkt + (x >> 20) % 1000, len, wl) == 0);
+        if (bt_test_failed)
+            break;
+    }
+    CHECK(bt_pcap_writer_close(pw) == 0);
+    CHECK(bt_capset_writer_close(w, &m, &e) == 0);
+    size_t na = 0, nb = 0;
+    snprintf(got, sizeof(got), "%s/client.pcap", d);
+    uint8_t *a = slurp(ref, &na), *b = slurp(got, &nb);
+    REQUIRE(a && b);
+    CHECK(na > 5u * 1000 * 1000);   /* several flushes of the buffer */
+    CHECK_EQ_INT(nb, na);
+    CHECK(na == nb && memcmp(a, b, na) == 0);
+    free(a);
+    free(b);
+    snprintf(got, sizeof(got), "%s/sgm-1.pcap", d);   /* a member that saw nothing */
+    b = slurp(got, &nb);
+    REQUIRE(b);
+    CHECK_EQ_INT(nb, 24);
+    free(b);
+    /* past the last second: refused, and the writer's error from then on */
+    REQUIRE((w = bt_capset_writer_open(d, &e)) != NULL);
+    CHECK(bt_capset_writer_server(w, (uint64_t)(UINT32_MAX + 1ULL) * 1000000000ULL, pkt, 60, 60) ==
+          -EINVAL);
+    CHECK(bt_capset_writer_server(w, 1, pkt, 60, 60) == -EINVAL);
+    CHECK(bt_capset_writer_close(w, &m, &e) == -EINVAL);
+    CHECK(strstr(e.msg, "/server.pcap: write failed: Invalid argument") != NULL);
+}
+
 /* The examples in docs/formats.md (section capset) are read by these
  * readers as they stand: the documentation cannot drift from the code. */
 TEST(docs_examples_are_valid)
