@@ -389,6 +389,8 @@ struct worker {
     bool full_bursts;
     uint32_t stop_seen;
     uint32_t nstash;
+    bool cache_known;                /* cache looked up (NULL: the pool has none) */
+    struct rte_mempool_cache *cache; /* this lcore's cache of mp */
     uint32_t room;                   /* data room of a fresh mbuf */
     uint32_t data_at;                /* its data from the mbuf's address (buf_addr + headroom) */
     uint64_t rearm;                  /* a fresh mbuf's data_off, refcnt, nb_segs, port */
@@ -675,7 +677,21 @@ static unsigned tx_fill(struct worker *w, uint64_t now)
         room = BURST;
     if (!room)
         return 0;
-    if (w->nstash < room) {
+    if (unlikely(!w->cache_known)) {
+        /* (on the worker's own thread: its lcore's cache) */
+        w->cache = rte_mempool_default_cache(w->mp, rte_lcore_id());
+        w->cache_known = true;
+    }
+    struct rte_mempool_cache *c = w->cache;
+    struct rte_mbuf **mb;
+    bool cached = !w->nstash && c && c->len >= room;
+    if (cached) {
+        /* straight from the top of this lcore's mempool cache, where the
+         * PMD's frees just put them back (rte_mempool_get_bulk's source),
+         * without copying the pointers out: the mbufs built are taken off
+         * it below, the rest stay */
+        mb = (struct rte_mbuf **)&c->objs[c->len - room];
+    } else if (w->nstash < room) {
         /* top the stash up (all or nothing, like the PMDs' own refills);
          * raw: the fields are set below, once, with the lengths */
         if (rte_mempool_get_bulk(w->mp, (void **)(w->stash + w->nstash), BURST - w->nstash) == 0) {
@@ -687,34 +703,45 @@ static unsigned tx_fill(struct worker *w, uint64_t now)
             room = w->nstash;
         }
     }
+    if (!cached)
+        mb = w->stash;
     /* the frames built where the mbufs' data lies, at data_at from the
      * mbuf's address, not loaded from it: the header is first touched
      * after the build (prefetching it here, for reading or writing, made
      * no difference outside the noise) */
-    unsigned n = tg_tx_frames(w->g, now, (void *const *)w->stash, w->data_at, w->room, w->lp, room);
-    /* (the pending counts in registers: no store-to-load chain per mbuf) */
+    unsigned n = tg_tx_frames(w->g, now, (void *const *)mb, w->data_at, w->room, w->lp, room);
+    /* (the pending counts and the rest in registers: the mbufs' stores
+     * alias anything) */
     uint32_t np0 = w->npend[0], np1 = w->npend[1];
+    const uint32_t *lps = w->lp;
+    uint64_t rearm = w->rearm;
+    struct rte_mbuf **p0 = w->pend[0], **p1 = w->pend[1];
     for (unsigned i = 0; i < n; i++) {
-        struct rte_mbuf *m = w->stash[i];
-        uint32_t lp = w->lp[i];
+        struct rte_mbuf *m = mb[i];
+        uint32_t lp = lps[i];
         unsigned p = (lp >> 16) & 1;
         /* rte_pktmbuf_reset's work, in whole words as the PMDs' rearm
          * does: a pool's mbufs already have next NULL, one segment and a
          * reference (rte_mbuf_raw_alloc) */
-        uint64_t ra[2] = {w->rearm, 0};                  /* rearm_data, ol_flags */
+        uint64_t ra[2] = {rearm, 0};                     /* rearm_data, ol_flags */
         uint64_t pt = (uint64_t)(lp & 0xffff) << 32;     /* packet_type 0, pkt_len */
         uint32_t dl = lp & 0xffff;                       /* data_len, vlan_tci 0 */
         memcpy((char *)m + offsetof(struct rte_mbuf, rearm_data), ra, sizeof(ra));
         memcpy((char *)m + offsetof(struct rte_mbuf, packet_type), &pt, sizeof(pt));
         memcpy((char *)m + offsetof(struct rte_mbuf, data_len), &dl, sizeof(dl));
         if (p)
-            w->pend[1][np1++] = m;
+            p1[np1++] = m;
         else
-            w->pend[0][np0++] = m;
+            p0[np0++] = m;
     }
     w->npend[0] = np0;
     w->npend[1] = np1;
-    if (n) {
+    if (cached) {
+        /* the n built off the cache: the rest (above them) moves down */
+        if (n < room)
+            memmove(mb, mb + n, (room - n) * sizeof(mb[0]));
+        c->len -= n;
+    } else if (n) {
         w->nstash -= n;
         if (w->nstash)
             memmove(w->stash, w->stash + n, w->nstash * sizeof(w->stash[0]));
