@@ -43,13 +43,19 @@ static int writable(const char *path)
     return access(dir, W_OK | X_OK) == 0 ? 0 : -errno;
 }
 
+/* to stdout and 0 when asked for (--help), to stderr and 2 on bad usage */
+static int usage_to(FILE *f, int rc)
+{
+    fprintf(f, "usage: baton-plan run [--sim | --live] [--junit FILE] [--json] [--out DIR] PLAN...\n"
+               "         --live: [--client-port SPEC] [--server-port SPEC] [--eal ARGS]\n"
+               "                 (SPEC: an interface, a DPDK vdev net_..., a PCI address)\n"
+               "       baton-plan check [--live ...] PLAN...   (load and validate only)\n");
+    return rc;
+}
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: baton-plan run [--sim | --live] [--junit FILE] [--json] [--out DIR] PLAN...\n"
-                    "         --live: [--client-port SPEC] [--server-port SPEC] [--eal ARGS]\n"
-                    "                 (SPEC: an interface, a DPDK vdev net_..., a PCI address)\n"
-                    "       baton-plan check [--live ...] PLAN...   (load and validate only)\n");
-    return 2;
+    return usage_to(stderr, 2);
 }
 
 /* mkdir -p: 0 or -errno. */
@@ -249,6 +255,8 @@ int main(int argc, char **argv)
 
     if (argc < 2)
         return usage();
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        return usage_to(stdout, 0);
     if (!strcmp(argv[1], "check"))
         check_only = true;
     else if (!strcmp(argv[1], "run"))
@@ -266,6 +274,7 @@ int main(int argc, char **argv)
         case 'C': lo.client = optarg; break;
         case 'S': lo.server = optarg; break;
         case 'E': lo.eal = optarg; break;
+        case 'h': return usage_to(stdout, 0);
         default: return usage();
         }
     }
@@ -346,13 +355,34 @@ int main(int argc, char **argv)
         snprintf(dir, sizeof(dir), "%s/%s", outdir, p->name);
         if ((live ? pl_run_live(p, &lo, dir, &res, &e) : pl_run_sim(p, dir, &res, &e)) < 0) {
             /* a message that names a place in the plan names the file already */
+            char msg[sizeof(e.msg) + 4096];
             size_t fl = strlen(p->file);
             if (!strncmp(e.msg, p->file, fl) && e.msg[fl] == ':')
-                fprintf(stderr, "baton-plan: %s\n", e.msg);
+                snprintf(msg, sizeof(msg), "%s", e.msg);
             else
-                fprintf(stderr, "baton-plan: %s: %s\n", p->file, e.msg);
+                snprintf(msg, sizeof(msg), "%s: %s", p->file, e.msg);
+            fprintf(stderr, "baton-plan: %s\n", msg);
+            pl_result_clear(&res);
             rc = 2;
-            goto out;
+            /* a bad plan found only while it ran (an event the cluster
+             * refused): the other plans still run and every report says
+             * what became of each, this one as an error */
+            bt_junit_suite(ju, p->name, p->file);
+            bt_junit_suite_time(ju, wall_now() - t0);
+            bt_junit_case(ju, p->name, "plan", 0, msg);
+            if (json) {
+                json_t *jp = json_object();
+                json_object_set_new(jp, "name", json_string(p->name));
+                json_object_set_new(jp, "file", json_string(p->file));
+                json_object_set_new(jp, "mode", json_string(live ? "live" : "sim"));
+                json_object_set_new(jp, "pass", json_false());
+                json_object_set_new(jp, "error", json_string(msg));
+                json_object_set_new(jp, "wall_s", json_real(wall_now() - t0));
+                json_array_append_new(jplans, jp);
+            } else {
+                printf("plan %s (%s): ERROR, not judged: %s\n", p->name, p->file, msg);
+            }
+            continue;
         }
         res.wall_s = wall_now() - t0;
         if (!res.pass && rc == 0)
@@ -484,7 +514,7 @@ int main(int argc, char **argv)
         json_decref(top);
     } else {
         printf("baton-plan: %d plan%s, %s\n", nplans, nplans == 1 ? "" : "s",
-               rc == 0 ? "all passed" : "a plan FAILED");
+               rc == 0 ? "all passed" : rc == 2 ? "a plan could NOT RUN" : "a plan FAILED");
     }
 out:
     for (int i = 0; i < nplans; i++)

@@ -188,6 +188,10 @@ static int load_events(const struct bt_ydoc *d, const struct bt_ynode *ev, struc
     int r;
     unsigned members = p->sim.cluster.nmembers;
     uint64_t last = 0;
+    /* each member's state along the timeline, as the cluster will see it
+     * (only fail takes a member down, only restore brings it back), so an
+     * event it would refuse is a bad plan before anything runs */
+    bool down[GW_MAX_MEMBERS + 1] = {false};
 
     if (ev->kind != BT_Y_SEQ)
         return bt_y_error(d, ev, e, "events: expected a list");
@@ -231,17 +235,28 @@ static int load_events(const struct bt_ydoc *d, const struct bt_ynode *ev, struc
         case 0:
             if ((r = bt_y_int(d, act[0], "events.fail", 1, members, &v, e)) < 0)
                 return r;
+            if (down[v])
+                return bt_y_error(d, act[0], e, "events.fail: member %d is already down here "
+                                  "(failed above, not restored)", (int)v);
+            down[v] = true;
             x->kind = PL_EV_FAIL;
             x->sgm = (int)v;
             break;
         case 1:
             if ((r = bt_y_int(d, act[1], "events.restore", 1, members, &v, e)) < 0)
                 return r;
+            if (!down[v])
+                return bt_y_error(d, act[1], e, "events.restore: member %d is up here (restore "
+                                  "brings back a member failed above)", (int)v);
+            down[v] = false;
             x->kind = PL_EV_RESTORE;
             x->sgm = (int)v;
             break;
         case 2:
             /* members join in order: the next id */
+            if (members >= GW_MAX_MEMBERS)
+                return bt_y_error(d, act[2], e, "events.add: the group has %d members here, the "
+                                  "most it can have", GW_MAX_MEMBERS);
             if ((r = bt_y_int(d, act[2], "events.add", members + 1, members + 1, &v, e)) < 0)
                 return r;
             members++;

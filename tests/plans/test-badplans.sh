@@ -25,6 +25,10 @@ expect bad-expect.yaml "unknown field 'nonsense' in expect"
 expect bad-yaml.yaml "did not find expected"
 expect empty.yaml "empty plan"
 expect add-wrong-id.yaml "events.add: 7 is out of range 5..5"
+# events the cluster would refuse when their time comes: bad plans before any runs
+expect fail-twice.yaml "events.fail: member 2 is already down here"
+expect restore-up.yaml "events.restore: member 2 is up here"
+expect add-past-64.yaml "events.add: the group has 64 members here, the most it can have"
 expect weight-missing.yaml "set_weight needs 'weight: W'"
 expect two-actions.yaml "exactly one action"
 expect traffic-profile-extra.yaml "with 'profile: PATH' give no other field"
@@ -63,6 +67,38 @@ printf 'templates:\n  - synth: tcp\ncps: -1\n' > "$tmp/p/web.yaml"
 out=$("$BIN" check "$tmp/plan.yaml" 2>&1); rc=$?
 case "$rc:$out" in 2:*"$tmp/p/web.yaml:3:6: cps"*) echo "ok   profile error: $out";; *) echo "FAIL profile error: rc $rc: $out"; fail=1;; esac
 "$BIN" check "$GOOD" >/dev/null || { echo "FAIL a good plan did not load: $GOOD"; fail=1; }
+# --help is no error: the usage on stdout, exit 0 (bad usage: stderr, exit 2)
+for h in "--help" "run --help" "check -h"; do
+    # shellcheck disable=SC2086
+    out=$("$BIN" $h 2>/dev/null); rc=$?
+    [ $rc -eq 0 ] && [[ $out == usage:* ]] || { echo "FAIL '$h': exit $rc, stdout '$out'"; fail=1; }
+done
+out=$("$BIN" run --bogus 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [[ $out == *usage:* ]] || { echo "FAIL bad usage: exit $rc '$out'"; fail=1; }
+# a plan that cannot run after all (here its capture set directory is a file)
+# is reported as an error, and the plans around it still run and are reported
+printf 'name: ok1\ntraffic: {flows: 20, cps: 1000, exchanges: 1}\n' > "$tmp/ok1.yaml"
+printf 'name: ok2\ntraffic: {flows: 20, cps: 1000, exchanges: 1}\n' > "$tmp/ok2.yaml"
+printf 'name: ok3\ntraffic: {flows: 20, cps: 1000, exchanges: 1}\n' > "$tmp/ok3.yaml"
+mkdir "$tmp/oe" && : > "$tmp/oe/ok2"
+"$BIN" run --out "$tmp/oe" --json --junit "$tmp/j.xml" "$tmp/ok1.yaml" "$tmp/ok2.yaml" "$tmp/ok3.yaml" \
+    > "$tmp/r.json" 2> "$tmp/r.err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "ok2.yaml: .*ok2/client.pcap: cannot create" "$tmp/r.err" &&
+   /usr/bin/python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = [(p["name"], p["pass"], "error" in p) for p in r["plans"]]
+sys.exit(got != [("ok1", True, False), ("ok2", False, True), ("ok3", True, False)])' "$tmp/r.json" &&
+   grep -q '<testsuite name="ok3"' "$tmp/j.xml" && grep -q 'name="plan".*' "$tmp/j.xml" &&
+   grep -q '<failure message="[^"]*ok2/client.pcap: cannot create' "$tmp/j.xml"; then
+    echo "ok   a plan that could not run is an error; the others run and are reported"
+else
+    echo "FAIL plan error mid-run: rc $rc: $(cat "$tmp/r.err") $(head -c 300 "$tmp/r.json")"; fail=1
+fi
+"$BIN" run --out "$tmp/oe" "$tmp/ok1.yaml" "$tmp/ok2.yaml" > "$tmp/r.txt" 2>&1
+grep -q "plan ok2 .*ERROR, not judged" "$tmp/r.txt" && grep -q "a plan could NOT RUN" "$tmp/r.txt" \
+    || { echo "FAIL plan error mid-run, text: $(cat "$tmp/r.txt")"; fail=1; }
 # --live refuses what needs a cluster or a simulation, before anything runs
 live2() { # file, text the message must contain, more args
     local f=$1 want=$2
