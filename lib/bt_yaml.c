@@ -448,7 +448,7 @@ int bt_y_double(const struct bt_ydoc *d, const struct bt_ynode *n, const char *f
     if (!n->str[0] || *end || !isfinite(v))
         return bt_y_error(d, n, e, "%s: '%s' is not a number", field, n->str);
     if (v < min || v > max)
-        return bt_y_error(d, n, e, "%s: %g is out of range %g..%g", field, v, min, max);
+        return bt_y_error(d, n, e, "%s: %.15g is out of range %.15g..%.15g", field, v, min, max);
     *out = v;
     return 0;
 }
@@ -557,7 +557,7 @@ int bt_y_quantity(const struct bt_ydoc *d, const struct bt_ynode *n, const char 
         return bt_y_error(d, n, e, "%s: '%s' is not a number (suffixes k, M, G allowed)", field,
                           n->str);
     if (v < min || v > max)
-        return bt_y_error(d, n, e, "%s: %g is out of range %g..%g", field, v, min, max);
+        return bt_y_error(d, n, e, "%s: %.15g is out of range %.15g..%.15g", field, v, min, max);
     *out = v;
     return 0;
 }

@@ -302,8 +302,10 @@ static int need_tgen(const struct bt_ydoc *d, const struct bt_ynode *n, const st
 {
     if (p->tgen)
         return 0;
-    return bt_y_error(d, n, e, "%s: a tgen figure: needs tgen traffic (traffic: with templates: or "
-                               "profile:)", field);
+    return bt_y_error(d, n, e, "%s: %s: needs tgen traffic (traffic: with templates: or "
+                               "profile:)", field,
+                      !strncmp(field, "expect.", 7) ? "a tgen figure"
+                                                    : "a setting of the co-simulation with tgen");
 }
 
 static int load_expect(const struct bt_ydoc *d, const struct bt_ynode *x, struct pl_plan *p,
