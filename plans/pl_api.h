@@ -169,6 +169,7 @@ struct pl_result {
     double ramp_found, ramp_model; /* capacity search: found and expected */
     unsigned ramp_trials;
     double ramp_pkts, ramp_sync;   /* per connection at the low load (the model's terms) */
+    uint64_t ramp_sim_ns;          /* virtual time of all the search's trials */
     double wall_s;
     double sim_wall_s, verify_wall_s; /* wall time of the simulation (capture set written) and of the checks */
     /* --live (pl_live.c) */

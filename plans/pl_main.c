@@ -421,7 +421,8 @@ int main(int argc, char **argv)
             if (live)
                 json_object_set_new(jp, "sim_s", json_null());
             else
-                json_object_set_new(jp, "sim_s", json_real((p->tgen ? res.co.end_ns : res.sim.end_ns) / 1e9));
+                json_object_set_new(jp, "sim_s", json_real((p->ramp.kind != PL_RAMP_NONE ? res.ramp_sim_ns
+                                                            : p->tgen ? res.co.end_ns : res.sim.end_ns) / 1e9));
             if (live) {
                 json_t *jl = json_object();
                 json_object_set_new(jl, "client_port", json_string(lo.client ? lo.client : p->live.client));

@@ -95,9 +95,12 @@ static int ramp(const struct pl_plan *p, struct pl_result *res, struct bt_err *e
     struct pl_check *c;
     const char *what = p->ramp.kind == PL_RAMP_CPS ? "connections/s" : "concurrent connections";
 
+    /* res->co ends up holding the trial at the load found (the last clean
+     * one), or the trial that ended the search at either end */
     if ((r = trial(p, lo, &co, &clean, e)) < 0)
         return r;
     res->ramp_trials = 1;
+    res->ramp_sim_ns = co.end_ns;
     /* the cost model's work per connection, as charged at the low load */
     work = co.work_ns_per_conn;
     res->ramp_pkts = co.pkts_per_conn;
@@ -116,7 +119,9 @@ static int ramp(const struct pl_plan *p, struct pl_result *res, struct bt_err *e
     if ((r = trial(p, hi, &co, &clean, e)) < 0)
         return r;
     res->ramp_trials++;
+    res->ramp_sim_ns += co.end_ns;
     if (clean) {
+        res->co = co;
         c = add_check(res, "capacity", true, false);
         MSG(c, "the search's upper end %.0f %s is still carried cleanly: raise ramp.to", hi, what);
         return 0;
@@ -131,9 +136,11 @@ static int ramp(const struct pl_plan *p, struct pl_result *res, struct bt_err *e
         if ((r = trial(p, mid, &co, &clean, e)) < 0)
             return r;
         res->ramp_trials++;
-        if (clean)
+        res->ramp_sim_ns += co.end_ns;
+        if (clean) {
             lo = mid;
-        else
+            res->co = co;
+        } else
             hi = mid;
     }
     res->ramp_found = lo;
@@ -265,6 +272,7 @@ int pl_run_sim(const struct pl_plan *p, const char *out, struct pl_result *res, 
         /* the search's trials write nothing; the verdict is the capacity */
         if ((r = ramp(p, res, e)) < 0)
             goto out;
+        res->sim_wall_s = wall_now() - t0;   /* no capture set, no checks: all simulation */
         res->tgen_json = tg_summary_json(&res->co.tg);
         goto verdict;
     }

@@ -185,6 +185,20 @@ expect_fail: [capacity]
 YAML
 want ramp 0
 grep -q "capacity.*expected the configured capacity" "$OUT/ramp.txt" || { echo "FAIL capacity message"; fail=1; }
+# its --json: sim_s is every trial's virtual time, tgen the trial at the load found
+"$BIN" run --out "$OUT/o" --json "$OUT/ramp.yaml" > "$OUT/ramp.json" 2> /dev/null
+/usr/bin/python3 - "$OUT/ramp.json" <<'PY' || { echo "FAIL ramp --json: $(head -c 600 "$OUT/ramp.json")"; fail=1; }
+import json, sys
+p = json.load(open(sys.argv[1]))["plans"][0]
+n, found, sim = p["ramp"]["trials"], p["ramp"]["found"], p["sim_s"]
+assert n >= 6, n
+# 300 ms trials (+ drain; a trial that cannot carry its load stops early):
+# more than the clean trial at the load found, less than n whole ones
+assert 0.45 <= sim <= 2.3 * n, (n, sim)
+assert p["sim_wall_s"] > 0 and p["verify_wall_s"] == 0, p
+want = found * 0.3                                          # flows started in a 300 ms trial
+assert abs(p["tgen"]["flows_started"] - want) <= 0.05 * want + 2, (p["tgen"]["flows_started"], want)
+PY
 [ $fail -eq 0 ] && echo "ok: tgen plans end to end"
 # passed: the capture sets go (a failure keeps them for a look)
 [ $fail -eq 0 ] && rm -rf "$OUT"
