@@ -75,6 +75,7 @@
 
 #define BURST 32
 #define TX_PEND (2 * BURST)         /* per port: sent-but-not-taken, retried */
+#define TX_BUILD (2 * BURST)        /* frames built a turn at most (the turn's costs over more) */
 #define TX_STALL_NS 1000000ull      /* a port that takes nothing for 1 ms drops */
 #define NB_RXD 1024
 #define NB_TXD 1024
@@ -294,7 +295,7 @@ void tg_mbuf_plan(unsigned workers, unsigned lcores, unsigned nrxd, unsigned ntx
     memset(out, 0, sizeof(*out));
     out->desc = 2ull * workers * ((uint64_t)nrxd + ntxd);
     out->cache = (uint64_t)lcores * cache_size * 3 / 2;
-    out->burst = (uint64_t)workers * (BURST + 2 * TX_PEND + BURST + 2 * BURST);
+    out->burst = (uint64_t)workers * (TX_BUILD + 2 * TX_PEND + BURST + 2 * BURST);
     out->capture = cap_ring ? (uint64_t)workers * 4 * cap_ring + 256 : 0;
     out->conc = conc;
     out->inflight = closed ? 2 * conc : 0;
@@ -396,9 +397,9 @@ struct worker {
     uint64_t rearm;                  /* a fresh mbuf's data_off, refcnt, nb_segs, port */
     uint32_t npend[2];
     uint64_t stall_since[2];
-    struct rte_mbuf *stash[BURST];
+    struct rte_mbuf *stash[TX_BUILD];
     struct rte_mbuf *pend[2][TX_PEND];
-    uint32_t lp[BURST];              /* what tg_tx_frames built: length | port << 16 */
+    uint32_t lp[TX_BUILD];           /* what tg_tx_frames built: length | port << 16 */
     struct rte_ring *cap[2][2];      /* [port][0 tx, 1 rx] */
     unsigned idx, nw;                /* this worker, of nw */
     bool finished;                   /* its engine is done, its summary published */
@@ -673,8 +674,8 @@ static unsigned tx_fill(struct worker *w, uint64_t now)
 {
     uint32_t room = TX_PEND - (w->npend[0] > w->npend[1] ? w->npend[0] : w->npend[1]);
 
-    if (room > BURST)
-        room = BURST;
+    if (room > TX_BUILD)
+        room = TX_BUILD;
     if (!room)
         return 0;
     if (unlikely(!w->cache_known)) {
@@ -694,8 +695,8 @@ static unsigned tx_fill(struct worker *w, uint64_t now)
     } else if (w->nstash < room) {
         /* top the stash up (all or nothing, like the PMDs' own refills);
          * raw: the fields are set below, once, with the lengths */
-        if (rte_mempool_get_bulk(w->mp, (void **)(w->stash + w->nstash), BURST - w->nstash) == 0) {
-            w->nstash = BURST;
+        if (rte_mempool_get_bulk(w->mp, (void **)(w->stash + w->nstash), TX_BUILD - w->nstash) == 0) {
+            w->nstash = TX_BUILD;
         } else {
             w->alloc_failed++;
             if (!w->nstash)

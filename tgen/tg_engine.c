@@ -1234,6 +1234,32 @@ static int start_due_rr(struct tg_engine *g, uint64_t now)
     struct group *gr = &g->grp[0];
 
     g->blocked = false;
+    /* (one part and a concurrency cap: the starts the limits leave, in a
+     * row, without checking each limit before each; the loop below then
+     * meets the limit that stopped them and says so) */
+    if (g->p.nparts <= 1 && g->conc && !g->starts_done && !g->stopped && !gr->done &&
+        !(g->p.duration_ns && now - g->t0 >= g->p.duration_ns)) {
+        uint64_t k = g->active < g->conc ? g->conc - g->active : 0;
+        if (g->flows_total) {
+            uint64_t left = g->flows_total > g->gidx ? g->flows_total - g->gidx : 0;
+            k = left < k ? left : k;
+        }
+        if (gr->limit) {
+            uint64_t left = gr->limit > gr->n ? gr->limit - gr->n : 0;
+            k = left < k ? left : k;
+        }
+        int r = 0;
+        for (; k && r == 0; k--) {
+            /* take_start's counts */
+            gr->n++;
+            g->gidx++;
+            r = start_rr_flow(g, gr, now);
+        }
+        if (gr->limit && gr->n >= gr->limit)
+            gr->done = true;
+        if (r < 0)
+            return r;
+    }
     while (!g->starts_done && !g->stopped) {
         if (gr->done || (g->flows_total && g->gidx >= g->flows_total) ||
             (g->p.duration_ns && now - g->t0 >= g->p.duration_ns)) {
