@@ -153,6 +153,23 @@ static int load_ports(const struct bt_ydoc *d, const struct bt_ynode *n, uint16_
     return 0;
 }
 
+/* A whole number lo..hi (k/M/G suffixes allowed: 1.5k is 1500), as --flows
+ * and the other whole-number flags take it: a fraction is refused, not cut. */
+static int load_whole(const struct bt_ydoc *d, const struct bt_ynode *v, const char *field,
+                      double lo, double hi, uint64_t *out, struct bt_err *e)
+{
+    double q;
+    int r;
+
+    if ((r = bt_y_quantity(d, v, field, lo, hi, &q, e)) < 0)
+        return r;
+    if (q != floor(q))
+        return bt_y_error(d, v, e, "%s: '%s' is not a whole number (give %.0f..%.0f, k/M/G "
+                          "suffixes allowed)", field, v->str, lo, hi);
+    *out = (uint64_t)q;
+    return 0;
+}
+
 static int load_template(const struct bt_ydoc *d, const struct bt_ynode *n, const char *dir,
                          struct tg_tmpl_cfg *t, struct bt_err *e)
 {
@@ -199,12 +216,8 @@ static int load_template(const struct bt_ydoc *d, const struct bt_ynode *n, cons
         return r;
     if ((v = bt_y_get(n, "rtt")) && (r = bt_y_duration_ns(d, v, "rtt", &t->rtt_ns, e)) < 0)
         return r;
-    if ((v = bt_y_get(n, "flows"))) {
-        double q;
-        if ((r = bt_y_quantity(d, v, "flows", 1, 1e12, &q, e)) < 0)
-            return r;
-        t->flows = (uint64_t)q;
-    }
+    if ((v = bt_y_get(n, "flows")) && (r = load_whole(d, v, "flows", 1, 1e12, &t->flows, e)) < 0)
+        return r;
     if ((v = bt_y_get(n, "flow"))) {
         if (!pc)
             return bt_y_error(d, v, e, "flow: only for pcap templates");
@@ -258,7 +271,7 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
     const char *s;
     char *dirbuf = NULL;
     const char *dir = NULL;
-    double q;
+    uint64_t u64;
     int64_t i64;
     int r;
 
@@ -326,17 +339,14 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
         goto out;
     if ((v = bt_y_get(n, "speed")) && (r = bt_y_double(d, v, "speed", 0.000001, 1e6, &p->speed, e)) < 0)
         goto out;
-    if ((v = bt_y_get(n, "flows"))) {
-        if ((r = bt_y_quantity(d, v, "flows", 1, 1e12, &q, e)) < 0)
-            goto out;
-        p->flows = (uint64_t)q;
-    }
+    if ((v = bt_y_get(n, "flows")) && (r = load_whole(d, v, "flows", 1, 1e12, &p->flows, e)) < 0)
+        goto out;
     if ((v = bt_y_get(n, "duration")) && (r = bt_y_duration_ns(d, v, "duration", &p->duration_ns, e)) < 0)
         goto out;
     if ((v = bt_y_get(n, "concurrency"))) {
-        if ((r = bt_y_quantity(d, v, "concurrency", 1, 1e9, &q, e)) < 0)
+        if ((r = load_whole(d, v, "concurrency", 1, 1e9, &u64, e)) < 0)
             goto out;
-        p->concurrency = (uint32_t)q;
+        p->concurrency = (uint32_t)u64;
     }
     if ((v = bt_y_get(n, "pps")) && (r = bt_y_quantity(d, v, "pps", 1, 1e10, &p->pps, e)) < 0)
         goto out;
@@ -399,9 +409,9 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
             p->rto_max_ns = p->rto_ns;
     }
     if ((v = bt_y_get(n, "pool_packets"))) {
-        if ((r = bt_y_quantity(d, v, "pool_packets", 64, 16777216, &q, e)) < 0)
+        if ((r = load_whole(d, v, "pool_packets", 64, 16777216, &u64, e)) < 0)
             goto out;
-        p->pool_pkts = (uint32_t)q;
+        p->pool_pkts = (uint32_t)u64;
     }
     {
         struct bt_err ce;

@@ -275,6 +275,59 @@ TEST(errors_at_line_col)
     }
 }
 
+/* Loads each text and wants it refused with want in the message, the
+ * profile untouched. */
+static void refused(const char *const (*bad)[2], unsigned n)
+{
+    struct bt_err e;
+
+    for (unsigned i = 0; i < n; i++) {
+        memset(&e, 0, sizeof(e));
+        tg_profile_default(&Q);
+        if (load("p.yaml", bad[i][0], &e) == 0) {
+            BT_FAIL_AT("accepted: %s", bad[i][0]);
+            continue;
+        }
+        if (!strstr(e.msg, bad[i][1]))
+            BT_FAIL_AT("'%s': message \"%s\" lacks \"%s\"", bad[i][0], e.msg, bad[i][1]);
+        if (memcmp(&P, &Q, sizeof(P)))
+            BT_FAIL_AT("'%s': the profile changed on failure", bad[i][0]);
+    }
+}
+
+/* A whole-number field cut its fraction (flows: 2.7 gave 2): refused at
+ * file:line:col naming the field, as --flows 1.5 is. Every whole-number
+ * field of the schema (the synth spec's items too); 1.5k is 1500, a whole
+ * number. */
+TEST(fractions_refused)
+{
+    static const char *const bad[][2] = {
+        {"flows: 2.7\n", "p.yaml:1:8: flows: '2.7' is not a whole number"},
+        {"flows: 1.0001k\n", "p.yaml:1:8: flows: '1.0001k' is not a whole number"},
+        {"templates:\n  - {synth: tcp, flows: 1.9}\n", "p.yaml:2:25: flows: '1.9' is not a whole"},
+        {"concurrency: 2.5\n", "p.yaml:1:14: concurrency: '2.5' is not a whole number"},
+        {"pool_packets: 100.5\n", "p.yaml:1:15: pool_packets: '100.5' is not a whole number"},
+        {"vlan: 10.5\n", "p.yaml:1:7: vlan: '10.5' is not an integer"},
+        {"retransmit: {retries: 2.5}\n", "p.yaml:1:23: retries: '2.5' is not an integer"},
+        {"schema: 1.5\n", "p.yaml:1:9: schema: '1.5' is not an integer"},
+        {"templates:\n  - {pcap: a.pcap, flow: 0.5}\n", "p.yaml:2:26: flow: '0.5' is not an integer"},
+        {"client_ports: 1024.5-2000\n", "p.yaml:1:15: client_ports"},
+        {"client_ports: 1024-2000.5\n", "p.yaml:1:15: client_ports"},
+        {"templates:\n  - {synth: \"tcp,rounds=1.5\"}\n", "p.yaml:2:13: synth: --synth 'tcp,rounds=1.5': bad"},
+        {"templates:\n  - {synth: \"tcp,resp=100x2.5\"}\n", "p.yaml:2:13: synth"},
+    };
+    struct bt_err e;
+
+    refused(bad, sizeof(bad) / sizeof(bad[0]));
+    /* whole numbers, with or without a suffix, still load */
+    CHECK(load("p.yaml", "flows: 1.5k\nconcurrency: 2k\npool_packets: 4096.0\n"
+               "templates:\n  - {synth: tcp, flows: 3}\n", &e) == 0);
+    CHECK_EQ_INT(P.flows, 1500);
+    CHECK_EQ_INT(P.concurrency, 2000);
+    CHECK_EQ_INT(P.pool_pkts, 4096);
+    CHECK_EQ_INT(P.tmpl[0].flows, 3);
+}
+
 /* Like --rto: a timeout above the default ceiling (4 s) raises a ceiling the
  * profile did not set; a ceiling it did set is kept (and judged). */
 TEST(retransmit_timeout_raises_an_unset_max)
