@@ -341,8 +341,17 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
         goto out;
     if ((v = bt_y_get(n, "flows")) && (r = load_whole(d, v, "flows", 1, 1e12, &p->flows, e)) < 0)
         goto out;
-    if ((v = bt_y_get(n, "duration")) && (r = bt_y_duration_ns(d, v, "duration", &p->duration_ns, e)) < 0)
-        goto out;
+    if ((v = bt_y_get(n, "duration"))) {
+        /* 0 would mean "no duration" (and the default 1000 flows): refused,
+         * as --duration 0s is */
+        if ((r = bt_y_duration_ns(d, v, "duration", &p->duration_ns, e)) < 0)
+            goto out;
+        if (p->duration_ns == 0) {
+            r = bt_y_error(d, v, e, "duration: '%s': give a duration > 0 (10s, 500ms, 2m), or "
+                           "leave it out to stop after flows", v->str);
+            goto out;
+        }
+    }
     if ((v = bt_y_get(n, "concurrency"))) {
         if ((r = load_whole(d, v, "concurrency", 1, 1e9, &u64, e)) < 0)
             goto out;

@@ -295,6 +295,22 @@ static void refused(const char *const (*bad)[2], unsigned n)
     }
 }
 
+/* duration: 0 would mean "none" (the default 1000 flows): refused at
+ * file:line:col, as --duration 0s is. */
+TEST(zero_duration_refused)
+{
+    static const char *const bad[][2] = {
+        {"duration: 0s\n", "p.yaml:1:11: duration: '0s': give a duration > 0"},
+        {"duration: 0\n", "p.yaml:1:11: duration: '0': give a duration > 0"},
+        {"cps: 5\nduration: 0ms\n", "p.yaml:2:11: duration"},
+    };
+    struct bt_err e;
+
+    refused(bad, sizeof(bad) / sizeof(bad[0]));
+    CHECK(load("p.yaml", "duration: 1ns\n", &e) == 0);
+    CHECK_EQ_INT(P.duration_ns, 1);
+}
+
 /* A whole-number field cut its fraction (flows: 2.7 gave 2): refused at
  * file:line:col naming the field, as --flows 1.5 is. Every whole-number
  * field of the schema (the synth spec's items too); 1.5k is 1500, a whole
