@@ -15,7 +15,7 @@
  *    flows the mbuf budget assumes: tg_conc_estimate): it reads
  *    the TSC, receives bursts of 32 on both ports (ARP / neighbour
  *    solicitations answered, the rest fed to tg_rx_frame: closed loop),
- *    asks the engine for up to 32 packets due by now built straight into
+ *    asks the engine for up to 64 packets due by now built straight into
  *    mbuf data (tg_tx_frames), and sends them. What rte_eth_tx_burst did not
  *    take is retried on the next turns; after 1 ms without progress it is
  *    freed and counted (tx_dropped). With one lcore in all, the main lcore
