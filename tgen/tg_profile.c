@@ -547,6 +547,20 @@ static int check(const struct tg_profile *p, bool need_templates, struct bt_err 
         if (t->cps < 0 || !(t->weight > 0))
             return bad(field, "templates",
                        bt_err_set(e, "template %u (%s): cps >= 0 and weight > 0", i + 1, t->origin));
+        /* a synth template's family is known before it is built: its
+         * position, not the engine's "template synth:..." (the flags may
+         * still change the pools, so only once they are final) */
+        struct tg_synth sy;
+        struct bt_err se;
+        if (need_templates && t->synth[0] && tg_synth_parse(t->synth, &sy, &se) == 0) {
+            int fam = sy.v6 ? 6 : 4;
+            bool flag = !strncmp(t->origin, "--", 2);
+            if (!has_family(p->clients, p->nclients, fam) || !has_family(p->servers, p->nservers, fam))
+                return bad(field, "templates",
+                           bt_err_set(e, "%s%s%s%s is IPv%d: give an IPv%d CIDR in both the client "
+                                      "and the server pools", t->origin, flag ? "" : ": synth: '",
+                                      flag ? "" : t->synth, flag ? "" : "'", fam, fam));
+        }
     }
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <jansson.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bt_err.h"
@@ -144,6 +145,59 @@ TEST(profile_then_flags)
     char want[64];
     snprintf(want, sizeof(want), "%s:2:8: flows", path);
     CHECK(strstr(e.msg, want) != NULL);
+    unlink(path);
+}
+
+/* A template a profile names that cannot be loaded (missing, a directory,
+ * not a capture, a flow: it does not hold, a v6 synth with only v4 pools)
+ * is refused with the profile's file:line:col of the entry and the field,
+ * then the template's own message (tg_cli_parse's check, or tg_engine_new's
+ * message completed by tg_cli_template_at); a flag's template keeps its
+ * message. */
+TEST(profile_template_errors_name_the_entry)
+{
+    static const struct { const char *yaml, *at, *rest; } bad[] = {
+        {"templates:\n  - pcap: nope.pcap\n", ":2:5: pcap: ", "nope.pcap: No such file"},
+        {"templates:\n  - synth: tcp\n  - pcap: sub\n", ":3:5: pcap: ", "sub: is a directory"},
+        {"templates:\n  - {pcap: prof.yaml}\n", ":2:5: pcap: ", "prof.yaml: not a readable pcap"},
+        {"templates:\n  - synth: udp\n  - pcap: " BT_PCAPS_DIR "/templates/dns.pcap\n"
+         "  -\n    pcap: " BT_PCAPS_DIR "/templates/dns.pcap\n    flow: 3\n", ":5:5: flow: ",
+         "dns.pcap: flow 3 asked, the capture holds 1 conversations (0..0)"},
+        {"clients: 10.0.0.0/8\ntemplates:\n  - synth: tcp,v6\n", ":3:5: synth: ",
+         "'tcp,v6' is IPv6: give an IPv6 CIDR in both the client and the server pools"},
+    };
+    char dir[] = "/tmp/bt-tgcli-XXXXXX", path[64], sub[64], want[400];
+    struct bt_err e;
+    FILE *f;
+
+    REQUIRE(bt_mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/prof.yaml", dir);
+    snprintf(sub, sizeof(sub), "%s/sub", dir);
+    REQUIRE(mkdir(sub, 0755) == 0);
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        REQUIRE((f = fopen(path, "w")));
+        fputs(bad[i].yaml, f);
+        fclose(f);
+        if (parse(&e, "--profile", path, NULL) == 0) {
+            struct tg_engine *g = tg_engine_new(&O.prof, 1, &e);
+            if (g) {
+                BT_FAIL_AT("case %u: accepted", i);
+                tg_engine_free(g);
+                continue;
+            }
+            tg_cli_template_at(&O.prof, &e);
+        }
+        snprintf(want, sizeof(want), "%s%s", path, bad[i].at);
+        if (strncmp(e.msg, want, strlen(want)) || !strstr(e.msg, bad[i].rest))
+            BT_FAIL_AT("case %u: \"%s\" is not \"%s...%s\"", i, e.msg, want, bad[i].rest);
+    }
+    /* --template FILE: the capture's message as it was, no profile position */
+    snprintf(want, sizeof(want), "%s/absent.pcap", dir);
+    REQUIRE(parse(&e, "--profile", path, "--clients", "fd00::/64", "--template", want, NULL) == 0);
+    CHECK(tg_engine_new(&O.prof, 1, &e) == NULL);
+    tg_cli_template_at(&O.prof, &e);
+    CHECK(strncmp(e.msg, want, strlen(want)) == 0);
+    rmdir(sub);
     unlink(path);
 }
 
