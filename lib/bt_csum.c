@@ -89,6 +89,48 @@ static int csum_field(uint8_t proto)
     }
 }
 
+/* The IPv6 pseudo-header's destination: the final one (RFC 8200 8.1). A
+ * routing header with segments left names it: the last address of type 0
+ * or 2 (RFC 6275), the last of type 3 (RFC 6554) with its first CmprE
+ * bytes from the IPv6 destination, segment list [0] of type 4 (RFC 8754);
+ * else (no segment left, another type) the IPv6 destination, as Wireshark
+ * takes it. */
+static const uint8_t *v6_final_dst(const uint8_t *frame, const struct bt_parsed *p,
+                                   uint8_t buf[16])
+{
+    const uint8_t *ip = frame + p->l3_off, *dst = p->dst;
+    uint32_t off = 40, end = (uint32_t)p->l4_off - p->l3_off;
+    uint8_t nh = ip[6];
+
+    if (!(p->flags & BT_PF_V6EXT) || p->l4_off < p->l3_off)
+        return dst;
+    while (off + 8 <= end && (nh == 0 || nh == 43 || nh == 60 || nh == 51)) {
+        const uint8_t *h = ip + off;
+        uint32_t len = nh == 51 ? ((uint32_t)h[1] + 2) * 4 : ((uint32_t)h[1] + 1) * 8;
+        if (off + len > end)
+            break;
+        if (nh == 43 && h[3] > 0) {
+            if ((h[2] == 0 || h[2] == 2) && h[1] >= 2) {
+                dst = h + 8 + (h[1] / 2 - 1) * 16u;
+            } else if (h[2] == 4 && h[1] >= 2) {
+                dst = h + 8;
+            } else if (h[2] == 3) {
+                unsigned ci = h[4] >> 4, ce = h[4] & 15, pad = h[5] >> 4;
+                unsigned body = h[1] * 8u, last = 16 - ce;
+                if (body >= pad + last) {
+                    unsigned n = (body - pad - last) / (16 - ci);
+                    memcpy(buf, p->dst, ce);
+                    memcpy(buf + ce, h + 8 + n * (16 - ci), last);
+                    dst = buf;
+                }
+            }
+        }
+        nh = h[0];
+        off += len;
+    }
+    return dst;
+}
+
 /* Sum of the pseudo-header (none for ICMPv4) for an L4 segment of l4len. */
 static uint32_t pseudo(const uint8_t *frame, const struct bt_parsed *p, uint32_t l4len)
 {
@@ -105,8 +147,9 @@ static uint32_t pseudo(const uint8_t *frame, const struct bt_parsed *p, uint32_t
         tail[3] = (uint8_t)l4len;
         return bt_csum_partial(tail, 4, s);
     }
+    uint8_t fin[16];
     s = bt_csum_partial(p->src, 16, 0);
-    s = bt_csum_partial(p->dst, 16, s);
+    s = bt_csum_partial(v6_final_dst(frame, p, fin), 16, s);
     uint8_t t6[8] = {(uint8_t)(l4len >> 24), (uint8_t)(l4len >> 16), (uint8_t)(l4len >> 8),
                      (uint8_t)l4len, 0, 0, 0, p->proto};
     return bt_csum_partial(t6, 8, s);

@@ -461,6 +461,187 @@ TEST(bad_input_named)
     CHECK(strstr(e.msg, "big.pcap: packet 1: 9286-byte IP datagram") != NULL);
 }
 
+/* IPv6 with a routing header: the checksums recomputed at load take the
+ * final destination into the pseudo-header (RFC 8200 8.1), as tshark
+ * checks them: the last address of type 0 and 2, the last (CmprE bytes
+ * from the IPv6 destination) of type 3, segment list [0] of type 4, when
+ * segments are left; the IPv6 destination otherwise (none left, an unknown
+ * type, no routing header). Frames built here with a zero checksum, each
+ * its own conversation; each case names the address the sum must use,
+ * and tshark (when installed) judges the template's frames too. */
+static const uint8_t A_S[16] = {0x20, 1, 0xd, 0xb8, [15] = 1};     /* 2001:db8::1 */
+static const uint8_t A_M[16] = {0x20, 1, 0xd, 0xb8, [15] = 0x50};  /* 2001:db8::50 */
+static const uint8_t A_F[16] = {0x20, 1, 0xd, 0xb8, [13] = 1, [15] = 0x99};  /* 2001:db8::1:99 */
+static const uint8_t A_X[16] = {0x20, 1, 0xd, 0xb8, [15] = 7};     /* 2001:db8::7 */
+
+/* A routing header of type type: nh, its length, segments left, the
+ * addresses as given (8 bytes of header, type 4's last entry set). */
+static unsigned rh(uint8_t *h, uint8_t nh, uint8_t type, uint8_t left,
+                   const uint8_t *const *a, unsigned n)
+{
+    memset(h, 0, 8);
+    h[0] = nh;
+    h[1] = (uint8_t)(2 * n);
+    h[2] = type;
+    h[3] = left;
+    if (type == 4)
+        h[4] = (uint8_t)(n - 1);
+    for (unsigned i = 0; i < n; i++)
+        memcpy(h + 8 + 16 * i, a[i], 16);
+    return 8 + 16 * n;
+}
+
+/* Type 3 (RPL): X with CmprI 8, then F with CmprE 8 (16 bytes, no pad). */
+static unsigned rh_rpl(uint8_t *h, uint8_t nh, uint8_t left)
+{
+    memset(h, 0, 24);
+    h[0] = nh;
+    h[1] = 2;
+    h[2] = 3;
+    h[3] = left;
+    h[4] = 8 << 4 | 8; /* CmprI 8, CmprE 8, pad 0 */
+    memcpy(h + 8, A_X + 8, 8);
+    memcpy(h + 16, A_F + 8, 8);
+    return 24;
+}
+
+static uint32_t v6_frame(uint8_t *f, const uint8_t *dst, uint8_t nh0, const uint8_t *ext,
+                         unsigned elen, uint8_t proto, uint16_t sport)
+{
+    static const uint8_t eth[14] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd};
+    unsigned l4len = proto == 6 ? 20 + 4 : 8 + 5, plen = elen + l4len;
+    uint8_t *ip = f + 14, *l4 = ip + 40 + elen;
+
+    memcpy(f, eth, 14);
+    memset(ip, 0, 40);
+    ip[0] = 0x60;
+    ip[4] = (uint8_t)(plen >> 8);
+    ip[5] = (uint8_t)plen;
+    ip[6] = nh0;
+    ip[7] = 64;
+    memcpy(ip + 8, A_S, 16);
+    memcpy(ip + 24, dst, 16);
+    memcpy(ip + 40, ext, elen);
+    memset(l4, 0, l4len);
+    l4[0] = (uint8_t)(sport >> 8);
+    l4[1] = (uint8_t)sport;
+    l4[3] = proto == 6 ? 80 : 9;
+    if (proto == 6) {
+        l4[7] = 1;        /* seq 1 */
+        l4[12] = 5 << 4;
+        l4[13] = 0x02;    /* SYN */
+        l4[15] = 0xff;
+        memcpy(l4 + 20, "data", 4);
+    } else {
+        l4[5] = 8 + 5;
+        memcpy(l4 + 8, "hello", 5);
+    }
+    return 14 + 40 + plen;
+}
+
+/* The L4 checksum of frame f computed with dst as the pseudo-header's
+ * destination: 0 when the stored one is right for that address. */
+static uint16_t sum_with(const uint8_t *f, uint32_t len, const struct bt_parsed *p,
+                         const uint8_t *dst)
+{
+    uint32_t l4len = len - p->l4_off;
+    uint8_t t6[8] = {0, 0, (uint8_t)(l4len >> 8), (uint8_t)l4len, 0, 0, 0, p->proto};
+    uint32_t s = bt_csum_partial(A_S, 16, 0);
+    s = bt_csum_partial(dst, 16, s);
+    s = bt_csum_partial(t6, 8, s);
+    return bt_csum_fold(bt_csum_partial(f + p->l4_off, l4len, s));
+}
+
+TEST(v6_routing_header_pseudo_header)
+{
+    static const uint8_t *const only_f[] = {A_F}, *const x_f[] = {A_X, A_F},
+                                *const f_m[] = {A_F, A_M};
+    struct { const char *what; const uint8_t *final; } want[16];
+    static struct rec v[16];
+    uint8_t ext[128];
+    unsigned n = 0, el;
+    struct tg_tset s;
+    struct bt_err e;
+
+    setup();
+#define CASE(what_, final_, proto_, nh0_)                                            \
+    do {                                                                            \
+        want[n].what = what_;                                                       \
+        want[n].final = final_;                                                     \
+        v[n].len = v[n].wire = v6_frame(v[n].d, A_M, nh0_, ext, el, proto_,         \
+                                        (uint16_t)(41000 + n));                     \
+        v[n].ts = 1000000000ull + n * 1000;                                         \
+        n++;                                                                        \
+    } while (0)
+    el = rh(ext, 17, 0, 1, only_f, 1);
+    CASE("UDP, type 0, 1 left: its last address", A_F, 17, 43);
+    el = rh(ext, 6, 0, 2, x_f, 2);
+    CASE("TCP, type 0, 2 left: its last address", A_F, 6, 43);
+    el = rh(ext, 17, 0, 0, only_f, 1);
+    CASE("UDP, type 0, none left: the IPv6 destination", A_M, 17, 43);
+    el = rh(ext, 17, 2, 1, only_f, 1);
+    CASE("UDP, type 2, 1 left: the home address", A_F, 17, 43);
+    el = rh(ext, 6, 4, 1, f_m, 2);
+    CASE("TCP, type 4 (SRH), 1 left: segment list [0]", A_F, 6, 43);
+    el = rh_rpl(ext, 17, 2);
+    CASE("UDP, type 3 (RPL), 2 left: the last, CmprE bytes from the destination", A_F, 17, 43);
+    el = rh(ext, 17, 5, 1, only_f, 1);
+    CASE("UDP, type 5 (unknown), 1 left: the IPv6 destination", A_M, 17, 43);
+    memset(ext, 0, 8);
+    ext[0] = 43;                  /* hop-by-hop (PadN), then type 0 */
+    ext[2] = 1;
+    ext[3] = 4;
+    el = 8 + rh(ext + 8, 6, 0, 1, only_f, 1);
+    CASE("TCP, hop-by-hop then type 0, 1 left: its last address", A_F, 6, 0);
+    memset(ext, 0, 8);
+    ext[0] = 17;                  /* destination options only */
+    ext[2] = 1;
+    ext[3] = 4;
+    el = 8;
+    CASE("UDP, destination options, no routing header: the IPv6 destination", A_M, 17, 60);
+#undef CASE
+    write_recs("rh.pcap", 1, v, n);
+    REQUIRE(load("rh.pcap", -1, NULL, &s, &e) == 0);
+    REQUIRE(s.n == n);
+    struct bt_pcap_writer *w = bt_pcap_writer_open(path_of("rh-out.pcap"), 1, 65535, &e);
+    REQUIRE(w);
+    for (unsigned i = 0; i < n; i++) {
+        const struct tg_tmpl *t = &s.t[i];
+        const uint8_t *f = t->blob + t->p[0].off;
+        struct bt_parsed p;
+        REQUIRE(t->n == 1);
+        REQUIRE(bt_parse(f, t->p[0].len, BT_LINK_ETHERNET, &p) == BT_PARSE_OK);
+        unsigned k = p.sport - 41000;
+        REQUIRE(k < n);
+        if (sum_with(f, t->p[0].len, &p, want[k].final) != 0)
+            BT_FAIL_AT("%s: the checksum is not over that address", want[k].what);
+        if (bt_csum_check(f, t->p[0].len, &p) != 0)
+            BT_FAIL_AT("%s: bt_csum_check calls it bad", want[k].what);
+        bt_pcap_write(w, 1000000000ull + i, f, t->p[0].len, t->p[0].len);
+    }
+    bt_pcap_writer_close(w);
+    tg_tset_clear(&s);
+    /* the oracle: tshark's own pseudo-header */
+    char cmd[256], line[128];
+    unsigned lines = 0, good = 0;
+    snprintf(cmd, sizeof(cmd), "tshark -n -r %s -o udp.check_checksum:TRUE -o "
+             "tcp.check_checksum:TRUE -T fields -e udp.checksum.status -e tcp.checksum.status "
+             "2>/dev/null", path_of("rh-out.pcap"));
+    FILE *ts = access("/usr/bin/tshark", X_OK) == 0 ? popen(cmd, "r") : NULL;
+    if (!ts)
+        SKIP("no tshark: the checksums were judged against the expected addresses only");
+    while (fgets(line, sizeof(line), ts)) {
+        lines++;
+        good += !strcmp(line, "1\t\n") || !strcmp(line, "\t1\n");
+        if (strcmp(line, "1\t\n") && strcmp(line, "\t1\n"))
+            BT_FAIL_AT("tshark: frame %u: checksum status '%.*s' (1: good)", lines,
+                       (int)strcspn(line, "\n"), line);
+    }
+    CHECK(pclose(ts) == 0);
+    CHECK_EQ_INT(lines, n);
+    CHECK_EQ_INT(good, n);
+}
+
 /* Each committed template is one conversation holding every packet of its
  * file, the client first for TCP (its SYN), both sides present, checksums
  * good. */
