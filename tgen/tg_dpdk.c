@@ -713,30 +713,29 @@ static unsigned tx_fill(struct worker *w, uint64_t now)
     unsigned n = tg_tx_frames(w->g, now, (void *const *)mb, w->data_at, w->room, w->lp, room);
     /* (the pending counts and the rest in registers: the mbufs' stores
      * alias anything) */
-    uint32_t np0 = w->npend[0], np1 = w->npend[1];
+    struct rte_mbuf **q0 = w->pend[0] + w->npend[0], **q1 = w->pend[1] + w->npend[1];
     const uint32_t *lps = w->lp;
     uint64_t rearm = w->rearm;
-    struct rte_mbuf **p0 = w->pend[0], **p1 = w->pend[1];
     for (unsigned i = 0; i < n; i++) {
         struct rte_mbuf *m = mb[i];
-        uint32_t lp = lps[i];
-        unsigned p = (lp >> 16) & 1;
+        uint32_t lp = lps[i], len = (uint16_t)lp;
         /* rte_pktmbuf_reset's work, in whole words as the PMDs' rearm
          * does: a pool's mbufs already have next NULL, one segment and a
          * reference (rte_mbuf_raw_alloc) */
         uint64_t ra[2] = {rearm, 0};                     /* rearm_data, ol_flags */
-        uint64_t pt = (uint64_t)(lp & 0xffff) << 32;     /* packet_type 0, pkt_len */
-        uint32_t dl = lp & 0xffff;                       /* data_len, vlan_tci 0 */
+        uint64_t pt = (uint64_t)len << 32;               /* packet_type 0, pkt_len */
+        uint32_t dl = len;                               /* data_len, vlan_tci 0 */
         memcpy((char *)m + offsetof(struct rte_mbuf, rearm_data), ra, sizeof(ra));
         memcpy((char *)m + offsetof(struct rte_mbuf, packet_type), &pt, sizeof(pt));
         memcpy((char *)m + offsetof(struct rte_mbuf, data_len), &dl, sizeof(dl));
-        if (p)
-            p1[np1++] = m;
+        /* (the port: 0 or 1, the word's high half) */
+        if (lp >> 16)
+            *q1++ = m;
         else
-            p0[np0++] = m;
+            *q0++ = m;
     }
-    w->npend[0] = np0;
-    w->npend[1] = np1;
+    w->npend[0] = (uint32_t)(q0 - w->pend[0]);
+    w->npend[1] = (uint32_t)(q1 - w->pend[1]);
     if (cached) {
         /* the n built off the cache: the rest (above them) moves down */
         if (n < room)

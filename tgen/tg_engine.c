@@ -824,11 +824,17 @@ build_open(const struct tg_engine *g, const struct tg_tmpl *t, uint32_t k, const
  * ~w + w = 0xffff each to the sum, which the fold leaves as it was (the
  * sums are never 0: ipb and l4b hold ~HC plus the complements of the old
  * words, folded, 0 only where every one of them was). */
+/* 32 bytes as one value (a 32-byte move where the target has one, two
+ * 16-byte ones otherwise); the image is 64-byte aligned, out need not be */
+typedef uint8_t tg_v32 __attribute__((vector_size(32), aligned(1), may_alias));
+
 static inline __attribute__((always_inline)) uint32_t
 build_fast(const struct fpkt *fp, const uint8_t *img, const struct fcache *c, uint8_t *out)
 {
     unsigned side = fp->side;
-    memcpy(out, img, IMG);
+    tg_v32 i0 = *(const tg_v32 *)img, i1 = *(const tg_v32 *)(img + 32);
+    *(tg_v32 *)out = i0;
+    *(tg_v32 *)(out + 32) = i1;
     memcpy(out + fp->ipa, c->ab[side], 8);
     /* (ipb + asum < 0x1ffff: one fold step is the whole fold) */
     uint32_t s = fp->ipb + c->asum;
@@ -2167,9 +2173,17 @@ rr_burst_in(struct tg_engine *g, void *const *bufs, uint32_t off, uint32_t *lp, 
  * callback), which next_rr then takes. Adds the plans' acct words to
  * *acct (max <= 65536: the bytes' sum stays below 2^32); the count
  * built. */
-static __attribute__((noinline)) unsigned rr_burst(struct tg_engine *g, void *const *bufs,
-                                                   uint32_t off, uint32_t *lp, unsigned max,
-                                                   uint64_t *acct)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(TG_NO_CLONES)
+/* (built twice, one picked at load time: for x86-64-v3, whose 32-byte
+ * moves copy the image in two, and for any x86-64; -DTG_NO_CLONES builds
+ * only the second, to test it on a machine that would pick the first) */
+#define RR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define RR_CLONES
+#endif
+static __attribute__((noinline)) RR_CLONES unsigned rr_burst(struct tg_engine *g, void *const *bufs,
+                                                             uint32_t off, uint32_t *lp,
+                                                             unsigned max, uint64_t *acct)
 {
     if (g->flow_cb)
         return rr_burst_in(g, bufs, off, lp, max, acct, true);
