@@ -561,3 +561,18 @@ int bt_y_quantity(const struct bt_ydoc *d, const struct bt_ynode *n, const char 
     *out = v;
     return 0;
 }
+
+int bt_y_whole(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field,
+               double min, double max, uint64_t *out, struct bt_err *e)
+{
+    double q;
+    int r;
+
+    if ((r = bt_y_quantity(d, n, field, min, max, &q, e)) < 0)
+        return r;
+    if (q != floor(q))
+        return bt_y_error(d, n, e, "%s: '%s' is not a whole number (give %.15g..%.15g, k/M/G "
+                          "suffixes allowed)", field, n->str, min, max);
+    *out = (uint64_t)q;
+    return 0;
+}

@@ -61,6 +61,10 @@ int bt_y_duration_ns(const struct bt_ydoc *d, const struct bt_ynode *n, const ch
 /* Rates and counts with K/M/G suffixes ("10k", "1.5M"). */
 int bt_y_quantity(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field,
                   double min, double max, double *out, struct bt_err *e);
+/* A count with the same suffixes ("10k", "1.5k" = 1500) that must come out
+ * whole: "2.7" is refused, not truncated. */
+int bt_y_whole(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field,
+               double min, double max, uint64_t *out, struct bt_err *e);
 /* Sets e to "path:line:col: msg" for node n; returns -EINVAL. */
 int bt_y_error(const struct bt_ydoc *d, const struct bt_ynode *n, struct bt_err *e,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -77,7 +77,6 @@ static int load_traffic(const struct bt_ydoc *d, const struct bt_ynode *t, struc
                                        "server_delay", "request_bytes", "response_bytes", NULL};
     struct gw_sim_opts *o = &p->sim;
     const struct bt_ynode *n;
-    double q;
     int64_t v;
     int r;
 
@@ -88,11 +87,8 @@ static int load_traffic(const struct bt_ydoc *d, const struct bt_ynode *t, struc
         snprintf(e->msg + l, sizeof(e->msg) - l, "; a tgen profile needs templates: or profile:");
         return r;
     }
-    if ((n = bt_y_get(t, "flows"))) {
-        if ((r = bt_y_quantity(d, n, "traffic.flows", 1, 1e7, &q, e)) < 0)
-            return r;
-        o->flows = (uint64_t)q;
-    }
+    if ((n = bt_y_get(t, "flows")) && (r = bt_y_whole(d, n, "traffic.flows", 1, 1e7, &o->flows, e)) < 0)
+        return r;
     if ((n = bt_y_get(t, "cps")) && (r = bt_y_quantity(d, n, "traffic.cps", 1, 1e8, &o->cps, e)) < 0)
         return r;
     if ((n = bt_y_get(t, "exchanges"))) {

@@ -153,23 +153,6 @@ static int load_ports(const struct bt_ydoc *d, const struct bt_ynode *n, uint16_
     return 0;
 }
 
-/* A whole number lo..hi (k/M/G suffixes allowed: 1.5k is 1500), as --flows
- * and the other whole-number flags take it: a fraction is refused, not cut. */
-static int load_whole(const struct bt_ydoc *d, const struct bt_ynode *v, const char *field,
-                      double lo, double hi, uint64_t *out, struct bt_err *e)
-{
-    double q;
-    int r;
-
-    if ((r = bt_y_quantity(d, v, field, lo, hi, &q, e)) < 0)
-        return r;
-    if (q != floor(q))
-        return bt_y_error(d, v, e, "%s: '%s' is not a whole number (give %.0f..%.0f, k/M/G "
-                          "suffixes allowed)", field, v->str, lo, hi);
-    *out = (uint64_t)q;
-    return 0;
-}
-
 static int load_template(const struct bt_ydoc *d, const struct bt_ynode *n, const char *dir,
                          struct tg_tmpl_cfg *t, struct bt_err *e)
 {
@@ -216,7 +199,7 @@ static int load_template(const struct bt_ydoc *d, const struct bt_ynode *n, cons
         return r;
     if ((v = bt_y_get(n, "rtt")) && (r = bt_y_duration_ns(d, v, "rtt", &t->rtt_ns, e)) < 0)
         return r;
-    if ((v = bt_y_get(n, "flows")) && (r = load_whole(d, v, "flows", 1, 1e12, &t->flows, e)) < 0)
+    if ((v = bt_y_get(n, "flows")) && (r = bt_y_whole(d, v, "flows", 1, 1e12, &t->flows, e)) < 0)
         return r;
     if ((v = bt_y_get(n, "flow"))) {
         if (!pc)
@@ -339,7 +322,7 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
         goto out;
     if ((v = bt_y_get(n, "speed")) && (r = bt_y_double(d, v, "speed", 0.000001, 1e6, &p->speed, e)) < 0)
         goto out;
-    if ((v = bt_y_get(n, "flows")) && (r = load_whole(d, v, "flows", 1, 1e12, &p->flows, e)) < 0)
+    if ((v = bt_y_get(n, "flows")) && (r = bt_y_whole(d, v, "flows", 1, 1e12, &p->flows, e)) < 0)
         goto out;
     if ((v = bt_y_get(n, "duration"))) {
         /* 0 would mean "no duration" (and the default 1000 flows): refused,
@@ -353,7 +336,7 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
         }
     }
     if ((v = bt_y_get(n, "concurrency"))) {
-        if ((r = load_whole(d, v, "concurrency", 1, 1e9, &u64, e)) < 0)
+        if ((r = bt_y_whole(d, v, "concurrency", 1, 1e9, &u64, e)) < 0)
             goto out;
         p->concurrency = (uint32_t)u64;
     }
@@ -418,7 +401,7 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
             p->rto_max_ns = p->rto_ns;
     }
     if ((v = bt_y_get(n, "pool_packets"))) {
-        if ((r = load_whole(d, v, "pool_packets", 64, 16777216, &u64, e)) < 0)
+        if ((r = bt_y_whole(d, v, "pool_packets", 64, 16777216, &u64, e)) < 0)
             goto out;
         p->pool_pkts = (uint32_t)u64;
     }

@@ -67,6 +67,26 @@ TEST(errors_carry_file_line_column)
     bt_yaml_free(d);
 }
 
+TEST(whole_counts_refuse_fractions)
+{
+    struct bt_err e = {{0}};
+    struct bt_ydoc *d = load("a: 2.7\nb: 1.5k\nc: 3\nd: 2e7\n", &e);
+    uint64_t v = 7;
+
+    REQUIRE(d != NULL);
+    CHECK(bt_y_whole(d, bt_y_get(d->root, "a"), "a", 1, 1e7, &v, &e) < 0);
+    CHECK_EQ_STR(e.msg, "plan.yaml:1:4: a: '2.7' is not a whole number (give 1..10000000, k/M/G "
+                        "suffixes allowed)");
+    CHECK_EQ_INT(v, 7);   /* untouched on an error */
+    CHECK(bt_y_whole(d, bt_y_get(d->root, "b"), "b", 1, 1e7, &v, &e) == 0);
+    CHECK_EQ_INT(v, 1500);
+    CHECK(bt_y_whole(d, bt_y_get(d->root, "c"), "c", 1, 1e7, &v, &e) == 0);
+    CHECK_EQ_INT(v, 3);
+    CHECK(bt_y_whole(d, bt_y_get(d->root, "d"), "d", 1, 1e7, &v, &e) < 0);
+    CHECK_EQ_STR(e.msg, "plan.yaml:4:4: d: 20000000 is out of range 1..10000000");
+    bt_yaml_free(d);
+}
+
 TEST(rejected_documents)
 {
     struct bt_err e;
