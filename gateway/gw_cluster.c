@@ -115,108 +115,51 @@ static void heap_pop(struct gw_hent *h, unsigned n)
     heap_up(h, i);
 }
 
-/* The queue's smallest entry; NULL when empty. */
-static inline const struct gw_hent *pq_top(const struct gw_pq *q)
-{
-    const struct gw_hent *r = q->n ? &q->run[q->head] : NULL;
-
-    if (q->hn && (!r || ent_before(&q->heap[0], r)))
-        return &q->heap[0];
-    return r;
-}
-
-static inline unsigned pq_len(const struct gw_pq *q)
-{
-    return q->n + q->hn;
-}
-
-/* Takes e: -ENOMEM when neither part can hold it. */
-static int pq_push(struct gw_pq *q, const struct gw_hent *e)
-{
-    if (!q->n || !ent_before(e, &q->run[(q->head + q->n - 1) & (q->cap - 1)])) {
-        if (q->n == q->cap) {
-            unsigned cap = q->cap ? q->cap * 2 : 1024;
-            struct gw_hent *r = malloc(cap * sizeof(*r));
-            if (!r)
-                return -ENOMEM;
-            for (unsigned i = 0; i < q->n; i++)
-                r[i] = q->run[(q->head + i) & (q->cap - 1)];
-            free(q->run);
-            q->run = r;
-            q->head = 0;
-            q->cap = cap;
-        }
-        q->run[(q->head + q->n++) & (q->cap - 1)] = *e;
-        return 0;
-    }
-    if (q->hn == q->hcap) {
-        unsigned cap = q->hcap ? q->hcap * 2 : 256;
-        struct gw_hent *h = realloc(q->heap, cap * sizeof(*h));
-        if (!h)
-            return -ENOMEM;
-        q->heap = h;
-        q->hcap = cap;
-    }
-    q->heap[q->hn] = *e;
-    heap_up(q->heap, q->hn++);
-    return 0;
-}
-
-/* Removes the smallest entry (the queue is not empty). */
-static void pq_pop(struct gw_pq *q)
-{
-    if (q->n && (!q->hn || ent_before(&q->run[q->head], &q->heap[0]))) {
-        q->head = (q->head + 1) & (q->cap - 1);
-        q->n--;
-        return;
-    }
-    heap_pop(q->heap, --q->hn);
-}
-
-/* The i-th entry in no order (i < pq_len). */
-static inline struct gw_hent *pq_at(const struct gw_pq *q, unsigned i)
-{
-    return i < q->n ? &q->run[(q->head + i) & (q->cap - 1)] : &q->heap[i - q->n];
-}
-
-static void pq_free(struct gw_pq *q)
-{
-    free(q->run);
-    free(q->heap);
-}
-
 void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, uint16_t port)
 {
-    struct gw_hent e;
-
+    if (g->heap_n == g->heap_cap) {
+        unsigned cap = g->heap_cap ? g->heap_cap * 2 : 1024;
+        struct gw_hent *h = realloc(g->heap, cap * sizeof(*h));
+        if (!h) {
+            g->st.drops_queue++;
+            bt_pkt_free(p);
+            return;
+        }
+        g->heap = h;
+        g->heap_cap = cap;
+    }
     p->ts_ns = due;
     p->port = port;
     /* the member in the low byte: a member's death takes its packets with it */
     p->meta = (g->out_seq++ << 8) | (uint8_t)member;
-    e = (struct gw_hent){due, p->meta, p};
-    if (pq_push(&g->out, &e) < 0) {
-        g->st.drops_queue++;
-        bt_pkt_free(p);
-    }
+    g->heap[g->heap_n] = (struct gw_hent){due, p->meta, p};
+    heap_up(g->heap, g->heap_n++);
 }
 
-/* The sync network: the same queue, keyed on (arrival, sequence). */
+/* The sync network: the same heap, keyed on (arrival, sequence). */
 static void net_push(struct gw_cluster *g, struct gw_msg *m)
 {
-    struct gw_hent e = {m->at, m->seq, m};
-
-    if (pq_push(&g->net, &e) < 0) {
-        m->next = g->msg_free;
-        g->msg_free = m;
-        g->st.sync_lost++;
+    if (g->net_n == g->net_cap) {
+        unsigned cap = g->net_cap ? g->net_cap * 2 : 256;
+        struct gw_hent *h = realloc(g->net, cap * sizeof(*h));
+        if (!h) {
+            m->next = g->msg_free;
+            g->msg_free = m;
+            g->st.sync_lost++;
+            return;
+        }
+        g->net = h;
+        g->net_cap = cap;
     }
+    g->net[g->net_n] = (struct gw_hent){m->at, m->seq, m};
+    heap_up(g->net, g->net_n++);
 }
 
 static struct gw_msg *net_pop(struct gw_cluster *g)
 {
-    struct gw_msg *top = pq_top(&g->net)->p;
+    struct gw_msg *top = g->net[0].p;
 
-    pq_pop(&g->net);
+    heap_pop(g->net, --g->net_n);
     return top;
 }
 
@@ -733,32 +676,19 @@ static void member_kill(struct gw_cluster *g, struct gw_member *m, uint64_t t)
     m->npend = 0;
     m->batch_due = UINT64_MAX;
     /* the packets still in its queue die with it */
-    struct gw_pq *q = &g->out;
-    for (unsigned i = 0; i < q->n; i++) {   /* the sorted run stays sorted */
-        struct gw_hent *e = &q->run[(q->head + i) & (q->cap - 1)];
+    for (unsigned i = 0; i < g->heap_n; i++) {
+        struct gw_hent *e = &g->heap[i];
         if ((int)(e->meta & 0xff) == m->id && e->ts > t) {
             m->st.drops++;
             g->st.drops_dead++;
             bt_pkt_free(e->p);
         } else {
-            q->run[(q->head + k++) & (q->cap - 1)] = *e;
+            g->heap[k++] = *e;
         }
     }
-    q->n = k;
-    k = 0;
-    for (unsigned i = 0; i < q->hn; i++) {
-        struct gw_hent *e = &q->heap[i];
-        if ((int)(e->meta & 0xff) == m->id && e->ts > t) {
-            m->st.drops++;
-            g->st.drops_dead++;
-            bt_pkt_free(e->p);
-        } else {
-            q->heap[k++] = *e;
-        }
-    }
-    q->hn = k;
+    g->heap_n = k;
     for (unsigned i = k / 2; i-- > 0;)
-        heap_down(q->heap, q->hn, i);
+        heap_down(g->heap, g->heap_n, i);
     member_next(m, g);
 }
 
@@ -843,8 +773,7 @@ static void run_timers(struct gw_cluster *g, uint64_t now)
     if (g->nob)
         outbox_flush(g);
     for (;;) {
-        const struct gw_hent *nt = pq_top(&g->net);
-        uint64_t tn = nt ? nt->ts : UINT64_MAX, tm, t;
+        uint64_t tn = g->net_n ? g->net[0].ts : UINT64_MAX, tm, t;
         struct gw_member *mm;
         if (!g->mmin_ok)
             mmin_scan(g);
@@ -944,12 +873,12 @@ struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
         free(m->defer.msg);
         free(m->pend);
     }
-    for (unsigned i = 0; i < pq_len(&g->out); i++)
-        bt_pkt_free(pq_at(&g->out, i)->p);
-    pq_free(&g->out);
-    for (unsigned i = 0; i < pq_len(&g->net); i++)
-        free(pq_at(&g->net, i)->p);
-    pq_free(&g->net);
+    for (unsigned i = 0; i < g->heap_n; i++)
+        bt_pkt_free(g->heap[i].p);
+    free(g->heap);
+    for (unsigned i = 0; i < g->net_n; i++)
+        free(g->net[i].p);
+    free(g->net);
     free(g->ob);
     while (g->msg_free) {
         struct gw_msg *n = g->msg_free->next;
@@ -1095,13 +1024,12 @@ void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt *
 
 unsigned gw_tx(struct gw_cluster *g, uint64_t now_ns, struct bt_pkt **out, unsigned max)
 {
-    const struct gw_hent *e;
     unsigned n = 0;
 
     run_timers(g, now_ns);
-    while (n < max && (e = pq_top(&g->out)) && e->ts <= g->now) {
-        struct bt_pkt *p = e->p;
-        pq_pop(&g->out);
+    while (n < max && g->heap_n && g->heap[0].ts <= g->now) {
+        struct bt_pkt *p = g->heap[0].p;
+        heap_pop(g->heap, --g->heap_n);
         p->meta = 0;
         out[n++] = p;
         g->st.tx++;
@@ -1116,12 +1044,10 @@ uint64_t gw_next_ns(const struct gw_cluster *g)
     if (!g->started)
         return t;   /* its clock starts with the driver's first call */
 
-    const struct gw_hent *e;
-
-    if ((e = pq_top(&g->out)))
-        t = e->ts;
-    if ((e = pq_top(&g->net)) && e->ts < t)
-        t = e->ts;
+    if (g->heap_n)
+        t = g->heap[0].ts;
+    if (g->net_n && g->net[0].ts < t)
+        t = g->net[0].ts;
     if (g->mmin_ok) {
         if (g->mmin_ns < t)
             t = g->mmin_ns;
@@ -1135,7 +1061,7 @@ uint64_t gw_next_ns(const struct gw_cluster *g)
 
 bool gw_idle(const struct gw_cluster *g)
 {
-    if (pq_len(&g->out) || pq_len(&g->net))
+    if (g->heap_n || g->net_n)
         return false;
     for (unsigned id = 1; id <= g->nmembers; id++) {
         const struct gw_member *m = &g->m[id];

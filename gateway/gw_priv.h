@@ -166,19 +166,6 @@ struct gw_hent {
     void *p;
 };
 
-/* A priority queue on (ts, meta) (unique keys): a sorted FIFO taking every
- * entry not before the last one it took (the common case: a member's
- * packets leave in the order its queue does their work, and idle members
- * all finish a burst's packets at the same time, in arrival order), and a
- * 4-ary heap for the others; the smaller of the two fronts leaves first, so
- * entries leave in (ts, meta) order as from one heap. */
-struct gw_pq {
-    struct gw_hent *run;         /* ring, sorted; cap 0 or a power of two */
-    unsigned head, n, cap;
-    struct gw_hent *heap;
-    unsigned hn, hcap;
-};
-
 /* A sync message on the sync network. */
 struct gw_msg {
     uint64_t at;                 /* arrival */
@@ -206,12 +193,14 @@ struct gw_cluster {
     uint64_t now;                /* the latest time seen */
     bool started;                /* the first call fixed the time base */
     uint64_t hb_next;            /* next heartbeat round */
-    /* packets on their way out: on (ts_ns, meta), the keys held in the
-     * queue so that sifting does not touch the packets */
-    struct gw_pq out;
+    /* packets on their way out: min-heap on (ts_ns, meta), the keys held
+     * in the heap so that sifting does not touch the packets */
+    struct gw_hent *heap;
+    unsigned heap_n, heap_cap;
     uint64_t out_seq;
-    /* the sync network: on (at, seq) */
-    struct gw_pq net;
+    /* the sync network: min-heap on (at, seq) */
+    struct gw_hent *net;
+    unsigned net_n, net_cap;
     struct gw_msg *msg_free;
     uint64_t msg_seq;
     struct gw_obuild *ob;        /* the outbox: messages to send at the end of this burst */
