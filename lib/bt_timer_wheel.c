@@ -306,8 +306,7 @@ unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
             uint32_t si = i + (uint32_t)__builtin_ctzll(bits);
             struct bt_timer *h = &w->slots[si];
             uint64_t m = UINT64_MAX;
-            if (slot_min(w, si) > now_ns)
-                continue;      /* only later turns here */
+            /* (its list, not its smin word: one cache miss fewer when it is due) */
             for (struct bt_timer *t = h->next, *nx; t != h; t = nx) {
                 nx = t->next;
                 if (t->deadline_ns > now_ns) {
@@ -321,7 +320,8 @@ unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
                 tail = &t->next;
                 ndue++;
             }
-            w->smin[si] = m;   /* what stays (the slot is not stale now) */
+            w->smin[si] = m;   /* what stays: exact, the slot is not stale now */
+            w->stale[si >> 6] &= ~(1ULL << (si & 63));
             occ_update(w, h);
         }
         k += room;
