@@ -748,8 +748,14 @@ int pl_plan_check_inputs(const struct pl_plan *p, struct bt_err *e)
 
     if (!p->tgen)
         return 0;
-    if (!(g = tg_engine_new(p->prof, p->seed, &te)))
+    if (!(g = tg_engine_new(p->prof, p->seed, &te))) {
+        /* a template of the plan's own names its place in the plan */
+        size_t fl = strlen(p->file);
+        tg_profile_template_at(p->prof, &te);
+        if (!strncmp(te.msg, p->file, fl) && te.msg[fl] == ':')
+            return bt_err_setr(e, -EINVAL, "%s", te.msg);
         return bt_err_setr(e, -EINVAL, "%s: traffic: %s", p->file, te.msg);
+    }
     tg_engine_free(g);
     return 0;
 }

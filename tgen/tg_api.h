@@ -140,6 +140,12 @@ int tg_synth_check(const char *spec, struct bt_err *e);
 /* Checks the profile without loading templates (rates, pools, ports,
  * sizes). 0 or -EINVAL with e saying what to change. */
 int tg_profile_check(const struct tg_profile *p, struct bt_err *e);
+/* After tg_engine_new(p) failed with e: when the template it could not load
+ * is one a profile gave (origin "file:line:col"), prefixes e with that
+ * position and the field ("pcap", or "flow" for a conversation the capture
+ * does not hold), docs/tgen.md's promise for every profile error. It loads
+ * the profile's pcaps again one by one: call it on the failure path only. */
+void tg_profile_template_at(const struct tg_profile *p, struct bt_err *e);
 
 /* Loads the templates (reads the pcaps: one template per conversation,
  * checksums recomputed; synthetic ones built with libnet) and prepares the

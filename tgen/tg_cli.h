@@ -47,12 +47,6 @@ struct tg_opts {
  * change (exit 2). Profile files named by --profile are loaded here. */
 int tg_cli_parse(int argc, char **argv, struct tg_opts *o, struct bt_err *e);
 void tg_cli_usage(FILE *f);
-/* After tg_engine_new(p) failed with e: when the template it could not load
- * is one a profile gave (origin "file:line:col"), prefixes e with that
- * position and the field ("pcap", or "flow" for a conversation the capture
- * does not hold), docs/tgen.md's promise for every profile error. It loads
- * the profile's pcaps again one by one: call it on the failure path only. */
-void tg_cli_template_at(const struct tg_profile *p, struct bt_err *e);
 
 /* One --stats line for the interval since prev (NULL: since the start):
  * {"schema":1,"t":..,...} without a newline, into buf. */

@@ -89,7 +89,7 @@ static int run_offline(struct tg_opts *o)
     memset(&sum, 0, sizeof(sum));
     g = tg_engine_new(&o->prof, o->seed, &err);
     if (!g) {
-        tg_cli_template_at(&o->prof, &err);
+        tg_profile_template_at(&o->prof, &err);
         fprintf(stderr, "baton-tgen: %s\n", err.msg);
         goto out;
     }

@@ -552,3 +552,37 @@ int tg_profile_check(const struct tg_profile *p, struct bt_err *e)
 {
     return check(p, true, e, NULL);
 }
+
+static int loads(const struct tg_tmpl_cfg *c, unsigned i, struct bt_err *e)
+{
+    struct tg_tset s;
+    int r;
+
+    memset(&s, 0, sizeof(s));
+    r = tg_tset_add_pcap(&s, c, i, e);
+    tg_tset_clear(&s);
+    return r;
+}
+
+void tg_profile_template_at(const struct tg_profile *p, struct bt_err *e)
+{
+    /* the engine loads the entries in order and stops at the first that
+     * fails: the first pcap entry failing with e's message is that one */
+    for (unsigned i = 0; i < p->ntemplates; i++) {
+        const struct tg_tmpl_cfg *c = &p->tmpl[i];
+        struct tg_tmpl_cfg all;
+        struct bt_err le = {{0}};
+        char pre[sizeof(c->origin) + 16];
+
+        if (!c->pcap[0] || loads(c, i, &le) == 0)
+            continue;
+        if (strcmp(le.msg, e->msg) || !c->origin[0] || !strncmp(c->origin, "--", 2))
+            return;  /* another failure, or a flag's template (its file named already) */
+        all = *c;
+        all.flow = -1;
+        snprintf(pre, sizeof(pre), "%s: %s", c->origin,
+                 c->flow >= 0 && loads(&all, i, &le) == 0 ? "flow" : "pcap");
+        bt_err_prefix(e, pre);
+        return;
+    }
+}

@@ -130,8 +130,12 @@ refused() { # label, text the message must contain, args...
         *) echo "FAIL $label: exit $rc, want 2 and '$want': $out"; fail=1;; esac
 }
 printf 'name: nopcap\ntraffic:\n  templates:\n    - pcap: %s/none.pcap\n' "$tmp" > "$tmp/nopcap.yaml"
-refused "check, missing template pcap" "$tmp/nopcap.yaml: traffic: $tmp/none.pcap: No such file" check "$tmp/nopcap.yaml"
-refused "run, missing template pcap" "$tmp/nopcap.yaml: traffic:" run --out "$tmp/o" "$GOOD" "$tmp/nopcap.yaml"
+refused "check, missing template pcap" "$tmp/nopcap.yaml:4:7: pcap: $tmp/none.pcap: No such file" check "$tmp/nopcap.yaml"
+refused "run, missing template pcap" "$tmp/nopcap.yaml:4:7: pcap:" run --out "$tmp/o" "$GOOD" "$tmp/nopcap.yaml"
+# in a profile by path: the profile's place, after the plan's
+printf 'templates:\n  - pcap: none.pcap\n' > "$tmp/p/bad.yaml"
+printf 'name: byref2\ntraffic:\n  profile: p/bad.yaml\n' > "$tmp/byref2.yaml"
+refused "check, missing template pcap in a profile" "$tmp/byref2.yaml: traffic: $tmp/p/bad.yaml:2:5: pcap: $tmp/p/none.pcap: No such file" check "$tmp/byref2.yaml"
 cp "$GOOD" "$tmp/twin.yaml"
 refused "two plans of one name" "$tmp/twin.yaml: name '" run --out "$tmp/o" "$GOOD" "$tmp/twin.yaml"
 printf 'name: %s\n' "$(printf 'n%.0s' $(seq 200))" > "$tmp/long.yaml"

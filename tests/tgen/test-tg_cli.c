@@ -152,7 +152,7 @@ TEST(profile_then_flags)
  * not a capture, a flow: it does not hold, a v6 synth with only v4 pools)
  * is refused with the profile's file:line:col of the entry and the field,
  * then the template's own message (tg_cli_parse's check, or tg_engine_new's
- * message completed by tg_cli_template_at); a flag's template keeps its
+ * message completed by tg_profile_template_at); a flag's template keeps its
  * message. */
 TEST(profile_template_errors_name_the_entry)
 {
@@ -185,7 +185,7 @@ TEST(profile_template_errors_name_the_entry)
                 tg_engine_free(g);
                 continue;
             }
-            tg_cli_template_at(&O.prof, &e);
+            tg_profile_template_at(&O.prof, &e);
         }
         snprintf(want, sizeof(want), "%s%s", path, bad[i].at);
         if (strncmp(e.msg, want, strlen(want)) || !strstr(e.msg, bad[i].rest))
@@ -195,7 +195,7 @@ TEST(profile_template_errors_name_the_entry)
     snprintf(want, sizeof(want), "%s/absent.pcap", dir);
     REQUIRE(parse(&e, "--profile", path, "--clients", "fd00::/64", "--template", want, NULL) == 0);
     CHECK(tg_engine_new(&O.prof, 1, &e) == NULL);
-    tg_cli_template_at(&O.prof, &e);
+    tg_profile_template_at(&O.prof, &e);
     CHECK(strncmp(e.msg, want, strlen(want)) == 0);
     rmdir(sub);
     unlink(path);
