@@ -214,6 +214,7 @@ struct tg_engine {
     bool capped;           /* a pps or bps cap */
     double tok_pkts, tok_bytes, depth_pkts, depth_bytes;
     uint64_t tok_ns;
+    uint32_t cap_need;           /* rate max: the frame the caps held back last (bytes) */
 
     /* hash (closed loop) */
     uint64_t *ht;
@@ -2000,8 +2001,10 @@ static inline __attribute__((always_inline)) uint32_t next_rr(struct tg_engine *
                 return 0;
         }
         /* (counted: the caller's loop runs without a cap) */
-        if (!counted && !caps_allow(g, len))
+        if (!counted && !caps_allow(g, len)) {
+            g->cap_need = len;   /* tg_next_ns: when this one can go */
             return 0;
+        }
         uint8_t side = fp->side;
         if (pkt) {
             pkt->len = pkt->wire_len = len;
@@ -2280,6 +2283,23 @@ void tg_rx(struct tg_engine *g, uint64_t now_ns, uint16_t port, struct bt_pkt **
     }
 }
 
+/* The first time from due on at which the caps let a frame of need bytes
+ * go (the buckets refill from tok_ns on). */
+static uint64_t caps_ready(const struct tg_engine *g, uint64_t due, double need)
+{
+    if (g->p.pps > 0 && g->tok_pkts < 1) {
+        uint64_t w = g->tok_ns + (uint64_t)((1 - g->tok_pkts) * 1e9 / g->p.pps) + 1;
+        if (w > due)
+            due = w;
+    }
+    if (g->p.bps > 0 && g->tok_bytes < need) {
+        uint64_t w = g->tok_ns + (uint64_t)((need - g->tok_bytes) * 8e9 / g->p.bps) + 1;
+        if (w > due)
+            due = w;
+    }
+    return due;
+}
+
 uint64_t tg_next_ns(const struct tg_engine *g)
 {
     uint64_t best;
@@ -2290,25 +2310,16 @@ uint64_t tg_next_ns(const struct tg_engine *g)
     if (tg_done(g))
         return UINT64_MAX;
     if (g->qn) {
-        uint64_t due = g->q[g->qhead].due;
-        if (g->p.pps > 0 && g->tok_pkts < 1) {
-            uint64_t w = g->tok_ns + (uint64_t)((1 - g->tok_pkts) * 1e9 / g->p.pps) + 1;
-            if (w > due)
-                due = w;
-        }
-        if (g->p.bps > 0) {
-            const struct tg_tmpl *t = &g->ts.t[g->q[g->qhead].tmpl];
-            double need = t->p[g->q[g->qhead].k].len + (g->p.vlan ? 4 : 0);
-            if (g->tok_bytes < need) {
-                uint64_t w = g->tok_ns + (uint64_t)((need - g->tok_bytes) * 8e9 / g->p.bps) + 1;
-                if (w > due)
-                    due = w;
-            }
-        }
-        return due;
+        const struct tg_tmpl *t = &g->ts.t[g->q[g->qhead].tmpl];
+        return caps_ready(g, g->q[g->qhead].due,
+                          t->p[g->q[g->qhead].k].len + (g->p.vlan ? 4 : 0));
     }
+    /* rate max sends whenever the caps let it: when the frame they held
+     * back last can go (a nanosecond a step was 10^5 steps a packet at
+     * 10 kpps); before any was held back, when a frame of the smallest size
+     * could */
     if (g->p.rate_max && !g->closed)
-        return g->now;
+        return g->capped ? caps_ready(g, g->now, g->cap_need ? g->cap_need : 42) : g->now;
     best = g->wnext;
     if (!g->starts_done && !g->stopped && !g->blocked) {
         uint64_t s = next_start(g, &gi);
