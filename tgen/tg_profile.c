@@ -254,7 +254,7 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
     const char *s;
     char *dirbuf = NULL;
     const char *dir = NULL;
-    uint64_t u64;
+    uint64_t u64 = 0;   /* (set by bt_y_whole before each use; GCC -O3 cannot see it) */
     int64_t i64;
     int r;
 
