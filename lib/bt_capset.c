@@ -981,25 +981,6 @@ struct bt_capset_writer *bt_capset_writer_open(const char *dir, struct bt_err *e
     return w;
 }
 
-/* write(2) until done: regular files may take short writes (ENOSPC half
- * way, signals). 0 or -errno. */
-static int cf_write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (k == 0)
-            return -EIO;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* Creates path with the pcap file header in its buffer; NULL with e
  * filled as bt_pcap_writer_open does. */
 static struct cfile *cf_open(const char *path, struct bt_err *e)
@@ -1031,7 +1012,7 @@ static struct cfile *cf_open(const char *path, struct bt_err *e)
 
 static int cf_flush(struct cfile *f)
 {
-    int r = cf_write_all(f->fd, f->buf, f->used);
+    int r = bt_write_all(f->fd, f->buf, f->used);
 
     f->used = 0;
     return r;
@@ -1061,7 +1042,7 @@ static inline int cf_put(struct cfile *f, uint64_t ts_ns, const uint8_t *d, uint
             f->used = sizeof(rec);
             if ((r = cf_flush(f)) < 0)
                 return r;
-            return cf_write_all(f->fd, d, caplen);
+            return bt_write_all(f->fd, d, caplen);
         }
     }
     memcpy(f->buf + f->used, rec, sizeof(rec));

@@ -400,9 +400,7 @@ struct bt_pcap_writer {
     int err;            /* first I/O error, sticky: later writes fail fast */
 };
 
-/* write(2) until done: regular files may take short writes (ENOSPC half
- * way, signals). */
-static int write_all(int fd, const uint8_t *p, size_t n)
+int bt_write_all(int fd, const uint8_t *p, size_t n)
 {
     while (n) {
         ssize_t k = write(fd, p, n);
@@ -422,7 +420,7 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 static int wflush(struct bt_pcap_writer *w)
 {
     if (w->used && !w->err)
-        w->err = write_all(w->fd, w->buf, w->used);
+        w->err = bt_write_all(w->fd, w->buf, w->used);
     w->used = 0;
     return w->err;
 }
@@ -434,7 +432,7 @@ static int wput(struct bt_pcap_writer *w, const void *p, size_t n)
     if (w->used + n > WBUF && wflush(w) < 0)
         return w->err;
     if (n > WBUF)               /* bigger than the buffer: straight through */
-        return w->err = write_all(w->fd, p, n);
+        return w->err = bt_write_all(w->fd, p, n);
     memcpy(w->buf + w->used, p, n);
     w->used += n;
     return 0;

@@ -8,6 +8,7 @@
 #ifndef BT_PCAP_H
 #define BT_PCAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct bt_err;
@@ -51,6 +52,9 @@ int bt_pcap_write(struct bt_pcap_writer *w, uint64_t ts_ns, const uint8_t *data,
                   uint32_t caplen, uint32_t wire_len);
 /* Flushes and closes; returns 0 or the first -errno seen by any write. Accepts NULL. */
 int bt_pcap_writer_close(struct bt_pcap_writer *w);
+/* write(2) until all n bytes are written: regular files may take short
+ * writes (ENOSPC half way, signals). 0 or -errno (-EIO for a write of 0). */
+int bt_write_all(int fd, const uint8_t *p, size_t n);
 uint64_t bt_pcap_writer_count(const struct bt_pcap_writer *w);
 
 /* k-way merge of several readers by time stamp (ties: lower input index

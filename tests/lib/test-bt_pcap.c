@@ -5,6 +5,7 @@
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -346,6 +347,49 @@ TEST(errors_name_the_file_and_position)
 
 /* Every write error is seen: a full disk fails the flush at close (or a
  * write once the buffer spills), and the error sticks. */
+/* bt_write_all writes everything a pipe takes in pieces (a pipe's buffer
+ * is 64 KiB: a 1 MiB write comes back short until the reader drains it),
+ * and says why it could not. */
+TEST(write_all_whole_or_errno)
+{
+    int fds[2];
+    enum { N = 1 << 20 };
+    uint8_t *buf = malloc(N), *got = malloc(N);
+
+    REQUIRE(buf && got && pipe(fds) == 0);
+    for (unsigned i = 0; i < N; i++)
+        buf[i] = (uint8_t)(i * 7 + (i >> 11));
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        _exit(bt_write_all(fds[1], buf, N) == 0 ? 0 : 1);
+    }
+    close(fds[1]);
+    size_t have = 0;
+    for (;;) {
+        ssize_t k = read(fds[0], got + have, N - have);
+        if (k <= 0)
+            break;
+        have += (size_t)k;
+    }
+    close(fds[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK_EQ_INT(have, N);
+    CHECK(memcmp(buf, got, N) == 0);
+    int full = open("/dev/full", O_WRONLY);
+    if (full >= 0) {
+        CHECK_EQ_INT(bt_write_all(full, buf, 100), -ENOSPC);
+        close(full);
+    }
+    CHECK_EQ_INT(bt_write_all(-1, buf, 1), -EBADF);
+    CHECK_EQ_INT(bt_write_all(-1, buf, 0), 0);   /* nothing to write: nothing fails */
+    free(buf);
+    free(got);
+}
+
 TEST(writer_errors_are_reported)
 {
     struct bt_err e;
