@@ -22,6 +22,7 @@
 #include "bt_parse.h"
 #include "bt_pkt.h"
 #include "tg_api.h"
+#include "../lib/pktbuild.h"
 
 /* after tg_engine_reserve the tg_tx_fill / tg_rx_frame loop allocates
  * nothing: counted by interposition */
@@ -1259,6 +1260,71 @@ TEST(rate_max_capped_next_time)
         CHECK(!early);
         tg_engine_free(g);
     }
+}
+
+/* Open loop counts the RSTs it receives: the same count as a whole parse
+ * of each frame gives, over layouts the shortcut takes and the ones it
+ * leaves to the parser (tags, options, extension headers, fragments,
+ * short frames), and a fixed count the frames were built to hold. */
+TEST(open_loop_counts_rsts_as_the_parser)
+{
+    uint8_t fr[16][128];
+    unsigned len[16], n = 0, want = 0;
+    struct tg_summary s;
+
+#define V4(tag, ihl, frag, proto, flags, cut)                                                  \
+    do {                                                                                       \
+        unsigned o = pb_eth(fr[n], tag ? 0x8100 : 0, 7, 0, 0, 0x0800);                         \
+        o += pb_ip4(fr[n] + o, ihl, (uint16_t)(ihl * 4 + 20), frag, proto, 0x0a000001, 0x0a000002); \
+        o += proto == 6 ? pb_tcp(fr[n] + o, 1000, 80, 1, 2, flags, 20) : pb_udp(fr[n] + o, 1000, 53, 28); \
+        if (proto != 6)                                                                        \
+            memset(fr[n] + o - 8 + 8, flags, 20), o += 20; /* payload where TCP's flags would be */ \
+        len[n++] = o - (cut);                                                                  \
+    } while (0)
+#define V6(nh0, proto, flags)                                                                  \
+    do {                                                                                       \
+        unsigned o = pb_eth(fr[n], 0, 0, 0, 0, 0x86dd);                                        \
+        o += pb_ip6(fr[n] + o, nh0 ? 28 : 20, nh0 ? 0 : proto, 1, 2);                          \
+        if (nh0) {                                                                             \
+            memset(fr[n] + o, 0, 8), fr[n][o] = proto, o += 8;  /* hop-by-hop */               \
+        }                                                                                      \
+        o += proto == 6 ? pb_tcp(fr[n] + o, 1000, 80, 1, 2, flags, 20) : pb_udp(fr[n] + o, 1000, 53, 28); \
+        if (proto != 6)                                                                        \
+            memset(fr[n] + o, flags, 20), o += 20;                                             \
+        len[n++] = o;                                                                          \
+    } while (0)
+    V4(0, 5, 0, 6, 0x14, 0);      /* RST+ACK: 1 */
+    V4(0, 5, 0, 6, 0x10, 0);      /* ACK */
+    V4(0, 5, 0, 17, 0x04, 0);     /* UDP, 0x04 where the flags would be */
+    V4(1, 5, 0, 6, 0x04, 0);      /* tagged RST: 2 */
+    V4(0, 6, 0, 6, 0x04, 0);      /* options, RST: 3 */
+    V4(0, 6, 0, 6, 0x10, 0);      /* options, ACK */
+    V4(0, 5, 0x0010, 6, 0x04, 0); /* a non-first fragment: payload, no TCP header */
+    V4(0, 5, 0, 6, 0x04, 10);     /* an RST cut short of its TCP header */
+    V6(0, 6, 0x04);               /* RST: 4 */
+    V6(0, 6, 0x18);               /* PSH+ACK */
+    V6(0, 17, 0x04);              /* UDP */
+    V6(1, 6, 0x04);               /* hop-by-hop, RST: 5 */
+    V6(1, 6, 0x10);               /* hop-by-hop, ACK */
+#undef V4
+#undef V6
+    prof("tcp", 1, 1000);
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    tg_tx_fill(g, 0, NULL, 0);
+    for (unsigned i = 0; i < n; i++) {
+        struct bt_parsed p;
+        if (bt_parse(fr[i], len[i], BT_LINK_ETHERNET, &p) == BT_PARSE_OK && p.proto == 6 &&
+            (p.tcp_flags & BT_TCP_RST))
+            want++;
+        tg_rx_frame(g, 1000 + i, (uint16_t)(i & 1), fr[i], len[i]);
+        tg_summary_get(g, 1000 + i, &s);
+        if (s.rsts_seen != want)
+            BT_FAIL_AT("frame %u: %" PRIu64 " RSTs counted, the parser says %u", i, s.rsts_seen, want);
+    }
+    CHECK_EQ_INT(want, 5);
+    CHECK_EQ_INT(s.rx_packets, n);
+    tg_engine_free(g);
 }
 
 /* ------------------------------------------------------------ the rest */
