@@ -454,6 +454,19 @@ static inline uint32_t addr_sum(const struct fview *a, unsigned family)
     return s;
 }
 
+/* The sum of an IPv6 packet's new source address alone (the server's on
+ * the server side), for the packets whose pseudo-header keeps the
+ * template's destination (tg_tpkt.ph_src_only). */
+static inline uint32_t src_sum(const struct fview *a, bool server)
+{
+    const uint8_t *hi = server ? a->shi : a->chi, *lo = server ? a->slo : a->clo;
+    uint32_t s = 0;
+
+    for (unsigned i = 0; i < 8; i += 2)
+        s += (uint32_t)w16(hi + i) + w16(lo + i);
+    return s;
+}
+
 static inline void fview_of(const struct fvals *fv, struct fview *a)
 {
     a->chi = fv->caddr;
@@ -734,8 +747,11 @@ static uint32_t build(const struct tg_engine *g, const struct tg_tmpl *t, uint32
         c = apply(c, sip);
         memcpy(ip + 10, &c, 2);
     } else {
-        put_cs(ip + (server ? 24 : 8), cad, 16, NULL, &sl4);
-        put_cs(ip + (server ? 8 : 24), fv->saddr, 16, NULL, &sl4);
+        /* (the destination, at 24, out of the L4 sum when a routing
+         * header's final address stands for it in the pseudo-header) */
+        put_cs(ip + (server ? 24 : 8), cad, 16, NULL, server && tp->ph_src_only ? NULL : &sl4);
+        put_cs(ip + (server ? 8 : 24), fv->saddr, 16, NULL,
+               !server && tp->ph_src_only ? NULL : &sl4);
         if (cf && (!server || g->p.nparts > 1)) {
             /* flow label: low 20 bits of the first word (not in any checksum) */
             ip[1] = (uint8_t)((ip[1] & 0xf0) | ((fv->tag >> 16) & 0x0f));
@@ -776,7 +792,8 @@ build_open(const struct tg_engine *g, const struct tg_tmpl *t, uint32_t k, const
         return 0;
     copy_head(g, tp, src, v, server, out);
     uint8_t *ip = out + ETH_HLEN + v, *l4 = out + tp->l4 + v;
-    uint32_t sl4 = tp->cs_addr + addr_sum(fv, t->family);
+    uint32_t sl4 = tp->cs_addr + (__builtin_expect(tp->ph_src_only, 0) ? src_sum(fv, server)
+                                                                          : addr_sum(fv, t->family));
     if (t->family == 4) {
         memcpy(ip + (server ? 16 : 12), fv->clo + 4, 4);
         memcpy(ip + (server ? 12 : 16), fv->slo + 4, 4);
@@ -870,6 +887,27 @@ static uint32_t inv_sum(const uint8_t *p, unsigned n)
     return s;
 }
 
+/* Whether an IPv6 packet's TCP/UDP checksum (as loading left it: over the
+ * pseudo-header RFC 8200 8.1 asks for) is the one over the header's own
+ * source and destination. It is not when a routing header with segments
+ * left names the final destination; the engine then keeps that address out
+ * of its updates. A segment cut short cannot tell: taken as the header's. */
+static bool ph_is_header(const uint8_t *ip, const uint8_t *l4, const uint8_t *end, uint8_t proto)
+{
+    uint32_t n = (uint32_t)(end - l4);
+    uint16_t plen = (uint16_t)(ip[4] << 8 | ip[5]);
+
+    if ((uint32_t)(l4 - ip) - 40 + n != plen)
+        return true;
+    /* source, destination, the length (< 2^16 here) and the protocol as
+     * 16-bit words; a valid sum over them and the segment folds to 0 */
+    uint8_t ph[4] = {(uint8_t)(n >> 8), (uint8_t)n, 0, proto};
+    uint32_t s = bt_csum_partial(ip + 8, 32, 0);
+    s = bt_csum_partial(ph, 4, s);
+    s = bt_csum_partial(l4, n, s);
+    return bt_csum_fold(s) == 0;
+}
+
 /* The rewrite plan of every template packet (tg_tpkt.cs_*). */
 static void plan_templates(struct tg_tset *ts)
 {
@@ -879,7 +917,9 @@ static void plan_templates(struct tg_tset *ts)
             struct tg_tpkt *tp = &t->p[k];
             const uint8_t *f = t->blob + tp->off, *ip = f + ETH_HLEN, *l4 = f + tp->l4;
             bool server = tp->side;
-            tp->cs_addr = t->family == 4 ? inv_sum(ip + 12, 8) : inv_sum(ip + 8, 32);
+            tp->ph_src_only = t->family == 6 && !ph_is_header(ip, l4, f + tp->len, t->proto);
+            tp->cs_addr = t->family == 4 ? inv_sum(ip + 12, 8)
+                          : tp->ph_src_only ? inv_sum(ip + 8, 16) : inv_sum(ip + 8, 32);
             tp->cs_port = inv_sum(l4 + (server ? 2 : 0), 2);
             tp->cs_seq = t->proto == 6 ? inv_sum(l4 + 4, 4) : 0;
             tp->cs_ack = t->proto == 6 ? inv_sum(l4 + 8, 4) : 0;

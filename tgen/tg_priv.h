@@ -25,7 +25,9 @@ struct tg_tpkt {
     uint16_t paylen;      /* L4 payload bytes */
     uint16_t sack_off;    /* offset of a TCP SACK option (0: none) */
     uint8_t sack_len;     /* its length */
-    uint8_t pad;
+    uint8_t ph_src_only;  /* IPv6: the pseudo-header's destination is not the header's (a
+                           * routing header's final address, kept): only the source's
+                           * rewrite enters the L4 checksum (tg_engine.c plan_templates) */
     uint32_t seq, ack;    /* TCP, host order, as in the template */
     /* the engine's rewrite plan (tg_engine_new): sums of the one's
      * complements of the words it overwrites (RFC 1624 eqn. 3, ~m), as
