@@ -915,27 +915,15 @@ int bt_nat_read(const char *path, struct bt_nat_map **out, size_t *n, struct bt_
 }
 
 /* ---- writer ----
- * The capture set's pcaps are written here, not through bt_pcap_write: a
- * driver appends every packet three times (member, and a link on each
- * side), and a record is a 16-byte header and the bytes, copied into the
- * file's buffer in one place with one bounds check. The bytes are those
- * bt_pcap_writer_open and bt_pcap_write produce: classic pcap,
- * nanosecond magic, Ethernet, snaplen 262144 (longer records cut there,
- * the wire length kept). */
-
-#define CF_BUF (256 * 1024)
-#define CF_SNAPLEN 262144u
-
-struct cfile {
-    int fd;
-    uint32_t used;
-    uint8_t *buf;
-};
+ * The capture set's pcaps go through bt_pcap_write (classic pcap,
+ * nanosecond magic, Ethernet, snaplen 262144: longer records cut there,
+ * the wire length kept); a driver appends every packet three times
+ * (member, and a link on each side). */
 
 struct bt_capset_writer {
     char *dir;
-    struct cfile *sgm[BT_CAPSET_MAX_MEMBERS + 1];
-    struct cfile *client, *server;
+    struct bt_pcap_writer *sgm[BT_CAPSET_MAX_MEMBERS + 1];
+    struct bt_pcap_writer *client, *server;
     FILE *events, *corrections, *nat;
     uint32_t files;
     int err;
@@ -981,92 +969,6 @@ struct bt_capset_writer *bt_capset_writer_open(const char *dir, struct bt_err *e
     return w;
 }
 
-/* Creates path with the pcap file header in its buffer; NULL with e
- * filled as bt_pcap_writer_open does. */
-static struct cfile *cf_open(const char *path, struct bt_err *e)
-{
-    struct cfile *f = calloc(1, sizeof(*f));
-    struct {
-        uint32_t magic;
-        uint16_t major, minor;
-        int32_t zone;
-        uint32_t sigfigs, snaplen, link;
-    } hdr = {0xa1b23c4d, 2, 4, 0, 0, CF_SNAPLEN, 1};
-
-    if (!f || !(f->buf = malloc(CF_BUF))) {
-        bt_err_setr(e, -ENOMEM, "%s: out of memory", path);
-        free(f);
-        return NULL;
-    }
-    f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (f->fd < 0) {
-        bt_err_setr(e, -errno, "%s: cannot create: %s", path, strerror(errno));
-        free(f->buf);
-        free(f);
-        return NULL;
-    }
-    memcpy(f->buf, &hdr, sizeof(hdr));
-    f->used = sizeof(hdr);
-    return f;
-}
-
-static int cf_flush(struct cfile *f)
-{
-    int r = bt_write_all(f->fd, f->buf, f->used);
-
-    f->used = 0;
-    return r;
-}
-
-/* One record: 0 or -errno (-EINVAL: a time past the format's 32-bit
- * seconds, or no bytes). */
-static inline int cf_put(struct cfile *f, uint64_t ts_ns, const uint8_t *d, uint32_t caplen,
-                         uint32_t wire_len)
-{
-    uint32_t rec[4];
-    int r;
-
-    if (ts_ns / 1000000000ULL > UINT32_MAX || (!d && caplen))
-        return -EINVAL;
-    if (caplen > CF_SNAPLEN)
-        caplen = CF_SNAPLEN;
-    rec[0] = (uint32_t)(ts_ns / 1000000000ULL);
-    rec[1] = (uint32_t)(ts_ns % 1000000000ULL);
-    rec[2] = caplen;
-    rec[3] = wire_len < caplen ? caplen : wire_len;
-    if (f->used + sizeof(rec) + caplen > CF_BUF) {
-        if ((r = cf_flush(f)) < 0)
-            return r;
-        if (sizeof(rec) + caplen > CF_BUF) {   /* bigger than the buffer: straight through */
-            memcpy(f->buf, rec, sizeof(rec));
-            f->used = sizeof(rec);
-            if ((r = cf_flush(f)) < 0)
-                return r;
-            return bt_write_all(f->fd, d, caplen);
-        }
-    }
-    memcpy(f->buf + f->used, rec, sizeof(rec));
-    if (caplen)
-        memcpy(f->buf + f->used + sizeof(rec), d, caplen);
-    f->used += (uint32_t)sizeof(rec) + caplen;
-    return 0;
-}
-
-/* Flushes and closes f; 0 or the first -errno. Accepts NULL. */
-static int cf_close(struct cfile *f)
-{
-    int r;
-
-    if (!f)
-        return 0;
-    r = cf_flush(f);
-    if (close(f->fd) != 0 && r == 0)
-        r = -errno;
-    free(f->buf);
-    free(f);
-    return r;
-}
-
 /* A pcap write failed with r: the writer's first error, named. */
 static int wfail(struct bt_capset_writer *w, const char *name, int r)
 {
@@ -1074,7 +976,7 @@ static int wfail(struct bt_capset_writer *w, const char *name, int r)
     return w->err = r;
 }
 
-static int wpcap(struct bt_capset_writer *w, struct cfile **pf, const char *name,
+static int wpcap(struct bt_capset_writer *w, struct bt_pcap_writer **pf, const char *name,
                  uint64_t ts, const uint8_t *d, uint32_t caplen, uint32_t wl)
 {
     if (w->err)
@@ -1082,11 +984,11 @@ static int wpcap(struct bt_capset_writer *w, struct cfile **pf, const char *name
     if (!*pf) {
         char path[4096];
         bt_capset_path(w->dir, name, path, sizeof(path));
-        *pf = cf_open(path, &w->e);
+        *pf = bt_pcap_writer_open(path, 1, 0, &w->e);
         if (!*pf)
             return w->err = -EIO;
     }
-    int r = cf_put(*pf, ts, d, caplen, wl);
+    int r = bt_pcap_write(*pf, ts, d, caplen, wl);
     return r < 0 ? wfail(w, name, r) : r;
 }
 
@@ -1100,7 +1002,7 @@ int bt_capset_writer_sgm(struct bt_capset_writer *w, int id, uint64_t ts_ns,
     /* the name only when the file is opened or a write failed: this runs
      * for every packet a member gets */
     if (w->sgm[id] && !w->err) {
-        int r = cf_put(w->sgm[id], ts_ns, data, caplen, wire_len);
+        int r = bt_pcap_write(w->sgm[id], ts_ns, data, caplen, wire_len);
         if (r >= 0)
             return r;
         snprintf(name, sizeof(name), "sgm-%d.pcap", id);
@@ -1125,7 +1027,7 @@ int bt_capset_writer_server(struct bt_capset_writer *w, uint64_t ts_ns, const ui
 }
 
 /* Opens a link capture that no packet has opened yet (empty until one comes). */
-static int wlink_open(struct bt_capset_writer *w, struct cfile **pf, const char *name,
+static int wlink_open(struct bt_capset_writer *w, struct bt_pcap_writer **pf, const char *name,
                       uint32_t bit)
 {
     if (w->err)
@@ -1134,7 +1036,7 @@ static int wlink_open(struct bt_capset_writer *w, struct cfile **pf, const char 
     if (!*pf) {
         char path[4096];
         bt_capset_path(w->dir, name, path, sizeof(path));
-        *pf = cf_open(path, &w->e);
+        *pf = bt_pcap_writer_open(path, 1, 0, &w->e);
         if (!*pf)
             return w->err = -EIO;
     }
@@ -1210,7 +1112,7 @@ int bt_capset_writer_close(struct bt_capset_writer *w, const struct bt_capset_me
         if (id >= 1 && id <= BT_CAPSET_MAX_MEMBERS && !w->sgm[id]) {
             char path[4096];
             bt_capset_sgm_path(w->dir, id, path, sizeof(path));
-            w->sgm[id] = cf_open(path, &w->e);
+            w->sgm[id] = bt_pcap_writer_open(path, 1, 0, &w->e);
             if (!w->sgm[id])
                 w->err = -EIO;
         }
@@ -1219,16 +1121,16 @@ int bt_capset_writer_close(struct bt_capset_writer *w, const struct bt_capset_me
     if (w->client || w->server || (w->files & (BT_CAPSET_HAS_CLIENT | BT_CAPSET_HAS_SERVER)))
         bt_capset_writer_links(w);
     for (int id = 0; id <= BT_CAPSET_MAX_MEMBERS; id++) {
-        r = cf_close(w->sgm[id]);
+        r = bt_pcap_writer_close(w->sgm[id]);
         if (r < 0 && !w->err) {
             w->err = r;
             bt_err_set(&w->e, "%s/sgm-%d.pcap: write failed: %s", w->dir, id, strerror(-r));
         }
     }
-    r = cf_close(w->client);
+    r = bt_pcap_writer_close(w->client);
     if (r < 0 && !w->err)
         w->err = r, bt_err_set(&w->e, "%s/client.pcap: write failed", w->dir);
-    r = cf_close(w->server);
+    r = bt_pcap_writer_close(w->server);
     if (r < 0 && !w->err)
         w->err = r, bt_err_set(&w->e, "%s/server.pcap: write failed", w->dir);
     /* the timeline is always there, empty when nothing happened */

@@ -483,8 +483,25 @@ int bt_pcap_write(struct bt_pcap_writer *w, uint64_t ts_ns, const uint8_t *data,
     rec[1] = (uint32_t)(ts_ns % 1000000000ULL);
     rec[2] = caplen;
     rec[3] = wire_len < caplen ? caplen : wire_len;
-    if (wput(w, rec, sizeof(rec)) < 0 || (caplen && wput(w, data, caplen) < 0))
-        return w->err;
+    /* header and bytes into the buffer in one place, one bounds check:
+     * this runs for every packet a capture set or tgen writes */
+    size_t need = sizeof(rec) + caplen;
+    if (w->used + need > WBUF) {
+        if (wflush(w) < 0)
+            return w->err;
+        if (need > WBUF) {      /* bigger than the buffer: straight through */
+            memcpy(w->buf, rec, sizeof(rec));
+            w->used = sizeof(rec);
+            if (wflush(w) < 0 || (w->err = bt_write_all(w->fd, data, caplen)) < 0)
+                return w->err;
+            w->count++;
+            return 0;
+        }
+    }
+    memcpy(w->buf + w->used, rec, sizeof(rec));
+    if (caplen)
+        memcpy(w->buf + w->used + sizeof(rec), data, caplen);
+    w->used += need;
     w->count++;
     return 0;
 }
