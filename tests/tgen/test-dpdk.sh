@@ -44,6 +44,13 @@ if [ $rc -eq 0 ] && json "$T/n1.json" 'd["backend"] == "dpdk" and d["flows_compl
 else
     bad "net_null rate max (exit $rc)"; show "$T/n1.json" tx_packets tx_client_packets flows_completed ports
 fi
+# (--no-huge: the mbufs back to back, not one a 4 KiB page, whose header
+# lines all fall in one set of the L1 data cache)
+if [ $rc -eq 0 ] && json "$T/n1.json" '0 < d["mbuf_stride"] < 4096'; then
+    ok "net_null without hugepages: mbufs $(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["mbuf_stride"])' "$T/n1.json") bytes apart"
+else
+    bad "mbufs a page apart without hugepages"; show "$T/n1.json" mbufs mbuf_stride
+fi
 tg n2 --vdev net_null0 --vdev net_null1 -l 0 -- --synth udp --flows 3000 --cps 2000 --no-rx \
     --stats "$T/n2.jsonl" --json --quiet > "$T/n2.json"
 rc=$?
