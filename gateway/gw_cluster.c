@@ -115,25 +115,98 @@ static void heap_pop(struct gw_hent *h, unsigned n)
     heap_up(h, i);
 }
 
-void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, uint16_t port)
+/* The out queue: a heap holding every member's earliest packet (its
+ * representative, tagged in bit 0 of p) and the packets that came out of
+ * their member's order (a deferred SYN whose timeout fired, a corrected
+ * packet); the rest wait in their member's FIFO. A member's packets leave
+ * when its queue has done their work, so nearly all come in order: a push
+ * is an append, a pop replaces the top by the member's next packet, and the
+ * heap holds about one entry per busy member instead of every packet. The
+ * order packets leave in is (ts, meta) as with one heap of all of them: the
+ * heap holds the least of each member's FIFO and everything else. */
+static inline struct bt_pkt *oq_pkt(const struct gw_hent *e)
+{
+    return (struct bt_pkt *)((uintptr_t)e->p & ~(uintptr_t)1);
+}
+
+static bool heap_room(struct gw_cluster *g)
 {
     if (g->heap_n == g->heap_cap) {
-        unsigned cap = g->heap_cap ? g->heap_cap * 2 : 1024;
+        unsigned cap = g->heap_cap ? g->heap_cap * 2 : 256;
         struct gw_hent *h = realloc(g->heap, cap * sizeof(*h));
-        if (!h) {
-            g->st.drops_queue++;
-            bt_pkt_free(p);
-            return;
-        }
+        if (!h)
+            return false;
         g->heap = h;
         g->heap_cap = cap;
     }
+    return true;
+}
+
+void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, uint16_t port)
+{
+    struct gw_member *m = member >= 1 && member <= GW_MAX_MEMBERS ? &g->m[member] : NULL;
+    struct gw_hent e;
+
     p->ts_ns = due;
     p->port = port;
     /* the member in the low byte: a member's death takes its packets with it */
     p->meta = (g->out_seq++ << 8) | (uint8_t)member;
-    g->heap[g->heap_n] = (struct gw_hent){due, p->meta, p};
+    e = (struct gw_hent){due, p->meta, p};
+    if (m && m->oq_rep && due >= m->oq_last) {
+        if (m->oq_n == m->oq_cap) {
+            uint32_t cap = m->oq_cap ? m->oq_cap * 2 : 64;
+            struct gw_hent *ne = malloc(cap * sizeof(*ne));
+            if (!ne)
+                goto heap;   /* out of its order then, but not lost */
+            for (uint32_t i = 0; i < m->oq_n; i++)
+                ne[i] = m->oq[(m->oq_head + i) & (m->oq_cap - 1)];
+            free(m->oq);
+            m->oq = ne;
+            m->oq_head = 0;
+            m->oq_cap = cap;
+        }
+        m->oq[(m->oq_head + m->oq_n++) & (m->oq_cap - 1)] = e;
+        m->oq_last = due;
+        return;
+    }
+heap:
+    if (!heap_room(g)) {
+        g->st.drops_queue++;
+        bt_pkt_free(p);
+        return;
+    }
+    if (m && !m->oq_rep) {
+        e.p = (void *)((uintptr_t)p | 1);
+        m->oq_rep = true;
+        m->oq_last = due;
+    }
+    g->heap[g->heap_n] = e;
     heap_up(g->heap, g->heap_n++);
+}
+
+/* Takes the top of the out heap (its member's next packet takes its place). */
+static struct bt_pkt *oq_pop(struct gw_cluster *g)
+{
+    struct gw_hent *top = &g->heap[0];
+    struct bt_pkt *p = oq_pkt(top);
+
+    if ((uintptr_t)top->p & 1) {
+        struct gw_member *m = &g->m[top->meta & 0xff];
+        if (m->oq_n) {
+            /* its next packet takes the top's place and sinks (sifting
+             * down from the top cost less here than Floyd's walk to a
+             * leaf and back: callgrind, bench-gw mix and setup) */
+            *top = m->oq[m->oq_head];
+            top->p = (void *)((uintptr_t)top->p | 1);
+            m->oq_head = (m->oq_head + 1) & (m->oq_cap - 1);
+            m->oq_n--;
+            heap_down(g->heap, g->heap_n, 0);
+            return p;
+        }
+        m->oq_rep = false;
+    }
+    heap_pop(g->heap, --g->heap_n);
+    return p;
 }
 
 /* The sync network: the same heap, keyed on (arrival, sequence). */
@@ -308,22 +381,11 @@ void gw_tq_push(struct gw_member *m, int q, uint64_t deadline, uint32_t gen,
     gw_member_touch_next(m, deadline);
 }
 
-int gw_desired_backup(const struct gw_cluster *g, int owner, uint32_t hash)
+/* gw_desired_backup when neither the bucket's primary nor its backup will do. */
+int gw_desired_backup_slow(const struct gw_cluster *g, int owner, uint32_t hash)
 {
-    int p, b;
+    int b = bt_dist_choice(g->dist, hash, owner, 0);
 
-    if (g->cfg.faults & GW_FAULT_NO_SYNC)
-        return 0;
-    /* a connection whose bucket moved away from its owner is best backed up
-     * where the distributor now sends it: if the owner dies, its packets
-     * already land on the backup */
-    p = bt_dist_primary(g->dist, hash);
-    if (p && p != owner)
-        return p;
-    b = bt_dist_backup(g->dist, hash);
-    if (b && b != owner)
-        return b;
-    b = bt_dist_choice(g->dist, hash, owner, 0);
     return b > 0 && b != owner ? b : 0;
 }
 
@@ -556,6 +618,16 @@ static void flush(struct gw_cluster *g, struct gw_member *m, uint64_t t)
     m->npend = 0;
 }
 
+/* Bits set in v, inline (without -mpopcnt __builtin_popcount is a call into
+ * libgcc, once per ACK). */
+static inline unsigned popcount32(uint32_t v)
+{
+    v = v - ((v >> 1) & 0x55555555U);
+    v = (v & 0x33333333U) + ((v >> 2) & 0x33333333U);
+    v = (v + (v >> 4)) & 0x0f0f0f0fU;
+    return (v * 0x01010101U) >> 24;
+}
+
 /* A sync message lands: its records are decoded together, their keys
  * hashed and the receiver's table slots and entries prefetched, then applied
  * in order (the CREATEs of a burst insert backup entries, the ACKs find
@@ -584,7 +656,7 @@ static void deliver(struct gw_cluster *g)
                 if (r[i].type == GW_SYNC_ACK) {
                     /* the cost model's work is per connection: an ACK
                      * costs what it releases */
-                    work += (unsigned)__builtin_popcount(r[i].ack_bits);
+                    work += popcount32(r[i].ack_bits);
                     continue;
                 }
                 work++;
@@ -675,15 +747,34 @@ static void member_kill(struct gw_cluster *g, struct gw_member *m, uint64_t t)
     m->hb_n = 0;
     m->npend = 0;
     m->batch_due = UINT64_MAX;
-    /* the packets still in its queue die with it */
+    /* the packets still in its queue die with it: those of its FIFO join
+     * the heap untagged (they are after its representative), then the
+     * heap keeps what is not its or is due already */
+    for (; m->oq_n; m->oq_n--, m->oq_head = (m->oq_head + 1) & (m->oq_cap - 1)) {
+        struct gw_hent *e = &m->oq[m->oq_head];
+        if (e->ts > t) {
+            m->st.drops++;
+            g->st.drops_dead++;
+            bt_pkt_free(e->p);
+        } else if (heap_room(g)) {
+            g->heap[g->heap_n++] = *e;
+        } else {
+            g->st.drops_queue++;
+            bt_pkt_free(e->p);
+        }
+    }
+    m->oq_rep = false;
     for (unsigned i = 0; i < g->heap_n; i++) {
         struct gw_hent *e = &g->heap[i];
         if ((int)(e->meta & 0xff) == m->id && e->ts > t) {
             m->st.drops++;
             g->st.drops_dead++;
-            bt_pkt_free(e->p);
+            bt_pkt_free(oq_pkt(e));
         } else {
-            g->heap[k++] = *e;
+            g->heap[k] = *e;
+            if ((int)(e->meta & 0xff) == m->id)
+                g->heap[k].p = oq_pkt(e);
+            k++;
         }
     }
     g->heap_n = k;
@@ -846,6 +937,8 @@ struct gw_cluster *gw_cluster_new(const struct gw_config *c, uint32_t seed)
             g->cores_shift = sh;
     g->rng = bt_mix64((uint64_t)seed + 0x9e3779b97f4a7c15ULL) | 1;
     g->dist = bt_dist_new(BT_DIST_DEFAULT_BUCKETS, c->seed);
+    if (g->dist)
+        bt_dist_tab(g->dist, &g->dt);
     g->prev_owner = calloc(BT_DIST_DEFAULT_BUCKETS, 1);
     g->pool = bt_pktpool_new(RST_POOL, 256);
     g->pol = gw_cpolicy_new(&c->policy, NULL);
@@ -872,9 +965,12 @@ struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
         free(m->defer.e);
         free(m->defer.msg);
         free(m->pend);
+        for (uint32_t i = 0; i < m->oq_n; i++)
+            bt_pkt_free(m->oq[(m->oq_head + i) & (m->oq_cap - 1)].p);
+        free(m->oq);
     }
     for (unsigned i = 0; i < g->heap_n; i++)
-        bt_pkt_free(g->heap[i].p);
+        bt_pkt_free(oq_pkt(&g->heap[i]));
     free(g->heap);
     for (unsigned i = 0; i < g->net_n; i++)
         free(g->net[i].p);
@@ -967,7 +1063,7 @@ void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt *
                 continue;
             }
             x->h = bt_dist_hash(&x->pk.k, mode, g->cfg.l4, side, g->cfg.seed);
-            x->id = bt_dist_primary(g->dist, x->h);
+            x->id = g->dt.primary[bt_dist_tab_bucket(&g->dt, x->h)];
             x->pk.swapped = bt_flow_key_canon(&x->pk.k, &x->pk.ck);
             x->pk.fh = bt_flowtab_hash(&x->pk.ck);
             if ((t = rx_table(g, x)))
@@ -1028,8 +1124,7 @@ unsigned gw_tx(struct gw_cluster *g, uint64_t now_ns, struct bt_pkt **out, unsig
 
     run_timers(g, now_ns);
     while (n < max && g->heap_n && g->heap[0].ts <= g->now) {
-        struct bt_pkt *p = g->heap[0].p;
-        heap_pop(g->heap, --g->heap_n);
+        struct bt_pkt *p = oq_pop(g);
         p->meta = 0;
         out[n++] = p;
         g->st.tx++;

@@ -852,7 +852,7 @@ static struct gw_member *find_owner(struct gw_cluster *g, struct gw_member *m, s
                     return &g->m[oid];
         return NULL;
     }
-    cand[n++] = g->prev_owner[bt_dist_bucket(g->dist, x->hash)];
+    cand[n++] = g->prev_owner[bt_dist_tab_bucket(&g->dt, x->hash)];
     if (g->cfg.mode == BT_DIST_USER || g->cfg.mode == BT_DIST_NETWORK) {
         struct bt_flow_key rk;
         bt_flow_key_reverse(&x->k, &rk);

@@ -11,12 +11,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bt_dist.h"
 #include "bt_flow.h"
 #include "gw_api.h"
 #include "gw_conn.h"
 #include "gw_sync.h"
 
-struct bt_dist;
 struct bt_flowtab;
 struct bt_parsed;
 struct bt_pktpool;
@@ -111,6 +111,14 @@ struct gw_pend {
     uint8_t rec[GW_SYNC_REC_NAT_LEN];
 };
 
+/* An entry of the out heap (p a struct bt_pkt: the packet's (ts_ns, meta))
+ * and of the sync network's (p a struct gw_msg: its (at, seq)): the keys
+ * held in the heap so that sifting does not touch what they point at. */
+struct gw_hent {
+    uint64_t ts, meta;
+    void *p;
+};
+
 #define HB_RING 64
 
 struct gw_member {
@@ -142,6 +150,12 @@ struct gw_member {
     uint64_t syncing_until;      /* bulk sync towards it lands by then */
     uint16_t nat_next;           /* next port to try in its slice */
     uint64_t next_ns;            /* earliest of its own deadlines (cache) */
+    /* its packets on their way out behind its representative in the out
+     * heap (gw_out, gw_cluster.c): a FIFO in (ts, meta) order */
+    struct gw_hent *oq;
+    uint32_t oq_head, oq_n, oq_cap;  /* oq_cap 0 or a power of two */
+    uint64_t oq_last;            /* ts of its newest entry in the heap or the FIFO */
+    bool oq_rep;                 /* one of its entries is in the heap, tagged */
     struct gw_member_stats st;
 };
 
@@ -158,13 +172,6 @@ struct gw_obuild {
     bool bulk;
 };
 
-/* An entry of the out heap (p a struct bt_pkt: the packet's (ts_ns, meta))
- * and of the sync network's (p a struct gw_msg: its (at, seq)): the keys
- * held in the heap so that sifting does not touch what they point at. */
-struct gw_hent {
-    uint64_t ts, meta;
-    void *p;
-};
 
 /* A sync message on the sync network. */
 struct gw_msg {
@@ -181,6 +188,7 @@ struct gw_cluster {
     uint32_t cores_shift;        /* cfg.cost.cores = 1 << this; UINT32_MAX: not a power of two */
     uint64_t rng;
     struct bt_dist *dist;
+    struct bt_dist_tab dt;       /* its arrays, for the per-packet lookups */
     uint8_t *prev_owner;         /* per bucket: its primary before the last move */
     unsigned nmembers;           /* ids 1..nmembers ever present */
     struct gw_member m[GW_MAX_MEMBERS + 1];
@@ -232,7 +240,25 @@ void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, ui
 void gw_member_touch_next(struct gw_member *m, uint64_t t);
 void gw_event(struct gw_cluster *g, uint64_t t, int kind, int sgm, int weight, int version,
               const char *detail);
-int gw_desired_backup(const struct gw_cluster *g, int owner, uint32_t hash);
+int gw_desired_backup_slow(const struct gw_cluster *g, int owner, uint32_t hash);
+/* The backup a connection of owner with distribution hash `hash` should
+ * have (0: none): a connection whose bucket moved away from its owner is
+ * best backed up where the distributor now sends it (if the owner dies, its
+ * packets already land there); else the bucket's backup; else the best
+ * other member. Inline: every new connection asks. */
+static inline int gw_desired_backup(const struct gw_cluster *g, int owner, uint32_t hash)
+{
+    uint32_t b = bt_dist_tab_bucket(&g->dt, hash);
+    int p = g->dt.primary[b], k = g->dt.backup[b];
+
+    if (g->cfg.faults & GW_FAULT_NO_SYNC)
+        return 0;
+    if (p && p != owner)
+        return p;
+    if (k && k != owner)
+        return k;
+    return gw_desired_backup_slow(g, owner, hash);
+}
 uint64_t gw_charge(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint64_t work_ns);
 /* Queues the encoded record rec[0..rl) (gw_member_put_rec) in from's batch
  * (sent within sync_batch). */

@@ -12,8 +12,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-static const uint8_t zeros[GW_SYNC_MAC_LEN];
-
 static void put16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)(v >> 8);
@@ -67,29 +65,42 @@ void gw_sync_end(uint8_t *buf, size_t len, uint16_t nrec)
     put16(buf + 16, nrec);
 }
 
+/* The reserved words, checked as one OR. */
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* Every message a member receives passes here: straight loads, and the
+ * reserved fields (key id, bytes 18-19, the MAC) checked as one OR. */
 int gw_sync_decode_hdr(const uint8_t *buf, size_t len, struct gw_sync_hdr *h)
 {
+    size_t body;
+
     if (len < GW_SYNC_HDR_LEN || len > GW_SYNC_MTU)
         return -EBADMSG;
     if (get32(buf) != GW_SYNC_MAGIC || buf[4] != GW_SYNC_VERSION || buf[5] != 0)
         return -EBADMSG;
-    h->version = buf[4];
-    h->flags = buf[5];
-    h->len = get16(buf + 6);
+    if (get16(buf + 6) != len ||
+        ((uint64_t)get16(buf + 10) | get16(buf + 18) | load64(buf + 20) | load64(buf + 28)) != 0)
+        return -EBADMSG;
+    h->version = GW_SYNC_VERSION;
+    h->flags = 0;
+    h->len = (uint16_t)len;
     h->from = buf[8];
     h->to = buf[9];
-    h->key_id = get16(buf + 10);
+    h->key_id = 0;
     h->seq = get32(buf + 12);
     h->nrec = get16(buf + 16);
-    if (h->len != len || h->key_id != 0 || get16(buf + 18) != 0 ||
-        memcmp(buf + 20, zeros, GW_SYNC_MAC_LEN) != 0)
-        return -EBADMSG;
     memset(h->mac, 0, GW_SYNC_MAC_LEN);
-    if (h->from == 0 || h->from > 64 || h->to == 0 || h->to > 64 || h->from == h->to)
+    if ((unsigned)(h->from - 1) >= 64 || (unsigned)(h->to - 1) >= 64 || h->from == h->to)
         return -EBADMSG;
     /* the count must be possible for the length */
-    if ((size_t)h->nrec * GW_SYNC_ACK_LEN > len - GW_SYNC_HDR_LEN ||
-        (size_t)h->nrec * GW_SYNC_REC_NAT_LEN < len - GW_SYNC_HDR_LEN)
+    body = len - GW_SYNC_HDR_LEN;
+    if ((size_t)h->nrec * GW_SYNC_ACK_LEN > body || (size_t)h->nrec * GW_SYNC_REC_NAT_LEN < body)
         return -EBADMSG;
     return 0;
 }

@@ -220,6 +220,13 @@ int bt_dist_choice(const struct bt_dist *d, uint32_t hash, int exclude1, int exc
     return p;
 }
 
+void bt_dist_tab(const struct bt_dist *d, struct bt_dist_tab *t)
+{
+    t->primary = d->primary;
+    t->backup = d->backup;
+    t->mask = d->nbuckets - 1;
+}
+
 uint32_t bt_dist_nbuckets(const struct bt_dist *d)
 {
     return d->nbuckets;

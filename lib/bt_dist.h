@@ -52,6 +52,20 @@ int bt_dist_backup(const struct bt_dist *d, uint32_t hash);
  * `exclude`. */
 int bt_dist_choice(const struct bt_dist *d, uint32_t hash, int exclude1, int exclude2);
 
+/* The bucket table's arrays, for inline lookups on a hot path (one per
+ * packet or connection: a call each into this file cost more than the
+ * lookup). Valid for d's lifetime (bt_dist_build rewrites them in place);
+ * the same answers as bt_dist_bucket, bt_dist_primary and bt_dist_backup. */
+struct bt_dist_tab {
+    const uint8_t *primary, *backup;
+    uint32_t mask;               /* nbuckets - 1 */
+};
+void bt_dist_tab(const struct bt_dist *d, struct bt_dist_tab *t);
+static inline uint32_t bt_dist_tab_bucket(const struct bt_dist_tab *t, uint32_t hash)
+{
+    return (hash ^ (hash >> 16)) & t->mask;
+}
+
 uint32_t bt_dist_nbuckets(const struct bt_dist *d);
 /* Number of buckets whose primary is id. */
 uint32_t bt_dist_count(const struct bt_dist *d, int id);

@@ -7,6 +7,7 @@
  * review found (issue 3, 2026-12-02).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bt_test.h"
@@ -317,6 +318,89 @@ TEST(acks_in_any_order_find_their_message_across_the_seq_wrap)
     gw_defer_ack(g, m, 3000, 2, &r);
     CHECK_EQ_INT(out, 100);
     CHECK_EQ_INT(tx(g, 30 * MS, NULL, NULL, 0), 0);   /* nothing left for the timeout */
+    gw_cluster_free(g);
+}
+
+/* The out queue (gw_out, gw_tx): packets leave in the order of their due
+ * time, ties in the order they were queued, whatever their members and
+ * however each member's own packets come (mostly in order: its FIFO; some
+ * earlier than its last: the heap); a member's death takes exactly its
+ * packets not yet due, wherever they wait. */
+static int cmp_out(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;   /* (due, push index) */
+    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] < y[1] ? -1 : x[1] > y[1]);
+}
+
+TEST(out_queue_leaves_in_due_then_push_order_and_a_death_takes_its_own)
+{
+    enum { N = 3000 };
+    static uint64_t want[N][2];
+    static struct bt_pkt *pk[N];
+    struct gw_config cfg;
+    struct bt_pkt *o[64];
+    uint64_t x = 99, last[5] = {0};
+    unsigned n = 0, bad = 0, got = 0, kept = 0;
+
+    gw_config_default(&cfg);
+    cfg.nmembers = 4;
+    struct gw_cluster *g = gw_cluster_new(&cfg, 1);
+    REQUIRE(g);
+    CHECK_EQ_INT(gw_tx(g, 1000, o, 64), 0);   /* the clock starts at 1000 */
+    for (unsigned i = 0; i < N; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        int mem = 1 + (int)((x >> 33) % 4);
+        uint64_t due = last[mem] + (x >> 40) % 50;    /* in its member's order, ties too */
+        if ((x >> 20) % 8 == 0)
+            due = 2000 + (x >> 24) % 100000;           /* anywhere */
+        if (due > last[mem])
+            last[mem] = due;
+        REQUIRE((pk[i] = bt_pkt_alloc(pool)));
+        gw_out(g, pk[i], due, mem, 0);
+        want[i][0] = due;
+        want[i][1] = i;
+    }
+    qsort(want, N, sizeof(want[0]), cmp_out);
+    for (;;) {
+        unsigned k = gw_tx(g, MS, o, 64);
+        if (!k)
+            break;
+        for (unsigned j = 0; j < k; j++, n++) {
+            bad += n >= N || o[j] != pk[want[n][1]];
+            bt_pkt_free(o[j]);
+        }
+    }
+    CHECK_EQ_INT(n, N);
+    CHECK_EQ_INT(bad, 0);
+    gw_cluster_free(g);
+
+    /* member 2 dies at 50,000: its packets due later go, the rest leave */
+    g = gw_cluster_new(&cfg, 1);
+    REQUIRE(g);
+    gw_tx(g, 1000, o, 64);
+    memset(last, 0, sizeof(last));
+    for (unsigned i = 0; i < N; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        int mem = 1 + (int)((x >> 33) % 4);
+        uint64_t due = 40000 + last[mem] + (x >> 40) % 20;
+        if ((x >> 20) % 8 == 0)
+            due = 40000 + (x >> 24) % 30000;
+        if (due - 40000 > last[mem])
+            last[mem] = due - 40000;
+        REQUIRE((pk[i] = bt_pkt_alloc(pool)));
+        gw_out(g, pk[i], due, mem, 0);
+        kept += mem != 2 || due <= 50000;
+    }
+    REQUIRE(gw_fail(g, 50000, 2) == 0);
+    uint64_t prev = 0;
+    for (unsigned k; (k = gw_tx(g, MS, o, 64));)
+        for (unsigned j = 0; j < k; j++, got++) {
+            bad += o[j]->ts_ns < prev;
+            prev = o[j]->ts_ns;
+            bt_pkt_free(o[j]);
+        }
+    CHECK_EQ_INT(got, kept);
+    CHECK_EQ_INT(bad, 0);
     gw_cluster_free(g);
 }
 

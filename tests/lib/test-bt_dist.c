@@ -283,3 +283,29 @@ TEST(unequal_weights_join_and_leave_move_the_ideal_fraction)
     CHECK(bt_dist_max_deviation_pct(d) < 10.0);
     bt_dist_free(d);
 }
+
+/* The inline view answers as the calls do, for any 32-bit hash (high bits
+ * folded in), and follows a rebuild (the arrays are rewritten in place). */
+TEST(tab_view_matches_lookups_across_rebuilds)
+{
+    struct bt_dist *d = equal(5, 1024);
+    struct bt_dist_tab t;
+    uint64_t x = 12345;
+    unsigned bad = 0;
+
+    bt_dist_tab(d, &t);
+    CHECK_EQ_INT(t.mask, 1023);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 100000; i++) {
+            x = bt_mix64(x + 1);
+            uint32_t h = (uint32_t)x, b = bt_dist_tab_bucket(&t, h);
+            bad += b != bt_dist_bucket(d, h);
+            bad += t.primary[b] != bt_dist_primary(d, h);
+            bad += t.backup[b] != bt_dist_backup(d, h);
+        }
+        CHECK_EQ_INT(bad, 0);
+        bt_dist_set(d, 2, 10, false);
+        bt_dist_build(d);
+    }
+    bt_dist_free(d);
+}
