@@ -1519,6 +1519,123 @@ TEST(pool_empty_counted)
     tg_engine_free(g);
 }
 
+/* A paced run keeps the values of recent flows by flow number mod 4096
+ * (tg_engine.c FV_MEMO): with 12,000 flows active at once, flows 4096
+ * apart take turns in one entry, and every packet must still carry its own
+ * flow's addresses, ports and TCP numbers: those the same flow has at rate
+ * max (which keeps them per flow, no memo), the same in all its packets. */
+enum { MEMO_NF = 12000 };
+static uint8_t memo_key[2][MEMO_NF][44];
+static uint8_t memo_seen[2][MEMO_NF];
+
+/* the flows' (client address, server address, client port, server port,
+ * client ISN, server ISN) through engine mode r; the packets inconsistent
+ * with their flow's first ones */
+static unsigned memo_keys(unsigned r, unsigned *pkts)
+{
+    struct bt_pkt *v[32];
+    unsigned bad = 0;
+
+    prof("tcp,req=10,resp=10x1,rounds=3,rtt=20ms", MEMO_NF, 1e6);
+    P.nclients = 1;
+    bt_cidr_parse("10.0.0.0/8", &P.clients[0]);
+    P.rate_max = r;
+    P.concurrency = r ? 500 : 0;
+    struct tg_engine *g = engine(5);
+    if (!g)
+        return 1;
+    for (uint64_t now = 0; !tg_done(g) && now < 2000000000ull; now += 20000) {
+        unsigned n;
+        while ((n = tg_tx(g, now, v, 32)) > 0) {
+            for (unsigned i = 0; i < n; i++) {
+                struct bt_parsed p;
+                uint64_t f = v[i]->meta;
+                uint8_t *k;
+                if (f >= MEMO_NF || bt_parse(v[i]->data, v[i]->len, BT_LINK_ETHERNET, &p) != BT_PARSE_OK) {
+                    bad++;
+                    bt_pkt_free(v[i]);
+                    continue;
+                }
+                unsigned srv = v[i]->port == TG_PORT_SERVER;
+                uint8_t kk[36];
+                memcpy(kk, srv ? p.dst : p.src, 16);
+                memcpy(kk + 16, srv ? p.src : p.dst, 16);
+                uint16_t cp = srv ? p.dport : p.sport, sp = srv ? p.sport : p.dport;
+                memcpy(kk + 32, &cp, 2);
+                memcpy(kk + 34, &sp, 2);
+                k = memo_key[r][f];
+                if (!memo_seen[r][f]) {
+                    memcpy(k, kk, 36);
+                    memo_seen[r][f] = 1;
+                } else if (memcmp(k, kk, 36)) {
+                    bad++;
+                }
+                /* (the SYN's and the SYN-ACK's sequence numbers) */
+                if (p.tcp_flags & BT_TCP_SYN)
+                    memcpy(k + 36 + 4 * srv, &p.seq, 4);
+                (*pkts)++;
+                bt_pkt_free(v[i]);
+            }
+            if (n < 32)
+                break;
+        }
+    }
+    if (!tg_done(g))
+        bad++;
+    tg_engine_free(g);
+    return bad;
+}
+
+TEST(paced_flow_values_past_memo_collisions)
+{
+    unsigned pp = 0, pr = 0;
+
+    CHECK_EQ_INT(memo_keys(0, &pp), 0);
+    CHECK_EQ_INT(memo_keys(1, &pr), 0);
+    CHECK(pp > MEMO_NF * 10);
+    CHECK_EQ_INT(pp, pr);
+    unsigned differ = 0, missing = 0;
+    for (unsigned f = 0; f < MEMO_NF; f++) {
+        if (!memo_seen[0][f] || !memo_seen[1][f])
+            missing++;
+        else if (memcmp(memo_key[0][f], memo_key[1][f], 44))
+            differ++;
+    }
+    CHECK_EQ_INT(missing, 0);
+    CHECK_EQ_INT(differ, 0);
+}
+
+/* A paced tg_tx on an empty pool counts it whether or not a packet was due
+ * (with nothing due it takes no packet at all, but still counts). */
+TEST(paced_pool_empty_counted_when_nothing_due)
+{
+    static struct bt_pkt *held[64];
+    struct bt_pkt *v[4];
+    unsigned n = 0, calls = 0;
+    struct tg_summary s;
+
+    prof("tcp", 100, 1000);
+    P.pool_pkts = 64;
+    struct tg_engine *g = engine(1);
+    REQUIRE(g);
+    for (uint64_t now = 0; now < 200000000ull; now += 10000) {
+        if (n < 64) {
+            /* one at a time: the pool runs dry exactly at the 64th */
+            n += tg_tx(g, now, held + n, 1);
+            continue;
+        }
+        CHECK_EQ_INT(tg_tx(g, now, v, 4), 0);
+        calls++;
+    }
+    REQUIRE(n == 64);
+    tg_summary_get(g, 200000000ull, &s);
+    CHECK(calls > 10000);
+    CHECK_EQ_INT(s.tx_pool_empty, calls);
+    for (unsigned i = 0; i < n; i++)
+        bt_pkt_free(held[i]);
+    tg_engine_free(g);
+}
+
 TEST(template_info)
 {
     prof("tcp,req=200,resp=1400x3", 10, 300);
