@@ -115,125 +115,137 @@ static void heap_pop(struct gw_hent *h, unsigned n)
     heap_up(h, i);
 }
 
-/* The out queue: a heap holding every member's earliest packet (its
- * representative, tagged in bit 0 of p) and the packets that came out of
- * their member's order (a deferred SYN whose timeout fired, a corrected
- * packet); the rest wait in their member's FIFO. A member's packets leave
- * when its queue has done their work, so nearly all come in order: a push
- * is an append, a pop replaces the top by the member's next packet, and the
- * heap holds about one entry per busy member instead of every packet. The
- * order packets leave in is (ts, meta) as with one heap of all of them: the
- * heap holds the least of each member's FIFO and everything else. */
-static inline struct bt_pkt *oq_pkt(const struct gw_hent *e)
+/* The out queue and the sync network: a heap holding each source's
+ * earliest entry (its representative, tagged in bit 0 of p) and the entries
+ * that came out of their source's order; the rest wait in their source's
+ * FIFO (struct gw_rq). A member's packets leave when its queue has done
+ * their work, and its messages leave when their records are ready, so
+ * nearly all come in their source's order: a push is an append, a pop
+ * replaces the top by the source's next entry, and the heap holds about one
+ * entry per busy source instead of every entry. The order entries leave in
+ * is (ts, meta) as with one heap of all of them: the heap holds the least of
+ * each FIFO and everything else. The out queue's sources are the members
+ * (a deferred SYN whose timeout fired or a corrected packet may come out of
+ * order), the sync network's the senders (a bulk sync after a failover). */
+static inline void *hq_ptr(const struct gw_hent *e)
 {
-    return (struct bt_pkt *)((uintptr_t)e->p & ~(uintptr_t)1);
+    return (void *)((uintptr_t)e->p & ~(uintptr_t)1);
 }
 
-static bool heap_room(struct gw_cluster *g)
+static inline bool hq_tagged(const struct gw_hent *e)
 {
-    if (g->heap_n == g->heap_cap) {
-        unsigned cap = g->heap_cap ? g->heap_cap * 2 : 256;
-        struct gw_hent *h = realloc(g->heap, cap * sizeof(*h));
-        if (!h)
+    return (uintptr_t)e->p & 1;
+}
+
+/* Room for one more entry in the heap *h of *cap entries, *n used. */
+static bool heap_room(struct gw_hent **h, unsigned n, unsigned *cap)
+{
+    if (n == *cap) {
+        unsigned nc = *cap ? *cap * 2 : 256;
+        struct gw_hent *nh = realloc(*h, nc * sizeof(*nh));
+        if (!nh)
             return false;
-        g->heap = h;
-        g->heap_cap = cap;
+        *h = nh;
+        *cap = nc;
     }
     return true;
 }
 
+/* Queues e of source q (NULL: none) in the heap *h. False on ENOMEM (e is
+ * not queued). */
+static inline __attribute__((always_inline)) bool hq_push(struct gw_hent **h, unsigned *n, unsigned *cap, struct gw_rq *q,
+                    struct gw_hent e)
+{
+    if (q && q->rep && e.ts >= q->last) {
+        if (q->n == q->cap) {
+            uint32_t nc = q->cap ? q->cap * 2 : 64;
+            struct gw_hent *ne = malloc(nc * sizeof(*ne));
+            if (!ne)
+                goto heap;   /* out of its order then, but not lost */
+            for (uint32_t i = 0; i < q->n; i++)
+                ne[i] = q->e[(q->head + i) & (q->cap - 1)];
+            free(q->e);
+            q->e = ne;
+            q->head = 0;
+            q->cap = nc;
+        }
+        q->e[(q->head + q->n++) & (q->cap - 1)] = e;
+        q->last = e.ts;
+        return true;
+    }
+heap:
+    if (!heap_room(h, *n, cap))
+        return false;
+    if (q && !q->rep) {
+        e.p = (void *)((uintptr_t)e.p | 1);
+        q->rep = true;
+        q->last = e.ts;
+    }
+    (*h)[*n] = e;
+    heap_up(*h, (*n)++);
+    return true;
+}
+
+/* Takes the top of the heap h[0..*n), whose source is q when it is tagged
+ * (its source's next entry takes its place). */
+static inline __attribute__((always_inline)) void *hq_pop(struct gw_hent *h, unsigned *n, struct gw_rq *q)
+{
+    void *p = hq_ptr(&h[0]);
+
+    if (hq_tagged(&h[0])) {
+        if (q->n) {
+            /* its next entry takes the top's place and sinks (sifting
+             * down from the top cost less here than Floyd's walk to a
+             * leaf and back: callgrind, bench-gw mix and setup) */
+            h[0] = q->e[q->head];
+            h[0].p = (void *)((uintptr_t)h[0].p | 1);
+            q->head = (q->head + 1) & (q->cap - 1);
+            q->n--;
+            heap_down(h, *n, 0);
+            return p;
+        }
+        q->rep = false;
+    }
+    heap_pop(h, --*n);
+    return p;
+}
+
 void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, uint16_t port)
 {
-    struct gw_member *m = member >= 1 && member <= GW_MAX_MEMBERS ? &g->m[member] : NULL;
-    struct gw_hent e;
+    struct gw_rq *q = member >= 1 && member <= GW_MAX_MEMBERS ? &g->m[member].oq : NULL;
 
     p->ts_ns = due;
     p->port = port;
     /* the member in the low byte: a member's death takes its packets with it */
     p->meta = (g->out_seq++ << 8) | (uint8_t)member;
-    e = (struct gw_hent){due, p->meta, p};
-    if (m && m->oq_rep && due >= m->oq_last) {
-        if (m->oq_n == m->oq_cap) {
-            uint32_t cap = m->oq_cap ? m->oq_cap * 2 : 64;
-            struct gw_hent *ne = malloc(cap * sizeof(*ne));
-            if (!ne)
-                goto heap;   /* out of its order then, but not lost */
-            for (uint32_t i = 0; i < m->oq_n; i++)
-                ne[i] = m->oq[(m->oq_head + i) & (m->oq_cap - 1)];
-            free(m->oq);
-            m->oq = ne;
-            m->oq_head = 0;
-            m->oq_cap = cap;
-        }
-        m->oq[(m->oq_head + m->oq_n++) & (m->oq_cap - 1)] = e;
-        m->oq_last = due;
-        return;
-    }
-heap:
-    if (!heap_room(g)) {
+    if (!hq_push(&g->heap, &g->heap_n, &g->heap_cap, q, (struct gw_hent){due, p->meta, p})) {
         g->st.drops_queue++;
         bt_pkt_free(p);
-        return;
     }
-    if (m && !m->oq_rep) {
-        e.p = (void *)((uintptr_t)p | 1);
-        m->oq_rep = true;
-        m->oq_last = due;
-    }
-    g->heap[g->heap_n] = e;
-    heap_up(g->heap, g->heap_n++);
 }
 
-/* Takes the top of the out heap (its member's next packet takes its place). */
+/* Takes the next packet of the out queue. */
 static struct bt_pkt *oq_pop(struct gw_cluster *g)
 {
-    struct gw_hent *top = &g->heap[0];
-    struct bt_pkt *p = oq_pkt(top);
-
-    if ((uintptr_t)top->p & 1) {
-        struct gw_member *m = &g->m[top->meta & 0xff];
-        if (m->oq_n) {
-            /* its next packet takes the top's place and sinks (sifting
-             * down from the top cost less here than Floyd's walk to a
-             * leaf and back: callgrind, bench-gw mix and setup) */
-            *top = m->oq[m->oq_head];
-            top->p = (void *)((uintptr_t)top->p | 1);
-            m->oq_head = (m->oq_head + 1) & (m->oq_cap - 1);
-            m->oq_n--;
-            heap_down(g->heap, g->heap_n, 0);
-            return p;
-        }
-        m->oq_rep = false;
-    }
-    heap_pop(g->heap, --g->heap_n);
-    return p;
+    return hq_pop(g->heap, &g->heap_n, &g->m[g->heap[0].meta & 0xff].oq);
 }
 
-/* The sync network: the same heap, keyed on (arrival, sequence). */
+/* The sync network: the same, keyed on (arrival, sequence), a FIFO per sender. */
 static void net_push(struct gw_cluster *g, struct gw_msg *m)
 {
-    if (g->net_n == g->net_cap) {
-        unsigned cap = g->net_cap ? g->net_cap * 2 : 256;
-        struct gw_hent *h = realloc(g->net, cap * sizeof(*h));
-        if (!h) {
-            m->next = g->msg_free;
-            g->msg_free = m;
-            g->st.sync_lost++;
-            return;
-        }
-        g->net = h;
-        g->net_cap = cap;
+    if (!hq_push(&g->net, &g->net_n, &g->net_cap, &g->m[m->from].nq,
+                 (struct gw_hent){m->at, m->seq, m})) {
+        m->next = g->msg_free;
+        g->msg_free = m;
+        g->st.sync_lost++;
     }
-    g->net[g->net_n] = (struct gw_hent){m->at, m->seq, m};
-    heap_up(g->net, g->net_n++);
 }
 
 static struct gw_msg *net_pop(struct gw_cluster *g)
 {
-    struct gw_msg *top = g->net[0].p;
+    const struct gw_msg *top = hq_ptr(&g->net[0]);
 
-    heap_pop(g->net, --g->net_n);
-    return top;
+    return hq_pop(g->net, &g->net_n, &g->m[top->from].nq);
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -750,30 +762,30 @@ static void member_kill(struct gw_cluster *g, struct gw_member *m, uint64_t t)
     /* the packets still in its queue die with it: those of its FIFO join
      * the heap untagged (they are after its representative), then the
      * heap keeps what is not its or is due already */
-    for (; m->oq_n; m->oq_n--, m->oq_head = (m->oq_head + 1) & (m->oq_cap - 1)) {
-        struct gw_hent *e = &m->oq[m->oq_head];
+    for (; m->oq.n; m->oq.n--, m->oq.head = (m->oq.head + 1) & (m->oq.cap - 1)) {
+        struct gw_hent *e = &m->oq.e[m->oq.head];
         if (e->ts > t) {
             m->st.drops++;
             g->st.drops_dead++;
             bt_pkt_free(e->p);
-        } else if (heap_room(g)) {
+        } else if (heap_room(&g->heap, g->heap_n, &g->heap_cap)) {
             g->heap[g->heap_n++] = *e;
         } else {
             g->st.drops_queue++;
             bt_pkt_free(e->p);
         }
     }
-    m->oq_rep = false;
+    m->oq.rep = false;
     for (unsigned i = 0; i < g->heap_n; i++) {
         struct gw_hent *e = &g->heap[i];
         if ((int)(e->meta & 0xff) == m->id && e->ts > t) {
             m->st.drops++;
             g->st.drops_dead++;
-            bt_pkt_free(oq_pkt(e));
+            bt_pkt_free(hq_ptr(e));
         } else {
             g->heap[k] = *e;
             if ((int)(e->meta & 0xff) == m->id)
-                g->heap[k].p = oq_pkt(e);
+                g->heap[k].p = hq_ptr(e);
             k++;
         }
     }
@@ -965,15 +977,18 @@ struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
         free(m->defer.e);
         free(m->defer.msg);
         free(m->pend);
-        for (uint32_t i = 0; i < m->oq_n; i++)
-            bt_pkt_free(m->oq[(m->oq_head + i) & (m->oq_cap - 1)].p);
-        free(m->oq);
+        for (uint32_t i = 0; i < m->oq.n; i++)
+            bt_pkt_free(m->oq.e[(m->oq.head + i) & (m->oq.cap - 1)].p);
+        free(m->oq.e);
+        for (uint32_t i = 0; i < m->nq.n; i++)
+            free(m->nq.e[(m->nq.head + i) & (m->nq.cap - 1)].p);
+        free(m->nq.e);
     }
     for (unsigned i = 0; i < g->heap_n; i++)
-        bt_pkt_free(oq_pkt(&g->heap[i]));
+        bt_pkt_free(hq_ptr(&g->heap[i]));
     free(g->heap);
     for (unsigned i = 0; i < g->net_n; i++)
-        free(g->net[i].p);
+        free(hq_ptr(&g->net[i]));
     free(g->net);
     free(g->ob);
     while (g->msg_free) {

@@ -119,6 +119,15 @@ struct gw_hent {
     void *p;
 };
 
+/* A source's entries behind its representative in a heap (gw_cluster.c):
+ * the FIFO of what it queued in (ts, meta) order after that entry. */
+struct gw_rq {
+    struct gw_hent *e;
+    uint32_t head, n, cap;       /* cap 0 or a power of two */
+    uint64_t last;               /* ts of its newest entry in the heap or the FIFO */
+    bool rep;                    /* one of its entries is in the heap, tagged */
+};
+
 #define HB_RING 64
 
 struct gw_member {
@@ -150,12 +159,8 @@ struct gw_member {
     uint64_t syncing_until;      /* bulk sync towards it lands by then */
     uint16_t nat_next;           /* next port to try in its slice */
     uint64_t next_ns;            /* earliest of its own deadlines (cache) */
-    /* its packets on their way out behind its representative in the out
-     * heap (gw_out, gw_cluster.c): a FIFO in (ts, meta) order */
-    struct gw_hent *oq;
-    uint32_t oq_head, oq_n, oq_cap;  /* oq_cap 0 or a power of two */
-    uint64_t oq_last;            /* ts of its newest entry in the heap or the FIFO */
-    bool oq_rep;                 /* one of its entries is in the heap, tagged */
+    struct gw_rq oq;             /* its packets on their way out (gw_out) */
+    struct gw_rq nq;             /* its sync messages on the sync network */
     struct gw_member_stats st;
 };
 
