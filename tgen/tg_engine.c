@@ -1208,6 +1208,11 @@ static void open_fire(struct bt_timer *tm, uint64_t now, void *arg);
 static void closed_fire(struct bt_timer *tm, uint64_t now, void *arg);
 static void closed_run(struct tg_engine *g, struct tg_flow *f, uint64_t now);
 
+/* The latest start time a run may need, in seconds: the engine's clock is
+ * uint64_t ns (1.8e10 s); starts stay well inside it so t0 and template
+ * times can be added (tg_engine_new refuses profiles that go past). */
+#define TG_START_MAX_S 1e10
+
 /* The earliest start among the groups, or UINT64_MAX. */
 static uint64_t next_start_scan(const struct tg_engine *g, unsigned *which)
 {
@@ -1796,6 +1801,23 @@ struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struc
         if (!(g->grp[i].rate > 0) || g->grp[i].rate > 1e10) {
             bt_err_set(e, "template %u (%s): a rate of %g flows/s is impossible", i + 1,
                        p->tmpl[i].origin, g->grp[i].rate);
+            goto fail;
+        }
+        /* the n-th start is at n / rate: it must fit the engine's clock
+         * (uint64_t ns, 584 years; a double past it converts to garbage) */
+        if (g->grp[i].rate < 1e-6) {
+            bt_err_set(e, "template %u (%s): %g flows/s (cps x cps_multiplier) is one flow in "
+                       "%.3g s: give at least 1e-6 flows/s", i + 1, p->tmpl[i].origin,
+                       g->grp[i].rate, 1 / g->grp[i].rate);
+            goto fail;
+        }
+        uint64_t most = g->grp[i].limit && (!p->flows || g->grp[i].limit < p->flows)
+                            ? g->grp[i].limit : p->flows;
+        if (most && (double)most / g->grp[i].rate > TG_START_MAX_S) {
+            bt_err_set(e, "template %u (%s): %llu flows at %g flows/s start over %.3g s, past "
+                       "the %.3g s the clock holds: raise cps or lower flows", i + 1,
+                       p->tmpl[i].origin, (unsigned long long)most, g->grp[i].rate,
+                       (double)most / g->grp[i].rate, TG_START_MAX_S);
             goto fail;
         }
     }

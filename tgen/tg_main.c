@@ -149,8 +149,17 @@ static int run_offline(struct tg_opts *o)
         unsigned n = tg_tx(g, now, pk, 32);
         for (unsigned i = 0; i < n; i++) {
             struct bt_pkt *p = pk[i];
-            if (pw[p->port] && bt_pcap_write(pw[p->port], p->ts_ns, p->data, p->len, p->wire_len) < 0) {
-                fprintf(stderr, "baton-tgen: writing %s: %s\n", o->pcap_out, strerror(errno));
+            int wr = pw[p->port] ? bt_pcap_write(pw[p->port], p->ts_ns, p->data, p->len,
+                                                 p->wire_len) : 0;
+            if (wr < 0) {
+                /* the writer's own error, not errno: errno is whatever ran last */
+                if (wr == -EINVAL && p->ts_ns / 1000000000ull > UINT32_MAX)
+                    fprintf(stderr, "baton-tgen: writing %s: a packet at %.0f s is past the "
+                            "%u s a pcap timestamp holds: raise cps or lower flows or "
+                            "duration\n", o->pcap_out, (double)p->ts_ns / 1e9, UINT32_MAX);
+                else
+                    fprintf(stderr, "baton-tgen: writing %s: %s\n", o->pcap_out, strerror(-wr));
+                rc = 2;
                 bt_pkt_free(p);
                 for (unsigned j = i + 1; j < n; j++)
                     bt_pkt_free(pk[j]);
@@ -196,8 +205,9 @@ static int run_offline(struct tg_opts *o)
         rc = sum.flows_failed ? 1 : 0;
 out:
     for (int i = 0; i < 2; i++) {
-        if (pw[i] && bt_pcap_writer_close(pw[i]) < 0) {
-            fprintf(stderr, "baton-tgen: writing %s: %s\n", o->pcap_out, strerror(errno));
+        int cr = bt_pcap_writer_close(pw[i]);
+        if (cr < 0) {
+            fprintf(stderr, "baton-tgen: writing %s: %s\n", o->pcap_out, strerror(-cr));
             rc = 2;
         }
     }

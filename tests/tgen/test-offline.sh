@@ -222,6 +222,11 @@ open(d + "/prof-col.yaml", "w").write("templates:\n  - {synth: tcp}\ncps: 10\nfl
 open(d + "/prof-unknown.yaml", "w").write("templates:\n  - {synth: tcp}\nrate_limit: 5\n")
 open(d + "/prof-tmpl.yaml", "w").write("templates:\n  - {synth: tcp, wieght: 2}\n")
 open(d + "/prof-mult.yaml", "w").write("templates:\n  - {synth: tcp}\ncps: 1G\ncps_multiplier: 1000\n")
+# (from the fuzzer: one flow in 1e12 s started both at 0, past the clock)
+open(d + "/prof-slow.yaml", "w").write("templates:\n  - {synth: tcp}\ncps: 0.000001\ncps_multiplier: 0.000001\nflows: 2\n")
+open(d + "/prof-long.yaml", "w").write("templates:\n  - {synth: tcp}\ncps: 0.000001\nflows: 100000\n")
+# starts to 6e9 s: the clock holds them, a pcap timestamp (2^32 s) does not
+open(d + "/prof-pcapts.yaml", "w").write("templates:\n  - {synth: tcp}\ncps: 0.000001\nflows: 6000\n")
 EOF
     # ARGS | what the message must say
     while IFS='|' read -r args want; do
@@ -246,6 +251,9 @@ EOF
 --synth tcp --bps 100|--bps '100': give a number 12800..
 --synth tcp --flows 0|--flows '0': give a whole number
 --profile $T/prof-mult.yaml|flows/s is impossible
+--profile $T/prof-slow.yaml|1e-12 flows/s (cps x cps_multiplier) is one flow in 1e+12 s: give at least 1e-6 flows/s
+--profile $T/prof-long.yaml|100000 flows at 1e-06 flows/s start over 1e+11 s, past the 1e+10 s the clock holds
+--profile $T/prof-pcapts.yaml|a packet at 4295000000 s is past the 4294967295 s a pcap timestamp holds
 --profile $T/prof-col.yaml|prof-col.yaml:4:8: flows:
 --profile $T/prof-unknown.yaml|prof-unknown.yaml:3:1: unknown field 'rate_limit' in traffic (expected one of
 --profile $T/prof-tmpl.yaml|prof-tmpl.yaml:2:18: unknown field 'wieght' in template
