@@ -25,6 +25,22 @@ static int num(json_t *o, const char *key, struct mon_val *out, const char *ctx,
     return 0;
 }
 
+/* A time: a number as num() takes, in 0..1e10 s (the events' range in
+ * docs/formats.md: virtual seconds or Unix time to the year 2286). Past it
+ * the replay's pacing would wait for centuries and its ns overflow. */
+static int num_time(json_t *o, const char *key, struct mon_val *out, const char *ctx, char *why,
+                    size_t why_len)
+{
+    int r = num(o, key, out, ctx, why, why_len);
+
+    if (r == 0 && out->present && !(out->v >= 0 && out->v <= 1e10)) {
+        snprintf(why, why_len, "%s%s: %g is not a time in 0..1e10 s", ctx, key, out->v);
+        *out = MON_ABSENT;
+        return -EINVAL;
+    }
+    return r;
+}
+
 static int parse_reply(json_t *o, struct mon_reply *r, char *why, size_t why_len)
 {
     json_t *id = json_object_get(o, "id"), *ok = json_object_get(o, "ok");
@@ -123,7 +139,7 @@ static int parse_event(json_t *x, size_t i, struct mon_event *e, char *why, size
     }
     memset(e, 0, sizeof(*e));
     snprintf(e->name, sizeof(e->name), "%s", json_string_value(name));
-    r = r ?: num(x, "t", &e->t, ctx, why, why_len);
+    r = r ?: num_time(x, "t", &e->t, ctx, why, why_len);
     r = r ?: num(x, "sgm", &e->sgm, ctx, why, why_len);
     r = r ?: num(x, "weight", &e->weight, ctx, why, why_len);
     r = r ?: num(x, "version", &e->version, ctx, why, why_len);
@@ -138,7 +154,7 @@ static int parse_stats(json_t *o, struct mon_frame *f, char *why, size_t why_len
     int r = 0;
 
     memset(f, 0, sizeof(*f));
-    r = r ?: num(o, "t", &f->t, "", why, why_len);
+    r = r ?: num_time(o, "t", &f->t, "", why, why_len);
     r = r ?: num(o, "seq", &f->seq, "", why, why_len);
     if (r)
         return r;

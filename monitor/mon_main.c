@@ -434,8 +434,10 @@ static void replay_next(struct app *a, uint64_t now)
             a->t0_wall = now;
         }
         double off = (f.t.v - a->t0_stream) / a->o.speed;
+        /* (a slow --speed can still take it past the clock: never due then) */
         if (off > 0)
-            a->due_ns = a->t0_wall + (uint64_t)(off * NS);
+            a->due_ns = off * NS < (double)(UINT64_MAX - a->t0_wall)
+                            ? a->t0_wall + (uint64_t)(off * NS) : UINT64_MAX;
     }
 }
 
