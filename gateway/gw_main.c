@@ -499,6 +499,11 @@ static int cmd_check_config(int argc, char **argv)
     struct gw_config c;
     struct bt_err e = {""};
 
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        printf("usage: baton-gateway check-config CLUSTER.yaml\n"
+               "Loads and validates a cluster config (docs/formats.md); exit 0 valid, 2 not.\n");
+        return 0;
+    }
     if (argc != 2) {
         fprintf(stderr, "usage: baton-gateway check-config CLUSTER.yaml\n");
         return 2;

@@ -72,6 +72,9 @@ bad_config "1:10: cluster.faults: 'gremlins'" 'faults: [gremlins]\n'
 bad_config "1:1: empty cluster file" ''
 bad_config "3:1: unknown field 'colour' beside 'cluster:'" 'cluster:\n  members: 2\ncolour: blue\n'
 expect2 "usage: baton-gateway check-config" check-config
+# --help is help, not a file name (it said "--help: No such file or directory")
+"$GW" check-config --help > /tmp/bt-gwbad-$$ 2>&1 && grep -q "^usage: baton-gateway check-config" /tmp/bt-gwbad-$$ ||
+    { echo "FAIL: check-config --help: $(cat /tmp/bt-gwbad-$$)"; fail=1; }
 # captures: not a capture, a damaged record, a link type the sim does not replay
 mkdir -p "$T"
 echo "not a pcap" > "$T/junk.pcap"
