@@ -119,14 +119,17 @@ static void usage(FILE *f)
             "See docs/monitor.md.\n");
 }
 
-static int parse_double(const char *name, const char *s, double *out)
+/* A number in lo..hi: the pacing multiplies and divides by these and
+ * keeps nanoseconds in a uint64_t, so a value past the range would wait
+ * for ages or overflow. */
+static int parse_double(const char *name, const char *s, double lo, double hi, double *out)
 {
     char *end;
 
     errno = 0;
     *out = strtod(s, &end);
-    if (errno || end == s || *end || !(*out > 0) || isinf(*out)) {
-        fprintf(stderr, "baton-monitor: %s '%s': expected a number > 0\n", name, s);
+    if (errno || end == s || *end || !(*out >= lo && *out <= hi)) {
+        fprintf(stderr, "baton-monitor: %s '%s': expected a number %g..%g\n", name, s, lo, hi);
         return -EINVAL;
     }
     return 0;
@@ -162,12 +165,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'b': o->batch = true; break;
         case 'a': o->ascii = true; break;
         case 'x':
-            if (parse_double("--speed", optarg, &o->speed) < 0)
+            if (parse_double("--speed", optarg, 0.001, 1e6, &o->speed) < 0)
                 return 2;
             o->speed_set = true;
             break;
         case 'i':
-            if (parse_double("--interval", optarg, &o->interval) < 0)
+            if (parse_double("--interval", optarg, 0.001, 86400, &o->interval) < 0)
                 return 2;
             o->interval_set = true;
             break;

@@ -48,7 +48,9 @@ for args in "--replay $T/none.jsonl --batch" "--replay $T/adir --batch" "--repla
             "--replay $HERE/stats.in --batch --count 0" "--replay $HERE/stats.in --batch --speed 0" \
             "--replay $HERE/stats.in --batch --interval -1" "--replay $HERE/stats.in --batch --sort x" \
             "--replay $HERE/stats.in --connect /tmp/x.sock" "--replay $HERE/stats.in --record $T/r" \
-            "--connect /tmp/x.sock --speed 2" "--replay $HERE/stats.in --count 2" "--replay $HERE/stats.in --batch extra"; do
+            "--connect /tmp/x.sock --speed 2" "--replay $HERE/stats.in --count 2" "--replay $HERE/stats.in --batch extra" \
+            "--replay $HERE/stats.in --batch --speed 1e-300" "--replay $HERE/stats.in --batch --speed 1e7" \
+            "--replay $HERE/stats.in --batch --interval 1e30"; do
     # shellcheck disable=SC2086
     "$MON" $args > "$T/out" 2> "$T/err"
     rc=$?
