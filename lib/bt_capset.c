@@ -976,20 +976,28 @@ static int wfail(struct bt_capset_writer *w, const char *name, int r)
     return w->err = r;
 }
 
-static int wpcap(struct bt_capset_writer *w, struct bt_pcap_writer **pf, const char *name,
-                 uint64_t ts, const uint8_t *d, uint32_t caplen, uint32_t wl)
+/* Opens the capture name on its first packet (out of line: the path's
+ * buffer stays off the path every packet takes). */
+static __attribute__((noinline)) int wopen(struct bt_capset_writer *w,
+                                           struct bt_pcap_writer **pf, const char *name)
+{
+    char path[4096];
+
+    bt_capset_path(w->dir, name, path, sizeof(path));
+    *pf = bt_pcap_writer_open(path, 1, 0, &w->e);
+    return *pf ? 0 : (w->err = -EIO);
+}
+
+static inline int wpcap(struct bt_capset_writer *w, struct bt_pcap_writer **pf,
+                        const char *name, uint64_t ts, const uint8_t *d, uint32_t caplen,
+                        uint32_t wl)
 {
     if (w->err)
         return w->err;
-    if (!*pf) {
-        char path[4096];
-        bt_capset_path(w->dir, name, path, sizeof(path));
-        *pf = bt_pcap_writer_open(path, 1, 0, &w->e);
-        if (!*pf)
-            return w->err = -EIO;
-    }
+    if (__builtin_expect(!*pf, 0) && wopen(w, pf, name) < 0)
+        return w->err;
     int r = bt_pcap_write(*pf, ts, d, caplen, wl);
-    return r < 0 ? wfail(w, name, r) : r;
+    return __builtin_expect(r < 0, 0) ? wfail(w, name, r) : r;
 }
 
 int bt_capset_writer_sgm(struct bt_capset_writer *w, int id, uint64_t ts_ns,

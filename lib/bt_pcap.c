@@ -468,12 +468,37 @@ fail:
     return NULL;
 }
 
+/* A record that does not fit in what is left of the buffer: flushed
+ * first, and one bigger than the buffer goes straight through. */
+static __attribute__((noinline)) int write_full(struct bt_pcap_writer *w, const uint32_t rec[4],
+                                                const uint8_t *data, uint32_t caplen)
+{
+    size_t need = 4 * sizeof(*rec) + caplen;
+
+    if (wflush(w) < 0)
+        return w->err;
+    if (need > WBUF) {
+        memcpy(w->buf, rec, 4 * sizeof(*rec));
+        w->used = 4 * sizeof(*rec);
+        if (wflush(w) < 0 || (w->err = bt_write_all(w->fd, data, caplen)) < 0)
+            return w->err;
+        w->count++;
+        return 0;
+    }
+    memcpy(w->buf, rec, 4 * sizeof(*rec));
+    if (caplen)
+        memcpy(w->buf + 4 * sizeof(*rec), data, caplen);
+    w->used = need;
+    w->count++;
+    return 0;
+}
+
 int bt_pcap_write(struct bt_pcap_writer *w, uint64_t ts_ns, const uint8_t *data,
                   uint32_t caplen, uint32_t wire_len)
 {
     uint32_t rec[4];
 
-    if (w->err)
+    if (__builtin_expect(w->err, 0))
         return w->err;
     if (ts_ns / 1000000000ULL > UINT32_MAX || (!data && caplen))
         return -EINVAL;     /* not representable / no bytes: refused, not sticky */
@@ -483,26 +508,18 @@ int bt_pcap_write(struct bt_pcap_writer *w, uint64_t ts_ns, const uint8_t *data,
     rec[1] = (uint32_t)(ts_ns % 1000000000ULL);
     rec[2] = caplen;
     rec[3] = wire_len < caplen ? caplen : wire_len;
-    /* header and bytes into the buffer in one place, one bounds check:
-     * this runs for every packet a capture set or tgen writes */
+    /* header and bytes into the buffer in one place, one bounds check, the
+     * full buffer out of line: this runs for every packet a capture set or
+     * tgen writes */
     size_t need = sizeof(rec) + caplen;
-    if (w->used + need > WBUF) {
-        if (wflush(w) < 0)
-            return w->err;
-        if (need > WBUF) {      /* bigger than the buffer: straight through */
-            memcpy(w->buf, rec, sizeof(rec));
-            w->used = sizeof(rec);
-            if (wflush(w) < 0 || (w->err = bt_write_all(w->fd, data, caplen)) < 0)
-                return w->err;
-            w->count++;
-            return 0;
-        }
-    }
-    memcpy(w->buf + w->used, rec, sizeof(rec));
-    if (caplen)
-        memcpy(w->buf + w->used + sizeof(rec), data, caplen);
+    if (__builtin_expect(w->used + need > WBUF, 0))
+        return write_full(w, rec, data, caplen);
+    uint8_t *o = w->buf + w->used;
     w->used += need;
     w->count++;
+    memcpy(o, rec, sizeof(rec));
+    if (caplen)
+        memcpy(o + sizeof(rec), data, caplen);
     return 0;
 }
 
@@ -542,8 +559,18 @@ struct bt_pcap_merge {
     uint8_t **copy;     /* libpcap reuses its buffer: keep each head's bytes */
     uint32_t *copy_cap;
     int distinct;       /* every input a different reader: each holds only its
-                         * own head record, which stays valid in its buffer
-                         * until that reader is called again, so no copy */
+                         * own records, which stay valid in its buffer until
+                         * that reader is called again, so no copy */
+    struct minput *in;  /* distinct: each input's batch not yet handed out */
+};
+
+/* Distinct inputs are read a batch at a time (bt_pcap_next_batch): the
+ * heap holds each input's next record, the rest wait here. */
+enum { MRUN = 64 };
+
+struct minput {
+    struct bt_pcap_rec rec[MRUN];
+    unsigned pos, cnt;
 };
 
 static int mless(const struct mslot *a, const struct mslot *b)
@@ -593,7 +620,8 @@ struct bt_pcap_merge *bt_pcap_merge_new(struct bt_pcap_reader **readers, unsigne
     m->heap = calloc(n ? n : 1, sizeof(*m->heap));
     m->copy = calloc(n ? n : 1, sizeof(*m->copy));
     m->copy_cap = calloc(n ? n : 1, sizeof(*m->copy_cap));
-    if (!m->r || !m->heap || !m->copy || !m->copy_cap)
+    m->in = calloc(n ? n : 1, sizeof(*m->in));
+    if (!m->r || !m->heap || !m->copy || !m->copy_cap || !m->in)
         return bt_pcap_merge_free(m);
     if (n) /* readers may be NULL then */
         memcpy(m->r, readers, n * sizeof(*readers));
@@ -614,6 +642,7 @@ struct bt_pcap_merge *bt_pcap_merge_free(struct bt_pcap_merge *m)
             free(m->copy[i]);
         free(m->copy);
         free(m->copy_cap);
+        free(m->in);
         free(m->r);
         free(m->heap);
         free(m);
@@ -648,6 +677,83 @@ put:
     return 1;
 }
 
+/* Distinct inputs: reads input i's next batch, its first record into the heap. */
+static int mload(struct bt_pcap_merge *m, unsigned i, struct bt_err *e)
+{
+    struct minput *b = &m->in[i];
+    int rc = bt_pcap_next_batch(m->r[i], b->rec, MRUN, e);
+
+    if (rc <= 0)
+        return rc;
+    b->pos = 0;
+    b->cnt = (unsigned)rc;
+    m->heap[m->hn] = (struct mslot){.rec = b->rec[0], .which = i};
+    msift_up(m, m->hn++);
+    return 1;
+}
+
+/* Every input's next record in the heap: all of them the first time,
+ * then the input handed out last (no longer referenced) read on (mload a
+ * batch of distinct inputs, mfill one record). 1 while records are left,
+ * 0 at the end, -EBADMSG. */
+static inline __attribute__((always_inline)) int mready(struct bt_pcap_merge *m,
+                                                      struct bt_err *e)
+{
+    int rc;
+
+    if (!m->primed) {
+        for (unsigned i = 0; i < m->n; i++)
+            if ((rc = m->distinct ? mload(m, i, e) : mfill(m, i, e)) < 0)
+                return rc;
+        m->primed = 1;
+    } else if (m->pending >= 0) {
+        unsigned i = (unsigned)m->pending;
+        m->pending = -1;
+        if ((rc = m->distinct ? mload(m, i, e) : mfill(m, i, e)) < 0)
+            return rc;
+    }
+    return m->hn > 0;
+}
+
+/* Distinct inputs: the top input's records while they come before every
+ * other input's next one (the records bt_pcap_merge_next would hand out
+ * one after the other: each input's next record is the one after the last
+ * handed out, in file order), up to max and to the end of its batch. The
+ * input is read again only once its batch is all handed out, at the next
+ * call, as bt_pcap_merge_next refills its one record: the same records,
+ * order and errors. */
+static int mrun(struct bt_pcap_merge *m, struct bt_pcap_rec *recs, unsigned max,
+                unsigned *which, struct bt_err *e)
+{
+    int rc = mready(m, e);
+
+    if (rc <= 0)
+        return rc;
+    unsigned i = m->heap[0].which, n = 0;
+    struct minput *b = &m->in[i];
+    const struct mslot *bound = NULL; /* the smallest of the other inputs' */
+    if (m->hn > 1)
+        bound = m->hn > 2 && mless(&m->heap[2], &m->heap[1]) ? &m->heap[2] : &m->heap[1];
+    recs[n++] = b->rec[b->pos++];
+    while (n < max && b->pos < b->cnt) {
+        struct mslot s = {.rec = b->rec[b->pos], .which = i};
+        if (bound && !mless(&s, bound))
+            break;
+        recs[n++] = b->rec[b->pos++];
+    }
+    *which = i;
+    if (b->pos < b->cnt) {
+        m->heap[0].rec = b->rec[b->pos];
+    } else {
+        /* the caller holds this batch's records: read on at the next call */
+        m->pending = (int)i;
+        m->heap[0] = m->heap[--m->hn];
+    }
+    if (m->hn)
+        msift_down(m, 0);
+    return (int)n;
+}
+
 int bt_pcap_merge_next(struct bt_pcap_merge *m, struct bt_pcap_rec *rec, unsigned *which,
                        struct bt_err *e)
 {
@@ -658,20 +764,10 @@ int bt_pcap_merge_next(struct bt_pcap_merge *m, struct bt_pcap_rec *rec, unsigne
         *which = 0;
         return bt_pcap_next(m->r[0], rec, e);
     }
-    if (!m->primed) {
-        for (unsigned i = 0; i < m->n; i++)
-            if ((rc = mfill(m, i, e)) < 0)
-                return rc;
-        m->primed = 1;
-    } else if (m->pending >= 0) {
-        /* the record handed out last is no longer referenced: refill its input */
-        unsigned i = (unsigned)m->pending;
-        m->pending = -1;
-        if ((rc = mfill(m, i, e)) < 0)
-            return rc;
-    }
-    if (m->hn == 0)
-        return 0;
+    if (m->distinct)
+        return mrun(m, rec, 1, which, e);
+    if ((rc = mready(m, e)) <= 0)
+        return rc;
     /* hand out the top; its buffer stays valid until the next call */
     *rec = m->heap[0].rec;
     *which = m->heap[0].which;
@@ -691,7 +787,9 @@ int bt_pcap_merge_next_batch(struct bt_pcap_merge *m, struct bt_pcap_rec *recs, 
         *which = 0;
         return bt_pcap_next_batch(m->r[0], recs, max, e);
     }
-    /* several inputs: one record at a time (a second would refill the
+    if (m->distinct)
+        return mrun(m, recs, max, which, e);
+    /* one reader twice: one record at a time (a second would refill the
      * first one's input, whose bytes the caller still holds) */
     return bt_pcap_merge_next(m, recs, which, e);
 }

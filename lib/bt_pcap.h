@@ -58,7 +58,8 @@ int bt_write_all(int fd, const uint8_t *p, size_t n);
 uint64_t bt_pcap_writer_count(const struct bt_pcap_writer *w);
 
 /* k-way merge of several readers by time stamp (ties: lower input index
- * first, then file order). Streams: memory is one record per input. */
+ * first, then file order). Streams: memory is one batch of records (64)
+ * per input. */
 struct bt_pcap_merge;
 /* Takes ownership of nothing: the readers stay the caller's (close them after
  * bt_pcap_merge_free). */
@@ -70,8 +71,10 @@ int bt_pcap_merge_next(struct bt_pcap_merge *m, struct bt_pcap_rec *rec, unsigne
                        struct bt_err *e);
 /* Up to max records of the merged stream at once, all of input *which and
  * all valid until the next call: with one input its bt_pcap_next_batch,
- * with several one record (the next may be another input's). The count, 0
- * when all are done, -EBADMSG (e filled). */
+ * with several (different readers) that input's records while they come
+ * before every other input's next one (ties: the lower input first), as
+ * many bt_pcap_merge_next calls would hand them out; with one reader given
+ * twice one record. The count, 0 when all are done, -EBADMSG (e filled). */
 int bt_pcap_merge_next_batch(struct bt_pcap_merge *m, struct bt_pcap_rec *recs, unsigned max,
                              unsigned *which, struct bt_err *e);
 

@@ -475,7 +475,8 @@ TEST(writer_edge_cases)
     bt_pcap_close(r);
 }
 
-static void write_merge_input(const char *name, int k, int n, uint64_t step, uint64_t off)
+/* Writes n records at the given times, each 16 bytes: k, then i. */
+static void write_times(const char *name, int k, const uint64_t *ts, int n)
 {
     struct bt_err e;
     struct bt_pcap_writer *w = bt_pcap_writer_open(tmp(name), 1, 0, &e);
@@ -486,10 +487,21 @@ static void write_merge_input(const char *name, int k, int n, uint64_t step, uin
         memset(pkt, k, sizeof(pkt));
         pkt[1] = (uint8_t)(i >> 8);
         pkt[2] = (uint8_t)i;
-        bt_pcap_write(w, (uint64_t)i * step + off, pkt, 16, 16);
+        bt_pcap_write(w, ts[i], pkt, 16, 16);
     }
     if (bt_pcap_writer_close(w) != 0)
         abort();
+}
+
+static void write_merge_input(const char *name, int k, int n, uint64_t step, uint64_t off)
+{
+    uint64_t *ts = calloc(n ? (size_t)n : 1, sizeof(*ts));
+    if (!ts)
+        abort();
+    for (int i = 0; i < n; i++)
+        ts[i] = (uint64_t)i * step + off;
+    write_times(name, k, ts, n);
+    free(ts);
 }
 
 /* Three interleaved inputs with ties: output sorted by time, ties in input
@@ -773,7 +785,7 @@ TEST(batches_hand_out_what_the_buffer_holds)
     CHECK(calls <= 1000 / 64 + 2);
     bt_pcap_close(r);
 
-    /* the merge: batches of its one input; of several, one record a call,
+    /* the merge: batches of its one input; of several, runs of one input,
      * in the order of bt_pcap_merge_next */
     struct bt_pcap_reader *rd[2];
     REQUIRE((rd[0] = bt_pcap_open(tmp("batch.pcap"), &e)));
@@ -798,15 +810,18 @@ TEST(batches_hand_out_what_the_buffer_holds)
     struct bt_pcap_rec one;
     unsigned wa, wb;
     int n = 0, ga, gb;
-    while ((ga = bt_pcap_merge_next(ma, &one, &wa, &e)) == 1) {
-        gb = bt_pcap_merge_next_batch(mb, recs, 64, &wb, &e);
-        CHECK_EQ_INT(gb, 1);
-        CHECK_EQ_INT(wb, wa);
-        CHECK_EQ_INT(recs[0].ts_ns, one.ts_ns);
-        CHECK_EQ_INT(recs[0].index, one.index);
-        n++;
+    while ((gb = bt_pcap_merge_next_batch(mb, recs, 64, &wb, &e)) > 0) {
+        /* interleaved: runs of one until bm1 ends, then bm0's rest at once */
+        CHECK_EQ_INT(gb, n < 80 ? 1 : 10);
+        for (int j = 0; j < gb; j++) {
+            REQUIRE((ga = bt_pcap_merge_next(ma, &one, &wa, &e)) == 1);
+            CHECK_EQ_INT(wb, wa);
+            CHECK_EQ_INT(recs[j].ts_ns, one.ts_ns);
+            CHECK_EQ_INT(recs[j].index, one.index);
+            n++;
+        }
     }
-    CHECK_EQ_INT(ga, 0);
+    CHECK_EQ_INT(bt_pcap_merge_next(ma, &one, &wa, &e), 0);
     CHECK_EQ_INT(bt_pcap_merge_next_batch(mb, recs, 64, &wb, &e), 0);
     CHECK_EQ_INT(n, 90);
     bt_pcap_merge_free(ma);
@@ -814,6 +829,84 @@ TEST(batches_hand_out_what_the_buffer_holds)
     for (int k = 0; k < 2; k++) {
         bt_pcap_close(ra[k]);
         bt_pcap_close(rb[k]);
+    }
+}
+
+/* Several inputs in runs (blocks of one input before the others', ties
+ * across inputs, a time stamp going backwards inside a file, an input
+ * longer than a batch): bt_pcap_merge_next_batch hands out runs of one
+ * input, and flattened they are, record for record and bytes included,
+ * for any max, what bt_pcap_merge_next hands out and what a merge of the
+ * arrays by hand gives (each input's next record, the smallest time first,
+ * ties the lower input). */
+TEST(merge_batch_runs_match_merge_next)
+{
+    enum { N0 = 300, N1 = 150, N2 = 40 };
+    uint64_t t0[N0], t1[N1], t2[N2];
+    for (int i = 0; i < N0; i++)
+        t0[i] = 1000 + (uint64_t)(i / 100) * 10000 + (uint64_t)i; /* 3 blocks of 100 */
+    for (int i = 0; i < N1; i++)
+        t1[i] = 5000 + (uint64_t)i * 7;
+    t1[20] = 10;                                             /* backwards */
+    for (int i = 0; i < N2; i++)
+        t2[i] = t0[i * 5]; /* ties with input 0: input 0 first */
+    write_times("br0.pcap", 0, t0, N0);
+    write_times("br1.pcap", 1, t1, N1);
+    write_times("br2.pcap", 2, t2, N2);
+    const char *names[3] = {"br0.pcap", "br1.pcap", "br2.pcap"};
+    const uint64_t *tv[3] = {t0, t1, t2};
+    const int nv[3] = {N0, N1, N2};
+    int want_k[N0 + N1 + N2], want_i[N0 + N1 + N2], at[3] = {0, 0, 0};
+    for (int o = 0; o < N0 + N1 + N2; o++) {
+        int best = -1;
+        for (int k = 0; k < 3; k++)
+            if (at[k] < nv[k] && (best < 0 || tv[k][at[k]] < tv[best][at[best]]))
+                best = k;
+        want_k[o] = best;
+        want_i[o] = at[best]++;
+    }
+    const unsigned maxes[4] = {1, 3, 17, 64};
+    for (unsigned mi = 0; mi < 4; mi++) {
+        struct bt_err e;
+        struct bt_pcap_reader *ra[3], *rb[3];
+        for (int k = 0; k < 3; k++) {
+            REQUIRE((ra[k] = bt_pcap_open(tmp(names[k]), &e)));
+            REQUIRE((rb[k] = bt_pcap_open(tmp(names[k]), &e)));
+        }
+        struct bt_pcap_merge *ma = bt_pcap_merge_new(ra, 3), *mb = bt_pcap_merge_new(rb, 3);
+        REQUIRE(ma && mb);
+        struct bt_pcap_rec recs[64], one;
+        unsigned wa, wb;
+        int total = 0, longest = 0, gb;
+        while ((gb = bt_pcap_merge_next_batch(mb, recs, maxes[mi], &wb, &e)) > 0) {
+            CHECK(gb <= (int)maxes[mi]);
+            if (gb > longest)
+                longest = gb;
+            for (int j = 0; j < gb; j++) {
+                REQUIRE(bt_pcap_merge_next(ma, &one, &wa, &e) == 1);
+                CHECK_EQ_INT(wb, wa);
+                CHECK_EQ_INT(recs[j].ts_ns, one.ts_ns);
+                CHECK_EQ_INT(recs[j].index, one.index);
+                CHECK_EQ_INT(recs[j].caplen, 16);
+                CHECK(memcmp(recs[j].data, one.data, 16) == 0);
+                CHECK_EQ_INT(wb, want_k[total]);
+                CHECK_EQ_INT(recs[j].index, want_i[total]);
+                CHECK_EQ_INT(recs[j].ts_ns, tv[wb][want_i[total]]);
+                CHECK_EQ_INT(recs[j].data[0], wb);
+                CHECK_EQ_INT(recs[j].data[1] << 8 | recs[j].data[2], recs[j].index);
+                total++;
+            }
+        }
+        CHECK_EQ_INT(gb, 0);
+        CHECK_EQ_INT(bt_pcap_merge_next(ma, &one, &wa, &e), 0);
+        CHECK_EQ_INT(total, N0 + N1 + N2);
+        CHECK_EQ_INT(longest, (int)maxes[mi]); /* runs, not one record a call */
+        bt_pcap_merge_free(ma);
+        bt_pcap_merge_free(mb);
+        for (int k = 0; k < 3; k++) {
+            bt_pcap_close(ra[k]);
+            bt_pcap_close(rb[k]);
+        }
     }
 }
 
