@@ -162,7 +162,7 @@ static int load_run(const struct bt_ydoc *d, const struct bt_ynode *it, const st
     if ((n = bt_y_get(it, "timeout"))) {
         if ((r = bt_y_duration_ns(d, n, "events.timeout", &x->timeout_ns, e)) < 0)
             return r;
-        if (x->timeout_ns == 0 || x->timeout_ns > 3600000000000ULL)
+        if (x->timeout_ns < 1000000ULL || x->timeout_ns > 3600000000000ULL)
             return bt_y_error(d, n, e, "events.timeout: give 1ms..1h");
     }
     if ((n = bt_y_get(it, "status"))) {

@@ -394,7 +394,7 @@ static const struct {
     int (*fn)(int argc, char **argv);
     const char *help;
 } cmds[] = {
-    {"check", cmd_check, "judge a capture set: affinity, symmetry, failover, balance"},
+    {"check", cmd_check, "judge a capture set: affinity, symmetry, failover, balance, loss"},
     {"diff", cmd_diff, "compare two captures or capture sets flow by flow"},
     {"split", cmd_split, "turn one aggregated tap into a capture set (by VLAN, MAC or interface)"},
 };
@@ -402,9 +402,14 @@ static const struct {
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        usage(argc < 2 ? stderr : stdout);
+        /* every command, then each one's options (check's here; diff and
+         * split are longer: their own --help) */
+        FILE *f = argc < 2 ? stderr : stdout;
+        fprintf(f, "usage: baton-verify COMMAND [options]   (baton-verify COMMAND --help)\n");
         for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-            fprintf(argc < 2 ? stderr : stdout, "  %-6s %s\n", cmds[i].name, cmds[i].help);
+            fprintf(f, "  %-6s %s\n", cmds[i].name, cmds[i].help);
+        fputc('\n', f);
+        usage(f);
         return argc < 2 ? 2 : 0;
     }
     for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
