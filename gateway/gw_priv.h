@@ -192,6 +192,7 @@ struct gw_cluster {
     struct gw_config cfg;
     uint32_t cores_shift;        /* cfg.cost.cores = 1 << this; UINT32_MAX: not a power of two */
     uint64_t rng;
+    uint64_t dseed;              /* bt_dist_seed(cfg.seed) */
     struct bt_dist *dist;
     struct bt_dist_tab dt;       /* its arrays, for the per-packet lookups */
     uint8_t *prev_owner;         /* per bucket: its primary before the last move */

@@ -55,10 +55,21 @@ static inline uint64_t endpoint(const uint8_t a[16], uint16_t port)
     return addr_hash(a, 0x51ed270b1f3ca5e1ULL ^ port);
 }
 
+uint64_t bt_dist_seed(uint32_t seed)
+{
+    return bt_mix64(0x9e3779b97f4a7c15ULL + seed);
+}
+
 uint32_t bt_dist_hash(const struct bt_flow_key *k, enum bt_dist_mode mode, int l4,
                       enum bt_side side, uint32_t seed)
 {
-    uint64_t h = bt_mix64(0x9e3779b97f4a7c15ULL + seed);
+    return bt_dist_hash_seeded(k, mode, l4, side, bt_dist_seed(seed));
+}
+
+uint32_t bt_dist_hash_seeded(const struct bt_flow_key *k, enum bt_dist_mode mode, int l4,
+                             enum bt_side side, uint64_t seed_mix)
+{
+    uint64_t h = seed_mix;
 
     if (mode == BT_DIST_AUTO)
         mode = side == BT_SIDE_INTERNAL ? BT_DIST_USER : BT_DIST_NETWORK;

@@ -41,6 +41,12 @@ const char *bt_dist_mode_name(enum bt_dist_mode m);
  * the function (same seed, same result). */
 uint32_t bt_dist_hash(const struct bt_flow_key *k, enum bt_dist_mode mode, int l4,
                       enum bt_side side, uint32_t seed);
+/* The same with the seed's part computed once (a caller hashing every
+ * packet with one seed): bt_dist_hash(k, mode, l4, side, seed) ==
+ * bt_dist_hash_seeded(k, mode, l4, side, bt_dist_seed(seed)). */
+uint64_t bt_dist_seed(uint32_t seed);
+uint32_t bt_dist_hash_seeded(const struct bt_flow_key *k, enum bt_dist_mode mode, int l4,
+                             enum bt_side side, uint64_t seed_mix);
 
 /* Toeplitz over data with key (keylen >= datalen + 4). */
 uint32_t bt_toeplitz(const uint8_t *key, size_t keylen, const uint8_t *data, size_t datalen);
