@@ -23,6 +23,7 @@
 #include "bt_hash.h"
 #include "bt_parse.h"
 #include "bt_pkt.h"
+#include "bt_ring.h"
 #include "gw_nat.h"
 #include "gw_policy.h"
 
@@ -157,18 +158,9 @@ static inline __attribute__((always_inline)) bool hq_push(struct gw_hent **h, un
                     struct gw_hent e)
 {
     if (q && q->rep && e.ts >= q->last) {
-        if (q->n == q->cap) {
-            uint32_t nc = q->cap ? q->cap * 2 : 64;
-            struct gw_hent *ne = malloc(nc * sizeof(*ne));
-            if (!ne)
-                goto heap;   /* out of its order then, but not lost */
-            for (uint32_t i = 0; i < q->n; i++)
-                ne[i] = q->e[(q->head + i) & (q->cap - 1)];
-            free(q->e);
-            q->e = ne;
-            q->head = 0;
-            q->cap = nc;
-        }
+        if (q->n == q->cap &&
+            bt_ring_grow((void **)&q->e, sizeof(*q->e), &q->head, q->n, &q->cap, 64) < 0)
+            goto heap;   /* out of its order then, but not lost */
         q->e[(q->head + q->n++) & (q->cap - 1)] = e;
         q->last = e.ts;
         return true;
@@ -374,18 +366,9 @@ void gw_tq_push(struct gw_member *m, int q, uint64_t deadline, uint32_t gen,
     struct gw_tq *tq = &m->tq[q];
     struct gw_tent *e;
 
-    if (tq->n == tq->cap) {
-        uint32_t cap = tq->cap ? tq->cap * 2 : 256;
-        struct gw_tent *ne = malloc(cap * sizeof(*ne));
-        if (!ne)
-            return; /* the connection then waits for the LRU */
-        for (uint32_t i = 0; i < tq->n; i++)
-            ne[i] = tq->e[(tq->head + i) & (tq->cap - 1)];
-        free(tq->e);
-        tq->e = ne;
-        tq->head = 0;
-        tq->cap = cap;
-    }
+    if (tq->n == tq->cap &&
+        bt_ring_grow((void **)&tq->e, sizeof(*tq->e), &tq->head, tq->n, &tq->cap, 256) < 0)
+        return; /* the connection then waits for the LRU */
     e = &tq->e[(tq->head + tq->n++) & (tq->cap - 1)];
     e->deadline = deadline;
     e->gen = gen;

@@ -18,6 +18,7 @@
 #include "bt_hash.h"
 #include "bt_parse.h"
 #include "bt_pkt.h"
+#include "bt_ring.h"
 #include "gw_nat.h"
 #include "gw_policy.h"
 
@@ -112,18 +113,9 @@ void gw_defer_sent(struct gw_member *m, uint32_t seq, uint8_t to, uint32_t first
     struct gw_defer *d = &m->defer;
     struct gw_dmsg *dm;
 
-    if (d->mn == d->mcap) {
-        uint32_t cap = d->mcap ? d->mcap * 2 : 64;
-        struct gw_dmsg *ne = malloc(cap * sizeof(*ne));
-        if (!ne)
-            return;   /* its ACK finds nothing: the packets wait for their timeout */
-        for (uint32_t i = 0; i < d->mn; i++)
-            ne[i] = d->msg[(d->mhead + i) & (d->mcap - 1)];
-        free(d->msg);
-        d->msg = ne;
-        d->mhead = 0;
-        d->mcap = cap;
-    }
+    if (d->mn == d->mcap &&
+        bt_ring_grow((void **)&d->msg, sizeof(*d->msg), &d->mhead, d->mn, &d->mcap, 64) < 0)
+        return;   /* its ACK finds nothing: the packets wait for their timeout */
     dm = &d->msg[(d->mhead + d->mn++) & (d->mcap - 1)];
     dm->deadline = deadline;
     dm->seq = seq;

@@ -468,29 +468,22 @@ fail:
     return NULL;
 }
 
-/* A record that does not fit in what is left of the buffer: flushed
- * first, and one bigger than the buffer goes straight through. */
+/* A record that does not fit in what is left of the buffer: the buffer is
+ * flushed; one bigger than the whole buffer goes straight through (1: the
+ * record is written; 0: the caller appends it to the now empty buffer). */
 static __attribute__((noinline)) int write_full(struct bt_pcap_writer *w, const uint32_t rec[4],
                                                 const uint8_t *data, uint32_t caplen)
 {
-    size_t need = 4 * sizeof(*rec) + caplen;
-
     if (wflush(w) < 0)
         return w->err;
-    if (need > WBUF) {
-        memcpy(w->buf, rec, 4 * sizeof(*rec));
-        w->used = 4 * sizeof(*rec);
-        if (wflush(w) < 0 || (w->err = bt_write_all(w->fd, data, caplen)) < 0)
-            return w->err;
-        w->count++;
+    if (4 * sizeof(*rec) + caplen <= WBUF)
         return 0;
-    }
     memcpy(w->buf, rec, 4 * sizeof(*rec));
-    if (caplen)
-        memcpy(w->buf + 4 * sizeof(*rec), data, caplen);
-    w->used = need;
+    w->used = 4 * sizeof(*rec);
+    if (wflush(w) < 0 || (w->err = bt_write_all(w->fd, data, caplen)) < 0)
+        return w->err;
     w->count++;
-    return 0;
+    return 1;
 }
 
 int bt_pcap_write(struct bt_pcap_writer *w, uint64_t ts_ns, const uint8_t *data,
@@ -512,8 +505,11 @@ int bt_pcap_write(struct bt_pcap_writer *w, uint64_t ts_ns, const uint8_t *data,
      * full buffer out of line: this runs for every packet a capture set or
      * tgen writes */
     size_t need = sizeof(rec) + caplen;
-    if (__builtin_expect(w->used + need > WBUF, 0))
-        return write_full(w, rec, data, caplen);
+    if (__builtin_expect(w->used + need > WBUF, 0)) {
+        int r = write_full(w, rec, data, caplen);
+        if (r)
+            return r < 0 ? r : 0;
+    }
     uint8_t *o = w->buf + w->used;
     w->used += need;
     w->count++;

@@ -26,6 +26,7 @@
 #include "bt_err.h"
 #include "bt_hash.h"
 #include "bt_pkt.h"
+#include "bt_ring.h"
 #include "pl_api.h"
 
 #define BURST 64
@@ -47,26 +48,17 @@ struct linkq {
         uint64_t due;
         struct bt_pkt *p;
     } *e;
-    unsigned head, n, cap;   /* cap: 0 or a power of two */
+    uint32_t head, n, cap;   /* cap: 0 or a power of two */
     int err;                 /* -ENOMEM once the ring could not grow */
 };
 
 static void q_push(struct linkq *q, struct bt_pkt *p, uint64_t due)
 {
-    if (q->n == q->cap) {
-        unsigned cap = q->cap ? q->cap * 2 : 256;
-        struct lq_ent *e = malloc((size_t)cap * sizeof(*e));
-        if (!e) {
-            q->err = -ENOMEM;
-            bt_pkt_free(p);
-            return;
-        }
-        for (unsigned i = 0; i < q->n; i++)
-            e[i] = q->e[(q->head + i) & (q->cap - 1)];
-        free(q->e);
-        q->e = e;
-        q->head = 0;
-        q->cap = cap;
+    if (q->n == q->cap &&
+        bt_ring_grow((void **)&q->e, sizeof(*q->e), &q->head, q->n, &q->cap, 256) < 0) {
+        q->err = -ENOMEM;
+        bt_pkt_free(p);
+        return;
     }
     q->e[(q->head + q->n) & (q->cap - 1)] = (struct lq_ent){due, p};
     q->n++;
