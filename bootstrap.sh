@@ -81,7 +81,7 @@ build() {
 sanitize() {
     rm -f "${SAN_DIR:-build-san}/meson-logs/testlog.json"
     BUILD_DIR=${SAN_DIR:-build-san} \
-        MESON_ARGS="-Dwerror=true -Ddpdk=disabled -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false" \
+        MESON_ARGS="-Dwerror=true -Ddpdk=disabled -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Db_lto=false" \
         build || return 1
     local names
     names=$(python3 - "${SAN_DIR:-build-san}" <<'PY'

@@ -17,6 +17,7 @@
 struct bt_test {
     const char *name;
     void (*fn)(void);
+    int line;   /* where TEST() stands: tests run in the file's order */
 };
 
 #define BT_TEST_MAX 256
@@ -30,7 +31,7 @@ static int bt_test_skipped;  /* current test skipped */
     __attribute__((constructor)) static void register_##name(void)          \
     {                                                                       \
         if (bt_ntests < BT_TEST_MAX)                                        \
-            bt_tests[bt_ntests++] = (struct bt_test){ #name, test_##name }; \
+            bt_tests[bt_ntests++] = (struct bt_test){ #name, test_##name, __LINE__ }; \
     }                                                                       \
     static void test_##name(void)
 
@@ -110,10 +111,18 @@ static void bt_rm_tmpdirs(void)
     }
 }
 
+/* Constructors run in an order no standard fixes (gcc's LTO reverses it),
+ * and some files' tests share what an earlier one set up: the file's order. */
+static int bt_test_cmp(const void *a, const void *b)
+{
+    return ((const struct bt_test *)a)->line - ((const struct bt_test *)b)->line;
+}
+
 int main(int argc, char **argv)
 {
     unsigned failed = 0, skipped = 0, ran = 0;
     atexit(bt_rm_tmpdirs);
+    qsort(bt_tests, bt_ntests, sizeof(bt_tests[0]), bt_test_cmp);
     for (unsigned i = 0; i < bt_ntests; i++) {
         if (argc > 1) {
             int want = 0;
