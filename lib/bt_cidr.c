@@ -6,6 +6,7 @@
 #include "bt_cidr.h"
 #include "bt_parse.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,8 @@ int bt_cidr_parse(const char *s, struct bt_cidr *out)
     v4 = bt_addr_is_v4(a) && strchr(buf, ':') == NULL;
     if (slash) {
         char *end;
-        if (!slash[1])
+        /* digits only: strtol would also take "/ 8", "/+8" */
+        if (slash[1] < '0' || slash[1] > '9')
             return -EINVAL;
         plen = strtol(slash + 1, &end, 10);
         if (*end || plen < 0 || plen > (v4 ? 32 : 128))
@@ -89,7 +91,14 @@ char *bt_cidr_fmt(const struct bt_cidr *c, char *buf, unsigned len)
 {
     char a[64];
 
-    bt_addr_fmt(c->addr, a, sizeof(a));
+    /* a v6 prefix over v4-mapped addresses (::ffff:10.0.0.0/120) keeps its
+     * v6 form: "10.0.0.0/120" would not parse back */
+    if (c->family == 6 && bt_addr_is_v4(c->addr)) {
+        if (!inet_ntop(AF_INET6, c->addr, a, sizeof(a)))
+            a[0] = 0;
+    } else {
+        bt_addr_fmt(c->addr, a, sizeof(a));
+    }
     snprintf(buf, len, "%s/%u", a, c->family == 4 ? c->plen - 96u : c->plen);
     return buf;
 }

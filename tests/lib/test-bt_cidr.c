@@ -35,11 +35,30 @@ TEST(parse_match_format)
     CHECK(bt_cidr_match(&c, a));
 }
 
+/* fuzz-bt_cidr: a v6 prefix over v4-mapped addresses formatted as
+ * "10.0.0.0/120", which does not parse back */
+TEST(v4_mapped_v6_prefix_formats_back_to_itself)
+{
+    struct bt_cidr c, c2;
+    char buf[64];
+    REQUIRE(bt_cidr_parse("::ffff:10.0.0.1/120", &c) == 0);
+    CHECK_EQ_INT(c.family, 6);
+    CHECK_EQ_STR(bt_cidr_fmt(&c, buf, sizeof(buf)), "::ffff:10.0.0.0/120");
+    REQUIRE(bt_cidr_parse(buf, &c2) == 0);
+    CHECK(memcmp(&c, &c2, sizeof(c)) == 0);
+    REQUIRE(bt_cidr_parse("::ffff:0.0.0.0/96", &c) == 0);
+    CHECK_EQ_STR(bt_cidr_fmt(&c, buf, sizeof(buf)), "::ffff:0.0.0.0/96");
+    REQUIRE(bt_cidr_parse("10.0.0.0/24", &c) == 0);   /* v4 as before */
+    CHECK_EQ_STR(bt_cidr_fmt(&c, buf, sizeof(buf)), "10.0.0.0/24");
+}
+
 TEST(bad_cidrs_rejected)
 {
     struct bt_cidr c;
     const char *bad[] = {"", "/8", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/8x",
-                         "2001:db8::/129", "hello", "10.0.0.0/8/8"};
+                         "2001:db8::/129", "hello", "10.0.0.0/8/8",
+                         /* fuzz-bt_cidr: strtol's sign and spaces were taken */
+                         "10.1.2.3/+4", "10.0.0.0/ 8", "2001:db8::/-0", "10.0.0.0/\t8"};
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (bt_cidr_parse(bad[i], &c) == 0)
             BT_FAIL_AT("accepted '%s'", bad[i]);
