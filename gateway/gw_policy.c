@@ -71,9 +71,12 @@ int gw_proto_parse(const char *s, int *proto)
             *proto = names[i].num;
             return 0;
         }
+    /* digits only: strtol also takes " 6", "+6", "-0" */
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
     errno = 0;
     v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < 0 || v > 255)
+    if (*end || errno || v < 0 || v > 255)
         return -EINVAL;
     *proto = (int)v;
     return 0;

@@ -200,6 +200,12 @@ TEST(field_parsers)
     CHECK(gw_proto_parse("132", &proto) == 0 && proto == 132);
     CHECK_EQ_INT(gw_proto_parse("256", &proto), -EINVAL);
     CHECK_EQ_INT(gw_proto_parse("tcpx", &proto), -EINVAL);
+    /* strtol's spaces and signs were taken */
+    CHECK_EQ_INT(gw_proto_parse(" 6", &proto), -EINVAL);
+    CHECK_EQ_INT(gw_proto_parse("+6", &proto), -EINVAL);
+    CHECK_EQ_INT(gw_proto_parse("-0", &proto), -EINVAL);
+    CHECK_EQ_INT(gw_proto_parse("", &proto), -EINVAL);
+    CHECK(gw_proto_parse("006", &proto) == 0 && proto == 6);
     CHECK(gw_ports_parse("80", &lo, &hi) == 0 && lo == 80 && hi == 80);
     CHECK(gw_ports_parse("1000-2000", &lo, &hi) == 0 && lo == 1000 && hi == 2000);
     CHECK(gw_ports_parse("any", &lo, &hi) == 0 && lo == 0 && hi == 65535);
