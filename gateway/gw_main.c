@@ -50,9 +50,12 @@ static int ulong_arg(const char *s, unsigned long long max, unsigned long long *
     char *end;
     unsigned long long v;
 
+    /* digits only: strtoull also takes " 5", "+5" and "-1" (as 2^64-1) */
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
     errno = 0;
     v = strtoull(s, &end, 10);
-    if (!*s || *end || errno || s[0] == '-' || v > max)
+    if (*end || errno || v > max)
         return -EINVAL;
     *out = v;
     return 0;
@@ -245,8 +248,9 @@ static int cmd_sim(int argc, char **argv)
         case 'c': {
             closed_opts = true;
             double q;
-            if (bt_parse_quantity(optarg, &q) < 0 || q <= 0)
-                return bad("--cps", optarg, "must be a positive rate (e.g. 5000, 10k)");
+            /* flow i opens at i / cps in ns: 1e-300 or "1e308k" (inf) would not fit */
+            if (bt_parse_quantity(optarg, &q) < 0 || !(q >= 0.001 && q <= 1e9))
+                return bad("--cps", optarg, "must be a rate 0.001..1e9 (e.g. 5000, 10k)");
             o.cps = q;
             break;
         }
@@ -349,8 +353,9 @@ static int cmd_sim(int argc, char **argv)
         case 1007: {
             double q;
             speed_given = true;
-            if (bt_parse_quantity(optarg, &q) < 0 || !(q > 0) || q > 1e6)
-                return bad("--speed", optarg, "must be more than 0 (virtual seconds per wall second, e.g. 1, 10, 0.5)");
+            /* the pacing divides by it: 1e-300 made the wait past any clock */
+            if (bt_parse_quantity(optarg, &q) < 0 || !(q >= 0.001 && q <= 1e6))
+                return bad("--speed", optarg, "must be 0.001..1e6 (virtual seconds per wall second, e.g. 1, 10, 0.5)");
             o.speed = q;
             break;
         }
@@ -416,18 +421,22 @@ static int cmd_sim(int argc, char **argv)
         return 2;
     }
     if (weights) {
-        char *p = weights, *end;
+        /* digits, one field per member: strtoul took "+5", " 5", "-0", and
+         * a trailing comma ("1,2," for two members) passed */
+        const char *p = weights;
         for (unsigned i = 1; i <= o.cluster.nmembers; i++) {
-            unsigned long w = strtoul(p, &end, 10);
-            if (end == p || w > 512 || (*end && *end != ','))
+            size_t n = strspn(p, "0123456789");
+            unsigned long w = strtoul(p, NULL, 10);
+            if (n == 0 || w > 512 || (p[n] && p[n] != ','))
                 return bad("--weights", weights, "expected one weight 0..512 per member, comma-separated");
             o.cluster.weight[i] = (unsigned)w;
-            p = *end ? end + 1 : end;
-            if (!*end && i < o.cluster.nmembers)
+            if (!p[n] && i < o.cluster.nmembers)
                 return bad("--weights", weights, "fewer weights than --members");
+            p += n;
+            if (*p && i == o.cluster.nmembers)
+                return bad("--weights", weights, "more weights than --members");
+            p += *p == ',';
         }
-        if (*p)
-            return bad("--weights", weights, "more weights than --members");
     }
     if (!!client_pcap != !!server_pcap) {
         fprintf(stderr, "baton-gateway: replay needs both --client-pcap and --server-pcap (or --pcap-in DIR)\n");

@@ -36,6 +36,17 @@ expect2 "no such member" sim --out "$X/x" --members 2 --fail 3@1s
 expect2 "--restore '2'" sim --out "$X/x" --restore 2
 expect2 "--fault 'gremlins'" sim --out "$X/x" --fault gremlins
 expect2 "--cps" sim --out "$X/x" --cps -5
+# the option fuzzing review: taken before (strtoul/strtoull signs, spaces and
+# a trailing comma; a rate whose flow times do not fit in ns, or inf)
+expect2 "--weights '1,2,': more weights" sim --out "$X/x" --members 2 --weights 1,2,
+expect2 "--weights '+1,2'" sim --out "$X/x" --members 2 --weights +1,2
+expect2 "--weights '1,-0'" sim --out "$X/x" --members 2 --weights 1,-0
+expect2 "--members '+2'" sim --out "$X/x" --members +2
+expect2 "--members ' 2'" sim --out "$X/x" --members " 2"
+expect2 "--seed ' 5'" sim --out "$X/x" --seed " 5"
+expect2 "--fail '+1@1s'" sim --out "$X/x" --fail +1@1s
+expect2 "--cps '1e-300': must be a rate 0.001..1e9" sim --out "$X/x" --cps 1e-300
+expect2 "--cps '1e308k'" sim --out "$X/x" --cps 1e308k
 expect2 "cannot create" sim --out /proc/nope/x --flows 10
 printf 'cluster:\n  members: 2\n  colour: blue\n' > /tmp/bt-gwbad-$$.yaml
 expect2 "bt-gwbad-$$.yaml:3:3: unknown field 'colour'" sim --out "$X/x" --config /tmp/bt-gwbad-$$.yaml
@@ -112,6 +123,7 @@ expect2 "ev.jsonl:1:" sim --out "$T/o" --pcap-in "$T" --events "$T/ev.jsonl"
 printf '{"t": 1, "event": "policy", "policy": {"rules": [{"action": "drop", "dport": "x"}]}}\n' > "$T/ev.jsonl"
 expect2 "ev.jsonl:1: policy.rules[0].dport" sim --out "$T/o" --pcap-in "$T" --events "$T/ev.jsonl"
 expect2 "--speed" sim --out "$T/o" --pcap-in "$T" --serve "$T/s" --speed 0
+expect2 "--speed '1e-300': must be 0.001..1e6" sim --out "$T/o" --pcap-in "$T" --serve "$T/s" --speed 1e-300
 expect2 "--max-gap 'forever'" sim --out "$T/o" --pcap-in "$T" --max-gap forever
 expect2 "restore: sgm 2 is already up" sim --out "$T/o" --members 3 --flows 50 --restore 2@100ms
 expect2 "fail: sgm 2 is already down" sim --out "$T/o" --members 3 --flows 50 --fail 2@100ms --fail 2@200ms
