@@ -82,7 +82,11 @@ static enum mon_action command_key(struct mon_view *v, const struct mon_model *m
     }
     v->msg[0] = '\0';
     if (key == 'w') {
-        start_input(v, MON_CMD_WEIGHT, x->id, x->weight.present ? (int)x->weight.v : -1);
+        /* the current weight is suggested only when it is one the command
+         * takes: a stream's weight is any number (1e300 does not fit an int,
+         * 1e9 not the input) */
+        bool ok = x->weight.present && x->weight.v >= 0 && x->weight.v <= 512;
+        start_input(v, MON_CMD_WEIGHT, x->id, ok ? (int)x->weight.v : -1);
         return MON_ACT_REDRAW;
     }
     v->pending = (struct mon_cmd){key == 'f' ? MON_CMD_FAIL : MON_CMD_RESTORE, x->id, 0};

@@ -174,6 +174,32 @@ TEST(weight_input)
     CHECK_EQ_STR(v.msg, "cancelled");
 }
 
+/* fuzz-mon_keys: a weight out of 0..512 in the stream was suggested as is:
+ * (int)1e300 is undefined, 1e9's ten digits ran past the 8-byte input (a
+ * backspace then wrote past it), 600 was a suggestion Enter refuses */
+TEST(weight_suggested_only_in_range)
+{
+    static const char *const w[] = {"1e300", "1000000000", "600", "-3", "512.5"};
+    struct mon_view v;
+    struct mon_cmd c = {0};
+    char l[160], p[160];
+    for (unsigned i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+        snprintf(l, sizeof(l), "{\"schema\":1,\"sgms\":[{\"id\":3,\"state\":\"up\",\"weight\":%s}]}", w[i]);
+        mon_model_init(&m, MON_LINK_LIVE, 0);
+        mon_model_feed(&m, 1, l, strlen(l), NULL);
+        mon_view_init(&v, true);
+        key(&v, 'w', &c);
+        CHECK_EQ_INT(v.mode, MON_MODE_INPUT);
+        CHECK_EQ_STR(v.input, "");
+        CHECK_EQ_INT(v.ninput, 0);
+        CHECK_EQ_STR(mon_view_prompt(&v, p, sizeof(p)), "Weight of SGM 3 (0-512): _   Enter: next, Esc: cancel");
+    }
+    members(2);   /* in range: suggested */
+    mon_view_init(&v, true);
+    key(&v, 'w', &c);
+    CHECK_EQ_STR(v.input, "100");
+}
+
 TEST(add_suggests_a_free_id)
 {
     struct mon_view v;
