@@ -38,9 +38,10 @@ static int num(const char *opt, const char *s, uint64_t *out, struct bt_err *e)
     char *end;
     unsigned long long v;
 
+    /* digits only: strtoull also takes "+5" and " -1" (as 2^64-1) */
     errno = 0;
     v = strtoull(s, &end, 10);
-    if (!*s || *end || errno || s[0] == '-')
+    if (*s < '0' || *s > '9' || *end || errno)
         return bt_err_set(e, "%s: '%s' is not a non-negative integer", opt, s);
     *out = v;
     return 0;
@@ -132,8 +133,9 @@ static int cmd_check(int argc, char **argv)
             break;
         case 5: {
             double x;
-            if (bt_parse_quantity(optarg, &x) < 0 || x < 0)
-                rc = bt_err_set(&e, "--max-balance-pct: '%s' is not a number", optarg);
+            /* "1e308k" comes out inf: a threshold that never fails */
+            if (bt_parse_quantity(optarg, &x) < 0 || !(x >= 0 && x <= 1e6))
+                rc = bt_err_set(&e, "--max-balance-pct: '%s' is not a number 0..1e6", optarg);
             else
                 t.max_balance_pct = x;
             break;

@@ -48,6 +48,12 @@ printf '{"t": 1, "proto": "tcp", "orig": {"src": "10.0.0.1"}}\n' > "$T/nat.jsonl
 expect2 "nat.jsonl:1" check --sgm 1=$T/ok.pcap --nat "$T/nat.jsonl"
 expect2 "none.jsonl" check --sgm 1=$T/ok.pcap --nat "$T/none.jsonl"
 expect2 "--max-loss-pct" check --sgm 1=$T/ok.pcap --max-loss-pct 101
+# taken before (the option review of the fuzz campaign): strtoull's sign and
+# spaces (" -1" came out 2^64-1), and an infinite threshold
+expect2 "--max-lost: ' -1'" check --sgm 1=$T/ok.pcap --max-lost " -1"
+expect2 "--max-affinity: '+3'" check --sgm 1=$T/ok.pcap --max-affinity +3
+expect2 "--min-flows-per-sgm: ' 2'" check --sgm 1=$T/ok.pcap --min-flows-per-sgm " 2"
+expect2 "--max-balance-pct: '1e308k'" check --sgm 1=$T/ok.pcap --max-balance-pct 1e308k
 # a member down twice with no sgm_up between would count its flows twice
 printf '{"t": 1, "event": "sgm_down", "sgm": 1}\n\n{"t": 2, "event": "sgm_down", "sgm": 1}\n' > "$T/ev3.jsonl"
 expect2 "ev3.jsonl:3: sgm_down: member 1 is already down since t=1.000000000 (line 1)" \
