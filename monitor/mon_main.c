@@ -175,9 +175,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             o->interval_set = true;
             break;
         case 'n':
+            /* digits only: strtol also takes " 2" and "+2" */
             errno = 0;
             o->count = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || o->count < 1) {
+            if (optarg[0] < '0' || optarg[0] > '9' || errno || *end || o->count < 1) {
                 fprintf(stderr, "baton-monitor: --count '%s': expected a number >= 1\n", optarg);
                 return 2;
             }

@@ -50,7 +50,7 @@ for args in "--replay $T/none.jsonl --batch" "--replay $T/adir --batch" "--repla
             "--replay $HERE/stats.in --connect /tmp/x.sock" "--replay $HERE/stats.in --record $T/r" \
             "--connect /tmp/x.sock --speed 2" "--replay $HERE/stats.in --count 2" "--replay $HERE/stats.in --batch extra" \
             "--replay $HERE/stats.in --batch --speed 1e-300" "--replay $HERE/stats.in --batch --speed 1e7" \
-            "--replay $HERE/stats.in --batch --interval 1e30"; do
+            "--replay $HERE/stats.in --batch --interval 1e30" "--replay $HERE/stats.in --batch --count +2"; do
     # shellcheck disable=SC2086
     "$MON" $args > "$T/out" 2> "$T/err"
     rc=$?
