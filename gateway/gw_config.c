@@ -109,6 +109,25 @@ static int cost_ns(const struct bt_ydoc *d, const struct bt_ynode *n, const char
     return 0;
 }
 
+#define GW_DUR_MAX (3600ULL * 1000000000ULL)
+
+/* The cluster's detection and sync durations, at most GW_DUR_MAX: the
+ * simulation runs heartbeats (and sync traffic) through all of it, so a
+ * dead_timer of 1.8e10 s ran for days of CPU (found with 1e10-class values
+ * in the option review; 1e6 s already takes 8 s). */
+static int dur_max(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field,
+                   uint64_t *out, struct bt_err *e)
+{
+    uint64_t v;
+
+    if (bt_y_duration_ns(d, n, field, &v, e) < 0)
+        return -EINVAL;
+    if (v > GW_DUR_MAX)
+        return bt_y_error(d, n, e, "%s: at most 1h", field);
+    *out = v;
+    return 0;
+}
+
 static int load_cost(const struct bt_ydoc *d, const struct bt_ynode *n, struct gw_cost *c,
                      struct bt_err *e)
 {
@@ -265,14 +284,14 @@ int gw_config_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct gw_
         c->defer = b;
     }
     if ((k = bt_y_get(n, "heartbeat"))) {
-        if (bt_y_duration_ns(d, k, "cluster.heartbeat", &c->heartbeat_ns, e) < 0)
+        if (dur_max(d, k, "cluster.heartbeat", &c->heartbeat_ns, e) < 0)
             goto out;
         if (c->heartbeat_ns < 100000) {
             bt_y_error(d, k, e, "cluster.heartbeat: at least 100us");
             goto out;
         }
     }
-    if ((k = bt_y_get(n, "dead_timer")) && bt_y_duration_ns(d, k, "cluster.dead_timer", &c->dead_ns, e) < 0)
+    if ((k = bt_y_get(n, "dead_timer")) && dur_max(d, k, "cluster.dead_timer", &c->dead_ns, e) < 0)
         goto out;
     if (c->dead_ns < 2 * c->heartbeat_ns) {
         bt_y_error(d, k ? k : n, e, "cluster.dead_timer: at least two heartbeats (%.3f ms)",
@@ -280,7 +299,7 @@ int gw_config_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct gw_
         goto out;
     }
     if ((k = bt_y_get(n, "dead_timer_loaded")) &&
-        bt_y_duration_ns(d, k, "cluster.dead_timer_loaded", &c->dead_loaded_ns, e) < 0)
+        dur_max(d, k, "cluster.dead_timer_loaded", &c->dead_loaded_ns, e) < 0)
         goto out;
     if ((k = bt_y_get(n, "load_threshold"))) {
         if (bt_y_int(d, k, "cluster.load_threshold", 1, 101, &v, e) < 0)
@@ -288,17 +307,17 @@ int gw_config_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct gw_
         c->load_pct = (unsigned)v;
     }
     if ((k = bt_y_get(n, "detect_delay")) &&
-        bt_y_duration_ns(d, k, "cluster.detect_delay", &c->detect_delay_ns, e) < 0)
+        dur_max(d, k, "cluster.detect_delay", &c->detect_delay_ns, e) < 0)
         goto out;
     if ((k = bt_y_get(n, "sync_loss")) &&
         bt_y_double(d, k, "cluster.sync_loss", 0, 100, &c->sync_loss_pct, e) < 0)
         goto out;
-    if ((k = bt_y_get(n, "sync_delay")) && bt_y_duration_ns(d, k, "cluster.sync_delay", &c->sync_delay_ns, e) < 0)
+    if ((k = bt_y_get(n, "sync_delay")) && dur_max(d, k, "cluster.sync_delay", &c->sync_delay_ns, e) < 0)
         goto out;
-    if ((k = bt_y_get(n, "sync_batch")) && bt_y_duration_ns(d, k, "cluster.sync_batch", &c->sync_batch_ns, e) < 0)
+    if ((k = bt_y_get(n, "sync_batch")) && dur_max(d, k, "cluster.sync_batch", &c->sync_batch_ns, e) < 0)
         goto out;
     if ((k = bt_y_get(n, "defer_timeout")) &&
-        bt_y_duration_ns(d, k, "cluster.defer_timeout", &c->defer_ns, e) < 0)
+        dur_max(d, k, "cluster.defer_timeout", &c->defer_ns, e) < 0)
         goto out;
     if ((k = bt_y_get(n, "idle_timeout"))) {
         if (bt_y_duration_ns(d, k, "cluster.idle_timeout", &c->idle_ns, e) < 0)

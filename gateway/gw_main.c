@@ -39,6 +39,10 @@ static void usage(FILE *f)
             "(docs/formats.md) and DIR/stats.jsonl. See docs/gateway.md.\n");
 }
 
+/* the same bound as a cluster file's dead_timer and detect_delay
+ * (gw_config.c): the simulation runs heartbeats through all of it */
+#define DUR_MAX (3600ULL * 1000000000ULL)
+
 static int bad(const char *opt, const char *val, const char *what)
 {
     fprintf(stderr, "baton-gateway: %s '%s': %s\n", opt, val, what);
@@ -373,8 +377,8 @@ static int cmd_sim(int argc, char **argv)
             break;
         }
         case 1010:
-            if (bt_parse_duration_ns(optarg, &ns) < 0)
-                return bad("--detect-delay", optarg, "must be a duration (e.g. 2s)");
+            if (bt_parse_duration_ns(optarg, &ns) < 0 || ns > DUR_MAX)
+                return bad("--detect-delay", optarg, "must be a duration of at most 1h (e.g. 2s)");
             o.cluster.detect_delay_ns = ns;
             o.cluster.faults |= GW_FAULT_SLOW_DETECTION;
             break;
@@ -385,8 +389,8 @@ static int cmd_sim(int argc, char **argv)
             max_gap_given = true;
             break;
         case 'd':
-            if (bt_parse_duration_ns(optarg, &ns) < 0)
-                return bad("--dead", optarg, "must be a duration (e.g. 300ms)");
+            if (bt_parse_duration_ns(optarg, &ns) < 0 || ns > DUR_MAX)
+                return bad("--dead", optarg, "must be a duration of at most 1h (e.g. 300ms)");
             o.cluster.dead_ns = ns;
             break;
         case 's':

@@ -47,6 +47,8 @@ expect2 "--seed ' 5'" sim --out "$X/x" --seed " 5"
 expect2 "--fail '+1@1s'" sim --out "$X/x" --fail +1@1s
 expect2 "--cps '1e-300': must be a rate 0.001..1e9" sim --out "$X/x" --cps 1e-300
 expect2 "--cps '1e308k'" sim --out "$X/x" --cps 1e308k
+expect2 "--dead '2h': must be a duration of at most 1h" sim --out "$X/x" --dead 2h
+expect2 "--detect-delay '1.8e10s'" sim --out "$X/x" --detect-delay 1.8e10s
 expect2 "cannot create" sim --out /proc/nope/x --flows 10
 printf 'cluster:\n  members: 2\n  colour: blue\n' > /tmp/bt-gwbad-$$.yaml
 expect2 "bt-gwbad-$$.yaml:3:3: unknown field 'colour'" sim --out "$X/x" --config /tmp/bt-gwbad-$$.yaml

@@ -141,6 +141,14 @@ TEST(the_full_model_errors)
         {"cluster:\n  sync_loss: 101\n", "plan.yaml:2:14: cluster.sync_loss"},
         {"cluster:\n  policy: {default: allow}\n", "plan.yaml:2:21: policy.default: 'allow'"},
         {"cluster:\n  defer: maybe\n", "plan.yaml:2:10: cluster.defer"},
+        /* the simulation runs heartbeats through these: 1.8e10 s ran for days */
+        {"cluster:\n  dead_timer: 1.8e10s\n", "plan.yaml:2:15: cluster.dead_timer: at most 1h"},
+        {"cluster:\n  dead_timer_loaded: 2h\n", "cluster.dead_timer_loaded: at most 1h"},
+        {"cluster:\n  detect_delay: 3601s\n", "cluster.detect_delay: at most 1h"},
+        {"cluster:\n  sync_delay: 1.8e10s\n", "cluster.sync_delay: at most 1h"},
+        {"cluster:\n  sync_batch: 61m\n", "cluster.sync_batch: at most 1h"},
+        {"cluster:\n  defer_timeout: 1e5s\n", "cluster.defer_timeout: at most 1h"},
+        {"cluster:\n  heartbeat: 2h\n", "cluster.heartbeat: at most 1h"},
     };
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (load(bad[i].text, &c, &e) == 0)
@@ -151,6 +159,15 @@ TEST(the_full_model_errors)
     CHECK_EQ_STR(gw_fault_name(GW_FAULT_SLOW_DETECTION), "slow-detection");
     CHECK_EQ_STR(gw_fault_name(GW_FAULT_STALE_POLICY), "stale-policy");
     CHECK(gw_fault_name(1U << 20) == NULL);
+}
+
+TEST(an_hour_is_taken)
+{
+    struct gw_config c;
+    struct bt_err e;
+    REQUIRE(load("cluster:\n  dead_timer: 1h\n  detect_delay: 3600s\n  sync_delay: 60m\n", &c, &e) == 0);
+    CHECK_EQ_INT(c.dead_ns, 3600000000000ull);
+    CHECK_EQ_INT(c.detect_delay_ns, 3600000000000ull);
 }
 
 TEST(cluster_file_at_top_or_under_cluster)
