@@ -170,7 +170,9 @@ int tg_cli_parse(int argc, char **argv, struct tg_opts *o, struct bt_err *e)
     o->workers = 1;
     o->neigh_refresh_ns = 1000000000ull;
     o->line_bps = 10000000000ull;
-    optind = 1;
+    /* 0, not 1: glibc then starts afresh, where 1 would go on inside a
+     * cluster of short options an earlier refused parse stopped in ("-xy") */
+    optind = 0;
     opterr = 0;
     /* a profile first, so that flags override it wherever they sit */
     for (int i = 1; i < argc; i++) {
@@ -256,9 +258,15 @@ int tg_cli_parse(int argc, char **argv, struct tg_opts *o, struct bt_err *e)
             break;
         }
         case O_CPORTS: {
-            unsigned a, b;
-            char tail;
-            if (sscanf(optarg, "%u-%u%c", &a, &b, &tail) != 2 || a == 0 || b > 65535 || a > b)
+            /* 1..5 digits each side: sscanf's %u took signs and spaces
+             * (" 10-+20") and overflowed on long numbers */
+            size_t na = strspn(optarg, "0123456789"), nb;
+            unsigned a = (unsigned)atoi(optarg), b = 0;
+            if (na >= 1 && na <= 5 && optarg[na] == '-' &&
+                (nb = strspn(optarg + na + 1, "0123456789")) >= 1 && nb <= 5 &&
+                !optarg[na + 1 + nb])
+                b = (unsigned)atoi(optarg + na + 1);
+            if (!b || a == 0 || b > 65535 || a > b)
                 r = bt_err_set(e, "--client-ports '%s': give LO-HI with 1 <= LO <= HI <= 65535",
                                optarg);
             else {

@@ -201,6 +201,19 @@ TEST(profile_template_errors_name_the_entry)
     unlink(path);
 }
 
+/* fuzz-tg_cli: getopt kept its place inside a cluster of short options a
+ * refused parse stopped in ("-xy": 'y' left), and the next parse read it
+ * from the old argv (a valid command line refused, or freed memory read) */
+TEST(a_refused_parse_leaves_no_state)
+{
+    struct bt_err e;
+    char a[] = "-xy";
+    CHECK(parse(&e, a, "--synth", "tcp", NULL) == -EINVAL);
+    memcpy(a, "-zq", 4);   /* the old argv changes as a caller's buffer may */
+    CHECK(parse(&e, "--synth", "tcp", NULL) == 0);
+    CHECK_EQ_STR(e.msg, "");
+}
+
 TEST(bad_flags_say_what_to_change)
 {
     static const struct { const char *a, *b, *want; } bad[] = {
@@ -222,6 +235,12 @@ TEST(bad_flags_say_what_to_change)
         {"--client-ports", "5-1", "give LO-HI with 1 <= LO <= HI <= 65535"},
         {"--client-ports", "0-10", "give LO-HI"},
         {"--client-ports", "10-70000", "give LO-HI"},
+        /* sscanf's %u took signs and spaces */
+        {"--client-ports", "10-+20", "give LO-HI"},
+        {"--client-ports", " 10-20", "give LO-HI"},
+        {"--client-ports", "10--20", "give LO-HI"},
+        {"--client-ports", "-10-20", "give LO-HI"},
+        {"--client-ports", "99999999999-1", "give LO-HI"},
         {"--vlan", "4095", "--vlan '4095': give a whole number 1..4094"},
         {"--retries", "31", "--retries '31': give a whole number 0..30"},
         {"--seed", "-1", "--seed '-1'"},
