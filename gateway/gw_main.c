@@ -40,7 +40,9 @@ static void usage(FILE *f)
 }
 
 /* the same bound as a cluster file's dead_timer and detect_delay
- * (gw_config.c): the simulation runs heartbeats through all of it */
+ * (gw_config.c): the simulation runs heartbeats through all of it, so
+ * event times, the exchanges' interval and the flows' opening are bounded
+ * by it too (--fail 2@1e9s ran for hours) */
 #define DUR_MAX (3600ULL * 1000000000ULL)
 
 static int bad(const char *opt, const char *val, const char *what)
@@ -266,8 +268,8 @@ static int cmd_sim(int argc, char **argv)
             break;
         case 'i':
             closed_opts = true;
-            if (bt_parse_duration_ns(optarg, &ns) < 0)
-                return bad("--interval", optarg, "must be a duration (e.g. 50ms)");
+            if (bt_parse_duration_ns(optarg, &ns) < 0 || ns > DUR_MAX)
+                return bad("--interval", optarg, "must be a duration of at most 1h (e.g. 50ms)");
             o.interval_ns = ns;
             break;
         case 'F':
@@ -282,9 +284,9 @@ static int cmd_sim(int argc, char **argv)
                 return bad(fopt, optarg, "expected ID@TIME, e.g. 2@1.5s");
             *at = 0;
             if (ulong_arg(optarg, GW_MAX_MEMBERS, &v) < 0 || v == 0 ||
-                bt_parse_duration_ns(at + 1, &ns) < 0) {
+                bt_parse_duration_ns(at + 1, &ns) < 0 || ns > DUR_MAX) {
                 *at = '@';
-                return bad(fopt, optarg, "expected ID@TIME with ID 1..64, e.g. 2@1.5s");
+                return bad(fopt, optarg, "expected ID@TIME with ID 1..64 and TIME at most 1h, e.g. 2@1.5s");
             }
             o.fail_sgm[o.nfails] = (int)v;
             o.fail_kind[o.nfails] = c == 'R' ? BT_EV_SGM_UP : BT_EV_SGM_DOWN;
@@ -313,7 +315,7 @@ static int cmd_sim(int argc, char **argv)
             int okid = ulong_arg(optarg, GW_MAX_MEMBERS, &v) == 0 && v > 0;
             int okw = c == 'J' ? (!colon || ulong_arg(colon + 1, 512, &w) == 0)
                                : ulong_arg(eq + 1, 512, &w) == 0;
-            int okt = bt_parse_duration_ns(at + 1, &ns) == 0;
+            int okt = bt_parse_duration_ns(at + 1, &ns) == 0 && ns <= DUR_MAX;
             if (!okid || !okw || !okt) {
                 /* the argument whole again, for the message */
                 *at = '@';
@@ -321,7 +323,7 @@ static int cmd_sim(int argc, char **argv)
                     *colon = ':';
                 if (eq)
                     *eq = '=';
-                return bad(opt, optarg, "bad member (1..64), weight (0..512) or time");
+                return bad(opt, optarg, "bad member (1..64), weight (0..512) or time (at most 1h)");
             }
             o.fail_sgm[o.nfails] = (int)v;
             o.fail_kind[o.nfails] = c == 'J' ? BT_EV_SGM_JOIN : BT_EV_WEIGHT;
@@ -444,6 +446,14 @@ static int cmd_sim(int argc, char **argv)
     }
     if (!!client_pcap != !!server_pcap) {
         fprintf(stderr, "baton-gateway: replay needs both --client-pcap and --server-pcap (or --pcap-in DIR)\n");
+        return 2;
+    }
+    /* the last flow opens at (flows - 1) / cps of virtual time: --flows 1e7
+     * at --cps 0.001 would run heartbeats for 1e10 s */
+    if (!client_pcap && (double)(o.flows - 1) / o.cps > (double)DUR_MAX / 1e9) {
+        fprintf(stderr, "baton-gateway: --flows %llu at --cps %g open over %.0f s: at most 1h "
+                        "(more --cps or fewer --flows)\n",
+                (unsigned long long)o.flows, o.cps, (double)(o.flows - 1) / o.cps);
         return 2;
     }
     if (client_pcap)

@@ -49,6 +49,11 @@ expect2 "--cps '1e-300': must be a rate 0.001..1e9" sim --out "$X/x" --cps 1e-30
 expect2 "--cps '1e308k'" sim --out "$X/x" --cps 1e308k
 expect2 "--dead '2h': must be a duration of at most 1h" sim --out "$X/x" --dead 2h
 expect2 "--detect-delay '1.8e10s'" sim --out "$X/x" --detect-delay 1.8e10s
+expect2 "--fail '2@1e9s': expected ID@TIME with ID 1..64 and TIME at most 1h" sim --out "$X/x" --fail 2@1e9s
+expect2 "--join '3@2h'" sim --out "$X/x" --join 3@2h
+expect2 "--weight '1=5@1e9s'" sim --out "$X/x" --weight 1=5@1e9s
+expect2 "--interval '1e9s'" sim --out "$X/x" --interval 1e9s --exchanges 2
+expect2 "open over 1000000 s: at most 1h" sim --out "$X/x" --flows 1001 --cps 0.001
 expect2 "cannot create" sim --out /proc/nope/x --flows 10
 printf 'cluster:\n  members: 2\n  colour: blue\n' > /tmp/bt-gwbad-$$.yaml
 expect2 "bt-gwbad-$$.yaml:3:3: unknown field 'colour'" sim --out "$X/x" --config /tmp/bt-gwbad-$$.yaml
