@@ -497,9 +497,13 @@ static void one(const char *dir, uint64_t seed, int mode, unsigned npk)
         t->ipopt = !t->v6 && rnd(8) == 0;
         t->proto = rnd(5) == 0 ? 17 : rnd(8) == 0 ? 1 : 6;
         /* few addresses and ports: canonical order by address and by port,
-         * and now and then an endpoint shared by two flows */
-        addr(t->cip, t->v6, 0x0a000000 + rnd(6));
-        addr(t->sip, t->v6, 0x0a000000 + rnd(6));
+         * and now and then an endpoint shared by two flows; the addresses
+         * differ in every byte position, so an order of the address words
+         * taken in host byte order (not memcmp's) shows */
+        static const uint32_t pick[6] = {0x0a000001, 0x0a000002, 0x09000003,
+                                         0x0a010000, 0x0b000000, 0x0a000100};
+        addr(t->cip, t->v6, pick[rnd(6)]);
+        addr(t->sip, t->v6, pick[rnd(6)]);
         t->cport = (uint16_t)(1000 + rnd(8));
         t->sport = (uint16_t)(rnd(2) ? 80 : 1003);
         if (mode == 2 && rnd(2)) {
