@@ -300,32 +300,66 @@ static uint64_t dead_after(const struct gw_cluster *g, const struct gw_member *m
     return d;
 }
 
-/* m's deadline becomes t: keep the earliest-member cache right (ties go to
- * the lowest id, as a scan would find them). */
+/* Node i of the tournament tree from its children: the earlier deadline,
+ * the left child (lower ids) on a tie, as a scan in id order finds it.
+ * False when the node did not change (nor then its ancestors). */
+static inline bool mt_play(struct gw_cluster *g, unsigned i)
+{
+    unsigned w = 2 * i + (g->mt_ns[2 * i + 1] < g->mt_ns[2 * i]);
+    uint64_t ns = g->mt_ns[w];
+    uint8_t id = g->mt_id[w];
+
+    if (ns == g->mt_ns[i] && id == g->mt_id[i])
+        return false;
+    g->mt_ns[i] = ns;
+    g->mt_id[i] = id;
+    return true;
+}
+
+static inline void mt_root(struct gw_cluster *g)
+{
+    g->mmin_ns = g->mt_ns[1];
+    g->mmin_id = g->mt_ns[1] == UINT64_MAX ? 0 : g->mt_id[1];
+}
+
+/* m's deadline becomes t: its leaf, then the matches up to the root while
+ * they change. */
 static void set_next(struct gw_cluster *g, struct gw_member *m, uint64_t t)
 {
-    uint64_t old = m->next_ns;
+    unsigned i;
 
     m->next_ns = t;
     if (!g->mmin_ok)
         return;
-    if (t < g->mmin_ns || (t == g->mmin_ns && m->id < g->mmin_id)) {
-        g->mmin_ns = t;
-        g->mmin_id = m->id;
-    } else if (m->id == g->mmin_id && t > old) {
-        g->mmin_ok = false;
+    if ((unsigned)m->id > g->mt_leaves) {
+        g->mmin_ok = false;   /* a joining member past the tree: rebuilt */
+        return;
     }
+    i = g->mt_leaves + (unsigned)m->id - 1;
+    g->mt_ns[i] = t;
+    for (i >>= 1; i >= 1 && mt_play(g, i); i >>= 1)
+        ;
+    mt_root(g);
 }
 
+/* The tree from every member's next_ns. */
 static void mmin_scan(struct gw_cluster *g)
 {
-    g->mmin_ns = UINT64_MAX;
-    g->mmin_id = 0;
-    for (unsigned id = 1; id <= g->nmembers; id++)
-        if (g->m[id].next_ns < g->mmin_ns) {
-            g->mmin_ns = g->m[id].next_ns;
-            g->mmin_id = (int)id;
-        }
+    unsigned l = 1;
+
+    while (l < g->nmembers)
+        l *= 2;
+    g->mt_leaves = l;
+    for (unsigned k = 0; k < l; k++) {
+        g->mt_ns[l + k] = k < g->nmembers ? g->m[k + 1].next_ns : UINT64_MAX;
+        g->mt_id[l + k] = (uint8_t)(k + 1);
+    }
+    for (unsigned i = l - 1; i >= 1; i--) {
+        unsigned w = 2 * i + (g->mt_ns[2 * i + 1] < g->mt_ns[2 * i]);
+        g->mt_ns[i] = g->mt_ns[w];
+        g->mt_id[i] = g->mt_id[w];
+    }
+    mt_root(g);   /* one member: its leaf is node 1, the root */
     g->mmin_ok = true;
 }
 
@@ -1082,7 +1116,6 @@ void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt *
         for (unsigned i = 0; i < k; i++) {
             struct rx_slot *x = &s[i];
             struct bt_pkt *pkt = pkts[b + i];
-            struct bt_flowtab *t;
             if (bt_parse(pkt->data, pkt->len, BT_LINK_ETHERNET, &x->p) != BT_PARSE_OK ||
                 bt_flow_key_from_parsed(&x->p, &x->pk.k) < 0) {
                 x->id = -1;
@@ -1092,8 +1125,15 @@ void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt *
             x->id = g->dt.primary[bt_dist_tab_bucket(&g->dt, x->h)];
             x->pk.swapped = bt_flow_key_canon(&x->pk.k, &x->pk.ck);
             x->pk.fh = bt_flowtab_hash(&x->pk.ck);
-            if (pf && (t = rx_table(g, x)))
-                bt_flowtab_prefetch(t, x->pk.fh, 0);
+            if (pf)
+                __builtin_prefetch(&g->m[x->id]);
+        }
+        /* with many members their hot lines are out of L1: the member's
+         * line above, its table's index slot here, a pass later */
+        for (unsigned i = 0; pf && i < k; i++) {
+            struct bt_flowtab *t = rx_table(g, &s[i]);
+            if (t)
+                bt_flowtab_prefetch(t, s[i].pk.fh, 0);
         }
         for (unsigned i = 0; pf && i < k; i++) {
             struct bt_flowtab *t = rx_table(g, &s[i]);

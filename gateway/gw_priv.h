@@ -130,38 +130,42 @@ struct gw_rq {
 
 #define HB_RING 64
 
+/* The fields a packet or a sync record touches come first, the
+ * heartbeat rings (1 KiB, touched once a heartbeat round) last: with 52
+ * members the members' hot lines are what the L1 cache holds between
+ * their packets (the rings in the middle spread them over 25 lines each). */
 struct gw_member {
     int id;
-    struct gw_cluster *cl;       /* its cluster (for the earliest-member cache) */
     bool present, alive, detected_dead;
-    uint64_t died_ns;
+    uint32_t policy_version;
+    struct gw_cluster *cl;       /* its cluster (for the earliest-member cache) */
     struct bt_flowtab *conns;    /* owner and backup entries */
     struct bt_flowtab *alias;    /* hide-NAT: translated canonical key -> original canonical key */
-    uint32_t policy_version;
     uint32_t gen;
+    unsigned npend, pend_cap;
     /* cost model */
     uint64_t busy_until;         /* when the work queued so far is done */
+    uint64_t next_ns;            /* earliest of its own deadlines (cache) */
+    uint64_t batch_due;          /* UINT64_MAX: nothing pending */
+    /* HyperSync */
+    struct gw_pend *pend;
+    struct gw_rq oq;             /* its packets on their way out (gw_out) */
+    struct gw_member_stats st;
+    /* timers */
+    struct gw_tq tq[TQ_N];
+    struct gw_defer defer;
+    uint32_t sync_seq;
+    uint16_t nat_next;           /* next port to try in its slice */
+    uint64_t syncing_until;      /* bulk sync towards it lands by then */
+    struct gw_rq nq;             /* its sync messages on the sync network */
+    uint64_t died_ns;
     /* heartbeats */
     uint64_t last_ans;           /* the last answer the distributor got */
     double load;                 /* cpu % reported in that answer */
     uint64_t busy_at_hb;         /* busy_ns at the previous heartbeat */
+    unsigned hb_head, hb_n;
     uint64_t hb_at[HB_RING];     /* answers on their way: arrival times */
     double hb_load[HB_RING];
-    unsigned hb_head, hb_n;
-    /* timers */
-    struct gw_tq tq[TQ_N];
-    struct gw_defer defer;
-    /* HyperSync */
-    struct gw_pend *pend;
-    unsigned npend, pend_cap;
-    uint64_t batch_due;          /* UINT64_MAX: nothing pending */
-    uint32_t sync_seq;
-    uint64_t syncing_until;      /* bulk sync towards it lands by then */
-    uint16_t nat_next;           /* next port to try in its slice */
-    uint64_t next_ns;            /* earliest of its own deadlines (cache) */
-    struct gw_rq oq;             /* its packets on their way out (gw_out) */
-    struct gw_rq nq;             /* its sync messages on the sync network */
-    struct gw_member_stats st;
 };
 
 /* A message of the outbox being filled (gw_sync_now, gw_cluster.c). */
@@ -200,10 +204,17 @@ struct gw_cluster {
     struct gw_member m[GW_MAX_MEMBERS + 1];
     /* the earliest member deadline and the lowest id having it, kept as
      * members' next_ns change, so the event loop does not scan 64 members
-     * per event; rescanned when its member's deadline moves later */
+     * per event: a tournament tree over the members (node i's winner from
+     * nodes 2i and 2i+1, member id at leaf mt_leaves + id - 1, mt_leaves a
+     * power of two >= nmembers), so a member's new deadline costs a walk
+     * to the root, not a scan of every member when the earliest one moves
+     * later; rebuilt when !mmin_ok (a member beyond its leaves) */
     uint64_t mmin_ns;
     int mmin_id;
     bool mmin_ok;
+    unsigned mt_leaves;
+    uint64_t mt_ns[2 * GW_MAX_MEMBERS];
+    uint8_t mt_id[2 * GW_MAX_MEMBERS];
     uint64_t now;                /* the latest time seen */
     bool started;                /* the first call fixed the time base */
     uint64_t hb_next;            /* next heartbeat round */

@@ -404,6 +404,64 @@ TEST(out_queue_leaves_in_due_then_push_order_and_a_death_takes_its_own)
     gw_cluster_free(g);
 }
 
+/* The earliest-member cache (a tournament tree over the members'
+ * next_ns, gw_cluster.c) against a scan in id order: the earliest deadline
+ * and the lowest id having it (the members' heartbeat answers tie all the
+ * time), through traffic, failures, and joins past the tree's leaves (5
+ * members: 8 leaves, then 9, 10). */
+static unsigned mmin_wrong(const struct gw_cluster *g, unsigned *checked)
+{
+    uint64_t ns = UINT64_MAX;
+    int id = 0;
+
+    if (!g->mmin_ok)
+        return 0;   /* rescanned before its next use */
+    ++*checked;
+    for (unsigned i = 1; i <= g->nmembers; i++)
+        if (g->m[i].next_ns < ns) {
+            ns = g->m[i].next_ns;
+            id = (int)i;
+        }
+    return ns != g->mmin_ns || id != g->mmin_id;
+}
+
+TEST(earliest_member_cache_matches_a_scan)
+{
+    static const unsigned sizes[] = {1, 5, 52};
+    struct bt_pkt *o[64];
+
+    for (unsigned z = 0; z < 3; z++) {
+        struct gw_config cfg;
+        unsigned wrong = 0, checks = 0;
+        uint64_t x = 7 + z;
+
+        gw_config_default(&cfg);
+        cfg.nmembers = sizes[z];
+        struct gw_cluster *g = gw_cluster_new(&cfg, 1);
+        REQUIRE(g);
+        for (unsigned i = 0; i < 3000; i++) {
+            uint64_t t = 1000 + (uint64_t)i * 20000;   /* 20 us apart: 60 ms in all */
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            rx(g, pkt(6, (uint32_t)(x >> 40) % 5000, (uint16_t)(1024 + i), 0, BT_TCP_SYN, ""), 0, t);
+            wrong += mmin_wrong(g, &checks);
+            while (gw_tx(g, t, o, 64) > 0)
+                ;   /* (nothing is due at t: packets leave a step later) */
+            for (unsigned k; (k = gw_tx(g, t + 10000, o, 64));)
+                for (unsigned j = 0; j < k; j++)
+                    bt_pkt_free(o[j]);
+            wrong += mmin_wrong(g, &checks);
+            if (sizes[z] > 1 && i == 1000)
+                REQUIRE(gw_fail(g, t + 10000, 2) == 0);
+            if (i == 1500 || i == 2000)
+                REQUIRE(gw_add(g, t + 10000, (int)g->nmembers + 1, 100) == 0);
+            wrong += mmin_wrong(g, &checks);
+        }
+        CHECK_EQ_INT(wrong, 0);
+        CHECK(checks > 8000);   /* the cache was valid, so compared, nearly always */
+        gw_cluster_free(g);
+    }
+}
+
 __attribute__((constructor)) static void pool_init(void)
 {
     pool = bt_pktpool_new(4096, 2048);
