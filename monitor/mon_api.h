@@ -12,6 +12,7 @@
  *   mon_keys    the keys as a state machine over the view
  *   mon_screen  the screen laid out into a text grid
  *   mon_batch   plain text frames (--batch)
+ *   mon_opts    the command line (parsed, not printed)
  * The binary adds the ncursesw front end (mon_tui.c) and the poll loop
  * (mon_main.c).
  */
@@ -25,6 +26,7 @@
 #include "mon_keys.h"
 #include "mon_lines.h"
 #include "mon_model.h"
+#include "mon_opts.h"
 #include "mon_screen.h"
 
 #endif

@@ -11,7 +11,6 @@
  * 128+signal after SIGINT/SIGTERM/SIGHUP (the terminal is restored first).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <locale.h>
 #include <math.h>
 #include <poll.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "mon_api.h"
+#include "mon_opts.h"
 #include "mon_tui.h"
 
 #define NS 1000000000ULL
@@ -35,17 +35,9 @@
 #define REPLY_TIMEOUT (5 * NS)
 #define MAX_LINE (1u << 20)
 
-struct opts {
-    const char *connect, *replay, *record;
-    bool batch, ascii;
-    bool interval_set, speed_set;
-    double interval, speed;
-    long count;
-    enum mon_sort sort;
-};
 
 struct app {
-    struct opts o;
+    struct mon_opts o;
     struct mon_model model, frozen;   /* frozen: what a paused live screen shows */
     struct mon_view view;
     struct mon_ctl ctl;
@@ -105,126 +97,6 @@ static uint64_t now_ns(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: baton-monitor --connect PATH [--record FILE] [--batch [--interval S] [--count N]]\n"
-            "       baton-monitor --replay FILE [--speed X] [--batch [--interval S] [--count N]]\n"
-            "options: --sort id|pps|off-share|conns|cpu|state   --ascii (no block characters)\n"
-            "Shows a baton cluster's stats stream (docs/formats.md, section 2): per member\n"
-            "state, weight, expected and actual share, rates, connections, HyperSync traffic,\n"
-            "corrections, drops, CPU, and the cluster's events. Keys: h in the live screen.\n"
-            "See docs/monitor.md.\n");
-}
-
-/* A number in lo..hi: the pacing multiplies and divides by these and
- * keeps nanoseconds in a uint64_t, so a value past the range would wait
- * for ages or overflow. */
-static int parse_double(const char *name, const char *s, double lo, double hi, double *out)
-{
-    char *end;
-
-    errno = 0;
-    *out = strtod(s, &end);
-    if (errno || end == s || *end || !(*out >= lo && *out <= hi)) {
-        fprintf(stderr, "baton-monitor: %s '%s': expected a number %g..%g\n", name, s, lo, hi);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-static int parse_opts(int argc, char **argv, struct opts *o)
-{
-    static const struct option lopts[] = {
-        {"connect", required_argument, NULL, 'c'},
-        {"replay", required_argument, NULL, 'r'},
-        {"record", required_argument, NULL, 'R'},
-        {"speed", required_argument, NULL, 'x'},
-        {"batch", no_argument, NULL, 'b'},
-        {"interval", required_argument, NULL, 'i'},
-        {"count", required_argument, NULL, 'n'},
-        {"sort", required_argument, NULL, 's'},
-        {"ascii", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    char *end;
-    int c;
-
-    memset(o, 0, sizeof(*o));
-    o->count = -1;
-    o->interval = 1;
-    o->speed = 1;
-    while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o->connect = optarg; break;
-        case 'r': o->replay = optarg; break;
-        case 'R': o->record = optarg; break;
-        case 'b': o->batch = true; break;
-        case 'a': o->ascii = true; break;
-        case 'x':
-            if (parse_double("--speed", optarg, 0.001, 1e6, &o->speed) < 0)
-                return 2;
-            o->speed_set = true;
-            break;
-        case 'i':
-            if (parse_double("--interval", optarg, 0.001, 86400, &o->interval) < 0)
-                return 2;
-            o->interval_set = true;
-            break;
-        case 'n':
-            /* digits only: strtol also takes " 2" and "+2" */
-            errno = 0;
-            o->count = strtol(optarg, &end, 10);
-            if (optarg[0] < '0' || optarg[0] > '9' || errno || *end || o->count < 1) {
-                fprintf(stderr, "baton-monitor: --count '%s': expected a number >= 1\n", optarg);
-                return 2;
-            }
-            break;
-        case 's': {
-            int k;
-            for (k = 0; k < MON_SORT_N; k++)
-                if (strcmp(optarg, mon_sort_name((enum mon_sort)k)) == 0)
-                    break;
-            if (k == MON_SORT_N) {
-                fprintf(stderr, "baton-monitor: --sort '%s': expected id, pps, off-share, conns, cpu or state\n", optarg);
-                return 2;
-            }
-            o->sort = (enum mon_sort)k;
-            break;
-        }
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "baton-monitor: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    if (!o->connect == !o->replay) {
-        fprintf(stderr, "baton-monitor: give one of --connect PATH or --replay FILE\n");
-        usage(stderr);
-        return 2;
-    }
-    if (o->record && !o->connect) {
-        fprintf(stderr, "baton-monitor: --record needs --connect\n");
-        return 2;
-    }
-    if (o->connect && o->speed_set) {
-        fprintf(stderr, "baton-monitor: --speed is for --replay\n");
-        return 2;
-    }
-    if (!o->batch && (o->interval_set || o->count > 0)) {
-        fprintf(stderr, "baton-monitor: --interval and --count are for --batch\n");
-        return 2;
-    }
-    if (o->connect && strlen(o->connect) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-        fprintf(stderr, "baton-monitor: --connect %s: path too long for a UNIX socket\n", o->connect);
-        return 2;
-    }
-    return 0;
 }
 
 /* ---- output ---- */
@@ -589,8 +461,19 @@ int main(int argc, char **argv)
     a.fd = -1;
     a.rlen = -1;
     a.backoff_ns = BACKOFF_MIN;
-    if ((ret = parse_opts(argc, argv, &a.o)) != 0)
-        return ret;
+    {
+        struct bt_err e = {""};
+        if ((ret = mon_opts_parse(argc, argv, &a.o, &e)) == 1) {
+            mon_opts_usage(stdout);
+            return 0;
+        }
+        if (ret < 0) {
+            fprintf(stderr, "baton-monitor: %s\n", e.msg);
+            if (a.o.usage)
+                mon_opts_usage(stderr);
+            return 2;
+        }
+    }
     if (mon_lines_init(&a.lines, MAX_LINE) < 0) {
         fprintf(stderr, "baton-monitor: out of memory\n");
         return 1;
