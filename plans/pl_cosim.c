@@ -335,7 +335,8 @@ static void to_engine(struct cosim *s, uint16_t port, struct bt_pkt **v, unsigne
 }
 
 /* Packets landing at the end of a link by now, in bursts per port. */
-static bool land(struct cosim *s, struct linkq q[2], uint64_t now, bool engine)
+static __attribute__((noinline)) bool land_due(struct cosim *s, struct linkq q[2], uint64_t now,
+                                               bool engine)
 {
     bool moved = false;
 
@@ -352,6 +353,16 @@ static bool land(struct cosim *s, struct linkq q[2], uint64_t now, bool engine)
         } while (q_due(&q[port]) <= now);
     }
     return moved;
+}
+
+/* Most steps land nothing on either port: decided here, inline, without
+ * the call and the frame of its burst (~1.7M of 3.6M calls on the 10 s cut
+ * of cosim-60s-4m). */
+static inline bool land(struct cosim *s, struct linkq q[2], uint64_t now, bool engine)
+{
+    if (q_due(&q[0]) > now && q_due(&q[1]) > now)
+        return false;
+    return land_due(s, q, now, engine);
 }
 
 /* Links without delay: what one side sent reaches the other now, port 0's
@@ -474,7 +485,7 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
     }
     for (;;) {
         bool done = tg_done(s.tg);
-        uint64_t tn = done ? UINT64_MAX : tg_next_ns(s.tg);
+        uint64_t tn = done ? UINT64_MAX : tg_next_ns(s.tg), tn_send = tn;
         uint64_t t, ev_t = next_ev < p->nevents ? p->ev[next_ev].at_ns : UINT64_MAX;
         bool moved = false;
 
@@ -505,7 +516,10 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
             moved = true;
         }
         /* tgen sends, packets reach the cluster; the cluster sends, packets reach tgen */
-        moved |= pump(&s, now, true);
+        /* tgen sends nothing before its next send time (a stuck engine's
+         * too: it tries again every step) */
+        if (tn_send <= now)
+            moved |= pump(&s, now, true);
         moved |= land(&s, s.to_gw, now, false);
         moved |= pump(&s, now, false);
         moved |= land(&s, s.to_tg, now, true);
