@@ -8,6 +8,7 @@
 #include "bt_yaml.h"
 #include "bt_err.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -483,6 +484,15 @@ int bt_y_str(const struct bt_ydoc *d, const struct bt_ynode *n, const char *fiel
     return 0;
 }
 
+/* A decimal number as the docs write them (digits, a point, an exponent):
+ * not what else strtod takes (leading space or sign, hex, inf, nan). */
+static bool plain_number(const char *s)
+{
+    if (!s || !(isdigit((unsigned char)s[0]) || (s[0] == '.' && isdigit((unsigned char)s[1]))))
+        return false;
+    return !strpbrk(s, "xX");
+}
+
 int bt_parse_duration_ns(const char *s, uint64_t *out)
 {
     static const struct {
@@ -493,7 +503,7 @@ int bt_parse_duration_ns(const char *s, uint64_t *out)
     char *end;
     double v;
 
-    if (!s || !*s)
+    if (!plain_number(s))
         return -EINVAL;
     v = strtod(s, &end);
     if (end == s || !isfinite(v) || v < 0)
@@ -501,9 +511,10 @@ int bt_parse_duration_ns(const char *s, uint64_t *out)
     for (unsigned i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (strcmp(end, units[i].suf) == 0) {
             double ns = v * units[i].mul;
-            if (ns > 1.8e19)
+            if (!(ns <= 1.8e19))
                 return -ERANGE;
-            *out = (uint64_t)llround(ns);
+            /* not llround: its long long ends at 9.2e18 */
+            *out = (uint64_t)(ns + 0.5);
             return 0;
         }
     }
@@ -515,7 +526,7 @@ int bt_parse_quantity(const char *s, double *out)
     char *end;
     double v, mul = 1;
 
-    if (!s || !*s)
+    if (!plain_number(s))
         return -EINVAL;
     v = strtod(s, &end);
     if (end == s || !isfinite(v))
@@ -530,6 +541,8 @@ int bt_parse_quantity(const char *s, double *out)
         if (end[1])
             return -EINVAL;
     }
+    if (!isfinite(v * mul))
+        return -ERANGE;
     *out = v * mul;
     return 0;
 }

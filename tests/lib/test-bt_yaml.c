@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <unistd.h>
 
 #include "bt_test.h"
@@ -131,6 +132,18 @@ TEST(scalars_durations_quantities)
     CHECK(bt_parse_quantity("7", &q) == 0 && q == 7);
     CHECK(bt_parse_quantity("7x", &q) < 0);
     CHECK(bt_parse_quantity("7kk", &q) < 0);
+    /* past int64's range (llround's), and what strtod takes beyond the docs */
+    CHECK(bt_parse_duration_ns("1e10s", &ns) == 0 && ns == 10000000000000000000ULL);
+    CHECK(bt_parse_duration_ns("1.9e10s", &ns) == -ERANGE);
+    CHECK(bt_parse_duration_ns(" 5s", &ns) < 0);
+    CHECK(bt_parse_duration_ns("+5s", &ns) < 0);
+    CHECK(bt_parse_duration_ns("0x10s", &ns) < 0);
+    CHECK(bt_parse_duration_ns("infs", &ns) < 0);
+    CHECK(bt_parse_duration_ns(".5s", &ns) == 0 && ns == 500000000);
+    CHECK(bt_parse_quantity("1e308k", &q) == -ERANGE);
+    CHECK(bt_parse_quantity(" 5", &q) < 0);
+    CHECK(bt_parse_quantity("0x10", &q) < 0);
+    CHECK(bt_parse_quantity("1e3", &q) == 0 && q == 1000);
     struct bt_err e;
     struct bt_ydoc *d = load("a: yes\nb: off\nc: maybe\n", &e);
     bool b;
