@@ -53,15 +53,9 @@ static int bad(const char *opt, const char *val, const char *what)
 
 static int ulong_arg(const char *s, unsigned long long max, unsigned long long *out)
 {
-    char *end;
-    unsigned long long v;
+    uint64_t v;
 
-    /* digits only: strtoull also takes " 5", "+5" and "-1" (as 2^64-1) */
-    if (*s < '0' || *s > '9')
-        return -EINVAL;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (*end || errno || v > max)
+    if (bt_parse_uint(s, max, &v) < 0)
         return -EINVAL;
     *out = v;
     return 0;

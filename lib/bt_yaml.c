@@ -521,6 +521,21 @@ int bt_parse_duration_ns(const char *s, uint64_t *out)
     return -EINVAL;
 }
 
+int bt_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!s || *s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (*end || errno || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
 int bt_parse_quantity(const char *s, double *out)
 {
     char *end;

@@ -72,5 +72,8 @@ int bt_y_error(const struct bt_ydoc *d, const struct bt_ynode *n, struct bt_err 
 /* Same parsers on plain strings, for command-line flags. */
 int bt_parse_duration_ns(const char *s, uint64_t *out);
 int bt_parse_quantity(const char *s, double *out);
+/* A decimal integer of digits only (strtoull also takes " 5", "+5" and
+ * "-1" as 2^64-1) up to max: 0, or -EINVAL. */
+int bt_parse_uint(const char *s, uint64_t max, uint64_t *out);
 
 #endif

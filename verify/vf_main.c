@@ -35,15 +35,8 @@ static void usage(FILE *f)
 
 static int num(const char *opt, const char *s, uint64_t *out, struct bt_err *e)
 {
-    char *end;
-    unsigned long long v;
-
-    /* digits only: strtoull also takes "+5" and " -1" (as 2^64-1) */
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (*s < '0' || *s > '9' || *end || errno)
+    if (bt_parse_uint(s, UINT64_MAX, out) < 0)
         return bt_err_set(e, "%s: '%s' is not a non-negative integer", opt, s);
-    *out = v;
     return 0;
 }
 

@@ -144,6 +144,16 @@ TEST(scalars_durations_quantities)
     CHECK(bt_parse_quantity(" 5", &q) < 0);
     CHECK(bt_parse_quantity("0x10", &q) < 0);
     CHECK(bt_parse_quantity("1e3", &q) == 0 && q == 1000);
+    uint64_t u;
+    CHECK(bt_parse_uint("42", 100, &u) == 0 && u == 42);
+    CHECK(bt_parse_uint("18446744073709551615", UINT64_MAX, &u) == 0 && u == UINT64_MAX);
+    CHECK(bt_parse_uint("101", 100, &u) < 0);
+    CHECK(bt_parse_uint("18446744073709551616", UINT64_MAX, &u) < 0);
+    CHECK(bt_parse_uint(" 5", 100, &u) < 0);
+    CHECK(bt_parse_uint("+5", 100, &u) < 0);
+    CHECK(bt_parse_uint("-1", UINT64_MAX, &u) < 0);
+    CHECK(bt_parse_uint("5x", 100, &u) < 0);
+    CHECK(bt_parse_uint("", 100, &u) < 0);
     struct bt_err e;
     struct bt_ydoc *d = load("a: yes\nb: off\nc: maybe\n", &e);
     bool b;
