@@ -420,22 +420,6 @@ static void stats_tick(void *arg, uint64_t now)
         bt_sched_at(s->sch, now + s->o->stats_interval_ns, stats_tick, s);
 }
 
-void gw_sim_opts_default(struct gw_sim_opts *o)
-{
-    memset(o, 0, sizeof(*o));
-    gw_config_default(&o->cluster);
-    o->flows = 2000;
-    o->cps = 2000;
-    o->exchanges = 20;
-    o->interval_ns = 50000000ULL;
-    o->rto_ns = 200000000ULL;
-    o->server_delay_ns = 100000ULL;
-    o->req_bytes = 100;
-    o->resp_bytes = 1000;
-    o->stats_interval_ns = 1000000000ULL;
-    o->speed = 1;
-}
-
 int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt_err *e)
 {
     struct sim s;

@@ -55,6 +55,15 @@ expect2 "--weight '1=5@1e9s'" sim --out "$X/x" --weight 1=5@1e9s
 expect2 "--interval '1e9s'" sim --out "$X/x" --interval 1e9s --exchanges 2
 expect2 "open over 1000000 s: at most 1h" sim --out "$X/x" --flows 1001 --cps 0.001
 expect2 "cannot create" sim --out /proc/nope/x --flows 10
+# the parser in gateway_core (gw_opts.c): a '=' in --join was cut and what
+# followed it dropped (exit 0: a join at 1 s with weight 100); getopt's own
+# words named the program "sim"
+expect2 "--join '5=7@1s': bad member" sim --out "$X/x" --join 5=7@1s
+expect2 "--join '5@1s=7': bad member" sim --out "$X/x" --join 5@1s=7
+expect2 "baton-gateway: unknown or ambiguous option '--bogus'" sim --out "$X/x" --bogus
+expect2 "baton-gateway: option '--flows' needs a value" sim --out "$X/x" --flows
+expect2 "baton-gateway: option '--json=1' takes no value" sim --out "$X/x" --json=1
+expect2 "--pcap-in: a directory path of 4090 bytes is too long" sim --out "$X/x" --pcap-in "$(printf 'a%.0s' $(seq 4090))"
 printf 'cluster:\n  members: 2\n  colour: blue\n' > /tmp/bt-gwbad-$$.yaml
 expect2 "bt-gwbad-$$.yaml:3:3: unknown field 'colour'" sim --out "$X/x" --config /tmp/bt-gwbad-$$.yaml
 expect2 "nonexistent.yaml" sim --out "$X/x" --config /nonexistent.yaml
