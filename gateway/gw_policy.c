@@ -193,6 +193,10 @@ static int y_rule(const struct bt_ydoc *d, const struct bt_ynode *n, unsigned id
     if ((k = bt_y_get(n, "name"))) {
         if (bt_y_str(d, k, "policy.rules[].name", &s, e) < 0)
             return -EINVAL;
+        /* it was cut to fit, silently */
+        if (strlen(s) >= sizeof(r->name))
+            return bt_y_error(d, k, e, "policy.rules[].name: '%s' is %zu bytes: at most %zu", s, strlen(s),
+                              sizeof(r->name) - 1);
         snprintf(r->name, sizeof(r->name), "%s", s);
     }
     if (!(k = bt_y_get(n, "action")))
@@ -364,6 +368,11 @@ int gw_policy_from_json(const void *json, struct gw_policy *out, struct bt_err *
         }
         if (j_str(ro, "name", &s, num) < 0) {
             bt_err_set(e, "policy.rules[%zu].name: expected a string", i);
+            goto out;
+        }
+        if (s && strlen(s) >= sizeof(ru->name)) {
+            bt_err_set(e, "policy.rules[%zu].name: '%s' is %zu bytes: at most %zu", i, s, strlen(s),
+                       sizeof(ru->name) - 1);
             goto out;
         }
         if (s)

@@ -91,6 +91,8 @@ bad_config "3:31: policy.rules[].payload: PCRE2" 'policy:\n  rules:\n    - {acti
 bad_config "3:27: policy.rules[].src: '10.0.0.300/8'" 'policy:\n  rules:\n    - {action: drop, src: 10.0.0.300/8}\n'
 bad_config "3:29: policy.rules[].dport: '90-80'" 'policy:\n  rules:\n    - {action: drop, dport: 90-80}\n'
 bad_config "3:7: policy.rules[0]: a rule needs an action" 'policy:\n  rules:\n    - {dport: 80}\n'
+# a rule's name past 31 bytes was cut to fit, silently (exit 0)
+bad_config "3:14: policy.rules[].name: 'a-name-of-thirty-two-bytes-12345' is 32 bytes: at most 31" 'policy:\n  rules:\n    - {name: a-name-of-thirty-two-bytes-12345, action: drop}\n'
 bad_config "2:12: policy.default: 'maybe'" 'policy:\n  default: maybe\n'
 bad_config "2:8: cluster.cost.pkt: give a unit" 'cost:\n  pkt: 500\n'
 bad_config "2:9: cluster.nat.pool: '2001:db8::/64' is not an IPv4 prefix" 'nat:\n  pool: 2001:db8::/64\n'

@@ -280,3 +280,39 @@ TEST(json_policy_for_the_control_channel)
         json_decref(b);
     }
 }
+
+/* a rule's name past 31 bytes was cut to fit, silently: now refused, in
+ * both loaders, and 31 bytes are kept whole */
+TEST(rule_names_at_most_31_bytes)
+{
+    static const char n31[] = "abcdefghijklmnopqrstuvwxyz01234", n32[] = "abcdefghijklmnopqrstuvwxyz012345";
+    char text[256];
+    struct gw_policy p;
+    struct bt_err e = {""};
+
+    snprintf(text, sizeof(text), "rules:\n  - {name: %s, action: drop}\n", n31);
+    struct bt_ydoc *d = bt_yaml_load_mem("p.yaml", text, strlen(text), &e);
+    REQUIRE(d);
+    REQUIRE(gw_policy_load(d, d->root, &p, &e) == 0);
+    CHECK_EQ_STR(p.rule[0].name, n31);
+    bt_yaml_free(d);
+    snprintf(text, sizeof(text), "rules:\n  - {action: drop}\n  - {name: %s, action: drop}\n", n32);
+    d = bt_yaml_load_mem("p.yaml", text, strlen(text), &e);
+    REQUIRE(d);
+    CHECK_EQ_INT(gw_policy_load(d, d->root, &p, &e), -EINVAL);
+    CHECK(strstr(e.msg, "p.yaml:3:12: policy.rules[].name: 'abcdefghijklmnopqrstuvwxyz012345' is 32 bytes: "
+                        "at most 31") != NULL);
+    bt_yaml_free(d);
+    snprintf(text, sizeof(text), "{\"rules\": [{\"name\": \"%s\", \"action\": \"drop\"}]}", n31);
+    json_t *j = json_loads(text, 0, NULL);
+    REQUIRE(j);
+    REQUIRE(gw_policy_from_json(j, &p, &e) == 0);
+    CHECK_EQ_STR(p.rule[0].name, n31);
+    json_decref(j);
+    snprintf(text, sizeof(text), "{\"rules\": [{\"action\": \"drop\"}, {\"name\": \"%s\", \"action\": \"drop\"}]}", n32);
+    j = json_loads(text, 0, NULL);
+    REQUIRE(j);
+    CHECK_EQ_INT(gw_policy_from_json(j, &p, &e), -EINVAL);
+    CHECK(strstr(e.msg, "policy.rules[1].name: 'abcdefghijklmnopqrstuvwxyz012345' is 32 bytes: at most 31") != NULL);
+    json_decref(j);
+}
