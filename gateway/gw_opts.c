@@ -177,6 +177,10 @@ static int check_whole(struct gw_opts *o, bool closed_opts, bool speed_given, bo
     /* the same bound as a cluster file's dead_timer (gw_config.c) */
     if (so->cluster.dead_ns < 2 * so->cluster.heartbeat_ns)
         return bt_err_set(e, "--dead: at least two heartbeats (%.3f ms)", 2e-6 * (double)so->cluster.heartbeat_ns);
+    /* the run goes on to it, a stats line each --stats-interval: 1e5 s
+     * took 7 s and wrote 115 MB; served, the wall clock paces it */
+    if (!so->serve && so->duration_ns > GW_OPTS_DUR_MAX)
+        return bt_err_set(e, "--duration %.0f s: at most 1h without --serve", (double)so->duration_ns / 1e9);
     if (!so->out) {
         o->usage = true;
         return bt_err_set(e, "--out DIR is required");

@@ -420,6 +420,42 @@ static void stats_tick(void *arg, uint64_t now)
         bt_sched_at(s->sch, now + s->o->stats_interval_ns, stats_tick, s);
 }
 
+/* The latest virtual time a run may schedule: the clock is a uint64_t of
+ * ns and the drivers add a delay to a time (now + interval, the stats
+ * tick), so 2^62 (146 years) leaves room for every sum. baton-gateway keeps
+ * its times within 1h; other callers (plans, tests) are checked here. */
+#define SIM_TIME_MAX ((double)(1ULL << 62))
+
+/* -ERANGE if a time of the run could pass SIM_TIME_MAX: the flows'
+ * opening, a conversation's longest course (every step retried RETRIES
+ * times, the timeout doubling), an event, the duration and its last tick. */
+static int check_times(const struct gw_sim_opts *o, struct bt_err *e)
+{
+    double open = (double)(o->flows - 1) * 1e9 / o->cps;
+    double step = (double)o->rto_ns * (double)((2u << RETRIES) - 1) + (double)o->interval_ns +
+                  (double)o->server_delay_ns;
+    double conv = ((double)o->exchanges + 3) * step;
+
+    if (!(open <= SIM_TIME_MAX))
+        return bt_err_setr(e, -ERANGE, "flows open until %.3g s at %g a second: past the clock's 2^62 ns (146 years)",
+                           open / 1e9, o->cps);
+    if (!(open + conv <= SIM_TIME_MAX))
+        return bt_err_setr(e, -ERANGE, "a conversation may last %.3g s (%u exchanges, interval %.3g s, "
+                           "timeout %.3g s doubling): past the clock's 2^62 ns (146 years)",
+                           conv / 1e9, o->exchanges, (double)o->interval_ns / 1e9, (double)o->rto_ns / 1e9);
+    for (unsigned k = 0; k < o->nfails && k < GW_SIM_MAX_FAILS; k++)
+        if ((double)o->fail_ns[k] > SIM_TIME_MAX)
+            return bt_err_setr(e, -ERANGE, "event %u at %.3g s: past the clock's 2^62 ns (146 years)", k + 1,
+                               (double)o->fail_ns[k] / 1e9);
+    if ((double)o->duration_ns > SIM_TIME_MAX)
+        return bt_err_setr(e, -ERANGE, "--duration %.3g s: past the clock's 2^62 ns (146 years)",
+                           (double)o->duration_ns / 1e9);
+    if ((double)o->stats_interval_ns > SIM_TIME_MAX)
+        return bt_err_setr(e, -ERANGE, "stats interval %.3g s: past the clock's 2^62 ns (146 years)",
+                           (double)o->stats_interval_ns / 1e9);
+    return 0;
+}
+
 int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt_err *e)
 {
     struct sim s;
@@ -429,8 +465,12 @@ int gw_sim_run(const struct gw_sim_opts *o, struct gw_sim_result *res, struct bt
     memset(res, 0, sizeof(*res));
     s.o = o;
     s.res = res;
-    if (o->flows == 0 || o->flows > 50000ULL * 200 || o->cps <= 0)
+    if (o->flows == 0 || o->flows > 50000ULL * 200 || !(o->cps > 0))
         return bt_err_set(e, "--flows must be 1..10000000 and --cps > 0");
+    if (o->nfails > GW_SIM_MAX_FAILS)
+        return bt_err_set(e, "at most %d timeline events", GW_SIM_MAX_FAILS);
+    if ((r = check_times(o, e)) < 0)
+        return r;
     s.g = gw_cluster_new(&o->cluster, o->seed);
     if (!s.g)
         return bt_err_set(e, "bad cluster configuration (members 1..64, weights 0..512, "

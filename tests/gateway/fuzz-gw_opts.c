@@ -34,7 +34,8 @@ static bool in_ranges(const struct gw_opts *g)
     if (s->flows < 1 || s->flows > 10000000 || !(s->cps >= 0.001 && s->cps <= 1e9) || s->exchanges > 100000 ||
         s->interval_ns > GW_OPTS_DUR_MAX || c->dead_ns > GW_OPTS_DUR_MAX || c->dead_ns < 2 * c->heartbeat_ns ||
         c->detect_delay_ns > GW_OPTS_DUR_MAX || !(c->sync_loss_pct >= 0 && c->sync_loss_pct <= 100) ||
-        !(s->speed >= 0.001 && s->speed <= 1e6) || (s->stats_interval_ns && s->stats_interval_ns < 1000000))
+        !(s->speed >= 0.001 && s->speed <= 1e6) || (s->stats_interval_ns && s->stats_interval_ns < 1000000) ||
+        (!s->serve && s->duration_ns > GW_OPTS_DUR_MAX))
         return false;
     if (g->replay)
         return g->client_pcap && g->server_pcap && s->nfails == 0;

@@ -70,6 +70,8 @@ expect2 "nonexistent.yaml" sim --out "$X/x" --config /nonexistent.yaml
 printf 'cluster:\n  members: 2\n' > /tmp/bt-gwbad-$$.yaml
 expect2 "--config given twice" sim --out "$X/x" --config /tmp/bt-gwbad-$$.yaml --config /tmp/bt-gwbad-$$.yaml
 expect2 "--max-gap goes with a replay" sim --out "$X/x" --flows 10 --max-gap 5s
+# the run went on to it (1e5 s: 7 s of CPU, 115 MB of stats.jsonl)
+expect2 "--duration 100000 s: at most 1h without --serve" sim --out "$X/x" --flows 10 --duration 1e5s
 # cluster flags override the file wherever they stand (before it too)
 mkdir -p "$T"
 for order in before after; do

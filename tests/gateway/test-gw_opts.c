@@ -141,6 +141,7 @@ TEST(refusals_say_what_to_change)
         {"--speed", "0", "--speed '0': must be 0.001..1e6", false},
         {"--duration", "soon", "--duration 'soon': must be a duration", false},
         {"--max-gap", "forever", "--max-gap 'forever'", false},
+        {"--duration", "1e5s", "--duration 100000 s: at most 1h without --serve", false},
         {"--dead", "2h", "--dead '2h': must be a duration of at most 1h", false},
         {"--dead", "15ms", "--dead: at least two heartbeats", false},
         {"--seed", " 5", "--seed ' 5': must be 0..4294967295", false},

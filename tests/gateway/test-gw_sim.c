@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "bt_test.h"
 #include "bt_capset.h"
@@ -116,4 +117,62 @@ TEST(sixty_four_members)
         fclose(f);
     snprintf(path, sizeof(path), "rm -rf %s", dir);
     CHECK(system(path) == 0);
+}
+
+/* Other callers than baton-gateway (whose options keep every time within
+ * 1h): a time past the clock's range was scheduled as it came: a flow's
+ * opening past 2^64 ns was an undefined conversion, an event at 2^64 - 1
+ * never happened (exit 0), a duration near 2^64 wrapped the stats tick
+ * into the past (a run without end). Each is refused with -ERANGE, before
+ * anything is written. */
+TEST(times_past_the_clock_are_refused)
+{
+    char dir[] = "/tmp/bt-gwsimr-XXXXXX", out[64];
+    struct gw_sim_opts o;
+    struct gw_sim_result r;
+    struct bt_err e;
+    REQUIRE(bt_mkdtemp(dir));
+    snprintf(out, sizeof(out), "%s/o", dir);
+    static const struct {
+        const char *want;
+        int field;
+    } cases[] = {
+        {"flows open until", 0}, {"event 1 at", 1}, {"--duration", 2}, {"a conversation", 3},
+        {"a conversation", 4}, {"--cps > 0", 5}, {"stats", 6},
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        gw_sim_opts_default(&o);
+        o.out = out;
+        o.flows = 2;
+        o.exchanges = 1;
+        switch (cases[i].field) {
+        case 0: o.cps = 1e-12; break;                       /* flow 1 at 1e21 ns */
+        case 1: o.nfails = 1; o.fail_sgm[0] = 1; o.fail_kind[0] = BT_EV_SGM_DOWN;
+                o.fail_ns[0] = UINT64_MAX; break;
+        case 2: o.duration_ns = UINT64_MAX - 10; break;
+        case 3: o.interval_ns = 1ULL << 62; break;
+        case 4: o.rto_ns = 1ULL << 58; break;                /* doubled 4 times, 31 rto in a step */
+        case 5: o.cps = __builtin_nan(""); break;
+        case 6: o.stats_interval_ns = UINT64_MAX; break;
+        }
+        memset(&e, 0, sizeof(e));
+        int rc = gw_sim_run(&o, &r, &e);
+        if (rc != (cases[i].field == 5 ? -EINVAL : -ERANGE) || !strstr(e.msg, cases[i].want))
+            BT_FAIL_AT("case %u: %d '%s' lacks '%s'", i, rc, e.msg, cases[i].want);
+        CHECK(access(out, F_OK) != 0);
+    }
+    /* the bound itself: a run that ends near 146 years is taken (no run of it:
+     * only its check) and the CLI's 1h is far inside it */
+    gw_sim_opts_default(&o);
+    o.out = out;
+    o.flows = 1;
+    o.nfails = 1;
+    o.fail_sgm[0] = 1;
+    o.fail_kind[0] = BT_EV_SGM_DOWN;
+    o.fail_ns[0] = 3600ULL * 1000000000ULL;
+    o.exchanges = 0;
+    REQUIRE(gw_sim_run(&o, &r, &e) == 0);
+    CHECK_EQ_INT(r.flows_completed, 1);
+    snprintf(out, sizeof(out), "rm -rf %s", dir);
+    CHECK(system(out) == 0);
 }
