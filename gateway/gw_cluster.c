@@ -456,8 +456,7 @@ static void msg_put(struct gw_cluster *g, struct gw_msg *msg)
 static void net_send(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
                      struct gw_msg *msg, size_t len, unsigned nrec, bool bulk)
 {
-    gw_sync_begin(msg->data, (uint8_t)from->id, (uint8_t)to, from->sync_seq++);
-    gw_sync_end(msg->data, len, (uint16_t)nrec);
+    gw_sync_put_hdr(msg->data, (uint8_t)from->id, (uint8_t)to, from->sync_seq++, len, nrec);
     from->st.sync_tx += nrec;
     from->st.sync_tx_msgs++;
     from->st.sync_tx_bytes += len + GW_SYNC_WIRE_OVERHEAD;
@@ -488,55 +487,62 @@ static void net_send(struct gw_cluster *g, struct gw_member *from, int to, uint6
  * first of them stands. A burst of SYNs costs a message per backup, not one
  * per SYN. The defer slots of a message's CREATEs are chained as they are
  * added, so that its ACK releases them without a lookup. */
-void gw_sync_now(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
-                 const uint8_t *rec, unsigned rl, uint32_t dslot)
+static struct gw_obuild *ob_room(struct gw_cluster *g, struct gw_member *from, int to, unsigned rl)
 {
-    uint32_t *slot;
-    struct gw_obuild *b;
+    uint32_t *slot = &g->pair[from->id * (GW_MAX_MEMBERS + 1) + to];
+    struct gw_obuild *b = *slot ? &g->ob[*slot - 1] : NULL;
 
-    if (to < 1 || to > GW_MAX_MEMBERS)
-        return;
-    slot = &g->pair[from->id * (GW_MAX_MEMBERS + 1) + to];
-    b = *slot ? &g->ob[*slot - 1] : NULL;
     if (b && !b->msg) {
         g->st.sync_lost++;   /* its pair has no buffer this round */
-        return;
+        return NULL;
     }
-    if (!b || b->len + rl > GW_SYNC_MTU) {
-        if (g->nob == g->ob_cap) {
-            unsigned cap = g->ob_cap ? g->ob_cap * 2 : 256;
-            struct gw_obuild *ob = realloc(g->ob, cap * sizeof(*ob));
-            if (!ob) {
-                g->st.sync_lost++;
-                return;
-            }
-            g->ob = ob;
-            g->ob_cap = cap;
-        }
-        b = &g->ob[g->nob++];
-        *slot = g->nob;
-        b->msg = msg_get(g);
-        b->len = GW_SYNC_HDR_LEN;
-        b->t = 0;
-        b->nrec = 0;
-        b->from = (uint8_t)from->id;
-        b->to = (uint8_t)to;
-        b->bulk = false;
-        b->nreq = 0;
-        b->dfirst = b->dlast = GW_DSLOT_NONE;
-        b->ddeadline = 0;
-        if (!b->msg) {
+    if (b && b->len + rl <= GW_SYNC_MTU)
+        return b;
+    if (g->nob == g->ob_cap) {
+        unsigned cap = g->ob_cap ? g->ob_cap * 2 : 256;
+        struct gw_obuild *ob = realloc(g->ob, cap * sizeof(*ob));
+        if (!ob) {
             g->st.sync_lost++;
-            return;
+            return NULL;
         }
+        g->ob = ob;
+        g->ob_cap = cap;
     }
-    rec_copy(b->msg->data + b->len, rec, rl);
-    b->len += rl;
+    b = &g->ob[g->nob++];
+    *slot = g->nob;
+    b->msg = msg_get(g);
+    b->len = GW_SYNC_HDR_LEN;
+    b->t = 0;
+    b->nrec = 0;
+    b->from = (uint8_t)from->id;
+    b->to = (uint8_t)to;
+    b->bulk = false;
+    b->nreq = 0;
+    b->dfirst = b->dlast = GW_DSLOT_NONE;
+    b->ddeadline = 0;
+    if (!b->msg) {
+        g->st.sync_lost++;
+        return NULL;
+    }
+    return b;
+}
+
+void gw_sync_now(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
+                 const struct bt_flow_key *k, const struct gw_conn *c, uint8_t type,
+                 uint8_t xflags, uint32_t dslot)
+{
+    struct gw_obuild *b;
+
+    if (to < 1 || to > GW_MAX_MEMBERS ||
+        !(b = ob_room(g, from, to, (c->flags & CONN_NAT) ? GW_SYNC_REC_NAT_LEN : GW_SYNC_REC_LEN)))
+        return;
+    /* encoded where it is sent from */
+    b->len += gw_member_put_rec(from, k, c, type, xflags, b->msg->data + b->len);
     b->nrec++;
     if (t > b->t)
         b->t = t;
-    b->bulk |= rec[0] == GW_SYNC_BULK;
-    if (rec[0] != GW_SYNC_ACK && (rec[5] & GW_SYNC_F_ACK_REQ)) {
+    b->bulk |= type == GW_SYNC_BULK;
+    if (xflags & GW_SYNC_F_ACK_REQ) {
         unsigned ord = b->nreq++;
         if (dslot != GW_DSLOT_NONE) {
             struct gw_defer *d = &from->defer;
@@ -551,6 +557,20 @@ void gw_sync_now(struct gw_cluster *g, struct gw_member *from, int to, uint64_t 
                 b->ddeadline = ds->deadline;
         }
     }
+}
+
+/* The ACK of message seq of `to`, into the outbox's message from m to `to`. */
+static void sync_now_ack(struct gw_cluster *g, struct gw_member *m, int to, uint64_t t,
+                         uint32_t seq, uint32_t bits)
+{
+    struct gw_obuild *b = ob_room(g, m, to, GW_SYNC_ACK_LEN);
+
+    if (!b)
+        return;
+    b->len += gw_sync_put_ack(b->msg->data + b->len, seq, bits);
+    b->nrec++;
+    if (t > b->t)
+        b->t = t;
 }
 
 void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
@@ -657,61 +677,77 @@ static inline unsigned popcount32(uint32_t v)
     return (v * 0x01010101U) >> 24;
 }
 
-/* A sync message lands: its records are decoded together, their keys
- * hashed and the receiver's table slots and entries prefetched, then applied
- * in order (the CREATEs of a burst insert backup entries, the ACKs find
- * their owner entries: a message's misses overlap instead of queueing). */
+/* A sync message lands: its records are checked together (word-wide, in
+ * the bytes: nothing is decoded into a struct), their keys made and hashed
+ * and the receiver's table slots and entries prefetched, then applied in
+ * order straight from the bytes (the CREATEs of a burst insert backup
+ * entries, the ACKs find their defer slots: a message's misses overlap
+ * instead of queueing). A damaged record rejects the whole message before
+ * anything is applied. */
 static void deliver(struct gw_cluster *g)
 {
     struct gw_msg *msg = net_pop(g);
     struct gw_member *m = &g->m[msg->to];
-    struct gw_sync_hdr h;
+    const uint8_t *buf = msg->data;
+    size_t len = msg->len;
+    unsigned nrec;
 
-    if (m->present && m->alive && gw_sync_decode_hdr(msg->data, msg->len, &h) == 0) {
-        struct gw_sync_rec r[GW_SYNC_MAXREC];
-        uint64_t fh[GW_SYNC_MAXREC], t, work = 0;
+    if (m->present && m->alive && gw_sync_hdr_check(buf, len, &nrec) == 0) {
+        struct bt_flow_key k[GW_SYNC_MAXCONN];
+        uint64_t fh[GW_SYNC_MAXCONN], t, work = 0;
+        uint16_t off[GW_SYNC_MAXREC];
         uint32_t bits = 0;
-        unsigned nreq = 0;
+        unsigned n = 0, nc = 0, nreq = 0;
+        size_t o = GW_SYNC_HDR_LEN;
+        uint8_t from = buf[8];
         bool acks = false;
-        int n;
-        m->st.sync_rx += h.nrec;
+        m->st.sync_rx += nrec;
         m->st.sync_rx_msgs++;
-        m->st.sync_rx_bytes += msg->len + GW_SYNC_WIRE_OVERHEAD;
-        if ((n = gw_sync_decode_recs(msg->data, msg->len, &h, r, GW_SYNC_MAXREC)) < 0) {
-            g->st.sync_lost++;
-            gw_charge(g, m, msg->at, (uint64_t)h.nrec * g->cfg.cost.ns_per_sync);
-        } else {
-            for (int i = 0; i < n; i++) {
-                if (r[i].type == GW_SYNC_ACK) {
-                    /* the cost model's work is per connection: an ACK
-                     * costs what it releases */
-                    work += popcount32(r[i].ack_bits);
-                    continue;
-                }
-                work++;
-                fh[i] = bt_flowtab_hash(&r[i].key);
-                bt_flowtab_prefetch(m->conns, fh[i], 0);
+        m->st.sync_rx_bytes += len + GW_SYNC_WIRE_OVERHEAD;
+        /* n <= nrec <= GW_SYNC_MAXREC (the header check), nc <=
+         * GW_SYNC_MAXCONN (a connection record is 56 bytes at least) */
+        while (o < len && n < nrec) {
+            const uint8_t *p = buf + o;
+            unsigned rl = gw_sync_rec_check(p, len - o);
+            if (!rl)
+                break;
+            off[n++] = (uint16_t)o;
+            o += rl;
+            if (p[0] == GW_SYNC_ACK) {
+                /* the cost model's work is per connection: an ACK
+                 * costs what it releases */
+                work += popcount32(gw_sync_get32(p + 8));
+                continue;
             }
+            work++;
+            gw_sync_get_key(p, &k[nc]);
+            fh[nc] = bt_flowtab_hash(&k[nc]);
+            bt_flowtab_prefetch(m->conns, fh[nc], 0);
+            nc++;
+        }
+        if (o != len || n != nrec) {
+            g->st.sync_lost++;
+            gw_charge(g, m, msg->at, (uint64_t)nrec * g->cfg.cost.ns_per_sync);
+        } else {
             /* applying costs the receiver; its answer (the ACK) leaves when done */
             t = gw_charge(g, m, msg->at, work * g->cfg.cost.ns_per_sync);
-            for (int i = 0; i < n; i++)
-                if (r[i].type != GW_SYNC_ACK)
-                    bt_flowtab_prefetch(m->conns, fh[i], 1);
-            for (int i = 0; i < n; i++) {
-                if (r[i].type == GW_SYNC_ACK) {
-                    gw_defer_ack(g, m, t, h.from, &r[i]);
+            for (unsigned j = 0; j < nc; j++)
+                bt_flowtab_prefetch(m->conns, fh[j], 1);
+            for (unsigned i = 0, j = 0; i < n; i++) {
+                const uint8_t *p = buf + off[i];
+                if (p[0] == GW_SYNC_ACK) {
+                    gw_defer_ack(g, m, t, from, gw_sync_get32(p + 4), gw_sync_get32(p + 8));
                     acks = true;
                     continue;
                 }
-                bits |= (uint32_t)gw_member_apply(g, m, t, &h, &r[i], fh[i]) << nreq;
-                nreq += (r[i].flags & GW_SYNC_F_ACK_REQ) != 0;
+                bits |= (uint32_t)gw_member_apply(g, m, t, from, p, &k[j], fh[j]) << nreq;
+                nreq += (p[5] & GW_SYNC_F_ACK_REQ) != 0;
+                j++;
             }
-            if (bits) {
-                /* one record answers the message: its sequence number and
-                 * which of its CREATEs are stored */
-                uint8_t ack[GW_SYNC_ACK_LEN];
-                gw_sync_now(g, m, h.from, t, ack, gw_sync_put_ack(ack, h.seq, bits), GW_DSLOT_NONE);
-            }
+            /* one record answers the message: its sequence number and
+             * which of its CREATEs are stored */
+            if (bits)
+                sync_now_ack(g, m, from, t, gw_sync_get32(buf + 12), bits);
         }
         outbox_flush(g);   /* the ACK of this message, in one message back */
         /* only an ACK moves a deadline of m later (its defer timers go);

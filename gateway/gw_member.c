@@ -151,7 +151,7 @@ static void dslot_trim(struct gw_defer *d)
 }
 
 void gw_defer_ack(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint8_t from,
-                  const struct gw_sync_rec *r)
+                  uint32_t seq, uint32_t bits)
 {
     struct gw_defer *d = &m->defer;
     struct gw_dmsg *dm = NULL;
@@ -162,7 +162,7 @@ void gw_defer_ack(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint8_t
      * head (the ACKs of one backup come back in order), else a binary
      * search, not a scan of every message whose ACK was lost */
     if (d->mn) {
-        uint32_t s0 = d->msg[d->mhead].seq, want = r->ack_seq - s0, lo = 0, hi = d->mn;
+        uint32_t s0 = d->msg[d->mhead].seq, want = seq - s0, lo = 0, hi = d->mn;
         while (lo < hi) {
             uint32_t mid = want ? lo + (hi - lo) / 2 : 0;
             if (d->msg[(d->mhead + mid) & (d->mcap - 1)].seq - s0 < want)
@@ -172,7 +172,7 @@ void gw_defer_ack(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint8_t
         }
         if (lo < d->mn) {
             struct gw_dmsg *x = &d->msg[(d->mhead + lo) & (d->mcap - 1)];
-            if (x->seq == r->ack_seq && x->to == from && !x->done)
+            if (x->seq == seq && x->to == from && !x->done)
                 dm = x;
         }
     }
@@ -196,7 +196,7 @@ void gw_defer_ack(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint8_t
     while (a != GW_DSLOT_NONE && dslot_live(d, a)) {
         struct gw_dslot *s = dslot_at(d, a);
         uint32_t next = s->next;
-        if (s->pkt && (r->ack_bits >> s->ord & 1)) {
+        if (s->pkt && (bits >> s->ord & 1)) {
             struct bt_pkt *p = s->pkt;
             s->pkt = NULL;
             gw_out(g, p, p->ts_ns > t ? p->ts_ns : t, m->id, p->port);
@@ -352,17 +352,6 @@ void gw_member_expire_lru(struct gw_cluster *g, struct gw_member *m, uint64_t t)
     struct lru_ctx x = {g, m, t};
 
     bt_flowtab_expire(m->conns, t, lru_cb, &x, 16);
-}
-
-unsigned gw_member_put_rec(const struct gw_member *m, const struct bt_flow_key *k,
-                           const struct gw_conn *c, uint8_t type, uint8_t xflags, uint8_t *p)
-{
-    uint8_t fl = (uint8_t)(xflags | ((c->flags & CONN_CLIENT_SRC) ? GW_SYNC_F_CLIENT_SRC : 0) |
-                           ((c->flags & CONN_NAT) ? GW_SYNC_F_NAT : 0) |
-                           ((c->flags & CONN_LOOSE) ? GW_SYNC_F_LOOSE : 0));
-
-    return gw_sync_put_conn(p, type, fl, c->state, c->fin, (uint8_t)m->id, c->peer, c->hash,
-                            c->gen, k, c->nat_addr, c->nat_port);
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -742,7 +731,7 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
            (c->peer ? g->cfg.cost.ns_per_sync : 0);
     f = gw_charge(g, m, now, work);
     if (c->peer) {
-        uint8_t r[GW_SYNC_REC_NAT_LEN], xfl = 0;
+        uint8_t xfl = 0;
         uint32_t ds = GW_DSLOT_NONE;
         if (g->cfg.defer) {
             /* pfsync's defer: the packet that creates the state waits for
@@ -760,7 +749,7 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
                 c->dslot = ds;
             }
         }
-        gw_sync_now(g, m, c->peer, f, r, gw_member_put_rec(m, &x->ck, c, GW_SYNC_CREATE, xfl, r), ds);
+        gw_sync_now(g, m, c->peer, f, &x->ck, c, GW_SYNC_CREATE, xfl, ds);
         c->synced_ns = now;
         if (g->cfg.defer)
             return;
@@ -938,75 +927,83 @@ void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint1
 
 /* ---------------------------------------------------------------- sync */
 
-bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
-                     const struct gw_sync_hdr *h, const struct gw_sync_rec *r, uint64_t fh)
+/* CONN_* of a record's GW_SYNC_F_CLIENT_SRC, GW_SYNC_F_NAT, GW_SYNC_F_LOOSE */
+static const uint8_t conn_flags_of[16] = {
+#define CF(f) (uint8_t)(((f) & GW_SYNC_F_CLIENT_SRC ? CONN_CLIENT_SRC : 0) | \
+                        ((f) & GW_SYNC_F_NAT ? CONN_NAT : 0) | ((f) & GW_SYNC_F_LOOSE ? CONN_LOOSE : 0))
+    CF(0), CF(1), CF(2), CF(3), CF(4), CF(5), CF(6), CF(7),
+    CF(8), CF(9), CF(10), CF(11), CF(12), CF(13), CF(14), CF(15),
+#undef CF
+};
+
+bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint8_t from,
+                     const uint8_t *r, const struct bt_flow_key *k, uint64_t fh)
 {
-    const struct bt_flow_key k = r->key;
+    uint8_t type = r[0], rfl = r[5];
+    uint32_t rgen = gw_sync_get32(r + 52);
     struct gw_conn *c;
     bool created;
 
-    switch (r->type) {
-    case GW_SYNC_CREATE:
-    case GW_SYNC_BULK:
-    case GW_SYNC_UPDATE:
-        /* one probe: the entry found, or a new one */
-        if (!(c = bt_flowtab_insert_hashed(m->conns, &k, fh, t, &created))) {
-            g->st.drops_full++;
-            return false;   /* not stored: not acknowledged */
-        }
-        if (created) {
-            /* zeroed by the table, last used at t, the LRU's newest */
-            c->gen = ++m->gen ? m->gen : ++m->gen;   /* never 0: a cancelled timer */
-            m->st.backup_conns++;
-            g->st.backups++;
-        } else {
-            if (c->role == ROLE_BACKUP && c->peer == h->from && (int32_t)(r->gen - c->ogen) < 0)
-                return false;   /* an older incarnation's news (a batched record
-                                 * overtaken by the CREATE of the 5-tuple's reuse) */
-            if (c->role == ROLE_OWNER) {
-                if (r->type == GW_SYNC_UPDATE)
-                    return false; /* a stale owner's news */
-                /* another member took the connection over (or opened it
-                 * anew) and makes this member its backup: the newest
-                 * claim wins */
-                defer_drop(m, c);
-                c->role = ROLE_BACKUP;
-                m->st.owner_conns--;
-                m->st.backup_conns++;
-            }
-            if (c->flags & CONN_NAT) {
-                conn_forget(g, m, &k, c, t, false);   /* its alias, re-added below */
-                m->st.backup_conns++;
-            }
-        }
-        c->role = ROLE_BACKUP;
-        c->peer = h->from;
-        c->hash = r->hash;
-        c->state = r->state;
-        c->fin = r->fin;
-        c->flags = (uint8_t)(((r->flags & GW_SYNC_F_CLIENT_SRC) ? CONN_CLIENT_SRC : 0) |
-                             ((r->flags & GW_SYNC_F_NAT) ? CONN_NAT : 0) |
-                             ((r->flags & GW_SYNC_F_LOOSE) ? CONN_LOOSE : 0));
-        c->nat_addr = r->nat_addr;
-        c->nat_port = r->nat_port;
-        c->ogen = r->gen;
-        c->last_ns = t;   /* the insert touched the entry at t already */
-        if ((c->flags & CONN_NAT) && m->alias) {
-            struct bt_flow_key tk, *a;
-            nat_key(&k, c, &tk);
-            if ((a = bt_flowtab_insert(m->alias, &tk, t, &created)))
-                *a = k;
-        }
-        return (r->flags & GW_SYNC_F_ACK_REQ) != 0;
-    case GW_SYNC_DELETE:
-        c = bt_flowtab_lookup_hashed(m->conns, &k, fh);
+    if (type == GW_SYNC_DELETE) {
+        c = bt_flowtab_lookup_hashed(m->conns, k, fh);
         /* not the entry of a later incarnation: the batched DELETE of a
          * reused 5-tuple lands after the new connection's CREATE */
-        if (c && c->role == ROLE_BACKUP && c->peer == h->from && (int32_t)(r->gen - c->ogen) >= 0)
+        if (c && c->role == ROLE_BACKUP && c->peer == from && (int32_t)(rgen - c->ogen) >= 0)
             gw_member_remove(g, m, c, t, false);
         return false;
     }
-    return false;   /* an ACK: gw_defer_ack */
+    /* CREATE, BULK, UPDATE: one probe, the entry found or a new one */
+    if (!(c = bt_flowtab_insert_hashed(m->conns, k, fh, t, &created))) {
+        g->st.drops_full++;
+        return false;   /* not stored: not acknowledged */
+    }
+    if (created) {
+        /* zeroed by the table, last used at t, the LRU's newest */
+        c->gen = ++m->gen ? m->gen : ++m->gen;   /* never 0: a cancelled timer */
+        m->st.backup_conns++;
+        g->st.backups++;
+    } else {
+        if (c->role == ROLE_BACKUP && c->peer == from && (int32_t)(rgen - c->ogen) < 0)
+            return false;   /* an older incarnation's news (a batched record
+                             * overtaken by the CREATE of the 5-tuple's reuse) */
+        if (c->role == ROLE_OWNER) {
+            if (type == GW_SYNC_UPDATE)
+                return false; /* a stale owner's news */
+            /* another member took the connection over (or opened it
+             * anew) and makes this member its backup: the newest
+             * claim wins */
+            defer_drop(m, c);
+            c->role = ROLE_BACKUP;
+            m->st.owner_conns--;
+            m->st.backup_conns++;
+        }
+        if (c->flags & CONN_NAT) {
+            conn_forget(g, m, k, c, t, false);   /* its alias, re-added below */
+            m->st.backup_conns++;
+        }
+    }
+    c->role = ROLE_BACKUP;
+    c->peer = from;
+    c->hash = gw_sync_get32(r + 8);
+    c->state = r[3];
+    c->fin = r[4];
+    c->flags = conn_flags_of[rfl & 0x0f];
+    c->ogen = rgen;
+    c->last_ns = t;   /* the insert touched the entry at t already */
+    if (rfl & GW_SYNC_F_NAT) {
+        c->nat_addr = gw_sync_get32(r + 56);
+        c->nat_port = gw_sync_get16(r + 60);
+        if (m->alias) {
+            struct bt_flow_key tk, *a;
+            nat_key(k, c, &tk);
+            if ((a = bt_flowtab_insert(m->alias, &tk, t, &created)))
+                *a = *k;
+        }
+    } else {
+        c->nat_addr = 0;
+        c->nat_port = 0;
+    }
+    return (rfl & GW_SYNC_F_ACK_REQ) != 0;
 }
 
 /* ---------------------------------------------------------------- resync */

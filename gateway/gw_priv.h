@@ -281,12 +281,14 @@ uint64_t gw_charge(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint64
  * (sent within sync_batch). */
 void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
                    const uint8_t *rec, unsigned rl);
-/* Puts the encoded record rec[0..rl) into the outbox's message from `from`
- * to `to` (sent at the end of the burst or of the message being applied),
- * ready at t; dslot: the defer slot of a CREATE with GW_SYNC_F_ACK_REQ, else
- * GW_DSLOT_NONE. */
+/* Encodes the record of type about from's connection c (key k) straight
+ * into the outbox's message from `from` to `to` (sent at the end of the
+ * burst or of the message being applied), ready at t; xflags as for
+ * gw_member_put_rec; dslot: the defer slot of a CREATE with
+ * GW_SYNC_F_ACK_REQ, else GW_DSLOT_NONE. */
 void gw_sync_now(struct gw_cluster *g, struct gw_member *from, int to, uint64_t t,
-                 const uint8_t *rec, unsigned rl, uint32_t dslot);
+                 const struct bt_flow_key *k, const struct gw_conn *c, uint8_t type,
+                 uint8_t xflags, uint32_t dslot);
 void gw_tq_push(struct gw_member *m, int q, uint64_t deadline, uint32_t gen,
                 const struct bt_flow_key *k);
 
@@ -302,20 +304,22 @@ struct gw_pkey {
 /* gw_member.c */
 void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint16_t port,
                   uint32_t hash, struct bt_parsed *p, const struct gw_pkey *pk, struct bt_pkt *pkt);
-/* Applies connection record r of message h (not an ACK: gw_defer_ack); fh:
- * bt_flowtab_hash(&r->key). True when r asked for an ACK and is stored (the
- * caller acknowledges the message). */
-bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t,
-                     const struct gw_sync_hdr *h, const struct gw_sync_rec *r, uint64_t fh);
+/* Applies the connection record at r (checked by gw_sync_rec_check; not
+ * an ACK: gw_defer_ack) of a message from member `from`; k its key
+ * (gw_sync_get_key), fh = bt_flowtab_hash(k). True when r asked for an ACK
+ * and is stored (the caller acknowledges the message). */
+bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint8_t from,
+                     const uint8_t *r, const struct bt_flow_key *k, uint64_t fh);
 /* The defer queue (gw_member.c): a slot for p (ready at p->ts_ns) of the
  * connection of gen; its absolute index, or GW_DSLOT_NONE on ENOMEM. */
 uint32_t gw_defer_push(struct gw_member *m, struct bt_pkt *p, uint64_t deadline, uint32_t gen);
 /* Message seq of m to `to` carries the CREATEs of slots first.. (chained). */
 void gw_defer_sent(struct gw_member *m, uint32_t seq, uint8_t to, uint32_t first, uint32_t last,
                    uint64_t deadline);
-/* The ACK r from member `from` landed on m at t: the packets it names leave. */
+/* The ACK from member `from` of m's message seq landed on m at t: the
+ * packets of the CREATEs its bitmap names leave. */
 void gw_defer_ack(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint8_t from,
-                  const struct gw_sync_rec *r);
+                  uint32_t seq, uint32_t bits);
 /* Timeouts due by t: the packets still held leave without their backup. */
 void gw_defer_expire(struct gw_cluster *g, struct gw_member *m, uint64_t t);
 /* The earliest defer deadline of m (UINT64_MAX: none). */
@@ -330,8 +334,17 @@ void gw_member_remove(struct gw_cluster *g, struct gw_member *m, struct gw_conn 
 /* Encodes the record of type about m's connection c (key k) at p (room for
  * GW_SYNC_REC_NAT_LEN bytes), with xflags (GW_SYNC_F_ACK_REQ) added to what
  * c says; returns its length. */
-unsigned gw_member_put_rec(const struct gw_member *m, const struct bt_flow_key *k,
-                           const struct gw_conn *c, uint8_t type, uint8_t xflags, uint8_t *p);
+static inline unsigned gw_member_put_rec(const struct gw_member *m, const struct bt_flow_key *k,
+                                         const struct gw_conn *c, uint8_t type, uint8_t xflags,
+                                         uint8_t *p)
+{
+    uint8_t fl = (uint8_t)(xflags | ((c->flags & CONN_CLIENT_SRC) ? GW_SYNC_F_CLIENT_SRC : 0) |
+                           ((c->flags & CONN_NAT) ? GW_SYNC_F_NAT : 0) |
+                           ((c->flags & CONN_LOOSE) ? GW_SYNC_F_LOOSE : 0));
+
+    return gw_sync_put_conn(p, type, fl, c->state, c->fin, (uint8_t)m->id, c->peer, c->hash,
+                            c->gen, k, c->nat_addr, c->nat_port);
+}
 /* The resync sweep after the bucket table changed: promote backups of dead
  * owners, give owners their desired backup (bulk sync), drop stale backups. */
 void gw_member_resync(struct gw_cluster *g, struct gw_member *m, uint64_t t);

@@ -65,48 +65,27 @@ void gw_sync_end(uint8_t *buf, size_t len, uint16_t nrec)
     put16(buf + 16, nrec);
 }
 
-/* The reserved words, checked as one OR. */
-static inline uint64_t load64(const uint8_t *p)
-{
-    uint64_t v;
-
-    memcpy(&v, p, 8);
-    return v;
-}
-
-/* Every message a member receives passes here: straight loads, and the
- * reserved fields (key id, bytes 18-19, the MAC) checked as one OR. */
+/* Every check is gw_sync_hdr_check's (gw_sync.h), which a member receiving
+ * a message uses alone. */
 int gw_sync_decode_hdr(const uint8_t *buf, size_t len, struct gw_sync_hdr *h)
 {
-    size_t body;
+    unsigned nrec;
 
-    if (len < GW_SYNC_HDR_LEN || len > GW_SYNC_MTU)
+    if (gw_sync_hdr_check(buf, len, &nrec) < 0)
         return -EBADMSG;
-    if (get32(buf) != GW_SYNC_MAGIC || buf[4] != GW_SYNC_VERSION || buf[5] != 0)
-        return -EBADMSG;
-    if (get16(buf + 6) != len ||
-        ((uint64_t)get16(buf + 10) | get16(buf + 18) | load64(buf + 20) | load64(buf + 28)) != 0)
-        return -EBADMSG;
+    memset(h, 0, sizeof(*h));
     h->version = GW_SYNC_VERSION;
-    h->flags = 0;
     h->len = (uint16_t)len;
     h->from = buf[8];
     h->to = buf[9];
-    h->key_id = 0;
     h->seq = get32(buf + 12);
-    h->nrec = get16(buf + 16);
-    memset(h->mac, 0, GW_SYNC_MAC_LEN);
-    if ((unsigned)(h->from - 1) >= 64 || (unsigned)(h->to - 1) >= 64 || h->from == h->to)
-        return -EBADMSG;
-    /* the count must be possible for the length */
-    body = len - GW_SYNC_HDR_LEN;
-    if ((size_t)h->nrec * GW_SYNC_ACK_LEN > body || (size_t)h->nrec * GW_SYNC_REC_NAT_LEN < body)
-        return -EBADMSG;
+    h->nrec = (uint16_t)nrec;
     return 0;
 }
 
-/* The record decoder, inlined into the loop of gw_sync_decode_recs: it
- * runs once per record a backup applies and once per ACK. */
+/* The record decoder, inlined into the loop of gw_sync_decode_recs; its
+ * checks are gw_sync_rec_check's (gw_sync.h), which a member applying a
+ * message uses alone, reading the fields from the bytes. */
 static inline int decode_rec(const uint8_t *buf, size_t len, size_t *off, struct gw_sync_rec *r)
 {
     size_t o = *off;
@@ -115,58 +94,27 @@ static inline int decode_rec(const uint8_t *buf, size_t len, size_t *off, struct
 
     if (o == len)
         return 0;
-    if (o > len || len - o < 2)
+    if (o > len || !(rl = gw_sync_rec_check(buf + o, len - o)))
         return -EBADMSG;
     p = buf + o;
-    rl = p[1];
-    if (p[0] == GW_SYNC_ACK) {
-        uint32_t bits;
-        if (rl != GW_SYNC_ACK_LEN || len - o < rl || (p[2] | p[3]) || get32(p + 12))
-            return -EBADMSG;
-        bits = get32(p + 8);
-        /* names at least one record, none past what a message holds */
-        if (bits == 0 || (bits >> GW_SYNC_MAXCONN))
-            return -EBADMSG;
-        memset(r, 0, sizeof(*r));
-        r->type = GW_SYNC_ACK;
-        r->ack_seq = get32(p + 4);
-        r->ack_bits = bits;
-        *off = o + rl;
-        return 1;
-    }
-    if ((rl != GW_SYNC_REC_LEN && rl != GW_SYNC_REC_NAT_LEN) || len - o < rl)
-        return -EBADMSG;
-    if (p[0] < GW_SYNC_CREATE || p[0] > GW_SYNC_BULK || (p[5] & ~GW_SYNC_F_ALL))
-        return -EBADMSG;
-    if (!!(p[5] & GW_SYNC_F_NAT) != (rl == GW_SYNC_REC_NAT_LEN))
-        return -EBADMSG;
-    if ((p[48] != 4 && p[48] != 6) || (p[49] | p[50] | p[51]))
-        return -EBADMSG;
-    if (p[6] > 64 || p[7] > 64)
-        return -EBADMSG;
+    memset(r, 0, sizeof(*r));
     r->type = p[0];
-    r->state = p[3];
-    r->fin = p[4];
-    r->flags = p[5];
-    r->owner = p[6];
-    r->backup = p[7];
-    r->hash = get32(p + 8);
-    memcpy(r->key.src, p + 12, 16);
-    memcpy(r->key.dst, p + 28, 16);
-    r->key.sport = get16(p + 44);
-    r->key.dport = get16(p + 46);
-    r->key.proto = p[2];
-    r->key.family = p[48];
-    r->key.zero = 0;
-    r->gen = get32(p + 52);
-    r->nat_addr = 0;
-    r->nat_port = 0;
-    r->ack_seq = r->ack_bits = 0;
-    if (rl == GW_SYNC_REC_NAT_LEN) {
-        if (get16(p + 62))
-            return -EBADMSG;
-        r->nat_addr = get32(p + 56);
-        r->nat_port = get16(p + 60);
+    if (p[0] == GW_SYNC_ACK) {
+        r->ack_seq = get32(p + 4);
+        r->ack_bits = get32(p + 8);
+    } else {
+        r->state = p[3];
+        r->fin = p[4];
+        r->flags = p[5];
+        r->owner = p[6];
+        r->backup = p[7];
+        r->hash = get32(p + 8);
+        gw_sync_get_key(p, &r->key);
+        r->gen = get32(p + 52);
+        if (rl == GW_SYNC_REC_NAT_LEN) {
+            r->nat_addr = get32(p + 56);
+            r->nat_port = get16(p + 60);
+        }
     }
     *off = o + rl;
     return 1;

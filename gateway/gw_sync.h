@@ -99,6 +99,125 @@ static inline void gw_sync_put32(uint8_t *p, uint32_t v)
     memcpy(p, &v, 4);
 }
 
+/* Big-endian loads: gw_sync_get16, gw_sync_get32, gw_sync_get64. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define GW_SYNC_BE(bits, v) __builtin_bswap##bits(v)
+#else
+#define GW_SYNC_BE(bits, v) (v)
+#endif
+#define GW_SYNC_GET(bits)                                              \
+    static inline uint##bits##_t gw_sync_get##bits(const uint8_t *p)   \
+    {                                                                  \
+        uint##bits##_t v;                                              \
+        memcpy(&v, p, sizeof(v));                                      \
+        return GW_SYNC_BE(bits, v);                                    \
+    }
+GW_SYNC_GET(16)
+GW_SYNC_GET(32)
+GW_SYNC_GET(64)
+#undef GW_SYNC_GET
+
+/* The check of one record, the only copy of the rules (gw_sync_decode_rec
+ * and a member applying a message straight from its bytes both use it):
+ * the length of the record at p, with `left` bytes of message from p on,
+ * when it is one version 2 defines; 0 when it is damaged (beyond the
+ * message, an unknown type or flag, NAT flag and length disagreeing, a bad
+ * family or member id, a non-zero reserved field, a length not its type's,
+ * an ACK naming no record or more than a message holds). A few word-wide
+ * tests: it runs once per record a member receives. */
+static inline unsigned gw_sync_rec_check(const uint8_t *p, size_t left)
+{
+    uint64_t w;
+    unsigned type, rl, fl;
+
+    if (left < GW_SYNC_ACK_LEN)
+        return 0;   /* no record is shorter */
+    w = gw_sync_get64(p);
+    type = (unsigned)(w >> 56);
+    if (type == GW_SYNC_ACK) {
+        uint32_t bits = gw_sync_get32(p + 8);
+        /* type, length 16, two reserved zeros; names at least one record,
+         * none past what a message holds */
+        if ((w >> 32) != ((uint32_t)GW_SYNC_ACK << 24 | (uint32_t)GW_SYNC_ACK_LEN << 16) ||
+            bits == 0 || (bits >> GW_SYNC_MAXCONN) || gw_sync_get32(p + 12))
+            return 0;
+        return GW_SYNC_ACK_LEN;
+    }
+    rl = (unsigned)(w >> 48) & 0xff;
+    fl = (unsigned)(w >> 16) & 0xff;
+    /* types 1, 2, 3, 5; length 56 without the NAT flag, 64 with it */
+    if (type > 7 || !((1U << type) & 0x2eU) || rl != (fl & GW_SYNC_F_NAT ? GW_SYNC_REC_NAT_LEN : GW_SYNC_REC_LEN) ||
+        left < rl || (fl & ~(unsigned)GW_SYNC_F_ALL))
+        return 0;
+    /* owner and backup ids at most 64; family 4 or 6 and 3 reserved zeros */
+    if (((w >> 8) & 0xff) > 64 || (w & 0xff) > 64 ||
+        (gw_sync_get32(p + 48) & ~0x02000000U) != 0x04000000U)
+        return 0;
+    if (rl == GW_SYNC_REC_NAT_LEN && gw_sync_get16(p + 62))
+        return 0;
+    return rl;
+}
+
+/* The canonical key of the connection record at p (checked), as a member's
+ * table wants it. */
+static inline void gw_sync_get_key(const uint8_t *p, struct bt_flow_key *k)
+{
+    memcpy(k->src, p + 12, 32);   /* the source and destination, adjacent in both */
+    k->sport = gw_sync_get16(p + 44);
+    k->dport = gw_sync_get16(p + 46);
+    k->proto = p[2];
+    k->family = p[48];
+    k->zero = 0;
+}
+
+/* The header of a message, checked (gw_sync_decode_hdr without the struct):
+ * 0 with *nrec, or -1 (bad magic, version, flags, length, reserved field,
+ * member ids, a record count the length cannot hold). */
+static inline int gw_sync_hdr_check(const uint8_t *buf, size_t len, unsigned *nrec)
+{
+    uint64_t w0, w1;
+    unsigned from, to, n;
+    size_t body;
+
+    if (len < GW_SYNC_HDR_LEN || len > GW_SYNC_MTU)
+        return -1;
+    w0 = gw_sync_get64(buf);       /* magic, version, flags, length */
+    w1 = gw_sync_get64(buf + 8);   /* from, to, key id, sequence number */
+    if (w0 != ((uint64_t)GW_SYNC_MAGIC << 32 | (uint64_t)GW_SYNC_VERSION << 24 | len))
+        return -1;
+    {
+        uint64_t z1, z2;
+        memcpy(&z1, buf + 20, 8);
+        memcpy(&z2, buf + 28, 8);
+        if ((((w1 >> 32) & 0xffff) | gw_sync_get16(buf + 18) | z1 | z2) != 0)
+            return -1;
+    }
+    from = (unsigned)(w1 >> 56);
+    to = (unsigned)(w1 >> 48) & 0xff;
+    if (from - 1 >= 64 || to - 1 >= 64 || from == to)
+        return -1;
+    n = gw_sync_get16(buf + 16);
+    body = len - GW_SYNC_HDR_LEN;
+    if ((size_t)n * GW_SYNC_ACK_LEN > body || (size_t)n * GW_SYNC_REC_NAT_LEN < body)
+        return -1;
+    *nrec = n;
+    return 0;
+}
+
+/* Writes the header of a message of nrec records, len bytes in all, from
+ * `from` to `to`, sequence number seq (gw_sync_begin and gw_sync_end at
+ * once). */
+static inline void gw_sync_put_hdr(uint8_t *buf, uint8_t from, uint8_t to, uint32_t seq,
+                                   size_t len, unsigned nrec)
+{
+    gw_sync_put32(buf, GW_SYNC_MAGIC);
+    gw_sync_put32(buf + 4, (uint32_t)GW_SYNC_VERSION << 24 | (uint32_t)len);
+    gw_sync_put32(buf + 8, (uint32_t)from << 24 | (uint32_t)to << 16);
+    gw_sync_put32(buf + 12, seq);
+    gw_sync_put32(buf + 16, (uint32_t)nrec << 16);
+    memset(buf + 20, 0, GW_SYNC_MAC_LEN);
+}
+
 /* Encodes a connection record (CREATE, UPDATE, DELETE, BULK) at p (room for
  * GW_SYNC_REC_NAT_LEN bytes) straight from what a member holds: the layout
  * of docs/formats.md section 4, the only copy of it (gw_sync_add encodes a

@@ -282,7 +282,7 @@ TEST(acks_in_any_order_find_their_message_across_the_seq_wrap)
 {
     struct gw_cluster *g = cluster3();
     struct gw_member *m;
-    struct gw_sync_rec r;
+    uint32_t seq;
     unsigned out = 0;
     REQUIRE(g);
     m = &g->m[1];
@@ -295,27 +295,24 @@ TEST(acks_in_any_order_find_their_message_across_the_seq_wrap)
         REQUIRE(a != GW_DSLOT_NONE);
         gw_defer_sent(m, UINT32_MAX - 49 + i, 2, a, a, 20 * MS);
     }
-    memset(&r, 0, sizeof(r));
-    r.type = GW_SYNC_ACK;
-    r.ack_bits = 1;
     for (uint32_t k = 0; k < 100; k++) {
         uint32_t i = (k * 37 + 11) % 100;   /* a permutation of 0..99 */
         unsigned n;
-        r.ack_seq = UINT32_MAX - 49 + i;
-        gw_defer_ack(g, m, 2000 + k, 3, &r);          /* foreign: not this message's backup */
+        seq = UINT32_MAX - 49 + i;
+        gw_defer_ack(g, m, 2000 + k, 3, seq, 1);          /* foreign: not this message's backup */
         CHECK_EQ_INT(tx(g, 2000 + k, NULL, NULL, 0), 0);
-        gw_defer_ack(g, m, 2000 + k, 2, &r);
+        gw_defer_ack(g, m, 2000 + k, 2, seq, 1);
         n = tx(g, 2000 + k, NULL, NULL, 0);
         if (n != 1)
             fprintf(stderr, "ack of message %u released %u\n", i, n), bt_test_failed = 1;
         out += n;
-        gw_defer_ack(g, m, 2000 + k, 2, &r);          /* a duplicate */
+        gw_defer_ack(g, m, 2000 + k, 2, seq, 1);          /* a duplicate */
         CHECK_EQ_INT(tx(g, 2000 + k, NULL, NULL, 0), 0);
     }
-    r.ack_seq = UINT32_MAX - 60;                       /* before the first */
-    gw_defer_ack(g, m, 3000, 2, &r);
-    r.ack_seq = 60;                                    /* after the last */
-    gw_defer_ack(g, m, 3000, 2, &r);
+    seq = UINT32_MAX - 60;                       /* before the first */
+    gw_defer_ack(g, m, 3000, 2, seq, 1);
+    seq = 60;                                    /* after the last */
+    gw_defer_ack(g, m, 3000, 2, seq, 1);
     CHECK_EQ_INT(out, 100);
     CHECK_EQ_INT(tx(g, 30 * MS, NULL, NULL, 0), 0);   /* nothing left for the timeout */
     gw_cluster_free(g);
