@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_argv.h"
+
 #include "gw_opts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -54,21 +56,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *buf = malloc(size + 1), *argv[MAX_ARGS + 2];
     char *ok[] = {"sim", "--out", "d", NULL};
     struct bt_err e;
-    int argc = 1, rc;
+    int argc, rc;
 
     if (!buf || size > 4096)
         goto out;
     memcpy(buf, data, size);
     buf[size] = '\0';
-    argv[0] = "sim";
-    for (size_t i = 0; i < size && argc <= MAX_ARGS; i += strlen(buf + i) + 1)
-        argv[argc++] = buf + i;
-    if (argc > MAX_ARGS)
+    if ((argc = fuzz_argv(buf, size, "sim", argv, MAX_ARGS)) < 0)
         goto out;
     for (int i = 1; i < argc; i++)
         if (!strncmp(argv[i], "--co", 4))
             goto out;
-    argv[argc] = NULL;
     memset(&e, 0, sizeof(e));
     rc = gw_opts_parse(argc, argv, &o, &e);
     /* getopt moves the pointers, never the bytes */

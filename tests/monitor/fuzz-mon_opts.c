@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_argv.h"
+
 #include "mon_opts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,18 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *ok[] = {"baton-monitor", "--replay", "f", NULL};
     struct mon_opts o, o2;
     struct bt_err e;
-    int argc = 1, rc;
+    int argc, rc;
 
     if (!buf || size > 2048)
         goto out;
     memcpy(buf, data, size);
     buf[size] = '\0';
-    argv[0] = "baton-monitor";
-    for (size_t i = 0; i < size && argc <= MAX_ARGS; i += strlen(buf + i) + 1)
-        argv[argc++] = buf + i;
-    if (argc > MAX_ARGS)
+    if ((argc = fuzz_argv(buf, size, "baton-monitor", argv, MAX_ARGS)) < 0)
         goto out;
-    argv[argc] = NULL;
     memset(&e, 0, sizeof(e));
     rc = mon_opts_parse(argc, argv, &o, &e);
     if (rc < 0) {
