@@ -115,6 +115,52 @@ TEST(long_lines_and_errors_answered)
     gw_cluster_free(g);
 }
 
+/* A client that never reads is dropped once its queue passes 1 MiB (the
+ * simulation never waits for it), while one that reads keeps its stream. */
+TEST(a_client_that_never_reads_is_dropped)
+{
+    struct bt_err e = {""};
+    struct gw_config c;
+    static char line[1000], buf[65536];
+    gw_config_default(&c);
+    struct gw_cluster *g = gw_cluster_new(&c, 1);
+    struct gw_serve *s = gw_serve_open(path, 1000.0, &e);
+    REQUIRE(g && s);
+    int mute = connect_to(), rd = connect_to();
+    REQUIRE(mute >= 0 && rd >= 0);
+    for (int i = 0; i < 100 && gw_serve_clients(s) < 2; i++) {
+        gw_serve_pace(s, g, 1000000ULL);   /* both accepted */
+        usleep(1000);
+    }
+    REQUIRE(gw_serve_clients(s) == 2);
+    memset(line, 'x', sizeof(line) - 1);
+    size_t got = 0;
+    double t0 = wall();
+    /* 4000 lines of 1000 bytes: 4 MB, more than the queue and both
+     * sockets' buffers hold */
+    for (int i = 0; i < 4000; i++) {
+        gw_serve_stats(s, line);
+        gw_serve_pace(s, g, (uint64_t)(i + 2) * 1000000ULL);
+        struct pollfd p = {rd, POLLIN, 0};
+        while (poll(&p, 1, 0) > 0) {
+            ssize_t r = read(rd, buf, sizeof(buf));
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+    }
+    CHECK(wall() - t0 < 20.0);   /* never blocked on the mute one */
+    CHECK_EQ_INT(gw_serve_clients(s), 1);
+    for (int i = 0; i < 20; i++)
+        gw_serve_pace(s, g, (uint64_t)(4100 + i) * 1000000ULL);
+    got += slurp(rd, buf, sizeof(buf), 200);
+    CHECK_EQ_INT(got, 4000 * 1000);   /* every line, none cut */
+    close(mute);
+    close(rd);
+    gw_serve_close(s);
+    gw_cluster_free(g);
+}
+
 TEST(pacing_follows_speed_and_stop)
 {
     struct bt_err e = {""};
