@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 enum {
@@ -293,6 +294,59 @@ static int parse_null(const uint8_t *d, uint32_t caplen, int link, struct bt_par
     }
 }
 
+/* The common frame, Ethernet without tags, IPv4 without options, not a
+ * fragment, TCP or UDP with its header captured, in one straight pass: what
+ * parse_eth, parse_ipv4 and parse_l4 would fill, without their calls and
+ * checks of cases it is not (a gateway parses every packet: ~55 instead of
+ * ~160 instructions). False, with nothing written, for anything else. */
+static inline bool parse_fast(const uint8_t *d, uint32_t caplen, struct bt_parsed *o)
+{
+    uint32_t tot, hl, end;
+    uint8_t proto;
+
+    if (caplen < 42 || rd16(d + 12) != ETH_IPV4 || d[14] != 0x45 || (rd16(d + 20) & 0x3fff))
+        return false;
+    tot = rd16(d + 16);
+    proto = d[23];
+    if (tot < 20)
+        return false;
+    if (proto == 6) {
+        if (caplen < 54)
+            return false;
+        hl = (uint32_t)(d[46] >> 4) * 4;
+        if (hl < 20 || caplen - 34 < hl)
+            return false;
+        o->seq = rd32(d + 38);
+        o->ack = rd32(d + 42);
+        o->tcp_hlen = (uint8_t)hl;
+        o->tcp_flags = d[47] & 0x3f;
+        o->window = rd16(d + 48);
+    } else if (proto == 17) {
+        hl = 8;
+    } else {
+        return false;
+    }
+    o->ip_version = 4;
+    o->proto = proto;
+    o->ethertype = ETH_IPV4;
+    o->flags = BT_PF_PORTS;
+    o->l3_off = 14;
+    o->l4_off = 34;
+    o->payload_off = (uint16_t)(34 + hl);
+    end = 14 + tot;
+    o->payload_len = end > 34 + hl ? end - (34 + hl) : 0;
+    o->ip_len = tot;
+    o->ttl = d[22];
+    /* v4-mapped: the ten zero bytes are the memset's */
+    o->src[10] = o->src[11] = 0xff;
+    memcpy(o->src + 12, d + 26, 4);
+    o->dst[10] = o->dst[11] = 0xff;
+    memcpy(o->dst + 12, d + 30, 4);
+    o->sport = rd16(d + 34);
+    o->dport = rd16(d + 36);
+    return true;
+}
+
 int bt_parse(const uint8_t *data, uint32_t caplen, int link, struct bt_parsed *out)
 {
     memset(out, 0, sizeof(*out));
@@ -300,6 +354,8 @@ int bt_parse(const uint8_t *data, uint32_t caplen, int link, struct bt_parsed *o
         caplen = 0;
     switch (link) {
     case BT_LINK_ETHERNET:
+        if (parse_fast(data, caplen, out))
+            return BT_PARSE_OK;
         return parse_eth(data, caplen, out);
     case BT_LINK_RAW:
     case 12:
