@@ -217,7 +217,7 @@ void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, ui
 }
 
 /* Takes the next packet of the out queue. */
-static struct bt_pkt *oq_pop(struct gw_cluster *g)
+static inline __attribute__((always_inline)) struct bt_pkt *oq_pop(struct gw_cluster *g)
 {
     return hq_pop(g->heap, &g->heap_n, &g->m[g->heap[0].meta & 0xff].oq);
 }
@@ -285,10 +285,17 @@ uint64_t gw_charge(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint64
     return m->busy_until;
 }
 
-static uint64_t queue_limit_ns(const struct gw_cluster *g)
+/* The configuration does not change: computed once (gw_cluster_new), not
+ * with a divide per burst. */
+static uint64_t queue_limit_calc(const struct gw_config *c)
 {
-    uint64_t cores = g->cfg.cost.cores ? g->cfg.cost.cores : 1;
-    return (uint64_t)g->cfg.cost.queue_pkts * g->cfg.cost.ns_per_pkt / cores;
+    uint64_t cores = c->cost.cores ? c->cost.cores : 1;
+    return (uint64_t)c->cost.queue_pkts * c->cost.ns_per_pkt / cores;
+}
+
+static inline uint64_t queue_limit_ns(const struct gw_cluster *g)
+{
+    return g->qlim_ns;
 }
 
 static uint64_t dead_after(const struct gw_cluster *g, const struct gw_member *m)
@@ -1018,6 +1025,7 @@ struct gw_cluster *gw_cluster_new(const struct gw_config *c, uint32_t seed)
     if (!g)
         return NULL;
     g->cfg = *c;
+    g->qlim_ns = queue_limit_calc(c);
     g->cores_shift = UINT32_MAX;
     for (uint32_t sh = 0; sh < 64; sh++)
         if ((uint64_t)c->cost.cores == 1ULL << sh)
@@ -1217,7 +1225,8 @@ void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt *
             gw_member_rx(g, m, now_ns, port, x->h, &x->p, &x->pk, pkt);
         }
     }
-    outbox_flush(g);   /* the CREATEs of this burst, one message per backup */
+    if (g->nob)
+        outbox_flush(g);   /* the CREATEs of this burst, one message per backup */
 }
 
 unsigned gw_tx(struct gw_cluster *g, uint64_t now_ns, struct bt_pkt **out, unsigned max)

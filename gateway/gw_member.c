@@ -28,12 +28,16 @@ struct pctx {
     struct bt_pkt *pkt;
     uint16_t port;             /* where it entered the cluster */
     uint32_t hash;             /* its distribution hash */
-    struct bt_flow_key k;      /* directional */
-    struct bt_flow_key ck;     /* canonical */
-    uint64_t fh;               /* bt_flowtab_hash(&ck) */
+    /* the keys are the distributor's (struct gw_pkey, alive for the
+     * burst): pointed at, not copied, per packet */
+    const struct bt_flow_key *k;    /* directional */
+    const struct bt_flow_key *ck;   /* canonical */
+    uint64_t fh;               /* bt_flowtab_hash(ck) */
     int swapped;               /* k was not canonical */
     bool via_alias;            /* found through the hide-NAT alias (a reply to a translation) */
-    struct bt_flow_key okey;   /* the connection's key (canonical, original tuple) */
+    const struct bt_flow_key *okey; /* the connection's key (canonical, original tuple):
+                                     * ck, or okey_buf */
+    struct bt_flow_key okey_buf;    /* the original key of a reply through the alias */
 };
 
 /* ---------------------------------------------------------------- tables */
@@ -378,19 +382,28 @@ static int tmo_q(enum gw_tmo t)
     }
 }
 
-/* Arms the timeout of c's state when its class changed (the LRU covers the
- * established idle timeout). */
-static void arm(struct gw_cluster *g, struct gw_member *m, const struct bt_flow_key *k,
-                struct gw_conn *c, uint64_t t, bool force)
+static __attribute__((noinline)) void arm_class(struct gw_cluster *g, struct gw_member *m,
+                                                const struct bt_flow_key *k, struct gw_conn *c,
+                                                uint64_t t, enum gw_tmo cl)
 {
-    enum gw_tmo cl = gw_conn_tmo((enum gw_conn_state)c->state);
     int q = tmo_q(cl);
 
-    if (!force && cl == c->tmo)
-        return;
     c->tmo = (uint8_t)cl;
     if (q >= 0)
         gw_tq_push(m, q, t + tmo_ns(g, cl), c->gen, k);
+}
+
+/* Arms the timeout of c's state when its class changed (the LRU covers the
+ * established idle timeout). The unchanged class (nearly every packet)
+ * decided inline: the call cost more than the check. */
+static inline void arm(struct gw_cluster *g, struct gw_member *m, const struct bt_flow_key *k,
+                       struct gw_conn *c, uint64_t t, bool force)
+{
+    enum gw_tmo cl = gw_conn_tmo((enum gw_conn_state)c->state);
+
+    if (!force && cl == c->tmo)
+        return;
+    arm_class(g, m, k, c, t, cl);
 }
 
 void gw_member_timer(struct gw_cluster *g, struct gw_member *m, int q, uint64_t t)
@@ -502,20 +515,31 @@ static void send_rst(struct gw_cluster *g, struct gw_member *m, const struct pct
     gw_out(g, r, gw_charge(g, m, t, g->cfg.cost.ns_per_pkt), m->id, x->port);
 }
 
+static struct gw_conn *find_alias(struct gw_member *m, struct pctx *x);
+
 /* Finds x's connection in member m (directly, or through a NAT alias);
- * fills x->okey and x->via_alias. */
-static struct gw_conn *find_local(struct gw_member *m, struct pctx *x)
+ * fills x->okey and x->via_alias. Inline: every packet asks, and nearly
+ * always finds it directly. */
+static inline struct gw_conn *find_local(struct gw_member *m, struct pctx *x)
 {
-    struct gw_conn *c = bt_flowtab_lookup_hashed(m->conns, &x->ck, x->fh);
-    const struct bt_flow_key *ok;
+    struct gw_conn *c = bt_flowtab_lookup_hashed(m->conns, x->ck, x->fh);
 
     x->via_alias = false;
     x->okey = x->ck;
     if (c || !m->alias || x->port != 1)
         return c;
-    if (!(ok = bt_flowtab_lookup_hashed(m->alias, &x->ck, x->fh)))
+    return find_alias(m, x);
+}
+
+/* find_local's look through the hide-NAT alias table. */
+static __attribute__((noinline)) struct gw_conn *find_alias(struct gw_member *m, struct pctx *x)
+{
+    const struct bt_flow_key *ok;
+
+    if (!(ok = bt_flowtab_lookup_hashed(m->alias, x->ck, x->fh)))
         return NULL;
-    x->okey = *ok;
+    x->okey_buf = *ok;
+    x->okey = &x->okey_buf;
     x->via_alias = true;
     return bt_flowtab_lookup(m->conns, ok);
 }
@@ -545,9 +569,12 @@ static void promote(struct gw_cluster *g, struct gw_member *m, const struct bt_f
 static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, uint64_t now);
 
 /* m owns c: track the state, inspect, translate, forward. earliest: when the
- * packet can reach m at all (a corrected packet crosses the sync network). */
-static void handle_owned(struct gw_cluster *g, struct gw_member *m, struct gw_conn *c,
-                         struct pctx *x, uint64_t now, uint64_t earliest)
+ * packet can reach m at all (a corrected packet crosses the sync network).
+ * Inlined into gw_member_rx's common case (a packet of a connection its
+ * member owns: nearly every packet); handle_owned for the others. */
+static inline __attribute__((always_inline)) void
+handle_owned_in(struct gw_cluster *g, struct gw_member *m, struct gw_conn *c, struct pctx *x,
+                uint64_t now, uint64_t earliest)
 {
     struct bt_parsed *p = x->p;
     bool from_client = x->via_alias ? false : ((x->swapped == 0) == !!(c->flags & CONN_CLIENT_SRC));
@@ -600,23 +627,23 @@ static void handle_owned(struct gw_cluster *g, struct gw_member *m, struct gw_co
         } else {
             c->flags |= CONN_BLOCKED;
         }
-        arm(g, m, &x->okey, c, now, false);
+        arm(g, m, x->okey, c, now, false);
         drop(g, m, x->pkt, 1);
         return;
     }
     if (c->peer && (c->state != ost || c->fin != ofin || now - c->synced_ns > g->cfg.idle_ns / 2)) {
         /* a state change, or a refresh so the backup's entry does not idle out */
         uint8_t r[GW_SYNC_REC_NAT_LEN];
-        gw_sync_queue(g, m, c->peer, now, r, gw_member_put_rec(m, &x->okey, c, GW_SYNC_UPDATE, 0, r));
+        gw_sync_queue(g, m, c->peer, now, r, gw_member_put_rec(m, x->okey, c, GW_SYNC_UPDATE, 0, r));
         c->synced_ns = now;
     }
-    arm(g, m, &x->okey, c, now, false);
+    arm(g, m, x->okey, c, now, false);
     if (c->flags & CONN_NAT) {
         if (x->via_alias) {
             bool csrc = c->flags & CONN_CLIENT_SRC;
-            const uint8_t *ca = csrc ? x->okey.src : x->okey.dst;
+            const uint8_t *ca = csrc ? x->okey->src : x->okey->dst;
             uint32_t a = (uint32_t)ca[12] << 24 | (uint32_t)ca[13] << 16 | (uint32_t)ca[14] << 8 | ca[15];
-            gw_nat_rewrite(x->pkt->data, p, false, a, csrc ? x->okey.sport : x->okey.dport);
+            gw_nat_rewrite(x->pkt->data, p, false, a, csrc ? x->okey->sport : x->okey->dport);
         } else if (from_client) {
             gw_nat_rewrite(x->pkt->data, p, true, c->nat_addr, c->nat_port);
         }
@@ -625,6 +652,13 @@ static void handle_owned(struct gw_cluster *g, struct gw_member *m, struct gw_co
     bt_flowtab_touch(m->conns, c, now);
     f = gw_charge(g, m, now, g->cfg.cost.ns_per_pkt);
     gw_out(g, x->pkt, f > earliest ? f : earliest, m->id, x->port ? 0 : 1);
+}
+
+static __attribute__((noinline)) void handle_owned(struct gw_cluster *g, struct gw_member *m,
+                                                   struct gw_conn *c, struct pctx *x, uint64_t now,
+                                                   uint64_t earliest)
+{
+    handle_owned_in(g, m, c, x, now, earliest);
 }
 
 /* Allocates a hide-NAT port in m's slice for x; 0 when the slice is full. */
@@ -643,7 +677,7 @@ static int nat_alloc(struct gw_cluster *g, struct gw_member *m, struct pctx *x, 
         *port = (uint16_t)(lo + m->nat_next++ % span);
         proto_c->nat_addr = *addr;
         proto_c->nat_port = *port;
-        nat_key(&x->ck, proto_c, &tk);
+        nat_key(x->ck, proto_c, &tk);
         if (!bt_flowtab_lookup(m->alias, &tk))
             return 0;
     }
@@ -678,13 +712,13 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
         }
         nat = true;
     }
-    c = bt_flowtab_insert_hashed(m->conns, &x->ck, x->fh, now, &created);
+    c = bt_flowtab_insert_hashed(m->conns, x->ck, x->fh, now, &created);
     if (!c) {
         drop(g, m, x->pkt, 2);
         return;
     }
     if (!created) { /* a stale entry (a backup of a connection its owner forgot) */
-        conn_forget(g, m, &x->ck, c, now, false);
+        conn_forget(g, m, x->ck, c, now, false);
         memset(c, 0, sizeof(*c));
     } /* else the table zeroed it */
     c->role = ROLE_OWNER;
@@ -700,9 +734,9 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
         c->flags |= CONN_NAT;
         c->nat_addr = naddr;
         c->nat_port = nport;
-        nat_key(&x->ck, c, &tk);
+        nat_key(x->ck, c, &tk);
         if ((a = bt_flowtab_insert(m->alias, &tk, now, &created)))
-            *a = x->ck;
+            *a = *x->ck;
         g->st.nat_conns++;
         if (g->nat_fn) {
             struct bt_nat_map nm;
@@ -724,7 +758,7 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
     g->st.conns++;
     m->st.conns_created++;
     m->st.owner_conns++;
-    arm(g, m, &x->ck, c, now, true);
+    arm(g, m, x->ck, c, now, true);
     if (nat)
         gw_nat_rewrite(x->pkt->data, p, true, naddr, nport);
     work = (uint64_t)g->cfg.cost.ns_per_pkt + g->cfg.cost.ns_per_setup +
@@ -749,7 +783,7 @@ static void create(struct gw_cluster *g, struct gw_member *m, struct pctx *x, ui
                 c->dslot = ds;
             }
         }
-        gw_sync_now(g, m, c->peer, f, &x->ck, c, GW_SYNC_CREATE, xfl, ds);
+        gw_sync_now(g, m, c->peer, f, x->ck, c, GW_SYNC_CREATE, xfl, ds);
         c->synced_ns = now;
         if (g->cfg.defer)
             return;
@@ -769,11 +803,11 @@ static void correct(struct gw_cluster *g, struct gw_member *m, struct gw_member 
         struct bt_correction cr;
         memset(&cr, 0, sizeof(cr));
         cr.t_ns = now;
-        memcpy(cr.src, x->k.src, 16);
-        memcpy(cr.dst, x->k.dst, 16);
-        cr.sport = x->k.sport;
-        cr.dport = x->k.dport;
-        cr.proto = x->k.proto;
+        memcpy(cr.src, x->k->src, 16);
+        memcpy(cr.dst, x->k->dst, 16);
+        cr.sport = x->k->sport;
+        cr.dport = x->k->dport;
+        cr.proto = x->k->proto;
         cr.from = m->id;
         cr.to = o->id;
         g->corr(g->corr_arg, &cr);
@@ -800,7 +834,7 @@ static struct gw_conn *try_owner(struct gw_cluster *g, int id, int self, struct 
     if (c->role != ROLE_OWNER) {
         if (g->m[c->peer].alive)
             return depth ? NULL : try_owner(g, c->peer, self, x, now, 1, oid);
-        promote(g, o, &x->okey, c, now);
+        promote(g, o, x->okey, c, now);
     }
     *oid = id;
     return c;
@@ -836,7 +870,7 @@ static struct gw_member *find_owner(struct gw_cluster *g, struct gw_member *m, s
     cand[n++] = g->prev_owner[bt_dist_tab_bucket(&g->dt, x->hash)];
     if (g->cfg.mode == BT_DIST_USER || g->cfg.mode == BT_DIST_NETWORK) {
         struct bt_flow_key rk;
-        bt_flow_key_reverse(&x->k, &rk);
+        bt_flow_key_reverse(x->k, &rk);
         cand[n++] = bt_dist_primary(g->dist, bt_dist_hash(&rk, (enum bt_dist_mode)g->cfg.mode, g->cfg.l4,
                                                           x->port == 0 ? BT_SIDE_EXTERNAL : BT_SIDE_INTERNAL,
                                                           g->cfg.seed));
@@ -870,14 +904,14 @@ void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint1
     x.pkt = pkt;
     x.port = port;
     x.hash = hash;
-    x.k = pk->k;   /* made once, by the distributor */
-    x.ck = pk->ck;
+    x.k = &pk->k;   /* made once, by the distributor */
+    x.ck = &pk->ck;
     x.fh = pk->fh;
     x.swapped = pk->swapped;
     gw_member_expire_lru(g, m, now);
     c = find_local(m, &x);
     if (c && c->role == ROLE_OWNER) {
-        handle_owned(g, m, c, &x, now, now);
+        handle_owned_in(g, m, c, &x, now, now);
         return;
     }
     if (c) {
@@ -900,7 +934,7 @@ void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint1
             }
             gw_member_remove(g, m, c, now, false); /* its owner forgot it */
         } else {
-            promote(g, m, &x.okey, c, now);
+            promote(g, m, x.okey, c, now);
             handle_owned(g, m, c, &x, now, now);
             return;
         }

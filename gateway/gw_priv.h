@@ -195,6 +195,7 @@ struct gw_msg {
 struct gw_cluster {
     struct gw_config cfg;
     uint32_t cores_shift;        /* cfg.cost.cores = 1 << this; UINT32_MAX: not a power of two */
+    uint64_t qlim_ns;            /* queue_pkts * ns_per_pkt / cores: a member's queue limit */
     uint64_t rng;
     uint64_t dseed;              /* bt_dist_seed(cfg.seed) */
     struct bt_dist *dist;
