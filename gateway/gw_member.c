@@ -606,7 +606,10 @@ handle_owned_in(struct gw_cluster *g, struct gw_member *m, struct gw_conn *c, st
         }
         c->flags &= (uint8_t)~CONN_DEFERRED;   /* released: no slot to look at again */
     }
-    if (p->proto == 6) {
+    /* an established connection's data or ACK without FIN (most packets)
+     * leaves the state machine where it is: decided here, no call */
+    if (p->proto == 6 && !(c->state == GW_ST_ESTABLISHED && !c->fin &&
+                           !(p->tcp_flags & (BT_TCP_SYN | BT_TCP_FIN | BT_TCP_RST)))) {
         switch (gw_tcp_track(&c->state, &c->fin, p->tcp_flags, from_client, c->flags & CONN_LOOSE)) {
         case GW_TCP_INVALID:
             drop(g, m, x->pkt, 0);
