@@ -202,15 +202,9 @@ static inline __attribute__((always_inline)) void *hq_pop(struct gw_hent *h, uns
     return p;
 }
 
-void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, uint16_t port)
+void gw_out_queue(struct gw_cluster *g, struct bt_pkt *p, struct gw_rq *q)
 {
-    struct gw_rq *q = member >= 1 && member <= GW_MAX_MEMBERS ? &g->m[member].oq : NULL;
-
-    p->ts_ns = due;
-    p->port = port;
-    /* the member in the low byte: a member's death takes its packets with it */
-    p->meta = (g->out_seq++ << 8) | (uint8_t)member;
-    if (!hq_push(&g->heap, &g->heap_n, &g->heap_cap, q, (struct gw_hent){due, p->meta, p})) {
+    if (!hq_push(&g->heap, &g->heap_n, &g->heap_cap, q, (struct gw_hent){p->ts_ns, p->meta, p})) {
         g->st.drops_queue++;
         bt_pkt_free(p);
     }

@@ -13,6 +13,7 @@
 
 #include "bt_dist.h"
 #include "bt_flow.h"
+#include "bt_pkt.h"
 #include "gw_api.h"
 #include "gw_conn.h"
 #include "gw_sync.h"
@@ -254,7 +255,28 @@ struct gw_cluster {
 
 /* gw_cluster.c */
 void gw_advance(struct gw_cluster *g, uint64_t now);
-void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member, uint16_t port);
+/* Queues p (its ts_ns and meta set) in the out heap behind q (NULL: none);
+ * drops it on ENOMEM. */
+void gw_out_queue(struct gw_cluster *g, struct bt_pkt *p, struct gw_rq *q);
+/* p leaves at due from member's queue through port. Inline: every packet
+ * ends here, and with its member's earlier packets still queued (a burst)
+ * it is an append to that member's FIFO (hq_push's first case). */
+static inline void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, int member,
+                          uint16_t port)
+{
+    struct gw_rq *q = member >= 1 && member <= GW_MAX_MEMBERS ? &g->m[member].oq : NULL;
+
+    p->ts_ns = due;
+    p->port = port;
+    /* the member in the low byte: a member's death takes its packets with it */
+    p->meta = (g->out_seq++ << 8) | (uint8_t)member;
+    if (q && q->rep && due >= q->last && q->n < q->cap) {
+        q->e[(q->head + q->n++) & (q->cap - 1)] = (struct gw_hent){due, p->meta, p};
+        q->last = due;
+        return;
+    }
+    gw_out_queue(g, p, q);
+}
 void gw_member_touch_next(struct gw_member *m, uint64_t t);
 void gw_event(struct gw_cluster *g, uint64_t t, int kind, int sgm, int weight, int version,
               const char *detail);
