@@ -69,14 +69,25 @@ static inline uint32_t value_ent(const struct bt_flowtab *t, const void *v)
 /* The five key words multiplied by odd constants in parallel, then one
  * finaliser: a short dependency chain (the lookup of every packet waits on
  * it); the finaliser spreads the high bits the products leave unmixed. */
+/* Word i of a key. One 8-byte memcpy a word: a memcpy of the whole key
+ * into an array made the compiler copy it through the stack first (a
+ * store and a reload a word, in every lookup). */
+static inline uint64_t key_word(const struct bt_flow_key *k, unsigned i)
+{
+    uint64_t w;
+
+    memcpy(&w, (const uint8_t *)k + 8 * i, sizeof(w));
+    return w;
+}
+
 static inline uint64_t key_hash(const struct bt_flow_key *k)
 {
-    uint64_t w[5];
+    uint64_t w0 = key_word(k, 0), w1 = key_word(k, 1), w2 = key_word(k, 2);
+    uint64_t w3 = key_word(k, 3), w4 = key_word(k, 4);
 
-    memcpy(w, k, sizeof(w));
-    return bt_mix64((w[0] * 0x9e3779b97f4a7c15ULL) ^ (w[1] * 0xc2b2ae3d27d4eb4fULL) ^
-                    (w[2] * 0x165667b19e3779f9ULL) ^ (w[3] * 0xd6e8feb86659fd93ULL) ^
-                    (w[4] * 0xff51afd7ed558ccdULL) ^ (w[1] >> 29) ^ (w[3] >> 31));
+    return bt_mix64((w0 * 0x9e3779b97f4a7c15ULL) ^ (w1 * 0xc2b2ae3d27d4eb4fULL) ^
+                    (w2 * 0x165667b19e3779f9ULL) ^ (w3 * 0xd6e8feb86659fd93ULL) ^
+                    (w4 * 0xff51afd7ed558ccdULL) ^ (w1 >> 29) ^ (w3 >> 31));
 }
 
 static inline uint32_t slot_tag(const struct bt_flowtab *t, uint64_t h)
@@ -237,11 +248,9 @@ static void lru_append(struct bt_flowtab *t, uint32_t i)
 
 static inline int key_eq(const struct bt_flow_key *a, const struct bt_flow_key *b)
 {
-    uint64_t x[5], y[5];
-
-    memcpy(x, a, sizeof(x));
-    memcpy(y, b, sizeof(y));
-    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+    return ((key_word(a, 0) ^ key_word(b, 0)) | (key_word(a, 1) ^ key_word(b, 1)) |
+            (key_word(a, 2) ^ key_word(b, 2)) | (key_word(a, 3) ^ key_word(b, 3)) |
+            (key_word(a, 4) ^ key_word(b, 4))) == 0;
 }
 
 /* Slot holding key, or the empty slot where it would go (*found = 0).
