@@ -1034,6 +1034,31 @@ int bt_capset_writer_server(struct bt_capset_writer *w, uint64_t ts_ns, const ui
     return wpcap(w, &w->server, "server.pcap", ts_ns, data, caplen, wire_len);
 }
 
+static inline int wpkts(struct bt_capset_writer *w, struct bt_pcap_writer **pf, const char *name,
+                        uint64_t ts, struct bt_pkt *const *pkts, unsigned n, uint32_t snaplen)
+{
+    if (w->err)
+        return w->err;
+    if (__builtin_expect(!*pf, 0) && wopen(w, pf, name) < 0)
+        return w->err;
+    int r = bt_pcap_write_pkts(*pf, ts, pkts, n, snaplen);
+    return __builtin_expect(r < 0, 0) ? wfail(w, name, r) : r;
+}
+
+int bt_capset_writer_client_pkts(struct bt_capset_writer *w, uint64_t ts_ns,
+                                 struct bt_pkt *const *pkts, unsigned n, uint32_t snaplen)
+{
+    w->files |= BT_CAPSET_HAS_CLIENT;
+    return wpkts(w, &w->client, "client.pcap", ts_ns, pkts, n, snaplen);
+}
+
+int bt_capset_writer_server_pkts(struct bt_capset_writer *w, uint64_t ts_ns,
+                                 struct bt_pkt *const *pkts, unsigned n, uint32_t snaplen)
+{
+    w->files |= BT_CAPSET_HAS_SERVER;
+    return wpkts(w, &w->server, "server.pcap", ts_ns, pkts, n, snaplen);
+}
+
 /* Opens a link capture that no packet has opened yet (empty until one comes). */
 static int wlink_open(struct bt_capset_writer *w, struct bt_pcap_writer **pf, const char *name,
                       uint32_t bit)

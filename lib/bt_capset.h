@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 struct bt_err;
+struct bt_pkt;
 struct json_t;
 
 #define BT_CAPSET_SCHEMA 1
@@ -130,6 +131,13 @@ int bt_capset_writer_client(struct bt_capset_writer *w, uint64_t ts_ns,
                             const uint8_t *data, uint32_t caplen, uint32_t wire_len);
 int bt_capset_writer_server(struct bt_capset_writer *w, uint64_t ts_ns,
                             const uint8_t *data, uint32_t caplen, uint32_t wire_len);
+/* n packets seen on a link at ts_ns, each its first snaplen bytes (0: all):
+ * what as many calls of the functions above write (stopping at the first
+ * error). */
+int bt_capset_writer_client_pkts(struct bt_capset_writer *w, uint64_t ts_ns,
+                                 struct bt_pkt *const *pkts, unsigned n, uint32_t snaplen);
+int bt_capset_writer_server_pkts(struct bt_capset_writer *w, uint64_t ts_ns,
+                                 struct bt_pkt *const *pkts, unsigned n, uint32_t snaplen);
 int bt_capset_writer_event(struct bt_capset_writer *w, const struct bt_event *ev);
 int bt_capset_writer_correction(struct bt_capset_writer *w, const struct bt_correction *c);
 int bt_capset_writer_nat(struct bt_capset_writer *w, const struct bt_nat_map *n);

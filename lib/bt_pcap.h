@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct bt_err;
+struct bt_pkt;
 struct bt_pcap_reader;
 struct bt_pcap_writer;
 
@@ -50,6 +51,11 @@ struct bt_pcap_writer *bt_pcap_writer_open(const char *path, int linktype, uint3
 /* Appends one record (buffered). 0 or -errno. */
 int bt_pcap_write(struct bt_pcap_writer *w, uint64_t ts_ns, const uint8_t *data,
                   uint32_t caplen, uint32_t wire_len);
+/* Appends n packets stamped ts_ns, each its first snaplen bytes (0: all)
+ * and its wire length: the records of as many bt_pcap_write calls (which
+ * stop at the first error, returned). 0 or -errno. */
+int bt_pcap_write_pkts(struct bt_pcap_writer *w, uint64_t ts_ns, struct bt_pkt *const *pkts,
+                       unsigned n, uint32_t snaplen);
 /* Flushes and closes; returns 0 or the first -errno seen by any write. Accepts NULL. */
 int bt_pcap_writer_close(struct bt_pcap_writer *w);
 /* write(2) until all n bytes are written: regular files may take short

@@ -48,6 +48,9 @@ struct linkq {
         uint64_t due;
         struct bt_pkt *p;
     } *e;
+    /* the head's landing time, UINT64_MAX when empty: the loop asks for
+     * it eight times a step (one load, not four and a branch) */
+    uint64_t hdue;
     uint32_t head, n, cap;   /* cap: 0 or a power of two */
     int err;                 /* -ENOMEM once the ring could not grow */
 };
@@ -61,7 +64,8 @@ static void q_push(struct linkq *q, struct bt_pkt *p, uint64_t due)
         return;
     }
     q->e[(q->head + q->n) & (q->cap - 1)] = (struct lq_ent){due, p};
-    q->n++;
+    if (!q->n++)
+        q->hdue = due;
 }
 
 static struct bt_pkt *q_pop(struct linkq *q)
@@ -72,13 +76,13 @@ static struct bt_pkt *q_pop(struct linkq *q)
         return NULL;
     p = q->e[q->head].p;
     q->head = (q->head + 1) & (q->cap - 1);
-    q->n--;
+    q->hdue = --q->n ? q->e[q->head].due : UINT64_MAX;
     return p;
 }
 
 static uint64_t q_due(const struct linkq *q)
 {
-    return q->n ? q->e[q->head].due : UINT64_MAX;
+    return q->hdue;
 }
 
 static void q_free(struct linkq *q)
@@ -128,16 +132,18 @@ static uint32_t plan_snaplen(const struct pl_plan *p, const struct tg_profile *p
 }
 
 /* What crosses the client-side (port 0) or server-side (port 1) link, seen
- * at tgen's ports. */
-static void cap_link(struct cosim *s, uint16_t port, uint64_t t, const struct bt_pkt *p)
+ * at tgen's ports: n packets at time t, in one call (a call a packet was
+ * most of a link record's cost). */
+static void cap_link(struct cosim *s, uint16_t port, uint64_t t, struct bt_pkt *const *v,
+                     unsigned n)
 {
     int r;
 
-    s->res->link_pkts++;
-    if (!s->w || s->p->no_links)
+    s->res->link_pkts += n;
+    if (!n || !s->w || s->p->no_links)
         return;
-    r = port == TG_PORT_CLIENT ? bt_capset_writer_client(s->w, t, p->data, snap(s, p), p->wire_len)
-                               : bt_capset_writer_server(s->w, t, p->data, snap(s, p), p->wire_len);
+    r = port == TG_PORT_CLIENT ? bt_capset_writer_client_pkts(s->w, t, v, n, s->snaplen)
+                               : bt_capset_writer_server_pkts(s->w, t, v, n, s->snaplen);
     if (r < 0 && !s->err)
         s->err = r;
 }
@@ -328,8 +334,7 @@ static void to_cluster(struct cosim *s, uint16_t port, struct bt_pkt **v, unsign
 
 static void to_engine(struct cosim *s, uint16_t port, struct bt_pkt **v, unsigned n, uint64_t now)
 {
-    for (unsigned i = 0; i < n; i++)
-        cap_link(s, port, now, v[i]);
+    cap_link(s, port, now, v, n);
     if (n)
         tg_rx(s->tg, now, port, v, n);
 }
@@ -391,7 +396,8 @@ static bool pump(struct cosim *s, uint64_t now, bool from_engine)
     unsigned n;
 
     do {
-        struct bt_pkt *v[BURST];
+        struct bt_pkt *v[BURST], *by[2][BURST];
+        unsigned nb[2] = {0, 0};
         n = from_engine ? tg_tx(s->tg, now, v, BURST) : gw_tx(s->g, now, v, BURST);
         if (!n)
             break;
@@ -399,8 +405,14 @@ static bool pump(struct cosim *s, uint64_t now, bool from_engine)
         for (unsigned i = 0; i < n; i++) {
             uint16_t port = v[i]->port ? 1 : 0;
             v[i]->port = port;
-            if (from_engine)
-                cap_link(s, port, now, v[i]);
+            by[port][nb[port]++] = v[i];
+        }
+        /* (each link's capture in the order sent, as a call a packet wrote it) */
+        if (from_engine)
+            for (uint16_t port = 0; port < 2; port++)
+                cap_link(s, port, now, by[port], nb[port]);
+        for (unsigned i = 0; i < n; i++) {
+            uint16_t port = v[i]->port;
             if (d) {
                 v[i]->ts_ns = now + d;
                 q_push(&q[port], v[i], now + d);
@@ -452,6 +464,8 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
 
     memset(&s, 0, sizeof(s));
     memset(res, 0, sizeof(*res));
+    for (int k = 0; k < 2; k++)
+        s.to_gw[k].hdue = s.to_tg[k].hdue = UINT64_MAX;   /* empty */
     s.p = p;
     s.res = res;
     s.out = out;
