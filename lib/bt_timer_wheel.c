@@ -268,6 +268,34 @@ static struct bt_timer *sort_by_deadline(struct bt_timer *head, unsigned n)
     return out;
 }
 
+/* sort_by_deadline for the few timers most advances take (a driver
+ * advances often): a stable insertion sort, each timer appended when it is
+ * not earlier than the last (timers mostly come in order), without the
+ * recursion and its calls. */
+static struct bt_timer *sort_few(struct bt_timer *head)
+{
+    struct bt_timer *out = head, *last = head, *t = head->next;
+
+    last->next = NULL;
+    while (t) {
+        struct bt_timer *nx = t->next;
+        if (t->deadline_ns >= last->deadline_ns) {
+            last->next = t;
+            last = t;
+            t->next = NULL;
+        } else {
+            /* before the first one later than t: after its equals (stable) */
+            struct bt_timer **pp = &out;
+            while ((*pp)->deadline_ns <= t->deadline_ns)
+                pp = &(*pp)->next;
+            t->next = *pp;
+            *pp = t;
+        }
+        t = nx;
+    }
+    return out;
+}
+
 static uint64_t scan_next(const struct bt_twheel *w);
 
 unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
@@ -329,7 +357,8 @@ unsigned bt_twheel_advance(struct bt_twheel *w, uint64_t now_ns)
     /* the current tick may still get timers later in it: keep it open */
     w->cur_tick = now_tick;
     /* onto the firing list, in deadline order */
-    chain = sort_by_deadline(chain, ndue);
+    if (ndue > 1)
+        chain = ndue <= 16 ? sort_few(chain) : sort_by_deadline(chain, ndue);
     prev = &w->firing;
     for (struct bt_timer *t = chain; t; t = t->next) {
         t->prev = prev;

@@ -1133,13 +1133,21 @@ static int q_grow(struct tg_engine *g, uint32_t ncap)
     return 0;
 }
 
-/* -ENOBUFS: reserved and full (the caller defers the packet). */
-static int q_push(struct tg_engine *g, const struct qent *e)
+/* A full queue: -ENOBUFS when reserved (the caller defers the packet),
+ * else it doubles. */
+static __attribute__((noinline, cold)) int q_full(struct tg_engine *g)
 {
-    if (g->qn == g->qcap) {
-        if (g->reserved)
-            return -ENOBUFS;
-        int r = q_grow(g, g->qcap ? g->qcap * 2 : 1024);
+    if (g->reserved)
+        return -ENOBUFS;
+    return q_grow(g, g->qcap ? g->qcap * 2 : 1024);
+}
+
+/* -ENOBUFS: reserved and full (the caller defers the packet). (Inline, the
+ * growth out of line: a paced run pushes every packet it sends.) */
+static inline int q_push(struct tg_engine *g, const struct qent *e)
+{
+    if (__builtin_expect(g->qn == g->qcap, 0)) {
+        int r = q_full(g);
         if (r < 0)
             return r;
     }
