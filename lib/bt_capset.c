@@ -1000,24 +1000,35 @@ static inline int wpcap(struct bt_capset_writer *w, struct bt_pcap_writer **pf,
     return __builtin_expect(r < 0, 0) ? wfail(w, name, r) : r;
 }
 
-int bt_capset_writer_sgm(struct bt_capset_writer *w, int id, uint64_t ts_ns,
-                         const uint8_t *data, uint32_t caplen, uint32_t wire_len)
+/* bt_capset_writer_sgm's other cases (the file not open yet, an error, a
+ * write that failed with r, 0: none yet): out of line, with the name they
+ * need, so that the call every packet makes keeps no frame for it. */
+static __attribute__((noinline, cold)) int sgm_slow(struct bt_capset_writer *w, int id,
+                                                    uint64_t ts_ns, const uint8_t *data,
+                                                    uint32_t caplen, uint32_t wire_len, int r)
 {
     char name[32];
 
+    snprintf(name, sizeof(name), "sgm-%d.pcap", id);
+    if (r < 0)
+        return wfail(w, name, r);
+    return wpcap(w, &w->sgm[id], name, ts_ns, data, caplen, wire_len);
+}
+
+int bt_capset_writer_sgm(struct bt_capset_writer *w, int id, uint64_t ts_ns,
+                         const uint8_t *data, uint32_t caplen, uint32_t wire_len)
+{
     if (id < 1 || id > BT_CAPSET_MAX_MEMBERS)
         return -EINVAL;
     /* the name only when the file is opened or a write failed: this runs
      * for every packet a member gets */
-    if (w->sgm[id] && !w->err) {
+    if (__builtin_expect(w->sgm[id] && !w->err, 1)) {
         int r = bt_pcap_write(w->sgm[id], ts_ns, data, caplen, wire_len);
-        if (r >= 0)
+        if (__builtin_expect(r >= 0, 1))
             return r;
-        snprintf(name, sizeof(name), "sgm-%d.pcap", id);
-        return wfail(w, name, r);
+        return sgm_slow(w, id, ts_ns, data, caplen, wire_len, r);
     }
-    snprintf(name, sizeof(name), "sgm-%d.pcap", id);
-    return wpcap(w, &w->sgm[id], name, ts_ns, data, caplen, wire_len);
+    return sgm_slow(w, id, ts_ns, data, caplen, wire_len, 0);
 }
 
 int bt_capset_writer_client(struct bt_capset_writer *w, uint64_t ts_ns, const uint8_t *data,
