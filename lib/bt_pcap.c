@@ -492,7 +492,16 @@ static __attribute__((noinline)) int write_full(struct bt_pcap_writer *w, const 
     return 1;
 }
 
-typedef uint8_t bt_v32 __attribute__((vector_size(32), aligned(1), may_alias));
+typedef uint8_t bt_v16 __attribute__((vector_size(16), aligned(1), may_alias));
+
+/* 32 bytes as two 16-byte moves (a 32-byte vector type goes through the
+ * stack without AVX). */
+static inline __attribute__((always_inline)) void mv32(uint8_t *o, const uint8_t *d)
+{
+    bt_v16 a = *(const bt_v16 *)d, b = *(const bt_v16 *)(d + 16);
+    *(bt_v16 *)o = a;
+    *(bt_v16 *)(o + 16) = b;
+}
 
 /* n bytes (32..128: a frame cut at the usual 128, most frames whole) as
  * overlapping 32-byte moves inline, others by memcpy: a call for every
@@ -501,11 +510,11 @@ typedef uint8_t bt_v32 __attribute__((vector_size(32), aligned(1), may_alias));
 static inline __attribute__((always_inline)) void rec_copy(uint8_t *o, const uint8_t *d, uint32_t n)
 {
     if (n >= 32 && n <= 128) {
-        *(bt_v32 *)o = *(const bt_v32 *)d;
-        *(bt_v32 *)(o + n - 32) = *(const bt_v32 *)(d + n - 32);
+        mv32(o, d);
+        mv32(o + n - 32, d + n - 32);
         if (n > 64) {
-            *(bt_v32 *)(o + 32) = *(const bt_v32 *)(d + 32);
-            *(bt_v32 *)(o + n - 64) = *(const bt_v32 *)(d + n - 64);
+            mv32(o + 32, d + 32);
+            mv32(o + n - 64, d + n - 64);
         }
     } else if (n) {
         memcpy(o, d, n);
