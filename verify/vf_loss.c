@@ -31,7 +31,6 @@
 #include "bt_cidr.h"
 #include "bt_err.h"
 #include "bt_flow.h"
-#include "bt_flow_table.h"
 #include "bt_hash.h"
 #include "bt_parse.h"
 #include "bt_pcap.h"
@@ -128,20 +127,49 @@ static int fast_decode(const uint8_t *d, uint32_t caplen, struct fpkt *o)
     return 1;
 }
 
+/* The 128-bit product of a and b folded to 64 bits. */
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+    unsigned __int128 r = (unsigned __int128)a * b;
+
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* The flows' own hash of a canonical key, given as its five words (only
+ * where its entry goes in this pass's table, which nothing outside sees):
+ * three multiplications (xxh3's 16-byte mix), not bt_flowtab_hash's seven. */
+static inline uint64_t flow_hash_words(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3,
+                                       uint64_t w4)
+{
+    return mum(w0 ^ 0x9e3779b97f4a7c15ULL, w1 ^ 0xc2b2ae3d27d4eb4fULL) +
+           mum(w2 ^ 0x165667b19e3779f9ULL, w3 ^ 0xd6e8feb86659fd93ULL) +
+           mum(w4 ^ 0xff51afd7ed558ccdULL, 0x27d4eb2f165667c5ULL);
+}
+
+static inline uint64_t flow_hash(const struct bt_flow_key *k)
+{
+    uint64_t w[5];
+
+    memcpy(w, k, sizeof(w));
+    return flow_hash_words(w[0], w[1], w[2], w[3], w[4]);
+}
+
 /* The common IPv4 frame (fast_decode's checks) straight into its canonical
  * key, *swapped as bt_flow_key_canon returns it (the addresses in memcmp
  * order, which for v4-mapped ones is the order of the big-endian words,
- * then the ports): without the directional key and its copy, ~35
- * instructions a record. Only without NAT, which rewrites the directional
- * key first. 1, or 0 for fast_decode or the generic parser to try. */
+ * then the ports): without the directional key and its copy. Only without NAT, which rewrites the directional
+ * key first. 1 with *h = flow_hash(ck), or 0 for fast_decode or the
+ * generic parser to try. */
 static int fast_decode4(const uint8_t *d, uint32_t caplen, struct fpkt *o, struct bt_flow_key *ck,
-                        uint8_t *swapped)
+                        uint8_t *swapped, uint64_t *h)
 {
     const uint32_t l4 = 34;
-    uint32_t a, b;
-    uint16_t sp, dp;
+    uint32_t a, b, pw;
     uint8_t proto;
 
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    return 0; /* the key's words below are those of a little-endian host */
+#endif
     if (caplen < 34 || rd16(d + 12) != 0x0800 || d[14] != 0x45)
         return 0;
     o->ip_len = rd16(d + 16);
@@ -152,19 +180,29 @@ static int fast_decode4(const uint8_t *d, uint32_t caplen, struct fpkt *o, struc
         return 0;
     memcpy(&a, d + 26, 4);
     memcpy(&b, d + 30, 4);
-    sp = rd16(d + l4);
-    dp = rd16(d + l4 + 2);
-    uint32_t ha = __builtin_bswap32(a), hb = __builtin_bswap32(b);
-    bool sw = ha > hb || (ha == hb && sp > dp);
-    memset(ck, 0, sizeof(*ck));
-    ck->src[10] = ck->src[11] = 0xff;
-    ck->dst[10] = ck->dst[11] = 0xff;
-    memcpy(ck->src + 12, sw ? &b : &a, 4);
-    memcpy(ck->dst + 12, sw ? &a : &b, 4);
-    ck->sport = sw ? dp : sp;
-    ck->dport = sw ? sp : dp;
-    ck->proto = proto;
-    ck->family = 4;
+    memcpy(&pw, d + l4, 4);
+    /* the ports as the key's word holds them (sport | dport << 16), and
+     * reversed; swapped: the address then the ports compare higher, as one
+     * 64-bit comparison */
+    uint32_t pb = __builtin_bswap32(pw), pr = pb >> 16 | pb << 16;
+    bool sw = ((uint64_t)__builtin_bswap32(a) << 32 | pb) >
+              ((uint64_t)__builtin_bswap32(b) << 32 | pr);
+    uint32_t lo = sw ? b : a, hi = a ^ b ^ lo;
+    /* the key as five words (its layout: 16 + 16 address bytes, ports,
+     * proto, family, zero): two of them zero, the v4-mapped prefix a
+     * constant; no memset and byte stores, and its hash from the words */
+    uint64_t w1 = 0xffff0000ULL | (uint64_t)lo << 32;
+    uint64_t w3 = 0xffff0000ULL | (uint64_t)hi << 32;
+    uint64_t w4 = (uint64_t)(sw ? pb : pr) | (uint64_t)proto << 32 | 4ULL << 40;
+    uint8_t *kb = (uint8_t *)ck;
+    const uint64_t zero = 0;
+    _Static_assert(sizeof(*ck) == 40, "the key is five words");
+    memcpy(kb, &zero, 8);
+    memcpy(kb + 8, &w1, 8);
+    memcpy(kb + 16, &zero, 8);
+    memcpy(kb + 24, &w3, 8);
+    memcpy(kb + 32, &w4, 8);
+    *h = flow_hash_words(0, w1, 0, w3, w4);
     *swapped = sw;
     o->l3_off = 14;
     o->l4_off = l4;
@@ -222,14 +260,6 @@ static inline uint64_t load_le(const uint8_t *d, uint32_t n)
     for (uint32_t b = 0; b < n; b++)
         w |= (uint64_t)d[b] << (8 * b);
     return w;
-}
-
-/* The 128-bit product of a and b folded to 64 bits. */
-static inline uint64_t mum(uint64_t a, uint64_t b)
-{
-    unsigned __int128 r = (unsigned __int128)a * b;
-
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
 /* The packet id from h = key_id(&p->k): then the IPv4 id and the L4 bytes
@@ -344,7 +374,7 @@ static int flows_grow(struct flows *t)
     t->f = f;
     t->cap = nslots / 2;
     for (uint32_t i = 0; i < t->n; i++) {
-        uint64_t h = bt_flowtab_hash(&f[i].ck);
+        uint64_t h = flow_hash(&f[i].ck);
         uint32_t j = (uint32_t)h & (nslots - 1);
         while (s[j].flow1)
             j = (j + 1) & (nslots - 1);
@@ -366,7 +396,7 @@ static inline bool key_eq(const struct bt_flow_key *a, const struct bt_flow_key 
     return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
 
-/* The flow of ck, h = bt_flowtab_hash(ck) (*created when new: its key ids
+/* The flow of ck, h = flow_hash(ck) (*created when new: its key ids
  * set, the rest zero), or NULL when full. */
 static struct flow *flows_get(struct flows *t, const struct bt_flow_key *ck, uint64_t h,
                               bool *created)
@@ -566,7 +596,7 @@ static void pre_decode(struct lctx *c, struct pre *q, unsigned l, const struct b
     q->caplen = r->caplen;
     q->link = (uint8_t)l;
     if (c->links[l] == BT_LINK_ETHERNET && !c->nat_n &&
-        fast_decode4(r->data, r->caplen, &q->p, &q->ck, &q->swapped)) {
+        fast_decode4(r->data, r->caplen, &q->p, &q->ck, &q->swapped, &q->h)) {
         q->ok = 1;
     } else {
         q->ok = (uint8_t)decode(r->data, r->caplen, c->links[l], &q->p);
@@ -574,8 +604,8 @@ static void pre_decode(struct lctx *c, struct pre *q, unsigned l, const struct b
             return;
         vf_nat_untranslate(c->nat, &q->p.k, q->ts);
         q->swapped = (uint8_t)bt_flow_key_canon(&q->p.k, &q->ck);
+        q->h = flow_hash(&q->ck);
     }
-    q->h = bt_flowtab_hash(&q->ck);
     __builtin_prefetch(&c->flows.slot[(uint32_t)q->h & c->flows.mask]);
 }
 
@@ -904,6 +934,20 @@ int vf_loss(const char *client, const char *server, const struct vf_nat *nat, vo
         qn++;
         if (qn > AHEAD / 2)
             pre_flow(&c, &q[(qh + qn - 1 - AHEAD / 2) % AHEAD]);
+        /* the steady state, while both links have records of their batches
+         * left (neither reads, neither is at its end): the steps above
+         * without their checks (~25 instructions a record) */
+        while (qn == AHEAD && s[0].i < s[0].n && s[1].i < s[1].n) {
+            if (add_rec(&c, &q[qh]) < 0) {
+                rc = bt_err_setr(e, -ENOMEM, "out of memory");
+                goto out;
+            }
+            unsigned at = qh;   /* the slot just judged: the newest now */
+            qh = (qh + 1) % AHEAD;
+            l = s[1].r[s[1].i].ts_ns < s[0].r[s[0].i].ts_ns;
+            pre_decode(&c, &q[at], l, &s[l].r[s[l].i++]);
+            pre_flow(&c, &q[(at + AHEAD - AHEAD / 2) % AHEAD]);
+        }
     }
     for (; qn; qn--, qh = (qh + 1) % AHEAD)
         if (add_rec(&c, &q[qh]) < 0) {
