@@ -861,3 +861,73 @@ int bt_pcap_merge_next_batch(struct bt_pcap_merge *m, struct bt_pcap_rec *recs, 
      * first one's input, whose bytes the caller still holds) */
     return bt_pcap_merge_next(m, recs, which, e);
 }
+
+/* Inputs up to which bt_pcap_merge_next_mixed takes the smallest head by a
+ * linear scan (a few compares a record, no heap); past it runs through the
+ * heap. */
+enum { MIX_LINEAR = 8 };
+
+int bt_pcap_merge_next_mixed(struct bt_pcap_merge *m, struct bt_pcap_rec *recs, unsigned *which,
+                             unsigned max, struct bt_err *e)
+{
+    unsigned w, n = 0;
+    int rc;
+
+    if (max == 0)
+        return 0;
+    if (m->n == 1 || !m->distinct || m->n > MIX_LINEAR) {
+        /* runs of one input each, until an input's batch has ended */
+        do {
+            if ((rc = bt_pcap_merge_next_batch(m, recs + n, max - n, &w, e)) <= 0)
+                return n ? (int)n : rc;
+            for (int k = 0; k < rc; k++)
+                which[n + (unsigned)k] = w;
+            n += (unsigned)rc;
+        } while (n < max && m->n > 1 && m->distinct && m->pending < 0 && m->hn);
+        return (int)n;
+    }
+    if ((rc = mready(m, e)) <= 0)
+        return rc;
+    /* the live inputs in index order: the first of equal time stamps is
+     * then the lower input, as the heap's order has it */
+    unsigned live[MIX_LINEAR], nl = 0;
+    for (unsigned i = 0; i < m->n; i++)
+        for (unsigned h = 0; h < m->hn; h++)
+            if (m->heap[h].which == i)
+                live[nl++] = i;
+    for (;;) {
+        unsigned best = live[0];
+        uint64_t bts = m->in[best].rec[m->in[best].pos].ts_ns;
+        for (unsigned k = 1; k < nl; k++) {
+            const struct minput *b = &m->in[live[k]];
+            if (b->rec[b->pos].ts_ns < bts) {
+                best = live[k];
+                bts = b->rec[b->pos].ts_ns;
+            }
+        }
+        struct minput *b = &m->in[best];
+        recs[n] = b->rec[b->pos++];
+        which[n++] = best;
+        if (b->pos == b->cnt) {
+            /* the caller holds this batch's records: read on at the next call */
+            m->pending = (int)best;
+            unsigned k = 0;
+            while (live[k] != best)
+                k++;
+            for (; k + 1 < nl; k++)
+                live[k] = live[k + 1];
+            nl--;
+            break;
+        }
+        if (n == max)
+            break;
+    }
+    /* the heap again: each live input's next record */
+    m->hn = 0;
+    for (unsigned k = 0; k < nl; k++) {
+        const struct minput *b = &m->in[live[k]];
+        m->heap[m->hn] = (struct mslot){.rec = b->rec[b->pos], .which = live[k]};
+        msift_up(m, m->hn++);
+    }
+    return (int)n;
+}

@@ -83,5 +83,12 @@ int bt_pcap_merge_next(struct bt_pcap_merge *m, struct bt_pcap_rec *rec, unsigne
  * twice one record. The count, 0 when all are done, -EBADMSG (e filled). */
 int bt_pcap_merge_next_batch(struct bt_pcap_merge *m, struct bt_pcap_rec *recs, unsigned max,
                              unsigned *which, struct bt_err *e);
+/* Up to max records of the merged stream at once, of any inputs (which[k]:
+ * recs[k]'s), all valid until the next call: the records, order and
+ * errors of as many bt_pcap_merge_next calls, handed out until an input's
+ * batch ends (to be read at the next call); with one reader given twice
+ * one record. The count, 0 when all are done, -EBADMSG (e filled). */
+int bt_pcap_merge_next_mixed(struct bt_pcap_merge *m, struct bt_pcap_rec *recs, unsigned *which,
+                             unsigned max, struct bt_err *e);
 
 #endif

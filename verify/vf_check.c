@@ -988,7 +988,7 @@ struct feed {
     uint64_t last_ts[VF_MAX_MEMBERS];
 };
 
-/* Reads up to max packets of the merged stream (a batch of one input),
+/* Reads up to max packets of the merged stream (of any inputs),
  * decoded, keyed and hashed (none of which depends on the flows) into
  * pk[], and with NAT their keys as on the wire into wk[]; with pf (in the
  * checks' own thread) each flow's index slot prefetched as soon as its
@@ -1002,29 +1002,28 @@ static inline __attribute__((always_inline)) int feed_some(struct feed *fd, stru
                                                            const struct vf_ftab *pf)
 {
     struct bt_pcap_rec rec[FEED_MAX];
-    unsigned which;
-    int got = bt_pcap_merge_next_batch(fd->m, rec, max < FEED_MAX ? max : FEED_MAX, &which,
-                                       fd->e);
+    unsigned which[FEED_MAX];
+    /* records of every input at once (runs of one input are ~1.5 records
+     * in a capture set of a few members) */
+    int got = bt_pcap_merge_next_mixed(fd->m, rec, which, max < FEED_MAX ? max : FEED_MAX, fd->e);
 
     if (got <= 0)
         return got;
-    const int link = fd->links[which];
-    const uint8_t member = (uint8_t)fd->ids[which];
-    uint64_t last = fd->last_ts[which];
     for (int i = 0; i < got; i++) {
         const struct bt_pcap_rec *rc = &rec[i];
-        if (rc->ts_ns < last) {
+        const unsigned w = which[i];
+        if (rc->ts_ns < fd->last_ts[w]) {
             /* judged at the time it carries, in its file's order */
             if (!fd->r->ts_backwards++) {
-                fd->r->back_sgm = fd->ids[which];
+                fd->r->back_sgm = fd->ids[w];
                 fd->r->back_pkt = rc->index + 1;
             }
         } else {
-            last = rc->ts_ns;
+            fd->last_ts[w] = rc->ts_ns;
         }
-        vf_pkt_decode(rc->data, rc->caplen, link, &pk[i]);
+        vf_pkt_decode(rc->data, rc->caplen, fd->links[w], &pk[i]);
         pk[i].ts = rc->ts_ns;
-        pk[i].member = member;
+        pk[i].member = (uint8_t)fd->ids[w];
         if (fd->nat && pk[i].kind == VF_PKT_IP) {
             struct bt_flow_key k;
             vf_pkt_wire_key(&pk[i], &wk[i]);
@@ -1035,7 +1034,6 @@ static inline __attribute__((always_inline)) int feed_some(struct feed *fd, stru
         if (pf && pk[i].kind == VF_PKT_IP)
             vf_ftab_prefetch(pf, pk[i].hash, 0);
     }
-    fd->last_ts[which] = last;
     return got;
 }
 
