@@ -911,6 +911,81 @@ TEST(merge_batch_runs_match_merge_next)
     }
 }
 
+/* bt_pcap_merge_next_mixed hands out, record for record and bytes
+ * included (every record of a call still valid at its end), what
+ * bt_pcap_merge_next does: three interleaved inputs with ties, a time
+ * going backwards and one longer than a batch (the linear scan), ten
+ * inputs (past it: runs through the heap), one reader given twice. A
+ * call's records come of several inputs, more than one run of one. */
+TEST(merge_mixed_matches_merge_next)
+{
+    enum { NI = 10, NR = 150 };
+    static uint64_t tv[NI][NR];
+    char names[NI][16];
+    for (int k = 0; k < NI; k++) {
+        for (int i = 0; i < NR; i++)
+            tv[k][i] = 1000 + (uint64_t)i * 7 + (uint64_t)(k % 3) * 3 + (k == 1 && i / 50 == 1) * 500;
+        tv[2][30] = 5;      /* backwards */
+        snprintf(names[k], sizeof(names[k]), "mx%d.pcap", k);
+        write_times(names[k], k, tv[k], k == 0 ? NR : NR - k * 10);
+    }
+    const unsigned maxes[4] = {1, 3, 17, 64};
+    const unsigned nins[3] = {3, NI, 2};
+    for (unsigned ci = 0; ci < 3; ci++) {
+        for (unsigned mi = 0; mi < 4; mi++) {
+            struct bt_err e;
+            struct bt_pcap_reader *ra[NI], *rb[NI];
+            unsigned n = nins[ci];
+            for (unsigned k = 0; k < n; k++) {
+                REQUIRE((ra[k] = bt_pcap_open(tmp(names[k]), &e)));
+                REQUIRE((rb[k] = bt_pcap_open(tmp(names[k]), &e)));
+            }
+            if (ci == 2) {  /* one reader twice */
+                bt_pcap_close(ra[1]);
+                bt_pcap_close(rb[1]);
+                ra[1] = ra[0];
+                rb[1] = rb[0];
+            }
+            struct bt_pcap_merge *ma = bt_pcap_merge_new(ra, n), *mb = bt_pcap_merge_new(rb, n);
+            REQUIRE(ma && mb);
+            struct bt_pcap_rec recs[64], one;
+            unsigned wa, wb[64];
+            int total = 0, calls = 0, mixed = 0, gb;
+            while ((gb = bt_pcap_merge_next_mixed(mb, recs, wb, maxes[mi], &e)) > 0) {
+                CHECK(gb <= (int)maxes[mi]);
+                calls++;
+                for (int j = 0; j < gb; j++) {
+                    REQUIRE(bt_pcap_merge_next(ma, &one, &wa, &e) == 1);
+                    CHECK_EQ_INT(wb[j], wa);
+                    CHECK_EQ_INT(recs[j].ts_ns, one.ts_ns);
+                    CHECK_EQ_INT(recs[j].index, one.index);
+                    CHECK_EQ_INT(recs[j].caplen, 16);
+                    CHECK(memcmp(recs[j].data, one.data, 16) == 0);
+                    mixed += j && wb[j] != wb[j - 1];
+                    total++;
+                }
+                for (int j = 0; j < gb; j++) {  /* still valid */
+                    CHECK_EQ_INT(recs[j].data[0], ci == 2 ? 0 : wb[j]);
+                    CHECK_EQ_INT(recs[j].data[1] << 8 | recs[j].data[2], recs[j].index);
+                }
+            }
+            CHECK_EQ_INT(gb, 0);
+            CHECK_EQ_INT(bt_pcap_merge_next(ma, &one, &wa, &e), 0);
+            CHECK(total > 0);
+            if (ci < 2 && maxes[mi] > 1)
+                CHECK(mixed > 0 && calls < total / 2);
+            bt_pcap_merge_free(ma);
+            bt_pcap_merge_free(mb);
+            for (unsigned k = 0; k < n; k++) {
+                if (ci == 2 && k == 1)
+                    continue;
+                bt_pcap_close(ra[k]);
+                bt_pcap_close(rb[k]);
+            }
+        }
+    }
+}
+
 /* In a child: reads a 4 MB file, cuts it to cut_to bytes after 10 records
  * and reads on. Exit 0 when the reader ends in -EBADMSG naming the file,
  * the packet and (when the cut is below what it had read) the shrinking. */
