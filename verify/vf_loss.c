@@ -314,13 +314,20 @@ static uint64_t pkt_id(uint64_t h, const uint8_t *d, uint32_t caplen, const stru
      * first block only), then the last part block from loads that end at
      * end: the same words as a byte-wise zero-padded load (~185 -> ~70
      * instructions a record of 128 bytes) */
-    for (; end >= o + 16; o += 16) {
-        uint64_t a = le64_at(d + o) & m0, b = le64_at(d + o + 8) & m1;
+    /* the word count from the length (the 8-byte words, the last one part
+     * of one), the first block's masks outside the loop */
+    if (end > o)
+        nw = (end - o + 7) / 8;
+    if (end >= o + 16) {
+        acc += mum((le64_at(d + o) & m0) ^ s0, (le64_at(d + o + 8) & m1) ^ s1);
         m0 = m1 = ~0ULL;
-        nw += 2;
-        acc += mum(a ^ s0, b ^ s1);
         s0 += 0x165667b19e3779f9ULL;
         s1 += 0xd6e8feb86659fd93ULL;
+        for (o += 16; end >= o + 16; o += 16) {
+            acc += mum(le64_at(d + o) ^ s0, le64_at(d + o + 8) ^ s1);
+            s0 += 0x165667b19e3779f9ULL;
+            s1 += 0xd6e8feb86659fd93ULL;
+        }
     }
     if (end > o) {
         uint32_t r = end - o;
@@ -328,10 +335,8 @@ static uint64_t pkt_id(uint64_t h, const uint8_t *d, uint32_t caplen, const stru
         if (r > 8) {
             a = le64_at(d + o);
             b = load_tail(d, end, r - 8);
-            nw += 2;
         } else {
             a = load_tail(d, end, r);
-            nw += 1;
         }
         acc += mum((a & m0) ^ s0, (b & m1) ^ s1);
     }
