@@ -161,8 +161,7 @@ static inline __attribute__((always_inline)) bool hq_push(struct gw_hent **h, un
         if (q->n == q->cap &&
             bt_ring_grow((void **)&q->e, sizeof(*q->e), &q->head, q->n, &q->cap, 64) < 0)
             goto heap;   /* out of its order then, but not lost */
-        q->e[(q->head + q->n++) & (q->cap - 1)] = e;
-        q->last = e.ts;
+        gw_rq_put(q, e);
         return true;
     }
 heap:
@@ -285,11 +284,6 @@ static uint64_t queue_limit_calc(const struct gw_config *c)
 {
     uint64_t cores = c->cost.cores ? c->cost.cores : 1;
     return (uint64_t)c->cost.queue_pkts * c->cost.ns_per_pkt / cores;
-}
-
-static inline uint64_t queue_limit_ns(const struct gw_cluster *g)
-{
-    return g->qlim_ns;
 }
 
 static uint64_t dead_after(const struct gw_cluster *g, const struct gw_member *m)
@@ -865,7 +859,7 @@ static void declare_dead(struct gw_cluster *g, struct gw_member *m, uint64_t t)
 
 static void hb_round(struct gw_cluster *g, uint64_t t)
 {
-    uint64_t qlim = queue_limit_ns(g);
+    uint64_t qlim = g->qlim_ns;
 
     for (unsigned id = 1; id <= g->nmembers; id++) {
         struct gw_member *m = &g->m[id];
@@ -1145,7 +1139,7 @@ void gw_rx(struct gw_cluster *g, uint64_t now_ns, uint16_t port, struct bt_pkt *
 
     run_timers(g, now_ns);
     now_ns = g->now;
-    qlim = queue_limit_ns(g);
+    qlim = g->qlim_ns;
     if ((g->cfg.faults & GW_FAULT_ASYMMETRIC) && mode == BT_DIST_GENERAL)
         mode = BT_DIST_NETWORK; /* keys on the source: the reply lands elsewhere */
     for (unsigned b = 0; b < n; b += RX_CHUNK) {

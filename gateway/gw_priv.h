@@ -129,6 +129,13 @@ struct gw_rq {
     bool rep;                    /* one of its entries is in the heap, tagged */
 };
 
+/* Appends e to q's FIFO, which has room: e comes after q's newest. */
+static inline void gw_rq_put(struct gw_rq *q, struct gw_hent e)
+{
+    q->e[(q->head + q->n++) & (q->cap - 1)] = e;
+    q->last = e.ts;
+}
+
 #define HB_RING 64
 
 /* The fields a packet or a sync record touches come first, the
@@ -271,8 +278,7 @@ static inline void gw_out(struct gw_cluster *g, struct bt_pkt *p, uint64_t due, 
     /* the member in the low byte: a member's death takes its packets with it */
     p->meta = (g->out_seq++ << 8) | (uint8_t)member;
     if (q && q->rep && due >= q->last && q->n < q->cap) {
-        q->e[(q->head + q->n++) & (q->cap - 1)] = (struct gw_hent){due, p->meta, p};
-        q->last = due;
+        gw_rq_put(q, (struct gw_hent){due, p->meta, p});
         return;
     }
     gw_out_queue(g, p, q);

@@ -988,13 +988,21 @@ static __attribute__((noinline)) int wopen(struct bt_capset_writer *w,
     return *pf ? 0 : (w->err = -EIO);
 }
 
-static inline int wpcap(struct bt_capset_writer *w, struct bt_pcap_writer **pf,
-                        const char *name, uint64_t ts, const uint8_t *d, uint32_t caplen,
-                        uint32_t wl)
+/* 0 when *pf (opened now if need be) takes writes, else the sticky error. */
+static inline int wready(struct bt_capset_writer *w, struct bt_pcap_writer **pf, const char *name)
 {
     if (w->err)
         return w->err;
     if (__builtin_expect(!*pf, 0) && wopen(w, pf, name) < 0)
+        return w->err;
+    return 0;
+}
+
+static inline int wpcap(struct bt_capset_writer *w, struct bt_pcap_writer **pf,
+                        const char *name, uint64_t ts, const uint8_t *d, uint32_t caplen,
+                        uint32_t wl)
+{
+    if (wready(w, pf, name) < 0)
         return w->err;
     int r = bt_pcap_write(*pf, ts, d, caplen, wl);
     return __builtin_expect(r < 0, 0) ? wfail(w, name, r) : r;
@@ -1048,9 +1056,7 @@ int bt_capset_writer_server(struct bt_capset_writer *w, uint64_t ts_ns, const ui
 static inline int wpkts(struct bt_capset_writer *w, struct bt_pcap_writer **pf, const char *name,
                         uint64_t ts, struct bt_pkt *const *pkts, unsigned n, uint32_t snaplen)
 {
-    if (w->err)
-        return w->err;
-    if (__builtin_expect(!*pf, 0) && wopen(w, pf, name) < 0)
+    if (wready(w, pf, name) < 0)
         return w->err;
     int r = bt_pcap_write_pkts(*pf, ts, pkts, n, snaplen);
     return __builtin_expect(r < 0, 0) ? wfail(w, name, r) : r;

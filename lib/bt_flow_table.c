@@ -66,9 +66,6 @@ static inline uint32_t value_ent(const struct bt_flowtab *t, const void *v)
     return (uint32_t)((off >> t->stride_shift) * t->stride_inv);
 }
 
-/* The five key words multiplied by odd constants in parallel, then one
- * finaliser: a short dependency chain (the lookup of every packet waits on
- * it); the finaliser spreads the high bits the products leave unmixed. */
 /* Word i of a key. One 8-byte memcpy a word: a memcpy of the whole key
  * into an array made the compiler copy it through the stack first (a
  * store and a reload a word, in every lookup). */
@@ -80,6 +77,9 @@ static inline uint64_t key_word(const struct bt_flow_key *k, unsigned i)
     return w;
 }
 
+/* The five key words multiplied by odd constants in parallel, then one
+ * finaliser: a short dependency chain (the lookup of every packet waits on
+ * it); the finaliser spreads the high bits the products leave unmixed. */
 static inline uint64_t key_hash(const struct bt_flow_key *k)
 {
     uint64_t w0 = key_word(k, 0), w1 = key_word(k, 1), w2 = key_word(k, 2);

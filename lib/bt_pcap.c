@@ -911,21 +911,17 @@ int bt_pcap_merge_next_mixed(struct bt_pcap_merge *m, struct bt_pcap_rec *recs, 
         if (b->pos == b->cnt) {
             /* the caller holds this batch's records: read on at the next call */
             m->pending = (int)best;
-            unsigned k = 0;
-            while (live[k] != best)
-                k++;
-            for (; k + 1 < nl; k++)
-                live[k] = live[k + 1];
-            nl--;
             break;
         }
         if (n == max)
             break;
     }
-    /* the heap again: each live input's next record */
+    /* the heap again: each live input's next record (not the pending one's) */
     m->hn = 0;
     for (unsigned k = 0; k < nl; k++) {
         const struct minput *b = &m->in[live[k]];
+        if (b->pos == b->cnt)
+            continue;
         m->heap[m->hn] = (struct mslot){.rec = b->rec[b->pos], .which = live[k]};
         msift_up(m, m->hn++);
     }

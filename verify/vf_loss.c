@@ -157,11 +157,12 @@ static inline uint64_t flow_hash(const struct bt_flow_key *k)
 /* The common IPv4 frame (fast_decode's checks) straight into its canonical
  * key, *swapped as bt_flow_key_canon returns it (the addresses in memcmp
  * order, which for v4-mapped ones is the order of the big-endian words,
- * then the ports): without the directional key and its copy. Only without NAT, which rewrites the directional
- * key first. 1 with *h = flow_hash(ck), or 0 for fast_decode or the
- * generic parser to try. */
-static inline __attribute__((always_inline)) int fast_decode4(const uint8_t *d, uint32_t caplen, struct fpkt *o, struct bt_flow_key *ck,
-                        uint8_t *swapped, uint64_t *h)
+ * then the ports): without the directional key and its copy. Only without
+ * NAT, which rewrites the directional key first. 1 with *h = flow_hash(ck),
+ * or 0 for fast_decode or the generic parser to try. */
+static inline __attribute__((always_inline)) int
+fast_decode4(const uint8_t *d, uint32_t caplen, struct fpkt *o, struct bt_flow_key *ck,
+             uint8_t *swapped, uint64_t *h)
 {
     const uint32_t l4 = 34;
     uint32_t a, b, pw;
@@ -595,7 +596,8 @@ struct pre {
 
 /* Decodes r (link l) into q and prefetches its flow's slot. Inlined in
  * both of the merge's steps (the call was ~15 instructions a record). */
-static inline __attribute__((always_inline)) void pre_decode(struct lctx *c, struct pre *q, unsigned l, const struct bt_pcap_rec *r)
+static inline __attribute__((always_inline)) void
+pre_decode(struct lctx *c, struct pre *q, unsigned l, const struct bt_pcap_rec *r)
 {
     q->ts = r->ts_ns;
     q->d = r->data;
@@ -837,9 +839,8 @@ static int report(struct lctx *c, void **json_out)
         size_t k50 = (n - 1) / 2, k99 = (size_t)((double)(n - 1) * 0.99);
         p50 = (double)select_kth(c->lat, n, k50) / 1e3;
         /* the select leaves a[k50..n) the times from the k50-th smallest
-         * on: the k99-th (k99 >= k50) is among them */
-        p99 = (double)(k99 >= k50 ? select_kth(c->lat + k50, n - k50, k99 - k50)
-                                  : select_kth(c->lat, n, k99)) / 1e3;
+         * on: the k99-th (floor(0.99 m) >= floor(m / 2)) is among them */
+        p99 = (double)select_kth(c->lat + k50, n - k50, k99 - k50) / 1e3;
     }
     *json_out = json_pack(
         "{s:{s:I, s:I, s:I, s:f}, s:{s:I, s:I, s:I, s:f}, s:{s:f, s:f, s:f}, s:I, s:I, s:o, s:I, s:f}",
