@@ -1440,10 +1440,17 @@ static void open_fire(struct bt_timer *tm, uint64_t now, void *arg)
     struct tg_engine *g = arg;
     struct tg_flow *f = (struct tg_flow *)tm;
     const struct tg_tmpl *t = tmpl_of(g, f);
-    struct qent e = {.idx = f->idx, .due = tm->deadline_ns, .slot = UINT32_MAX, .k = f->k,
-                     .tmpl = f->tmpl};
-
-    int r = q_push(g, &e);
+    /* q_push's work, the entry written in place (not built and copied) */
+    int r = __builtin_expect(g->qn == g->qcap, 0) ? q_full(g) : 0;
+    if (r == 0) {
+        struct qent *e = &g->q[(g->qhead + g->qn++) & (g->qcap - 1)];
+        e->idx = f->idx;
+        e->due = tm->deadline_ns;
+        e->slot = UINT32_MAX;
+        e->k = f->k;
+        e->tmpl = f->tmpl;
+        e->retx = 0;
+    }
     if (r == -ENOBUFS) {
         /* reserved and the queue is full: the wheel fires it again at the
          * next advance, still due when it was */
@@ -2175,7 +2182,8 @@ static inline __attribute__((always_inline)) uint32_t next_rr(struct tg_engine *
 }
 
 /* Builds the next packet into pkt (data/cap given). 1 built, 0 nothing. */
-static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
+static inline __attribute__((always_inline)) int next_pkt(struct tg_engine *g, uint64_t now,
+                                                         struct bt_pkt *pkt)
 {
     struct fvals tmp;
 
@@ -2208,7 +2216,7 @@ static int next_pkt(struct tg_engine *g, uint64_t now, struct bt_pkt *pkt)
         pkt->flags = (uint16_t)((side ? BT_PKT_F_SERVER : BT_PKT_F_CLIENT) |
                                 (e->retx ? BT_PKT_F_RETX : 0));
         /* a packet held back by a cap leaves now */
-        pkt->ts_ns = e->due > now ? e->due : (g->p.pps > 0 || g->p.bps > 0 ? now : e->due);
+        pkt->ts_ns = e->due > now || !g->capped ? e->due : now;
         if (g->p.rate_max)
             pkt->ts_ns = now;
         pkt->meta = e->idx;
