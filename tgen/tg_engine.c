@@ -1142,17 +1142,26 @@ static __attribute__((noinline, cold)) int q_full(struct tg_engine *g)
     return q_grow(g, g->qcap ? g->qcap * 2 : 1024);
 }
 
-/* -ENOBUFS: reserved and full (the caller defers the packet). (Inline, the
- * growth out of line: a paced run pushes every packet it sends.) */
+/* The queue's next slot, taken (the caller fills it), or NULL with *r
+ * -ENOBUFS (reserved and full: the caller defers the packet) or -ENOMEM.
+ * (Inline, the growth out of line: a paced run queues every packet it
+ * sends; open_fire fills the slot in place rather than copy an entry.) */
+static inline struct qent *q_slot(struct tg_engine *g, int *r)
+{
+    if (__builtin_expect(g->qn == g->qcap, 0) && (*r = q_full(g)) < 0)
+        return NULL;
+    return &g->q[(g->qhead + g->qn++) & (g->qcap - 1)];
+}
+
+/* -ENOBUFS: reserved and full (the caller defers the packet). */
 static inline int q_push(struct tg_engine *g, const struct qent *e)
 {
-    if (__builtin_expect(g->qn == g->qcap, 0)) {
-        int r = q_full(g);
-        if (r < 0)
-            return r;
-    }
-    g->q[(g->qhead + g->qn) & (g->qcap - 1)] = *e;
-    g->qn++;
+    int r = 0;
+    struct qent *s = q_slot(g, &r);
+
+    if (!s)
+        return r;
+    *s = *e;
     return 0;
 }
 
@@ -1440,10 +1449,10 @@ static void open_fire(struct bt_timer *tm, uint64_t now, void *arg)
     struct tg_engine *g = arg;
     struct tg_flow *f = (struct tg_flow *)tm;
     const struct tg_tmpl *t = tmpl_of(g, f);
-    /* q_push's work, the entry written in place (not built and copied) */
-    int r = __builtin_expect(g->qn == g->qcap, 0) ? q_full(g) : 0;
-    if (r == 0) {
-        struct qent *e = &g->q[(g->qhead + g->qn++) & (g->qcap - 1)];
+    int r = 0;
+    struct qent *e = q_slot(g, &r);
+
+    if (e) {
         e->idx = f->idx;
         e->due = tm->deadline_ns;
         e->slot = UINT32_MAX;
