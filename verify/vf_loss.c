@@ -352,6 +352,17 @@ struct flow {
     uint8_t client_is_canon_src;
 };
 
+/* A flow's one packet in flight that nothing else is known about yet: an
+ * entry of the packets-in-flight table with n = 1, kept with the flow
+ * instead (nearly every packet is alone in flight in its flow, and its exit
+ * then finds it in the flow it has just looked up, without the table). */
+struct finl {
+    uint64_t id, ts, seq;
+    uint32_t nglob;     /* entries of this flow in the table */
+    uint8_t dir1;       /* its direction + 1; 0: none */
+    uint8_t rst;
+};
+
 struct fslot {
     uint32_t tag;      /* the hash's high half */
     uint32_t flow1;    /* flow number + 1; 0: empty */
@@ -361,6 +372,7 @@ struct flows {
     struct fslot *slot;
     uint32_t mask;
     struct flow *f;
+    struct finl *inl;   /* per flow */
     uint32_t n, cap;
 };
 
@@ -378,6 +390,12 @@ static int flows_grow(struct flows *t)
         return -ENOMEM;
     }
     t->f = f;
+    struct finl *in = realloc(t->inl, (size_t)nslots / 2 * sizeof(*in));
+    if (!in) {
+        free(s);
+        return -ENOMEM;
+    }
+    t->inl = in;
     t->cap = nslots / 2;
     for (uint32_t i = 0; i < t->n; i++) {
         uint64_t h = flow_hash(&f[i].ck);
@@ -431,6 +449,7 @@ static struct flow *flows_get(struct flows *t, const struct bt_flow_key *ck, uin
     bt_flow_key_reverse(ck, &rk);
     f->key_id[1] = key_id(&rk);
     f->client_is_canon_src = 0;
+    t->inl[t->n] = (struct finl){0};
     t->slot[j].tag = tag;
     t->slot[j].flow1 = ++t->n;
     *created = true;
@@ -446,6 +465,7 @@ struct inflight {
                          * on the free list: the next free entry */
     uint64_t ts[8];
     uint32_t flow;      /* the packet's flow (of the last packet with this id) */
+    uint32_t owner;     /* the flow whose nglob counts it (its first packet's) */
     int8_t n;
     uint8_t rst;
 };
@@ -483,6 +503,18 @@ static int waits_grow_index(struct waits *t)
     t->slot = s;
     t->mask = nslots - 1;
     return 0;
+}
+
+/* The entry of (id, dir), or NULL. */
+static struct inflight *waits_find(const struct waits *t, uint64_t id, uint32_t dir)
+{
+    for (uint32_t j = (uint32_t)id & t->mask;; j = (j + 1) & t->mask) {
+        const struct wslot *s = &t->slot[j];
+        if (!s->ent1)
+            return NULL;
+        if (s->id == id && s->dir == dir)
+            return &t->e[s->ent1 - 1];
+    }
 }
 
 /* The entry of (id, dir), a new zeroed one, or NULL when full. *slot_out:
@@ -623,8 +655,10 @@ static void pre_flow(const struct lctx *c, const struct pre *q)
     if (!q->ok)
         return;
     const struct fslot *sl = &c->flows.slot[(uint32_t)q->h & c->flows.mask];
-    if (sl->flow1 && sl->tag == (uint32_t)(q->h >> 32))
+    if (sl->flow1 && sl->tag == (uint32_t)(q->h >> 32)) {
         __builtin_prefetch(&c->flows.f[sl->flow1 - 1]);
+        __builtin_prefetch(&c->flows.inl[sl->flow1 - 1]);
+    }
 }
 
 /* One record into the batch of its time stamp (the batch before it first
@@ -674,14 +708,79 @@ static int add_rec(struct lctx *c, const struct pre *q)
     return 0;
 }
 
-static int match(struct lctx *c, const struct brec *r)
+/* A transit time, ns, to the list. -ENOMEM or 0. */
+static inline int lat_add(struct lctx *c, uint64_t ns)
 {
+    if (c->nlat == c->caplat) {
+        size_t cap = c->caplat ? c->caplat * 2 : 4096;
+        uint64_t *nl = realloc(c->lat, cap * sizeof(*nl));
+        if (!nl)
+            return -ENOMEM;
+        c->lat = nl;
+        c->caplat = cap;
+    }
+    c->lat[c->nlat++] = ns;
+    return 0;
+}
+
+/* Moves flow fl's packet in flight into the table, as the entry it stands
+ * for (n = 1). -ENOMEM or 0. */
+static __attribute__((noinline)) int spill(struct lctx *c, uint32_t fl)
+{
+    struct finl *fi = &c->flows.inl[fl];
     uint32_t j;
-    struct inflight *f = waits_get(&c->wait, r->id, r->dir, &j);
+    struct inflight *f = waits_get(&c->wait, fi->id, fi->dir1 - 1u, &j);
 
     if (!f)
         return -ENOMEM;
-    f->seq = ++c->seq;
+    f->seq = fi->seq;
+    f->rst = fi->rst;
+    f->flow = f->owner = fl;
+    f->ts[0] = fi->ts;
+    f->n = 1;
+    fi->nglob++;
+    fi->dir1 = 0;
+    return 0;
+}
+
+/* One packet entering or leaving, against what is in flight. Each (id,
+ * dir) is in one place: its flow's finl (n = 1) or the table. */
+static int match(struct lctx *c, const struct brec *r)
+{
+    struct finl *fi = &c->flows.inl[r->flow];
+    uint32_t j;
+    struct inflight *f;
+
+    c->seq++;
+    if (fi->dir1 == r->dir + 1u && fi->id == r->id) {
+        if (!r->entering) {
+            /* the common case: the flow's one packet in flight left */
+            if (lat_add(c, c->bts - fi->ts) < 0)
+                return -ENOMEM;
+            c->out[r->dir]++;
+            fi->dir1 = 0;
+            return 0;
+        }
+        /* a second copy in flight: the pair goes to the table */
+        if (spill(c, r->flow) < 0)
+            return -ENOMEM;
+    } else if (r->entering && (!fi->nglob || !waits_find(&c->wait, r->id, r->dir))) {
+        /* nothing known of it: it waits in its flow, the one there
+         * before it (lost, most likely) moving to the table */
+        if (fi->dir1 && spill(c, r->flow) < 0)
+            return -ENOMEM;
+        *fi = (struct finl){.id = r->id, .ts = c->bts, .seq = c->seq, .nglob = fi->nglob,
+                            .dir1 = (uint8_t)(r->dir + 1), .rst = r->rst};
+        c->in[r->dir]++;
+        return 0;
+    }
+    if (!(f = waits_get(&c->wait, r->id, r->dir, &j)))
+        return -ENOMEM;
+    if (f->n == 0) {
+        f->owner = r->flow;
+        fi->nglob++;
+    }
+    f->seq = c->seq;
     f->rst = r->rst;
     f->flow = r->flow;
     if (r->entering) {
@@ -702,15 +801,8 @@ static int match(struct lctx *c, const struct brec *r)
     } else if (f->n > 0) {
         /* the newest entry: a retransmission that got through is matched
          * with itself, and the dropped original stays lost */
-        if (c->nlat == c->caplat) {
-            size_t cap = c->caplat ? c->caplat * 2 : 4096;
-            uint64_t *nl = realloc(c->lat, cap * sizeof(*nl));
-            if (!nl)
-                return -ENOMEM;
-            c->lat = nl;
-            c->caplat = cap;
-        }
-        c->lat[c->nlat++] = c->bts - f->ts[f->n - 1];
+        if (lat_add(c, c->bts - f->ts[f->n - 1]) < 0)
+            return -ENOMEM;
         f->n--;
         c->out[r->dir]++;
     } else if (f->n > -8) {
@@ -719,8 +811,10 @@ static int match(struct lctx *c, const struct brec *r)
         f->ts[-f->n] = c->bts;
         f->n--;
     }
-    if (f->n == 0)
+    if (f->n == 0) {
+        c->flows.inl[f->owner].nglob--;
         waits_remove(&c->wait, j);
+    }
     return 0;
 }
 
@@ -769,9 +863,10 @@ static uint64_t select_kth(uint64_t *a, size_t n, size_t k)
     return a[lo];
 }
 
+/* A packet that never left: when it was last touched, its flow, when it entered. */
 struct pend {
-    uint64_t seq;
-    uint32_t ent;
+    uint64_t seq, ts;
+    uint32_t flow;
 };
 
 static int pend_cmp(const void *a, const void *b)
@@ -787,8 +882,14 @@ static int report(struct lctx *c, void **json_out)
     struct pend *pd = NULL;
     size_t npd = 0;
 
-    if (w->count && !(pd = malloc(w->count * sizeof(*pd))))
+    size_t ninl = 0;
+    for (uint32_t i = 0; i < c->flows.n; i++)
+        ninl += c->flows.inl[i].dir1 != 0;
+    if ((w->count || ninl) && !(pd = malloc((w->count + ninl) * sizeof(*pd))))
         return -ENOMEM;
+    for (uint32_t i = 0; i < c->flows.n; i++)
+        if (c->flows.inl[i].dir1)
+            pd[npd++] = (struct pend){c->flows.inl[i].seq, c->flows.inl[i].ts, i};
     for (uint32_t j = 0; w->slot && j <= w->mask; j++) {
         if (!w->slot[j].ent1)
             continue;
@@ -798,7 +899,7 @@ static int report(struct lctx *c, void **json_out)
             if (f->rst)
                 rsts += (uint64_t)-f->n;
         } else {
-            pd[npd++] = (struct pend){f->seq, w->slot[j].ent1 - 1};
+            pd[npd++] = (struct pend){f->seq, f->ts[0], f->flow};
         }
     }
     /* flows with a packet that never left, the least recently touched first */
@@ -808,7 +909,7 @@ static int report(struct lctx *c, void **json_out)
     uint32_t seen[MAX_OFFENDERS];
     unsigned nseen = 0;
     for (size_t i = 0; i < npd && nseen < MAX_OFFENDERS; i++) {
-        const struct inflight *f = &w->e[pd[i].ent];
+        const struct pend *f = &pd[i];
         unsigned s = 0;
         while (s < nseen && seen[s] != f->flow)
             s++;
@@ -821,7 +922,7 @@ static int report(struct lctx *c, void **json_out)
         bt_flow_key_fmt(fk, tuple, sizeof(tuple));
         json_array_append_new(off, json_pack("{s:s, s:s, s:[], s:f}", "community_id", cid,
                                              "tuple", tuple, "members", "t",
-                                             (double)f->ts[0] / 1e9));
+                                             (double)f->ts / 1e9));
     }
     free(pd);
     uint64_t lost[2];
@@ -973,6 +1074,7 @@ out:
     free(c.lat);
     free(c.flows.slot);
     free(c.flows.f);
+    free(c.flows.inl);
     free(c.wait.slot);
     free(c.wait.e);
     bt_pcap_close(rd[0]);
