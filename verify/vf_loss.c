@@ -18,7 +18,10 @@
  * Two small tables of our own: flows (which side is the client) and the
  * packets in flight, whose index holds the packet id itself, so that a
  * probe reads one cache line and the entries, reused last-freed first,
- * stay in cache.
+ * stay in cache. A packet alone in flight in its flow (nearly all) waits in
+ * the flow instead (struct finl), so that its exit finds it in the flow it
+ * has just looked up; the table holds the rest (identical copies, exits
+ * seen before their entry, packets that never left).
  */
 #include "vf_loss.h"
 #include "vf_nat.h"
