@@ -26,6 +26,7 @@
 #include "bt_cidr.h"
 #include "bt_pkt.h"
 #include "gw_api.h"
+#include "../fuzz_pkt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,14 +38,6 @@ struct run {
     struct gw_stats st;
 };
 
-static void fnv(uint64_t *h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-
-    for (size_t i = 0; i < n; i++)
-        *h = (*h ^ b[i]) * 0x100000001b3ULL;
-}
-
 static void drain(struct gw_cluster *g, uint64_t t, struct run *r)
 {
     struct bt_pkt *out[32];
@@ -53,12 +46,7 @@ static void drain(struct gw_cluster *g, uint64_t t, struct run *r)
     while ((n = gw_tx(g, t, out, 32)) > 0)
         for (unsigned i = 0; i < n; i++) {
             struct bt_pkt *p = out[i];
-            if (p->len > p->cap || p->port > 1)
-                abort();
-            fnv(&r->hash, &p->ts_ns, sizeof(p->ts_ns));
-            fnv(&r->hash, &p->port, sizeof(p->port));
-            fnv(&r->hash, &p->len, sizeof(p->len));
-            fnv(&r->hash, p->data, p->len);
+            fuzz_hash_pkt(&r->hash, p);
             r->out++;
             bt_pkt_free(p);
         }
@@ -99,7 +87,7 @@ static int run(const uint8_t *data, size_t size, struct run *r)
     int rc = -1;
 
     memset(r, 0, sizeof(*r));
-    r->hash = 0xcbf29ce484222325ULL;
+    r->hash = FUZZ_HASH_INIT;
     if (!pool)
         return -1;
     gw_config_default(&c);
