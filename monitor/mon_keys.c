@@ -147,8 +147,8 @@ static enum mon_action input_key(struct mon_view *v, const struct mon_model *m, 
     return MON_ACT_REDRAW;
 }
 
-enum mon_action mon_view_key(struct mon_view *v, const struct mon_model *m, int key,
-                             struct mon_cmd *cmd)
+static enum mon_action view_key(struct mon_view *v, const struct mon_model *m, int key,
+                                struct mon_cmd *cmd)
 {
     unsigned idx[MON_MAX_MEMBERS], n;
     int page = v->page > 0 ? v->page : 1;
@@ -233,6 +233,22 @@ enum mon_action mon_view_key(struct mon_view *v, const struct mon_model *m, int 
     n = mon_model_order(m, v->sort, idx);
     mon_view_clamp(v, m, idx, n);
     return MON_ACT_REDRAW;
+}
+
+enum mon_action mon_view_key(struct mon_view *v, const struct mon_model *m, int key,
+                             struct mon_cmd *cmd)
+{
+    enum mon_action a = view_key(v, m, key, cmd);
+
+    /* back in the list from a prompt, a confirmation or the help, the rows
+     * may be fewer than when it opened (stats lines came in meanwhile): the
+     * cursor and the first row are put inside them at once, not at the
+     * next draw */
+    if (v->mode == MON_MODE_NORMAL) {
+        unsigned idx[MON_MAX_MEMBERS], n = mon_model_order(m, v->sort, idx);
+        mon_view_clamp(v, m, idx, n);
+    }
+    return a;
 }
 
 const char *mon_view_prompt(const struct mon_view *v, char *buf, unsigned len)

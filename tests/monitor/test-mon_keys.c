@@ -139,6 +139,33 @@ TEST(fail_needs_confirmation)
     CHECK_EQ_INT(c.kind, MON_CMD_RESTORE);
 }
 
+/* Found by fuzz-mon_keys: rows that went away while a confirmation or the
+ * help was open left the cursor below the last row when the view came
+ * back to the list (until the next draw clamped it). */
+TEST(back_from_a_prompt_the_cursor_is_inside_fewer_rows)
+{
+    struct mon_view v;
+    struct mon_cmd c = {0};
+    members(5);
+    mon_view_init(&v, true);
+    v.page = 14;
+    key(&v, MON_KEY_END, &c);
+    CHECK_EQ_INT(v.cursor, 4);
+    key(&v, 'f', &c);
+    CHECK_EQ_INT(v.mode, MON_MODE_CONFIRM);
+    members(2);   /* a stats line with two members arrives meanwhile */
+    CHECK_EQ_INT(key(&v, 'n', &c), MON_ACT_REDRAW);
+    CHECK_EQ_INT(v.mode, MON_MODE_NORMAL);
+    CHECK_EQ_INT(v.cursor, 1);
+    CHECK_EQ_INT(v.top, 0);
+    key(&v, MON_KEY_END, &c);
+    key(&v, 'h', &c);
+    members(1);
+    key(&v, 'x', &c);   /* any key closes the help */
+    CHECK_EQ_INT(v.cursor, 0);
+    CHECK_EQ_INT(v.cursor_id, 1);
+}
+
 TEST(weight_input)
 {
     struct mon_view v;
