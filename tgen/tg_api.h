@@ -92,6 +92,9 @@ struct tg_profile {
     unsigned nclients, nservers;
     struct bt_cidr clients[TG_MAX_POOLS];  /* default 16.0.0.0/8, 2001:db8:16::/64 */
     struct bt_cidr servers[TG_MAX_POOLS];  /* default 48.0.0.0/16, 2001:db8:48::/64 */
+    /* where each pool was set, for messages: "file:line:col" of the profile's
+     * key, "--clients" / "--servers", or "" for the default */
+    char clients_at[TG_PATH_MAX + 32], servers_at[TG_PATH_MAX + 32];
     uint16_t cport_lo, cport_hi;           /* client ports (default 1024..65535) */
     double cps;                /* new flows per second in all (default 100) */
     double cps_mult;           /* multiplies every cps (default 1) */

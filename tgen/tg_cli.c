@@ -246,6 +246,8 @@ int tg_cli_parse(int argc, char **argv, struct tg_opts *o, struct bt_err *e)
             if (!*set) {
                 *set = true;
                 *n = 0;
+                snprintf(c == O_CLIENTS ? p->clients_at : p->servers_at, sizeof(p->clients_at),
+                         "%s", c == O_CLIENTS ? "--clients" : "--servers");
             }
             if (*n >= TG_MAX_POOLS)
                 r = bt_err_set(e, "--%s: at most %d CIDRs", c == O_CLIENTS ? "clients" : "servers",

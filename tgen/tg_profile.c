@@ -307,12 +307,16 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
             p->ntemplates++;
         }
     }
-    if ((v = bt_y_get(n, "clients")) &&
-        (r = load_cidrs(d, v, "clients", p->clients, TG_MAX_POOLS, &p->nclients, e)) < 0)
-        goto out;
-    if ((v = bt_y_get(n, "servers")) &&
-        (r = load_cidrs(d, v, "servers", p->servers, TG_MAX_POOLS, &p->nservers, e)) < 0)
-        goto out;
+    if ((v = bt_y_get(n, "clients"))) {
+        if ((r = load_cidrs(d, v, "clients", p->clients, TG_MAX_POOLS, &p->nclients, e)) < 0)
+            goto out;
+        snprintf(p->clients_at, sizeof(p->clients_at), "%s:%u:%u", d->path, v->line, v->col);
+    }
+    if ((v = bt_y_get(n, "servers"))) {
+        if ((r = load_cidrs(d, v, "servers", p->servers, TG_MAX_POOLS, &p->nservers, e)) < 0)
+            goto out;
+        snprintf(p->servers_at, sizeof(p->servers_at), "%s:%u:%u", d->path, v->line, v->col);
+    }
     if ((v = bt_y_get(n, "client_ports")) && (r = load_ports(d, v, &p->cport_lo, &p->cport_hi, e)) < 0)
         goto out;
     if ((v = bt_y_get(n, "cps")) && (r = bt_y_quantity(d, v, "cps", 0.000001, 1e9, &p->cps, e)) < 0)
@@ -538,11 +542,19 @@ static int check(const struct tg_profile *p, bool need_templates, struct bt_err 
         if (need_templates && t->synth[0] && tg_synth_parse(t->synth, &sy, &se) == 0) {
             int fam = sy.v6 ? 6 : 4;
             bool flag = !strncmp(t->origin, "--", 2);
-            if (!has_family(p->clients, p->nclients, fam) || !has_family(p->servers, p->nservers, fam))
+            bool cl = has_family(p->clients, p->nclients, fam);
+            if (!cl || !has_family(p->servers, p->nservers, fam)) {
+                /* the pool without the family, and where it was set (the
+                 * defaults have both families: a file or a flag set it) */
+                const char *at = !cl ? p->clients_at : p->servers_at;
                 return bad(field, "templates",
                            bt_err_set(e, "%s%s%s%s is IPv%d: give an IPv%d CIDR in both the client "
-                                      "and the server pools", t->origin, flag ? "" : ": synth: '",
-                                      flag ? "" : t->synth, flag ? "" : "'", fam, fam));
+                                      "and the server pools (the %s pool%s%s%s has none)", t->origin,
+                                      flag ? "" : ": synth: '", flag ? "" : t->synth,
+                                      flag ? "" : "'", fam, fam, !cl ? "client" : "server",
+                                      !at[0] ? "" : !strncmp(at, "--", 2) ? ", set by " : ", set at ",
+                                      at, at[0] ? "," : ""));
+            }
         }
     }
     return 0;

@@ -148,6 +148,33 @@ TEST(profile_then_flags)
     unlink(path);
 }
 
+/* A flag's template refused for a pool the profile or a flag set names
+ * where that pool was set (found by fuzz-tg_profile: the message named only
+ * the flag, no place in the file). */
+TEST(family_mismatch_names_where_the_pool_was_set)
+{
+    char dir[] = "/tmp/bt-tgcli-XXXXXX", path[64], want[128];
+    struct bt_err e;
+    FILE *f;
+
+    REQUIRE(bt_mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/p.yaml", dir);
+    REQUIRE((f = fopen(path, "w")));
+    fputs("cps: 10\nclients: [fd00::/64]\n", f);
+    fclose(f);
+    CHECK(parse(&e, "--profile", path, "--synth", "tcp", NULL) < 0);
+    snprintf(want, sizeof(want), "(the client pool, set at %s:2:10, has none)", path);
+    CHECK(strstr(e.msg, "--synth tcp is IPv4: give an IPv4 CIDR") != NULL);
+    CHECK(strstr(e.msg, want) != NULL);
+    CHECK(parse(&e, "--servers", "2001:db8::/64", "--synth", "tcp", NULL) < 0);
+    CHECK(strstr(e.msg, "(the server pool, set by --servers, has none)") != NULL);
+    /* a flag after the file takes the place over */
+    CHECK(parse(&e, "--profile", path, "--clients", "fd01::/64", "--synth", "tcp", NULL) < 0);
+    CHECK(strstr(e.msg, "(the client pool, set by --clients, has none)") != NULL);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* A template a profile names that cannot be loaded (missing, a directory,
  * not a capture, a flow: it does not hold, a v6 synth with only v4 pools)
  * is refused with the profile's file:line:col of the entry and the field,
