@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bt_err.h"
+#include "bt_json.h"
 #include "gw_policy.h"
 
 static int answer(char *reply, size_t len, json_t *id, int r, const char *err, int version)
@@ -24,7 +25,7 @@ static int answer(char *reply, size_t len, json_t *id, int r, const char *err, i
     json_object_set(o, "id", id ? id : json_null());
     json_object_set_new(o, "ok", json_boolean(r >= 0));
     if (r < 0)
-        json_object_set_new(o, "error", json_string(err));
+        json_object_set_new(o, "error", bt_json_string(err));   /* err may quote the bad bytes */
     else if (version > 0)
         json_object_set_new(o, "version", json_integer(version));
     txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -67,7 +67,11 @@ TEST(errors_are_answers)
         {"{\"id\": 9, \"cmd\": \"policy\", \"policy\": {\"rules\": [{\"action\": \"drop\", \"payload\": \"(\"}]}}",
          "policy.rules[0].payload: PCRE2"},
         {"{\"id\": 9, \"id\": 10, \"cmd\": \"fail\", \"sgm\": 1}", "bad JSON"},
-    };
+        /* found by fuzz-gw_control: jansson's message on an escape of a
+         * multibyte character quotes its first byte alone, json_string()
+         * refused that, and the answer went out without its "error" */
+        {"{\"id\": 5, \"cm\\\xcb\x94\xaf\xd6\x7f", "{\"id\":null,\"ok\":false,\"error\":\"bad JSON at column"},
+            };
     REQUIRE(g);
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK(cmd(g, 1000 + i, bad[i].line) < 0);
