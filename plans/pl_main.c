@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "bt_err.h"
+#include "bt_json.h"
 #include "bt_junit.h"
 #include "pl_api.h"
 #include "pl_live.h"
@@ -373,10 +374,10 @@ int main(int argc, char **argv)
             if (json) {
                 json_t *jp = json_object();
                 json_object_set_new(jp, "name", json_string(p->name));
-                json_object_set_new(jp, "file", json_string(p->file));
+                json_object_set_new(jp, "file", bt_json_string(p->file));   /* any bytes of a path */
                 json_object_set_new(jp, "mode", json_string(live ? "live" : "sim"));
                 json_object_set_new(jp, "pass", json_false());
-                json_object_set_new(jp, "error", json_string(msg));
+                json_object_set_new(jp, "error", bt_json_string(msg));
                 json_object_set_new(jp, "wall_s", json_real(wall_now() - t0));
                 json_array_append_new(jplans, jp);
             } else {
@@ -409,7 +410,7 @@ int main(int argc, char **argv)
         if (json) {
             json_t *jp = json_object();
             json_object_set_new(jp, "name", json_string(p->name));
-            json_object_set_new(jp, "file", json_string(p->file));
+            json_object_set_new(jp, "file", bt_json_string(p->file));   /* any bytes of a path */
             json_object_set_new(jp, "mode", json_string(live ? "live" : "sim"));
             json_object_set_new(jp, "pass", json_boolean(res.pass));
             if (!live)
