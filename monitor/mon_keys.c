@@ -230,9 +230,7 @@ static enum mon_action view_key(struct mon_view *v, const struct mon_model *m, i
     default:
         return MON_ACT_NONE;
     }
-    n = mon_model_order(m, v->sort, idx);
-    mon_view_clamp(v, m, idx, n);
-    return MON_ACT_REDRAW;
+    return MON_ACT_REDRAW;   /* the move is clamped by mon_view_key */
 }
 
 enum mon_action mon_view_key(struct mon_view *v, const struct mon_model *m, int key,
@@ -240,10 +238,10 @@ enum mon_action mon_view_key(struct mon_view *v, const struct mon_model *m, int 
 {
     enum mon_action a = view_key(v, m, key, cmd);
 
-    /* back in the list from a prompt, a confirmation or the help, the rows
-     * may be fewer than when it opened (stats lines came in meanwhile): the
-     * cursor and the first row are put inside them at once, not at the
-     * next draw */
+    /* whenever the view is (back) in the list: after a move, and back from
+     * a prompt, a confirmation or the help, whose rows may be fewer than
+     * when it opened (stats lines came in meanwhile); the cursor and the
+     * first row are put inside the rows at once, not at the next draw */
     if (v->mode == MON_MODE_NORMAL) {
         unsigned idx[MON_MAX_MEMBERS], n = mon_model_order(m, v->sort, idx);
         mon_view_clamp(v, m, idx, n);

@@ -131,6 +131,22 @@ static int load_cidrs(const struct bt_ydoc *d, const struct bt_ynode *n, const c
     return 0;
 }
 
+/* The pool under key `field` of map n, when there, and where it was set
+ * into at[atlen]. */
+static int load_pool(const struct bt_ydoc *d, const struct bt_ynode *n, const char *field,
+                     struct bt_cidr *out, unsigned *nout, char *at, size_t atlen, struct bt_err *e)
+{
+    const struct bt_ynode *v = bt_y_get(n, field);
+    int r;
+
+    if (!v)
+        return 0;
+    if ((r = load_cidrs(d, v, field, out, TG_MAX_POOLS, nout, e)) < 0)
+        return r;
+    snprintf(at, atlen, "%s:%u:%u", d->path, v->line, v->col);
+    return 0;
+}
+
 static int load_ports(const struct bt_ydoc *d, const struct bt_ynode *n, uint16_t *lo,
                       uint16_t *hi, struct bt_err *e)
 {
@@ -307,16 +323,11 @@ int tg_profile_load(const struct bt_ydoc *d, const struct bt_ynode *n, struct tg
             p->ntemplates++;
         }
     }
-    if ((v = bt_y_get(n, "clients"))) {
-        if ((r = load_cidrs(d, v, "clients", p->clients, TG_MAX_POOLS, &p->nclients, e)) < 0)
-            goto out;
-        snprintf(p->clients_at, sizeof(p->clients_at), "%s:%u:%u", d->path, v->line, v->col);
-    }
-    if ((v = bt_y_get(n, "servers"))) {
-        if ((r = load_cidrs(d, v, "servers", p->servers, TG_MAX_POOLS, &p->nservers, e)) < 0)
-            goto out;
-        snprintf(p->servers_at, sizeof(p->servers_at), "%s:%u:%u", d->path, v->line, v->col);
-    }
+    if ((r = load_pool(d, n, "clients", p->clients, &p->nclients, p->clients_at,
+                       sizeof(p->clients_at), e)) < 0 ||
+        (r = load_pool(d, n, "servers", p->servers, &p->nservers, p->servers_at,
+                       sizeof(p->servers_at), e)) < 0)
+        goto out;
     if ((v = bt_y_get(n, "client_ports")) && (r = load_ports(d, v, &p->cport_lo, &p->cport_hi, e)) < 0)
         goto out;
     if ((v = bt_y_get(n, "cps")) && (r = bt_y_quantity(d, v, "cps", 0.000001, 1e9, &p->cps, e)) < 0)
@@ -547,13 +558,14 @@ static int check(const struct tg_profile *p, bool need_templates, struct bt_err 
                 /* the pool without the family, and where it was set (the
                  * defaults have both families: a file or a flag set it) */
                 const char *at = !cl ? p->clients_at : p->servers_at;
+                char where[sizeof(p->clients_at) + 16] = "";
+                if (at[0])
+                    snprintf(where, sizeof(where), ", set %s %s,", strncmp(at, "--", 2) ? "at" : "by", at);
                 return bad(field, "templates",
                            bt_err_set(e, "%s%s%s%s is IPv%d: give an IPv%d CIDR in both the client "
-                                      "and the server pools (the %s pool%s%s%s has none)", t->origin,
+                                      "and the server pools (the %s pool%s has none)", t->origin,
                                       flag ? "" : ": synth: '", flag ? "" : t->synth,
-                                      flag ? "" : "'", fam, fam, !cl ? "client" : "server",
-                                      !at[0] ? "" : !strncmp(at, "--", 2) ? ", set by " : ", set at ",
-                                      at, at[0] ? "," : ""));
+                                      flag ? "" : "'", fam, fam, !cl ? "client" : "server", where));
             }
         }
     }

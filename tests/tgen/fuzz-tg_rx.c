@@ -98,7 +98,6 @@ static int run(const uint8_t *data, size_t size, struct run *r)
     struct bt_err e;
     uint64_t t = 1000000;
     size_t o = 1;
-    int rc = -1;
 
     memset(r, 0, sizeof(*r));
     r->hash = FUZZ_HASH_INIT;
@@ -156,12 +155,11 @@ static int run(const uint8_t *data, size_t size, struct run *r)
         }
         }
     }
-    while ((w.n))
+    while (w.n)
         bt_pkt_free(wire_pop(&w));
     tg_summary_get(g, t, &r->s);
-    rc = 0;
     tg_engine_free(g);
-    return rc;
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
