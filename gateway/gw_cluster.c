@@ -576,13 +576,19 @@ void gw_sync_queue(struct gw_cluster *g, struct gw_member *from, int to, uint64_
     if (to < 1 || to > GW_MAX_MEMBERS)
         return;
     if (from->npend == from->pend_cap) {
+        /* the batch and flush's scratch grow together: a flush (every
+         * sync_batch of a busy member) allocates nothing */
         unsigned cap = from->pend_cap ? from->pend_cap * 2 : 256;
         struct gw_pend *p = realloc(from->pend, cap * sizeof(*p));
-        if (!p) {
+        uint32_t *o;
+        if (p)
+            from->pend = p;
+        o = p ? realloc(from->pend_order, cap * sizeof(*o)) : NULL;
+        if (!o) {
             g->st.sync_lost++;
             return;
         }
-        from->pend = p;
+        from->pend_order = o;
         from->pend_cap = cap;
     }
     pe = &from->pend[from->npend++];
@@ -623,12 +629,7 @@ static void flush(struct gw_cluster *g, struct gw_member *m, uint64_t t)
     if (!m->npend)
         return;
     f = gw_charge(g, m, t, (uint64_t)m->npend * g->cfg.cost.ns_per_sync);
-    sorted = malloc(m->npend * sizeof(*sorted));
-    if (!sorted) {
-        g->st.sync_lost += m->npend;
-        m->npend = 0;
-        return;
-    }
+    sorted = m->pend_order;
     /* counting sort of the records' indices by destination, stable */
     for (unsigned i = 0; i < m->npend; i++)
         count[m->pend[i].to + 1]++;
@@ -658,7 +659,6 @@ static void flush(struct gw_cluster *g, struct gw_member *m, uint64_t t)
         }
         net_send(g, m, to, f, msg, len, nrec, bulk);
     }
-    free(sorted);
     m->npend = 0;
 }
 
@@ -1049,6 +1049,7 @@ struct gw_cluster *gw_cluster_free(struct gw_cluster *g)
         free(m->defer.e);
         free(m->defer.msg);
         free(m->pend);
+        free(m->pend_order);
         for (uint32_t i = 0; i < m->oq.n; i++)
             bt_pkt_free(m->oq.e[(m->oq.head + i) & (m->oq.cap - 1)].p);
         free(m->oq.e);

@@ -157,6 +157,7 @@ struct gw_member {
     uint64_t batch_due;          /* UINT64_MAX: nothing pending */
     /* HyperSync */
     struct gw_pend *pend;
+    uint32_t *pend_order;        /* flush's scratch: pend's indices by destination (pend_cap) */
     struct gw_rq oq;             /* its packets on their way out (gw_out) */
     struct gw_member_stats st;
     /* timers */

@@ -3,10 +3,11 @@
  * Gateway core benchmarks, one core, through the Core API (gw_rx/gw_tx in
  * bursts of 32), in CPU time. Every figure is the median of REPS runs; runs with and
  * without sync alternate so both see the same machine.
- *   bench-gw setup N       connection setup (a SYN creating an owner entry;
+ *   bench-gw setup N [M]   connection setup (a SYN creating an owner entry;
  *                          with sync: its CREATE encoded, sent, applied on
  *                          the backup, the ACK back, the SYN released), and
- *                          the whole handshake, ns per connection, sync on/off
+ *                          the whole handshake, ns per connection, sync on/off,
+ *                          M members (4)
  *   bench-gw pps N M       established-flow packets (both directions) through
  *                          distributor + member, M members
  *   bench-gw mix N M       whole conversations (handshake, 10 data packets,
@@ -153,13 +154,13 @@ static struct gw_cluster *cluster(unsigned members, bool sync, uint32_t n)
 
 /* BENCH_ONLY=0 or 1: one run of setup without or with sync only (to count
  * instructions under callgrind, a figure the machine's load does not move). */
-static void bench_setup(uint32_t n)
+static void bench_setup(uint32_t n, unsigned members)
 {
     double v[2][2][REPS];
     const char *only = getenv("BENCH_ONLY");
 
     if (only) {
-        struct gw_cluster *g = cluster(4, atoi(only) != 0, n);
+        struct gw_cluster *g = cluster(members, atoi(only) != 0, n);
         uint64_t t = 0, pkts = 0;
         conversations(g, &t, 0, n, 0, &pkts);
         gw_cluster_free(g);
@@ -168,16 +169,16 @@ static void bench_setup(uint32_t n)
     for (int rep = 0; rep < REPS; rep++)
         for (int stage = 0; stage < 2; stage++)
             for (int sync = 0; sync < 2; sync++) {
-                struct gw_cluster *g = cluster(4, sync, n);
+                struct gw_cluster *g = cluster(members, sync, n);
                 uint64_t t = 0, pkts = 0;
                 v[stage][sync][rep] = conversations(g, &t, 0, n, stage, &pkts) / n * 1e9;
                 gw_cluster_free(g);
             }
     for (int stage = 0; stage < 2; stage++) {
         double off = median(v[stage][0], REPS), on = median(v[stage][1], REPS);
-        printf("setup (%s): %u connections, 4 members, median of %d: without sync %.0f ns, "
+        printf("setup (%s): %u connections, %u members, median of %d: without sync %.0f ns, "
                "with sync %.0f ns per connection, ratio %.2f\n",
-               stage ? "handshake: SYN, SYN+ACK, ACK" : "SYN", n, REPS, off, on, on / off);
+               stage ? "handshake: SYN, SYN+ACK, ACK" : "SYN", n, members, REPS, off, on, on / off);
     }
 }
 
@@ -312,7 +313,7 @@ int main(int argc, char **argv)
     if (!pool || n == 0 || members < 1 || members > GW_MAX_MEMBERS)
         return 2;
     if (argc >= 2 && strcmp(argv[1], "setup") == 0)
-        bench_setup(n);
+        bench_setup(n, members);
     else if (argc >= 2 && strcmp(argv[1], "pps") == 0)
         bench_pps(n, members);
     else if (argc >= 2 && strcmp(argv[1], "mix") == 0)
@@ -322,7 +323,7 @@ int main(int argc, char **argv)
     else if (argc >= 2 && strcmp(argv[1], "balance") == 0)
         bench_balance(n);
     else {
-        fprintf(stderr, "usage: bench-gw setup N | pps N MEMBERS | mix N MEMBERS | sync N | balance N\n");
+        fprintf(stderr, "usage: bench-gw setup N [MEMBERS] | pps N MEMBERS | mix N MEMBERS | sync N | balance N\n");
         return 2;
     }
     bt_pktpool_free(pool);
