@@ -3,8 +3,8 @@
 # Every capture of tcpdump's suite through `check` as a one-member set: exit
 # 0 or 2 (never a crash, a hang or a signal; a single member with no events
 # cannot fail a check, so 1 is wrong too), a 0 with one JSON object on
-# stdout, a 2 naming the file; and `diff FILE FILE`: the same (0) or bad
-# input (2, naming the file).
+# stdout, a 2 naming the file; `diff FILE FILE`: the same (0) or bad
+# input (2, naming the file); and `split` by VLAN and by interface.
 set -uo pipefail
 VERIFY=$1
 CORPUS=$2
@@ -34,6 +34,26 @@ for f in "$CORPUS"/*; do
             || { echo "FAIL diff $f: exit 2 without naming the file"; bad=$((bad + 1)); } ;;
     *) echo "FAIL diff $f: exit $rc"; bad=$((bad + 1)) ;;
     esac
+    # split, the third reader: by VLAN (any Ethernet capture, members named
+    # or not) and by interface (pcapng and SLL2 only: every other capture is
+    # refused by name); a 0 leaves pcap files (their magic number)
+    for by in vlan interface; do
+        rm -rf "$T/split"
+        timeout 20 "$VERIFY" split --by "$by" "$f" --map 1=1,2=2 --out "$T/split" > /dev/null 2> "$T/err"
+        rc=$?
+        case $rc in
+        0) for o in "$T/split"/*.pcap; do
+               [ -e "$o" ] || continue
+               case $(head -c 4 "$o" | od -An -tx1 | tr -d ' ') in
+               d4c3b2a1|4d3cb2a1) ;;   # pcap, microseconds or nanoseconds
+               *) echo "FAIL split --by $by $f: $o is not a pcap"; bad=$((bad + 1)) ;;
+               esac
+           done ;;
+        2) grep -qF "$(basename "$f")" "$T/err" \
+               || { echo "FAIL split --by $by $f: exit 2 without naming the file: $(cat "$T/err")"; bad=$((bad + 1)); } ;;
+        *) echo "FAIL split --by $by $f: exit $rc"; bad=$((bad + 1)) ;;
+        esac
+    done
 done
 # the JSON of every exit 0, in one go
 /usr/bin/python3 - "$T" <<'PY' || bad=$((bad + 1))
