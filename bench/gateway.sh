@@ -3,17 +3,18 @@
 # Gateway core benchmarks (docs/benchmarks.md, gateway section), in CPU time
 # on one core, each figure the median of 5 runs inside bench-gw, runs with
 # and without sync alternating (the peer is the cluster itself with sync
-# off): connection setup with HyperSync vs without; established-flow and
-# whole-conversation packets per second through distributor + member + sync
-# vs members; sync bytes per connection and sync traffic 2..52 members;
-# balance and bucket moves 2..52 members; the sim's end-to-end speed.
+# off): connection setup with HyperSync vs without at 2, 4 and 52 members;
+# established-flow and whole-conversation packets per second through
+# distributor + member + sync vs members; sync bytes per connection and
+# sync traffic 2..52 members; balance and bucket moves 2..52 members; the
+# sim's end-to-end speed.
 # Usage: bench/gateway.sh [BUILD_DIR]   (a release build: meson setup -Dbuildtype=release)
 set -euo pipefail
 B=${1:-build}
 G=$B/bench/gateway/bench-gw
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "commit: $(git -C "$(dirname "$0")/.." rev-parse --short HEAD 2>/dev/null || echo unknown); build: $(meson introspect --buildoptions "$B" 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"][0])' 2>/dev/null || echo unknown)"
-"$G" setup 200000
+for m in 2 4 52; do "$G" setup 200000 "$m"; done
 for m in 1 4 16 52; do "$G" pps 1000000 "$m"; done
 for m in 2 4 16 52; do "$G" mix 20000 "$m"; done
 "$G" sync 20000
