@@ -4,6 +4,8 @@
  *   baton-gateway sim --out DIR [--config CLUSTER.yaml] ...   closed-loop TCP endpoints
  *   baton-gateway sim --out DIR --client-pcap C --server-pcap S | --pcap-in DIR
  *                     [--events EVENTS.yaml|jsonl] ...        open-loop replay
+ *   baton-gateway live --client-if IF --server-if IF --out DIR ...   the wall clock,
+ *                     a bump in the wire between two interfaces
  *   baton-gateway check-config CLUSTER.yaml                   load and validate only
  * Exit 0 on success, 2 on bad usage or input (file:line:col).
  */
@@ -16,6 +18,7 @@
 #include "bt_err.h"
 #include "bt_hash.h"
 #include "gw_api.h"
+#include "gw_live.h"
 #include "gw_opts.h"
 #include "gw_serve.h"
 
@@ -111,12 +114,12 @@ static int replay(const struct gw_opts *go)
     return 0;
 }
 
-static int cmd_sim(int argc, char **argv)
+/* The command line of sim or live into *go: -1 to run, else the exit
+ * code (0 after --help, 2 after a refusal, printed). */
+static int parse(int argc, char **argv, struct gw_opts *go)
 {
-    static struct gw_opts go;   /* two 4 KiB paths */
-    struct gw_sim_result res;
     struct bt_err e = {""};
-    int r = gw_opts_parse(argc, argv, &go, &e);
+    int r = gw_opts_parse(argc, argv, go, &e);
 
     if (r == 1) {
         usage(stdout);
@@ -124,10 +127,22 @@ static int cmd_sim(int argc, char **argv)
     }
     if (r < 0) {
         fprintf(stderr, "baton-gateway: %s\n", e.msg);
-        if (go.usage)
+        if (go->usage)
             usage(stderr);
         return 2;
     }
+    return -1;
+}
+
+static int cmd_sim(int argc, char **argv)
+{
+    static struct gw_opts go;   /* two 4 KiB paths */
+    struct gw_sim_result res;
+    struct bt_err e = {""};
+    int r = parse(argc, argv, &go);
+
+    if (r >= 0)
+        return r;
     if (go.replay)
         return replay(&go);
     const struct gw_sim_opts *o = &go.sim;
@@ -156,6 +171,52 @@ static int cmd_sim(int argc, char **argv)
                (unsigned long long)res.flows_failed, (unsigned long long)res.retransmits,
                (unsigned long long)res.bad_events, (double)res.end_ns / 1e9);
         print_json_stats(&res.gw);
+        printf("}\n");
+    }
+    return 0;
+}
+
+static int cmd_live(int argc, char **argv)
+{
+    static struct gw_opts go;   /* two 4 KiB paths */
+    struct gw_live_result res;
+    struct gw_stats st;
+    struct bt_err e = {""};
+    int r = parse(argc, argv, &go);
+
+    if (r >= 0)
+        return r;
+    serve_signals();   /* SIGINT/SIGTERM end a live run: the capture set is closed */
+    memset(&st, 0, sizeof(st));
+    if (gw_live_run(&go.sim, go.client_if, go.server_if, &res, &st, &e) < 0) {
+        fprintf(stderr, "baton-gateway: %s\n", e.msg);
+        return 2;
+    }
+    FILE *f = go.json ? stderr : stdout;
+    double secs = (double)(res.end_ns - res.start_ns) / 1e9;
+    fprintf(f,
+            "baton-gateway live: %u members, %.3f s between %s and %s\n"
+            "  frames: %llu in / %llu out on the client side, %llu in / %llu out on the server side; "
+            "%llu ARP bridged, %llu oversize, %llu without a buffer, %llu not sent\n"
+            "  cluster: %llu connections, %llu backups synced, %llu promoted, %llu corrected, "
+            "%llu dropped (dead member), %llu dropped (out of state)\n  capture set: %s\n",
+            go.members, secs, go.client_if, go.server_if, (unsigned long long)res.in_pkts[0],
+            (unsigned long long)res.out_pkts[0], (unsigned long long)res.in_pkts[1],
+            (unsigned long long)res.out_pkts[1], (unsigned long long)res.arp,
+            (unsigned long long)res.oversize, (unsigned long long)res.pool_empty,
+            (unsigned long long)res.send_errors, (unsigned long long)st.conns,
+            (unsigned long long)st.backups, (unsigned long long)st.promoted,
+            (unsigned long long)st.corrections, (unsigned long long)st.drops_dead,
+            (unsigned long long)st.drops_state, go.sim.out);
+    if (go.json) {
+        printf("{\"schema\": 1, \"mode\": \"live\", \"wall_s\": %.6f, \"client_in\": %llu, \"client_out\": %llu, "
+               "\"server_in\": %llu, \"server_out\": %llu, \"arp\": %llu, \"oversize\": %llu, "
+               "\"pool_empty\": %llu, \"send_errors\": %llu, ",
+               secs, (unsigned long long)res.in_pkts[0], (unsigned long long)res.out_pkts[0],
+               (unsigned long long)res.in_pkts[1], (unsigned long long)res.out_pkts[1],
+               (unsigned long long)res.arp, (unsigned long long)res.oversize,
+               (unsigned long long)res.pool_empty, (unsigned long long)res.send_errors);
+        print_json_stats(&st);
         printf("}\n");
     }
     return 0;
@@ -191,6 +252,7 @@ static const struct {
     int (*fn)(int argc, char **argv);
 } commands[] = {
     {"sim", cmd_sim},
+    {"live", cmd_live},
     {"check-config", cmd_check_config},
 };
 

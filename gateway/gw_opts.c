@@ -22,9 +22,13 @@ void gw_opts_usage(FILE *f)
             "           [--fail ID@TIME]... [--join ID@TIME[:W]]... [--weight ID=W@TIME]... [--restore ID@TIME]...\n"
             "         replay: --client-pcap FILE --server-pcap FILE | --pcap-in DIR (client.pcap, server.pcap)\n"
             "           [--events EVENTS.yaml|EVENTS.jsonl] [--max-gap DUR] [--stats FILE]\n"
+            "       baton-gateway live --client-if IF --server-if IF --out DIR [the cluster options above]\n"
+            "           [--fail ID@TIME]... [--join ID@TIME[:W]]... [--weight ID=W@TIME]... [--restore ID@TIME]...\n"
+            "           [--serve PATH] [--duration DUR] [--stats-interval DUR] [--json]\n"
             "       baton-gateway check-config CLUSTER.yaml\n"
-            "Simulates the cluster on a virtual clock and writes a capture set to DIR\n"
-            "(docs/formats.md) and DIR/stats.jsonl. See docs/gateway.md.\n");
+            "sim simulates the cluster on a virtual clock; live runs it on the wall clock as a\n"
+            "bump in the wire between two Ethernet interfaces (root). Both write a capture set\n"
+            "to DIR (docs/formats.md) and DIR/stats.jsonl. See docs/gateway.md.\n");
 }
 
 void gw_sim_opts_default(struct gw_sim_opts *o)
@@ -89,6 +93,8 @@ static const struct option lopts[] = {
     {"sync-loss", required_argument, NULL, 1009},
     {"detect-delay", required_argument, NULL, 1010},
     {"max-gap", required_argument, NULL, 1011},
+    {"client-if", required_argument, NULL, 1012},
+    {"server-if", required_argument, NULL, 1013},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -166,11 +172,68 @@ static const char *refused_arg(int argc, char **argv)
     return i < argc ? argv[i] : "";
 }
 
-/* after every option: what the options say together */
-static int check_whole(struct gw_opts *o, bool closed_opts, bool speed_given, bool max_gap_given,
-                       const char *weights, struct bt_err *e)
+/* The timeline's members: joins in order, every other event on a member
+ * there by then (o->members: the count after the joins). */
+static int check_timeline(struct gw_opts *o, struct bt_err *e)
 {
     struct gw_sim_opts *so = &o->sim;
+    unsigned members = so->cluster.nmembers;
+
+    for (unsigned k = 0; k < so->nfails; k++)
+        if (so->fail_kind[k] == BT_EV_SGM_JOIN && (unsigned)so->fail_sgm[k] == members + 1)
+            members++;
+    for (unsigned k = 0; k < so->nfails; k++)
+        if (so->fail_kind[k] == BT_EV_SGM_JOIN && (unsigned)so->fail_sgm[k] > members)
+            return bt_err_set(e, "--join %d@...: members join in order (next is %u)", so->fail_sgm[k],
+                              so->cluster.nmembers + 1);
+    for (unsigned k = 0; k < so->nfails; k++)
+        if ((unsigned)so->fail_sgm[k] > members)
+            return bt_err_set(e, "--fail %d@...: no such member (--members %u)", so->fail_sgm[k],
+                              so->cluster.nmembers);
+    o->members = members;
+    return 0;
+}
+
+/* live: the interfaces, the cluster and a timeline; no traffic of its own,
+ * no captures to read, the wall clock (no --speed) */
+static int check_live(struct gw_opts *o, bool traffic_opts, bool speed_given, bool max_gap_given,
+                      const char *weights, struct bt_err *e)
+{
+    struct gw_sim_opts *so = &o->sim;
+
+    if (!o->client_if || !o->server_if) {
+        o->usage = true;
+        return bt_err_set(e, "live needs --client-if IF and --server-if IF");
+    }
+    if (!so->out) {
+        o->usage = true;
+        return bt_err_set(e, "--out DIR is required");
+    }
+    if (o->client_pcap || o->events || o->stats || max_gap_given)
+        return bt_err_set(e, "a live run reads its interfaces and writes DIR/stats.jsonl "
+                             "(not --client-pcap/--server-pcap/--pcap-in/--events/--stats/--max-gap)");
+    if (traffic_opts)
+        return bt_err_set(e, "a live run's traffic is what crosses its interfaces "
+                             "(not --flows/--cps/--exchanges/--interval)");
+    if (speed_given)
+        return bt_err_set(e, "--speed: a live run is on the wall clock");
+    if (so->cluster.dead_ns < 2 * so->cluster.heartbeat_ns)
+        return bt_err_set(e, "--dead: at least two heartbeats (%.3f ms)", 2e-6 * (double)so->cluster.heartbeat_ns);
+    if (weights && weights_arg(&so->cluster, weights, e) < 0)
+        return -EINVAL;
+    return check_timeline(o, e);
+}
+
+/* after every option: what the options say together */
+static int check_whole(struct gw_opts *o, bool closed_opts, bool traffic_opts, bool speed_given,
+                       bool max_gap_given, const char *weights, struct bt_err *e)
+{
+    struct gw_sim_opts *so = &o->sim;
+
+    if (o->live)
+        return check_live(o, traffic_opts, speed_given, max_gap_given, weights, e);
+    if (o->client_if || o->server_if)
+        return bt_err_set(e, "--client-if and --server-if go with baton-gateway live");
 
     if (speed_given && !so->serve)
         return bt_err_set(e, "--speed paces a served run: it goes with --serve PATH");
@@ -208,32 +271,20 @@ static int check_whole(struct gw_opts *o, bool closed_opts, bool speed_given, bo
         return bt_err_set(e, "--stats goes with a replay; the closed loop writes DIR/stats.jsonl");
     if (max_gap_given)
         return bt_err_set(e, "--max-gap goes with a replay (the closed loop has no capture gaps)");
-    unsigned members = so->cluster.nmembers;
-    for (unsigned k = 0; k < so->nfails; k++)
-        if (so->fail_kind[k] == BT_EV_SGM_JOIN && (unsigned)so->fail_sgm[k] == members + 1)
-            members++;
-    for (unsigned k = 0; k < so->nfails; k++)
-        if (so->fail_kind[k] == BT_EV_SGM_JOIN && (unsigned)so->fail_sgm[k] > members)
-            return bt_err_set(e, "--join %d@...: members join in order (next is %u)", so->fail_sgm[k],
-                              so->cluster.nmembers + 1);
-    for (unsigned k = 0; k < so->nfails; k++)
-        if ((unsigned)so->fail_sgm[k] > members)
-            return bt_err_set(e, "--fail %d@...: no such member (--members %u)", so->fail_sgm[k],
-                              so->cluster.nmembers);
-    o->members = members;
-    return 0;
+    return check_timeline(o, e);
 }
 
 int gw_opts_parse(int argc, char **argv, struct gw_opts *o, struct bt_err *e)
 {
     struct gw_sim_opts *so = &o->sim;
     uint64_t v, ns;
-    bool closed_opts = false, speed_given = false, max_gap_given = false;
+    bool closed_opts = false, traffic_opts = false, speed_given = false, max_gap_given = false;
     const char *weights = NULL, *config = NULL;
     int c, r;
 
     memset(o, 0, sizeof(*o));
     gw_sim_opts_default(so);
+    o->live = argc > 0 && strcmp(argv[0], "live") == 0;
     o->max_gap_ns = 60000000000ULL;
     /* the cluster file first, wherever it stands: it is the base the flags
      * change (loading it sets every cluster field, so read in order it would
@@ -271,12 +322,14 @@ int gw_opts_parse(int argc, char **argv, struct gw_opts *o, struct bt_err *e)
         case 'L': so->cluster.l4 = false; break;
         case 'f':
             closed_opts = true;
+            traffic_opts = true;
             if (!uint_ok(optarg, 10000000, &v) || v == 0)
                 return bad(e, "--flows", optarg, "must be 1..10000000");
             so->flows = v;
             break;
         case 'c': {
             closed_opts = true;
+            traffic_opts = true;
             double q;
             /* flow i opens at i / cps in ns: 1e-300 or "1e308k" (inf) would not fit */
             if (bt_parse_quantity(optarg, &q) < 0 || !(q >= 0.001 && q <= 1e9))
@@ -286,12 +339,14 @@ int gw_opts_parse(int argc, char **argv, struct gw_opts *o, struct bt_err *e)
         }
         case 'x':
             closed_opts = true;
+            traffic_opts = true;
             if (!uint_ok(optarg, 100000, &v))
                 return bad(e, "--exchanges", optarg, "must be 0..100000");
             so->exchanges = (unsigned)v;
             break;
         case 'i':
             closed_opts = true;
+            traffic_opts = true;
             if (!dur_ok(optarg, GW_OPTS_DUR_MAX, &ns))
                 return bad(e, "--interval", optarg, "must be a duration of at most 1h (e.g. 50ms)");
             so->interval_ns = ns;
@@ -362,6 +417,8 @@ int gw_opts_parse(int argc, char **argv, struct gw_opts *o, struct bt_err *e)
             so->cluster.detect_delay_ns = ns;
             so->cluster.faults |= GW_FAULT_SLOW_DETECTION;
             break;
+        case 1012: o->client_if = optarg; break;
+        case 1013: o->server_if = optarg; break;
         case 1011:
             if (bt_parse_duration_ns(optarg, &ns) < 0)
                 return bad(e, "--max-gap", optarg, "must be a duration (e.g. 60s; 0 keeps every gap)");
@@ -395,5 +452,5 @@ int gw_opts_parse(int argc, char **argv, struct gw_opts *o, struct bt_err *e)
     }
     if (optind < argc)
         return bt_err_set(e, "unexpected argument '%s'", argv[optind]);
-    return check_whole(o, closed_opts, speed_given, max_gap_given, weights, e);
+    return check_whole(o, closed_opts, traffic_opts, speed_given, max_gap_given, weights, e);
 }

@@ -25,11 +25,13 @@ struct gw_opts {
     const char *client_pcap, *server_pcap, *events, *stats;
     uint64_t max_gap_ns;       /* --max-gap (replay; 60 s) */
     unsigned members;          /* closed loop: members after the joins */
+    bool live;                 /* argv[0] "live": gw_live_run between two interfaces */
+    const char *client_if, *server_if;   /* live: --client-if, --server-if */
     bool usage;                /* on a refusal: the usage belongs after the message */
     char cpath[4096], spath[4096];   /* --pcap-in DIR's two captures */
 };
 
-/* argv ("sim" first) into *o over gw_sim_opts_default; loads --config.
+/* argv ("sim" or "live" first) into *o over gw_sim_opts_default; loads --config.
  * argv is left as it was (getopt may reorder it). 0; 1 for --help (the
  * caller prints gw_opts_usage to stdout, exit 0); -EINVAL (or -ENOMEM)
  * with e saying what to change, the message the binary prints after

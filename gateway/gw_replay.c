@@ -24,6 +24,7 @@
 #include "bt_yaml.h"
 #include "gw_policy.h"
 #include "gw_serve.h"
+#include "gw_sink.h"
 
 #define POOL_PKTS 65536
 #define POOL_BUF 2048
@@ -41,7 +42,7 @@ struct replay {
     const struct gw_replay_opts *o;
     struct gw_replay_result *res;
     struct gw_cluster *g;
-    struct bt_capset_writer *w;
+    struct gw_sink k;          /* the capture set (k.w) and its first write error */
     struct bt_pktpool *pool;
     struct gw_serve *serve;
     struct gw_stats_line *line;
@@ -49,7 +50,6 @@ struct replay {
     struct action *act;
     size_t nact, next_act;
     uint64_t nstats, last_stats;
-    int err;
 };
 
 static void free_actions(struct action *a, size_t n)
@@ -262,42 +262,6 @@ static int load_events(const char *path, struct action **a, size_t *n, bool *rel
 
 /* ---- the run ---- */
 
-static void tap(void *arg, int sgm, const struct bt_pkt *p)
-{
-    struct replay *s = arg;
-    int r = bt_capset_writer_sgm(s->w, sgm, p->ts_ns, p->data, p->len, p->wire_len);
-
-    if (r < 0)
-        s->err = r;
-}
-
-static void on_event(void *arg, const struct bt_event *ev)
-{
-    struct replay *s = arg;
-    int r = bt_capset_writer_event(s->w, ev);
-
-    if (r < 0)
-        s->err = r;
-}
-
-static void on_correction(void *arg, const struct bt_correction *c)
-{
-    struct replay *s = arg;
-    int r = bt_capset_writer_correction(s->w, c);
-
-    if (r < 0)
-        s->err = r;
-}
-
-static void on_nat(void *arg, const struct bt_nat_map *m)
-{
-    struct replay *s = arg;
-    int r = bt_capset_writer_nat(s->w, m);
-
-    if (r < 0)
-        s->err = r;
-}
-
 static void drain(struct replay *s, uint64_t now)
 {
     struct bt_pkt *out[32];
@@ -306,10 +270,10 @@ static void drain(struct replay *s, uint64_t now)
     while ((n = gw_tx(s->g, now, out, 32)) > 0) {
         for (unsigned i = 0; i < n; i++) {
             struct bt_pkt *p = out[i];
-            int r = p->port == 1 ? bt_capset_writer_server(s->w, p->ts_ns, p->data, p->len, p->wire_len)
-                                 : bt_capset_writer_client(s->w, p->ts_ns, p->data, p->len, p->wire_len);
+            int r = p->port == 1 ? bt_capset_writer_server(s->k.w, p->ts_ns, p->data, p->len, p->wire_len)
+                                 : bt_capset_writer_client(s->k.w, p->ts_ns, p->data, p->len, p->wire_len);
             if (r < 0)
-                s->err = r;
+                s->k.err = r;
             s->res->out_pkts++;
             bt_pkt_free(p);
         }
@@ -323,7 +287,7 @@ static void stats_line(struct replay *s, uint64_t now)
     gw_stats_sample(s->g, now, s->line);
     txt = gw_stats_line_json(s->line);
     if (!txt || fprintf(s->stats, "%s\n", txt) < 0)
-        s->err = -EIO;
+        s->k.err = -EIO;
     if (txt && s->serve)
         gw_serve_stats(s->serve, txt);
     free(txt);
@@ -431,16 +395,8 @@ int gw_replay_run(const struct gw_replay_opts *o, struct gw_replay_result *res, 
         r = bt_err_setr(e, -ENOMEM, "out of memory");
         goto out;
     }
-    if (!(s.w = bt_capset_writer_open(o->out, e))) {
-        r = -EIO;
+    if ((r = gw_sink_open(&s.k, o->out, e)) < 0)
         goto out;
-    }
-    /* both link captures, even if a side gets nothing (100 % loss, not a
-     * missing file) */
-    if ((r = bt_capset_writer_links(s.w)) < 0) {
-        r = bt_err_setr(e, r, "%s: cannot create the link captures: %s", o->out, strerror(-r));
-        goto out;
-    }
     if (o->stats)
         snprintf(path, sizeof(path), "%s", o->stats);
     else
@@ -453,10 +409,7 @@ int gw_replay_run(const struct gw_replay_opts *o, struct gw_replay_result *res, 
         r = -EINVAL;
         goto out;
     }
-    gw_set_tap(s.g, tap, &s);
-    gw_set_event_cb(s.g, on_event, &s);
-    gw_set_correction_cb(s.g, on_correction, &s);
-    gw_set_nat_cb(s.g, on_nat, &s);
+    gw_sink_attach(s.g, &s.k);
     if ((rc = bt_pcap_merge_next(mg, &rec, &which, e)) < 0) {
         r = -EINVAL;
         goto out;
@@ -526,8 +479,8 @@ int gw_replay_run(const struct gw_replay_opts *o, struct gw_replay_result *res, 
         }
         while (have && vtime(rec.ts_ns, shift) <= t) {
             struct bt_pkt *p = bt_pkt_copy(s.pool, rec.data, rec.caplen, rec.wire_len, t);
-            int wr = which == 0 ? bt_capset_writer_client(s.w, t, rec.data, rec.caplen, rec.wire_len)
-                                : bt_capset_writer_server(s.w, t, rec.data, rec.caplen, rec.wire_len);
+            int wr = which == 0 ? bt_capset_writer_client(s.k.w, t, rec.data, rec.caplen, rec.wire_len)
+                                : bt_capset_writer_server(s.k.w, t, rec.data, rec.caplen, rec.wire_len);
             inpkt[which]++;
             if (wr == -EINVAL) {
                 /* the only time stamps a pcap cannot hold */
@@ -540,7 +493,7 @@ int gw_replay_run(const struct gw_replay_opts *o, struct gw_replay_result *res, 
                 goto out;
             }
             if (wr < 0)
-                s.err = wr;
+                s.k.err = wr;
             if (rec.ts_ns > last_in)
                 last_in = rec.ts_ns;
             res->in_pkts++;
@@ -559,7 +512,7 @@ int gw_replay_run(const struct gw_replay_opts *o, struct gw_replay_result *res, 
             stats_line(&s, t);
             next_stats += o->stats_interval_ns;
         }
-        if (s.err || t >= end)
+        if (s.k.err || t >= end)
             break;
     }
     if (s.nstats == 0 || s.last_stats < res->end_ns)
@@ -568,33 +521,23 @@ int gw_replay_run(const struct gw_replay_opts *o, struct gw_replay_result *res, 
 out:
     if (s.stats && fclose(s.stats) != 0 && r == 0)
         r = bt_err_setr(e, -EIO, "%s: write failed", path);
-    if (s.w) {
+    if (s.k.w) {
         struct bt_capset_meta m;
         int cr;
-        memset(&m, 0, sizeof(m));
-        m.nmembers = s.g ? gw_member_count(s.g) : o->cluster.nmembers;
-        for (unsigned i = 0; i < m.nmembers; i++) {
-            m.ids[i] = (int)i + 1;
-            m.weights[i] = o->cluster.weight[i + 1];
+        gw_sink_meta(&o->cluster, s.g ? gw_member_count(s.g) : o->cluster.nmembers, NULL,
+                     "baton-gateway sim (replay)", &m);
+        for (unsigned i = 0; i < m.nmembers; i++)   /* joins: from the events file */
             for (size_t k = 0; k < s.nact; k++)
                 if (s.act[k].kind == BT_EV_SGM_JOIN && s.act[k].sgm == (int)i + 1)
                     m.weights[i] = s.act[k].weight < 0 ? 100 : (unsigned)s.act[k].weight;
-        }
-        snprintf(m.mode, sizeof(m.mode), "%s", bt_dist_mode_name(o->cluster.mode));
-        m.l4 = o->cluster.l4;
-        if (o->cluster.nat) {
-            m.npools = 1;
-            bt_cidr_fmt(&o->cluster.nat_pool, m.nat_pools[0], sizeof(m.nat_pools[0]));
-        }
-        snprintf(m.generator, sizeof(m.generator), "baton-gateway sim (replay)");
         /* a first error already in e is the one to report */
         struct bt_err later;
-        cr = bt_capset_writer_close(s.w, &m, r == 0 ? e : &later);
+        cr = bt_capset_writer_close(s.k.w, &m, r == 0 ? e : &later);
         if (r == 0 && cr < 0)
             r = cr;
     }
-    if (r == 0 && s.err)
-        r = bt_err_setr(e, s.err, "%s: write failed: %s", o->out, strerror(-s.err));
+    if (r == 0 && s.k.err)
+        r = bt_err_setr(e, s.k.err, "%s: write failed: %s", o->out, strerror(-s.k.err));
     gw_serve_close(s.serve);
     gw_cluster_free(s.g);
     bt_pcap_merge_free(mg);

@@ -187,12 +187,22 @@ uint64_t gw_serve_commands(const struct gw_serve *s)
     return s->commands;
 }
 
+/* Virtual now, at most t. The origin is added as an integer: the live
+ * driver's clock is epoch nanoseconds (~1.8e18), past a double's 53 bits,
+ * and a rounded now could fall before what the core already ran. */
 static uint64_t vnow(const struct gw_serve *s, uint64_t t)
 {
-    double v = (double)s->v0 + (wall() - s->w0) * s->speed * 1e9;
-    uint64_t vt = v < 0 ? 0 : (uint64_t)v;
+    double el = (wall() - s->w0) * s->speed * 1e9;
+    uint64_t vt = s->v0 + (el < 0 ? 0 : (uint64_t)el);
 
     return vt > t ? t : vt;
+}
+
+void gw_serve_start(struct gw_serve *s, uint64_t v0)
+{
+    s->started = true;
+    s->v0 = v0;
+    s->w0 = wall();
 }
 
 /* Reads what client i sent; applies complete lines. Returns commands applied, -1 to drop it. */
@@ -246,27 +256,42 @@ static int client_read(struct gw_serve *s, unsigned i, struct gw_cluster *g, uin
 
 int gw_serve_pace(struct gw_serve *s, struct gw_cluster *g, uint64_t t)
 {
-    if (!s->started) {
-        s->started = true;
-        s->v0 = t;
-        s->w0 = wall();
-    }
-    for (;;) {
-        struct pollfd pfd[MAX_CLIENTS + 1];
-        double target = s->w0 + (double)(t - s->v0) / 1e9 / s->speed, left = target - wall();
-        int timeout = left <= 0 ? 0 : (int)(left * 1000) + 1, applied = 0;
+    return gw_serve_pace_fds(s, g, t, NULL, 0);
+}
 
+int gw_serve_pace_fds(struct gw_serve *s, struct gw_cluster *g, uint64_t t, const int *fds, unsigned nfds)
+{
+    if (nfds > GW_SERVE_MAX_FDS)
+        return -EINVAL;
+    if (!s->started)
+        gw_serve_start(s, t);
+    for (;;) {
+        struct pollfd pfd[1 + GW_SERVE_MAX_FDS + MAX_CLIENTS];
+        const unsigned base = 1 + nfds;   /* the clients' entries start here */
+        double target = s->w0 + (double)(t > s->v0 ? t - s->v0 : 0) / 1e9 / s->speed, left = target - wall();
+        /* to the microsecond (ppoll): a live run's next packet is often
+         * due in tens of them */
+        struct timespec ts = {0, 0};
+        int applied = 0;
+
+        if (left > 0) {
+            ts.tv_sec = (time_t)left;
+            ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+        }
         if (gw_serve_stop)
             return -EINTR;
         pfd[0].fd = s->lfd;
         pfd[0].events = POLLIN;
-        for (unsigned i = 0; i < s->nc; i++) {
-            pfd[i + 1].fd = s->c[i].fd;
-            pfd[i + 1].events = POLLIN | (s->c[i].nout ? POLLOUT : 0);
+        for (unsigned i = 0; i < nfds; i++) {
+            pfd[1 + i].fd = fds[i];
+            pfd[1 + i].events = POLLIN;
+            pfd[1 + i].revents = 0;
         }
-        if (left > 0 && left < 0.002)
-            timeout = 0;
-        if (poll(pfd, s->nc + 1, timeout) < 0 && errno != EINTR)
+        for (unsigned i = 0; i < s->nc; i++) {
+            pfd[base + i].fd = s->c[i].fd;
+            pfd[base + i].events = POLLIN | (s->c[i].nout ? POLLOUT : 0);
+        }
+        if (ppoll(pfd, base + s->nc, &ts, NULL) < 0 && errno != EINTR)
             return -errno;
         if (gw_serve_stop)
             return -EINTR;
@@ -283,11 +308,11 @@ int gw_serve_pace(struct gw_serve *s, struct gw_cluster *g, uint64_t t)
             }
         }
         /* clients from the poll set (new ones are polled next round) */
-        for (unsigned i = 0, np = 0; np < (unsigned)(sizeof(pfd) / sizeof(pfd[0])) - 1 && i < s->nc; np++) {
+        for (unsigned i = 0, np = 0; np < (unsigned)(sizeof(pfd) / sizeof(pfd[0])) - base && i < s->nc; np++) {
             struct client *c = &s->c[i];
-            short ev = pfd[np + 1].revents;
+            short ev = pfd[base + np].revents;
             int r = 0;
-            if (pfd[np + 1].fd != c->fd)
+            if (pfd[base + np].fd != c->fd)
                 break;
             if (ev & (POLLERR | POLLNVAL))
                 r = -1;
@@ -311,6 +336,9 @@ int gw_serve_pace(struct gw_serve *s, struct gw_cluster *g, uint64_t t)
         }
         if (applied)
             return 1;
+        for (unsigned i = 0; i < nfds; i++)
+            if (pfd[1 + i].revents)
+                return 2;
         if (wall() >= target)
             return 0;
     }

@@ -28,6 +28,14 @@ struct gw_serve *gw_serve_close(struct gw_serve *s);
  * returns 1 so the driver recomputes its next step; 0 when t is reached;
  * -EINTR when gw_serve_stop was set. */
 int gw_serve_pace(struct gw_serve *s, struct gw_cluster *g, uint64_t t);
+/* The same, also returning 2 as soon as one of fds (at most
+ * GW_SERVE_MAX_FDS: the live driver's interfaces) is readable or in error,
+ * the socket served first. */
+#define GW_SERVE_MAX_FDS 4
+int gw_serve_pace_fds(struct gw_serve *s, struct gw_cluster *g, uint64_t t, const int *fds, unsigned nfds);
+/* Fixes the origin: virtual time v0 is now (otherwise the first pace
+ * call's t is). The live driver's virtual time is its wall clock. */
+void gw_serve_start(struct gw_serve *s, uint64_t v0);
 /* Queues one stats line (no newline) to every client. A client that does
  * not keep up (1 MiB behind) is disconnected. */
 void gw_serve_stats(struct gw_serve *s, const char *line);

@@ -22,6 +22,7 @@
 #include "bt_pkt.h"
 #include "bt_sched.h"
 #include "gw_serve.h"
+#include "gw_sink.h"
 
 #define RETRIES 4
 
@@ -578,24 +579,7 @@ out:
         r = bt_err_setr(e, -EIO, "%s/stats.jsonl: write failed", o->out);
     if (s.w) {
         struct bt_capset_meta m;
-        memset(&m, 0, sizeof(m));
-        /* every member that was ever in the cluster, with its initial
-         * weight (joins and weight changes are in events.jsonl) */
-        m.nmembers = s.g ? gw_member_count(s.g) : o->cluster.nmembers;
-        for (unsigned i = 0; i < m.nmembers; i++) {
-            m.ids[i] = (int)i + 1;
-            m.weights[i] = o->cluster.weight[i + 1];
-            for (unsigned k = 0; k < o->nfails; k++)
-                if (o->fail_kind[k] == BT_EV_SGM_JOIN && o->fail_sgm[k] == (int)i + 1)
-                    m.weights[i] = o->fail_weight[k];
-        }
-        snprintf(m.mode, sizeof(m.mode), "%s", bt_dist_mode_name(o->cluster.mode));
-        m.l4 = o->cluster.l4;
-        if (o->cluster.nat) {
-            m.npools = 1;
-            bt_cidr_fmt(&o->cluster.nat_pool, m.nat_pools[0], sizeof(m.nat_pools[0]));
-        }
-        snprintf(m.generator, sizeof(m.generator), "baton-gateway sim");
+        gw_sink_meta(&o->cluster, s.g ? gw_member_count(s.g) : o->cluster.nmembers, o, "baton-gateway sim", &m);
         int cr = bt_capset_writer_close(s.w, &m, e);
         if (r == 0 && cr < 0)
             r = cr;

@@ -7,7 +7,7 @@
  * why, and a plain "--out d" is still taken after it; a command line
  * taken keeps every figure in --help's ranges, its timeline names members
  * that exist, its arguments are as they were, and it parses again to the
- * same options.
+ * same options. The same arguments are then parsed after "live".
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -85,6 +85,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             o.members != o2.members || o.replay != o2.replay || o.json != o2.json || o.max_gap_ns != o2.max_gap_ns)
             abort();
     } else if (rc != 1) {
+        abort();
+    }
+    /* the same arguments after "live": a refusal says why; a command line
+     * taken names both interfaces and the capture set, reads no captures,
+     * and its timeline names members that exist */
+    argv[0] = "live";
+    memset(&e, 0, sizeof(e));
+    rc = gw_opts_parse(argc, argv, &o, &e);
+    if (rc < 0 && (!e.msg[0] || !memchr(e.msg, 0, sizeof(e.msg))))
+        abort();
+    if (rc == 0) {
+        if (!o.live || !o.client_if || !o.server_if || !o.sim.out || o.replay || o.client_pcap || o.events ||
+            o.stats || o.members < o.sim.cluster.nmembers || o.members > GW_MAX_MEMBERS)
+            abort();
+        for (unsigned k = 0; k < o.sim.nfails; k++)
+            if (o.sim.fail_sgm[k] < 1 || (unsigned)o.sim.fail_sgm[k] > o.members)
+                abort();
+    } else if (rc != 1 && rc >= 0) {
         abort();
     }
 out:

@@ -19,22 +19,38 @@ static struct gw_opts O;
  * its arguments is seen (argv_left_whole) */
 static char bufs[64][256];
 
-static int parse(struct bt_err *e, ...)
+static int vparse(const char *cmd, struct bt_err *e, va_list ap)
 {
     char *argv[64];
     int argc = 0;
-    va_list ap;
 
-    argv[argc++] = (char *)"sim";
-    va_start(ap, e);
+    argv[argc++] = (char *)cmd;
     for (char *a; (a = va_arg(ap, char *)) && argc < 63; argc++) {
         snprintf(bufs[argc], sizeof(bufs[argc]), "%s", a);
         argv[argc] = bufs[argc];
     }
-    va_end(ap);
     argv[argc] = NULL;
     memset(e, 0, sizeof(*e));
     return gw_opts_parse(argc, argv, &O, e);
+}
+
+static int parse(struct bt_err *e, ...)
+{
+    va_list ap;
+    va_start(ap, e);
+    int r = vparse("sim", e, ap);
+    va_end(ap);
+    return r;
+}
+
+/* the same after "live" */
+static int parse_live(struct bt_err *e, ...)
+{
+    va_list ap;
+    va_start(ap, e);
+    int r = vparse("live", e, ap);
+    va_end(ap);
+    return r;
 }
 
 TEST(defaults_and_every_option)
@@ -201,6 +217,48 @@ TEST(refusals_say_what_to_change)
 
 /* a --pcap-in directory whose capture paths do not fit was cut to another
  * file's name (4096 bytes with the '/client.pcap') */
+TEST(live_takes_interfaces_a_cluster_and_a_timeline)
+{
+    struct bt_err e;
+
+    REQUIRE(parse_live(&e, "--client-if", "vc", "--server-if", "vs", "--out", "d", "--members", "3",
+                       "--weights", "1,2,3", "--fail", "1@2s", "--join", "4@3s:50", "--serve", "/tmp/x.sock",
+                       "--duration", "2h", "--fault", "no-sync", "--json", NULL) == 0);
+    CHECK(O.live);
+    CHECK_EQ_STR(O.client_if, "vc");
+    CHECK_EQ_STR(O.server_if, "vs");
+    CHECK_EQ_INT(O.members, 4);
+    CHECK_EQ_INT(O.sim.nfails, 2);
+    CHECK_EQ_INT(O.sim.cluster.weight[3], 3);
+    CHECK(O.sim.duration_ns == 7200000000000ULL);   /* the wall clock: no 1 h bound */
+    CHECK(!O.replay);
+    static const struct {
+        const char *a, *b, *want;
+    } bad[] = {
+        {"--flows", "10", "a live run's traffic is what crosses its interfaces"},
+        {"--cps", "10", "a live run's traffic is what crosses its interfaces"},
+        {"--interval", "1s", "a live run's traffic"},
+        {"--client-pcap", "c", "a live run reads its interfaces"},
+        {"--events", "e.yaml", "a live run reads its interfaces"},
+        {"--max-gap", "1s", "a live run reads its interfaces"},
+        {"--speed", "2", "--speed: a live run is on the wall clock"},
+        {"--fail", "9@1s", "--fail 9@...: no such member (--members 4)"},
+        {"--dead", "15ms", "--dead: at least two heartbeats"},
+    };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int r = parse_live(&e, "--client-if", "vc", "--server-if", "vs", "--out", "d", bad[i].a, bad[i].b, NULL);
+        if (r >= 0 || !strstr(e.msg, bad[i].want))
+            BT_FAIL_AT("live %s %s: %d \"%s\" lacks \"%s\"", bad[i].a, bad[i].b, r, e.msg, bad[i].want);
+    }
+    CHECK_EQ_INT(parse_live(&e, "--client-if", "vc", "--out", "d", NULL), -EINVAL);
+    CHECK(strstr(e.msg, "live needs --client-if IF and --server-if IF") != NULL && O.usage);
+    CHECK_EQ_INT(parse_live(&e, "--client-if", "vc", "--server-if", "vs", NULL), -EINVAL);
+    CHECK(strstr(e.msg, "--out DIR is required") != NULL && O.usage);
+    /* and the sim does not take them */
+    CHECK_EQ_INT(parse(&e, "--out", "d", "--client-if", "vc", NULL), -EINVAL);
+    CHECK(strstr(e.msg, "--client-if and --server-if go with baton-gateway live") != NULL);
+}
+
 TEST(pcap_in_too_long_is_refused)
 {
     static char dir[4100];

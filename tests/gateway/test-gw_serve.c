@@ -3,6 +3,7 @@
  * lines out on one connection, bounded lines, pacing, stop. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -183,6 +184,49 @@ TEST(pacing_follows_speed_and_stop)
     CHECK(gw_serve_open("/nonexistent-dir/x.sock", 1, &e) == NULL);
     CHECK(strstr(e.msg, "/nonexistent-dir/x.sock") != NULL);
     CHECK(gw_serve_open(path, 0, &e) == NULL);
+    gw_cluster_free(g);
+}
+
+/* The live driver's wait: a readable descriptor of its own ends the wait
+ * early (2), a quiet one does not; time stays on the given origin. */
+TEST(pacing_returns_on_a_readable_fd_and_keeps_an_epoch_origin)
+{
+    struct bt_err e = {""};
+    struct gw_config c;
+    int p[2];
+    gw_config_default(&c);
+    struct gw_cluster *g = gw_cluster_new(&c, 1);
+    struct gw_serve *s = gw_serve_open(path, 1.0, &e);
+    REQUIRE(g && s && pipe(p) == 0);
+    /* epoch nanoseconds: past a double's 53 bits */
+    const uint64_t v0 = 1796356702006753661ULL;
+    gw_serve_start(s, v0);
+    double t0 = wall();
+    CHECK_EQ_INT(gw_serve_pace_fds(s, g, v0 + 50000000ULL, p, 1), 0);   /* quiet: 50 ms */
+    CHECK(wall() - t0 >= 0.045);
+    REQUIRE(write(p[1], "x", 1) == 1);
+    t0 = wall();
+    CHECK_EQ_INT(gw_serve_pace_fds(s, g, v0 + 5000000000ULL, p, 1), 2);
+    CHECK(wall() - t0 < 1.0);   /* at once, not after the 5 s */
+    CHECK_EQ_INT(gw_serve_pace_fds(s, g, v0, p, GW_SERVE_MAX_FDS + 1), -EINVAL);
+    /* a command lands at its arrival on that clock: not before the origin */
+    int a = connect_to();
+    REQUIRE(a >= 0);
+    const char *cmd = "{\"id\": 1, \"cmd\": \"fail\", \"sgm\": 1}\n";
+    REQUIRE(write(a, cmd, strlen(cmd)) == (ssize_t)strlen(cmd));
+    int r = 0;
+    for (int i = 0; i < 50 && r != 1; i++)
+        r = gw_serve_pace_fds(s, g, v0 + 100000000ULL + (uint64_t)i * 10000000ULL, NULL, 0);
+    CHECK_EQ_INT(r, 1);
+    struct gw_stats_line *l = malloc(sizeof(*l));
+    REQUIRE(l);
+    gw_stats_sample(g, v0 + 700000000ULL, l);
+    CHECK(l->nevents >= 1 && l->events[0].t_ns >= v0 && l->events[0].t_ns <= v0 + 700000000ULL);
+    free(l);
+    close(a);
+    close(p[0]);
+    close(p[1]);
+    gw_serve_close(s);
     gw_cluster_free(g);
 }
 
