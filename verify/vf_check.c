@@ -202,6 +202,7 @@ struct pass {
     struct bt_correction *corr;
     size_t ncorr;
     struct vf_nat *nat;       /* hide-NAT halves to join, NULL without nat.jsonl */
+    struct vf_delivered *dl;  /* the link captures: when each flow last crossed (NULL: none, or no sgm_down) */
     uint64_t down_mask;       /* members down now */
     uint64_t down_since[65];  /* when each went down */
     uint64_t last_rebalance;  /* time of the latest sgm_join/weight event (0: none) */
@@ -384,6 +385,21 @@ static void close_epoch(struct pass *ps, struct vf_flow *f, const struct bt_flow
     f->many = 0;
 }
 
+/* With the link captures: did the flow cross the cluster after T (TCP both
+ * ways, else either)? Both ends retransmitting into a new member that has
+ * no state for the flow are heard on it in both directions, and nothing
+ * gets through (found with real TCP stacks through baton-gateway live).
+ * A flow the links never saw (a key they hold otherwise) is not judged
+ * here. */
+static bool crossed(const struct pass *ps, const struct bt_flow_key *k, uint64_t t, bool stateless)
+{
+    uint64_t out[2];
+
+    if (!ps->dl || !vf_delivered_last(ps->dl, k, out))
+        return true;
+    return stateless ? out[0] > t || out[1] > t : out[0] > t && out[1] > t;
+}
+
 /* A flow ends: judge what only its end can tell, then forget it. */
 static void finalize(struct pass *ps, const struct bt_flow_key *k, struct vf_flow *f)
 {
@@ -415,7 +431,7 @@ static void finalize(struct pass *ps, const struct bt_flow_key *k, struct vf_flo
          * retransmitting into a member that dropped its state is not */
         bool both = stateless || fe->dirs == 3;
         if (fe->first_after && fe->member_after && fe->member_after != er->sgm && !fe->other &&
-            !fe->rst && both) {
+            !fe->rst && both && crossed(ps, k, er->t_ns, stateless)) {
             er->survived++;
             if (er->ngaps == er->capgaps) {
                 size_t cap = er->capgaps ? er->capgaps * 2 : 256;
@@ -1436,7 +1452,7 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         }
         if (cl && sv) {
             void *lj = NULL;
-            if ((rc = vf_loss(cl, sv, ps.nat, &lj, e)) < 0)
+            if ((rc = vf_loss_delivered(cl, sv, ps.nat, &lj, r->ev ? &ps.dl : NULL, e)) < 0)
                 goto out;
             r->loss = lj;
         } else if (in->client || in->server) {
@@ -1483,6 +1499,7 @@ out:
     for (unsigned i = 0; i < n; i++)
         bt_pcap_close(rd[i]);
     vf_ftab_free(ps.ft);
+    vf_delivered_free(ps.dl);
     free(ps.events);
     free(ps.corr);
     for (uint32_t i = 0; i < ps.nblocks; i++)

@@ -364,6 +364,9 @@ struct finl {
     uint32_t nglob;     /* entries of this flow in the table */
     uint8_t dir1;       /* its direction + 1; 0: none */
     uint8_t rst;
+    /* when a packet of each direction last left on the far link (what
+     * the failover check asks of a flow that seems to go on) */
+    uint64_t out_ns[2];
 };
 
 struct fslot {
@@ -761,6 +764,7 @@ static int match(struct lctx *c, const struct brec *r)
             if (lat_add(c, c->bts - fi->ts) < 0)
                 return -ENOMEM;
             c->out[r->dir]++;
+            fi->out_ns[r->dir] = c->bts;
             fi->dir1 = 0;
             return 0;
         }
@@ -773,7 +777,8 @@ static int match(struct lctx *c, const struct brec *r)
         if (fi->dir1 && spill(c, r->flow) < 0)
             return -ENOMEM;
         *fi = (struct finl){.id = r->id, .ts = c->bts, .seq = c->seq, .nglob = fi->nglob,
-                            .dir1 = (uint8_t)(r->dir + 1), .rst = r->rst};
+                            .dir1 = (uint8_t)(r->dir + 1), .rst = r->rst,
+                            .out_ns = {fi->out_ns[0], fi->out_ns[1]}};
         c->in[r->dir]++;
         return 0;
     }
@@ -796,6 +801,8 @@ static int match(struct lctx *c, const struct brec *r)
             uint64_t d = c->bts - f->ts[-f->n - 1];
             f->n++;
             c->out[r->dir]++;
+            if (c->bts > c->flows.inl[r->flow].out_ns[r->dir])
+                c->flows.inl[r->flow].out_ns[r->dir] = c->bts;
             c->early++;
             c->early_max_ns = d > c->early_max_ns ? d : c->early_max_ns;
         } else if (f->n < 8) {
@@ -808,6 +815,7 @@ static int match(struct lctx *c, const struct brec *r)
             return -ENOMEM;
         f->n--;
         c->out[r->dir]++;
+        fi->out_ns[r->dir] = c->bts;
     } else if (f->n > -8) {
         /* left without entering: made by the cluster, or entering later on
          * a clock behind this link's */
@@ -995,8 +1003,47 @@ static int src_head(struct src *s, struct bt_err *e)
 
 #define AHEAD 8   /* records decoded ahead (a power of two) */
 
+/* The flows table, kept past the pass: the keys and when their packets
+ * last left (struct finl's out_ns). */
+struct vf_delivered {
+    struct flows flows;
+};
+
+bool vf_delivered_last(const struct vf_delivered *d, const struct bt_flow_key *ck, uint64_t out[2])
+{
+    const struct flows *t = &d->flows;
+    uint64_t h = flow_hash(ck);
+    uint32_t tag = (uint32_t)(h >> 32);
+
+    for (uint32_t j = (uint32_t)h & t->mask; t->slot[j].flow1; j = (j + 1) & t->mask)
+        if (t->slot[j].tag == tag && key_eq(&t->f[t->slot[j].flow1 - 1].ck, ck)) {
+            out[0] = t->inl[t->slot[j].flow1 - 1].out_ns[0];
+            out[1] = t->inl[t->slot[j].flow1 - 1].out_ns[1];
+            return true;
+        }
+    out[0] = out[1] = 0;
+    return false;
+}
+
+struct vf_delivered *vf_delivered_free(struct vf_delivered *d)
+{
+    if (d) {
+        free(d->flows.slot);
+        free(d->flows.f);
+        free(d->flows.inl);
+        free(d);
+    }
+    return NULL;
+}
+
 int vf_loss(const char *client, const char *server, const struct vf_nat *nat, void **json_out,
             struct bt_err *e)
+{
+    return vf_loss_delivered(client, server, nat, json_out, NULL, e);
+}
+
+int vf_loss_delivered(const char *client, const char *server, const struct vf_nat *nat, void **json_out,
+                      struct vf_delivered **dl, struct bt_err *e)
 {
     struct bt_pcap_reader *rd[2] = {NULL, NULL};
     struct src *s = NULL;
@@ -1069,8 +1116,20 @@ int vf_loss(const char *client, const char *server, const struct vf_nat *nat, vo
             rc = bt_err_setr(e, -ENOMEM, "out of memory");
             goto out;
         }
-    if (flush(&c) < 0 || report(&c, json_out) < 0)
+    if (flush(&c) < 0 || report(&c, json_out) < 0) {
         rc = bt_err_setr(e, -ENOMEM, "out of memory");
+        goto out;
+    }
+    if (dl) {
+        if (!(*dl = malloc(sizeof(**dl)))) {
+            json_decref(*json_out);
+            *json_out = NULL;
+            rc = bt_err_setr(e, -ENOMEM, "out of memory");
+            goto out;
+        }
+        (*dl)->flows = c.flows;   /* the table moves to *dl */
+        memset(&c.flows, 0, sizeof(c.flows));
+    }
 out:
     free(s);
     free(c.b);

@@ -10,9 +10,10 @@
 #      endpoints' retransmission timer: --max-gap 1s) a pass; the stats
 #      socket streams lines of 4 members; client.pcap holds every frame in
 #      and out of the client side (tshark counts them);
-#   2. with the no-sync fault (the check shown to fail): the connections
-#      member 1 owned break (client timeouts) and packets are dropped out of
-#      state; SIGTERM ends the run cleanly (exit 0, capset.json written).
+#   2. with the no-sync fault (the checks shown to fail): the connections
+#      member 1 owned break (client timeouts), packets are dropped out of
+#      state and baton-verify's failover check fails; SIGTERM ends the run
+#      cleanly (exit 0, capset.json written).
 # Skips (77) without root, network namespaces, python3 or ethtool.
 #   test-live.sh BATON-GATEWAY BATON-VERIFY
 set -uo pipefail
@@ -197,5 +198,14 @@ if [ "$rc" -eq 0 ] && [ -s "$T/b/capset.json" ] && j "$T/b.json" 'd["drops_state
     ok "no-sync: dropped out of state after the failover, nothing promoted; SIGTERM ended the run"
 else
     bad "no-sync: exit $rc: $(cat "$T/b.json" "$T/b.err")"
+fi
+# the failover check sees it too: both ends retransmitting into the new
+# member are heard on it, but the link captures show nothing crossed
+"$VERIFY" check --capset "$T/b" --max-gap 1s --json > "$T/vb.json" 2> "$T/vb.err"
+rc=$?
+if [ "$rc" -eq 1 ] && j "$T/vb.json" 'd["failover"]["lost"] >= 1 and not d["failover"]["pass"]'; then
+    ok "no-sync: baton-verify's failover check fails ($(python3 -c 'import json,sys; f=json.load(open(sys.argv[1]))["failover"]; print(f["affected"], "affected,", f["lost"], "lost")' "$T/vb.json"))"
+else
+    bad "no-sync: baton-verify exit $rc: $(head -c 600 "$T/vb.json") $(cat "$T/vb.err")"
 fi
 [ "$fail" -eq 0 ]
