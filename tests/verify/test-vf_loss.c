@@ -372,6 +372,47 @@ TEST(loss_latency_and_injected_rst)
     CHECK(strstr(e.msg, "/nonexistent.pcap") != NULL);
 }
 
+/* vf_loss_delivered: when each direction of a flow last left on the far
+ * link (the failover check's "did it cross after T"), a lost packet not
+ * counting, and nothing for a flow the links never saw. */
+TEST(delivered_keeps_each_directions_last_exit)
+{
+    char dir[] = "/tmp/bt-vfl-XXXXXX", cp[300], sp[300];
+    struct bt_err e;
+    uint8_t f[80];
+    struct bt_pcap_writer *c, *s;
+    REQUIRE(open_pair(dir, cp, sp, &c, &s));
+    unsigned n = seg(f, 0, BT_TCP_SYN, 1);
+    bt_pcap_write(c, 1000, f, n, n);
+    bt_pcap_write(s, 1100, f, n, n);          /* c2s left at 1100 */
+    n = seg(f, 1, BT_TCP_SYN | BT_TCP_ACK, 7);
+    bt_pcap_write(s, 2000, f, n, n);
+    bt_pcap_write(c, 2100, f, n, n);          /* s2c left at 2100 */
+    n = seg(f, 0, BT_TCP_ACK, 2);
+    bt_pcap_write(c, 3000, f, n, n);          /* entered, never left */
+    n = seg(f, 1, BT_TCP_ACK, 8);
+    bt_pcap_write(s, 4000, f, n, n);
+    bt_pcap_write(c, 4100, f, n, n);          /* s2c left again at 4100 */
+    bt_pcap_writer_close(c);
+    bt_pcap_writer_close(s);
+    void *out;
+    struct vf_delivered *d = NULL;
+    REQUIRE(vf_loss_delivered(cp, sp, NULL, &out, &d, &e) == 0 && d);
+    struct bt_flow_key k, ck;
+    struct bt_parsed p;
+    n = seg(f, 0, BT_TCP_ACK, 2);
+    REQUIRE(bt_parse(f, n, BT_LINK_ETHERNET, &p) == BT_PARSE_OK && bt_flow_key_from_parsed(&p, &k) == 0);
+    bt_flow_key_canon(&k, &ck);
+    uint64_t t[2];
+    CHECK(vf_delivered_last(d, &ck, t));
+    CHECK(t[0] == 1100 && t[1] == 4100);
+    ck.sport ^= 1;                            /* a flow the links never saw */
+    CHECK(!vf_delivered_last(d, &ck, t) && t[0] == 0 && t[1] == 0);
+    json_decref(out);
+    CHECK(vf_delivered_free(d) == NULL);
+    CHECK(vf_delivered_free(NULL) == NULL);
+}
+
 /* A packet that leaves three times before it enters three times (the
  * client link's clock 1 us behind the server link's): each entry is one of
  * the exits seen late, so nothing is lost and the skew is reported (the pass
