@@ -1452,7 +1452,12 @@ int vf_check(const struct vf_input *in, const struct vf_thresholds *t, struct vf
         }
         if (cl && sv) {
             void *lj = NULL;
-            if ((rc = vf_loss_delivered(cl, sv, ps.nat, &lj, r->ev ? &ps.dl : NULL, e)) < 0)
+            /* the failover check asks the links when a flow last crossed
+             * only when they are the set's own (one clock with its events:
+             * link captures given apart, e.g. a tester's, may run on
+             * another) */
+            bool own = !in->client && !in->server;
+            if ((rc = vf_loss_delivered(cl, sv, ps.nat, &lj, r->ev && own ? &ps.dl : NULL, e)) < 0)
                 goto out;
             r->loss = lj;
         } else if (in->client || in->server) {
