@@ -19,9 +19,15 @@
 #  5. a run: hook longer than its timeout is killed and fails the run check;
 #     live.timeout stops a run that would go on (SIGINT: tgen drains);
 #  6. the namespace as a router (IP forwarding) instead of a bridge, tgen's
-#     port addresses and next hops given by live.tgen_args: the plan passes.
+#     port addresses and next hops given by live.tgen_args: the plan passes;
+#  7. the reference cluster as the device (baton-gateway live between the
+#     inner ends, 4 members): a run: hook fails member 2 over its socket
+#     under load, a last one stops it; the members are judged from its
+#     capture set (live.capset): the plan passes with affinity, symmetry
+#     and failover judged and flows affected; with the no-sync fault the
+#     flows member 2 owned fail and so does the plan (exit 1).
 set -uo pipefail
-PLAN=$1 TG=$2 OUT=$3
+PLAN=$1 TG=$2 OUT=$3 GW=${4:-}
 . "$(dirname "$0")/live-common.sh"
 live_init pll
 rm -rf "$OUT"
@@ -233,5 +239,66 @@ if [ $rc -eq 0 ] && json "$T/routed.json" 'd["pass"] and d["tgen"]["flows_comple
     ok "a router (IP forwarding): the plan passes, loss judged through TTL and MAC rewriting, tgen's next hop the router's MAC"
 else
     bad "router (exit $rc): $(tail -3 "$T/routed.err")"; [ -s "$T/routed.json" ] && show "$T/routed.json"
+fi
+
+# --- 7. the reference cluster as the device
+if [ -n "$GW" ] && command -v socat > /dev/null; then
+    $X ip addr flush dev c0
+    $X ip addr flush dev s0
+    $X sysctl -qw net.ipv4.ip_forward=0
+    for fault in "" no-sync; do
+        name=cluster${fault:+-$fault}
+        rm -rf "$T/gw" "$T/gw.sock"
+        # shellcheck disable=SC2086
+        $X timeout 60 "$GW" live --client-if c0 --server-if s0 --members 4 --out "$T/gw" \
+            --serve "$T/gw.sock" ${fault:+--fault $fault} --json > "$T/$name-gw.json" 2> "$T/$name-gw.err" &
+        gw=$!
+        for _ in $(seq 50); do [ -S "$T/gw.sock" ] && break; sleep 0.1; done
+        # flows of 150 rounds (~0.1 s each): some are on member 2 when it fails
+        cat > "$T/$name.yaml" << EOF
+name: $name
+seed: 7
+traffic:
+  templates:
+    - synth: tcp,req=200,resp=1400x2,rounds=150
+  cps: 200
+  flows: 200
+  retransmit: {timeout: 50ms, retries: 4}
+events:
+  - at: 500ms
+    run: 'echo ''{"id": 1, "cmd": "fail", "sgm": 2}'' | socat -t 2 - UNIX-CONNECT:$T/gw.sock'
+    status: 0
+  - at: 3s
+    run: kill -TERM $gw; for i in \$(seq 100); do [ -s $T/gw/capset.json ] && exit 0; sleep 0.05; done; exit 1
+    status: 0
+expect:
+  loss_pct: 3
+  failed_flows: 0
+live:
+  client: $C
+  server: $S
+  eal: $EAL --file-prefix $P-7
+  capset: $T/gw
+EOF
+        run "$name"
+        wait "$gw"
+        if [ -z "$fault" ]; then
+            if [ $rc -eq 0 ] && json "$T/$name.json" 'd["pass"] and d["tgen"]["flows_failed"] == 0 and
+                    all(d["verdicts"][c]["judged"] and d["verdicts"][c]["pass"] for c in ("affinity", "symmetry", "failover")) and
+                    d["checks"]["failover"]["affected"] >= 1' &&
+                /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if d["promoted"] >= 1 else 1)' "$T/$name-gw.json" &&
+                grep -q '"sgm_down"' "$T/gw/events.jsonl"; then
+                ok "through baton-gateway live, member 2 failed by a hook: the plan passes, members judged from its capture set ($(/usr/bin/python3 -c 'import json, sys; f = json.load(open(sys.argv[1]))["plans"][0]["checks"]["failover"]; print(f["affected"], "affected,", f["lost"], "lost, max gap", f["max_gap_ms"], "ms")' "$T/$name.json"))"
+            else
+                bad "through baton-gateway live (exit $rc): $(tail -3 "$T/$name.err") $(cat "$T/$name-gw.err")"; [ -s "$T/$name.json" ] && show "$T/$name.json"
+            fi
+        elif [ $rc -eq 1 ] && json "$T/$name.json" 'not d["pass"] and d["tgen"]["flows_failed"] >= 1 and not d["verdicts"]["failed_flows"]["pass"]'; then
+            ok "through baton-gateway live --fault no-sync: member 2's flows fail, so does the plan (exit 1)"
+        else
+            bad "through baton-gateway live --fault no-sync (exit $rc): $(tail -3 "$T/$name.err")"; [ -s "$T/$name.json" ] && show "$T/$name.json"
+        fi
+    done
+else
+    echo "skip 7: no baton-gateway given or no socat"
 fi
 exit $fail
