@@ -79,14 +79,17 @@ static int link_write(struct live *L, unsigned port, uint64_t t, const uint8_t *
                      : bt_capset_writer_server(L->k.w, t, d, caplen, wire_len);
 }
 
-/* Writes frame d out of side port, into that side's link capture too. */
+/* Writes frame d out of side port and, once the interface took it, into
+ * that side's link capture: a frame it refused never reached the wire, and
+ * the capture must not show it leaving (verify would count it delivered). */
 static void send_frame(struct live *L, unsigned port, uint64_t t, const uint8_t *d, uint32_t len)
 {
-    werr(L, link_write(L, port, t, d, len, len));
-    if (pcap_inject(L->sd[port].h, d, len) != (int)len)
+    if (pcap_inject(L->sd[port].h, d, len) != (int)len) {
         L->res->send_errors++;
-    else
-        L->res->out_pkts[port]++;
+        return;
+    }
+    L->res->out_pkts[port]++;
+    werr(L, link_write(L, port, t, d, len, len));
 }
 
 static void drain(struct live *L, uint64_t now)
@@ -241,8 +244,9 @@ int gw_live_run(const struct gw_sim_opts *o, const char *client_if, const char *
 {
     struct live L;
     unsigned ord[GW_SIM_MAX_FAILS], next_ev = 0;
-    uint64_t next_stats = UINT64_MAX, end = UINT64_MAX;
+    uint64_t next_stats = UINT64_MAX, end = UINT64_MAX, last_now = 0, last_line = UINT64_MAX;
     char path[4096];
+    struct bt_err refused = {""}, later = {""};
     int r = 0;
 
     memset(&L, 0, sizeof(L));
@@ -293,16 +297,22 @@ int gw_live_run(const struct gw_sim_opts *o, const char *client_if, const char *
     for (;;) {
         uint64_t now = now_ns(&L), t;
         int fds[2] = {L.sd[0].fd, L.sd[1].fd};
+        /* as in the sim, a refused event (a member failed twice; with a
+         * socket, an operator's command that got there first) stops
+         * nothing: the run goes on to its end, its capture set is whole,
+         * and the refusal is the run's error then (exit 2) */
         while (next_ev < o->nfails && L.real0 + o->fail_ns[ord[next_ev]] <= now)
-            if ((r = do_event(&L, ord[next_ev++], now, e)) < 0)
-                goto out;
+            if (do_event(&L, ord[next_ev++], now, refused.msg[0] ? &later : &refused) < 0)
+                res->refused_events++;
         if ((r = read_side(&L, 0, e)) < 0 || (r = read_side(&L, 1, e)) < 0)
             goto out;
         r = 0;
         now = now_ns(&L);
         drain(&L, now);
+        last_now = now;
         if (now >= next_stats) {
             stats_line(&L, now);
+            last_line = now;
             next_stats += o->stats_interval_ns;
             if (next_stats <= now)   /* a stall longer than an interval: no burst of lines */
                 next_stats = now + o->stats_interval_ns;
@@ -339,8 +349,20 @@ int gw_live_run(const struct gw_sim_opts *o, const char *client_if, const char *
             }
         }
     }
-    res->end_ns = now_ns(&L);
-    stats_line(&L, res->end_ns);   /* the last, partial interval */
+    /* the last, partial interval; none when the loop's last round wrote a
+     * line (--duration a multiple of --stats-interval): a line of a few
+     * microseconds would read as the traffic dropping to nothing */
+    if (last_line == last_now) {
+        res->end_ns = last_now;
+    } else {
+        res->end_ns = now_ns(&L);
+        stats_line(&L, res->end_ns);
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        struct pcap_stat ps;
+        if (pcap_stats(L.sd[i].h, &ps) == 0)
+            res->kernel_drops[i] = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+    }
     if (st)
         gw_get_stats(L.g, st);
 out:
@@ -350,6 +372,8 @@ out:
         r = close_capset(&L, r, e);
     if (r == 0 && L.k.err)
         r = bt_err_setr(e, L.k.err, "%s: write failed: %s", o->out, strerror(-L.k.err));
+    if (r == 0 && refused.msg[0])
+        r = bt_err_setr(e, -EINVAL, "%s (the run went on to its end: %s is whole)", refused.msg, o->out);
     gw_serve_close(L.serve);
     gw_cluster_free(L.g);
     bt_pktpool_free(L.pool);

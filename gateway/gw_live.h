@@ -25,7 +25,12 @@ struct gw_live_result {
     uint64_t arp;              /* ARP frames bridged across */
     uint64_t oversize;         /* frames longer than a packet buffer (2048): dropped, counted */
     uint64_t pool_empty;       /* frames dropped for want of a packet buffer */
-    uint64_t send_errors;      /* frames the interface would not take */
+    uint64_t send_errors;      /* frames the interface would not take (not in the link capture) */
+    /* frames the kernel dropped before the cluster read them (pcap_stats:
+     * the capture ring overflowed), client side, server side: they are in no
+     * capture, so a run with any is incomplete (baton-gateway live exits 1) */
+    uint64_t kernel_drops[2];
+    uint64_t refused_events;   /* timeline events the cluster refused (the run goes on; the first is its error) */
     uint64_t end_ns, start_ns; /* wall clock, epoch ns */
 };
 
@@ -34,7 +39,8 @@ struct gw_live_result {
  * their times after the start), out, serve and stats_interval of o; the
  * closed-loop fields are unused. 0, or -errno with e filled (an interface
  * that cannot be opened, is not Ethernet or cannot be read inbound only;
- * a timeline event the cluster refuses). */
+ * a timeline event the cluster refused: the run still went on to its end
+ * and wrote the whole capture set). */
 int gw_live_run(const struct gw_sim_opts *o, const char *client_if, const char *server_if,
                 struct gw_live_result *res, struct gw_stats *st, struct bt_err *e);
 

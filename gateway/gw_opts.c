@@ -209,7 +209,7 @@ static int check_live(struct gw_opts *o, bool traffic_opts, bool speed_given, bo
         o->usage = true;
         return bt_err_set(e, "--out DIR is required");
     }
-    if (o->client_pcap || o->events || o->stats || max_gap_given)
+    if (o->client_pcap || o->server_pcap || o->events || o->stats || max_gap_given)
         return bt_err_set(e, "a live run reads its interfaces and writes DIR/stats.jsonl "
                              "(not --client-pcap/--server-pcap/--pcap-in/--events/--stats/--max-gap)");
     if (traffic_opts)
@@ -221,6 +221,14 @@ static int check_live(struct gw_opts *o, bool traffic_opts, bool speed_given, bo
         return bt_err_set(e, "--dead: at least two heartbeats (%.3f ms)", 2e-6 * (double)so->cluster.heartbeat_ns);
     if (weights && weights_arg(&so->cluster, weights, e) < 0)
         return -EINVAL;
+    /* the run adds these to the epoch clock (~1.8e18 ns): a bound keeps the
+     * sum from wrapping into a run that ends at once (the timeline's times
+     * are at most 1 h already) */
+    if (so->duration_ns > GW_OPTS_LIVE_MAX)
+        return bt_err_set(e, "--duration %.0f s: a live run lasts at most 366 days (or none: until SIGINT)",
+                          (double)so->duration_ns / 1e9);
+    if (so->stats_interval_ns > GW_OPTS_LIVE_MAX)
+        return bt_err_set(e, "--stats-interval %.0f s: at most 366 days", (double)so->stats_interval_ns / 1e9);
     return check_timeline(o, e);
 }
 

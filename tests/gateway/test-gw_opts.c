@@ -239,11 +239,15 @@ TEST(live_takes_interfaces_a_cluster_and_a_timeline)
         {"--cps", "10", "a live run's traffic is what crosses its interfaces"},
         {"--interval", "1s", "a live run's traffic"},
         {"--client-pcap", "c", "a live run reads its interfaces"},
+        {"--server-pcap", "s", "a live run reads its interfaces"},
         {"--events", "e.yaml", "a live run reads its interfaces"},
         {"--max-gap", "1s", "a live run reads its interfaces"},
         {"--speed", "2", "--speed: a live run is on the wall clock"},
         {"--fail", "9@1s", "--fail 9@...: no such member (--members 4)"},
         {"--dead", "15ms", "--dead: at least two heartbeats"},
+        /* added to the epoch clock: 1.7e10 s would wrap it into a run that ends at once */
+        {"--duration", "1.7e10s", "--duration 17000000000 s: a live run lasts at most 366 days"},
+        {"--stats-interval", "1.7e10s", "--stats-interval 17000000000 s: at most 366 days"},
     };
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int r = parse_live(&e, "--client-if", "vc", "--server-if", "vs", "--out", "d", bad[i].a, bad[i].b, NULL);

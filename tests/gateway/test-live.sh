@@ -13,7 +13,13 @@
 #   2. with the no-sync fault (the checks shown to fail): the connections
 #      member 1 owned break (client timeouts), packets are dropped out of
 #      state and baton-verify's failover check fails; SIGTERM ends the run
-#      cleanly (exit 0, capset.json written).
+#      cleanly (exit 0, capset.json written);
+#   3. frames the kernel drops while the gateway is stopped are reported
+#      (exit 1: the capture set is incomplete), and frames the server side
+#      refuses (over its MTU) are counted and not in its link capture.
+#   4. a timeline event the cluster refuses (the member was failed over the
+#      socket first): the run goes on to its end, then exits 2 saying why.
+# Case 1 also checks that no stats line covers only microseconds at the end.
 # Skips (77) without root, network namespaces, python3 or ethtool.
 #   test-live.sh BATON-GATEWAY BATON-VERIFY
 set -uo pipefail
@@ -179,6 +185,18 @@ else
     bad "stats.jsonl ($(wc -l < "$T/a/stats.jsonl") lines) or events.jsonl ($(cat "$T/a/events.jsonl"))"
 fi
 
+# --duration a multiple of --stats-interval: no line of a few microseconds at the end
+if /usr/bin/python3 - "$T/a/stats.jsonl" << 'EOF'; then
+import json, sys
+t = [json.loads(l)["t"] for l in open(sys.argv[1]) if l.strip()]
+gaps = [b - a for a, b in zip(t, t[1:])]
+sys.exit(0 if gaps and min(gaps) >= 0.1 else "gaps %s" % gaps[-3:])
+EOF
+    ok "stats.jsonl: every line covers at least half an interval"
+else
+    bad "stats.jsonl: a line of less than half an interval"
+fi
+
 # 2. the no-sync fault: member 1's connections break; SIGTERM ends the run
 for n in c s; do ip netns exec "$P$n" ip neigh flush all; done
 ip netns exec "${P}g" timeout 30 "$GW" live --client-if vc --server-if vs --members 4 --out "$T/b" \
@@ -207,5 +225,76 @@ if [ "$rc" -eq 1 ] && j "$T/vb.json" 'd["failover"]["lost"] >= 1 and not d["fail
     ok "no-sync: baton-verify's failover check fails ($(python3 -c 'import json,sys; f=json.load(open(sys.argv[1]))["failover"]; print(f["affected"], "affected,", f["lost"], "lost")' "$T/vb.json"))"
 else
     bad "no-sync: baton-verify exit $rc: $(head -c 600 "$T/vb.json") $(cat "$T/vb.err")"
+fi
+
+# 3. frames the kernel drops before the gateway reads them (its capture ring
+#    overflows while it is stopped) are in no capture: the run says so and
+#    exits 1; a frame the interface refuses (longer than the server side's
+#    MTU) is counted and kept out of the link capture (it never left)
+ip netns exec "${P}c" ip link set eth0 mtu 2000
+ip netns exec "${P}g" ip link set vc mtu 2000
+ip netns exec "${P}g" timeout 30 "$GW" live --client-if vc --server-if vs --members 2 --out "$T/k" \
+    --duration 4s --json > "$T/k.json" 2> "$T/k.err" &
+GWPID=$!
+sleep 0.5
+cat > "$T/blast.py" << 'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+n, size = int(sys.argv[1]), int(sys.argv[2])
+for i in range(n):
+    s.sendto(b"x" * size, ("10.77.0.2", 9999))
+    if len(sys.argv) > 3:
+        time.sleep(float(sys.argv[3]))
+EOF
+ip netns exec "${P}c" python3 "$T/blast.py" 3 1900 0.1
+GWREAL=$(pgrep -P "$GWPID" | head -1)   # the gateway itself, timeout's child
+kill -STOP "$GWREAL"
+ip netns exec "${P}c" python3 "$T/blast.py" 20000 1000
+kill -CONT "$GWREAL"
+wait "$GWPID"
+rc=$?
+GWPID=
+if [ "$rc" -eq 1 ] && grep -q "is incomplete: the kernel dropped" "$T/k.err" &&
+    j "$T/k.json" 'd["kernel_drops_client"] >= 1 and d["send_errors"] == 3'; then
+    ok "kernel drops reported, exit 1; 3 frames refused by the server side ($(tail -1 "$T/k.err" | cut -c1-160))"
+else
+    bad "kernel drops: exit $rc: $(cat "$T/k.json" "$T/k.err")"
+fi
+if command -v tshark > /dev/null; then
+    big=$(tshark -r "$T/k/server.pcap" -Y 'frame.len > 1500' 2> /dev/null | wc -l)
+    if [ "$big" -eq 0 ]; then
+        ok "server.pcap holds none of the 3 refused frames"
+    else
+        bad "server.pcap holds $big frames the interface refused"
+    fi
+fi
+ip netns exec "${P}c" ip link set eth0 mtu 1500
+ip netns exec "${P}g" ip link set vc mtu 1500
+
+# 4. a timeline event the cluster refuses (an operator failed the member
+#    over the socket first) stops nothing: the run goes on to its end, the
+#    capture set is whole, and the refusal is its error (exit 2)
+ip netns exec "${P}g" timeout 30 "$GW" live --client-if vc --server-if vs --members 3 --out "$T/r" \
+    --serve "$T/rsock" --fail 2@1s --duration 2s --stats-interval 500ms > "$T/r.out" 2> "$T/r.err" &
+GWPID=$!
+sleep 0.4
+/usr/bin/python3 - "$T/rsock" << 'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"id":1,"cmd":"fail","sgm":2}\n')
+s.settimeout(5)
+buf = b""
+while b'"id":1' not in buf:
+    buf += s.recv(65536)
+EOF
+wait "$GWPID"
+rc=$?
+GWPID=
+if [ "$rc" -eq 2 ] && grep -q "the cluster refused it: fail: sgm 2 is already down (the run went on" "$T/r.err" &&
+    [ -s "$T/r/capset.json" ] && [ "$(grep -c '"sgms"' "$T/r/stats.jsonl")" -ge 4 ]; then
+    ok "a refused timeline event: the run went on to its end (exit 2, $(grep -c '"sgms"' "$T/r/stats.jsonl") stats lines)"
+else
+    bad "a refused timeline event: exit $rc: $(cat "$T/r.err") $(wc -l < "$T/r/stats.jsonl" 2>&1)"
 fi
 [ "$fail" -eq 0 ]
