@@ -328,6 +328,11 @@ int gw_serve_pace_fds(struct gw_serve *s, struct gw_cluster *g, uint64_t t, cons
                 }
             }
             if (r < 0) {
+                /* a client that half-closed (`echo CMD | socat - UNIX:...`)
+                 * still reads: the answers to its last lines go out before
+                 * it is dropped (a refused command's error among them) */
+                if (c->nout && send(c->fd, c->out, c->nout, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+                    (void)0;
                 drop_client(s, i);
                 continue;
             }

@@ -90,6 +90,32 @@ TEST(commands_answers_and_stats_on_one_connection)
     gw_cluster_free(g);
 }
 
+/* `echo CMD | socat - UNIX-CONNECT:...`: the command and the end of input
+ * arrive together; the answer (here a refusal) still reaches the client */
+TEST(a_client_that_half_closes_gets_its_answer)
+{
+    struct bt_err e = {""};
+    struct gw_config c;
+    char buf[4096];
+    gw_config_default(&c);
+    struct gw_cluster *g = gw_cluster_new(&c, 1);
+    struct gw_serve *s = gw_serve_open(path, 1.0, &e);
+    REQUIRE(g && s);
+    int a = connect_to();
+    REQUIRE(a >= 0);
+    const char *cmd = "{\"id\": 3, \"cmd\": \"fail\", \"sgm\": 9}\n";
+    REQUIRE(write(a, cmd, strlen(cmd)) == (ssize_t)strlen(cmd));
+    REQUIRE(shutdown(a, SHUT_WR) == 0);
+    for (int i = 0; i < 20; i++)
+        gw_serve_pace(s, g, (uint64_t)(i + 1) * 10000000ULL);
+    CHECK_EQ_INT(gw_serve_clients(s), 0);   /* dropped at its end of input */
+    slurp(a, buf, sizeof(buf), 200);
+    CHECK(strstr(buf, "{\"id\":3,\"ok\":false,\"error\":") == buf);
+    close(a);
+    gw_serve_close(s);
+    gw_cluster_free(g);
+}
+
 TEST(long_lines_and_errors_answered)
 {
     struct bt_err e = {""};
