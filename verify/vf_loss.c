@@ -379,6 +379,12 @@ struct flows {
     uint32_t mask;
     struct flow *f;
     struct finl *inl;   /* per flow */
+    /* per flow, per failover event e < nev and direction: 1 + the earliest
+     * entry time of a packet that left after the event's T (0: none), so
+     * that the failover check can ask for packets of one connection, not
+     * of a later one on the same 5-tuple (vf_delivered_after) */
+    uint64_t *evin;
+    unsigned nev;
     uint32_t n, cap;
 };
 
@@ -402,6 +408,14 @@ static int flows_grow(struct flows *t)
         return -ENOMEM;
     }
     t->inl = in;
+    if (t->nev) {
+        uint64_t *ev = realloc(t->evin, (size_t)nslots / 2 * t->nev * 2 * sizeof(*ev));
+        if (!ev) {
+            free(s);
+            return -ENOMEM;
+        }
+        t->evin = ev;
+    }
     t->cap = nslots / 2;
     for (uint32_t i = 0; i < t->n; i++) {
         uint64_t h = flow_hash(&f[i].ck);
@@ -456,6 +470,8 @@ static struct flow *flows_get(struct flows *t, const struct bt_flow_key *ck, uin
     f->key_id[1] = key_id(&rk);
     f->client_is_canon_src = 0;
     t->inl[t->n] = (struct finl){0};
+    if (t->nev)
+        memset(t->evin + (size_t)t->n * t->nev * 2, 0, t->nev * 2 * sizeof(*t->evin));
     t->slot[j].tag = tag;
     t->slot[j].flow1 = ++t->n;
     *created = true;
@@ -617,7 +633,24 @@ struct lctx {
     struct brec *b;     /* exits of time stamp bts, not yet matched */
     size_t nb, capb;
     uint64_t bts;
+    const uint64_t *ev_t;   /* the failover events' times, ascending (flows.nev) */
 };
+
+/* A packet of flow `flow`, direction dir, that entered at in_ns left at
+ * out_ns: the earliest entry after each event it left after. One compare
+ * for a packet that left before the first event (or without events). */
+static inline void note_exit(struct lctx *c, uint32_t flow, unsigned dir, uint64_t in_ns, uint64_t out_ns)
+{
+    unsigned n = c->flows.nev;
+    uint64_t *v;
+
+    if (!n || out_ns <= c->ev_t[0])
+        return;
+    v = c->flows.evin + (size_t)flow * n * 2 + dir;
+    for (unsigned k = 0; k < n && c->ev_t[k] < out_ns; k++, v += 2)
+        if (!*v || in_ns + 1 < *v)
+            *v = in_ns + 1;
+}
 
 static int flush(struct lctx *c);
 static int match(struct lctx *c, const struct brec *r);
@@ -765,6 +798,7 @@ static int match(struct lctx *c, const struct brec *r)
                 return -ENOMEM;
             c->out[r->dir]++;
             fi->out_ns[r->dir] = c->bts;
+            note_exit(c, r->flow, r->dir, fi->ts, c->bts);
             fi->dir1 = 0;
             return 0;
         }
@@ -798,11 +832,12 @@ static int match(struct lctx *c, const struct brec *r)
          * pass before this one stored its time at ts[n], in front of the
          * array: with n -2 or less over the flow table's links) */
         if (f->n < 0) {
-            uint64_t d = c->bts - f->ts[-f->n - 1];
+            uint64_t x = f->ts[-f->n - 1], d = c->bts - x;
             f->n++;
             c->out[r->dir]++;
             if (c->bts > c->flows.inl[r->flow].out_ns[r->dir])
                 c->flows.inl[r->flow].out_ns[r->dir] = c->bts;
+            note_exit(c, r->flow, r->dir, c->bts, x);
             c->early++;
             c->early_max_ns = d > c->early_max_ns ? d : c->early_max_ns;
         } else if (f->n < 8) {
@@ -813,6 +848,7 @@ static int match(struct lctx *c, const struct brec *r)
          * with itself, and the dropped original stays lost */
         if (lat_add(c, c->bts - f->ts[f->n - 1]) < 0)
             return -ENOMEM;
+        note_exit(c, r->flow, r->dir, f->ts[f->n - 1], c->bts);
         f->n--;
         c->out[r->dir]++;
         fi->out_ns[r->dir] = c->bts;
@@ -1009,20 +1045,40 @@ struct vf_delivered {
     struct flows flows;
 };
 
-bool vf_delivered_last(const struct vf_delivered *d, const struct bt_flow_key *ck, uint64_t out[2])
+/* The flow number + 1 of ck in the kept table; 0: the links never saw it. */
+static uint32_t delivered_find(const struct vf_delivered *d, const struct bt_flow_key *ck)
 {
     const struct flows *t = &d->flows;
     uint64_t h = flow_hash(ck);
     uint32_t tag = (uint32_t)(h >> 32);
 
     for (uint32_t j = (uint32_t)h & t->mask; t->slot[j].flow1; j = (j + 1) & t->mask)
-        if (t->slot[j].tag == tag && key_eq(&t->f[t->slot[j].flow1 - 1].ck, ck)) {
-            out[0] = t->inl[t->slot[j].flow1 - 1].out_ns[0];
-            out[1] = t->inl[t->slot[j].flow1 - 1].out_ns[1];
-            return true;
-        }
-    out[0] = out[1] = 0;
-    return false;
+        if (t->slot[j].tag == tag && key_eq(&t->f[t->slot[j].flow1 - 1].ck, ck))
+            return t->slot[j].flow1;
+    return 0;
+}
+
+bool vf_delivered_last(const struct vf_delivered *d, const struct bt_flow_key *ck, uint64_t out[2])
+{
+    uint32_t f1 = delivered_find(d, ck);
+
+    out[0] = f1 ? d->flows.inl[f1 - 1].out_ns[0] : 0;
+    out[1] = f1 ? d->flows.inl[f1 - 1].out_ns[1] : 0;
+    return f1 != 0;
+}
+
+int vf_delivered_after(const struct vf_delivered *d, const struct bt_flow_key *ck, unsigned ev, uint64_t in[2])
+{
+    uint32_t f1;
+
+    in[0] = in[1] = 0;
+    if (ev >= d->flows.nev)
+        return -1;
+    if (!(f1 = delivered_find(d, ck)))
+        return 0;
+    in[0] = d->flows.evin[((size_t)(f1 - 1) * d->flows.nev + ev) * 2];
+    in[1] = d->flows.evin[((size_t)(f1 - 1) * d->flows.nev + ev) * 2 + 1];
+    return 1;
 }
 
 struct vf_delivered *vf_delivered_free(struct vf_delivered *d)
@@ -1031,6 +1087,7 @@ struct vf_delivered *vf_delivered_free(struct vf_delivered *d)
         free(d->flows.slot);
         free(d->flows.f);
         free(d->flows.inl);
+        free(d->flows.evin);
         free(d);
     }
     return NULL;
@@ -1039,11 +1096,11 @@ struct vf_delivered *vf_delivered_free(struct vf_delivered *d)
 int vf_loss(const char *client, const char *server, const struct vf_nat *nat, void **json_out,
             struct bt_err *e)
 {
-    return vf_loss_delivered(client, server, nat, json_out, NULL, e);
+    return vf_loss_delivered(client, server, nat, json_out, NULL, NULL, 0, e);
 }
 
 int vf_loss_delivered(const char *client, const char *server, const struct vf_nat *nat, void **json_out,
-                      struct vf_delivered **dl, struct bt_err *e)
+                      struct vf_delivered **dl, const uint64_t *ev_t, unsigned nev, struct bt_err *e)
 {
     struct bt_pcap_reader *rd[2] = {NULL, NULL};
     struct src *s = NULL;
@@ -1053,6 +1110,10 @@ int vf_loss_delivered(const char *client, const char *server, const struct vf_na
     memset(&c, 0, sizeof(c));
     c.nat = nat;
     c.nat_n = nat ? vf_nat_count(nat) : 0;
+    if (dl && ev_t && nev) {
+        c.ev_t = ev_t;
+        c.flows.nev = nev < VF_DELIVERED_MAX_EV ? nev : VF_DELIVERED_MAX_EV;
+    }
     rd[0] = bt_pcap_open(client, e);
     if (!rd[0])
         return -EINVAL;
@@ -1137,6 +1198,7 @@ out:
     free(c.flows.slot);
     free(c.flows.f);
     free(c.flows.inl);
+    free(c.flows.evin);
     free(c.wait.slot);
     free(c.wait.e);
     bt_pcap_close(rd[0]);

@@ -373,7 +373,8 @@ TEST(loss_latency_and_injected_rst)
 }
 
 /* vf_loss_delivered: when each direction of a flow last left on the far
- * link (the failover check's "did it cross after T"), a lost packet not
+ * link and, per failover event, the earliest entry of a packet that left
+ * after it (the failover check's "did it cross after T"), a lost packet not
  * counting, and nothing for a flow the links never saw. */
 TEST(delivered_keeps_each_directions_last_exit)
 {
@@ -397,7 +398,9 @@ TEST(delivered_keeps_each_directions_last_exit)
     bt_pcap_writer_close(s);
     void *out;
     struct vf_delivered *d = NULL;
-    REQUIRE(vf_loss_delivered(cp, sp, NULL, &out, &d, &e) == 0 && d);
+    /* failover events at 1500, 3500 and 5000 */
+    const uint64_t evt[3] = {1500, 3500, 5000};
+    REQUIRE(vf_loss_delivered(cp, sp, NULL, &out, &d, evt, 3, &e) == 0 && d);
     struct bt_flow_key k, ck;
     struct bt_parsed p;
     n = seg(f, 0, BT_TCP_ACK, 2);
@@ -406,8 +409,19 @@ TEST(delivered_keeps_each_directions_last_exit)
     uint64_t t[2];
     CHECK(vf_delivered_last(d, &ck, t));
     CHECK(t[0] == 1100 && t[1] == 4100);
+    /* per event, 1 + the earliest entry of a packet that left after it:
+     * after 1500 the s2c packet that entered at 2000 (and no c2s one: the
+     * one of 3000 was lost); after 3500 the one of 4000; after 5000 none */
+    CHECK_EQ_INT(vf_delivered_after(d, &ck, 0, t), 1);
+    CHECK(t[0] == 0 && t[1] == 2001);
+    CHECK_EQ_INT(vf_delivered_after(d, &ck, 1, t), 1);
+    CHECK(t[0] == 0 && t[1] == 4001);
+    CHECK_EQ_INT(vf_delivered_after(d, &ck, 2, t), 1);
+    CHECK(t[0] == 0 && t[1] == 0);
+    CHECK_EQ_INT(vf_delivered_after(d, &ck, 3, t), -1);   /* not an event kept */
     ck.sport ^= 1;                            /* a flow the links never saw */
     CHECK(!vf_delivered_last(d, &ck, t) && t[0] == 0 && t[1] == 0);
+    CHECK_EQ_INT(vf_delivered_after(d, &ck, 0, t), 0);
     json_decref(out);
     CHECK(vf_delivered_free(d) == NULL);
     CHECK(vf_delivered_free(NULL) == NULL);
