@@ -326,6 +326,38 @@ static void do_event(struct cosim *s, const struct pl_event *ev, uint64_t now)
     }
 }
 
+/* The plan's time (sim.duration) ran out before events [next, nevents):
+ * nothing may pass for having happened. A hook is a run that did not run
+ * (the run check fails, as --live reports it); a cluster event is an error
+ * of the plan, named where it is. */
+static void not_reached(struct cosim *s, unsigned next, uint64_t now)
+{
+    const struct pl_plan *p = s->p;
+
+    for (; next < p->nevents; next++) {
+        const struct pl_event *ev = &p->ev[next];
+        if (ev->kind == PL_EV_RUN) {
+            char what[96];
+            s->res->runs++;
+            s->res->runs_failed++;
+            snprintf(what, sizeof(what), "not run: the plan's end (sim.duration %.3f s) came first",
+                     (double)p->max_sim_ns / 1e9);
+            run_note(s->res, ev->at_ns, ev->cmd, what);
+            continue;
+        }
+        s->res->bad_events++;
+        if (!s->refused[0]) {
+            snprintf(s->refused, sizeof(s->refused),
+                     "%s:%u:%u: the event at %.3f s comes after the plan's end (sim.duration %.3f s, "
+                     "reached at %.3f s): it never happened; raise sim.duration or move the event",
+                     p->file, ev->line, ev->col, (double)ev->at_ns / 1e9, (double)p->max_sim_ns / 1e9,
+                     (double)now / 1e9);
+            if (!s->err)
+                s->err = -EINVAL;
+        }
+    }
+}
+
 static void to_cluster(struct cosim *s, uint16_t port, struct bt_pkt **v, unsigned n, uint64_t now)
 {
     if (n)
@@ -457,9 +489,9 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
                  struct pl_cosim_result *res, struct bt_err *e)
 {
     struct cosim s;
-    uint64_t now = 0;
+    uint64_t now = 0, done_at = 0;
     unsigned next_ev = 0, steps = 0;
-    bool stuck = false;
+    bool stuck = false, timed_out = false;
     int r = 0;
 
     memset(&s, 0, sizeof(s));
@@ -499,6 +531,11 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
     }
     for (;;) {
         bool done = tg_done(s.tg);
+        /* tgen's figures end with its traffic, as in --live: the time a
+         * later event keeps the run going is not traffic (rates over it
+         * would be diluted) */
+        if (done && !done_at)
+            done_at = now ? now : 1;
         uint64_t tn = done ? UINT64_MAX : tg_next_ns(s.tg), tn_send = tn;
         uint64_t t, ev_t = next_ev < p->nevents ? p->ev[next_ev].at_ns : UINT64_MAX;
         bool moved = false;
@@ -522,6 +559,7 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
             t = now;
         if (t > p->max_sim_ns) {
             tg_abort(s.tg, now);  /* the plan's time is up */
+            timed_out = true;
             break;
         }
         now = t;
@@ -549,9 +587,11 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
     }
     if (s.trial)
         check_overload(&s);
+    if (timed_out)
+        not_reached(&s, next_ev, now);
     res->overloaded = s.overloaded;
     res->end_ns = now;
-    tg_summary_get(s.tg, now, &res->tg);
+    tg_summary_get(s.tg, done_at ? done_at : now, &res->tg);
     gw_get_stats(s.g, &res->gw);
     res->members = gw_member_count(s.g);
     {

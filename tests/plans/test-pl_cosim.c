@@ -141,6 +141,39 @@ TEST(run_hooks_status_and_timeout)
     pl_plan_free(p);
 }
 
+/* Events after sim.duration never happen: a hook is a run that did not run
+ * (the run check fails), a cluster event an error naming it (found in
+ * review: both were dropped and the plan passed); and tgen's rates are over
+ * its traffic, not over the idle time a later event adds (a hook at 3 s
+ * after 600 flows at 2000/s: the rate stays ~2000, not ~200). */
+TEST(events_past_the_plans_end_and_rates_over_the_traffic)
+{
+    struct pl_plan *p = load_text(PLAN("sim:\n  duration: 1s\nevents:\n  - {at: 5s, run: 'exit 0'}\n"));
+    struct pl_cosim_result r;
+    REQUIRE(p != NULL);
+    REQUIRE(run(p, &r) == 0);
+    CHECK_EQ_INT(r.runs, 1);
+    CHECK_EQ_INT(r.runs_failed, 1);
+    CHECK(strstr(r.run_report, "not run: the plan's end (sim.duration 1.000 s) came first") != NULL);
+    pl_plan_free(p);
+    p = load_text(PLAN("sim:\n  duration: 1s\nevents:\n  - {at: 6s, fail: 2}\n"));
+    REQUIRE(p != NULL);
+    struct bt_err e = {{0}};
+    CHECK_EQ_INT(pl_cosim_run(p, p->prof, NULL, &r, &e), -EINVAL);
+    CHECK_EQ_INT(r.bad_events, 1);
+    if (!strstr(e.msg, ":13:5: the event at 6.000 s comes after the plan's end (sim.duration 1.000 s"))
+        BT_FAIL_AT("message: %s", e.msg);
+    pl_plan_free(p);
+    p = load_text(PLAN("events:\n  - {at: 3s, run: 'exit 0'}\n"));
+    REQUIRE(p != NULL);
+    REQUIRE(run(p, &r) == 0);
+    CHECK(r.end_ns >= 3000000000ULL);
+    CHECK(r.tg.cps > 1800 && r.tg.cps < 2200);
+    if (!(r.tg.cps > 1800 && r.tg.cps < 2200))
+        BT_FAIL_AT("cps %.1f", r.tg.cps);
+    pl_plan_free(p);
+}
+
 TEST(capacity_model)
 {
     struct gw_config c;
