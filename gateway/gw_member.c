@@ -630,6 +630,13 @@ handle_owned_in(struct gw_cluster *g, struct gw_member *m, struct gw_conn *c, st
         } else {
             c->flags |= CONN_BLOCKED;
         }
+        if (c->peer) {
+            /* the verdict reaches the backup: a failover must not bring
+             * the connection back to life (found in review) */
+            uint8_t r[GW_SYNC_REC_NAT_LEN];
+            gw_sync_queue(g, m, c->peer, now, r, gw_member_put_rec(m, x->okey, c, GW_SYNC_UPDATE, 0, r));
+            c->synced_ns = now;
+        }
         arm(g, m, x->okey, c, now, false);
         drop(g, m, x->pkt, 1);
         return;
@@ -964,12 +971,16 @@ void gw_member_rx(struct gw_cluster *g, struct gw_member *m, uint64_t now, uint1
 
 /* ---------------------------------------------------------------- sync */
 
-/* CONN_* of a record's GW_SYNC_F_CLIENT_SRC, GW_SYNC_F_NAT, GW_SYNC_F_LOOSE */
-static const uint8_t conn_flags_of[16] = {
+/* CONN_* of a record's GW_SYNC_F_CLIENT_SRC, GW_SYNC_F_NAT, GW_SYNC_F_LOOSE,
+ * GW_SYNC_F_BLOCKED */
+static const uint8_t conn_flags_of[32] = {
 #define CF(f) (uint8_t)(((f) & GW_SYNC_F_CLIENT_SRC ? CONN_CLIENT_SRC : 0) | \
-                        ((f) & GW_SYNC_F_NAT ? CONN_NAT : 0) | ((f) & GW_SYNC_F_LOOSE ? CONN_LOOSE : 0))
+                        ((f) & GW_SYNC_F_NAT ? CONN_NAT : 0) | ((f) & GW_SYNC_F_LOOSE ? CONN_LOOSE : 0) | \
+                        ((f) & GW_SYNC_F_BLOCKED ? CONN_BLOCKED : 0))
     CF(0), CF(1), CF(2), CF(3), CF(4), CF(5), CF(6), CF(7),
     CF(8), CF(9), CF(10), CF(11), CF(12), CF(13), CF(14), CF(15),
+    CF(16), CF(17), CF(18), CF(19), CF(20), CF(21), CF(22), CF(23),
+    CF(24), CF(25), CF(26), CF(27), CF(28), CF(29), CF(30), CF(31),
 #undef CF
 };
 
@@ -1024,7 +1035,7 @@ bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint
     c->hash = gw_sync_get32(r + 8);
     c->state = r[3];
     c->fin = r[4];
-    c->flags = conn_flags_of[rfl & 0x0f];
+    c->flags = conn_flags_of[rfl & GW_SYNC_F_ALL];
     c->ogen = rgen;
     c->last_ns = t;   /* the insert touched the entry at t already */
     if (rfl & GW_SYNC_F_NAT) {

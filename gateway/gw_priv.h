@@ -370,7 +370,8 @@ static inline unsigned gw_member_put_rec(const struct gw_member *m, const struct
 {
     uint8_t fl = (uint8_t)(xflags | ((c->flags & CONN_CLIENT_SRC) ? GW_SYNC_F_CLIENT_SRC : 0) |
                            ((c->flags & CONN_NAT) ? GW_SYNC_F_NAT : 0) |
-                           ((c->flags & CONN_LOOSE) ? GW_SYNC_F_LOOSE : 0));
+                           ((c->flags & CONN_LOOSE) ? GW_SYNC_F_LOOSE : 0) |
+                           ((c->flags & CONN_BLOCKED) ? GW_SYNC_F_BLOCKED : 0));
 
     return gw_sync_put_conn(p, type, fl, c->state, c->fin, (uint8_t)m->id, c->peer, c->hash,
                             c->gen, k, c->nat_addr, c->nat_port);

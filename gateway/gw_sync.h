@@ -45,7 +45,9 @@ enum {
     GW_SYNC_F_CLIENT_SRC = 1U << 1, /* the client is the canonical key's source */
     GW_SYNC_F_ACK_REQ = 1U << 2,    /* the owner defers: answer with an ACK */
     GW_SYNC_F_LOOSE = 1U << 3,      /* picked up mid-stream */
-    GW_SYNC_F_ALL = 0x0f,
+    GW_SYNC_F_BLOCKED = 1U << 4,    /* a content rule dropped it: every later packet too, on
+                                     * the backup once promoted as on its owner */
+    GW_SYNC_F_ALL = 0x1f,
 };
 
 struct gw_sync_hdr {

@@ -8,6 +8,7 @@
 #include "bt_test.h"
 #include "bt_csum.h"
 #include "bt_err.h"
+#include "bt_flow.h"
 #include "bt_parse.h"
 #include "bt_pkt.h"
 #include "bt_yaml.h"
@@ -125,6 +126,33 @@ TEST(content_rules_block_or_reset_established_connections)
     CHECK_EQ_INT(st.drops_policy, 3);
     CHECK_EQ_INT(st.rejects, 1);
     CHECK_EQ_INT(st.drops_state, 1);
+    /* the verdicts reached the backups: once the owners die, neither
+     * connection comes back to life there (found in review: the backups
+     * still held them established, and both flowed again after a failover) */
+    t += 200 * MS;   /* the batched records land */
+    send_at(g, pkt(6, 9, 9, 0, BT_TCP_SYN, ""), 0, t);
+    {
+        /* the blocked connection's owner dies (with two members the
+         * reset one then lives on its owner or on its backup too) */
+        struct bt_parsed pp;
+        struct bt_flow_key k;
+        struct bt_pkt *q = pkt(6, 1, 2000, 0, BT_TCP_ACK, "");
+        int own = 0, bk = 0;
+        REQUIRE(bt_parse(q->data, q->len, BT_LINK_ETHERNET, &pp) == BT_PARSE_OK &&
+                bt_flow_key_from_parsed(&pp, &k) == 0);
+        bt_pkt_free(q);
+        REQUIRE(gw_flow_where(g, &k, &own, &bk, NULL) == 0 && bk > 0);
+        REQUIRE(gw_fail(g, t, own) == 0);
+    }
+    t += 500 * MS;   /* detected dead, buckets moved, backups promoted */
+    send_at(g, pkt(6, 9, 9, 0, BT_TCP_SYN, ""), 0, t);
+    CHECK_EQ_INT(send_at(g, pkt(6, 1, 2000, 0, BT_TCP_ACK | BT_TCP_PSH, "hello"), 0, t += MS), 0);
+    CHECK_EQ_INT(send_at(g, pkt(6, 1, 2000, 1, BT_TCP_ACK | BT_TCP_PSH, "world"), 1, t += MS), 0);
+    CHECK_EQ_INT(send_at(g, pkt(6, 2, 2000, 0, BT_TCP_ACK | BT_TCP_PSH, "hello"), 0, t += MS), 0);
+    CHECK_EQ_INT(send_at(g, pkt(6, 2, 2000, 1, BT_TCP_ACK | BT_TCP_PSH, "world"), 1, t += MS), 0);
+    gw_get_stats(g, &st);
+    CHECK(st.promoted >= 1);
+    send_at(g, pkt(6, 9, 9, 0, BT_TCP_SYN, ""), 0, t += MS);   /* frees the outputs */
     gw_cluster_free(g);
 }
 
