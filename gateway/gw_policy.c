@@ -478,12 +478,16 @@ bool gw_cpolicy_has_content(const struct gw_cpolicy *c)
     return c && c->has_content;
 }
 
-static bool cidrs_match(const struct bt_cidr *c, unsigned n, const uint8_t a[16])
+/* A prefix matches only packets of its own family: IPv4 lives in the
+ * 128-bit space as ::ffff:0:0/96, so without the family `::/0` would match
+ * every IPv4 packet and an IPv6 packet with a v4-mapped address the IPv4
+ * rules (found in review). */
+static bool cidrs_match(const struct bt_cidr *c, unsigned n, const uint8_t a[16], unsigned family)
 {
     if (n == 0)
         return true;
     for (unsigned i = 0; i < n; i++)
-        if (bt_cidr_match(&c[i], a))
+        if (c[i].family == family && bt_cidr_match(&c[i], a))
             return true;
     return false;
 }
@@ -495,7 +499,8 @@ static bool tuple_match(const struct gw_rule *r, const struct bt_parsed *p)
 
     if (r->proto >= 0 && r->proto != p->proto)
         return false;
-    if (!cidrs_match(r->src, r->nsrc, p->src) || !cidrs_match(r->dst, r->ndst, p->dst))
+    if (!cidrs_match(r->src, r->nsrc, p->src, p->ip_version) ||
+        !cidrs_match(r->dst, r->ndst, p->dst, p->ip_version))
         return false;
     if (ports_any)
         return true;

@@ -166,6 +166,33 @@ TEST(ipv6_prefixes)
     /* a v4 packet never matches a v6 prefix */
     CHECK_EQ_INT(verdict(c, 17, 0x20010db8, 1, 1, 2, "", &rule), GW_DROP);
     gw_cpolicy_free(c);
+    /* not even ::/0, which holds IPv4's ::ffff:0:0/96 (found in review:
+     * a drop rule on ::/0 dropped every IPv4 packet), nor ::ffff:0:0/96
+     * itself; and an IPv6 packet with a v4-mapped address is not one of
+     * 10.0.0.0/8 */
+    REQUIRE(bt_cidr_parse("::/0", &p.rule[0].dst[0]) == 0);
+    REQUIRE((c = gw_cpolicy_new(&p, NULL)));
+    CHECK_EQ_INT(verdict(c, 17, 0x0a000001, 0x0a000002, 1, 2, "", &rule), GW_DROP);
+    gw_cpolicy_free(c);
+    REQUIRE(bt_cidr_parse("::ffff:0:0/96", &p.rule[0].dst[0]) == 0);
+    REQUIRE((c = gw_cpolicy_new(&p, NULL)));
+    CHECK_EQ_INT(verdict(c, 17, 0x0a000001, 0x0a000002, 1, 2, "", &rule), GW_DROP);
+    gw_cpolicy_free(c);
+    REQUIRE(bt_cidr_parse("10.0.0.0/8", &p.rule[0].dst[0]) == 0);
+    REQUIRE((c = gw_cpolicy_new(&p, NULL)));
+    CHECK_EQ_INT(verdict(c, 17, 0x0a000001, 0x0a000002, 1, 2, "", &rule), GW_ACCEPT);
+    {
+        unsigned o = pb_eth(f, 0, 0, 0, 0, 0x86dd);
+        memset(f + o, 0, 40);
+        f[o] = 0x60; f[o + 5] = 8; f[o + 6] = 17; f[o + 7] = 64;
+        f[o + 23] = 1;
+        f[o + 34] = 0xff; f[o + 35] = 0xff; f[o + 36] = 10; f[o + 39] = 2;   /* ::ffff:10.0.0.2 */
+        o += 40;
+        o += pb_udp(f + o, 1, 2, 8);
+        REQUIRE(bt_parse(f, o, BT_LINK_ETHERNET, &pp) == BT_PARSE_OK && pp.ip_version == 6);
+        CHECK_EQ_INT(gw_cpolicy_first(c, &pp, f, o, &rule), GW_DROP);
+    }
+    gw_cpolicy_free(c);
 }
 
 TEST(port_rules_need_ports)
