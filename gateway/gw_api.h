@@ -260,6 +260,9 @@ struct gw_stats {
     uint64_t defer_timeouts;    /* first packets released without the backup's ack */
     uint64_t nat_conns;
     uint64_t heartbeats, false_deaths; /* live members declared dead (overload) */
+    /* sync records a backup could not store, its table full (not packets:
+     * the owner's SYN waits for its defer timeout, without a backup) */
+    uint64_t backups_full;
     uint64_t closed;            /* connections ended (FIN/RST/timeouts) */
 };
 void gw_get_stats(const struct gw_cluster *g, struct gw_stats *s);

@@ -288,7 +288,8 @@ static uint64_t queue_limit_calc(const struct gw_config *c)
 
 static uint64_t dead_after(const struct gw_cluster *g, const struct gw_member *m)
 {
-    uint64_t d = m->load >= (double)g->cfg.load_pct ? g->cfg.dead_loaded_ns : g->cfg.dead_ns;
+    /* "more than" the threshold, as the vendor states it (CPU > 80 %) */
+    uint64_t d = m->load > (double)g->cfg.load_pct ? g->cfg.dead_loaded_ns : g->cfg.dead_ns;
 
     if (g->cfg.faults & GW_FAULT_SLOW_DETECTION)
         d += g->cfg.detect_delay_ns;

@@ -51,7 +51,7 @@ static void print_json_stats(const struct gw_stats *g)
            "\"drops_dead\": %llu, \"drops_state\": %llu, \"drops_policy\": %llu, \"drops_queue\": %llu, "
            "\"drops_full\": %llu, \"rejects\": %llu, \"corrections\": %llu, \"nat_conns\": %llu, "
            "\"sync_records\": %llu, \"sync_msgs\": %llu, \"sync_bytes\": %llu, \"sync_lost\": %llu, "
-           "\"defer_timeouts\": %llu, \"false_deaths\": %llu",
+           "\"defer_timeouts\": %llu, \"false_deaths\": %llu, \"backups_full\": %llu",
            (unsigned long long)g->rx, (unsigned long long)g->tx, (unsigned long long)g->conns,
            (unsigned long long)g->backups, (unsigned long long)g->promoted,
            (unsigned long long)g->drops_dead, (unsigned long long)g->drops_state,
@@ -60,7 +60,8 @@ static void print_json_stats(const struct gw_stats *g)
            (unsigned long long)g->corrections, (unsigned long long)g->nat_conns,
            (unsigned long long)g->sync_records, (unsigned long long)g->sync_msgs,
            (unsigned long long)g->sync_bytes, (unsigned long long)g->sync_lost,
-           (unsigned long long)g->defer_timeouts, (unsigned long long)g->false_deaths);
+           (unsigned long long)g->defer_timeouts, (unsigned long long)g->false_deaths,
+           (unsigned long long)g->backups_full);
 }
 
 static int replay(const struct gw_opts *go)

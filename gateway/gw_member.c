@@ -247,13 +247,18 @@ static inline bool defer_held(const struct gw_member *m, const struct gw_conn *c
     return s->pkt && s->gen == c->gen;
 }
 
-/* c goes (or stops being an owner): its held packet with it; its timer stays. */
-static void defer_drop(struct gw_member *m, struct gw_conn *c)
+/* c goes (or stops being an owner): its held packet with it, counted out of
+ * state (every packet in is out, dropped or counted; found in review); its
+ * timer stays. */
+static void defer_drop(struct gw_cluster *g, struct gw_member *m, struct gw_conn *c)
 {
     if (defer_held(m, c)) {
         struct gw_dslot *s = dslot_at(&m->defer, c->dslot);
         bt_pkt_free(s->pkt);
         s->pkt = NULL;
+        m->st.drops++;
+        m->st.drops_state++;
+        g->st.drops_state++;
     }
     c->flags &= (uint8_t)~CONN_DEFERRED;
 }
@@ -262,9 +267,16 @@ void gw_member_wipe(struct gw_cluster *g, struct gw_member *m)
 {
     struct gw_defer *d = &m->defer;
 
-    (void)g;
-    for (uint32_t i = 0; i < d->n; i++)
-        bt_pkt_free(dslot_at(d, d->base + i)->pkt);
+    /* the first packets it held for their backups die with it */
+    for (uint32_t i = 0; i < d->n; i++) {
+        struct gw_dslot *s = dslot_at(d, d->base + i);
+        if (s->pkt) {
+            bt_pkt_free(s->pkt);
+            s->pkt = NULL;
+            m->st.drops++;
+            g->st.drops_dead++;
+        }
+    }
     d->base += d->n;
     d->n = 0;
     d->mn = 0;
@@ -309,7 +321,7 @@ static void nat_key(const struct bt_flow_key *ok, const struct gw_conn *c, struc
 static void conn_forget(struct gw_cluster *g, struct gw_member *m, const struct bt_flow_key *k,
                         struct gw_conn *c, uint64_t t, bool sync_delete)
 {
-    defer_drop(m, c);
+    defer_drop(g, m, c);
     if ((c->flags & CONN_NAT) && m->alias) {
         struct bt_flow_key tk;
         void *a;
@@ -595,12 +607,8 @@ handle_owned_in(struct gw_cluster *g, struct gw_member *m, struct gw_conn *c, st
              * server, which has seen nothing yet); a RST from the client
              * takes the held packet with it and closes the connection,
              * so nothing of it reaches the server */
-            if (p->proto == 6 && (p->tcp_flags & BT_TCP_RST) && from_client) {
-                m->st.drops++;
-                m->st.drops_state++;
-                g->st.drops_state++;   /* the held packet */
-                gw_member_remove(g, m, c, now, true);
-            }
+            if (p->proto == 6 && (p->tcp_flags & BT_TCP_RST) && from_client)
+                gw_member_remove(g, m, c, now, true);   /* its held packet counted there */
             drop(g, m, x->pkt, 0);
             return;
         }
@@ -1002,7 +1010,7 @@ bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint
     }
     /* CREATE, BULK, UPDATE: one probe, the entry found or a new one */
     if (!(c = bt_flowtab_insert_hashed(m->conns, k, fh, t, &created))) {
-        g->st.drops_full++;
+        g->st.backups_full++;   /* a record, not a packet (drops_full counts packets) */
         return false;   /* not stored: not acknowledged */
     }
     if (created) {
@@ -1020,7 +1028,7 @@ bool gw_member_apply(struct gw_cluster *g, struct gw_member *m, uint64_t t, uint
             /* another member took the connection over (or opened it
              * anew) and makes this member its backup: the newest
              * claim wins */
-            defer_drop(m, c);
+            defer_drop(g, m, c);
             c->role = ROLE_BACKUP;
             m->st.owner_conns--;
             m->st.backup_conns++;

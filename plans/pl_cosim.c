@@ -198,7 +198,7 @@ static void check_overload(struct cosim *s)
     struct gw_stats g;
 
     gw_get_stats(s->g, &g);
-    if (g.drops_queue || g.drops_full)
+    if (g.drops_queue || g.drops_full || g.backups_full)
         s->overloaded = true;
     if (s->p->ramp.kind == PL_RAMP_CPS && (g.drops_state || g.drops_dead))
         s->overloaded = true;

@@ -71,12 +71,12 @@ static int trial(const struct pl_plan *p, double x, struct pl_cosim_result *co, 
         return r;
     const struct gw_stats *g = &co->gw;
     if (p->ramp.kind == PL_RAMP_CONCURRENT)   /* the table's capacity: no connection refused */
-        *clean = g->drops_full == 0 && g->drops_queue == 0 && co->tg.flows_failed == 0 &&
-                 co->tg.flows_aborted == 0;
+        *clean = g->drops_full == 0 && g->backups_full == 0 && g->drops_queue == 0 &&
+                 co->tg.flows_failed == 0 && co->tg.flows_aborted == 0;
     else
         *clean = !co->overloaded && co->tg.flows_failed == 0 && co->tg.flows_aborted == 0 &&
                  co->tg.rsts_seen == 0 &&
-                 g->drops_queue == 0 && g->drops_full == 0 && g->drops_state == 0 &&
+                 g->drops_queue == 0 && g->drops_full == 0 && g->backups_full == 0 && g->drops_state == 0 &&
                  g->drops_dead == 0;
     return 0;
 }
