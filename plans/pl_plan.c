@@ -311,6 +311,16 @@ static int load_expect(const struct bt_ydoc *d, const struct bt_ynode *x, struct
     const struct bt_ynode *n;
     int r;
 
+    /* a ramp judges its capacity alone (and rst_pct: the RSTs a step may
+     * see); a threshold it would not judge is refused, not ignored (found
+     * in review: `latency_p99: 1ns` passed) */
+    if (p->ramp.kind != PL_RAMP_NONE && x && x->kind == BT_Y_MAP)
+        for (unsigned i = 0; i < x->n; i++)
+            if (strcmp(x->keys[i], "rst_pct") != 0)
+                return bt_y_error(d, x->keynodes[i], e,
+                                  "expect.%s: a ramp: judges its capacity alone (and expect.rst_pct, "
+                                  "the RSTs a step may see), so this would not be judged; give it in a "
+                                  "plan without a ramp", x->keys[i]);
     if ((r = vf_thresholds_load(d, x, mine, &p->th, e)) < 0)
         return r;
     if (p->no_links && (n = bt_y_get(x, "loss_pct")))
@@ -346,6 +356,10 @@ static int expect_fail_judged(const struct bt_ydoc *d, const struct bt_ynode *x,
     for (unsigned i = 0; i < x->n; i++) {
         const char *s = x->items[i]->str, *need = NULL;
         bool runs = false, policies = false;
+        if (p->ramp.kind != PL_RAMP_NONE && strcmp(s, "capacity") != 0)
+            return bt_y_error(d, x->items[i], e,
+                              "expect_fail: '%s' is not judged by a plan with a ramp: (only capacity is), "
+                              "so it could never fail", s);
         for (unsigned k = 0; k < p->nevents; k++) {
             runs |= p->ev[k].kind == PL_EV_RUN;
             policies |= p->ev[k].kind == PL_EV_POLICY;
