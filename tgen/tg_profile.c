@@ -569,6 +569,19 @@ static int check(const struct tg_profile *p, bool need_templates, struct bt_err 
             }
         }
     }
+    /* every entry capped: their caps are all that can start, and a total
+     * above them would be cut short without a word (found in review) */
+    if (p->flows && p->ntemplates) {
+        uint64_t caps = 0;
+        unsigned i = 0;
+        for (; i < p->ntemplates && p->tmpl[i].flows; i++)
+            caps += p->tmpl[i].flows;
+        if (i == p->ntemplates && caps < p->flows)
+            return bad(field, "flows",
+                       bt_err_set(e, "flows %llu: the templates' own flows caps add up to %llu, all that "
+                                  "could start: raise a cap, lower flows, or leave an entry uncapped",
+                                  (unsigned long long)p->flows, (unsigned long long)caps));
+    }
     return 0;
 }
 

@@ -235,6 +235,9 @@ TEST(errors_at_line_col)
         {"cps_multiplier: 0\n", "cps_multiplier"},
         {"speed: -1\n", "speed"},
         {"flows: 0\n", "p.yaml:1:8: flows"},
+        /* every entry capped below the total: it would end at 5 without a word */
+        {"templates:\n  - {synth: tcp, flows: 5}\nflows: 100\n",
+         "p.yaml:3:8: flows 100: the templates' own flows caps add up to 5"},
         {"duration: soon\n", "p.yaml:1:11: duration"},
         {"concurrency: 0\n", "concurrency"},
         {"pps: 0.5\n", "pps"},
@@ -337,7 +340,7 @@ TEST(fractions_refused)
     refused(bad, sizeof(bad) / sizeof(bad[0]));
     /* whole numbers, with or without a suffix, still load */
     CHECK(load("p.yaml", "flows: 1.5k\nconcurrency: 2k\npool_packets: 4096.0\n"
-               "templates:\n  - {synth: tcp, flows: 3}\n", &e) == 0);
+               "templates:\n  - {synth: tcp, flows: 3}\n  - {synth: udp}\n", &e) == 0);
     CHECK_EQ_INT(P.flows, 1500);
     CHECK_EQ_INT(P.concurrency, 2000);
     CHECK_EQ_INT(P.pool_pkts, 4096);
