@@ -1814,6 +1814,19 @@ struct tg_engine *tg_engine_new(const struct tg_profile *p, uint32_t seed, struc
     }
     g->ngrp = p->ntemplates;
     plan_templates(&g->ts);
+    /* a conversation's packets at their template times / speed must fit
+     * the clock as the starts do (a double past it converts to garbage:
+     * every packet at once; found in review) */
+    for (unsigned k = 0; k < g->ts.n; k++) {
+        const struct tg_tmpl *t = &g->ts.t[k];
+        double last = t->n ? (double)t->p[t->n - 1].rel_ns / p->speed : 0;
+        if (last > TG_START_MAX_S * 1e9) {
+            bt_err_set(e, "template %u (%s): its conversation lasts %.3g s at speed %g, past the %.3g s "
+                       "the clock holds: raise speed or shorten rtt/ipg", t->entry + 1,
+                       p->tmpl[t->entry].origin, last / 1e9, p->speed, TG_START_MAX_S);
+            goto fail;
+        }
+    }
     /* rates: an entry's own cps, or its weight's share of the profile's */
     double wsum = 0;
     for (unsigned i = 0; i < p->ntemplates; i++)

@@ -1695,6 +1695,13 @@ TEST(refusals)
     prof("tcp", 10, 0);
     CHECK(tg_engine_new(&P, 1, &e) == NULL);
     CHECK(strstr(e.msg, "cps 0 is impossible") != NULL);
+    /* a conversation stretched past the clock by speed (found in review:
+     * its times wrapped and everything was sent at once) */
+    prof("tcp", 2, 100);
+    P.tmpl[0].rtt_ns = 20ULL * 3600 * 1000000000ULL;
+    P.speed = 1e-6;
+    CHECK(tg_engine_new(&P, 1, &e) == NULL);
+    CHECK(strstr(e.msg, "past the 1e+10 s the clock holds: raise speed or shorten rtt/ipg") != NULL);
 }
 
 TEST(duration_and_speed)

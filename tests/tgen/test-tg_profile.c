@@ -224,6 +224,8 @@ TEST(errors_at_line_col)
         {"templates:\n  - {pcap: a.pcap, flow: -1}\n", "p.yaml:2:26: flow: -1 is out of range"},
         {"templates:\n  - {pcap: a.pcap, weight: 0}\n", "p.yaml:2:28: weight"},
         {"templates:\n  - {pcap: a.pcap, ipg: fast}\n", "p.yaml:2:25: ipg: 'fast' is not a duration"},
+        {"templates:\n  - {synth: tcp, rtt: 5000000h}\n", "p.yaml:2:23: rtt: at most 24h"},
+        {"templates:\n  - {pcap: a.pcap, ipg: 25h}\n", "p.yaml:2:25: ipg: at most 24h"},
         {"clients: 10.0.0.0/33\n", "p.yaml:1:10: clients: '10.0.0.0/33' is not a CIDR"},
         {"clients: []\n", "clients: give 1 to 8 CIDRs"},
         {"servers: {a: 1}\n", "p.yaml:1:10: servers: expected a CIDR or a list"},
