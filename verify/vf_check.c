@@ -303,9 +303,11 @@ static int corr_cmp(const void *a, const void *b)
 }
 
 /* Was this packet (directional key k, on member m, at t) forwarded by the
- * correction layer? Matched on tuple and member, within 1 ms of its record. */
-static bool is_corrected(const struct pass *ps, const struct bt_flow_key *k, int m, uint64_t t)
+ * correction layer? Matched on tuple and member, within 1 ms of its record.
+ * The member it went to in *to (0: not corrected). */
+static bool is_corrected(const struct pass *ps, const struct bt_flow_key *k, int m, uint64_t t, int *to)
 {
+    *to = 0;
     struct bt_correction key;
     size_t lo = 0, hi = ps->ncorr;
 
@@ -327,9 +329,11 @@ static bool is_corrected(const struct pass *ps, const struct bt_flow_key *k, int
     }
     if (lo < ps->ncorr) {
         const struct bt_correction *c = &ps->corr[lo];
-        return memcmp(c->src, k->src, 16) == 0 && memcmp(c->dst, k->dst, 16) == 0 &&
-               c->sport == k->sport && c->dport == k->dport && c->from == m &&
-               c->t_ns <= t + 1000000;
+        if (memcmp(c->src, k->src, 16) == 0 && memcmp(c->dst, k->dst, 16) == 0 &&
+            c->sport == k->sport && c->dport == k->dport && c->from == m && c->t_ns <= t + 1000000) {
+            *to = c->to;
+            return true;
+        }
     }
     return false;
 }
@@ -748,9 +752,10 @@ static __attribute__((noinline)) void on_packet(struct pass *ps, const struct vf
         f->owner = (uint8_t)member;
     ps->mpackets[member]++;
     bool corrected = false;
+    int corr_to = 0;
     if (ps->ncorr) {
         struct bt_flow_key wbuf;
-        corrected = is_corrected(ps, wire_key(pk, wk, &wbuf), member, ts);
+        corrected = is_corrected(ps, wire_key(pk, wk, &wbuf), member, ts, &corr_to);
     }
     /* a member that an event says is dead saw nothing: what the distributor
      * still sends it before noticing does not make a flow asymmetric */
@@ -765,15 +770,20 @@ static __attribute__((noinline)) void on_packet(struct pass *ps, const struct vf
     for (unsigned i = 0, nev = flow_nev(ps, f); i < nev; i++) {
         struct flow_ev *fe = &evs[i];
         uint64_t T = r->ev[fe->ev].t_ns;
+        /* a packet the correction layer forwarded is handled where it went:
+         * the failed member, restored, hands its flows' packets to the
+         * members that took them over (found in review: a restore before
+         * the retransmissions made every survivor "lost") */
+        int at = corrected && corr_to > 0 ? corr_to : member;
         /* what the distributor still delivers to the dead member before it
          * notices (the detection window) is not the flow going on */
-        if (ts < T || member == r->ev[fe->ev].sgm)
+        if (ts < T || at == r->ev[fe->ev].sgm)
             continue;
         fe->dirs |= (uint8_t)(1u << dir);
         if (!fe->first_after) {
             fe->first_after = ts;
-            fe->member_after = (uint8_t)member;
-        } else if (fe->member_after != member && !corrected) {
+            fe->member_after = (uint8_t)at;
+        } else if (fe->member_after != at && !corrected) {
             /* a later failure of the member it went to moves it on: still
              * the flow going on, not a flow scattered over members */
             int ma = fe->member_after;

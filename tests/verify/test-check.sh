@@ -12,7 +12,7 @@ trap 'rm -rf "$T"' EXIT
 fail=0
 SCENARIOS="clean affinity asym failover failover_ok slowfail rebalance corrected mixed balance
 imbalance weight0 weight_down loss loss_ok nat nat_ok reuse reuse_idle flaps pingpong rejoin backwards
-stalled stalled_ok stalled_given stalled_reused stalled_ok_reused"
+stalled stalled_ok stalled_given stalled_reused stalled_ok_reused restored restored_uncorrected"
 # shellcheck disable=SC2086
 /usr/bin/python3 "$HERE/mkcapset.py" --all "$T" $SCENARIOS || { echo "FAIL: oracle"; exit 1; }
 # a negative control: the nat set without nat.jsonl is judged as two
