@@ -768,6 +768,11 @@ int pl_plan_check_inputs(const struct pl_plan *p, struct bt_err *e)
         tg_profile_template_at(p->prof, &te);
         if (!strncmp(te.msg, p->file, fl) && te.msg[fl] == ':')
             return bt_err_setr(e, -EINVAL, "%s", te.msg);
+        /* else where the traffic is (the engine's error names the fields
+         * to change; found in review without a position) */
+        if (p->live.traffic)
+            return bt_err_setr(e, -EINVAL, "%s:%u:%u: traffic: %s", p->file, p->live.traffic->line,
+                               p->live.traffic->col, te.msg);
         return bt_err_setr(e, -EINVAL, "%s: traffic: %s", p->file, te.msg);
     }
     tg_engine_free(g);
