@@ -57,10 +57,18 @@ char *mon_fmt_si(struct mon_val v, char *buf, unsigned len)
         x /= 1000;
         k++;
     }
-    if (k == 0)
-        snprintf(buf, len, x == floor(x) ? "%.0f" : "%.1f", x);
-    else
-        snprintf(buf, len, "%.*f%s", fabs(x) < 9.995 ? 2 : fabs(x) < 99.95 ? 1 : 0, x, suffix[k]);
+    int n = k == 0 ? snprintf(buf, len, x == floor(x) ? "%.0f" : "%.1f", x)
+                   : snprintf(buf, len, "%.*f%s", fabs(x) < 9.995 ? 2 : fabs(x) < 99.95 ? 1 : 0, x,
+                              suffix[k]);
+    /* past the largest suffix the digits would be cut off into a number
+     * orders of magnitude off (found in review): an exponent, else '+' */
+    if (n < 0 || (unsigned)n >= len) {
+        n = snprintf(buf, len, "%.3g", v.v);
+        if ((n < 0 || (unsigned)n >= len) && len > 1) {
+            memset(buf, '+', len - 1);
+            buf[len - 1] = '\0';
+        }
+    }
     return buf;
 }
 

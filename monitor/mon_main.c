@@ -181,7 +181,10 @@ static void try_connect(struct app *a, uint64_t now)
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
             a->fd = fd;
             a->ever_connected = true;
-            mon_model_set_link(&a->model, MON_LINK_LIVE, now);
+            /* figures from before a reconnect are not live until a line
+             * comes on this connection: dimmed as stale till then (found in
+             * review: shown as LIVE for 3 intervals) */
+            mon_model_set_link(&a->model, a->model.have ? MON_LINK_STALE : MON_LINK_LIVE, now);
             a->dirty = true;
             return;
         }
@@ -286,8 +289,12 @@ static void replay_next(struct app *a, uint64_t now)
             break;
         }
         a->rline_no++;
-        if (strspn(a->rline, " \t\r\n") == (size_t)n)
+        if (strspn(a->rline, " \t\r\n") == (size_t)n) {
+            /* counted, so that a bad line's "line N" is the file's (found
+             * in review: off by the blank lines before it) */
+            mon_model_feed(&a->model, 0, a->rline, 0, NULL);
             continue;
+        }
         /* the same limit as a live stream's, so a replay of what a server
          * sent counts what the live screen counted */
         if ((size_t)n - (a->rline[n - 1] == '\n') > MAX_LINE) {

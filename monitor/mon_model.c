@@ -49,8 +49,12 @@ static void derive(struct mon_model *m)
             d->exp_pct = MON_VAL(100 * x->weight.v / wsum);
         if (pknown && psum > 0)
             d->act_pct = MON_VAL(100 * x->pps.v / psum);
+        /* a rate over a known interval; the first line's count as given
+         * (no interval before it); else unknown, not a count passed off
+         * as a rate (found in review) */
         if (x->drops.present)
-            d->drops_ps = m->dt.present ? MON_VAL(x->drops.v / m->dt.v) : x->drops;
+            d->drops_ps = m->dt.present ? MON_VAL(x->drops.v / m->dt.v)
+                          : m->lines_stats == 1 ? x->drops : MON_ABSENT;
         d->down = x->state == MON_ST_DOWN;
         /* off its share: more than 20 % of the expected share away, plus
          * 0.2 points so that rounding noise of tiny shares does not count */
@@ -99,7 +103,11 @@ int mon_model_feed(struct mon_model *m, uint64_t now_ns, const char *line, size_
     }
     m->last_stats_ns = now_ns;
     m->dt = MON_ABSENT;
-    if (m->have && m->cur.t.present && f.t.present && f.t.v > m->cur.t.v)
+    /* the interval a line's counts cover: since the line before it, which
+     * must be the one shown (a skipped bad line or a gap between
+     * connections in between: seq says so) */
+    if (m->have && m->cur.t.present && f.t.present && f.t.v > m->cur.t.v &&
+        (!m->cur.seq.present || !f.seq.present || f.seq.v == m->cur.seq.v + 1))
         m->dt = MON_VAL(f.t.v - m->cur.t.v);
     m->cur = f;
     m->have = true;

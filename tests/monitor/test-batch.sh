@@ -74,4 +74,9 @@ rc=$?
 "$MON" --replay "$HERE/stats.in" < /dev/null > "$T/out" 2> "$T/err"
 rc=$?
 [ $rc -eq 2 ] && grep -q "needs a terminal" "$T/err" || { echo "FAIL: no terminal: exit $rc $(cat "$T/err")"; fail=1; }
+# blank lines count: a bad line is named by its line in the file (found in
+# review: off by the blank lines before it)
+printf '\n\n{"schema":1,"t":1}\nnot json\n' > "$T/blank.jsonl"
+"$MON" --replay "$T/blank.jsonl" --batch > /dev/null 2> "$T/err"
+grep -q "1 malformed line skipped (last: line 4: not JSON" "$T/err" || { echo "FAIL: blank lines: $(cat "$T/err")"; fail=1; }
 exit $fail

@@ -54,4 +54,30 @@ rc=$?
 [ $rc -eq 0 ] || say_fail "missing socket: exit $rc"
 [ "$(grep -c '^baton-monitor  t -  seq -  members -/- up  policy v-  connecting$' "$T/none")" -eq 3 ] \
     || { say_fail "missing socket frames:"; cat "$T/none"; }
+
+# a reconnect is not live until a line comes on it: a server that sends one
+# line, closes, then accepts the reconnect and says nothing (found in
+# review: the old figures read "live" for 3 intervals)
+cat > "$T/quiet.py" << 'EOF'
+import os, socket, sys, time
+p = sys.argv[1]
+s = socket.socket(socket.AF_UNIX)
+s.bind(p)
+s.listen(5)
+c, _ = s.accept()
+c.sendall(b'{"schema":1,"t":5.0,"seq":5,"cluster":{"pps":1.0},"sgms":[{"id":1,"state":"up","weight":100,"pps":1.0}]}\n')
+time.sleep(0.3)
+c.close()
+c2, _ = s.accept()
+time.sleep(5)
+EOF
+"$PY" "$T/quiet.py" "$T/q.sock" &
+QS=$!
+for _ in $(seq 100); do [ -S "$T/q.sock" ] && break; sleep 0.05; done
+timeout 10 "$MON" --connect "$T/q.sock" --batch --interval 0.5 --count 5 > "$T/quiet" 2>&1
+kill "$QS" 2>/dev/null; wait "$QS" 2>/dev/null
+if grep '^baton-monitor  ' "$T/quiet" | tail -n +2 | grep -q '  live'; then
+    say_fail "old figures shown live after a reconnect: $(grep '^baton-monitor  ' "$T/quiet")"
+fi
+grep -q '^baton-monitor  t 5.000s.*  stale' "$T/quiet" || say_fail "no stale frame after the reconnect: $(cat "$T/quiet")"
 exit $fail

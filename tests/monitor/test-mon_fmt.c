@@ -42,6 +42,10 @@ TEST(si)
     CHECK_EQ_STR(mon_fmt_si(MON_VAL(2.5e9), b, 16), "2.50G");
     CHECK_EQ_STR(mon_fmt_si(MON_VAL(0.25), b, 16), "0.2");
     CHECK_EQ_STR(mon_fmt_si(MON_ABSENT, b, 16), "-");
+    /* past T the digits would not fit: an exponent, not a number cut short */
+    CHECK_EQ_STR(mon_fmt_si(MON_VAL(1e27), b, 16), "1e+27");
+    CHECK_EQ_STR(mon_fmt_si(MON_VAL(5e18), b, 16), "5000000T");   /* fits: right as it is */
+    CHECK_EQ_STR(mon_fmt_si(MON_VAL(1e27), b, 4), "+++");
 }
 
 TEST(time)

@@ -95,6 +95,35 @@ TEST(bad_lines_counted_not_applied)
     CHECK_EQ_STR(m.last_bad, "line 5: partial line (connection closed)");
 }
 
+/* DROPS/s: a rate over a known interval, the first line's count as given,
+ * and unknown otherwise, not a count passed off as a rate (found in review:
+ * a line without t showed its raw count, and one after a skipped line was
+ * divided by two intervals) */
+#define DROPS "{\"schema\":1%s,\"seq\":%d,\"sgms\":[{\"id\":1,\"state\":\"up\",\"drops\":%d}]}"
+TEST(drops_rate_only_over_a_known_interval)
+{
+    char l[256];
+    mon_model_init(&m, MON_LINK_REPLAY, 0);
+    snprintf(l, sizeof(l), DROPS, ",\"t\":1", 0, 7);
+    REQUIRE(feed(1, l) == MON_LINE_STATS);
+    CHECK(m.d[0].drops_ps.present && m.d[0].drops_ps.v == 7);   /* the first line: as given */
+    snprintf(l, sizeof(l), DROPS, ",\"t\":2", 1, 10);
+    REQUIRE(feed(2, l) == MON_LINE_STATS);
+    CHECK(m.d[0].drops_ps.present && m.d[0].drops_ps.v == 10);
+    snprintf(l, sizeof(l), DROPS, "", 2, 500);                   /* no t */
+    REQUIRE(feed(3, l) == MON_LINE_STATS);
+    CHECK(!m.d[0].drops_ps.present);
+    snprintf(l, sizeof(l), DROPS, ",\"t\":4", 3, 10);
+    REQUIRE(feed(4, l) == MON_LINE_STATS);
+    CHECK(!m.d[0].drops_ps.present);   /* the line before had no t */
+    snprintf(l, sizeof(l), DROPS, ",\"t\":5", 4, 10);
+    REQUIRE(feed(5, l) == MON_LINE_STATS);
+    CHECK(m.d[0].drops_ps.present && m.d[0].drops_ps.v == 10);
+    snprintf(l, sizeof(l), DROPS, ",\"t\":7", 6, 10);          /* seq 5 never shown */
+    REQUIRE(feed(6, l) == MON_LINE_STATS);
+    CHECK(!m.d[0].drops_ps.present);
+}
+
 TEST(replies_passed_on)
 {
     struct mon_reply r;
