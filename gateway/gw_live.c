@@ -246,7 +246,7 @@ int gw_live_run(const struct gw_sim_opts *o, const char *client_if, const char *
     unsigned ord[GW_SIM_MAX_FAILS], next_ev = 0;
     uint64_t next_stats = UINT64_MAX, end = UINT64_MAX, last_now = 0, last_line = UINT64_MAX;
     char path[4096];
-    struct bt_err refused = {""}, later = {""};
+    struct bt_err refused = {""};   /* the first event the cluster refused */
     int r = 0;
 
     memset(&L, 0, sizeof(L));
@@ -301,9 +301,11 @@ int gw_live_run(const struct gw_sim_opts *o, const char *client_if, const char *
          * socket, an operator's command that got there first) stops
          * nothing: the run goes on to its end, its capture set is whole,
          * and the refusal is the run's error then (exit 2) */
-        while (next_ev < o->nfails && L.real0 + o->fail_ns[ord[next_ev]] <= now)
-            if (do_event(&L, ord[next_ev++], now, refused.msg[0] ? &later : &refused) < 0)
-                res->refused_events++;
+        while (next_ev < o->nfails && L.real0 + o->fail_ns[ord[next_ev]] <= now) {
+            struct bt_err ee = {""};
+            if (do_event(&L, ord[next_ev++], now, &ee) < 0 && !refused.msg[0])
+                refused = ee;
+        }
         if ((r = read_side(&L, 0, e)) < 0 || (r = read_side(&L, 1, e)) < 0)
             goto out;
         r = 0;

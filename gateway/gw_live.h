@@ -30,7 +30,6 @@ struct gw_live_result {
      * the capture ring overflowed), client side, server side: they are in no
      * capture, so a run with any is incomplete (baton-gateway live exits 1) */
     uint64_t kernel_drops[2];
-    uint64_t refused_events;   /* timeline events the cluster refused (the run goes on; the first is its error) */
     uint64_t end_ns, start_ns; /* wall clock, epoch ns */
 };
 

@@ -17,7 +17,8 @@
 /* the bound on the sim's event times, --interval, --dead, --detect-delay
  * and the flows' opening: a cluster file's (gw_config.c) */
 #define GW_OPTS_DUR_MAX (3600ULL * 1000000000ULL)
-/* a live run's --duration, --stats-interval and timeline times at most */
+/* a live run's --duration and --stats-interval at most (added to the
+ * epoch clock; the timeline's times are bounded by GW_OPTS_DUR_MAX) */
 #define GW_OPTS_LIVE_MAX (366ULL * 86400ULL * 1000000000ULL)
 
 struct gw_opts {

@@ -121,6 +121,13 @@ struct pl_plan {
     struct pl_live live;
 };
 
+/* The unexpected RSTs a ramp's step may see and still be clean, % of its
+ * flows: expect.rst_pct, else RFC 9411's 0.001 % (--sim and --live alike). */
+static inline double pl_step_rst_pct(const struct pl_plan *p)
+{
+    return p->max_rst_pct >= 0 ? p->max_rst_pct : 0.001;
+}
+
 /* Loads and checks path. NULL with e = "file:line:col: field: problem". */
 struct pl_plan *pl_plan_load(const char *path, struct bt_err *e);
 /* Same from memory; name stands for the file in messages (and relative

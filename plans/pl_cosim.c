@@ -489,9 +489,9 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
                  struct pl_cosim_result *res, struct bt_err *e)
 {
     struct cosim s;
-    uint64_t now = 0, done_at = 0;
+    uint64_t now = 0, done_at = 0;   /* done_at: when tgen's traffic ended (tg_ended) */
     unsigned next_ev = 0, steps = 0;
-    bool stuck = false, timed_out = false;
+    bool stuck = false, timed_out = false, tg_ended = false;
     int r = 0;
 
     memset(&s, 0, sizeof(s));
@@ -534,8 +534,10 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
         /* tgen's figures end with its traffic, as in --live: the time a
          * later event keeps the run going is not traffic (rates over it
          * would be diluted) */
-        if (done && !done_at)
-            done_at = now ? now : 1;
+        if (done && !tg_ended) {
+            tg_ended = true;
+            done_at = now;
+        }
         uint64_t tn = done ? UINT64_MAX : tg_next_ns(s.tg), tn_send = tn;
         uint64_t t, ev_t = next_ev < p->nevents ? p->ev[next_ev].at_ns : UINT64_MAX;
         bool moved = false;
@@ -591,7 +593,7 @@ int pl_cosim_run(const struct pl_plan *p, const struct tg_profile *prof, const c
         not_reached(&s, next_ev, now);
     res->overloaded = s.overloaded;
     res->end_ns = now;
-    tg_summary_get(s.tg, done_at ? done_at : now, &res->tg);
+    tg_summary_get(s.tg, tg_ended ? done_at : now, &res->tg);
     gw_get_stats(s.g, &res->gw);
     res->members = gw_member_count(s.g);
     {

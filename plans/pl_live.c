@@ -1000,7 +1000,7 @@ static int ramp_step(struct live *L, unsigned k, double load, double search_boun
                  (unsigned long long)lost[0], (unsigned long long)lost[1]);
     const struct tg_summary *s = &L->co->tg;
     double rst_pct = s->flows_started ? (double)s->rsts_seen * 100 / (double)s->flows_started : 0;
-    double max_rst = p->max_rst_pct >= 0 ? p->max_rst_pct : 0.001;
+    double max_rst = pl_step_rst_pct(p);
     uint64_t bad = s->flows_failed + s->flows_aborted;
     /* find: cps: the rate held (RFC 9411: within 5 %): the flows done by
      * the last one's start plus what a flow took at ramp.from plus 5 % of

@@ -76,8 +76,7 @@ static int trial(const struct pl_plan *p, double x, struct pl_cosim_result *co, 
     else
         *clean = !co->overloaded && co->tg.flows_failed == 0 && co->tg.flows_aborted == 0 &&
                  /* expect.rst_pct as a live step honours it (RFC 9411: 0.001 %) */
-                 (double)co->tg.rsts_seen * 100 <=
-                     (p->max_rst_pct >= 0 ? p->max_rst_pct : 0.001) * (double)co->tg.flows_started &&
+                 (double)co->tg.rsts_seen * 100 <= pl_step_rst_pct(p) * (double)co->tg.flows_started &&
                  g->drops_queue == 0 && g->drops_full == 0 && g->backups_full == 0 && g->drops_state == 0 &&
                  g->drops_dead == 0;
     return 0;

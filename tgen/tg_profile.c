@@ -211,15 +211,15 @@ static int load_template(const struct bt_ydoc *d, const struct bt_ynode *n, cons
         return r;
     if ((v = bt_y_get(n, "weight")) && (r = bt_y_double(d, v, "weight", 0.000001, 1e6, &t->weight, e)) < 0)
         return r;
+    /* at most 24h: a gap the packets' times (uint64 ns, summed over the
+     * conversation) cannot wrap on */
     if ((v = bt_y_get(n, "ipg")) && (r = bt_y_duration_ns(d, v, "ipg", &t->ipg_ns, e)) < 0)
         return r;
+    if (v && t->ipg_ns > 86400ULL * 1000000000ULL)
+        return bt_y_error(d, v, e, "ipg: at most 24h");
     if ((v = bt_y_get(n, "rtt")) && (r = bt_y_duration_ns(d, v, "rtt", &t->rtt_ns, e)) < 0)
         return r;
-    /* a gap the packets' times (uint64 ns, summed over the conversation)
-     * cannot wrap on */
-    if ((v = bt_y_get(n, "ipg")) && t->ipg_ns > 86400ULL * 1000000000ULL)
-        return bt_y_error(d, v, e, "ipg: at most 24h");
-    if ((v = bt_y_get(n, "rtt")) && t->rtt_ns > 86400ULL * 1000000000ULL)
+    if (v && t->rtt_ns > 86400ULL * 1000000000ULL)
         return bt_y_error(d, v, e, "rtt: at most 24h");
     if ((v = bt_y_get(n, "flows")) && (r = bt_y_whole(d, v, "flows", 1, 1e12, &t->flows, e)) < 0)
         return r;

@@ -407,11 +407,11 @@ static bool crossed(const struct pass *ps, const struct bt_flow_key *k, unsigned
 
     if (!ps->dl)
         return true;
-    if ((r = vf_delivered_after(ps->dl, k, ev, v)) >= 0) {
-        bool a = r == 0 || (v[0] && v[0] - 1 <= last_ns), b = r == 0 || (v[1] && v[1] - 1 <= last_ns);
+    if ((r = vf_delivered_after(ps->dl, k, ev, v)) > 0) {
+        bool a = v[0] && v[0] - 1 <= last_ns, b = v[1] && v[1] - 1 <= last_ns;
         return stateless ? a || b : a && b;
     }
-    if (!vf_delivered_last(ps->dl, k, v))
+    if (r == 0 || !vf_delivered_last(ps->dl, k, v))
         return true;
     return stateless ? v[0] > t || v[1] > t : v[0] > t && v[1] > t;
 }

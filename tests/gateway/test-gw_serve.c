@@ -52,15 +52,23 @@ static double wall(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-TEST(commands_answers_and_stats_on_one_connection)
+/* A cluster and its served socket at path, paced at speed. */
+static bool open_both(double speed, struct gw_cluster **g, struct gw_serve **s)
 {
     struct bt_err e = {""};
     struct gw_config c;
-    char buf[8192];
     gw_config_default(&c);
-    struct gw_cluster *g = gw_cluster_new(&c, 1);
-    struct gw_serve *s = gw_serve_open(path, 1.0, &e);
-    REQUIRE(g && s);
+    *g = gw_cluster_new(&c, 1);
+    *s = gw_serve_open(path, speed, &e);
+    return *g && *s;
+}
+
+TEST(commands_answers_and_stats_on_one_connection)
+{
+    char buf[8192];
+    struct gw_cluster *g;
+    struct gw_serve *s;
+    REQUIRE(open_both(1.0, &g, &s));
     int a = connect_to(), b = connect_to();
     REQUIRE(a >= 0 && b >= 0);
     const char *cmd = "{\"id\": 7, \"cmd\": \"fail\", \"sgm\": 2}\n";
@@ -94,13 +102,10 @@ TEST(commands_answers_and_stats_on_one_connection)
  * arrive together; the answer (here a refusal) still reaches the client */
 TEST(a_client_that_half_closes_gets_its_answer)
 {
-    struct bt_err e = {""};
-    struct gw_config c;
     char buf[4096];
-    gw_config_default(&c);
-    struct gw_cluster *g = gw_cluster_new(&c, 1);
-    struct gw_serve *s = gw_serve_open(path, 1.0, &e);
-    REQUIRE(g && s);
+    struct gw_cluster *g;
+    struct gw_serve *s;
+    REQUIRE(open_both(1.0, &g, &s));
     int a = connect_to();
     REQUIRE(a >= 0);
     const char *cmd = "{\"id\": 3, \"cmd\": \"fail\", \"sgm\": 9}\n";
@@ -118,13 +123,10 @@ TEST(a_client_that_half_closes_gets_its_answer)
 
 TEST(long_lines_and_errors_answered)
 {
-    struct bt_err e = {""};
-    struct gw_config c;
     static char big[9000], buf[4096];
-    gw_config_default(&c);
-    struct gw_cluster *g = gw_cluster_new(&c, 1);
-    struct gw_serve *s = gw_serve_open(path, 1.0, &e);
-    REQUIRE(g && s);
+    struct gw_cluster *g;
+    struct gw_serve *s;
+    REQUIRE(open_both(1.0, &g, &s));
     int a = connect_to();
     REQUIRE(a >= 0);
     memset(big, 'x', sizeof(big) - 2);
@@ -146,13 +148,10 @@ TEST(long_lines_and_errors_answered)
  * simulation never waits for it), while one that reads keeps its stream. */
 TEST(a_client_that_never_reads_is_dropped)
 {
-    struct bt_err e = {""};
-    struct gw_config c;
     static char line[1000], buf[65536];
-    gw_config_default(&c);
-    struct gw_cluster *g = gw_cluster_new(&c, 1);
-    struct gw_serve *s = gw_serve_open(path, 1000.0, &e);
-    REQUIRE(g && s);
+    struct gw_cluster *g;
+    struct gw_serve *s;
+    REQUIRE(open_both(1000.0, &g, &s));
     int mute = connect_to(), rd = connect_to();
     REQUIRE(mute >= 0 && rd >= 0);
     for (int i = 0; i < 100 && gw_serve_clients(s) < 2; i++) {
@@ -191,11 +190,9 @@ TEST(a_client_that_never_reads_is_dropped)
 TEST(pacing_follows_speed_and_stop)
 {
     struct bt_err e = {""};
-    struct gw_config c;
-    gw_config_default(&c);
-    struct gw_cluster *g = gw_cluster_new(&c, 1);
-    struct gw_serve *s = gw_serve_open(path, 10.0, &e);
-    REQUIRE(g && s);
+    struct gw_cluster *g;
+    struct gw_serve *s;
+    REQUIRE(open_both(10.0, &g, &s));
     double t0 = wall();
     gw_serve_pace(s, g, 0);
     CHECK_EQ_INT(gw_serve_pace(s, g, 2000000000ULL), 0);   /* 2 virtual s at 10x */

@@ -8,6 +8,14 @@
 #include "bt_err.h"
 #include "gw_api.h"
 
+/* Default options writing into a new directory at dir (a mkdtemp template). */
+static bool sim_opts(struct gw_sim_opts *o, char *dir)
+{
+    gw_sim_opts_default(o);
+    o->out = dir;
+    return bt_mkdtemp(dir) != NULL;
+}
+
 TEST(small_run_completes_and_writes_a_capture_set)
 {
     char dir[] = "/tmp/bt-gwsim-XXXXXX";
@@ -15,11 +23,9 @@ TEST(small_run_completes_and_writes_a_capture_set)
     struct gw_sim_result r;
     struct bt_err e;
     struct bt_capset_meta m;
-    REQUIRE(bt_mkdtemp(dir));
-    gw_sim_opts_default(&o);
+    REQUIRE(sim_opts(&o, dir));
     o.flows = 200;
     o.exchanges = 2;
-    o.out = dir;
     o.cluster.nmembers = 3;
     REQUIRE(gw_sim_run(&o, &r, &e) == 0);
     CHECK_EQ_INT(r.flows_completed, 200);
@@ -40,10 +46,8 @@ TEST(failure_without_sync_fails_the_flows_it_carried)
     struct gw_sim_opts o;
     struct gw_sim_result r;
     struct bt_err e;
-    REQUIRE(bt_mkdtemp(dir));
-    gw_sim_opts_default(&o);
+    REQUIRE(sim_opts(&o, dir));
     o.flows = 400;
-    o.out = dir;
     o.nfails = 1;
     o.fail_sgm[0] = 1;
     o.fail_ns[0] = 300000000;
@@ -73,9 +77,7 @@ TEST(every_packet_in_is_out_or_counted)
     struct gw_sim_opts o;
     struct gw_sim_result r;
     struct bt_err e;
-    REQUIRE(bt_mkdtemp(dir));
-    gw_sim_opts_default(&o);
-    o.out = dir;
+    REQUIRE(sim_opts(&o, dir));
     o.flows = 20000;
     o.cps = 200000;
     o.exchanges = 2;
@@ -123,12 +125,10 @@ TEST(sixty_four_members)
     struct gw_sim_result r;
     struct bt_err e;
     struct bt_capset_meta m;
-    REQUIRE(bt_mkdtemp(dir));
-    gw_sim_opts_default(&o);
+    REQUIRE(sim_opts(&o, dir));
     o.flows = 3000;
     o.cps = 3000;
     o.exchanges = 10;
-    o.out = dir;
     o.cluster.nmembers = GW_MAX_MEMBERS;
     o.nfails = 1;
     o.fail_sgm[0] = 64;
