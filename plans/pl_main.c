@@ -446,6 +446,7 @@ int main(int argc, char **argv)
                 json_object_set_new(jg, "corrections", json_integer((json_int_t)g->corrections));
                 json_object_set_new(jg, "drops_queue", json_integer((json_int_t)g->drops_queue));
                 json_object_set_new(jg, "drops_full", json_integer((json_int_t)g->drops_full));
+                json_object_set_new(jg, "backups_full", json_integer((json_int_t)g->backups_full));
                 json_object_set_new(jg, "drops_state", json_integer((json_int_t)g->drops_state));
                 json_object_set_new(jg, "drops_policy", json_integer((json_int_t)g->drops_policy));
                 json_object_set_new(jg, "work_ns_per_conn", json_real(res.co.work_ns_per_conn));
